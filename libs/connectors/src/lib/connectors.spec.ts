@@ -1,0 +1,7 @@
+import { connectors } from './connectors';
+
+describe('connectors', () => {
+  it('should work', () => {
+    expect(connectors()).toEqual('connectors');
+  });
+});

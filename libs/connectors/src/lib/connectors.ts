@@ -1,0 +1,3 @@
+export function connectors(): string {
+  return 'connectors';
+}
