@@ -1,10 +1,48 @@
-import { Module } from '@nestjs/common';
-import { AppController } from './app.controller';
-import { AppService } from './app.service';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServeStaticModule } from '@nestjs/serve-static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AlarmsModule } from './alarms/alarms.module';
+import { AuditModule } from './audit/audit.module';
+import { ClientsModule } from './clients/clients.module';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { DashboardController } from './dashboard.controller';
+import { DatabaseModule } from './database/database.module';
+import { DevModule } from './dev/dev.module';
+import { DevicesModule } from './devices/devices.module';
+import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
+import { MetricsModule } from './metrics/metrics.module';
 
-@Module({
-  imports: [],
-  controllers: [AppController],
-  providers: [AppService],
-})
-export class AppModule {}
+/** Where `npm run build` puts the web console, next to the API's own bundle. */
+export function webConsoleRoot(): string | undefined {
+  const candidates = [join(__dirname, '..', 'web', 'browser'), join(process.cwd(), 'dist', 'apps', 'web', 'browser')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
+}
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    const webRoot = webConsoleRoot();
+    const prefix = config.apiPrefix.replace(/^\//, '');
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        DatabaseModule.forRoot(config),
+        AuditModule,
+        HealthModule,
+        ClientsModule,
+        DevicesModule,
+        IngestModule,
+        MetricsModule,
+        AlarmsModule,
+        ...(config.enableDevEndpoints ? [DevModule] : []),
+        ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),
+      ],
+      controllers: [DashboardController],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class AlarmEventQuery {
+  @ApiPropertyOptional({ description: 'Only events of this device' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  deviceId?: number;
+
+  @ApiPropertyOptional({ description: "Only this client's events" })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  clientId?: number;
+
+  @ApiPropertyOptional({ description: 'true: only events whose condition still holds; false: only cleared ones' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ description: 'true: only acknowledged; false: only unacknowledged' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  acknowledged?: boolean;
+
+  @ApiPropertyOptional({ description: 'At most this many events, newest first', default: 100, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}

@@ -1,0 +1,68 @@
+import { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, NextFunction, Request, Response } from 'express';
+import { mkdirSync } from 'node:fs';
+import { AppModule } from './app.module';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>): ConsoleLogger {
+  return new ConsoleLogger({
+    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    json: config.logFormat === 'json',
+    colors: config.logFormat === 'pretty' && process.stdout.isTTY,
+  });
+}
+
+export const MAX_BODY = '5mb';
+
+/** The JSON body parser, answering malformed and oversized bodies in the one error format. */
+function jsonBody() {
+  const parse = json({ limit: MAX_BODY });
+  return (req: Request, res: Response, next: NextFunction) =>
+    parse(req, res, (err?: { status?: number; type?: string; message?: string }) => {
+      if (!err) return next();
+      const statusCode = err.status ?? 400;
+      const message =
+        err.type === 'entity.too.large'
+          ? `Request body is larger than ${MAX_BODY.toUpperCase()}; split the batch`
+          : err.type === 'entity.parse.failed'
+            ? `Malformed JSON: ${err.message}`
+            : (err.message ?? 'Bad request body');
+      res.status(statusCode).json({ statusCode, message });
+    });
+}
+
+/** Builds the application exactly as production runs it; tests call this too. */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bodyParser: false,
+    logger: createLogger(config),
+    abortOnError: false,
+  });
+  app.use(jsonBody());
+  app.setGlobalPrefix(config.apiPrefix, { exclude: ['/'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(app, openApiConfig(config), {
+    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
+  });
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', customSiteTitle: `${config.appName} API` });
+  return app;
+}
+
+export function openApiConfig(config: Pick<AppConfig, 'appName'>) {
+  return new DocumentBuilder()
+    .setTitle(`${config.appName} API`)
+    .setDescription('Energy metering: clients, devices, readings, analytics and alarms. Times are ISO-8601 UTC; values are in canonical units (V, A, W, Wh, Hz).')
+    .setVersion('1.0')
+    .build();
+}

@@ -1,0 +1,46 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { CallerScope } from '../common/caller-scope.decorator';
+import type { ClientScope } from '../common/client-scope';
+import { IdParam } from '../common/id-param';
+import { ClientResponse } from './dto/client.response';
+import { CreateClientDto } from './dto/create-client.dto';
+import { UpdateClientDto } from './dto/update-client.dto';
+import { ClientsService } from './clients.service';
+
+@ApiTags('clients')
+@Controller('clients')
+export class ClientsController {
+  constructor(private readonly clients: ClientsService) {}
+
+  @Get()
+  async listClients(@CallerScope() scope: ClientScope): Promise<ClientResponse[]> {
+    return (await this.clients.list(scope)).map(ClientResponse.from);
+  }
+
+  @Post()
+  @ApiErrors(400, 409)
+  async createClient(@Body() dto: CreateClientDto): Promise<ClientResponse> {
+    return ClientResponse.from(await this.clients.create(dto));
+  }
+
+  @Get(':id')
+  @ApiErrors(400, 404)
+  async getClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ClientResponse> {
+    return ClientResponse.from(await this.clients.get(scope, id));
+  }
+
+  @Patch(':id')
+  @ApiErrors(400, 404, 409)
+  async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
+    return ClientResponse.from(await this.clients.update(scope, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiErrors(400, 404, 409)
+  async deleteClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
+    await this.clients.remove(scope, id);
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ClientScope } from '../common/client-scope';
+import { ConflictError, NotFoundError } from '../common/domain-errors';
+import { Database } from '../database/database.service';
+import { Device } from '../devices/entities/device.entity';
+import { CreateClientDto } from './dto/create-client.dto';
+import { UpdateClientDto } from './dto/update-client.dto';
+import { Client } from './entities/client.entity';
+
+@Injectable()
+export class ClientsService {
+  constructor(
+    @InjectRepository(Client) private readonly clients: Repository<Client>,
+    private readonly db: Database,
+  ) {}
+
+  list(scope: ClientScope): Promise<Client[]> {
+    return this.clients.find({ where: scope.clientId === null ? {} : { id: scope.clientId }, order: { id: 'ASC' } });
+  }
+
+  async get(scope: ClientScope, id: number): Promise<Client> {
+    const client = await this.clients.findOneBy({ id });
+    if (!client || (scope.clientId !== null && scope.clientId !== id)) throw new NotFoundError(`Client ${id} not found`);
+    return client;
+  }
+
+  async create(dto: CreateClientDto): Promise<Client> {
+    return this.db.transaction(async (m) => {
+      await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
+      return m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, createdAt: Date.now() });
+    });
+  }
+
+  async update(scope: ClientScope, id: number, dto: UpdateClientDto): Promise<Client> {
+    await this.get(scope, id);
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(Client);
+      if (dto.externalId !== undefined) await this.assertExternalIdFree(repo, dto.externalId, id);
+      await repo.update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.externalId !== undefined && { externalId: dto.externalId }) });
+      return repo.findOneByOrFail({ id });
+    });
+  }
+
+  async remove(scope: ClientScope, id: number): Promise<void> {
+    await this.get(scope, id);
+    await this.db.transaction(async (m) => {
+      const devices = await m.getRepository(Device).countBy({ clientId: id });
+      if (devices > 0) throw new ConflictError(`Client ${id} still has ${devices} device(s); delete or move them first`);
+      await m.query(this.db.sql('DELETE FROM alarm_rules WHERE client_id = ?'), [id]);
+      await m.getRepository(Client).delete({ id });
+    });
+  }
+
+  private async assertExternalIdFree(repo: Repository<Client>, externalId: string | undefined, exceptId?: number) {
+    if (!externalId) return;
+    const other = await repo.findOneBy({ externalId });
+    if (other && other.id !== exceptId) throw new ConflictError(`externalId "${externalId}" is already used by client ${other.id}`);
+  }
+}

@@ -1,0 +1,38 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { DomainError, FieldError } from './domain-errors';
+
+/** Maps every error to `{ statusCode, message, errors? }`; internals never leak to the caller. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { statusCode, message, errors } = this.describe(exception);
+    if (statusCode >= 500) {
+      const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
+      this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
+    }
+    if (res.headersSent) return;
+    res.status(statusCode).json(errors ? { statusCode, message, errors } : { statusCode, message });
+  }
+
+  private describe(exception: unknown): { statusCode: number; message: string; errors?: FieldError[] } {
+    if (exception instanceof DomainError) {
+      return { statusCode: exception.statusCode, message: exception.message, errors: exception.errors };
+    }
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const body = exception.getResponse() as string | { message?: string | string[]; errors?: FieldError[] };
+      if (typeof body === 'string') return { statusCode, message: body };
+      const msg = Array.isArray(body.message) ? body.message.join('; ') : (body.message ?? exception.message);
+      return { statusCode, message: msg, errors: body.errors };
+    }
+    if (exception instanceof QueryFailedError && /UNIQUE|duplicate key/i.test(exception.message)) {
+      return { statusCode: HttpStatus.CONFLICT, message: 'A record with the same unique value already exists' };
+    }
+    return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
+  }
+}

@@ -1,0 +1,15 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorBody } from './error-body';
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid request: the message and `errors` name the fields',
+  404: 'Not found (or not visible to the caller)',
+  409: 'Conflicts with existing data',
+  413: 'Request body larger than 5 MB',
+  422: 'Well-formed, but the data cannot answer it',
+};
+
+/** Declares the error answers of a route, all with the one error body. */
+export const ApiErrors = (...codes: number[]) =>
+  applyDecorators(...codes.map((status) => ApiResponse({ status, description: descriptions[status], type: ErrorBody })));

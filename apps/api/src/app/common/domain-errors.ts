@@ -1,0 +1,43 @@
+/** A field-level problem in a request, named the way the client sent it (e.g. `readings[3].metrics.voltage`). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * Errors that services throw. They know nothing of HTTP; the global
+ * exception filter maps each kind to its status code.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly statusCode: number;
+  constructor(message: string, readonly errors?: FieldError[]) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidInputError extends DomainError {
+  readonly statusCode = 400;
+  static forFields(errors: FieldError[]): InvalidInputError {
+    const head = errors.slice(0, 3).map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`)).join('; ');
+    const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : '';
+    return new InvalidInputError(head + more, errors);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly statusCode = 404;
+}
+
+export class ConflictError extends DomainError {
+  readonly statusCode = 409;
+}
+
+/** The request is well formed but cannot be answered from the data (e.g. a regression over one point). */
+export class UnprocessableError extends DomainError {
+  readonly statusCode = 422;
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly statusCode = 503;
+}

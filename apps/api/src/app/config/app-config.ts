@@ -1,0 +1,135 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { isAbsolute, resolve } from 'node:path';
+
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1' || value === true) return true;
+  if (value === 'false' || value === '0' || value === false) return false;
+  return value; // left as is, so that IsBoolean names the variable
+};
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * The process environment as the server reads it. Every variable is optional;
+ * a bad value stops the start with a message naming the variable.
+ */
+class EnvironmentVariables {
+  @IsOptional() @IsString() @Transform(emptyToUndefined) APP_NAME?: string;
+  @IsOptional() @Matches(/^\/[A-Za-z0-9/_-]*$/, { message: 'API_PREFIX must start with / (for example /api)' })
+  @Transform(emptyToUndefined)
+  API_PREFIX?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) DATA_DIR?: string;
+  @IsOptional()
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:<file path> or postgres://user@host:port/database',
+  })
+  @Transform(emptyToUndefined)
+  DATABASE_URL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) SCHEDULER_TIMEZONE?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_FORWARDING?: boolean;
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  FORWARDER_URL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) FORWARDER_API_KEY?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) AUDIT_LOG_PATH?: string;
+  @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  @Transform(emptyToUndefined)
+  JWT_SECRET?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_EMAIL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_PASSWORD?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_DEV_ENDPOINTS?: boolean;
+  @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) @Transform(emptyToUndefined) LOG_LEVEL?: string;
+  @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
+}
+
+export type DatabaseSettings =
+  | { type: 'sqlite'; path: string }
+  | { type: 'postgres'; url: string };
+
+/** The validated, typed configuration every module receives. */
+export interface AppConfig {
+  appName: string;
+  apiPrefix: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseSettings;
+  schedulerTimezone: string;
+  forwarding: { enabled: boolean; url?: string; apiKey?: string };
+  auditLogPath: string;
+  jwtSecret?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  enableDevEndpoints: boolean;
+  enablePolling: boolean;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  logFormat: 'json' | 'pretty';
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigurationError extends Error {}
+
+/** Validates the environment once; throws a ConfigurationError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): AppConfig {
+  const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
+  const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const value = JSON.stringify(env[e.property]);
+      const reasons = Object.values(e.constraints ?? {}).join('; ');
+      return `${e.property}=${value}: ${reasons}`;
+    });
+    throw new ConfigurationError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const dataDir = abs(vars.DATA_DIR ?? 'data');
+  const url = vars.DATABASE_URL;
+  let database: DatabaseSettings;
+  if (!url) database = { type: 'sqlite', path: resolve(dataDir, 'app.db') };
+  else if (url.startsWith('sqlite:')) database = { type: 'sqlite', path: abs(url.slice('sqlite:'.length)) };
+  else database = { type: 'postgres', url };
+  const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new ConfigurationError(`Invalid configuration:\n  SCHEDULER_TIMEZONE=${JSON.stringify(timezone)}: not a known IANA time zone`);
+  }
+  return {
+    appName: vars.APP_NAME ?? 'Pieng Medidor Master',
+    apiPrefix: vars.API_PREFIX ?? '/api',
+    port: vars.PORT ?? 3000,
+    dataDir,
+    database,
+    schedulerTimezone: timezone,
+    forwarding: {
+      enabled: vars.ENABLE_FORWARDING ?? true,
+      url: vars.FORWARDER_URL,
+      apiKey: vars.FORWARDER_API_KEY,
+    },
+    auditLogPath: abs(vars.AUDIT_LOG_PATH ?? resolve(dataDir, 'audit.log')),
+    jwtSecret: vars.JWT_SECRET,
+    adminEmail: vars.ADMIN_EMAIL,
+    adminPassword: vars.ADMIN_PASSWORD,
+    enableDevEndpoints: vars.ENABLE_DEV_ENDPOINTS ?? false,
+    enablePolling: vars.ENABLE_POLLING ?? true,
+    logLevel: (vars.LOG_LEVEL as AppConfig['logLevel']) ?? 'log',
+    // A person at a terminal gets readable lines; a service manager or container gets JSON.
+    logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+  };
+}

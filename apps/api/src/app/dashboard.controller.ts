@@ -1,0 +1,13 @@
+import { Controller, Get, Redirect } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+
+/** Old bookmarks of /api/dashboard land on the web console. */
+@ApiExcludeController()
+@Controller('dashboard')
+export class DashboardController {
+  @Get()
+  @Redirect('/', 302)
+  openDashboard(): void {
+    return;
+  }
+}

@@ -1,0 +1,42 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { Client } from '../clients/entities/client.entity';
+import { Device } from '../devices/entities/device.entity';
+import { Measurement } from '../metrics/entities/measurement.entity';
+import { AlarmRule } from '../alarms/entities/alarm-rule.entity';
+import { AlarmEvent } from '../alarms/entities/alarm-event.entity';
+import { MIGRATIONS } from './migrations';
+import { Database } from './database.service';
+
+export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent];
+
+/** TypeORM options for either engine. Migrations run at start-up; the schema is never synchronized. */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  if (config.database.type === 'postgres') {
+    return { ...common, type: 'postgres', url: config.database.url, extra: { max: 10 } };
+  }
+  return {
+    ...common,
+    type: 'sqlite',
+    database: config.database.path,
+    // WAL lets readers work while a batch commits; busy_timeout rides over a backup or a second process.
+    enableWAL: true,
+    busyTimeout: 5000,
+  };
+}
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 0 })],
+      providers: [Database],
+      exports: [Database],
+    };
+  }
+}

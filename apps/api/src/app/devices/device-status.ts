@@ -1,0 +1,15 @@
+import type { DeviceStatus } from '@pieng/shared';
+import type { Device } from './entities/device.entity';
+
+/** A meter that failed this many polls in a row is called offline, not just backing off. */
+export const OFFLINE_AFTER_FAILURES = 3;
+
+/** What the console shows for a device, derived from its poll history. */
+export function deviceStatus(d: Pick<Device, 'active' | 'lastSeenAt' | 'consecutiveFailures' | 'pollIntervalSec'>, now = Date.now()): DeviceStatus {
+  if (!d.active) return 'inactive';
+  if (d.consecutiveFailures >= OFFLINE_AFTER_FAILURES) return 'offline';
+  if (d.consecutiveFailures > 0) return 'backoff';
+  if (d.lastSeenAt === null) return 'unknown';
+  // Three missed intervals (at least a minute) without a reading: something is wrong even without an error.
+  return now - d.lastSeenAt <= Math.max(3 * d.pollIntervalSec * 1000, 60_000) ? 'online' : 'offline';
+}

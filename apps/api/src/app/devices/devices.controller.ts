@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { CallerScope } from '../common/caller-scope.decorator';
+import type { ClientScope } from '../common/client-scope';
+import { IdParam } from '../common/id-param';
+import { publicDeviceConfig } from './device-config';
+import { CreateDeviceDto } from './dto/create-device.dto';
+import { DeleteDeviceQuery } from './dto/delete-device.query';
+import { DeviceQuery } from './dto/device.query';
+import { DeviceResponse } from './dto/device.response';
+import { UpdateDeviceDto } from './dto/update-device.dto';
+import { DevicesService } from './devices.service';
+
+const toResponse = (d: Parameters<typeof DeviceResponse.from>[0]) => DeviceResponse.from(d, publicDeviceConfig);
+
+@ApiTags('devices')
+@Controller('devices')
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Get()
+  @ApiErrors(400)
+  async listDevices(@CallerScope() scope: ClientScope, @Query() query: DeviceQuery): Promise<DeviceResponse[]> {
+    return (await this.devices.list(scope, query.clientId)).map(toResponse);
+  }
+
+  @Post()
+  @ApiErrors(400, 404)
+  async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
+    return toResponse(await this.devices.create(scope, dto));
+  }
+
+  @Get(':id')
+  @ApiErrors(400, 404)
+  async getDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<DeviceResponse> {
+    return toResponse(await this.devices.get(scope, id));
+  }
+
+  @Patch(':id')
+  @ApiErrors(400, 404)
+  async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
+    return toResponse(await this.devices.update(scope, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiErrors(400, 404, 409)
+  async deleteDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Query() query: DeleteDeviceQuery): Promise<void> {
+    await this.devices.remove(scope, id, query.purge ?? false);
+  }
+}

@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { In, Repository } from 'typeorm';
+import { ClientsService } from '../clients/clients.service';
+import { ClientScope } from '../common/client-scope';
+import { ConflictError, NotFoundError } from '../common/domain-errors';
+import { Database } from '../database/database.service';
+import { checkDeviceConfig, keepWriteOnlySecrets } from './device-config';
+import { CreateDeviceDto } from './dto/create-device.dto';
+import { UpdateDeviceDto } from './dto/update-device.dto';
+import { Device } from './entities/device.entity';
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly clients: ClientsService,
+    private readonly db: Database,
+  ) {}
+
+  list(scope: ClientScope, clientId?: number): Promise<Device[]> {
+    if (scope.clientId !== null && clientId !== undefined && clientId !== scope.clientId) return Promise.resolve([]);
+    const owner = scope.clientId ?? clientId;
+    return this.devices.find({ where: owner === undefined ? {} : { clientId: owner }, order: { id: 'ASC' } });
+  }
+
+  async get(scope: ClientScope, id: number): Promise<Device> {
+    const device = await this.devices.findOneBy({ id });
+    if (!device || (scope.clientId !== null && device.clientId !== scope.clientId)) throw new NotFoundError(`Device ${id} not found`);
+    return device;
+  }
+
+  /** Devices by id, all within the scope; any missing id is a 404 naming it. */
+  async getMany(scope: ClientScope, ids: number[]): Promise<Map<number, Device>> {
+    const found = await this.devices.findBy({ id: In(ids) });
+    const byId = new Map(found.filter((d) => scope.clientId === null || d.clientId === scope.clientId).map((d) => [d.id, d]));
+    const missing = ids.filter((id) => !byId.has(id));
+    if (missing.length) throw new NotFoundError(`Device${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} not found`);
+    return byId;
+  }
+
+  async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
+    await this.clients.get(scope, dto.clientId);
+    const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});
+    return this.db.transaction((m) =>
+      m.getRepository(Device).save({
+        uid: randomUUID(),
+        clientId: dto.clientId,
+        name: dto.name,
+        deviceType: dto.deviceType,
+        active: dto.active ?? true,
+        pollIntervalSec: dto.pollIntervalSec ?? 30,
+        config,
+        lastSeenAt: null,
+        lastError: null,
+        consecutiveFailures: 0,
+        createdAt: Date.now(),
+      }),
+    );
+  }
+
+  async update(scope: ClientScope, id: number, dto: UpdateDeviceDto): Promise<Device> {
+    const device = await this.get(scope, id);
+    if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.clients.get(scope, dto.clientId);
+    const deviceType = dto.deviceType ?? device.deviceType;
+    const configChanged = dto.config !== undefined || dto.deviceType !== undefined;
+    const config = configChanged
+      ? checkDeviceConfig(deviceType, keepWriteOnlySecrets(device.config, dto.config ?? device.config))
+      : device.config;
+    return this.db.transaction((m) =>
+      m.getRepository(Device).save({
+        ...device,
+        ...(dto.clientId !== undefined && { clientId: dto.clientId }),
+        ...(dto.name !== undefined && { name: dto.name }),
+        ...(dto.active !== undefined && { active: dto.active }),
+        ...(dto.pollIntervalSec !== undefined && { pollIntervalSec: dto.pollIntervalSec }),
+        deviceType,
+        config,
+        // New settings deserve a fresh start: no inherited backoff.
+        ...(configChanged && { consecutiveFailures: 0, lastError: null }),
+      }),
+    );
+  }
+
+  /** Deleting a device that has readings needs `purge`: readings are the plant's record and go only on purpose. */
+  async remove(scope: ClientScope, id: number, purge: boolean): Promise<void> {
+    await this.get(scope, id);
+    await this.db.transaction(async (m) => {
+      const [{ n }] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM measurements WHERE device_id = ?', [id], m);
+      if (Number(n) > 0 && !purge) {
+        throw new ConflictError(`Device ${id} has ${Number(n)} stored values; deactivate it instead, or delete with ?purge=true to remove its readings too`);
+      }
+      for (const sql of [
+        'DELETE FROM measurements WHERE device_id = ?',
+        'DELETE FROM alarm_events WHERE device_id = ?',
+        'DELETE FROM alarm_rules WHERE device_id = ?',
+        'DELETE FROM devices WHERE id = ?',
+      ]) {
+        await m.query(this.db.sql(sql), [id]);
+      }
+    });
+  }
+
+  /** Poll bookkeeping: a success resets the failure count. */
+  async recordPollSuccess(id: number, at: number): Promise<void> {
+    await this.db.transaction((m) => m.getRepository(Device).update({ id }, { lastSeenAt: at, lastError: null, consecutiveFailures: 0 }));
+  }
+
+  async recordPollFailure(id: number, error: string): Promise<Device | null> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(Device);
+      await repo.increment({ id }, 'consecutiveFailures', 1);
+      await repo.update({ id }, { lastError: error.slice(0, 1000) });
+      return repo.findOneBy({ id });
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DEVICE_TYPES, DeviceType } from '@pieng/shared';
+
+export class CreateDeviceDto {
+  @ApiProperty({ description: 'The client (tenant) that owns the device', example: 1 })
+  @IsInt()
+  @Min(1)
+  clientId!: number;
+
+  @ApiProperty({ description: 'A name the plant staff recognise', example: 'Main panel PZEM' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest', enum: DEVICE_TYPES, example: 'modbus' })
+  @IsIn(DEVICE_TYPES)
+  deviceType!: DeviceType;
+
+  @ApiPropertyOptional({ description: 'Inactive devices are not polled', default: true })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ description: 'Seconds between two polls', default: 30, minimum: 1, maximum: 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  pollIntervalSec?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; ' +
+      'Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; ' +
+      'generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; ' +
+      'Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.',
+    type: 'object',
+    additionalProperties: true,
+    example: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'sdm630' },
+  })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+}

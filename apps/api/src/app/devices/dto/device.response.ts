@@ -1,0 +1,51 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { DEVICE_STATUSES, DEVICE_TYPES, DeviceStatus, DeviceType } from '@pieng/shared';
+import { deviceStatus } from '../device-status';
+import type { Device } from '../entities/device.entity';
+
+export class DeviceResponse {
+  @ApiProperty({ description: 'Device id on this instance', example: 1 })
+  id!: number;
+  @ApiProperty({ description: 'Stable identity across instances (UUID)', example: '3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a' })
+  uid!: string;
+  @ApiProperty({ description: 'Owning client', example: 1 })
+  clientId!: number;
+  @ApiProperty({ description: 'Device name', example: 'Main panel PZEM' })
+  name!: string;
+  @ApiProperty({ description: 'Kind of device', enum: DEVICE_TYPES })
+  deviceType!: DeviceType;
+  @ApiProperty({ description: 'Whether the device is polled' })
+  active!: boolean;
+  @ApiProperty({ description: 'Seconds between two polls', example: 30 })
+  pollIntervalSec!: number;
+  @ApiProperty({ description: 'Driver settings, with secrets removed', type: 'object', additionalProperties: true })
+  config!: Record<string, unknown>;
+  @ApiProperty({ description: 'online, offline, backoff (failing, retried later), unknown (never read) or inactive', enum: DEVICE_STATUSES })
+  status!: DeviceStatus;
+  @ApiProperty({ description: 'Time of the last reading stored (ISO-8601 UTC)', nullable: true, type: String })
+  lastSeenAt!: string | null;
+  @ApiProperty({ description: 'The last poll error, in plain words', nullable: true, type: String })
+  lastError!: string | null;
+  @ApiProperty({ description: 'Failed polls in a row', example: 0 })
+  consecutiveFailures!: number;
+  @ApiProperty({ description: 'When the device was created (ISO-8601 UTC)' })
+  createdAt!: string;
+
+  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>): DeviceResponse {
+    return {
+      id: d.id,
+      uid: d.uid,
+      clientId: d.clientId,
+      name: d.name,
+      deviceType: d.deviceType,
+      active: d.active,
+      pollIntervalSec: d.pollIntervalSec,
+      config: redact(d.config),
+      status: deviceStatus(d),
+      lastSeenAt: d.lastSeenAt === null ? null : new Date(d.lastSeenAt).toISOString(),
+      lastError: d.lastError,
+      consecutiveFailures: d.consecutiveFailures,
+      createdAt: new Date(d.createdAt).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { DeviceType } from '@pieng/shared';
+import { epochMs } from '../../database/column-transformers';
+
+/** A meter (or an integration that pushes readings) belonging to one client. */
+@Entity('devices')
+export class Device {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** Stable identity across instances (master and slave ids differ; the uid does not). */
+  @Column({ type: 'varchar', length: 36 })
+  uid!: string;
+
+  @Column({ name: 'client_id', type: 'integer' })
+  clientId!: number;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ name: 'device_type', type: 'varchar', length: 20 })
+  deviceType!: DeviceType;
+
+  @Column({ type: 'boolean', default: true })
+  active!: boolean;
+
+  @Column({ name: 'poll_interval_sec', type: 'integer', default: 30 })
+  pollIntervalSec!: number;
+
+  @Column({ type: 'simple-json' })
+  config!: Record<string, unknown>;
+
+  @Column({ name: 'last_seen_at', type: 'bigint', nullable: true, transformer: epochMs })
+  lastSeenAt!: number | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures!: number;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+}

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { AlarmsModule } from '../alarms/alarms.module';
+import { DevicesModule } from '../devices/devices.module';
+import { IngestController } from './ingest.controller';
+import { IngestService } from './ingest.service';
+import { LiveReadings } from './live-readings';
+
+@Global()
+@Module({
+  imports: [DevicesModule, AlarmsModule],
+  controllers: [IngestController],
+  providers: [IngestService, LiveReadings],
+  exports: [IngestService, LiveReadings],
+})
+export class IngestModule {}

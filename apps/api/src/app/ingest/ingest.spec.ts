@@ -1,0 +1,126 @@
+import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
+
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('POST /api/ingest', () => {
+  let t: TestApp;
+  let deviceId: number;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    ({ deviceId } = await seedDevice(t.http));
+  });
+  afterAll(() => t.close());
+
+  const count = async (metric?: string) => {
+    const res = await t.http.get('/api/metrics').query({ deviceId, limit: 10000, ...(metric && { metric }) }).expect(200);
+    return res.body.items.length as number;
+  };
+
+  it('stores a batch and answers with the counts', async () => {
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [
+        { deviceId, timestamp: iso(T0), metrics: { voltage: 229.8, current: 1.52 } },
+        { deviceId, timestamp: T0 + 1000, metrics: { voltage: 230.1 } },
+      ] })
+      .expect(200);
+    expect(res.body).toEqual({ readings: 2, stored: 3, duplicates: 0, alarmEvents: 0, alarmsCleared: 0 });
+    const page = await t.http.get('/api/metrics').query({ deviceId, metric: 'voltage' }).expect(200);
+    expect(page.body.items).toEqual([
+      { deviceId, metric: 'voltage', ts: iso(T0), value: 229.8, source: 'api' },
+      { deviceId, metric: 'voltage', ts: iso(T0 + 1000), value: 230.1, source: 'api' },
+    ]);
+  });
+
+  it('stores a retried batch once and says how many were duplicates', async () => {
+    const batch = { readings: [{ deviceId, timestamp: iso(T0 + 5000), metrics: { voltage: 231, power: 100 } }] };
+    const first = await t.http.post('/api/ingest').send(batch).expect(200);
+    expect(first.body).toMatchObject({ stored: 2, duplicates: 0 });
+    const again = await t.http.post('/api/ingest').send(batch).expect(200);
+    expect(again.body).toMatchObject({ stored: 0, duplicates: 2 });
+    // Same value twice inside one batch: one row.
+    const inside = await t.http.post('/api/ingest').send({ readings: [batch.readings[0], batch.readings[0]] }).expect(200);
+    expect(inside.body).toMatchObject({ readings: 2, stored: 0, duplicates: 4 });
+    const res = await t.http.get('/api/metrics').query({ deviceId, metric: 'power' }).expect(200);
+    expect(res.body.items).toHaveLength(1);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const res = await t.http.post('/api/ingest').set('content-type', 'application/json').send('{"readings": [').expect(400);
+    expect(res.body.message).toMatch(/Malformed JSON/);
+  });
+
+  it.each([
+    ['NaN as a string', 'NaN'],
+    ['Infinity as a string', 'Infinity'],
+    ['a string', '230'],
+    ['null', null],
+    ['a boolean', true],
+  ])('answers 400 naming the field for %s as a metric value', async (_label, value) => {
+    const res = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(T0 + 9000), metrics: { voltage: value } }] }).expect(400);
+    expect(res.body.errors).toEqual([{ field: 'readings[0].metrics.voltage', message: 'must be a finite number' }]);
+  });
+
+  it('answers 400 naming an unknown field', async () => {
+    const top = await t.http.post('/api/ingest').send({ readings: [{ deviceId, metrics: { voltage: 1 } }], foo: 1 }).expect(400);
+    expect(top.body.errors).toEqual([{ field: 'foo', message: 'is not a known field' }]);
+    const inner = await t.http.post('/api/ingest').send({ readings: [{ deviceId, metrics: { voltage: 1 }, colour: 'red' }] }).expect(400);
+    expect(inner.body.errors[0].field).toBe('readings[0].colour');
+  });
+
+  it('answers 400 for an unparseable timestamp or one more than 5 minutes ahead', async () => {
+    const bad = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: 'yesterday', metrics: { voltage: 1 } }] }).expect(400);
+    expect(bad.body.errors[0].field).toBe('readings[0].timestamp');
+    const future = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(Date.now() + 6 * 60_000), metrics: { voltage: 1 } }] }).expect(400);
+    expect(future.body.errors[0].message).toMatch(/5 minutes in the future/);
+    // Four minutes ahead (clock drift) is accepted.
+    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(Date.now() + 4 * 60_000), metrics: { drift: 1 } }] }).expect(200);
+  });
+
+  it('stores nothing when one reading of the batch is bad', async () => {
+    const before = await count();
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [
+        { deviceId, timestamp: iso(T0 + 20_000), metrics: { voltage: 228 } },
+        { deviceId, timestamp: iso(T0 + 21_000), metrics: { voltage: 'high' } },
+      ] })
+      .expect(400);
+    expect(res.body.errors[0].field).toBe('readings[1].metrics.voltage');
+    expect(await count()).toBe(before);
+  });
+
+  it('answers 404 for an unknown device and stores nothing', async () => {
+    const before = await count();
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [
+        { deviceId, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
+        { deviceId: 99999, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
+      ] })
+      .expect(404);
+    expect(res.body.message).toMatch(/99999/);
+    expect(await count()).toBe(before);
+  });
+
+  it('answers 413 for a body over 5 MB', async () => {
+    const reading = { deviceId, timestamp: iso(T0), metrics: { voltage: 230 } };
+    const big = { readings: Array.from({ length: 90_000 }, () => reading) };
+    expect(JSON.stringify(big).length).toBeGreaterThan(5 * 1024 * 1024);
+    const res = await t.http.post('/api/ingest').send(big).expect(413);
+    expect(res.body.message).toMatch(/larger than 5MB/);
+  });
+
+  it('answers 400 for an empty batch or a missing metrics object', async () => {
+    await t.http.post('/api/ingest').send({ readings: [] }).expect(400);
+    const res = await t.http.post('/api/ingest').send({ readings: [{ deviceId }] }).expect(400);
+    expect(res.body.errors[0].field).toBe('readings[0].metrics');
+  });
+
+  it('sets the device lastSeenAt to its newest reading', async () => {
+    const res = await t.http.get(`/api/devices/${deviceId}`).expect(200);
+    expect(Date.parse(res.body.lastSeenAt)).toBeGreaterThan(T0);
+  });
+});

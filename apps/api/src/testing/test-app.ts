@@ -1,0 +1,76 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
+import request from 'supertest';
+import { createApp } from '../app/bootstrap';
+import { AppConfig, loadConfig } from '../app/config/app-config';
+
+/** PostgreSQL server the pg suite uses (npm run test:pg); each test app gets a database of its own. */
+export const TEST_PG_URL = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
+export const usesPostgres = () => process.env['TEST_DATABASE'] === 'postgres';
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  config: AppConfig;
+  dataDir: string;
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `pieng_test_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new PgClient({ connectionString: `${TEST_PG_URL}/postgres` });
+  await admin.connect().catch((err) => {
+    throw new Error(`PostgreSQL is not reachable at ${TEST_PG_URL} (${err.message}); start it or set TEST_PG_URL`);
+  });
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `${TEST_PG_URL}/${name}`,
+    drop: async () => {
+      const c = new PgClient({ connectionString: `${TEST_PG_URL}/postgres` });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** The real application on a temporary database, listening on a loopback port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pieng-test-'));
+  const pg = usesPostgres() && !env['DATABASE_URL'] ? await createPgDatabase() : undefined;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'error',
+    LOG_FORMAT: 'json',
+    ENABLE_POLLING: 'false',
+    ...(pg && { DATABASE_URL: pg.url }),
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  return {
+    app,
+    url: url.replace('[::1]', '127.0.0.1'),
+    config,
+    dataDir,
+    http: request(url),
+    close: async () => {
+      await app.close();
+      await pg?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A client and a device of type api, ready for ingest. */
+export async function seedDevice(http: TestApp['http'], name = 'Meter A', clientName = 'Client A'): Promise<{ clientId: number; deviceId: number; uid: string }> {
+  const client = await http.post('/api/clients').send({ name: clientName }).expect(201);
+  const device = await http.post('/api/devices').send({ clientId: client.body.id, name, deviceType: 'api' }).expect(201);
+  return { clientId: client.body.id, deviceId: device.body.id, uid: device.body.uid };
+}
