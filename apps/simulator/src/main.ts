@@ -1,1 +1,102 @@
-console.log('Hello World');
+import { parseArgs } from 'node:util';
+import { METER_MODELS, type MeterModel } from './app/meters';
+import { startSimulator, type SimulatorMeterSpec } from './app/simulator';
+
+const USAGE = `Pieng Medidor meter simulator: simulated meters speaking real Modbus.
+
+Usage: node dist/apps/simulator/main.js --meter <model[:slaveId]> [--meter ...] [links] [options]
+
+Meters (repeat for several slave ids on one line): ${METER_MODELS.join(', ')}
+  e.g. --meter pzem004t:1 --meter sdm630:2
+
+Links (at least one):
+  --tcp <port>        Modbus TCP (MBAP); 0 picks a free port
+  --rtu-tcp <port>    raw RTU frames over TCP, like a transparent serial gateway
+  --serial <path>     a serial device, e.g. one end of a socat pty pair
+Options:
+  --host <ip>         listen address (default 127.0.0.1)
+  --deterministic     fixed values instead of smoothly varying ones
+  --reply-delay <ms>  meter processing time before each reply (default 0)
+  --silent <id>       slave id that never answers (repeatable)
+  --exception <id:code>  slave id that answers every request with this exception code
+  --bad-crc <id>      slave id whose replies carry a corrupt CRC
+  --verbose           log every frame
+`;
+
+export function parseMeters(specs: string[]): SimulatorMeterSpec[] {
+  return specs.map((spec, index) => {
+    const [model, id] = spec.split(':');
+    if (!(METER_MODELS as readonly string[]).includes(model)) {
+      throw new Error(`unknown meter model "${model}" (one of ${METER_MODELS.join(', ')})`);
+    }
+    const slaveId = id === undefined ? index + 1 : Number(id);
+    if (!Number.isInteger(slaveId) || slaveId < 1 || slaveId > 247) throw new Error(`slave id in "${spec}" must be 1..247`);
+    return { model: model as MeterModel, slaveId };
+  });
+}
+
+function portArg(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} needs a port number, got "${value}"`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      meter: { type: 'string', multiple: true },
+      tcp: { type: 'string' },
+      'rtu-tcp': { type: 'string' },
+      serial: { type: 'string' },
+      host: { type: 'string' },
+      deterministic: { type: 'boolean' },
+      'reply-delay': { type: 'string' },
+      silent: { type: 'string', multiple: true },
+      exception: { type: 'string', multiple: true },
+      'bad-crc': { type: 'string', multiple: true },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.meter?.length) {
+    process.stdout.write(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const tcpPort = portArg(values.tcp, 'tcp');
+  const rtuTcpPort = portArg(values['rtu-tcp'], 'rtu-tcp');
+  if (tcpPort === undefined && rtuTcpPort === undefined && !values.serial) throw new Error('give at least one of --tcp, --rtu-tcp, --serial');
+  const simulator = await startSimulator({
+    meters: parseMeters(values.meter),
+    host: values.host,
+    tcpPort,
+    rtuTcpPort,
+    serialPath: values.serial,
+    deterministic: values.deterministic,
+    replyDelayMs: values['reply-delay'] ? Number(values['reply-delay']) : undefined,
+    log: values.verbose ? (line) => console.log(line) : undefined,
+  });
+  for (const id of values.silent ?? []) simulator.setSilent(Number(id), true);
+  for (const spec of values.exception ?? []) {
+    const [id, code] = spec.split(':').map(Number);
+    simulator.setFault(id, { kind: 'exception', code: code || 4 });
+  }
+  for (const id of values['bad-crc'] ?? []) simulator.setFault(Number(id), { kind: 'bad-crc' });
+  const meters = values.meter.join(', ');
+  if (simulator.tcpPort !== undefined) console.log(`Modbus TCP on ${simulator.host}:${simulator.tcpPort} (${meters})`);
+  if (simulator.rtuTcpPort !== undefined) console.log(`RTU over TCP on ${simulator.host}:${simulator.rtuTcpPort} (${meters})`);
+  if (simulator.serialPath) console.log(`Modbus RTU on ${simulator.serialPath} (${meters})`);
+  const stop = () => {
+    void simulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    console.error(`simulator: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,359 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { SerialPort } from 'serialport';
+import { crcIsValid, rtuFrame } from './crc';
+import { createMeter, defaultFixedValues, type MeterModel, type MeterValues, type SimulatedMeter } from './meters';
+import { executePdu, exceptionPdu, rtuRequestLength, type SlaveFault, type SlaveReply } from './slave';
+
+export interface SimulatorMeterSpec {
+  model: MeterModel;
+  /** Modbus address (default 1). */
+  slaveId?: number;
+  /** Fixed values (canonical units, energy in Wh); the meter then stays deterministic. */
+  values?: MeterValues;
+}
+
+export interface SimulatorOptions {
+  meters: SimulatorMeterSpec[];
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Modbus TCP (MBAP) port; 0 picks a free one. */
+  tcpPort?: number;
+  /** Raw RTU frames over TCP (transparent gateway); 0 picks a free one. */
+  rtuTcpPort?: number;
+  /** A serial device, e.g. one end of a socat pty pair. Reopened automatically if it vanishes. */
+  serialPath?: string;
+  /** Every meter starts with fixed plausible values instead of drifting ones. */
+  deterministic?: boolean;
+  /** Clock for the live waveforms and energy integration (default Date.now). */
+  clock?: () => number;
+  /** The meter's processing time before each reply (default 0). */
+  replyDelayMs?: number;
+  /** PZEM calibration (0x41) echo delay (default 3500 ms, as the datasheet's 3-4 s). */
+  calibrationDelayMs?: number;
+  /** Address a PZEM puts in replies to the general address 0xF8 (UNVERIFIED on hardware). */
+  generalAddressReply?: 'general' | 'own';
+  log?: (line: string) => void;
+}
+
+export type SimulatorLink = 'tcp' | 'rtu-tcp' | 'serial';
+
+export interface SimulatorLogEntry {
+  /** performance.now() milliseconds. */
+  at: number;
+  link: SimulatorLink;
+  direction: 'request' | 'reply';
+  slaveId: number;
+  functionCode: number;
+  hex: string;
+}
+
+export interface RunningSimulator {
+  host: string;
+  tcpPort?: number;
+  rtuTcpPort?: number;
+  serialPath?: string;
+  /** Every request received and reply sent, in order. */
+  readonly receiveLog: SimulatorLogEntry[];
+  meter(slaveId: number): SimulatedMeter;
+  setValues(slaveId: number, values: MeterValues): void;
+  getValues(slaveId: number): MeterValues;
+  setSilent(slaveId: number, silent: boolean): void;
+  setFault(slaveId: number, fault: SlaveFault | null): void;
+  close(): Promise<void>;
+}
+
+const GENERAL_ADDRESS = 0xf8;
+const BROADCAST = 0;
+/** A partial RTU frame older than this is line noise: a real slave resets on silence. */
+const PARTIAL_FRAME_TIMEOUT_MS = 100;
+
+/** Cuts a byte stream into RTU request frames. */
+class RtuRequestReader {
+  private buffer = Buffer.alloc(0);
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    clearTimeout(this.timer);
+    for (;;) {
+      const length = rtuRequestLength(this.buffer);
+      if (length === undefined) break;
+      const frameLength = length === null ? this.buffer.length : length;
+      if (this.buffer.length < frameLength) break;
+      const frame = this.buffer.subarray(0, frameLength);
+      this.buffer = this.buffer.subarray(frameLength);
+      if (crcIsValid(frame)) this.onFrame(Buffer.from(frame));
+      else this.buffer = Buffer.alloc(0); // a corrupt frame: drop everything until silence
+      if (this.buffer.length === 0) break;
+    }
+    if (this.buffer.length > 0) {
+      this.timer = setTimeout(() => {
+        this.buffer = Buffer.alloc(0);
+      }, PARTIAL_FRAME_TIMEOUT_MS);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+class Simulator implements RunningSimulator {
+  host: string;
+  tcpPort?: number;
+  rtuTcpPort?: number;
+  serialPath?: string;
+  readonly receiveLog: SimulatorLogEntry[] = [];
+  private readonly meters: SimulatedMeter[];
+  private readonly faults = new Map<number, SlaveFault>();
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private serial?: SerialPort;
+  private serialReader?: RtuRequestReader;
+  private closed = false;
+
+  constructor(private readonly options: SimulatorOptions) {
+    const clock = options.clock ?? Date.now;
+    this.host = options.host ?? '127.0.0.1';
+    this.meters = options.meters.map((spec) => {
+      const meter = createMeter(spec.model, spec.slaveId ?? 1, clock);
+      if (options.deterministic) meter.setValues(defaultFixedValues(spec.model));
+      if (spec.values) meter.setValues(spec.values);
+      return meter;
+    });
+    const ids = this.meters.map((meter) => meter.slaveId);
+    if (new Set(ids).size !== ids.length) throw new Error(`two meters share a slave id: ${ids.join(', ')}`);
+  }
+
+  async start(): Promise<void> {
+    if (this.options.tcpPort !== undefined) {
+      const server = createServer((socket) => this.serveModbusTcp(socket));
+      this.tcpPort = await this.listen(server, this.options.tcpPort);
+    }
+    if (this.options.rtuTcpPort !== undefined) {
+      const server = createServer((socket) => this.serveRtuTcp(socket));
+      this.rtuTcpPort = await this.listen(server, this.options.rtuTcpPort);
+    }
+    if (this.options.serialPath) {
+      this.serialPath = this.options.serialPath;
+      await this.openSerial(true);
+    }
+  }
+
+  meter(slaveId: number): SimulatedMeter {
+    const meter = this.meters.find((m) => m.slaveId === slaveId);
+    if (!meter) throw new Error(`no simulated meter at slave id ${slaveId}`);
+    return meter;
+  }
+
+  setValues(slaveId: number, values: MeterValues): void {
+    this.meter(slaveId).setValues(values);
+  }
+
+  getValues(slaveId: number): MeterValues {
+    return this.meter(slaveId).values();
+  }
+
+  setSilent(slaveId: number, silent: boolean): void {
+    this.setFault(slaveId, silent ? { kind: 'silent' } : null);
+  }
+
+  setFault(slaveId: number, fault: SlaveFault | null): void {
+    if (fault) this.faults.set(slaveId, fault);
+    else this.faults.delete(slaveId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timers.forEach((timer) => clearTimeout(timer));
+    this.timers.clear();
+    this.sockets.forEach((socket) => socket.destroy());
+    this.serialReader?.dispose();
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const serial = this.serial;
+    this.serial = undefined;
+    if (serial?.isOpen) await new Promise<void>((resolve) => serial.close(() => resolve()));
+  }
+
+  private listen(server: Server, port: number): Promise<number> {
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.host, () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  }
+
+  private later(ms: number, action: () => void): void {
+    if (ms <= 0) {
+      action();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private log(link: SimulatorLink, direction: 'request' | 'reply', slaveId: number, functionCode: number, bytes: Buffer): void {
+    this.receiveLog.push({ at: performance.now(), link, direction, slaveId, functionCode, hex: bytes.toString('hex') });
+    this.options.log?.(`${link} ${direction} slave ${slaveId} fc ${functionCode}: ${bytes.toString('hex')}`);
+  }
+
+  /** The meter's answer to a PDU, with the slave's fault applied. */
+  private answer(meter: SimulatedMeter, pdu: Buffer): { reply: SlaveReply; corruptCrc: boolean } {
+    const fault = this.faults.get(meter.slaveId);
+    if (fault?.kind === 'silent') return { reply: { kind: 'none' }, corruptCrc: false };
+    if (fault?.kind === 'exception') return { reply: { kind: 'reply', pdu: exceptionPdu(pdu[0], fault.code) }, corruptCrc: false };
+    const reply = executePdu(meter, pdu, { calibrationDelayMs: this.options.calibrationDelayMs ?? 3500 });
+    if (reply.kind === 'reply') {
+      const extra = (this.options.replyDelayMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
+      reply.delayMs = (reply.delayMs ?? 0) + extra;
+    }
+    return { reply, corruptCrc: fault?.kind === 'bad-crc' };
+  }
+
+  // ---- Modbus TCP: MBAP header (transaction id, protocol 0, length, unit id) + PDU ----
+
+  private serveModbusTcp(socket: Socket): void {
+    this.track(socket);
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 8) {
+        const length = buffer.readUInt16BE(4);
+        if (buffer.length < 6 + length) break;
+        const adu = buffer.subarray(0, 6 + length);
+        buffer = buffer.subarray(6 + length);
+        this.handleMbap(socket, Buffer.from(adu));
+      }
+    });
+  }
+
+  private handleMbap(socket: Socket, adu: Buffer): void {
+    const transactionId = adu.readUInt16BE(0);
+    const unitId = adu[6];
+    const pdu = adu.subarray(7);
+    this.log('tcp', 'request', unitId, pdu[0], adu);
+    let meter = this.meters.find((m) => m.slaveId === unitId);
+    // TCP-native meters answer whatever unit id when they are alone.
+    if (!meter && (unitId === 0 || unitId === 0xff) && this.meters.length === 1) meter = this.meters[0];
+    let reply: SlaveReply;
+    if (!meter) reply = { kind: 'reply', pdu: exceptionPdu(pdu[0], 0x0b) }; // gateway target failed to respond
+    else reply = this.answer(meter, pdu).reply;
+    if (reply.kind === 'none') return;
+    const replyPdu = reply.pdu;
+    const out = Buffer.alloc(7 + replyPdu.length);
+    out.writeUInt16BE(transactionId, 0);
+    out.writeUInt16BE(0, 2);
+    out.writeUInt16BE(replyPdu.length + 1, 4);
+    out[6] = unitId;
+    replyPdu.copy(out, 7);
+    this.later(reply.delayMs ?? 0, () => {
+      if (socket.destroyed) return;
+      this.log('tcp', 'reply', unitId, replyPdu[0], out);
+      socket.write(out);
+    });
+  }
+
+  // ---- RTU frames (gateway socket or serial line): address + PDU + CRC ----
+
+  private serveRtuTcp(socket: Socket): void {
+    this.track(socket);
+    const reader = new RtuRequestReader((frame) => this.handleRtu('rtu-tcp', frame, (out) => !socket.destroyed && socket.write(out)));
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    socket.on('close', () => reader.dispose());
+  }
+
+  private handleRtu(link: SimulatorLink, frame: Buffer, send: (bytes: Buffer) => void): void {
+    const address = frame[0];
+    const pdu = frame.subarray(1, frame.length - 2);
+    this.log(link, 'request', address, pdu[0], frame);
+    if (address === BROADCAST) {
+      // Broadcast: every meter executes, none answers.
+      this.meters.forEach((meter) => executePdu(meter, pdu, { calibrationDelayMs: 0 }));
+      return;
+    }
+    let meter: SimulatedMeter | undefined;
+    let replyAddress = address;
+    if (address === GENERAL_ADDRESS) {
+      const pzems = this.meters.filter((m) => m.model === 'pzem004t' || m.model === 'pzem017');
+      if (pzems.length !== 1) return; // two meters answering at once would collide: stay silent
+      meter = pzems[0];
+      if (this.options.generalAddressReply === 'own') replyAddress = meter.slaveId;
+    } else {
+      meter = this.meters.find((m) => m.slaveId === address);
+    }
+    if (!meter) return; // another slave's request: not ours to answer
+    const { reply, corruptCrc } = this.answer(meter, pdu);
+    if (reply.kind === 'none') return;
+    const out = rtuFrame(replyAddress, reply.pdu);
+    if (corruptCrc) out[out.length - 1] ^= 0xff;
+    this.later(reply.delayMs ?? 0, () => {
+      this.log(link, 'reply', replyAddress, reply.pdu[0], out);
+      send(out);
+    });
+  }
+
+  // ---- serial line (pty) ----
+
+  private openSerial(first: boolean): Promise<void> {
+    const path = this.serialPath as string;
+    return new Promise<void>((resolve, reject) => {
+      const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
+      port.open((error) => {
+        if (error) {
+          if (first) reject(error);
+          else resolve();
+          this.retrySerial();
+          return;
+        }
+        this.serial = port;
+        this.serialReader?.dispose();
+        const reader = new RtuRequestReader((frame) => this.handleRtu('serial', frame, (out) => port.isOpen && port.write(out)));
+        this.serialReader = reader;
+        port.on('data', (chunk: Buffer) => reader.push(chunk));
+        port.on('error', () => undefined);
+        port.on('close', () => {
+          // The pty vanished (socat killed = cable unplugged): reopen when it comes back.
+          if (this.serial === port) this.serial = undefined;
+          this.retrySerial();
+        });
+        resolve();
+      });
+    });
+  }
+
+  private retrySerial(): void {
+    if (this.closed) return;
+    this.later(200, () => {
+      if (!this.closed && !this.serial) void this.openSerial(false);
+    });
+  }
+}
+
+/** Starts a simulator with the given meters on the requested links. */
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  const simulator = new Simulator(options);
+  try {
+    await simulator.start();
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
+  return simulator;
+}

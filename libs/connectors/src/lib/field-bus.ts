@@ -1,0 +1,381 @@
+import { performance } from 'node:perf_hooks';
+import type { ReadingSource } from '@pieng/shared';
+import type { FieldDevice, ModbusDeviceConfig, TuyaDeviceConfig } from './config/device-config';
+import { createMeterDriver } from './drivers/create-driver';
+import type { MeterDriver, MetricValues } from './drivers/meter-driver';
+import { PZEM004T_HOLDING, PZEM_RESET_ENERGY_FC } from './drivers/pzem.driver';
+import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from './errors';
+import { planLineSchedule, type LineScheduleReport, type ScheduledLineDevice } from './scheduling/line-schedule';
+import { crc16Modbus, withCrc } from './modbus/crc16';
+import { RegisterImage } from './modbus/read-planner';
+import { ModbusLink, linkKeyOf, type FieldBusLogger, type LinkEndpoint, type TransactionContext } from './transport/modbus-link';
+import { TuyaClient, TUYA_BATCH_LIMIT, type TuyaDataPointValue } from './tuya/tuya-client';
+import { tuyaPollBudget, type TuyaBudget } from './tuya/tuya-budget';
+import { mapTuyaStatus } from './tuya/tuya-metrics';
+
+export interface FieldBusOptions {
+  logger?: FieldBusLogger;
+  /** First delay before reopening a port/socket that failed to open (default 500 ms, doubling). */
+  reconnectBaseMs?: number;
+  /** Longest delay between reopen attempts (default 30 s). */
+  reconnectMaxMs?: number;
+  /** Tuya: fetch implementation and clock (tests). */
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Tuya reads arriving within this window share one batch status call (default 25 ms). */
+  tuyaBatchWindowMs?: number;
+}
+
+export interface ReadResult {
+  metrics: MetricValues;
+  source: Extract<ReadingSource, 'modbus-rtu' | 'modbus-tcp' | 'tuya' | 'simulator'>;
+  durationMs: number;
+}
+
+/** Any device FieldBus can reach (Modbus or Tuya), with a validated config. */
+export type BusDevice = FieldDevice;
+type ModbusDevice = Extract<FieldDevice, { deviceType: 'modbus' }>;
+
+interface PendingTuyaRead {
+  deviceId: string;
+  resolve: (status: TuyaDataPointValue[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** One Tuya cloud project (access id) with its client and the reads waiting to be batched. */
+class TuyaAccount {
+  readonly client: TuyaClient;
+  readonly devices = new Set<string>();
+  private pending: PendingTuyaRead[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    config: TuyaDeviceConfig,
+    options: FieldBusOptions,
+    private readonly windowMs: number,
+  ) {
+    this.client = new TuyaClient({
+      baseUrl: config.endpoint,
+      accessId: config.accessId,
+      accessSecret: config.accessSecret,
+      fetch: options.fetch,
+      now: options.now,
+    });
+  }
+
+  status(deviceId: string): Promise<TuyaDataPointValue[]> {
+    this.devices.add(deviceId);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ deviceId, resolve, reject });
+      if (this.pending.length >= TUYA_BATCH_LIMIT) this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending.splice(0, TUYA_BATCH_LIMIT);
+    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), 0);
+    if (batch.length === 0) return;
+    const ids = [...new Set(batch.map((read) => read.deviceId))];
+    this.client.devicesStatus(ids).then(
+      (statuses) => {
+        for (const read of batch) {
+          const status = statuses.get(read.deviceId);
+          if (status) read.resolve(status);
+          else read.reject(new FieldBusError('cloud', `Tuya device ${read.deviceId} is not in this cloud project or sent no status`));
+        }
+      },
+      (error: Error) => batch.forEach((read) => read.reject(error)),
+    );
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.splice(0).forEach((read) => read.reject(new FieldBusError('cloud', 'the field bus is shutting down')));
+  }
+}
+
+/**
+ * FieldBus: owns every physical link (pooled by port path or host:port+transport) and the
+ * Tuya cloud clients. The API creates one and calls close() on shutdown; nothing here is
+ * module-level state, so tests can run several side by side.
+ */
+export class FieldBus {
+  private readonly links = new Map<string, ModbusLink>();
+  private readonly drivers = new Map<string, { signature: string; driver: MeterDriver }>();
+  private readonly tuyaAccounts = new Map<string, TuyaAccount>();
+  private closed = false;
+
+  constructor(private readonly options: FieldBusOptions = {}) {}
+
+  /** Key of the physical link a device talks over: devices with the same key share a queue. */
+  lineKey(device: BusDevice): string {
+    if (device.deviceType === 'tuya') return `tuya:${device.config.endpoint}:${device.config.accessId}`;
+    return linkKeyOf(endpointOf(device.config));
+  }
+
+  /** The driver a Modbus device uses (its requests feed the line schedule). */
+  driverFor(device: ModbusDevice): MeterDriver {
+    const { driver, registers, maxGap, maxRegistersPerRequest } = device.config;
+    const signature = JSON.stringify([driver, registers, maxGap, maxRegistersPerRequest]);
+    const cached = this.drivers.get(device.id);
+    if (cached && cached.signature === signature) return cached.driver;
+    const created = createMeterDriver(device.config);
+    this.drivers.set(device.id, { signature, driver: created });
+    return created;
+  }
+
+  /** One reading. Throws FieldBusError (an Error) whose message names the meter and its link. */
+  async read(device: BusDevice): Promise<ReadResult> {
+    const started = performance.now();
+    if (device.deviceType === 'tuya') {
+      const account = this.tuyaAccount(device.config);
+      const status = await account.status(device.config.tuyaDeviceId);
+      const metrics = mapTuyaStatus(status, device.config.scales);
+      if (Object.keys(metrics).length === 0) {
+        throw new FieldBusError('cloud', `Tuya device ${device.config.tuyaDeviceId} reported none of cur_voltage, cur_current, cur_power, add_ele`);
+      }
+      return { metrics, source: device.config.simulated ? 'simulator' : 'tuya', durationMs: performance.now() - started };
+    }
+    if (device.deviceType !== 'modbus') throw new FieldBusError('unsupported', `devices of type ${(device as { deviceType: string }).deviceType} are not polled`);
+    const driver = this.driverFor(device);
+    const link = this.linkFor(device);
+    const ctx = transactionContext(device.config);
+    const responses: number[][] = [];
+    // Sequential and stopping at the first failure: a dead meter costs its line one timeout.
+    for (const request of driver.requests) {
+      const reply = await link.transaction(ctx, (client) =>
+        request.function === 3 ? client.readHoldingRegisters(request.address, request.quantity) : client.readInputRegisters(request.address, request.quantity),
+      );
+      responses.push(reply.data);
+    }
+    let metrics: MetricValues;
+    try {
+      metrics = driver.decode(RegisterImage.fromResponses(driver.requests, responses));
+    } catch (error) {
+      throw new FieldBusError('corrupt', `meter ${ctx.unitId} on ${link.label} sent a reply that cannot be decoded: ${(error as Error).message}`, {
+        lineKey: link.key,
+      });
+    }
+    const source = device.config.simulated ? 'simulator' : device.config.transport === 'tcp' ? 'modbus-tcp' : 'modbus-rtu';
+    return { metrics, source, durationMs: performance.now() - started };
+  }
+
+  /**
+   * PZEM energy counter reset (function 0x42, a 4-byte frame). Over a serial port it goes
+   * through modbus-serial; over an RTU gateway it is written as a raw frame on the socket,
+   * because modbus-serial's telnet port silently drops frames under 6 bytes.
+   */
+  async resetEnergy(device: BusDevice): Promise<void> {
+    const modbus = this.requirePzem(device, 'reset energy');
+    const link = this.linkFor(modbus);
+    const ctx = transactionContext(modbus.config);
+    if (modbus.config.transport === 'rtu-tcp') {
+      const frame = withCrc(Uint8Array.of(ctx.unitId, PZEM_RESET_ENERGY_FC));
+      const reply = await link.rawRtuTransaction(ctx, frame, rtuReplyLength(PZEM_RESET_ENERGY_FC, 4));
+      checkRawReply(reply, frame, ctx, link.label);
+      return;
+    }
+    await link.transaction(ctx, (client) => client.customFunction(PZEM_RESET_ENERGY_FC, []));
+  }
+
+  /** PZEM-004T power alarm threshold (holding 0x0001), in W. */
+  async readAlarmThreshold(device: BusDevice): Promise<number> {
+    const modbus = this.requirePzem(device, 'read the alarm threshold', ['pzem004t']);
+    const reply = await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
+      client.readHoldingRegisters(PZEM004T_HOLDING.alarmThreshold, 1),
+    );
+    return reply.data[0];
+  }
+
+  /** Sets the PZEM-004T power alarm threshold (1 W per unit). */
+  async writeAlarmThreshold(device: BusDevice, watts: number): Promise<void> {
+    const modbus = this.requirePzem(device, 'write the alarm threshold', ['pzem004t']);
+    if (!Number.isInteger(watts) || watts < 0 || watts > 0xffff) {
+      throw new FieldBusError('config', `the alarm threshold must be a whole number of watts from 0 to 65535, got ${watts}`);
+    }
+    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
+      client.writeRegister(PZEM004T_HOLDING.alarmThreshold, watts),
+    );
+  }
+
+  /**
+   * Changes a PZEM's Modbus address (holding 0x0002, both models). The caller must then
+   * update the device's config to the new address.
+   */
+  async writeSlaveAddress(device: BusDevice, address: number): Promise<void> {
+    const modbus = this.requirePzem(device, 'change the address');
+    if (!Number.isInteger(address) || address < 1 || address > 0xf7) {
+      throw new FieldBusError('config', `a PZEM address must be from 1 to 247, got ${address}`);
+    }
+    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
+      client.writeRegister(PZEM004T_HOLDING.slaveAddress, address),
+    );
+  }
+
+  /**
+   * Quota view for a Tuya device: the poll interval stretched so the project's monthly
+   * calls last, and a warning below 20 % left. Counts the calls this FieldBus made this
+   * month plus `callsUsedElsewhere` (e.g. persisted across restarts by the caller).
+   */
+  tuyaBudget(device: BusDevice, pollIntervalMs: number, callsUsedElsewhere = 0): TuyaBudget {
+    if (device.deviceType !== 'tuya') throw new FieldBusError('unsupported', 'the call budget applies to Tuya devices only');
+    const account = this.tuyaAccount(device.config);
+    account.devices.add(device.config.tuyaDeviceId);
+    const now = (this.options.now ?? Date.now)();
+    return tuyaPollBudget({
+      monthlyQuota: device.config.monthlyCallQuota,
+      callsUsed: account.client.callsThisMonth(now) + callsUsedElsewhere,
+      now,
+      pollIntervalMs,
+      // Conservative: assume every device of the project polls on its own (no batching).
+      callsPerPoll: account.devices.size,
+    });
+  }
+
+  /**
+   * Wire-time check per serial line / RTU gateway: groups the devices by link and reports
+   * whether their poll intervals fit (see planLineSchedule). Modbus TCP and Tuya are skipped.
+   */
+  lineSchedules(devices: ReadonlyArray<{ device: BusDevice; pollIntervalMs: number }>): Map<string, LineScheduleReport> {
+    const groups = new Map<string, { endpoint: Extract<LinkEndpoint, { serial: unknown }>; members: ScheduledLineDevice[] }>();
+    for (const { device, pollIntervalMs } of devices) {
+      if (device.deviceType !== 'modbus') continue;
+      const endpoint = endpointOf(device.config);
+      if (endpoint.kind === 'tcp') continue;
+      const key = linkKeyOf(endpoint);
+      const group = groups.get(key) ?? { endpoint, members: [] };
+      group.members.push({ id: device.id, pollIntervalMs, requests: this.driverFor(device).requests });
+      groups.set(key, group);
+    }
+    const reports = new Map<string, LineScheduleReport>();
+    for (const [key, group] of groups) {
+      const label = group.endpoint.kind === 'rtu' ? group.endpoint.path : `${group.endpoint.host}:${group.endpoint.port}`;
+      reports.set(key, planLineSchedule(group.endpoint.serial, group.members, label));
+    }
+    return reports;
+  }
+
+  /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
+  async closeLine(lineKey: string): Promise<void> {
+    const link = this.links.get(lineKey);
+    if (!link) return;
+    this.links.delete(lineKey);
+    await link.close();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const links = [...this.links.values()];
+    this.links.clear();
+    this.tuyaAccounts.forEach((account) => account.close());
+    this.tuyaAccounts.clear();
+    await Promise.all(links.map((link) => link.close()));
+  }
+
+  private requirePzem(device: BusDevice, action: string, drivers: readonly string[] = ['pzem004t', 'pzem017']): ModbusDevice {
+    if (device.deviceType !== 'modbus' || !drivers.includes(device.config.driver)) {
+      const what = device.deviceType === 'modbus' ? `a ${device.config.driver} meter` : `a ${device.deviceType} device`;
+      throw new FieldBusError('unsupported', `cannot ${action} on ${what}: only ${drivers.join(' and ')} meters support it`);
+    }
+    return device;
+  }
+
+  private linkFor(device: ModbusDevice): ModbusLink {
+    if (this.closed) throw new FieldBusError('link-down', 'the field bus is closed');
+    const endpoint = endpointOf(device.config);
+    const key = linkKeyOf(endpoint);
+    let link = this.links.get(key);
+    if (link && link.endpoint.kind !== 'tcp') {
+      const wanted = new ModbusLink(endpoint, this.linkOptions()).settingsSignature;
+      if (wanted !== link.settingsSignature) {
+        const others = [...link.users].filter((id) => id !== device.id);
+        if (others.length > 0) {
+          throw new FieldBusError(
+            'config',
+            `${link.label} is already in use at ${link.settingsSignature} by other meters; device ${device.id} asks for ${wanted}. All meters on one line need the same serial settings.`,
+            { lineKey: key },
+          );
+        }
+        // The only user changed its settings: reopen the line with the new ones.
+        const old = link;
+        this.links.delete(key);
+        void old.close();
+        link = undefined;
+      }
+    }
+    if (!link) {
+      link = new ModbusLink(endpoint, this.linkOptions());
+      this.links.set(key, link);
+    }
+    link.users.add(device.id);
+    return link;
+  }
+
+  private linkOptions() {
+    return {
+      logger: this.options.logger,
+      reconnectBaseMs: this.options.reconnectBaseMs ?? 500,
+      reconnectMaxMs: this.options.reconnectMaxMs ?? 30_000,
+    };
+  }
+
+  private tuyaAccount(config: TuyaDeviceConfig): TuyaAccount {
+    const key = `${config.endpoint}|${config.accessId}`;
+    let account = this.tuyaAccounts.get(key);
+    if (!account) {
+      account = new TuyaAccount(config, this.options, this.options.tuyaBatchWindowMs ?? 25);
+      this.tuyaAccounts.set(key, account);
+    }
+    return account;
+  }
+}
+
+export function endpointOf(config: ModbusDeviceConfig): LinkEndpoint {
+  switch (config.transport) {
+    case 'rtu':
+      return { kind: 'rtu', path: config.port, serial: pickSerial(config) };
+    case 'tcp':
+      return { kind: 'tcp', host: config.host, port: config.port };
+    case 'rtu-tcp':
+      return { kind: 'rtu-tcp', host: config.host, port: config.port, serial: pickSerial(config) };
+  }
+}
+
+function pickSerial(config: Extract<ModbusDeviceConfig, { baudRate: unknown }>) {
+  return { baudRate: config.baudRate, parity: config.parity, dataBits: config.dataBits, stopBits: config.stopBits };
+}
+
+function transactionContext(config: ModbusDeviceConfig): TransactionContext {
+  return {
+    unitId: config.transport === 'tcp' ? config.unitId : config.slaveId,
+    timeoutMs: config.timeoutMs,
+    pauseMs: config.interFramePauseMs,
+  };
+}
+
+/** Recognises a complete reply to a raw RTU request: the normal reply or a 5-byte exception. */
+function rtuReplyLength(functionCode: number, normalLength: number): (received: Buffer) => number | undefined {
+  return (received) => {
+    if (received.length >= 5 && received[1] === (functionCode | 0x80)) return 5;
+    if (received.length >= normalLength && received[1] === functionCode) return normalLength;
+    return undefined;
+  };
+}
+
+function checkRawReply(reply: Buffer, request: Buffer, ctx: TransactionContext, label: string): void {
+  const meter = `meter ${ctx.unitId} on ${label}`;
+  if (crc16Modbus(reply.subarray(0, reply.length - 2)) !== reply.readUInt16LE(reply.length - 2)) {
+    throw new FieldBusError('corrupt', `${meter} sent a corrupt reply (CRC error)`);
+  }
+  if (reply[1] & 0x80) {
+    const code = reply[2];
+    throw new FieldBusError('exception', `Modbus exception ${hex2(code)} (${MODBUS_EXCEPTION_NAMES[code] ?? 'unknown exception'}) from ${meter}`, {
+      modbusCode: code,
+    });
+  }
+  if (!reply.equals(request)) throw new FieldBusError('corrupt', `${meter} answered the energy reset with an unexpected frame`);
+}
