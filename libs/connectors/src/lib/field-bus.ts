@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ReadingSource } from '@pieng/shared';
-import type { FieldDevice, ModbusDeviceConfig, TuyaDeviceConfig } from './config/device-config';
+import { tuyaBaseUrl, type FieldDevice, type ModbusDeviceConfig, type TuyaDeviceConfig } from './config/device-config';
 import { createMeterDriver } from './drivers/create-driver';
 import type { MeterDriver, MetricValues } from './drivers/meter-driver';
 import { PZEM004T_HOLDING, PZEM_RESET_ENERGY_FC } from './drivers/pzem.driver';
@@ -55,7 +55,7 @@ class TuyaAccount {
     private readonly windowMs: number,
   ) {
     this.client = new TuyaClient({
-      baseUrl: config.endpoint,
+      baseUrl: tuyaBaseUrl(config),
       accessId: config.accessId,
       accessSecret: config.accessSecret,
       fetch: options.fetch,
@@ -113,7 +113,7 @@ export class FieldBus {
 
   /** Key of the physical link a device talks over: devices with the same key share a queue. */
   lineKey(device: BusDevice): string {
-    if (device.deviceType === 'tuya') return `tuya:${device.config.endpoint}:${device.config.accessId}`;
+    if (device.deviceType === 'tuya') return `tuya:${tuyaBaseUrl(device.config)}:${device.config.accessId}`;
     return linkKeyOf(endpointOf(device.config));
   }
 
@@ -324,7 +324,7 @@ export class FieldBus {
   }
 
   private tuyaAccount(config: TuyaDeviceConfig): TuyaAccount {
-    const key = `${config.endpoint}|${config.accessId}`;
+    const key = `${tuyaBaseUrl(config)}|${config.accessId}`;
     let account = this.tuyaAccounts.get(key);
     if (!account) {
       account = new TuyaAccount(config, this.options, this.options.tuyaBatchWindowMs ?? 25);

@@ -111,13 +111,18 @@ export interface TuyaDeviceConfig {
   /** Write-only: never send it back to a client (see redactDeviceConfig). */
   accessSecret: string;
   tuyaDeviceId: string;
-  /** Base URL actually used: the override, or the region's data centre. */
-  endpoint: string;
+  /** Base URL override (a proxy, or a local Tuya-compatible server); else the region's data centre. */
+  endpoint?: string;
   /** Scales per data point, defaults filled in. */
   scales: Record<TuyaDataPoint, number>;
   /** Monthly API call quota of the Tuya project (default 26,000). */
   monthlyCallQuota: number;
   simulated: boolean;
+}
+
+/** The base URL a Tuya device is reached at. */
+export function tuyaBaseUrl(config: Pick<TuyaDeviceConfig, 'region' | 'endpoint'>): string {
+  return config.endpoint ?? TUYA_REGIONS[config.region];
 }
 
 /** Devices that push their readings over HTTP need no settings. */

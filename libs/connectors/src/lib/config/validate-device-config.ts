@@ -335,16 +335,9 @@ function readTuyaConfig(reader: ConfigReader, obj: Record<string, unknown>): Tuy
     }
   }
   if (!region || !accessId || !accessSecret || !tuyaDeviceId || monthlyCallQuota === undefined || simulated === undefined) return undefined;
-  return {
-    region,
-    accessId,
-    accessSecret,
-    tuyaDeviceId,
-    endpoint: endpoint ?? TUYA_REGIONS[region],
-    scales,
-    monthlyCallQuota,
-    simulated,
-  };
+  const normalized: TuyaDeviceConfig = { region, accessId, accessSecret, tuyaDeviceId, scales, monthlyCallQuota, simulated };
+  if (endpoint !== undefined) normalized.endpoint = endpoint;
+  return normalized;
 }
 
 /** Settings that are never shown again once saved. */
