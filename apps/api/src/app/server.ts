@@ -1,0 +1,54 @@
+import { INestApplication, Logger } from '@nestjs/common';
+import { verifyAuditChain } from './audit/audit-chain';
+import { createApp, createLogger } from './bootstrap';
+import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
+
+export interface ServerIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Where the database lives, with any password hidden. */
+export function databaseName(config: AppConfig): string {
+  return config.database.type === 'sqlite' ? config.database.path : config.database.url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * The command line: `main.js` serves; `main.js audit-verify [file]` checks the
+ * audit trail. Returns the exit code on failure or for one-shot commands, the
+ * running app otherwise.
+ */
+export async function runServer(argv: string[], env: Record<string, string | undefined>, io: ServerIo): Promise<number | INestApplication> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    io.err(err instanceof ConfigurationError ? err.message : String(err));
+    return 1;
+  }
+
+  if (argv[0] === 'audit-verify') {
+    const path = argv[1] ?? config.auditLogPath;
+    const result = await verifyAuditChain(path);
+    if (result.ok) {
+      io.out(`Audit trail intact: ${result.lines} line(s) verified in ${path}`);
+      return 0;
+    }
+    io.err(`Audit trail BROKEN at line ${result.line} of ${path}: ${result.reason} (${result.lines} line(s) before it verified)`);
+    return 1;
+  }
+
+  Logger.overrideLogger(createLogger(config));
+  let app: INestApplication;
+  try {
+    app = await createApp(config);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    io.err(`Cannot start: the database at ${databaseName(config)} could not be opened or migrated: ${reason}`);
+    return 1;
+  }
+  await app.listen(config.port);
+  const url = `http://localhost:${config.port}`;
+  new Logger('Bootstrap').log(`${config.appName} is running: console ${url}/ · API ${url}${config.apiPrefix} · Swagger UI ${url}/docs · database ${databaseName(config)}`);
+  return app;
+}
