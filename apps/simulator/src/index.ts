@@ -3,3 +3,4 @@ export { startSimulator, type RunningSimulator, type SimulatorOptions, type Simu
 export { METER_MODELS, type MeterModel, type MeterValues, defaultFixedValues, SimulatedMeter } from './app/meters';
 export { type SlaveFault } from './app/slave';
 export { modbusCrc, rtuFrame } from './app/crc';
+export { startTuyaCloud, type TuyaCloudOptions, type RunningTuyaCloud } from './app/tuya-cloud';

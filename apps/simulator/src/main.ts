@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { METER_MODELS, type MeterModel } from './app/meters';
 import { startSimulator, type SimulatorMeterSpec } from './app/simulator';
+import { startTuyaCloud } from './app/tuya-cloud';
 
 const USAGE = `Pieng Medidor meter simulator: simulated meters speaking real Modbus.
 
@@ -13,6 +14,7 @@ Links (at least one):
   --tcp <port>        Modbus TCP (MBAP); 0 picks a free port
   --rtu-tcp <port>    raw RTU frames over TCP, like a transparent serial gateway
   --serial <path>     a serial device, e.g. one end of a socat pty pair
+  --tuya <port>       a Tuya-compatible cloud (checks signatures) serving --tuya-devices plugs
 Options:
   --host <ip>         listen address (default 127.0.0.1)
   --deterministic     fixed values instead of smoothly varying ones
@@ -20,6 +22,8 @@ Options:
   --silent <id>       slave id that never answers (repeatable)
   --exception <id:code>  slave id that answers every request with this exception code
   --bad-crc <id>      slave id whose replies carry a corrupt CRC
+  --tuya-id <id> --tuya-secret <secret>  credentials the Tuya cloud accepts (default pieng-sim / pieng-sim-secret)
+  --tuya-devices <a,b>  plug ids (default sim-plug-1,sim-plug-2)
   --verbose           log every frame
 `;
 
@@ -55,17 +59,36 @@ async function main(): Promise<void> {
       silent: { type: 'string', multiple: true },
       exception: { type: 'string', multiple: true },
       'bad-crc': { type: 'string', multiple: true },
+      tuya: { type: 'string' },
+      'tuya-id': { type: 'string' },
+      'tuya-secret': { type: 'string' },
+      'tuya-devices': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || !values.meter?.length) {
+  const tuyaPort = portArg(values.tuya, 'tuya');
+  if (values.help || (!values.meter?.length && tuyaPort === undefined)) {
     process.stdout.write(USAGE);
     process.exitCode = values.help ? 0 : 2;
     return;
   }
   const tcpPort = portArg(values.tcp, 'tcp');
   const rtuTcpPort = portArg(values['rtu-tcp'], 'rtu-tcp');
+  const closers: Array<() => Promise<void>> = [];
+  if (tuyaPort !== undefined) {
+    const accessId = values['tuya-id'] ?? 'pieng-sim';
+    const deviceIds = (values['tuya-devices'] ?? 'sim-plug-1,sim-plug-2').split(',').filter(Boolean);
+    const cloud = await startTuyaCloud({ port: tuyaPort, host: values.host, accessId, accessSecret: values['tuya-secret'] ?? 'pieng-sim-secret', deviceIds });
+    closers.push(() => cloud.close());
+    console.log(`Tuya-compatible cloud on http://${values.host ?? '127.0.0.1'}:${cloud.port} (access id ${accessId}; plugs ${deviceIds.join(', ')})`);
+  }
+  const stop = () => {
+    void Promise.all(closers.map((close) => close())).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (!values.meter?.length) return;
   if (tcpPort === undefined && rtuTcpPort === undefined && !values.serial) throw new Error('give at least one of --tcp, --rtu-tcp, --serial');
   const simulator = await startSimulator({
     meters: parseMeters(values.meter),
@@ -87,11 +110,7 @@ async function main(): Promise<void> {
   if (simulator.tcpPort !== undefined) console.log(`Modbus TCP on ${simulator.host}:${simulator.tcpPort} (${meters})`);
   if (simulator.rtuTcpPort !== undefined) console.log(`RTU over TCP on ${simulator.host}:${simulator.rtuTcpPort} (${meters})`);
   if (simulator.serialPath) console.log(`Modbus RTU on ${simulator.serialPath} (${meters})`);
-  const stop = () => {
-    void simulator.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closers.push(() => simulator.close());
 }
 
 if (require.main === module) {

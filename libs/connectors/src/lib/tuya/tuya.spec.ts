@@ -1,6 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startTuyaCloud } from '../../../../../apps/simulator/src';
 import { validateDeviceConfig } from '../config/validate-device-config';
 import { FieldBus } from '../field-bus';
 import { TuyaClient } from './tuya-client';
@@ -253,5 +255,28 @@ describe('Tuya data point mapping and call budget', () => {
     const spent = tuyaPollBudget({ monthlyQuota: 26_000, callsUsed: 25_800, now: Date.UTC(2024, 5, 21, 12), pollIntervalMs: 60_000 });
     expect(spent.effectivePollIntervalMs).toBe(820_800_000);
     expect(spent.warning).toContain('used up');
+  });
+});
+
+describe('FieldBus against the simulator\'s Tuya-compatible cloud', () => {
+  it('reads a simulated plug through the signed batch endpoint and survives token expiry', async () => {
+    const cloud = await startTuyaCloud({ port: 0, accessId: 'sim-id', accessSecret: 'sim-secret', deviceIds: ['plugA'] });
+    const bus = new FieldBus();
+    const result = validateDeviceConfig('tuya', {
+      region: 'eu', endpoint: `http://127.0.0.1:${cloud.port}`, accessId: 'sim-id', accessSecret: 'sim-secret', tuyaDeviceId: 'plugA', simulated: true,
+    });
+    const device = { id: 'p', deviceType: 'tuya' as const, config: result.config as NonNullable<typeof result.config> };
+    try {
+      const first = await bus.read(device);
+      expect(first.source).toBe('simulator');
+      expect(Object.keys(first.metrics).sort()).toEqual(['current', 'energy', 'power', 'voltage']);
+      expect(first.metrics['voltage']).toBeGreaterThan(225);
+      cloud.expireTokens();
+      expect((await bus.read(device)).metrics['energy']).toBeGreaterThanOrEqual(first.metrics['energy']);
+      expect(cloud.calls.filter((c) => c === 'GET /v1.0/token')).toHaveLength(2);
+    } finally {
+      await bus.close();
+      await cloud.close();
+    }
   });
 });
