@@ -9,10 +9,17 @@ import { DataSource, EntityManager } from 'typeorm';
  * Write transactions are therefore queued one after another on SQLite, which is
  * how SQLite writes anyway. PostgreSQL gets real concurrent transactions.
  */
+interface PendingWrite<T> {
+  fn: (manager: EntityManager) => Promise<T>;
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
 @Injectable()
 export class Database {
   readonly kind: 'sqlite' | 'postgres';
   private writeTail: Promise<unknown> = Promise.resolve();
+  private readonly pending: PendingWrite<unknown>[] = [];
 
   constructor(readonly dataSource: DataSource) {
     this.kind = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -21,9 +28,46 @@ export class Database {
   /** Runs fn in one transaction; everything it writes commits together or not at all. */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.kind === 'postgres') return this.dataSource.transaction(fn);
-    const run = this.writeTail.then(() => this.dataSource.transaction(fn));
-    this.writeTail = run.catch(() => undefined);
-    return run;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve, reject } as PendingWrite<unknown>);
+      // The first write to queue schedules a flush; those that join before it starts ride along.
+      if (this.pending.length === 1) this.writeTail = this.writeTail.then(() => this.flushWrites()).catch(() => undefined);
+    });
+  }
+
+  /**
+   * Group commit for SQLite: the writes that queued up while the previous commit
+   * was on disk share one transaction, each inside its own savepoint. A write that
+   * fails rolls back to its savepoint alone, so every caller still gets
+   * all-or-nothing, and the disk sees one commit (one fsync) for the whole group.
+   */
+  private async flushWrites(): Promise<void> {
+    const group = this.pending.splice(0, this.pending.length);
+    if (group.length === 0) return;
+    const runner = this.dataSource.createQueryRunner();
+    const done: Array<() => void> = [];
+    try {
+      await runner.startTransaction();
+      for (const write of group) {
+        await runner.startTransaction(); // a savepoint inside the group's transaction
+        try {
+          const value = await write.fn(runner.manager);
+          await runner.commitTransaction();
+          done.push(() => write.resolve(value));
+        } catch (err) {
+          await runner.rollbackTransaction();
+          done.push(() => write.reject(err));
+        }
+      }
+      await runner.commitTransaction();
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      for (const write of group) write.reject(err);
+      return;
+    } finally {
+      await runner.release();
+    }
+    for (const settle of done) settle();
   }
 
   /** Runs a read written with `?` placeholders on either engine. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
 import { ConflictError, NotFoundError } from '../common/domain-errors';
@@ -32,8 +32,10 @@ export class DevicesService {
   }
 
   /** Devices by id, all within the scope; any missing id is a 404 naming it. */
-  async getMany(scope: ClientScope, ids: number[]): Promise<Map<number, Device>> {
-    const found = await this.devices.findBy({ id: In(ids) });
+  async getMany(scope: ClientScope, ids: number[]): Promise<Map<number, Pick<Device, 'id' | 'uid' | 'clientId'>>> {
+    // Hand-written: this runs for every ingest batch, and the ORM's query building costs more than the query.
+    const rows = await this.db.query<{ id: number; uid: string; client_id: number }>(`SELECT id, uid, client_id FROM devices WHERE id IN (${ids.map(() => '?').join(',')})`, ids);
+    const found = rows.map((r) => ({ id: Number(r.id), uid: r.uid, clientId: Number(r.client_id) }));
     const byId = new Map(found.filter((d) => scope.clientId === null || d.clientId === scope.clientId).map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     if (missing.length) throw new NotFoundError(`Device${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} not found`);

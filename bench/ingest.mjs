@@ -1,0 +1,141 @@
+// Ingest and analytics benchmark (issue: core API).
+// (a) baseline: 500-row multi-VALUES inserts straight through the sqlite3 driver into the same schema, a commit per 1,000 rows
+// (b) POST /api/ingest, 50 readings x 10 metrics per request, concurrent clients: values/s and b/a
+// (c) /api/metrics/summary on a 100k-row series inside a 1M-row table vs the same aggregate SQL run directly
+// (d) /api/metrics/series, 500 points over that series
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { api, startApi } from './api-server.mjs';
+
+const require = createRequire(import.meta.url);
+const sqlite3 = require('sqlite3');
+
+const T0 = Date.UTC(2026, 0, 1);
+const METRICS = ['voltage', 'current', 'power', 'energy', 'frequency', 'powerFactor', 'voltageL1', 'voltageL2', 'voltageL3', 'currentL1'];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const open = (file) => new Promise((res, rej) => { const db = new sqlite3.Database(file, (e) => (e ? rej(e) : res(db))); });
+const run = (db, sql, params = []) => new Promise((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
+const all = (db, sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows))));
+
+async function rawBaseline(schemaDb, rows) {
+  const file = join(mkdtempSync(join(tmpdir(), 'pieng-raw-')), 'raw.db');
+  // VACUUM INTO copies the server's migrated schema consistently, WAL included.
+  const source = await open(schemaDb);
+  await run(source, `VACUUM INTO '${file}'`);
+  await new Promise((r) => source.close(r));
+  const db = await open(file);
+  await run(db, 'PRAGMA journal_mode = WAL');
+  const perStatement = 500;
+  const sql = `INSERT INTO measurements (device_id, metric, ts, value, source) VALUES ${'(?,?,?,?,?),'.repeat(perStatement).slice(0, -1)}`;
+  const started = performance.now();
+  let ts = T0;
+  for (let done = 0; done < rows; done += 1000) {
+    await run(db, 'BEGIN');
+    for (let s = 0; s < 2; s++) {
+      const params = [];
+      for (let i = 0; i < perStatement; i += METRICS.length, ts += 1000) for (const m of METRICS) params.push(1, m, ts, 230 + Math.random(), 'api');
+      await run(db, sql, params);
+    }
+    await run(db, 'COMMIT');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((r) => db.close(r));
+  rmSync(file, { force: true });
+  return rows / seconds;
+}
+
+function ingestBodies(deviceId, readingsTotal, perRequest) {
+  const bodies = [];
+  for (let r = 0; r < readingsTotal; r += perRequest) {
+    const readings = [];
+    for (let i = r; i < r + perRequest; i++) {
+      const metrics = {};
+      for (let k = 0; k < METRICS.length; k++) metrics[METRICS[k]] = +(230 + 5 * Math.sin(i / 500 + k) + (i % 7) * 0.01).toFixed(3);
+      readings.push({ deviceId, timestamp: T0 + i * 1000, metrics });
+    }
+    bodies.push(JSON.stringify({ readings }));
+  }
+  return bodies;
+}
+
+export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4 } = {}) {
+  const server = await startApi();
+  try {
+    const client = await api(server.url, 'POST', '/api/clients', { name: 'Bench' });
+    const device = await api(server.url, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
+
+    // (a) on a copy of the server's own, migrated, schema
+    const rawRowsPerSec = await rawBaseline(join(server.dataDir, 'app.db'), 200_000);
+
+    // (b) 100k readings x 10 metrics = 1M values over HTTP
+    const bodies = ingestBodies(device.id, readingsPerSeries, 50);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          await api(server.url, 'POST', '/api/ingest', body);
+        }
+      }),
+    );
+    const ingestSeconds = (performance.now() - started) / 1000;
+    const httpValuesPerSec = (readingsPerSeries * METRICS.length) / ingestSeconds;
+
+    // (c) summary over one 100k-row series in the 1M-row table, against the same aggregate run directly
+    const from = T0, to = T0 + readingsPerSeries * 1000;
+    const q = `deviceId=${device.id}&metric=voltage&from=${from}&to=${to}`;
+    const httpMs = [];
+    for (let i = 0; i < 15; i++) {
+      const s = performance.now();
+      const summary = await api(server.url, 'GET', `/api/metrics/summary?${q}&lsl=198&usl=242`);
+      httpMs.push(performance.now() - s);
+      if (summary.count !== readingsPerSeries) throw new Error(`summary counted ${summary.count}`);
+    }
+    const db = await open(join(server.dataDir, 'app.db'));
+    const directMs = [];
+    for (let i = 0; i < 15; i++) {
+      const s = performance.now();
+      await all(db, 'SELECT COUNT(*) n, SUM(value - ?) s1, SUM((value - ?) * (value - ?)) s2, MIN(value), MAX(value) FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?', [230, 230, 230, device.id, 'voltage', from, to]);
+      directMs.push(performance.now() - s);
+    }
+    await new Promise((r) => db.close(r));
+
+    // (d) series of 500 points over the same series
+    const seriesMs = [];
+    for (let i = 0; i < 15; i++) {
+      const s = performance.now();
+      const series = await api(server.url, 'GET', `/api/metrics/series?deviceId=${device.id}&metrics=voltage&from=${from}&to=${to}&points=500`);
+      seriesMs.push(performance.now() - s);
+      if (series.series[0].points.length !== 500) throw new Error(`series returned ${series.series[0].points.length} points`);
+    }
+
+    const result = {
+      rawRowsPerSec: Math.round(rawRowsPerSec),
+      httpValuesPerSec: Math.round(httpValuesPerSec),
+      ingestRatio: +(httpValuesPerSec / rawRowsPerSec).toFixed(2),
+      summaryMs: +median(httpMs).toFixed(1),
+      summaryDirectMs: +median(directMs).toFixed(1),
+      summaryRatio: +(median(httpMs) / median(directMs)).toFixed(2),
+      seriesMs: +median(seriesMs).toFixed(1),
+    };
+    if (print) {
+      console.log('\nIngest and analytics (SQLite, this machine)');
+      console.log(`  (a) raw sqlite3 multi-row inserts          ${result.rawRowsPerSec.toLocaleString('en')} rows/s`);
+      console.log(`  (b) POST /api/ingest, ${concurrency} clients, 500 values/request  ${result.httpValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.ingestRatio} (target >= 0.5)`);
+      console.log(`  (c) summary on 100k of 1M rows              ${result.summaryMs} ms over HTTP vs ${result.summaryDirectMs} ms direct SQL   ratio ${result.summaryRatio} (target <= 1.5)`);
+      console.log(`  (d) series, 500 points over 100k rows       ${result.seriesMs} ms (target <= 250)`);
+    }
+    return result;
+  } finally {
+    await server.stop();
+    rmSync(server.dataDir, { recursive: true, force: true });
+  }
+}
+export { run_ as run };
+
+if (import.meta.url === `file://${process.argv[1]}`) await run_();
