@@ -85,11 +85,15 @@ export class AlarmsService {
   async listEvents(scope: ClientScope, query: AlarmEventQuery): Promise<AlarmEventResponse[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (scope.clientId !== null) (where.push('d.client_id = ?'), params.push(scope.clientId));
-    if (query.clientId !== undefined) (where.push('d.client_id = ?'), params.push(query.clientId));
-    if (query.deviceId !== undefined) (where.push('e.device_id = ?'), params.push(query.deviceId));
-    if (query.active !== undefined) where.push(query.active ? 'e.cleared_at IS NULL' : 'e.cleared_at IS NOT NULL');
-    if (query.acknowledged !== undefined) (where.push('e.acknowledged = ?'), params.push(query.acknowledged));
+    const filter = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (scope.clientId !== null) filter('d.client_id = ?', scope.clientId);
+    if (query.clientId !== undefined) filter('d.client_id = ?', query.clientId);
+    if (query.deviceId !== undefined) filter('e.device_id = ?', query.deviceId);
+    if (query.active !== undefined) filter(query.active ? 'e.cleared_at IS NULL' : 'e.cleared_at IS NOT NULL');
+    if (query.acknowledged !== undefined) filter('e.acknowledged = ?', query.acknowledged);
     params.push(query.limit ?? 100);
     const rows = await this.db.query(
       `SELECT e.*, r.name AS rule_name FROM alarm_events e

@@ -8,6 +8,8 @@ const descriptions: Record<number, string> = {
   409: 'Conflicts with existing data',
   413: 'Request body larger than 5 MB',
   422: 'Well-formed, but the data cannot answer it',
+  502: 'The meter (or its gateway or cloud) could not be read: the message names the link',
+  504: 'The meter did not answer within its timeout: the message names the link',
 };
 
 /** Declares the error answers of a route, all with the one error body. */

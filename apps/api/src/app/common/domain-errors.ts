@@ -41,3 +41,13 @@ export class UnprocessableError extends DomainError {
 export class ServiceUnavailableError extends DomainError {
   readonly statusCode = 503;
 }
+
+/** A meter or cloud behind the field bus could not be read (link down, exception, corrupt reply). */
+export class MeterUnreachableError extends DomainError {
+  readonly statusCode = 502;
+}
+
+/** A meter did not answer within its timeout. */
+export class MeterTimeoutError extends DomainError {
+  readonly statusCode = 504;
+}

@@ -11,36 +11,43 @@ import { DeviceQuery } from './dto/device.query';
 import { DeviceResponse } from './dto/device.response';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { DevicesService } from './devices.service';
-
-const toResponse = (d: Parameters<typeof DeviceResponse.from>[0]) => DeviceResponse.from(d, publicDeviceConfig);
+import type { Device } from './entities/device.entity';
+import { DeviceLineWarnings } from './line-warnings';
 
 @ApiTags('devices')
 @Controller('devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly lineWarnings: DeviceLineWarnings,
+  ) {}
+
+  private toResponse(d: Device): DeviceResponse {
+    return DeviceResponse.from(d, publicDeviceConfig, this.lineWarnings.get(d.id));
+  }
 
   @Get()
   @ApiErrors(400)
   async listDevices(@CallerScope() scope: ClientScope, @Query() query: DeviceQuery): Promise<DeviceResponse[]> {
-    return (await this.devices.list(scope, query.clientId)).map(toResponse);
+    return (await this.devices.list(scope, query.clientId)).map((d) => this.toResponse(d));
   }
 
   @Post()
   @ApiErrors(400, 404)
   async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
-    return toResponse(await this.devices.create(scope, dto));
+    return this.toResponse(await this.devices.create(scope, dto));
   }
 
   @Get(':id')
   @ApiErrors(400, 404)
   async getDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<DeviceResponse> {
-    return toResponse(await this.devices.get(scope, id));
+    return this.toResponse(await this.devices.get(scope, id));
   }
 
   @Patch(':id')
   @ApiErrors(400, 404)
   async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
-    return toResponse(await this.devices.update(scope, id, dto));
+    return this.toResponse(await this.devices.update(scope, id, dto));
   }
 
   @Delete(':id')

@@ -66,7 +66,7 @@ export class IngestService {
       const values: StoredValue[] = [];
       const lastSeen = new Map<number, number>();
       for (const r of readings) {
-        const clientId = devices.get(r.deviceId)!.clientId;
+        const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
         for (const metric in r.metrics) {
           if (stored.has(`${r.deviceId}|${metric}|${r.ts}`)) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
         }
@@ -95,7 +95,7 @@ export class IngestService {
         }
       }
       if (!any) continue;
-      const device = devices.get(r.deviceId)!;
+      const device = devices.get(r.deviceId) as { uid: string; clientId: number };
       auditEntries.push({ ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: device.uid, source, metrics, ...(r.extra && { extra: r.extra }) });
       liveReadings.push({ deviceId: r.deviceId, clientId: device.clientId, ts: r.ts, source, metrics });
     }

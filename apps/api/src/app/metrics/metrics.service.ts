@@ -30,7 +30,10 @@ export class MetricsService {
     const r = range(q.from, q.to);
     const where = ['device_id = ?', r.sql];
     const params: unknown[] = [q.deviceId, ...r.params];
-    if (q.metric) (where.push('metric = ?'), params.push(q.metric));
+    if (q.metric) {
+      where.push('metric = ?');
+      params.push(q.metric);
+    }
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
       where.push('(ts > ? OR (ts = ? AND metric > ?))');

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEVICE_STATUSES, DEVICE_TYPES, DeviceStatus, DeviceType } from '@pieng/shared';
 import { deviceStatus } from '../device-status';
 import type { Device } from '../entities/device.entity';
@@ -30,8 +30,14 @@ export class DeviceResponse {
   consecutiveFailures!: number;
   @ApiProperty({ description: 'When the device was created (ISO-8601 UTC)' })
   createdAt!: string;
+  @ApiPropertyOptional({
+    description: 'Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen',
+    nullable: true,
+    type: String,
+  })
+  lineWarning?: string | null;
 
-  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>): DeviceResponse {
+  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>, lineWarning: string | null = null): DeviceResponse {
     return {
       id: d.id,
       uid: d.uid,
@@ -46,6 +52,7 @@ export class DeviceResponse {
       lastError: d.lastError,
       consecutiveFailures: d.consecutiveFailures,
       createdAt: new Date(d.createdAt).toISOString(),
+      lineWarning,
     };
   }
 }
