@@ -52,11 +52,16 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(app, openApiConfig(config), {
-    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
-  });
+  const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', customSiteTitle: `${config.appName} API` });
   return app;
+}
+
+/** The OpenAPI document; operation ids are the controller methods' names (listDevices, not DevicesController_findAll). */
+export function buildOpenApiDocument(app: INestApplication, config: Pick<AppConfig, 'appName'>) {
+  return SwaggerModule.createDocument(app, openApiConfig(config), {
+    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
+  });
 }
 
 export function openApiConfig(config: Pick<AppConfig, 'appName'>) {

@@ -1,6 +1,9 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { verifyAuditChain } from './audit/audit-chain';
-import { createApp, createLogger } from './bootstrap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildOpenApiDocument, createApp, createLogger } from './bootstrap';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
 
 export interface ServerIo {
@@ -15,7 +18,7 @@ export function databaseName(config: AppConfig): string {
 
 /**
  * The command line: `main.js` serves; `main.js audit-verify [file]` checks the
- * audit trail. Returns the exit code on failure or for one-shot commands, the
+ * audit trail; `main.js openapi [file]` writes the OpenAPI document. Returns the exit code on failure or for one-shot commands, the
  * running app otherwise.
  */
 export async function runServer(argv: string[], env: Record<string, string | undefined>, io: ServerIo): Promise<number | INestApplication> {
@@ -36,6 +39,22 @@ export async function runServer(argv: string[], env: Record<string, string | und
     }
     io.err(`Audit trail BROKEN at line ${result.line} of ${path}: ${result.reason} (${result.lines} line(s) before it verified)`);
     return 1;
+  }
+
+  if (argv[0] === 'openapi') {
+    // The document as the default configuration serves it, built on a throw-away database.
+    const dataDir = mkdtempSync(join(tmpdir(), 'pieng-openapi-'));
+    try {
+      const docConfig = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ENABLE_POLLING: 'false' });
+      const app = await createApp(docConfig);
+      const text = JSON.stringify(buildOpenApiDocument(app, docConfig), null, 2) + '\n';
+      await app.close();
+      if (argv[1]) writeFileSync(argv[1], text);
+      else io.out(text);
+      return 0;
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 
   Logger.overrideLogger(createLogger(config));

@@ -3,12 +3,13 @@ import { AlarmsModule } from '../alarms/alarms.module';
 import { DevicesModule } from '../devices/devices.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
+import { LiveController } from './live.controller';
 import { LiveReadings } from './live-readings';
 
 @Global()
 @Module({
   imports: [DevicesModule, AlarmsModule],
-  controllers: [IngestController],
+  controllers: [IngestController, LiveController],
   providers: [IngestService, LiveReadings],
   exports: [IngestService, LiveReadings],
 })

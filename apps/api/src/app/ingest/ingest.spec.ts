@@ -124,3 +124,25 @@ describe('POST /api/ingest', () => {
     expect(Date.parse(res.body.lastSeenAt)).toBeGreaterThan(T0);
   });
 });
+
+describe('GET /api/live', () => {
+  it('pushes each stored reading of the device as a server-sent event', async () => {
+    const t = await startTestApp();
+    try {
+      const { deviceId } = await seedDevice(t.http);
+      const controller = new AbortController();
+      const res = await fetch(`${t.url}/api/live?deviceId=${deviceId}`, { signal: controller.signal });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: '2026-11-26T12:00:00Z', metrics: { voltage: 231.5 } }] }).expect(200);
+      let text = '';
+      while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      expect(text).toContain('event: reading');
+      const data = JSON.parse(/data: (.*)/.exec(text)?.[1] ?? '{}');
+      expect(data).toEqual({ deviceId, ts: '2026-11-26T12:00:00.000Z', source: 'api', metrics: { voltage: 231.5 } });
+    } finally {
+      await t.close();
+    }
+  });
+});
