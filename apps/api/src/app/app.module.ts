@@ -13,6 +13,7 @@ import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PollingModule } from './polling/polling.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
 export function webConsoleRoot(): string | undefined {
@@ -37,6 +38,7 @@ export class AppModule {
         IngestModule,
         MetricsModule,
         AlarmsModule,
+        PollingModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),
         ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),
       ],

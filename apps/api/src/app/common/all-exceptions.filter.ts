@@ -11,7 +11,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const { statusCode, message, errors } = this.describe(exception);
-    if (statusCode >= 500) {
+    if (exception instanceof DomainError && statusCode >= 500) {
+      // An expected failure outside this process (a meter that does not answer): one line, no stack.
+      const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
+      this.logger.warn(`${req.method} ${req.url} answered ${statusCode}: ${exception.message}`);
+    } else if (statusCode >= 500) {
       const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
       this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
     }

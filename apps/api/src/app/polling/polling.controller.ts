@@ -1,0 +1,32 @@
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { CallerScope } from '../common/caller-scope.decorator';
+import type { ClientScope } from '../common/client-scope';
+import { IdParam } from '../common/id-param';
+import { PollResultResponse, ResetEnergyResponse } from './dto/poll-result.response';
+import { PollingService } from './polling.service';
+
+@ApiTags('devices')
+@Controller('devices')
+export class PollingController {
+  constructor(private readonly polling: PollingService) {}
+
+  @Post(':id/poll')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Read the meter now (through its line queue) and store the reading' })
+  @ApiErrors(400, 404, 422, 502, 504)
+  async pollDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<PollResultResponse> {
+    const r = await this.polling.pollNow(scope, id);
+    return { deviceId: r.deviceId, ts: new Date(r.ts).toISOString(), source: r.source, durationMs: r.durationMs, metrics: r.metrics };
+  }
+
+  @Post(':id/reset-energy')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0' })
+  @ApiErrors(400, 404, 422, 502, 504)
+  async resetDeviceEnergy(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ResetEnergyResponse> {
+    await this.polling.resetEnergy(scope, id);
+    return { deviceId: id, reset: true };
+  }
+}

@@ -1,0 +1,243 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { FieldBus, FieldBusError, nextPollDelayMs, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
+import { MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DevicesService } from '../devices/devices.service';
+import type { Device } from '../devices/entities/device.entity';
+import { DeviceLineWarnings } from '../devices/line-warnings';
+import { IngestService } from '../ingest/ingest.service';
+
+/** How often the scheduler looks for due reads. */
+export const POLL_TICK_MS = 250;
+/** How long the device list is cached between two reloads from the database. */
+export const DEVICE_RELOAD_MS = 1000;
+
+interface PollState {
+  device: Device;
+  bus: BusDevice | null;
+  /** Why the stored config cannot be read (should not happen: configs are validated on write). */
+  configError?: string;
+  nextDueAt: number;
+  running: boolean;
+  failures: number;
+}
+
+export interface PollOutcome extends ReadResult {
+  deviceId: number;
+  ts: number;
+}
+
+const isPolled = (d: Device) => d.active && (d.deviceType === 'modbus' || d.deviceType === 'tuya');
+const label = (d: Device) => `Meter "${d.name}" (device ${d.id})`;
+const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+/** The device as FieldBus sees it, or an error message when its stored config no longer validates. */
+export function toBusDevice(d: Device): { device: BusDevice } | { error: string } {
+  if (d.deviceType !== 'modbus' && d.deviceType !== 'tuya') return { error: `device ${d.id} is of type ${d.deviceType} and is not read over a field bus` };
+  const result = validateDeviceConfig(d.deviceType, d.config);
+  if (!result.config) return { error: `device ${d.id} has an invalid config: ${(result.errors ?? []).map((e) => e.message).join('; ')}` };
+  return { device: { id: String(d.id), deviceType: d.deviceType, config: result.config } as BusDevice };
+}
+
+/** A FieldBus failure as the HTTP answer of a manual read: 504 for a timeout, 502 otherwise. */
+export function meterError(err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof FieldBusError && err.kind === 'timeout') return new MeterTimeoutError(message);
+  if (err instanceof FieldBusError && err.kind === 'config') return new UnprocessableError(message);
+  return new MeterUnreachableError(message);
+}
+
+/**
+ * Reads every active Modbus / Tuya device at its poll interval. A tick every 250 ms (a plain
+ * interval owned by this service: @nestjs/schedule 12 is ESM-only and Jest's CommonJS runtime
+ * cannot load it) starts
+ * the reads that are due (never two of one device at once); FieldBus queues per line, so
+ * reads on different lines run in parallel. Readings go through IngestService like every
+ * other reading; failures back off exponentially (nextPollDelayMs) without blocking others.
+ */
+@Injectable()
+export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger('Polling');
+  private readonly states = new Map<number, PollState>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private loadedAt = 0;
+  private reloading?: Promise<void>;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: FieldBus,
+    private readonly devices: DevicesService,
+    private readonly ingestService: IngestService,
+    private readonly lineWarnings: DeviceLineWarnings,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.enablePolling) {
+      this.logger.log('Polling is switched off (ENABLE_POLLING=false); meters are read only on request');
+      return;
+    }
+    this.timer = setInterval(() => void this.tick(), POLL_TICK_MS);
+    void this.tick();
+  }
+
+  /** Stops the ticks and lets the reads in progress finish before the database closes. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.reloading?.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+  }
+
+  /** The line warning of a device (from the last reload), or null. */
+  lineWarningFor(deviceId: number): string | null {
+    return this.lineWarnings.get(deviceId);
+  }
+
+  /** One scheduler step: reload the devices if the cache is old, start every due read. */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (now - this.loadedAt >= DEVICE_RELOAD_MS) {
+        this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+        await this.reloading;
+      }
+    } catch (err) {
+      this.logger.error(`Could not load the devices to poll: ${(err as Error).message}`);
+      return;
+    }
+    if (this.stopped) return;
+    for (const state of this.states.values()) {
+      if (!state.running && Date.now() >= state.nextDueAt) this.start(state);
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const all = (await this.devices.list(ALL_CLIENTS)).filter(isPolled);
+    this.loadedAt = Date.now();
+    const seen = new Set<number>();
+    for (const d of all) {
+      seen.add(d.id);
+      const converted = toBusDevice(d);
+      const bus = 'device' in converted ? converted.device : null;
+      const configError = 'error' in converted ? converted.error : undefined;
+      const state = this.states.get(d.id);
+      if (!state) {
+        this.states.set(d.id, { device: d, bus, configError, nextDueAt: Date.now(), running: false, failures: d.consecutiveFailures });
+        continue;
+      }
+      // A shorter interval set through the API takes effect now rather than after the old one.
+      if (state.failures === 0 && d.pollIntervalSec < state.device.pollIntervalSec) {
+        state.nextDueAt = Math.min(state.nextDueAt, Date.now() + d.pollIntervalSec * 1000);
+      }
+      Object.assign(state, { device: d, bus, configError });
+    }
+    for (const id of [...this.states.keys()]) if (!seen.has(id)) this.states.delete(id);
+    this.updateLineWarnings();
+  }
+
+  private updateLineWarnings(): void {
+    const warnings = new Map<number, string>();
+    try {
+      const entries = [...this.states.values()]
+        .filter((s) => s.bus !== null)
+        .map((s) => ({ device: s.bus as BusDevice, pollIntervalMs: s.device.pollIntervalSec * 1000 }));
+      for (const report of this.bus.lineSchedules(entries).values()) {
+        if (report.fits || !report.message) continue;
+        for (const timing of report.devices) warnings.set(Number(timing.id), report.message);
+      }
+    } catch (err) {
+      this.logger.warn(`Could not check the line schedules: ${(err as Error).message}`);
+    }
+    this.lineWarnings.replace(warnings);
+  }
+
+  private start(state: PollState): void {
+    state.running = true;
+    const run = this.pollScheduled(state).finally(() => {
+      state.running = false;
+      this.inFlight.delete(run);
+    });
+    this.inFlight.add(run);
+  }
+
+  private async pollScheduled(state: PollState): Promise<void> {
+    const d = state.device;
+    const intervalMs = d.pollIntervalSec * 1000;
+    const startedAt = Date.now();
+    try {
+      if (!state.bus) throw new FieldBusError('config', state.configError ?? 'invalid config');
+      await this.readAndStore(d.id, state.bus);
+      if (state.failures > 0) this.logger.log(`${label(d)} is answering again after ${state.failures} failed poll${state.failures === 1 ? '' : 's'}`);
+      state.failures = 0;
+      state.nextDueAt = startedAt + intervalMs;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      let failures = state.failures + 1;
+      try {
+        const updated = await this.devices.recordPollFailure(d.id, message);
+        if (updated) failures = updated.consecutiveFailures;
+      } catch (dbErr) {
+        this.logger.error(`Could not record the failed poll of device ${d.id}: ${(dbErr as Error).message}`);
+      }
+      const delay = nextPollDelayMs(intervalMs, failures);
+      if (state.failures === 0) this.logger.warn(`${label(d)} stopped answering: ${message}. Trying again in ${seconds(delay)}`);
+      else this.logger.debug(`${label(d)} still not answering (${failures} failures in a row): ${message}`);
+      state.failures = failures;
+      state.nextDueAt = Date.now() + delay;
+    }
+  }
+
+  /** Reads through the bus, stores the reading (audited, alarms) and records the success. */
+  private async readAndStore(deviceId: number, device: BusDevice): Promise<PollOutcome> {
+    const result = await this.bus.read(device);
+    const ts = Date.now();
+    await this.ingestService.ingest([{ deviceId, ts, metrics: result.metrics }], ALL_CLIENTS, result.source);
+    await this.devices.recordPollSuccess(deviceId, ts);
+    return { deviceId, ts, ...result };
+  }
+
+  /** POST /devices/:id/poll: one read now, on the same bus and line queue as the scheduler. */
+  async pollNow(scope: ClientScope, id: number): Promise<PollOutcome> {
+    const d = await this.devices.get(scope, id);
+    if (d.deviceType === 'api') throw new UnprocessableError('this device pushes its own readings; nothing to poll');
+    const converted = toBusDevice(d);
+    if ('error' in converted) throw new UnprocessableError(converted.error);
+    const state = this.states.get(id);
+    try {
+      const outcome = await this.readAndStore(id, converted.device);
+      if (state) state.failures = 0;
+      return outcome;
+    } catch (err) {
+      if (err instanceof FieldBusError) {
+        const updated = await this.devices.recordPollFailure(id, err.message);
+        if (state && updated) state.failures = updated.consecutiveFailures;
+        throw meterError(err);
+      }
+      throw err;
+    }
+  }
+
+  /** POST /devices/:id/reset-energy: PZEM-004T / PZEM-017 energy counter back to 0. */
+  async resetEnergy(scope: ClientScope, id: number): Promise<void> {
+    const d = await this.devices.get(scope, id);
+    const driver = d.deviceType === 'modbus' ? d.config['driver'] : undefined;
+    if (driver !== 'pzem004t' && driver !== 'pzem017') {
+      throw new UnprocessableError('only PZEM-004T and PZEM-017 meters have an energy counter that can be reset');
+    }
+    const converted = toBusDevice(d);
+    if ('error' in converted) throw new UnprocessableError(converted.error);
+    try {
+      await this.bus.resetEnergy(converted.device);
+    } catch (err) {
+      throw err instanceof FieldBusError ? meterError(err) : err;
+    }
+    this.logger.log(`${label(d)}: energy counter reset on request`);
+  }
+}
