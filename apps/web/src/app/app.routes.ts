@@ -1,3 +1,19 @@
 import { Route } from '@angular/router';
+import { authGuard } from './core/auth.guard';
 
-export const appRoutes: Route[] = [];
+/** Each feature loads on first visit (`<feature>.routes.ts`), so the login page stays small. */
+export const appRoutes: Route[] = [
+  { path: 'login', loadChildren: () => import('./features/login/login.routes').then((m) => m.LOGIN_ROUTES) },
+  {
+    path: '',
+    canActivate: [authGuard],
+    children: [
+      { path: '', pathMatch: 'full', redirectTo: 'overview' },
+      { path: 'overview', loadChildren: () => import('./features/overview/overview.routes').then((m) => m.OVERVIEW_ROUTES) },
+      { path: 'devices', loadChildren: () => import('./features/devices/devices.routes').then((m) => m.DEVICES_ROUTES) },
+      { path: 'alarms', loadChildren: () => import('./features/alarms/alarms.routes').then((m) => m.ALARMS_ROUTES) },
+      { path: 'analytics', loadChildren: () => import('./features/analytics/analytics.routes').then((m) => m.ANALYTICS_ROUTES) },
+    ],
+  },
+  { path: '**', redirectTo: 'overview' },
+];

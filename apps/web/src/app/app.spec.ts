@@ -1,14 +1,42 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import { App } from './app';
+import { AuthService } from './core/auth.service';
+import { I18n } from './core/i18n.service';
 
-describe('App', () => {
-  it('names the product and links to the API reference', async () => {
-    await TestBed.configureTestingModule({ imports: [App], providers: [provideRouter([])] }).compileComponents();
+describe('App shell', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    TestBed.configureTestingModule({ imports: [App], providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting()] });
+  });
+
+  it('shows navigation, the active alarm count and the user once signed in, and follows the language switch', async () => {
+    const auth = TestBed.inject(AuthService);
+    auth.user.set({ id: 1, email: 'ops@plant.test', role: 'operator', clientId: null, mustChangePassword: false });
     const fixture = TestBed.createComponent(App);
     await fixture.whenStable();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the badge's first poll is on a timer
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne((r) => r.url.startsWith('/api/alarms/events')).flush([
+      { id: 1, active: true, acknowledged: false },
+      { id: 2, active: true, acknowledged: true },
+    ]);
+    await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
-    expect(el.querySelector('h1')?.textContent).toContain('Pieng Medidor');
-    expect(el.querySelector('a[href="/docs"]')).not.toBeNull();
+    expect(el.querySelector('[data-testid="active-alarm-count"]')?.textContent?.trim()).toBe('2');
+    expect(el.querySelector('nav')?.textContent).toContain('Devices');
+    expect(el.textContent).toContain('ops@plant.test');
+    TestBed.inject(I18n).setLanguage('pt-BR');
+    await fixture.whenStable();
+    expect(el.querySelector('nav')?.textContent).toContain('Dispositivos');
+    expect(document.documentElement.lang).toBe('pt-BR');
+  });
+
+  it('shows no navigation before sign-in', async () => {
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    expect((fixture.nativeElement as HTMLElement).querySelector('nav')).toBeNull();
   });
 });

@@ -1,0 +1,139 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { ApiResponse, PiengApi } from '@pieng/api-client';
+import { METRICS } from '@pieng/shared';
+import type { ChartConfiguration, Plugin } from 'chart.js';
+import { BaseChartDirective } from 'ng2-charts';
+import { forkJoin } from 'rxjs';
+import { I18n } from '../../core/i18n.service';
+import { ThemeService } from '../../core/theme.service';
+import type { MessageKey } from '../../core/translations';
+import { themeColor } from '../../shared/chart-colors';
+import { PERIODS, Period, periodRange } from '../../shared/period';
+import { histogram, histogramChart, limitLinesPlugin, pairByTimestamp, regressionChart } from './analytics-charts';
+
+/** Summary statistics, process capability against LSL/USL with a histogram, and a linear regression of two metrics. */
+@Component({
+  selector: 'pm-analytics-page',
+  imports: [BaseChartDirective],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  templateUrl: './analytics.page.html',
+  styles: `
+    .two { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
+    input[type='number'] { width: 8em; }
+  `,
+})
+export class AnalyticsPage {
+  private readonly api = inject(PiengApi);
+  private readonly theme = inject(ThemeService);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t.bind(this.i18n);
+  protected readonly periods = PERIODS.filter((p) => p !== 'custom');
+  protected readonly metricNames = Object.keys(METRICS);
+
+  protected readonly devices = toSignal(this.api.listDevices(), { initialValue: [] });
+  protected readonly deviceId = signal<number | null>(null);
+  protected readonly metric = signal('voltage');
+  protected readonly period = signal<Period>('today');
+  protected readonly lsl = signal<number | null>(null);
+  protected readonly usl = signal<number | null>(null);
+  protected readonly x = signal('time');
+  protected readonly y = signal('power');
+
+  protected readonly summary = signal<ApiResponse<'getSummary'> | null>(null);
+  private readonly values = signal<number[]>([]);
+  protected readonly regression = signal<ApiResponse<'getLinearRegression'> | null>(null);
+  private readonly pairs = signal<{ x: number; y: number }[]>([]);
+
+  private readonly colors = computed(() => {
+    this.theme.theme();
+    return { grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'), text: themeColor('--muted', '#666'), danger: themeColor('--danger', '#c62828'), ok: themeColor('--ok', '#1a7f37') };
+  });
+
+  protected readonly histogramConfig = computed<{ config: ChartConfiguration<'bar'>; plugins: Plugin<'bar'>[] } | null>(() => {
+    const values = this.values();
+    const s = this.summary()?.sixSigma;
+    if (values.length === 0 || !s) return null;
+    const h = histogram(values);
+    const c = this.colors();
+    const lines = [
+      ...(s.lsl !== null ? [{ value: s.lsl, label: 'LSL', color: c.danger }] : []),
+      ...(s.usl !== null ? [{ value: s.usl, label: 'USL', color: c.danger }] : []),
+      ...(s.mean !== null ? [{ value: s.mean, label: 'μ', color: c.ok }] : []),
+    ];
+    return { config: histogramChart(h, (n) => this.i18n.number(n, 2), c.grid, c.text, this.t('analytics.count')), plugins: [limitLinesPlugin(h, () => lines)] };
+  });
+
+  protected readonly regressionConfig = computed<ChartConfiguration<'scatter'> | null>(() => {
+    const fit = this.regression();
+    const pairs = this.pairs();
+    if (!fit || pairs.length === 0) return null;
+    const c = this.colors();
+    const isTime = this.x() === 'time';
+    const timeFormat = new Intl.DateTimeFormat(this.i18n.locale(), { hour: '2-digit', minute: '2-digit' });
+    return regressionChart(
+      pairs,
+      fit,
+      { points: this.t('analytics.readings'), line: this.t('analytics.fitted'), x: isTime ? this.t('analytics.time') : this.label(this.x()), y: this.label(this.y()) },
+      c.grid,
+      c.text,
+      // x is in seconds when it is time (the API's slope is per second)
+      isTime ? (seconds) => timeFormat.format(new Date(seconds * 1000)) : undefined,
+    );
+  });
+
+  constructor() {
+    effect(() => {
+      const devices = this.devices();
+      if (devices.length && this.deviceId() === null) this.deviceId.set(devices[0].id);
+    });
+    // First look without limits as soon as a device is known; afterwards the user presses Compute.
+    effect(() => {
+      if (this.deviceId() !== null && this.summary() === null) this.compute();
+    });
+  }
+
+  protected label(metric: string): string {
+    return (METRICS as Record<string, { label: string } | undefined>)[metric]?.label ?? metric;
+  }
+
+  protected periodKey(period: Period): MessageKey {
+    return `period.${period}` as MessageKey;
+  }
+
+  protected optionalNumber(value: string): number | null {
+    return value === '' ? null : Number(value);
+  }
+
+  protected compute(): void {
+    const deviceId = this.deviceId();
+    if (deviceId === null) return;
+    const range = periodRange(this.period(), new Date());
+    const from = range.from.toISOString();
+    const to = range.to.toISOString();
+    const metric = this.metric();
+    forkJoin({
+      summary: this.api.getSummary({ query: { deviceId, metric, from, to, lsl: this.lsl() ?? undefined, usl: this.usl() ?? undefined } }),
+      raw: this.api.listMeasurements({ query: { deviceId, metric, from, to, limit: 10000 } }),
+    }).subscribe(({ summary, raw }) => {
+      this.summary.set(summary);
+      this.values.set(raw.items.map((i) => i.value));
+    });
+    const x = this.x();
+    const y = this.y();
+    forkJoin({
+      fit: this.api.getLinearRegression({ query: { deviceId, x, y, from, to } }),
+      ys: this.api.listMeasurements({ query: { deviceId, metric: y, from, to, limit: 10000 } }),
+      xs: x === 'time' ? this.api.listMeasurements({ query: { deviceId, metric: y, from, to, limit: 1 } }) : this.api.listMeasurements({ query: { deviceId, metric: x, from, to, limit: 10000 } }),
+    }).subscribe({
+      next: ({ fit, xs, ys }) => {
+        this.regression.set(fit);
+        this.pairs.set(x === 'time' ? ys.items.map((p) => ({ x: new Date(p.ts).getTime() / 1000, y: p.value })) : pairByTimestamp(xs.items, ys.items));
+      },
+      error: () => {
+        this.regression.set(null);
+        this.pairs.set([]);
+      },
+    });
+  }
+}

@@ -1,0 +1,169 @@
+import { KeyValuePipe } from '@angular/common';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { FormArray, FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { Router, RouterLink } from '@angular/router';
+import { ApiResponse, PiengApi } from '@pieng/api-client';
+import { DEVICE_TYPES, MODBUS_DRIVERS, ModbusDriverName } from '@pieng/shared';
+import { Observable, switchMap } from 'rxjs';
+import { I18n } from '../../core/i18n.service';
+import type { MessageKey } from '../../core/translations';
+import { formError } from '../../shared/api-error';
+import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig } from './device-config';
+import { RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
+import { TestReadResult } from './test-read-result';
+
+type Device = ApiResponse<'getDevice'>;
+
+/** Add or edit a device: the fields of its driver, a register map for generic meters, and a test read. */
+@Component({
+  selector: 'pm-device-form-page',
+  imports: [ReactiveFormsModule, RouterLink, KeyValuePipe, RegisterMapEditor, TestReadResult],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  templateUrl: './device-form.page.html',
+  styles: `
+    form { display: flex; flex-direction: column; gap: 1rem; }
+    .actions { display: flex; gap: 0.6rem; flex-wrap: wrap; align-items: center; }
+  `,
+})
+export class DeviceFormPage {
+  private readonly api = inject(PiengApi);
+  private readonly router = inject(Router);
+  private readonly fb = inject(FormBuilder);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t.bind(this.i18n);
+
+  /** Route parameter `:id` when editing. */
+  readonly id = input<string>();
+  /** `?clientId=` preselects the client of a new device. */
+  readonly clientId = input<string>();
+
+  protected readonly deviceTypes = DEVICE_TYPES;
+  protected readonly drivers = MODBUS_DRIVERS;
+  protected readonly transports = TRANSPORTS;
+  protected readonly parities = PARITIES;
+  protected readonly baudRates = BAUD_RATES;
+  protected readonly regions = TUYA_REGIONS;
+  protected readonly clients = toSignal(this.api.listClients(), { initialValue: [] });
+  protected readonly saved = signal<Device | null>(null);
+  protected readonly busy = signal(false);
+  protected readonly error = signal<{ message: string; fields: Record<string, string> } | null>(null);
+  protected readonly testResult = signal<ApiResponse<'pollDevice'> | null>(null);
+  protected readonly testError = signal<string | null>(null);
+
+  protected readonly form = this.fb.nonNullable.group({
+    clientId: [0, [Validators.required, Validators.min(1)]],
+    name: ['', Validators.required],
+    active: [true],
+    pollIntervalSec: [30, [Validators.required, Validators.min(1), Validators.max(86400)]],
+    deviceType: [EMPTY_FORM.deviceType as DeviceFormValue['deviceType']],
+    transport: [EMPTY_FORM.transport],
+    driver: [EMPTY_FORM.driver as ModbusDriverName],
+    serialPort: [EMPTY_FORM.serialPort],
+    baudRate: [EMPTY_FORM.baudRate],
+    parity: [EMPTY_FORM.parity],
+    dataBits: [EMPTY_FORM.dataBits],
+    stopBits: [EMPTY_FORM.stopBits],
+    slaveId: [EMPTY_FORM.slaveId, [Validators.min(0), Validators.max(255)]],
+    host: [EMPTY_FORM.host],
+    port: [EMPTY_FORM.port, [Validators.min(1), Validators.max(65535)]],
+    timeoutMs: [EMPTY_FORM.timeoutMs, [Validators.min(50), Validators.max(60000)]],
+    simulated: [EMPTY_FORM.simulated],
+    registers: new FormArray<RegisterGroup>([]),
+    region: [EMPTY_FORM.region],
+    accessId: [EMPTY_FORM.accessId],
+    accessSecret: [EMPTY_FORM.accessSecret],
+    tuyaDeviceId: [EMPTY_FORM.tuyaDeviceId],
+    endpoint: [EMPTY_FORM.endpoint],
+  });
+  private readonly value = toSignal(this.form.valueChanges, { initialValue: this.form.getRawValue() });
+  protected readonly deviceType = computed(() => this.value().deviceType);
+  protected readonly transport = computed(() => this.value().transport);
+  protected readonly driver = computed(() => this.value().driver);
+  protected readonly editing = computed(() => this.id() !== undefined);
+
+  constructor() {
+    effect(() => {
+      const clientId = Number(this.clientId());
+      if (clientId && !this.editing()) this.form.controls.clientId.setValue(clientId);
+    });
+    effect(() => {
+      const clients = this.clients();
+      if (clients.length === 1 && !this.form.controls.clientId.value) this.form.controls.clientId.setValue(clients[0].id);
+    });
+    effect(() => {
+      const id = this.id();
+      if (id !== undefined) this.api.getDevice({ path: { id: Number(id) } }).subscribe((d) => this.fill(d));
+    });
+    // A meter model comes with its serial framing: fill it in, the user can still change it.
+    this.form.controls.driver.valueChanges.subscribe((driver) => {
+      const defaults = DRIVER_SERIAL_DEFAULTS[driver];
+      this.form.patchValue({ baudRate: defaults.baudRate, stopBits: defaults.stopBits }, { emitEvent: false });
+    });
+  }
+
+  protected transportKey(transport: string): MessageKey {
+    return `form.transport.${transport}` as MessageKey;
+  }
+
+  protected save(): void {
+    this.submit().subscribe({ next: (device) => void this.router.navigate(['/devices', device.id]), error: (e: unknown) => this.fail(e) });
+  }
+
+  /** Saves, then reads the meter with what was saved and shows the decoded values here. */
+  protected saveAndTest(): void {
+    this.testResult.set(null);
+    this.testError.set(null);
+    this.submit()
+      .pipe(switchMap((device) => this.api.pollDevice({ path: { id: device.id } })))
+      .subscribe({
+        next: (result) => {
+          this.busy.set(false);
+          this.testResult.set(result);
+        },
+        error: (e: unknown) => {
+          this.busy.set(false);
+          if (this.saved()) this.testError.set(formError(e)?.message ?? null);
+          else this.fail(e);
+        },
+      });
+  }
+
+  private submit(): Observable<Device> {
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return new Observable((s) => s.error(null));
+    }
+    this.busy.set(true);
+    this.error.set(null);
+    const v = this.form.getRawValue();
+    const body = { clientId: v.clientId, name: v.name, deviceType: v.deviceType, active: v.active, pollIntervalSec: v.pollIntervalSec, config: buildConfig(v) };
+    const existing = this.saved();
+    const request = existing ? this.api.updateDevice({ path: { id: existing.id }, body }) : this.api.createDevice({ body });
+    return new Observable<Device>((subscriber) =>
+      request.subscribe({
+        next: (device) => {
+          this.saved.set(device);
+          this.busy.set(false);
+          subscriber.next(device);
+          subscriber.complete();
+        },
+        error: (e: unknown) => subscriber.error(e),
+      }),
+    );
+  }
+
+  private fail(e: unknown): void {
+    this.busy.set(false);
+    this.error.set(formError(e));
+  }
+
+  private fill(device: Device): void {
+    this.saved.set(device);
+    const v = formFromConfig(device.deviceType, device.config);
+    const registers = this.form.controls.registers;
+    registers.clear();
+    for (const row of v.registers) registers.push(registerGroup(this.fb, row));
+    this.form.patchValue({ ...v, registers: undefined, clientId: device.clientId, name: device.name, active: device.active, pollIntervalSec: device.pollIntervalSec }, { emitEvent: true });
+  }
+}

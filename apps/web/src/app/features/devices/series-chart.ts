@@ -1,0 +1,59 @@
+import type { ChartConfiguration } from 'chart.js';
+import type { ApiResponse } from '@pieng/api-client';
+import { SERIES_COLORS } from '../../shared/chart-colors';
+
+type Series = ApiResponse<'getSeries'>;
+
+/**
+ * A line chart of several metrics: one y axis per unit (volts and watts differ by orders of magnitude), time on a
+ * linear axis in epoch milliseconds (no date adapter to bundle), labels formatted in the user's locale.
+ */
+export function seriesChart(series: Series, labelOf: (metric: string) => string, locale: string, gridColor: string, textColor: string): ChartConfiguration<'line'> {
+  const units = [...new Set(series.series.map((s) => s.unit || '—'))];
+  const spanMs = new Date(series.to).getTime() - new Date(series.from).getTime();
+  const timeFormat = new Intl.DateTimeFormat(locale, spanMs > 36 * 3600_000 ? { month: 'short', day: 'numeric', hour: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+  const scales: NonNullable<ChartConfiguration<'line'>['options']>['scales'] = {
+    x: {
+      type: 'linear',
+      min: new Date(series.from).getTime(),
+      max: new Date(series.to).getTime(),
+      ticks: { color: textColor, maxTicksLimit: 8, callback: (value) => timeFormat.format(new Date(Number(value))) },
+      grid: { color: gridColor },
+    },
+  };
+  units.forEach((unit, i) => {
+    scales[`y${i}`] = {
+      type: 'linear',
+      position: i % 2 === 0 ? 'left' : 'right',
+      title: { display: true, text: unit, color: textColor },
+      ticks: { color: textColor },
+      grid: { color: gridColor, drawOnChartArea: i === 0 },
+    };
+  });
+  return {
+    type: 'line',
+    data: {
+      datasets: series.series.map((s, i) => ({
+        label: `${labelOf(s.metric)}${s.unit ? ` (${s.unit})` : ''}`,
+        data: s.points.map((p) => ({ x: new Date(p.t).getTime(), y: p.avg })),
+        yAxisID: `y${units.indexOf(s.unit || '—')}`,
+        borderColor: SERIES_COLORS[i % SERIES_COLORS.length],
+        backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length],
+        pointRadius: s.points.length > 60 ? 0 : 2,
+        borderWidth: 2,
+        tension: 0.2,
+      })),
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      plugins: {
+        legend: { labels: { color: textColor } },
+        tooltip: { callbacks: { title: (items) => (items[0] ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(items[0].parsed.x ?? 0)) : '') } },
+      },
+      scales,
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { Route } from '@angular/router';
+import { LoginPage } from './login.page';
+
+export const LOGIN_ROUTES: Route[] = [{ path: '', component: LoginPage }];

@@ -1,0 +1,157 @@
+import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
+import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { RouterLink } from '@angular/router';
+import { ApiResponse, PiengApi } from '@pieng/api-client';
+import { catchError, forkJoin, map, of } from 'rxjs';
+import { AuthService } from '../../core/auth.service';
+import { I18n } from '../../core/i18n.service';
+import { formError } from '../../shared/api-error';
+import { periodRange } from '../../shared/period';
+import { ENERGY_METRICS, energyInPeriod } from './energy';
+
+type Client = ApiResponse<'listClients'>[number];
+type Device = ApiResponse<'listDevices'>[number];
+
+export interface ClientCard {
+  client: Client;
+  total: number;
+  online: number;
+  offline: number;
+  activeAlarms: number;
+  energyTodayWh: number;
+}
+
+/** One card per client the user may see (the API scopes the lists: staff get all clients, a client's user its own). */
+@Component({
+  selector: 'pm-overview-page',
+  imports: [RouterLink, ReactiveFormsModule],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <div class="page-head">
+      <h1>{{ t('overview.title') }}</h1>
+    </div>
+    @if (loading()) {
+      <p class="muted">{{ t('common.loading') }}</p>
+    }
+    <div class="grid">
+      @for (card of cards(); track card.client.id) {
+        <section class="card client" [attr.aria-labelledby]="'client-' + card.client.id" data-testid="client-card">
+          <h2 [id]="'client-' + card.client.id"><a [routerLink]="['/devices']" [queryParams]="{ clientId: card.client.id }">{{ card.client.name }}</a></h2>
+          <div class="kpis">
+            <div><span>{{ t('overview.devices') }}</span><b class="kpi">{{ card.total }}</b></div>
+            <div><span>{{ t('overview.online') }}</span><b class="kpi ok">{{ card.online }}</b></div>
+            <div><span>{{ t('overview.offline') }}</span><b class="kpi" [class.bad]="card.offline > 0">{{ card.offline }}</b></div>
+            <div>
+              <span>{{ t('overview.activeAlarms') }}</span>
+              <a class="kpi" [class.bad]="card.activeAlarms > 0" routerLink="/alarms" [queryParams]="{ clientId: card.client.id }">{{ card.activeAlarms }}</a>
+            </div>
+            <div><span>{{ t('overview.energyToday') }}</span><b class="kpi">{{ i18n.number(card.energyTodayWh / 1000, 2) }} <small>kWh</small></b></div>
+          </div>
+        </section>
+      } @empty {
+        @if (!loading()) {
+          <p class="muted">{{ t('common.none') }}</p>
+        }
+      }
+    </div>
+    @if (auth.isStaff() && auth.canEdit()) {
+      <form class="card add" [formGroup]="clientForm" (ngSubmit)="addClient()">
+        <h2>{{ t('overview.addClient') }}</h2>
+        <div class="row">
+          <label class="field">{{ t('overview.clientName') }}<input formControlName="name" required name="clientName" /></label>
+          <label class="field">{{ t('overview.externalId') }}<input formControlName="externalId" name="externalId" /></label>
+          <button class="primary" type="submit">{{ t('common.add') }}</button>
+        </div>
+        @if (clientError(); as e) {
+          <p class="error-text" role="alert">{{ e }}</p>
+        }
+      </form>
+    }
+  `,
+  styles: `
+    .client h2 a { color: inherit; text-decoration: none; }
+    .ok { color: var(--ok); }
+    .bad { color: var(--danger); }
+    a.kpi { text-decoration: none; color: inherit; display: block; }
+    a.kpi.bad { color: var(--danger); }
+    small { font-size: 0.7em; color: var(--muted); }
+    .add { margin-top: 1rem; }
+  `,
+})
+export class OverviewPage implements OnInit {
+  private readonly api = inject(PiengApi);
+  protected readonly auth = inject(AuthService);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t.bind(this.i18n);
+  protected readonly loading = signal(true);
+  private readonly clients = signal<Client[]>([]);
+  private readonly devices = signal<Device[]>([]);
+  private readonly activeAlarmsByDevice = signal<Map<number, number>>(new Map());
+  private readonly energyByDevice = signal<Map<number, number>>(new Map());
+  protected readonly clientError = signal<string | null>(null);
+  protected readonly clientForm = inject(FormBuilder).nonNullable.group({ name: ['', Validators.required], externalId: [''] });
+
+  protected readonly cards = computed<ClientCard[]>(() =>
+    this.clients().map((client) => {
+      const devices = this.devices().filter((d) => d.clientId === client.id);
+      const alarms = this.activeAlarmsByDevice();
+      const energy = this.energyByDevice();
+      return {
+        client,
+        total: devices.length,
+        online: devices.filter((d) => d.status === 'online').length,
+        offline: devices.filter((d) => d.status === 'offline' || d.status === 'backoff').length,
+        activeAlarms: devices.reduce((sum, d) => sum + (alarms.get(d.id) ?? 0), 0),
+        energyTodayWh: devices.reduce((sum, d) => sum + (energy.get(d.id) ?? 0), 0),
+      };
+    }),
+  );
+
+  ngOnInit(): void {
+    this.load();
+  }
+
+  protected addClient(): void {
+    if (this.clientForm.invalid) {
+      this.clientForm.markAllAsTouched();
+      return;
+    }
+    const { name, externalId } = this.clientForm.getRawValue();
+    this.api.createClient({ body: { name, ...(externalId ? { externalId } : {}) } }).subscribe({
+      next: () => {
+        this.clientForm.reset();
+        this.clientError.set(null);
+        this.load();
+      },
+      error: (e: unknown) => this.clientError.set(formError(e)?.message ?? null),
+    });
+  }
+
+  private load(): void {
+    const today = periodRange('today', new Date());
+    forkJoin({
+      clients: this.api.listClients(),
+      devices: this.api.listDevices(),
+      alarms: this.api.listAlarmEvents({ query: { active: true, limit: 1000 } }).pipe(catchError(() => of([]))),
+    }).subscribe({
+      next: ({ clients, devices, alarms }) => {
+        this.clients.set(clients);
+        this.devices.set(devices);
+        const byDevice = new Map<number, number>();
+        for (const a of alarms) byDevice.set(a.deviceId, (byDevice.get(a.deviceId) ?? 0) + 1);
+        this.activeAlarmsByDevice.set(byDevice);
+        this.loading.set(false);
+        const requests = devices.map((d) =>
+          this.api
+            .getSeries({ query: { deviceId: d.id, metrics: ENERGY_METRICS.join(','), from: today.from.toISOString(), to: today.to.toISOString(), points: 24 } })
+            .pipe(
+              map((series) => [d.id, energyInPeriod(series)] as const),
+              catchError(() => of([d.id, 0] as const)),
+            ),
+        );
+        if (requests.length) forkJoin(requests).subscribe((pairs) => this.energyByDevice.set(new Map(pairs)));
+      },
+      error: () => this.loading.set(false),
+    });
+  }
+}
