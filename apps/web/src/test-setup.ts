@@ -1,6 +1,9 @@
 import { setupZonelessTestEnv } from 'jest-preset-angular/setup-env/zoneless';
 
-setupZonelessTestEnv({
-  errorOnUnknownElements: true,
-  errorOnUnknownProperties: true,
-});
+// Browser tests (*.system.spec.ts) run in the node environment: they drive a real chromium, not Angular's TestBed.
+if (typeof window !== 'undefined') {
+  setupZonelessTestEnv({
+    errorOnUnknownElements: true,
+    errorOnUnknownProperties: true,
+  });
+}

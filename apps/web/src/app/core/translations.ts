@@ -154,6 +154,7 @@ export const EN = {
   'analytics.fitted': 'Fitted line',
   'analytics.readings': 'Readings',
   'analytics.run': 'Compute',
+  'analytics.slopePerHour': 'trend {slope} per hour',
   'analytics.pickDevice': 'Choose a device to analyse.',
 } as const;
 
@@ -314,5 +315,6 @@ export const PT_BR: Record<MessageKey, string> = {
   'analytics.fitted': 'Reta ajustada',
   'analytics.readings': 'Leituras',
   'analytics.run': 'Calcular',
+  'analytics.slopePerHour': 'tendência {slope} por hora',
   'analytics.pickDevice': 'Escolha um dispositivo para analisar.',
 };

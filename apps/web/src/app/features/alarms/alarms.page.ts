@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal } from '@angular/core';
-import { toSignal } from '@angular/core/rxjs-interop';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
@@ -7,6 +7,7 @@ import { ALARM_OPERATORS, AlarmOperator, METRICS } from '@pieng/shared';
 import { AlarmCountService } from '../../core/alarm-count.service';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
+import { interval } from 'rxjs';
 import { formError } from '../../shared/api-error';
 
 type Rule = ApiResponse<'listAlarmRules'>[number];
@@ -71,6 +72,10 @@ export class AlarmsPage {
     });
     effect(() => this.loadEvents(this.filterClient(), this.filterDevice(), this.onlyActive(), this.onlyUnacked()));
     this.loadRules();
+    // New events arrive while the page is open: look again every 10 s, like the header's badge.
+    interval(10_000)
+      .pipe(takeUntilDestroyed())
+      .subscribe(() => this.loadEvents(this.filterClient(), this.filterDevice(), this.onlyActive(), this.onlyUnacked()));
   }
 
   protected deviceName(id: number | null): string {

@@ -26,11 +26,8 @@ export interface LimitLine {
   color: string;
 }
 
-/**
- * Draws vertical lines at values on a bar chart's category axis. Bars sit at bin centres (index i ↔ start + (i + ½)·width),
- * so a value maps to the fractional index (value − start) / width − ½, which the category scale interpolates.
- */
-export function limitLinesPlugin(h: Histogram, lines: () => LimitLine[]): Plugin<'bar'> {
+/** Draws dashed vertical lines (LSL, USL, mean) at their values on the histogram's linear x axis. */
+export function limitLinesPlugin(lines: () => LimitLine[]): Plugin<'bar'> {
   return {
     id: 'limitLines',
     afterDatasetsDraw(chart: Chart<'bar'>) {
@@ -38,7 +35,7 @@ export function limitLinesPlugin(h: Histogram, lines: () => LimitLine[]): Plugin
       const { top, bottom } = chart.chartArea;
       const ctx = chart.ctx;
       for (const line of lines()) {
-        const px = x.getPixelForValue((line.value - h.start) / h.binWidth - 0.5);
+        const px = x.getPixelForValue(line.value);
         ctx.save();
         ctx.strokeStyle = line.color;
         ctx.fillStyle = line.color;
@@ -51,28 +48,46 @@ export function limitLinesPlugin(h: Histogram, lines: () => LimitLine[]): Plugin
         ctx.setLineDash([]);
         ctx.font = '12px system-ui, sans-serif';
         ctx.textAlign = 'center';
-        ctx.fillText(line.label, px, top + 12);
+        ctx.fillText(line.label, px, top - 4);
         ctx.restore();
       }
     },
   };
 }
 
-export function histogramChart(h: Histogram, format: (n: number) => string, gridColor: string, textColor: string, countLabel: string): ChartConfiguration<'bar'> {
+export type HistogramData = { x: number; y: number }[];
+
+/**
+ * Bars at bin centres on a linear x axis wide enough to show the limits too: a capable process is a narrow heap
+ * well inside LSL and USL, and the picture should say so rather than stretch the heap to the chart's width.
+ */
+export function histogramChart(h: Histogram, limits: number[], format: (n: number) => string, gridColor: string, textColor: string, countLabel: string): ChartConfiguration<'bar', HistogramData> {
+  const lo = Math.min(h.start, ...limits);
+  const hi = Math.max(h.start + h.binWidth * h.counts.length, ...limits);
+  const pad = (hi - lo) * 0.05 || 1;
   return {
     type: 'bar',
     data: {
-      labels: h.counts.map((_, i) => format(h.start + (i + 0.5) * h.binWidth)),
-      datasets: [{ label: countLabel, data: h.counts, backgroundColor: SERIES_COLORS[0] + 'aa', borderColor: SERIES_COLORS[0], borderWidth: 1, barPercentage: 1, categoryPercentage: 1 }],
+      datasets: [
+        {
+          label: countLabel,
+          data: h.counts.map((count, i) => ({ x: h.start + (i + 0.5) * h.binWidth, y: count })),
+          backgroundColor: SERIES_COLORS[0] + 'aa',
+          borderColor: SERIES_COLORS[0],
+          borderWidth: 1,
+          barPercentage: 1,
+          categoryPercentage: 1,
+        },
+      ],
     },
     options: {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
       plugins: { legend: { display: false } },
-      layout: { padding: { top: 16 } },
+      layout: { padding: { top: 18 } },
       scales: {
-        x: { ticks: { color: textColor, maxRotation: 0, autoSkip: true }, grid: { color: gridColor } },
+        x: { type: 'linear', min: lo - pad, max: hi + pad, offset: false, ticks: { color: textColor, maxTicksLimit: 8, callback: (v) => format(Number(v)) }, grid: { color: gridColor } },
         y: { beginAtZero: true, ticks: { color: textColor, precision: 0 }, grid: { color: gridColor } },
       },
     },

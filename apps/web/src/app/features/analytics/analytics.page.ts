@@ -9,8 +9,9 @@ import { I18n } from '../../core/i18n.service';
 import { ThemeService } from '../../core/theme.service';
 import type { MessageKey } from '../../core/translations';
 import { themeColor } from '../../shared/chart-colors';
+import { tickFormat } from '../devices/series-chart';
 import { PERIODS, Period, periodRange } from '../../shared/period';
-import { histogram, histogramChart, limitLinesPlugin, pairByTimestamp, regressionChart } from './analytics-charts';
+import { HistogramData, histogram, histogramChart, limitLinesPlugin, pairByTimestamp, regressionChart } from './analytics-charts';
 
 /** Summary statistics, process capability against LSL/USL with a histogram, and a linear regression of two metrics. */
 @Component({
@@ -21,6 +22,7 @@ import { histogram, histogramChart, limitLinesPlugin, pairByTimestamp, regressio
   styles: `
     .two { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
     input[type='number'] { width: 8em; }
+    .capability { margin-top: 1.25rem; }
   `,
 })
 export class AnalyticsPage {
@@ -50,7 +52,7 @@ export class AnalyticsPage {
     return { grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'), text: themeColor('--muted', '#666'), danger: themeColor('--danger', '#c62828'), ok: themeColor('--ok', '#1a7f37') };
   });
 
-  protected readonly histogramConfig = computed<{ config: ChartConfiguration<'bar'>; plugins: Plugin<'bar'>[] } | null>(() => {
+  protected readonly histogramConfig = computed<{ config: ChartConfiguration<'bar', HistogramData>; plugins: Plugin<'bar'>[] } | null>(() => {
     const values = this.values();
     const s = this.summary()?.sixSigma;
     if (values.length === 0 || !s) return null;
@@ -61,7 +63,8 @@ export class AnalyticsPage {
       ...(s.usl !== null ? [{ value: s.usl, label: 'USL', color: c.danger }] : []),
       ...(s.mean !== null ? [{ value: s.mean, label: 'μ', color: c.ok }] : []),
     ];
-    return { config: histogramChart(h, (n) => this.i18n.number(n, 2), c.grid, c.text, this.t('analytics.count')), plugins: [limitLinesPlugin(h, () => lines)] };
+    const limits = [s.lsl, s.usl].filter((v): v is number => v !== null);
+    return { config: histogramChart(h, limits, (n) => this.i18n.number(n, 2), c.grid, c.text, this.t('analytics.count')), plugins: [limitLinesPlugin(() => lines)] };
   });
 
   protected readonly regressionConfig = computed<ChartConfiguration<'scatter'> | null>(() => {
@@ -70,7 +73,8 @@ export class AnalyticsPage {
     if (!fit || pairs.length === 0) return null;
     const c = this.colors();
     const isTime = this.x() === 'time';
-    const timeFormat = new Intl.DateTimeFormat(this.i18n.locale(), { hour: '2-digit', minute: '2-digit' });
+    const xs = pairs.map((p) => p.x);
+    const timeFormat = new Intl.DateTimeFormat(this.i18n.locale(), tickFormat((Math.max(...xs) - Math.min(...xs)) * 1000));
     return regressionChart(
       pairs,
       fit,

@@ -35,7 +35,7 @@ export function metricLabel(metric: string): string {
         <div class="row">
           @if (auth.canEdit()) {
             <button type="button" (click)="testRead()" [disabled]="reading()" [title]="t('device.testReadHint')" data-testid="test-read">{{ t('device.testRead') }}</button>
-            <a [routerLink]="['/devices', d.id, 'edit']">{{ t('common.edit') }}</a>
+            <a class="button" [routerLink]="['/devices', d.id, 'edit']">{{ t('common.edit') }}</a>
           }
         </div>
       </div>
@@ -73,7 +73,7 @@ export function metricLabel(metric: string): string {
           <label class="field">{{ t('device.period') }}
             <select [value]="period()" (change)="period.set($any($event.target).value)" data-testid="period">
               @for (p of periods; track p) {
-                <option [value]="p">{{ t(periodKey(p)) }}</option>
+                <option [value]="p" [selected]="p === period()">{{ t(periodKey(p)) }}</option>
               }
             </select>
           </label>

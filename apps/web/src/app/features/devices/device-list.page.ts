@@ -20,7 +20,7 @@ type Client = ApiResponse<'listClients'>[number];
           <select [value]="clientFilter()" (change)="filterByClient($any($event.target).value)" data-testid="client-filter">
             <option value="">{{ t('common.all') }}</option>
             @for (c of clients(); track c.id) {
-              <option [value]="c.id">{{ c.name }}</option>
+              <option [value]="c.id" [selected]="String(c.id) === clientFilter()">{{ c.name }}</option>
             }
           </select>
         </label>
@@ -58,9 +58,6 @@ type Client = ApiResponse<'listClients'>[number];
       </table>
     </div>
   `,
-  styles: `
-    a.button { padding: 0.45rem 0.8rem; border-radius: 6px; text-decoration: none; background: var(--accent); color: #fff; }
-  `,
 })
 export class DeviceListPage {
   private readonly api = inject(PiengApi);
@@ -74,6 +71,7 @@ export class DeviceListPage {
   protected readonly loading = signal(true);
   protected readonly devices = signal<Device[]>([]);
   protected readonly clients = signal<Client[]>([]);
+  protected readonly String = String;
   protected readonly visible = computed(() => {
     const id = Number(this.clientFilter());
     return id ? this.devices().filter((d) => d.clientId === id) : this.devices();

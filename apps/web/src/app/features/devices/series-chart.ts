@@ -11,7 +11,7 @@ type Series = ApiResponse<'getSeries'>;
 export function seriesChart(series: Series, labelOf: (metric: string) => string, locale: string, gridColor: string, textColor: string): ChartConfiguration<'line'> {
   const units = [...new Set(series.series.map((s) => s.unit || '—'))];
   const spanMs = new Date(series.to).getTime() - new Date(series.from).getTime();
-  const timeFormat = new Intl.DateTimeFormat(locale, spanMs > 36 * 3600_000 ? { month: 'short', day: 'numeric', hour: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+  const timeFormat = new Intl.DateTimeFormat(locale, tickFormat(spanMs));
   const scales: NonNullable<ChartConfiguration<'line'>['options']>['scales'] = {
     x: {
       type: 'linear',
@@ -56,4 +56,11 @@ export function seriesChart(series: Series, labelOf: (metric: string) => string,
       scales,
     },
   };
+}
+
+/** Tick labels precise enough to tell the ticks of a span apart: days for weeks, seconds for a few minutes. */
+export function tickFormat(spanMs: number): Intl.DateTimeFormatOptions {
+  if (spanMs > 36 * 3600_000) return { month: 'short', day: 'numeric', hour: '2-digit' };
+  if (spanMs > 15 * 60_000) return { hour: '2-digit', minute: '2-digit' };
+  return { hour: '2-digit', minute: '2-digit', second: '2-digit' };
 }

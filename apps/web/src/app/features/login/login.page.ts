@@ -33,7 +33,7 @@ import type { MessageKey } from '../../core/translations';
           <label class="field">{{ t('shell.language') }}
             <select [value]="i18n.language()" (change)="setLanguage($any($event.target).value)">
               @for (l of languages; track l) {
-                <option [value]="l">{{ l === 'en' ? 'English' : 'Português (BR)' }}</option>
+                <option [value]="l" [selected]="l === i18n.language()">{{ l === 'en' ? 'English' : 'Português (BR)' }}</option>
               }
             </select>
           </label>

@@ -45,7 +45,7 @@ export interface ClientCard {
               <span>{{ t('overview.activeAlarms') }}</span>
               <a class="kpi" [class.bad]="card.activeAlarms > 0" routerLink="/alarms" [queryParams]="{ clientId: card.client.id }">{{ card.activeAlarms }}</a>
             </div>
-            <div><span>{{ t('overview.energyToday') }}</span><b class="kpi">{{ i18n.number(card.energyTodayWh / 1000, 2) }} <small>kWh</small></b></div>
+            <div><span>{{ t('overview.energyToday') }}</span><b class="kpi">{{ i18n.number(card.energyTodayWh / 1000, 3) }} <small>kWh</small></b></div>
           </div>
         </section>
       } @empty {

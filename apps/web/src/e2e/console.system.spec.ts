@@ -1,0 +1,252 @@
+/**
+ * @jest-environment node
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startSimulator, type RunningSimulator } from '../../../simulator/src';
+
+/**
+ * The console end to end: the built API (serving the built console) on a temporary database, the simulator as a
+ * Modbus TCP meter, and Debian's chromium clicking through what a new user does on the first day.
+ * Builds nothing: CI runs `npm run build` first.
+ */
+
+const ROOT = resolve(__dirname, '../../../..');
+const API_MAIN = join(ROOT, 'dist/apps/api/main.js');
+const WEB_INDEX = join(ROOT, 'dist/apps/web/browser/index.html');
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+const ADMIN = { email: 'admin@plant.test', password: 'correct-horse-battery-9' };
+
+jest.setTimeout(240_000);
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForHealth(base: string, api: ChildProcess, output: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}):\n${output()}`);
+    try {
+      const response = await fetch(`${base}/api/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API did not answer /api/health:\n${output()}`);
+}
+
+/**
+ * An hour of past readings for a device, so charts and analytics have a history to draw in a fresh database (the
+ * screenshots). Sent through the public ingest endpoint, so they are stored as source `api`, never as meter data.
+ * Energy runs up to the simulator's present counter, so "energy today" and the counter stay consistent.
+ */
+async function backfillHour(base: string, deviceId: number, now: { energy?: number; power?: number; voltage?: number }): Promise<void> {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const nowMs = Date.now();
+  const readings = [];
+  let energy = now.energy ?? 0;
+  const basePower = now.power ?? 150;
+  const baseVoltage = now.voltage ?? 227;
+  for (let minute = 1; minute <= 60; minute++) {
+    const power = basePower * (1 + 0.25 * Math.sin(minute / 9));
+    const voltage = baseVoltage + 3 * Math.sin(minute / 7) + 0.5 * Math.cos(minute * 1.3);
+    energy -= power / 60;
+    readings.push({ deviceId, timestamp: new Date(nowMs - minute * 60_000).toISOString(), metrics: { voltage, power, current: power / voltage / 0.92, energy: Math.max(0, Math.round(energy)), frequency: 50 + 0.05 * Math.sin(minute), powerFactor: 0.92 } });
+  }
+  const response = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ readings }) });
+  if (!response.ok) throw new Error(`backfill failed: ${response.status} ${await response.text()}`);
+}
+
+describe('web console in chromium', () => {
+  let api: ChildProcess;
+  let apiOutput = '';
+  let sim: RunningSimulator;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error('chromium not found: apt-get install chromium');
+    if (!existsSync(API_MAIN) || !existsSync(WEB_INDEX)) throw new Error(`run npm run build first (${API_MAIN} and ${WEB_INDEX} are needed)`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'pieng-web-e2e-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // Drifting values (not deterministic), so the live values visibly change.
+    sim = await startSimulator({ tcpPort: 0, meters: [{ model: 'pzem004t', slaveId: 1 }] });
+    api = spawn(process.execPath, [API_MAIN], {
+      cwd: dataDir,
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ENABLE_POLLING: 'true', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    api.stdout?.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
+    api.stderr?.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
+    await waitForHealth(base, api, () => apiOutput);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US', colorScheme: 'light' });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (api && api.exitCode === null) {
+      const exited = new Promise((r) => api.once('exit', r));
+      api.kill('SIGTERM');
+      await exited;
+    }
+    await sim?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  it('logs in, adds the simulator, watches it live, charts it, raises and acknowledges an alarm, switches language and theme, logs out', async () => {
+    // A deep link before login lands on the login page, and comes back after it (the server answers index.html for it).
+    await page.goto(`${base}/devices`);
+    await page.waitForURL(/\/login/);
+    await page.getByLabel('E-mail').fill(ADMIN.email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('login-error').waitFor();
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/devices$/);
+
+    // A client, from the overview.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByLabel('Client name').fill('Fazenda Boa Vista');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const card = page.getByTestId('client-card').filter({ hasText: 'Fazenda Boa Vista' });
+    await card.waitFor();
+
+    // The simulator as a Modbus TCP device; "save and test read" shows decoded values.
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await page.getByRole('link', { name: 'Add device' }).click();
+    await page.getByLabel('Client').selectOption({ label: 'Fazenda Boa Vista' });
+    await page.getByLabel('Name', { exact: true }).fill('Main panel PZEM');
+    await page.getByLabel('Poll interval (s)').fill('1');
+    await page.getByLabel('Connection').selectOption('tcp');
+    await page.getByLabel('Meter model').selectOption('pzem004t');
+    await page.getByLabel('Host').fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill(String(sim.tcpPort));
+    await page.getByLabel('Unit id').fill('1');
+    await page.getByLabel(/Simulated meter/).check();
+    await page.getByTestId('save-and-test').click();
+    const testRead = page.getByTestId('test-read-result');
+    await testRead.waitFor();
+    expect(await testRead.textContent()).toContain('Voltage');
+
+    // The device page: live values arrive over SSE and change without a reload.
+    await page.getByRole('link', { name: 'Main panel PZEM' }).click();
+    await page.waitForURL(/\/devices\/\d+$/);
+    const deviceId = Number(new URL(page.url()).pathname.split('/').pop());
+    await backfillHour(base, deviceId, sim.getValues(1));
+    const live = page.getByTestId('live-values');
+    await live.waitFor();
+    const first = await live.textContent();
+    await page.waitForFunction((before) => document.querySelector('[data-testid="live-values"]')?.textContent !== before, first, { timeout: 20_000 });
+
+    // A chart over a chosen period.
+    await page.getByTestId('period').selectOption('today');
+    await page.locator('[data-testid="series-chart"] canvas').waitFor();
+    await page.waitForTimeout(2500); // a few more points on the chart for the screenshot
+    await page.getByTestId('period').selectOption('hour');
+    await page.locator('[data-testid="series-chart"] canvas').waitFor();
+    expect(await page.getByText('No readings in this period.').count()).toBe(0);
+
+    // A rule that holds for any mains voltage: its alarm is raised by the next poll.
+    await page.getByRole('link', { name: /^Alarms/ }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Voltage present');
+    await page.getByLabel('Metric', { exact: true }).fill('voltage');
+    await page.getByLabel('Condition').selectOption('>');
+    await page.getByLabel('Threshold').fill('100');
+    await page.getByTestId('save-rule').click();
+    await page.getByTestId('alarm-rule').filter({ hasText: 'Voltage present' }).waitFor();
+    // Reloading a client-side route keeps the session and the page.
+    let acknowledge = page.getByTestId('acknowledge').first();
+    for (let i = 0; i < 20 && (await acknowledge.count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+      await page.getByTestId('alarm-rule').first().waitFor();
+      acknowledge = page.getByTestId('acknowledge').first();
+    }
+    await acknowledge.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="active-alarm-count"]')?.textContent) >= 1, undefined, { timeout: 20_000 });
+    await acknowledge.click();
+    await page.getByTestId('alarm-event').filter({ hasNot: page.getByTestId('acknowledge') }).first().waitFor();
+
+    // Screenshots of the main pages, light then dark.
+    const deviceUrl = (await page.getByTestId('alarm-event').first().getByRole('link').getAttribute('href')) ?? '/devices';
+    for (const theme of ['light', 'dark'] as const) {
+      if ((await page.evaluate(() => document.documentElement.dataset['theme'])) !== theme) await page.getByTestId('theme-toggle').click();
+      await page.goto(`${base}/overview`);
+      await page.getByTestId('client-card').first().waitFor();
+      await page.waitForTimeout(500);
+      await shot(`overview-${theme}`);
+      await page.goto(`${base}${deviceUrl}`);
+      await page.getByTestId('live-values').waitFor();
+      await page.locator('[data-testid="series-chart"] canvas').waitFor();
+      await page.waitForTimeout(800);
+      await shot(`device-${theme}`);
+      await page.goto(`${base}/alarms`);
+      await page.getByTestId('alarm-event').first().waitFor();
+      await shot(`alarms-${theme}`);
+      await page.goto(`${base}/analytics`);
+      await page.getByTestId('lsl').fill('200');
+      await page.getByTestId('usl').fill('240');
+      await page.getByTestId('compute').click();
+      await page.locator('[data-testid="histogram"] canvas').waitFor();
+      await page.getByTestId('r2').waitFor();
+      await page.waitForTimeout(800);
+      await shot(`analytics-${theme}`);
+    }
+    expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+
+    // At a phone's width the pages still work: navigation wraps, tables scroll.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}${deviceUrl}`);
+    await page.getByTestId('live-values').waitFor();
+    await page.locator('[data-testid="series-chart"] canvas').waitFor();
+    await page.waitForTimeout(800);
+    await shot('device-phone-dark');
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // Portuguese, remembered across a reload.
+    await page.getByLabel('Language').selectOption('pt-BR');
+    await page.getByRole('link', { name: 'Dispositivos' }).waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: 'Dispositivos' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('pt-BR');
+    await page.getByTestId('theme-toggle').click();
+    await page.waitForFunction(() => document.documentElement.dataset['theme'] === 'light');
+
+    // Log out: back to the login page, and the pages are closed again.
+    await page.getByTestId('logout').click();
+    await page.waitForURL(/\/login/);
+    await page.getByRole('button', { name: 'Entrar' }).waitFor();
+    await page.goto(`${base}/alarms`);
+    await page.waitForURL(/\/login/);
+  });
+});
