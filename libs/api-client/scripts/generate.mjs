@@ -70,7 +70,7 @@ function operations(doc) {
 }
 
 function operationsSource(ops) {
-  const lines = [`// ${HEADER}`, `/* eslint-disable */`, `import type { operations } from './schema';`, ''];
+  const lines = [`// ${HEADER}`, `import type { operations } from './schema';`, ''];
   lines.push(`/** Every operation of the API: its method and path template, keyed by operationId. */`);
   lines.push(`export const API_OPERATIONS = {`);
   for (const op of ops) lines.push(`  ${op.id}: { method: '${op.method.toUpperCase()}', path: '${op.path}' },`);
@@ -81,7 +81,6 @@ function operationsSource(ops) {
 function serviceSource(ops) {
   const lines = [];
   lines.push(`// ${HEADER}`);
-  lines.push(`/* eslint-disable */`);
   lines.push(`import { HttpClient } from '@angular/common/http';`);
   lines.push(`import { Injectable, inject } from '@angular/core';`);
   lines.push(`import type { Observable } from 'rxjs';`);
@@ -98,7 +97,6 @@ function serviceSource(ops) {
     if (op.eventStream) continue; // server-sent events need a streaming reader: see apiUrl('streamReadings', ...)
     const needsArgs = op.hasPath || op.queryRequired || (op.hasBody && op.bodyRequired);
     const argDecl = op.hasPath || op.hasQuery || op.hasBody ? `request${needsArgs ? '' : '?'}: ApiRequest<'${op.id}'>` : '';
-    const reqExpr = argDecl ? 'request' : 'undefined';
     if (op.summary) lines.push(`  /** ${op.summary.replace(/\*\//g, '* /')} (${op.method.toUpperCase()} ${op.path}) */`);
     else lines.push(`  /** ${op.method.toUpperCase()} ${op.path} */`);
     lines.push(`  ${op.id}(${argDecl}): Observable<ApiResponse<'${op.id}'>> {`);
@@ -113,7 +111,8 @@ function serviceSource(ops) {
 }
 
 const doc = writeDocument();
-const schemaTs = `// ${HEADER}\n/* eslint-disable */\n` + astToString(await openapiTS(doc, { alphabetize: true }));
+// defaultNonNullable off: a field with a server-side default is optional in a request, not required.
+const schemaTs = `// ${HEADER}\n` + astToString(await openapiTS(doc, { alphabetize: true, defaultNonNullable: false }));
 const ops = operations(doc);
 const serviceTs = serviceSource(ops);
 const files = {

@@ -1,0 +1,54 @@
+import { EMPTY_FORM, buildConfig, formFromConfig } from './device-config';
+
+describe('device config', () => {
+  it('builds a Modbus TCP config with only the transport keys', () => {
+    expect(buildConfig({ ...EMPTY_FORM, transport: 'tcp', host: '10.0.0.5', port: 5020, slaveId: 3, driver: 'sdm630', simulated: true })).toEqual({
+      transport: 'tcp',
+      host: '10.0.0.5',
+      port: 5020,
+      unitId: 3,
+      driver: 'sdm630',
+      timeoutMs: 1000,
+      simulated: true,
+    });
+  });
+
+  it('builds a serial RTU config with the line settings', () => {
+    expect(buildConfig({ ...EMPTY_FORM, transport: 'rtu', serialPort: '/dev/ttyUSB1', baudRate: 2400, parity: 'even', stopBits: 1, slaveId: 7, driver: 'sdm120' })).toEqual({
+      transport: 'rtu',
+      port: '/dev/ttyUSB1',
+      baudRate: 2400,
+      parity: 'even',
+      dataBits: 8,
+      stopBits: 1,
+      slaveId: 7,
+      driver: 'sdm120',
+      timeoutMs: 1000,
+    });
+  });
+
+  it('builds an RTU-over-TCP generic map with its registers', () => {
+    const registers = [{ metric: 'voltage', function: 4, address: 0, type: 'float32', order: 'CDAB', scale: 1, offset: 0, unit: 'V' }];
+    expect(buildConfig({ ...EMPTY_FORM, transport: 'rtu-tcp', host: 'gw', port: 4001, slaveId: 2, driver: 'generic', registers })).toEqual({
+      transport: 'rtu-tcp',
+      host: 'gw',
+      port: 4001,
+      slaveId: 2,
+      driver: 'generic',
+      timeoutMs: 1000,
+      registers,
+    });
+  });
+
+  it('leaves an empty Tuya secret out so the saved one is kept, and sends nothing for api devices', () => {
+    expect(buildConfig({ ...EMPTY_FORM, deviceType: 'tuya', region: 'eu', accessId: 'id', accessSecret: '', tuyaDeviceId: 'dev' })).toEqual({ region: 'eu', accessId: 'id', tuyaDeviceId: 'dev' });
+    expect(buildConfig({ ...EMPTY_FORM, deviceType: 'api' })).toEqual({});
+  });
+
+  it('reads a saved config back into the form (round trip)', () => {
+    const form = { ...EMPTY_FORM, transport: 'tcp' as const, host: 'meter.local', port: 502, slaveId: 4, driver: 'pzem004t' as const, simulated: true };
+    expect(formFromConfig('modbus', buildConfig(form))).toEqual(form);
+    const rtu = { ...EMPTY_FORM, transport: 'rtu' as const, serialPort: '/dev/ttyAMA0', baudRate: 9600, stopBits: 2, slaveId: 9, driver: 'pzem017' as const };
+    expect(formFromConfig('modbus', buildConfig(rtu))).toEqual(rtu);
+  });
+});
