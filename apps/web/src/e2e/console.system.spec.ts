@@ -56,8 +56,7 @@ async function waitForHealth(base: string, api: ChildProcess, output: () => stri
  * Energy runs up to the simulator's present counter, so "energy today" and the counter stay consistent.
  */
 async function backfillHour(base: string, deviceId: number, now: { energy?: number; power?: number; voltage?: number }): Promise<void> {
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  const { accessToken } = (await login.json()) as { accessToken: string };
+  const accessToken = await apiToken(base);
   const nowMs = Date.now();
   const readings = [];
   let energy = now.energy ?? 0;
@@ -71,6 +70,31 @@ async function backfillHour(base: string, deviceId: number, now: { energy?: numb
   }
   const response = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ readings }) });
   if (!response.ok) throw new Error(`backfill failed: ${response.status} ${await response.text()}`);
+}
+
+async function apiToken(base: string): Promise<string> {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  if (!login.ok) throw new Error(`login failed: ${login.status}`);
+  return ((await login.json()) as { accessToken: string }).accessToken;
+}
+
+/** A second client with a device that pushes its own readings (type api), so the overview shows more than one card. */
+async function seedSecondClient(base: string): Promise<void> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${await apiToken(base)}` };
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { id: number };
+  };
+  const client = await post('/api/clients', { name: 'Sítio Esperança' });
+  const device = await post('/api/devices', { clientId: client.id, name: 'Irrigation pump', deviceType: 'api', config: {} });
+  const nowMs = Date.now();
+  const readings = Array.from({ length: 30 }, (_, i) => ({
+    deviceId: device.id,
+    timestamp: new Date(nowMs - (30 - i) * 60_000).toISOString(),
+    metrics: { voltage: 219 + Math.sin(i / 4), power: 1450 + 30 * Math.cos(i / 3), energy: 82_000 + i * 24 },
+  }));
+  await post('/api/ingest', { readings });
 }
 
 describe('web console in chromium', () => {
@@ -163,6 +187,7 @@ describe('web console in chromium', () => {
     await page.waitForURL(/\/devices\/\d+$/);
     const deviceId = Number(new URL(page.url()).pathname.split('/').pop());
     await backfillHour(base, deviceId, sim.getValues(1));
+    await seedSecondClient(base);
     const live = page.getByTestId('live-values');
     await live.waitFor();
     const first = await live.textContent();
