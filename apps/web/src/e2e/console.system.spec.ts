@@ -97,6 +97,20 @@ async function seedSecondClient(base: string): Promise<void> {
   await post('/api/ingest', { readings });
 }
 
+/** Controls a screen reader cannot name: inputs and selects without a label or aria-label, buttons without text. */
+function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea, button'))
+      .filter((el) => {
+        if (el instanceof HTMLInputElement && el.type === 'hidden') return false;
+        const named = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+        if (el instanceof HTMLButtonElement) return !named && !el.textContent?.trim();
+        return !named && (el as HTMLInputElement).labels?.length === 0;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
+
 describe('web console in chromium', () => {
   let api: ChildProcess;
   let apiOutput = '';
@@ -230,14 +244,17 @@ describe('web console in chromium', () => {
       await page.getByTestId('client-card').first().waitFor();
       await page.waitForTimeout(500);
       await shot(`overview-${theme}`);
+      expect(await unlabelledControls(page)).toEqual([]);
       await page.goto(`${base}${deviceUrl}`);
       await page.getByTestId('live-values').waitFor();
       await page.locator('[data-testid="series-chart"] canvas').waitFor();
       await page.waitForTimeout(800);
       await shot(`device-${theme}`);
+      expect(await unlabelledControls(page)).toEqual([]);
       await page.goto(`${base}/alarms`);
       await page.getByTestId('alarm-event').first().waitFor();
       await shot(`alarms-${theme}`);
+      expect(await unlabelledControls(page)).toEqual([]);
       await page.goto(`${base}/analytics`);
       await page.getByTestId('lsl').fill('200');
       await page.getByTestId('usl').fill('240');
@@ -246,6 +263,7 @@ describe('web console in chromium', () => {
       await page.getByTestId('r2').waitFor();
       await page.waitForTimeout(800);
       await shot(`analytics-${theme}`);
+      expect(await unlabelledControls(page)).toEqual([]);
     }
     expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
 

@@ -39,6 +39,9 @@ export function metricLabel(metric: string): string {
           }
         </div>
       </div>
+      @if (d.lineWarning) {
+        <p class="warn-text" role="note">{{ t('device.lineWarning') }}: {{ d.lineWarning }}</p>
+      }
       @if (d.lastError) {
         <p class="error-text">{{ t('devices.lastError') }}: {{ d.lastError }}</p>
       }
@@ -47,7 +50,7 @@ export function metricLabel(metric: string): string {
       <section class="card" aria-labelledby="live-title">
         <div class="page-head">
           <h2 id="live-title">{{ t('device.live') }}</h2>
-          <span class="status" [class.online]="liveStatus() === 'open'" aria-live="polite">{{ liveStatus() === 'open' ? t('device.liveConnected') : t('device.liveDisconnected') }}</span>
+          <span class="status" [class.online]="liveStatus() === 'open'" aria-live="polite">{{ liveStatus() === 'open' ? t('device.liveConnected') : liveStatus() === 'connecting' ? t('device.liveConnecting') : t('device.liveDisconnected') }}</span>
         </div>
         @if (live(); as reading) {
           <div class="kpis" data-testid="live-values">
@@ -97,6 +100,7 @@ export function metricLabel(metric: string): string {
   `,
   styles: `
     h1 .status { vertical-align: middle; font-size: 0.8rem; }
+    .warn-text { color: var(--warn); }
     fieldset { border: 0; padding: 0; margin: 0 0 0.75rem; }
     legend { color: var(--muted); font-size: 0.85rem; margin-bottom: 0.3rem; }
     .chart-box { margin-top: 0.75rem; }
