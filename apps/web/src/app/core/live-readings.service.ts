@@ -1,4 +1,5 @@
 import { Injectable, inject } from '@angular/core';
+import { Router } from '@angular/router';
 import { API_BASE_URL, ApiQuery, LiveReading, apiUrl } from '@pieng/api-client';
 import { Observable } from 'rxjs';
 import { AuthService } from './auth.service';
@@ -44,6 +45,7 @@ export type LiveStatus = 'connecting' | 'open' | 'retrying';
 export class LiveReadingsService {
   private readonly auth = inject(AuthService);
   private readonly baseUrl = inject(API_BASE_URL);
+  private readonly router = inject(Router);
 
   /** Readings as they arrive; `onStatus` tells the page whether the stream is up. Unsubscribing closes the stream. */
   readings(query: ApiQuery<'streamReadings'>, onStatus: (status: LiveStatus) => void = () => undefined, retryMs = 3000): Observable<LiveReading> {
@@ -61,7 +63,7 @@ export class LiveReadingsService {
           if (response.status === 401) {
             token = await new Promise<string | null>((resolve) => this.auth.refresh().subscribe({ next: resolve, error: () => resolve(null) }));
             if (!token) {
-              this.auth.expire(location.pathname);
+              this.auth.expire(this.router.url);
               return;
             }
             response = await this.open(query, token, controller.signal);
