@@ -2,6 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import { UsersModule } from './users/users.module';
 import { AlarmsModule } from './alarms/alarms.module';
 import { AuditModule } from './audit/audit.module';
 import { ClientsModule } from './clients/clients.module';
@@ -32,6 +35,9 @@ export class AppModule {
       imports: [
         DatabaseModule.forRoot(config),
         AuditModule,
+        AuthModule,
+        UsersModule,
+        ApiKeysModule,
         HealthModule,
         ClientsModule,
         DevicesModule,

@@ -59,9 +59,27 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
 
 /** The OpenAPI document; operation ids are the controller methods' names (listDevices, not DevicesController_findAll). */
 export function buildOpenApiDocument(app: INestApplication, config: Pick<AppConfig, 'appName'>) {
-  return SwaggerModule.createDocument(app, openApiConfig(config), {
+  const document = SwaggerModule.createDocument(app, openApiConfig(config), {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+  // Every route but the @Public() ones needs a token or a key, and may answer 401/403: say so once, here.
+  const errorBody = { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } };
+  for (const path of Object.values(document.paths)) {
+    for (const op of Object.values(path) as Array<{ 'x-public'?: boolean; security?: unknown; responses?: Record<string, unknown> }>) {
+      if (!op || typeof op !== 'object' || !('responses' in op)) continue;
+      if (op['x-public']) {
+        op.security = [];
+        continue;
+      }
+      op.security = [{ bearer: [] }, { apiKey: [] }];
+      op.responses = {
+        ...op.responses,
+        '401': op.responses?.['401'] ?? { description: 'Not logged in, or the token or API key is invalid', ...errorBody },
+        '403': op.responses?.['403'] ?? { description: 'Your role or API key scope does not allow this', ...errorBody },
+      };
+    }
+  }
+  return document;
 }
 
 export function openApiConfig(config: Pick<AppConfig, 'appName'>) {
@@ -69,5 +87,7 @@ export function openApiConfig(config: Pick<AppConfig, 'appName'>) {
     .setTitle(`${config.appName} API`)
     .setDescription('Energy metering: clients, devices, readings, analytics and alarms. Times are ISO-8601 UTC; values are in canonical units (V, A, W, Wh, Hz).')
     .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'accessToken from POST /api/auth/login' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A client API key (POST /api/api-keys)' }, 'apiKey')
     .build();
 }

@@ -11,12 +11,25 @@ import { AppConfig, loadConfig } from '../app/config/app-config';
 export const TEST_PG_URL = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
 export const usesPostgres = () => process.env['TEST_DATABASE'] === 'postgres';
 
+export const TEST_ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
+
+type Agent = ReturnType<typeof request.agent>;
+
 export interface TestApp {
   app: INestApplication;
   url: string;
   config: AppConfig;
   dataDir: string;
-  http: ReturnType<typeof request>;
+  /** Calls as the platform admin (Bearer token set). */
+  http: Agent;
+  /** The admin's access token, for clients other than supertest. */
+  adminToken: string;
+  /** Calls with no credentials. */
+  anon: ReturnType<typeof request>;
+  /** An agent logged in as another user. */
+  loginAs(email: string, password: string): Promise<Agent>;
+  /** Creates a user (as the admin) and returns an agent logged in as it. */
+  userAgent(role: 'admin' | 'operator' | 'viewer', clientId: number | null): Promise<Agent>;
   close(): Promise<void>;
 }
 
@@ -40,7 +53,7 @@ async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> 
 }
 
 /** The real application on a temporary database, listening on a loopback port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { loginAsAdmin?: boolean } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pieng-test-'));
   const pg = usesPostgres() && !env['DATABASE_URL'] ? await createPgDatabase() : undefined;
   const config = loadConfig({
@@ -48,18 +61,37 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'error',
     LOG_FORMAT: 'json',
     ENABLE_POLLING: 'false',
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
     ...(pg && { DATABASE_URL: pg.url }),
     ...env,
   });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
-  const url = await app.getUrl();
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const tokenFor = async (email: string, password: string): Promise<string> => {
+    const res = await request(url).post('/api/auth/login').send({ email, password });
+    if (res.status !== 200) throw new Error(`login as ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.accessToken;
+  };
+  const loginAs = async (email: string, password: string) => request.agent(url).set('Authorization', `Bearer ${await tokenFor(email, password)}`);
+  const adminToken = options.loginAsAdmin === false ? '' : await tokenFor(config.adminEmail ?? TEST_ADMIN.email, config.adminPassword ?? TEST_ADMIN.password);
+  const http = request.agent(url).set('Authorization', `Bearer ${adminToken}`);
+  let users = 0;
   return {
     app,
-    url: url.replace('[::1]', '127.0.0.1'),
+    url,
     config,
     dataDir,
-    http: request(url),
+    http,
+    adminToken,
+    anon: request(url),
+    loginAs,
+    userAgent: async (role, clientId) => {
+      const email = `${role}${++users}@test.local`;
+      await http.post('/api/users').send({ email, password: 'user-password-123', role, clientId }).expect(201);
+      return loginAs(email, 'user-password-123');
+    },
     close: async () => {
       await app.close();
       await pg?.drop();
@@ -69,7 +101,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 }
 
 /** A client and a device of type api, ready for ingest. */
-export async function seedDevice(http: TestApp['http'], name = 'Meter A', clientName = 'Client A'): Promise<{ clientId: number; deviceId: number; uid: string }> {
+export async function seedDevice(http: Agent, name = 'Meter A', clientName = 'Client A'): Promise<{ clientId: number; deviceId: number; uid: string }> {
   const client = await http.post('/api/clients').send({ name: clientName }).expect(201);
   const device = await http.post('/api/devices').send({ clientId: client.body.id, name, deviceType: 'api' }).expect(201);
   return { clientId: client.body.id, deviceId: device.body.id, uid: device.body.uid };

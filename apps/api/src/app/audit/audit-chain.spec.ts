@@ -76,7 +76,8 @@ describe('audit trail', () => {
     await app.listen(0, '127.0.0.1');
     t.app = app;
     const request = (await import('supertest')).default;
-    await request(app.getHttpServer()).post('/api/ingest').send({ readings: [{ deviceId, timestamp: Date.UTC(2026, 10, 26, 10, 0), metrics: { voltage: 229 } }] }).expect(200);
+    // The JWT secret was generated into the data directory on first start, so the old token still works.
+    await request(app.getHttpServer()).post('/api/ingest').set('Authorization', `Bearer ${t.adminToken}`).send({ readings: [{ deviceId, timestamp: Date.UTC(2026, 10, 26, 10, 0), metrics: { voltage: 229 } }] }).expect(200);
     expect(lines()).toHaveLength(6);
     expect(await verifyAuditChain(path)).toEqual({ ok: true, lines: 6 });
   });

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { MinRole } from '../auth/roles';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -20,9 +21,10 @@ export class ClientsController {
   }
 
   @Post()
+  @MinRole('admin')
   @ApiErrors(400, 409)
-  async createClient(@Body() dto: CreateClientDto): Promise<ClientResponse> {
-    return ClientResponse.from(await this.clients.create(dto));
+  async createClient(@CallerScope() scope: ClientScope, @Body() dto: CreateClientDto): Promise<ClientResponse> {
+    return ClientResponse.from(await this.clients.create(scope, dto));
   }
 
   @Get(':id')
@@ -32,12 +34,14 @@ export class ClientsController {
   }
 
   @Patch(':id')
+  @MinRole('admin')
   @ApiErrors(400, 404, 409)
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.update(scope, id, dto));
   }
 
   @Delete(':id')
+  @MinRole('admin')
   @HttpCode(204)
   @ApiErrors(400, 404, 409)
   async deleteClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ClientScope } from '../common/client-scope';
-import { ConflictError, NotFoundError } from '../common/domain-errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
 import { Device } from '../devices/entities/device.entity';
 import { CreateClientDto } from './dto/create-client.dto';
@@ -26,7 +26,8 @@ export class ClientsService {
     return client;
   }
 
-  async create(dto: CreateClientDto): Promise<Client> {
+  async create(scope: ClientScope, dto: CreateClientDto): Promise<Client> {
+    if (scope.clientId !== null) throw new ForbiddenError("Only platform staff create clients");
     return this.db.transaction(async (m) => {
       await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
       return m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, createdAt: Date.now() });

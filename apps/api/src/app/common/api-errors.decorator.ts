@@ -4,6 +4,9 @@ import { ErrorBody } from './error-body';
 
 const descriptions: Record<number, string> = {
   400: 'Invalid request: the message and `errors` name the fields',
+  401: 'Not logged in, or the token or API key is invalid',
+  403: 'Your role or API key scope does not allow this',
+  429: 'Too many failed attempts; see the Retry-After header',
   404: 'Not found (or not visible to the caller)',
   409: 'Conflicts with existing data',
   413: 'Request body larger than 5 MB',

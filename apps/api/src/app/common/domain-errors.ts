@@ -51,3 +51,21 @@ export class MeterUnreachableError extends DomainError {
 export class MeterTimeoutError extends DomainError {
   readonly statusCode = 504;
 }
+
+export class UnauthorizedError extends DomainError {
+  readonly statusCode = 401;
+}
+
+export class ForbiddenError extends DomainError {
+  readonly statusCode = 403;
+}
+
+export class TooManyRequestsError extends DomainError {
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(message);
+  }
+}

@@ -56,6 +56,7 @@ class EnvironmentVariables {
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) @Transform(emptyToUndefined) LOG_LEVEL?: string;
   @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
 }
 
 export type DatabaseSettings =
@@ -77,6 +78,7 @@ export interface AppConfig {
   adminPassword?: string;
   enableDevEndpoints: boolean;
   enablePolling: boolean;
+  accessTokenTtlSec: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
 }
@@ -128,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     adminPassword: vars.ADMIN_PASSWORD,
     enableDevEndpoints: vars.ENABLE_DEV_ENDPOINTS ?? false,
     enablePolling: vars.ENABLE_POLLING ?? true,
+    accessTokenTtlSec: vars.ACCESS_TOKEN_TTL_SEC ?? 900,
     logLevel: (vars.LOG_LEVEL as AppConfig['logLevel']) ?? 'log',
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),

@@ -8,9 +8,12 @@ import { Measurement } from '../metrics/entities/measurement.entity';
 import { AlarmRule } from '../alarms/entities/alarm-rule.entity';
 import { AlarmEvent } from '../alarms/entities/alarm-event.entity';
 import { MIGRATIONS } from './migrations';
+import { User } from '../users/entities/user.entity';
+import { RefreshToken } from '../auth/entities/refresh-token.entity';
+import { ApiKey } from '../api-keys/entities/api-key.entity';
 import { Database } from './database.service';
 
-export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent];
+export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent, User, RefreshToken, ApiKey];
 
 /** TypeORM options for either engine. Migrations run at start-up; the schema is never synchronized. */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

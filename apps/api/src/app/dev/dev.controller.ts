@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { MinRole } from '../auth/roles';
 import { DevService } from './dev.service';
 
 export class DemoResponse {
@@ -11,6 +12,7 @@ export class DemoResponse {
 /** Only mounted when ENABLE_DEV_ENDPOINTS=true. */
 @ApiTags('dev')
 @Controller('dev')
+@MinRole('admin')
 export class DevController {
   constructor(private readonly dev: DevService) {}
 

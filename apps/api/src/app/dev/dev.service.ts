@@ -15,7 +15,7 @@ export class DevService {
 
   /** 40 readings a minute apart ending now, through the normal ingest path, marked as demo data. */
   async createDemo(): Promise<{ clientId: number; deviceId: number; readings: number }> {
-    const client = await this.clients.create({ name: 'Demo plant' });
+    const client = await this.clients.create(ALL_CLIENTS, { name: 'Demo plant' });
     const device = await this.devices.create(ALL_CLIENTS, { clientId: client.id, name: 'Demo meter', deviceType: 'api', pollIntervalSec: 60, config: {} });
     const end = Math.floor(Date.now() / 60_000) * 60_000;
     const readings: ValidReading[] = [];

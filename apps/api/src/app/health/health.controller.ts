@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/roles';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 
@@ -27,6 +28,7 @@ export class HealthController {
   ) {}
 
   /** Liveness and readiness: answers 200 with details; status says whether the database answers. */
+  @Public()
   @Get()
   async getHealth(): Promise<HealthResponse> {
     const started = performance.now();

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AcceptsIngestKey } from '../auth/current-principal.decorator';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -14,6 +15,7 @@ export class IngestController {
 
   /** Store a batch of readings pushed by a device, a gateway or another system. */
   @Post()
+  @AcceptsIngestKey()
   @HttpCode(200)
   @ApiBody({ type: IngestRequestDto })
   @ApiOkResponse({ type: IngestResponse, description: 'The batch was stored (duplicates are kept once and counted)' })

@@ -131,7 +131,7 @@ describe('GET /api/live', () => {
     try {
       const { deviceId } = await seedDevice(t.http);
       const controller = new AbortController();
-      const res = await fetch(`${t.url}/api/live?deviceId=${deviceId}`, { signal: controller.signal });
+      const res = await fetch(`${t.url}/api/live?deviceId=${deviceId}`, { signal: controller.signal, headers: { authorization: `Bearer ${t.adminToken}` } });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: '2026-11-26T12:00:00Z', metrics: { voltage: 231.5 } }] }).expect(200);

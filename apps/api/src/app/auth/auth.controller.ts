@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Ip, Patch, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ForbiddenError } from '../common/domain-errors';
+import { User } from '../users/entities/user.entity';
+import { toSessionUser, AuthService } from './auth.service';
+import { CurrentPrincipal } from './current-principal.decorator';
+import { ChangePasswordDto, LoginDto, LogoutResponse, RefreshDto, SessionUser, TokenResponse } from './dto/auth.dto';
+import type { Principal } from './principal';
+import { MinRole, Public } from './roles';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @InjectRepository(User) private readonly users: Repository<User>,
+  ) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponse })
+  @ApiErrors(400, 401, 429)
+  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponse> {
+    return this.auth.login(dto.email, dto.password, ip);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponse })
+  @ApiErrors(400, 401)
+  refreshSession(@Body() dto: RefreshDto): Promise<TokenResponse> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  /** Ends the session the refresh token belongs to (every token rotated from the same login). */
+  @Public()
+  @Post('logout')
+  @HttpCode(200)
+  @ApiOkResponse({ type: LogoutResponse })
+  @ApiErrors(400)
+  async logout(@Body() dto: RefreshDto): Promise<LogoutResponse> {
+    return { loggedOut: await this.auth.logout(dto.refreshToken) };
+  }
+
+  @Get('me')
+  @ApiOkResponse({ type: SessionUser })
+  async getMe(@CurrentPrincipal() principal: Principal): Promise<SessionUser> {
+    if (principal.kind !== 'user') throw new ForbiddenError('An API key has no user account');
+    return toSessionUser(await this.users.findOneByOrFail({ id: principal.userId }));
+  }
+
+  @Patch('password')
+  @MinRole('viewer')
+  @HttpCode(204)
+  @ApiErrors(400)
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
+    if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
+    await this.auth.changePassword(principal.userId, dto.currentPassword, dto.newPassword);
+  }
+}

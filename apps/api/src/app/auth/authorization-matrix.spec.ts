@@ -1,0 +1,122 @@
+import { startTestApp, TestApp } from '../../testing/test-app';
+
+/**
+ * Generated from the OpenAPI document, so that a new route cannot be forgotten:
+ * every route without a token answers 401 unless it is public; every write
+ * route answers 403 to a viewer; every route with an id of client B answers
+ * 404 to client A's admin, and nothing of B changes.
+ */
+interface Operation {
+  method: string;
+  path: string;
+  operationId: string;
+  isPublic: boolean;
+}
+
+/** Write routes any logged-in user may call about themselves. */
+const SELF_SERVICE = new Set(['changePassword']);
+
+describe('authorization matrix (from /docs-json)', () => {
+  let t: TestApp;
+  let ops: Operation[];
+  const b: Record<string, number> = {};
+  let snapshotOfB: () => Promise<string>;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const doc = (await t.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { operationId: string; 'x-public'?: boolean }>> };
+    ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ method, path, operationId: op.operationId, isPublic: op['x-public'] === true })),
+    );
+
+    // Client B's rows, one of each kind that has an id in a path.
+    const client = await t.http.post('/api/clients').send({ name: 'Client B' }).expect(201);
+    b['clients'] = client.body.id;
+    const device = await t.http.post('/api/devices').send({ clientId: b['clients'], name: 'Meter B', deviceType: 'api' }).expect(201);
+    b['devices'] = device.body.id;
+    const rule = await t.http.post('/api/alarms/rules').send({ clientId: b['clients'], name: 'High', metric: 'voltage', operator: '>', threshold: 240 }).expect(201);
+    b['alarms/rules'] = rule.body.id;
+    await t.http.post('/api/ingest').send({ readings: [{ deviceId: b['devices'], timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 250 } }] }).expect(200);
+    b['alarms/events'] = (await t.http.get('/api/alarms/events').query({ deviceId: b['devices'] }).expect(200)).body[0].id;
+    const user = await t.http.post('/api/users').send({ email: 'b-user@test.local', password: 'b-user-password', role: 'viewer', clientId: b['clients'] }).expect(201);
+    b['users'] = user.body.id;
+    b['api-keys'] = (await t.http.post('/api/api-keys').send({ name: 'B key', scope: 'read', clientId: b['clients'] }).expect(201)).body.id;
+
+    snapshotOfB = async () =>
+      JSON.stringify([
+        (await t.http.get(`/api/clients/${b['clients']}`)).body,
+        (await t.http.get(`/api/devices/${b['devices']}`)).body,
+        (await t.http.get('/api/alarms/rules').query({ clientId: b['clients'] })).body,
+        (await t.http.get('/api/alarms/events').query({ clientId: b['clients'] })).body,
+        (await t.http.get(`/api/users/${b['users']}`)).body,
+        (await t.http.get('/api/api-keys')).body.filter((k: { clientId: number }) => k.clientId === b['clients']),
+        (await t.http.get('/api/metrics').query({ deviceId: b['devices'] })).body,
+      ]);
+  });
+  afterAll(() => t.close());
+
+  const call = (agent: TestApp['anon'] | TestApp['http'], op: Operation, path: string) => {
+    const m = op.method as 'get' | 'post' | 'patch' | 'delete' | 'put';
+    const req = agent[m](path);
+    return m === 'get' || m === 'delete' ? req : req.send({});
+  };
+  const withIds = (path: string, id: number) => path.replace(/\{[^}]+\}/g, String(id));
+
+  it('lists the routes it checks', () => {
+    expect(ops.length).toBeGreaterThan(30);
+    expect(ops.filter((o) => o.isPublic).map((o) => o.operationId).sort()).toEqual(['getHealth', 'login', 'logout', 'refreshSession']);
+  });
+
+  it('answers 401 to every non-public route without credentials', async () => {
+    const wrong: string[] = [];
+    for (const op of ops.filter((o) => !o.isPublic)) {
+      const res = await call(t.anon, op, withIds(op.path, 1));
+      if (res.status !== 401) wrong.push(`${op.method.toUpperCase()} ${op.path} -> ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('answers 403 to a viewer on every write route', async () => {
+    const viewer = await t.userAgent('viewer', null);
+    const wrong: string[] = [];
+    for (const op of ops.filter((o) => !o.isPublic && o.method !== 'get' && !SELF_SERVICE.has(o.operationId))) {
+      const res = await call(viewer, op, withIds(op.path, 1));
+      if (res.status !== 403) wrong.push(`${op.method.toUpperCase()} ${op.path} -> ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("answers 404 to client A's admin for every route with an id of client B, and changes nothing", async () => {
+    const a = await t.http.post('/api/clients').send({ name: 'Client A' }).expect(201);
+    const adminOfA = await t.userAgent('admin', a.body.id);
+    const before = await snapshotOfB();
+    const wrong: string[] = [];
+    for (const op of ops.filter((o) => !o.isPublic && o.path.includes('{'))) {
+      const kind = Object.keys(b).find((k) => op.path.startsWith(`/api/${k}/{`));
+      if (!kind) {
+        wrong.push(`${op.path}: no row of client B for this route; add one to the test`);
+        continue;
+      }
+      const res = await call(adminOfA, op, withIds(op.path, b[kind]));
+      if (res.status !== 404) wrong.push(`${op.method.toUpperCase()} ${op.path} -> ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+
+    // Ids of client B passed in queries and bodies are checked, never trusted.
+    const device = b['devices'];
+    await adminOfA.get('/api/metrics').query({ deviceId: device }).expect(404);
+    await adminOfA.get('/api/metrics/summary').query({ deviceId: device, metric: 'voltage' }).expect(404);
+    await adminOfA.get('/api/metrics/series').query({ deviceId: device, metrics: 'voltage' }).expect(404);
+    await adminOfA.get('/api/metrics/linreg').query({ deviceId: device, x: 'time', y: 'voltage' }).expect(404);
+    expect((await adminOfA.get('/api/devices').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
+    expect((await adminOfA.get('/api/alarms/events').query({ deviceId: device }).expect(200)).body).toEqual([]);
+    expect((await adminOfA.get('/api/alarms/rules').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
+    expect((await adminOfA.get('/api/clients').expect(200)).body.map((c: { id: number }) => c.id)).toEqual([a.body.id]);
+    await adminOfA.post('/api/ingest').send({ readings: [{ deviceId: device, timestamp: '2026-11-26T11:00:00Z', metrics: { voltage: 1 } }] }).expect(404);
+    await adminOfA.post('/api/devices').send({ clientId: b['clients'], name: 'x', deviceType: 'api' }).expect(404);
+    await adminOfA.post('/api/alarms/rules').send({ clientId: b['clients'], name: 'x', metric: 'voltage', operator: '>', threshold: 1 }).expect(404);
+    await adminOfA.post('/api/api-keys').send({ name: 'x', scope: 'read', clientId: b['clients'] }).expect(404);
+    await adminOfA.post('/api/users').send({ email: 'x@test.local', password: 'x-password-123', role: 'viewer', clientId: b['clients'] }).expect(404);
+    expect(await snapshotOfB()).toBe(before);
+  });
+});

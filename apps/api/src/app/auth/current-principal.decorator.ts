@@ -1,0 +1,14 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { UnauthorizedError } from '../common/domain-errors';
+import { ACCEPTS_INGEST_KEY } from './auth.guard';
+import type { Principal } from './principal';
+
+/** The authenticated caller (the guard has checked it). */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const principal = ctx.switchToHttp().getRequest<{ principal?: Principal }>().principal;
+  if (!principal) throw new UnauthorizedError('Log in first');
+  return principal;
+});
+
+/** Routes that an API key of scope `ingest` may call. */
+export const AcceptsIngestKey = () => SetMetadata(ACCEPTS_INGEST_KEY, true);

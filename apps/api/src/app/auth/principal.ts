@@ -1,0 +1,7 @@
+import type { ApiKeyScope } from '../api-keys/entities/api-key.entity';
+import type { Role } from './roles';
+
+/** Who is calling: a logged-in user, or a machine with an API key. */
+export type Principal =
+  | { kind: 'user'; userId: number; email: string; role: Role; clientId: number | null }
+  | { kind: 'apiKey'; keyId: number; scope: ApiKeyScope; clientId: number };

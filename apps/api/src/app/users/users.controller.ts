@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { MinRole } from '../auth/roles';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ForbiddenError } from '../common/domain-errors';
+import { IdParam } from '../common/id-param';
+import { CreateUserDto, UpdateUserDto, UserResponse } from './dto/user.dto';
+import { UsersService } from './users.service';
+
+const asUser = (p: Principal) => {
+  if (p.kind !== 'user') throw new ForbiddenError('Only people manage accounts; API keys cannot');
+  return p;
+};
+
+@ApiTags('users')
+@Controller('users')
+@MinRole('operator')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  async listUsers(@CurrentPrincipal() p: Principal): Promise<UserResponse[]> {
+    return (await this.users.list(asUser(p))).map(UserResponse.from);
+  }
+
+  @Post()
+  @ApiErrors(400, 404, 409)
+  async createUser(@CurrentPrincipal() p: Principal, @Body() dto: CreateUserDto): Promise<UserResponse> {
+    return UserResponse.from(await this.users.create(asUser(p), dto));
+  }
+
+  @Get(':id')
+  @ApiErrors(400, 404)
+  async getUser(@CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number): Promise<UserResponse> {
+    return UserResponse.from(await this.users.get(asUser(p), id));
+  }
+
+  @Patch(':id')
+  @ApiErrors(400, 404)
+  async updateUser(@CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number, @Body() dto: UpdateUserDto): Promise<UserResponse> {
+    return UserResponse.from(await this.users.update(asUser(p), id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiErrors(400, 404, 409)
+  async deleteUser(@CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number): Promise<void> {
+    await this.users.remove(asUser(p), id);
+  }
+}
