@@ -65,8 +65,8 @@ function ingestBodies(deviceId, readingsTotal, perRequest) {
 export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4 } = {}) {
   const server = await startApi();
   try {
-    const client = await api(server.url, 'POST', '/api/clients', { name: 'Bench' });
-    const device = await api(server.url, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
+    const client = await api(server, 'POST', '/api/clients', { name: 'Bench' });
+    const device = await api(server, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
 
     // (a) on a copy of the server's own, migrated, schema
     const rawRowsPerSec = await rawBaseline(join(server.dataDir, 'app.db'), 200_000);
@@ -79,7 +79,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
       Array.from({ length: concurrency }, async () => {
         while (next < bodies.length) {
           const body = bodies[next++];
-          await api(server.url, 'POST', '/api/ingest', body);
+          await api(server, 'POST', '/api/ingest', body);
         }
       }),
     );
@@ -92,7 +92,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     const httpMs = [];
     for (let i = 0; i < 15; i++) {
       const s = performance.now();
-      const summary = await api(server.url, 'GET', `/api/metrics/summary?${q}&lsl=198&usl=242`);
+      const summary = await api(server, 'GET', `/api/metrics/summary?${q}&lsl=198&usl=242`);
       httpMs.push(performance.now() - s);
       if (summary.count !== readingsPerSeries) throw new Error(`summary counted ${summary.count}`);
     }
@@ -109,7 +109,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     const seriesMs = [];
     for (let i = 0; i < 15; i++) {
       const s = performance.now();
-      const series = await api(server.url, 'GET', `/api/metrics/series?deviceId=${device.id}&metrics=voltage&from=${from}&to=${to}&points=500`);
+      const series = await api(server, 'GET', `/api/metrics/series?deviceId=${device.id}&metrics=voltage&from=${from}&to=${to}&points=500`);
       seriesMs.push(performance.now() - s);
       if (series.series[0].points.length !== 500) throw new Error(`series returned ${series.series[0].points.length} points`);
     }
