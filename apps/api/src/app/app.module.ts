@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.forRoot(config),
+        ScheduleModule.forRoot(),
         AuditModule,
         AuthModule,
         UsersModule,

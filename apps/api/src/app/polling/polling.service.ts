@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { FieldBus, FieldBusError, nextPollDelayMs, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
 import { MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
@@ -49,13 +50,14 @@ export function meterError(err: unknown): Error {
 }
 
 /**
- * Reads every active Modbus / Tuya device at its poll interval. A tick every 250 ms (a plain
- * interval owned by this service: @nestjs/schedule 12 is ESM-only and Jest's CommonJS runtime
- * cannot load it) starts
- * the reads that are due (never two of one device at once); FieldBus queues per line, so
+ * Reads every active Modbus / Tuya device at its poll interval. A tick every 250 ms (an
+ * interval registered with @nestjs/schedule's SchedulerRegistry, only when polling is on)
+ * starts the reads that are due (never two of one device at once); FieldBus queues per line, so
  * reads on different lines run in parallel. Readings go through IngestService like every
  * other reading; failures back off exponentially (nextPollDelayMs) without blocking others.
  */
+const POLLING_JOB = 'meter-polling';
+
 @Injectable()
 export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Polling');
@@ -64,7 +66,6 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   private loadedAt = 0;
   private reloading?: Promise<void>;
   private stopped = false;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,6 +73,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly devices: DevicesService,
     private readonly ingestService: IngestService,
     private readonly lineWarnings: DeviceLineWarnings,
+    private readonly scheduler: SchedulerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -79,14 +81,14 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       this.logger.log('Polling is switched off (ENABLE_POLLING=false); meters are read only on request');
       return;
     }
-    this.timer = setInterval(() => void this.tick(), POLL_TICK_MS);
+    this.scheduler.addInterval(POLLING_JOB, setInterval(() => void this.tick(), POLL_TICK_MS));
     void this.tick();
   }
 
   /** Stops the ticks and lets the reads in progress finish before the database closes. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    if (this.scheduler.doesExist('interval', POLLING_JOB)) this.scheduler.deleteInterval(POLLING_JOB);
     await this.reloading?.catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
   }
