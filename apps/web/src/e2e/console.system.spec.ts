@@ -267,9 +267,14 @@ describe('web console in chromium', () => {
     }
     expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
 
-    // At a phone's width the pages still work: navigation wraps, tables scroll.
+    // At a phone's width the pages still fit: navigation wraps, forms stack, wide tables scroll inside their card.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${base}${deviceUrl}`);
+    for (const path of ['/overview', '/devices', '/alarms', '/analytics', deviceUrl]) {
+      await page.goto(`${base}${path}`);
+      await page.locator('h1').first().waitFor();
+      await page.waitForTimeout(300);
+      expect({ path, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({ path, width: 390 });
+    }
     await page.getByTestId('live-values').waitFor();
     await page.locator('[data-testid="series-chart"] canvas').waitFor();
     await page.waitForTimeout(800);
