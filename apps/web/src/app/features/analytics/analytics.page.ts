@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
-import { METRICS } from '@pieng/shared';
+import { METRICS, metricUnit } from '@pieng/shared';
 import type { ChartConfiguration, Plugin } from 'chart.js';
 import { BaseChartDirective } from 'ng2-charts';
 import { forkJoin } from 'rxjs';
@@ -78,7 +78,7 @@ export class AnalyticsPage {
     return regressionChart(
       pairs,
       fit,
-      { points: this.t('analytics.readings'), line: this.t('analytics.fitted'), x: isTime ? this.t('analytics.time') : this.label(this.x()), y: this.label(this.y()) },
+      { points: this.t('analytics.readings'), line: this.t('analytics.fitted'), x: isTime ? this.t('analytics.time') : this.labelWithUnit(this.x()), y: this.labelWithUnit(this.y()) },
       c.grid,
       c.text,
       // x is in seconds when it is time (the API's slope is per second)
@@ -99,6 +99,16 @@ export class AnalyticsPage {
 
   protected label(metric: string): string {
     return (METRICS as Record<string, { label: string } | undefined>)[metric]?.label ?? metric;
+  }
+
+  /** Label with the canonical unit, for chart axes. */
+  protected labelWithUnit(metric: string): string {
+    const unit = metricUnit(metric);
+    return unit ? `${this.label(metric)} (${unit})` : this.label(metric);
+  }
+
+  protected unit(metric: string): string {
+    return metricUnit(metric) ?? '';
   }
 
   protected periodKey(period: Period): MessageKey {
