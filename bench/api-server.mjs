@@ -16,10 +16,10 @@ export const freePort = () =>
     });
   });
 
-export async function startApi(env = {}) {
+export async function startApi(env = {}, nodeArgs = []) {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'pieng-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/api/main.js')], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ENABLE_POLLING: 'false', ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { createSecretKey } from 'node:crypto';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { User } from '../users/entities/user.entity';
@@ -21,7 +22,8 @@ import { PasswordHasher } from './password-hasher';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: resolveJwtSecret(config.dataDir, config.jwtSecret),
+        // A KeyObject: given a string, jsonwebtoken first tries (and fails) to parse it as a public key on every verify.
+        secret: createSecretKey(Buffer.from(resolveJwtSecret(config.dataDir, config.jwtSecret))) as unknown as string,
         signOptions: { expiresIn: config.accessTokenTtlSec, algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),
