@@ -31,7 +31,8 @@ export interface PollOutcome extends ReadResult {
 
 const isPolled = (d: Device) => d.active && (d.deviceType === 'modbus' || d.deviceType === 'tuya');
 const label = (d: Device) => `Meter "${d.name}" (device ${d.id})`;
-const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms: number) =>
+  ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
 
 /** The device as FieldBus sees it, or an error message when its stored config no longer validates. */
 export function toBusDevice(d: Device): { device: BusDevice } | { error: string } {
@@ -63,6 +64,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   private readonly logger = new Logger('Polling');
   private readonly states = new Map<number, PollState>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Tuya devices whose interval is stretched to fit the project's monthly call quota, with the reason. */
+  private readonly quotaNotes = new Map<number, string>();
   private loadedAt = 0;
   private reloading?: Promise<void>;
   private stopped = false;
@@ -154,6 +157,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
         if (report.fits || !report.message) continue;
         for (const timing of report.devices) warnings.set(Number(timing.id), report.message);
       }
+      for (const [id, note] of this.quotaNotes) if (this.states.has(id)) warnings.set(id, note);
     } catch (err) {
       this.logger.warn(`Could not check the line schedules: ${(err as Error).message}`);
     }
@@ -178,7 +182,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       await this.readAndStore(d.id, state.bus);
       if (state.failures > 0) this.logger.log(`${label(d)} is answering again after ${state.failures} failed poll${state.failures === 1 ? '' : 's'}`);
       state.failures = 0;
-      state.nextDueAt = startedAt + intervalMs;
+      state.nextDueAt = startedAt + (d.deviceType === 'tuya' ? this.tuyaIntervalMs(d, state.bus, intervalMs) : intervalMs);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       let failures = state.failures + 1;
@@ -194,6 +198,19 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       state.failures = failures;
       state.nextDueAt = Date.now() + delay;
     }
+  }
+
+  /**
+   * Tuya bills every call against a monthly quota: the interval stretches so that the quota
+   * lasts to the month's end, and the device status says so (a warning below 20 % left).
+   */
+  private tuyaIntervalMs(d: Device, bus: BusDevice, intervalMs: number): number {
+    const budget = this.bus.tuyaBudget(bus, intervalMs);
+    const note = budget.warning ?? (budget.stretched ? `Polled every ${seconds(budget.effectivePollIntervalMs)} instead of ${seconds(intervalMs)} so that the Tuya project's monthly calls last` : undefined);
+    if (note && this.quotaNotes.get(d.id) !== note) this.logger.warn(`${label(d)}: ${note}`);
+    if (note) this.quotaNotes.set(d.id, note);
+    else this.quotaNotes.delete(d.id);
+    return budget.effectivePollIntervalMs;
   }
 
   /** Reads through the bus, stores the reading (audited, alarms) and records the success. */

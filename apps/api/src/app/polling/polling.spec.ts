@@ -1,5 +1,5 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, startTuyaCloud, type RunningSimulator } from '../../../../simulator/src';
 import { startTestApp, TestApp } from '../../testing/test-app';
 
 const TIMEOUT_MS = 300;
@@ -192,4 +192,36 @@ describe('Polling switched off', () => {
     const d = (await t.http.get(`/api/devices/${id}`).expect(200)).body;
     expect(d).toMatchObject({ consecutiveFailures: 0, lastError: null, status: 'unknown' });
   });
+});
+
+describe('Polling a Tuya plug within the monthly call quota', () => {
+  it('stretches the interval so the quota lasts, and says so in the device status', async () => {
+    const cloud = await startTuyaCloud({ port: 0, accessId: 'sim-id', accessSecret: 'sim-secret', deviceIds: ['plugA'] });
+    const t = await startTestApp({ ENABLE_POLLING: 'true' });
+    try {
+      const clientId = (await t.http.post('/api/clients').send({ name: 'Plug owner' }).expect(201)).body.id;
+      const config = {
+        region: 'eu', endpoint: `http://127.0.0.1:${cloud.port}`, accessId: 'sim-id', accessSecret: 'sim-secret', tuyaDeviceId: 'plugA', simulated: true,
+        // 400 calls are kept back for tokens: 100 left for the rest of the month cannot pay for one poll a second.
+        monthlyCallQuota: 500,
+      };
+      const id = (await t.http.post('/api/devices').send({ clientId, name: 'Freezer plug', deviceType: 'tuya', pollIntervalSec: 1, config }).expect(201)).body.id;
+      const status = await eventually(async () => {
+        const d = (await t.http.get(`/api/devices/${id}`).expect(200)).body;
+        return d.lineWarning ? d : undefined;
+      }, 8000, 'a quota warning on the Tuya device');
+      expect(status.status).toBe('online');
+      expect(status.lineWarning).toMatch(/Tuya|quota|calls/i);
+      const first = (await t.http.get('/api/metrics').query({ deviceId: id, metric: 'voltage' }).expect(200)).body.items;
+      expect(first).toHaveLength(1);
+      expect(first[0].source).toBe('simulator');
+      // Configured for every second, polled far less often: no second reading 2.5 s later.
+      await new Promise((r) => setTimeout(r, 2500));
+      const later = (await t.http.get('/api/metrics').query({ deviceId: id, metric: 'voltage' }).expect(200)).body.items;
+      expect(later).toHaveLength(1);
+    } finally {
+      await t.close();
+      await cloud.close();
+    }
+  }, 20_000);
 });
