@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOpenApiDocument, createApp, createLogger } from './bootstrap';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
+import { loadBackupSettings } from './backup/backup-settings';
+import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './backup/sqlite-backup';
 
 export interface ServerIo {
   out(line: string): void;
@@ -18,13 +20,15 @@ export function databaseName(config: AppConfig): string {
 
 /**
  * The command line: `main.js` serves; `main.js audit-verify [file]` checks the
- * audit trail; `main.js openapi [file]` writes the OpenAPI document. Returns the exit code on failure or for one-shot commands, the
+ * audit trail; `main.js openapi [file]` writes the OpenAPI document; `main.js db-backup <file>`
+ * writes a consistent copy of the SQLite database, also while the server runs. Returns the exit code on failure or for one-shot commands, the
  * running app otherwise.
  */
 export async function runServer(argv: string[], env: Record<string, string | undefined>, io: ServerIo): Promise<number | INestApplication> {
   let config: AppConfig;
   try {
     config = loadConfig(env);
+    loadBackupSettings(env, config.dataDir); // a bad BACKUP_* variable stops the start with its name
   } catch (err) {
     io.err(err instanceof ConfigurationError ? err.message : String(err));
     return 1;
@@ -39,6 +43,25 @@ export async function runServer(argv: string[], env: Record<string, string | und
     }
     io.err(`Audit trail BROKEN at line ${result.line} of ${path}: ${result.reason} (${result.lines} line(s) before it verified)`);
     return 1;
+  }
+
+  if (argv[0] === 'db-backup') {
+    if (!argv[1]) {
+      io.err('Usage: db-backup <file>   (npm run db:backup -- <file>): writes a consistent copy of the SQLite database to a new file');
+      return 1;
+    }
+    if (config.database.type !== 'sqlite') {
+      io.err(PG_DUMP_MESSAGE);
+      return 1;
+    }
+    try {
+      const result = await backupSqlite(config.database.path, argv[1]);
+      io.out(`Backup of ${config.database.path} written: ${result.path} (${result.bytes} bytes)`);
+      return 0;
+    } catch (err) {
+      io.err(err instanceof BackupError ? err.message : `Backup failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
   }
 
   if (argv[0] === 'openapi') {

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { BACKUP_SETTINGS, BackupSettings } from './backup-settings';
+import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './sqlite-backup';
+
+/** Scheduled backups are named pieng-YYYYMMDD-HHMMSS.db (UTC); retention touches no other file. */
+export const BACKUP_FILE_PATTERN = /^pieng-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.db$/;
+export const BACKUP_JOB = 'sqlite-backup';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+export function backupFileName(at: Date): string {
+  return `pieng-${at.getUTCFullYear()}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}-${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}.db`;
+}
+
+/** Online backups of the SQLite database: on demand, and daily at BACKUP_HOUR with retention. */
+@Injectable()
+export class BackupService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BackupService.name);
+  private job?: CronJob;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BACKUP_SETTINGS) private readonly settings: BackupSettings,
+    @Optional() private readonly registry?: SchedulerRegistry,
+  ) {}
+
+  /** A consistent copy of the running database in `file`; refuses to overwrite. */
+  async backupTo(file: string): Promise<{ path: string; bytes: number }> {
+    if (this.config.database.type !== 'sqlite') throw new BackupError(PG_DUMP_MESSAGE);
+    return backupSqlite(this.config.database.path, file);
+  }
+
+  /** The daily job: a new backup in BACKUP_DIR, then retention. */
+  async runScheduledBackup(now = new Date()): Promise<{ path: string; bytes: number; deleted: string[] }> {
+    const result = await this.backupTo(join(this.settings.dir, backupFileName(now)));
+    const deleted = this.prune(now);
+    this.logger.log(`Backup written: ${result.path} (${result.bytes} bytes)${deleted.length ? `; ${deleted.length} old backup(s) deleted` : ''}`);
+    return { ...result, deleted };
+  }
+
+  /** Deletes this service's backups older than BACKUP_RETENTION_DAYS (by the time in their name); returns the names deleted. */
+  prune(now = new Date()): string[] {
+    if (!existsSync(this.settings.dir)) return [];
+    const cutoff = now.getTime() - this.settings.retentionDays * 86_400_000;
+    const deleted: string[] = [];
+    for (const name of readdirSync(this.settings.dir)) {
+      const m = BACKUP_FILE_PATTERN.exec(name);
+      if (!m) continue;
+      const at = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+      if (at < cutoff) {
+        unlinkSync(join(this.settings.dir, name));
+        deleted.push(name);
+      }
+    }
+    return deleted;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.database.type !== 'sqlite') {
+      this.logger.log(`Scheduled backups are off: ${PG_DUMP_MESSAGE}`);
+      return;
+    }
+    this.job = CronJob.from({
+      cronTime: `0 0 ${this.settings.hour} * * *`,
+      timeZone: this.config.schedulerTimezone,
+      onTick: () => {
+        this.runScheduledBackup().catch((err) => this.logger.error(`Scheduled backup failed: ${err instanceof Error ? err.message : String(err)}`));
+      },
+      start: true,
+    });
+    this.registry?.addCronJob(BACKUP_JOB, this.job as never);
+    this.logger.log(
+      `Daily backup at ${pad(this.settings.hour)}:00 ${this.config.schedulerTimezone} into ${this.settings.dir}, kept ${this.settings.retentionDays} day(s)`,
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.job?.stop();
+    if (this.registry?.doesExist('cron', BACKUP_JOB)) this.registry.deleteCronJob(BACKUP_JOB);
+  }
+
+  /** When the next scheduled backup runs (for logs and tests). */
+  nextRun(): Date | undefined {
+    return this.job?.nextDate().toJSDate();
+  }
+}
