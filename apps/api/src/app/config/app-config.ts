@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -22,6 +23,8 @@ const toBool = ({ value }: { value: unknown }) => {
 };
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -46,6 +49,12 @@ class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   FORWARDER_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) FORWARDER_API_KEY?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) FORWARDER_BATCH_SIZE?: number;
+  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'FORWARDER_MAX_OUTBOX_MB must be a number of megabytes (e.g. 256 or 0.5)' }) @Min(0.001)
+  FORWARDER_MAX_OUTBOX_MB?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600000) FORWARDER_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) FORWARDER_BACKOFF_MIN_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) FORWARDER_BACKOFF_MAX_MS?: number;
   @IsOptional() @IsString() @Transform(emptyToUndefined) AUDIT_LOG_PATH?: string;
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   @Transform(emptyToUndefined)
@@ -63,6 +72,21 @@ export type DatabaseSettings =
   | { type: 'sqlite'; path: string }
   | { type: 'postgres'; url: string };
 
+export interface ForwardingSettings {
+  enabled: boolean;
+  url?: string;
+  apiKey?: string;
+  /** Readings per request to the next instance. */
+  batchSize: number;
+  /** Bound of the outbox (its readings' JSON plus a fixed overhead per row); beyond it readings wait in the measurements table. */
+  maxOutboxBytes: number;
+  /** A request that takes longer is abandoned and retried. */
+  timeoutMs: number;
+  /** Retry delays: doubling from min up to max, with jitter. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
 /** The validated, typed configuration every module receives. */
 export interface AppConfig {
   appName: string;
@@ -71,7 +95,7 @@ export interface AppConfig {
   dataDir: string;
   database: DatabaseSettings;
   schedulerTimezone: string;
-  forwarding: { enabled: boolean; url?: string; apiKey?: string };
+  forwarding: ForwardingSettings;
   auditLogPath: string;
   jwtSecret?: string;
   adminEmail?: string;
@@ -123,6 +147,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       enabled: vars.ENABLE_FORWARDING ?? true,
       url: vars.FORWARDER_URL,
       apiKey: vars.FORWARDER_API_KEY,
+      batchSize: vars.FORWARDER_BATCH_SIZE ?? 500,
+      maxOutboxBytes: Math.round((vars.FORWARDER_MAX_OUTBOX_MB ?? 256) * 1024 * 1024),
+      timeoutMs: vars.FORWARDER_TIMEOUT_MS ?? 15_000,
+      backoffMinMs: vars.FORWARDER_BACKOFF_MIN_MS ?? 500,
+      backoffMaxMs: Math.max(vars.FORWARDER_BACKOFF_MAX_MS ?? 60_000, vars.FORWARDER_BACKOFF_MIN_MS ?? 500),
     },
     auditLogPath: abs(vars.AUDIT_LOG_PATH ?? resolve(dataDir, 'audit.log')),
     jwtSecret: vars.JWT_SECRET,

@@ -42,6 +42,55 @@ export class DevicesService {
     return byId;
   }
 
+  /**
+   * Devices by uid (readings forwarded from another instance, or pushed by a system that knows
+   * the uid): a uid of the caller's client maps to its device; an unknown uid that `describe`
+   * names is created under the caller's client as an `api` device (never polled, no config);
+   * a uid registered to another client is refused (409), never merged.
+   * Returns uid -> id, and the uids created by this call.
+   */
+  async resolveUids(
+    scope: ClientScope,
+    uids: string[],
+    describe: (uid: string) => { name: string; clientExternalId?: string } | undefined,
+  ): Promise<{ ids: Map<string, number>; created: string[] }> {
+    const ids = new Map<string, number>();
+    const lookUp = async () => {
+      const rows = await this.db.query<{ id: number; uid: string; client_id: number }>(`SELECT id, uid, client_id FROM devices WHERE uid IN (${uids.map(() => '?').join(',')})`, uids);
+      for (const r of rows) {
+        if (scope.clientId !== null && Number(r.client_id) !== scope.clientId) throw new ConflictError(`Device uid ${r.uid} cannot be used by this client: it is registered to another client on this instance`);
+        ids.set(r.uid, Number(r.id));
+      }
+    };
+    await lookUp();
+    const missing = uids.filter((uid) => !ids.has(uid));
+    if (missing.length === 0) return { ids, created: [] };
+    const undescribed = missing.filter((uid) => !describe(uid));
+    if (undescribed.length) throw new NotFoundError(`Device uid${undescribed.length > 1 ? 's' : ''} ${undescribed.slice(0, 10).join(', ')} not found (describe new devices in "devices")`);
+    const clientId = scope.clientId;
+    if (clientId === null) throw new NotFoundError(`Device uid${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} not found; new devices are created only for a client's API key or user`);
+    // The sender says whose device it is; a key of another client (by external id) must not adopt it.
+    const [client] = await this.db.query<{ external_id: string | null }>('SELECT external_id FROM clients WHERE id = ?', [clientId]);
+    for (const uid of missing) {
+      const claimed = describe(uid)?.clientExternalId;
+      if (claimed !== undefined && client?.external_id && claimed !== client.external_id) {
+        throw new ConflictError(`Device uid ${uid} belongs to client "${claimed}" at the sender, but this API key is of client "${client.external_id}"`);
+      }
+    }
+    const now = Date.now();
+    await this.db.transaction(async (m) => {
+      for (const uid of missing) {
+        // ON CONFLICT: a concurrent batch (or another client) may have taken the uid meanwhile; the look-up below decides.
+        await m.query(
+          this.db.sql(`INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES (?, ?, ?, 'api', ?, 30, '{}', 0, ?) ON CONFLICT (uid) DO NOTHING`),
+          [uid, clientId, (describe(uid) as { name: string }).name, this.db.kind === 'postgres' ? true : 1, now],
+        );
+      }
+    });
+    await lookUp();
+    return { ids, created: missing };
+  }
+
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
     const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});

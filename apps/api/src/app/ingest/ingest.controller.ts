@@ -13,14 +13,18 @@ import { IngestService } from './ingest.service';
 export class IngestController {
   constructor(private readonly ingest: IngestService) {}
 
-  /** Store a batch of readings pushed by a device, a gateway or another system. */
+  /**
+   * Store a batch of readings pushed by a device, a gateway or another system. Readings may name
+   * their device by uid; another instance forwarding (source `forward`) describes new devices in
+   * `devices`, and they are created under the API key's client on first sight.
+   */
   @Post()
   @AcceptsIngestKey()
   @HttpCode(200)
   @ApiBody({ type: IngestRequestDto })
   @ApiOkResponse({ type: IngestResponse, description: 'The batch was stored (duplicates are kept once and counted)' })
-  @ApiErrors(400, 404, 413)
+  @ApiErrors(400, 404, 409, 413)
   ingestReadings(@CallerScope() scope: ClientScope, @Body() body: unknown): Promise<IngestResponse> {
-    return this.ingest.ingest(validateIngestBody(body), scope, 'api');
+    return this.ingest.ingestRequest(validateIngestBody(body), scope);
   }
 }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AlarmsModule } from '../alarms/alarms.module';
 import { DevicesModule } from '../devices/devices.module';
+import { ForwardingModule } from '../forwarding/forwarding.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 import { LiveController } from './live.controller';
@@ -8,7 +9,7 @@ import { LiveReadings } from './live-readings';
 
 @Global()
 @Module({
-  imports: [DevicesModule, AlarmsModule],
+  imports: [DevicesModule, AlarmsModule, ForwardingModule],
   controllers: [IngestController, LiveController],
   providers: [IngestService, LiveReadings],
   exports: [IngestService, LiveReadings],

@@ -5,7 +5,8 @@ import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
 import { ClientScope } from '../common/client-scope';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
-import { ValidReading } from './ingest-validation';
+import { ForwardingOutbox, OutboxReading } from '../forwarding/forwarding-outbox';
+import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
 
 export interface IngestResult {
@@ -34,7 +35,29 @@ export class IngestService {
     private readonly alarms: AlarmEvaluator,
     private readonly audit: AuditTrailService,
     private readonly live: LiveReadings,
+    private readonly outbox: ForwardingOutbox,
   ) {}
+
+  /**
+   * A checked POST /api/ingest body: readings named by uid (from another instance,
+   * source `forward`) are mapped to this instance's devices, created on first sight
+   * under the caller's client, then stored like any other batch.
+   */
+  async ingestRequest(request: IngestRequest, scope: ClientScope): Promise<IngestResult> {
+    const uids = [...new Set(request.readings.filter((r) => r.deviceUid !== undefined).map((r) => r.deviceUid as string))];
+    let readings: ValidReading[] = request.readings;
+    if (uids.length) {
+      const { ids, created } = await this.devices.resolveUids(scope, uids, (uid) => request.devices.get(uid));
+      readings = request.readings.map(({ deviceUid, ...r }) => (deviceUid === undefined ? r : { ...r, deviceId: ids.get(deviceUid) as number }));
+      await this.outbox.rememberOrigins(
+        created.map((uid) => {
+          const d = request.devices.get(uid);
+          return { deviceId: ids.get(uid) as number, deviceType: d?.deviceType, driver: d?.driver, clientExternalId: d?.clientExternalId };
+        }),
+      );
+    }
+    return this.ingest(readings, scope, request.source);
+  }
 
   async ingest(readings: ValidReading[], scope: ClientScope, source: ReadingSource): Promise<IngestResult> {
     const devices = await this.devices.getMany(scope, [...new Set(readings.map((r) => r.deviceId))]);
@@ -53,7 +76,7 @@ export class IngestService {
       }
     }
 
-    const { stored, outcome } = await this.db.transaction(async (m) => {
+    const { stored, outcome, forwarded } = await this.db.transaction(async (m) => {
       const stored = new Set<string>();
       const rowCount = rows.length / 5;
       for (let start = 0; start < rowCount; start += ROWS_PER_STATEMENT) {
@@ -76,8 +99,11 @@ export class IngestService {
       for (const [id, ts] of lastSeen) {
         await m.query(this.db.sql('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)'), [ts, id, ts]);
       }
-      return { stored, outcome };
+      // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
+      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, storedReadings(readings, stored)) : { bytes: 0, overflowed: false };
+      return { stored, outcome, forwarded };
     });
+    this.outbox.committed(forwarded);
 
     // After the commit: the audit trail and live subscribers only ever see stored readings.
     const auditEntries: AuditEntry[] = [];
@@ -104,4 +130,19 @@ export class IngestService {
 
     return { readings: readings.length, stored: stored.size, duplicates: total - stored.size, alarmEvents: outcome.raised, alarmsCleared: outcome.cleared };
   }
+}
+
+/** The newly stored values grouped as readings (one per device and instant), each value once. */
+function storedReadings(readings: ValidReading[], stored: Set<string>): OutboxReading[] {
+  const byKey = new Map<string, OutboxReading>();
+  for (const r of readings) {
+    for (const metric in r.metrics) {
+      if (!stored.has(`${r.deviceId}|${metric}|${r.ts}`)) continue;
+      const key = `${r.deviceId}|${r.ts}`;
+      let reading = byKey.get(key);
+      if (!reading) byKey.set(key, (reading = { deviceId: r.deviceId, ts: r.ts, metrics: {} }));
+      if (!(metric in reading.metrics)) reading.metrics[metric] = r.metrics[metric];
+    }
+  }
+  return [...byKey.values()];
 }

@@ -1,5 +1,6 @@
 import { InitialSchema1764160000000 } from './1764160000000-initial-schema';
 import { Accounts1764170000000 } from './1764170000000-accounts';
+import { Forwarding1764180000000 } from './1764180000000-forwarding';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
-export const MIGRATIONS = [InitialSchema1764160000000, Accounts1764170000000];
+export const MIGRATIONS = [InitialSchema1764160000000, Accounts1764170000000, Forwarding1764180000000];

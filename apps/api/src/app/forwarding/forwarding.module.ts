@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { Forwarder } from './forwarder';
+import { ForwardingController } from './forwarding.controller';
+import { ForwardingOutbox } from './forwarding-outbox';
+import { ForwardingService } from './forwarding.service';
+
+/** Master-to-slave forwarding: the outbox IngestService writes, the forwarder that drains it, its status. */
+@Module({
+  controllers: [ForwardingController],
+  providers: [ForwardingOutbox, Forwarder, ForwardingService],
+  exports: [ForwardingOutbox],
+})
+export class ForwardingModule {}
