@@ -84,6 +84,8 @@ describe('forwarding between instances', () => {
     expect(s.lastSuccessAt).not.toBeNull();
     await drained(slave);
     expect(await expectSameValues()).toBe(1000);
+    // The end of the chain has no target: idle, and it queues nothing.
+    expect(await status(slave2)).toMatchObject({ enabled: false, target: null, pending: 0, deadLettered: 0, full: false });
 
     // On the slave: created under the API key's client, as api devices (never polled), readings marked forward.
     const devices = (await slave.http.get('/api/devices').expect(200)).body as Array<{ uid: string; name: string; deviceType: string; clientId: number; id: number }>;
