@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { UsersModule } from './users/users.module';
 import { AlarmsModule } from './alarms/alarms.module';
 import { AuditModule } from './audit/audit.module';
+import { BackupModule } from './backup/backup.module';
 import { ClientsModule } from './clients/clients.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { DashboardController } from './dashboard.controller';
@@ -37,6 +38,7 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         ScheduleModule.forRoot(),
         AuditModule,
+        BackupModule,
         AuthModule,
         UsersModule,
         ApiKeysModule,
