@@ -76,6 +76,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getDevice'>>('GET', apiUrl(this.baseUrl, 'getDevice', request));
   }
 
+  /** GET /api/forwarding/status */
+  getForwardingStatus(): Observable<ApiResponse<'getForwardingStatus'>> {
+    return this.http.request<ApiResponse<'getForwardingStatus'>>('GET', apiUrl(this.baseUrl, 'getForwardingStatus'));
+  }
+
   /** GET /api/health */
   getHealth(): Observable<ApiResponse<'getHealth'>> {
     return this.http.request<ApiResponse<'getHealth'>>('GET', apiUrl(this.baseUrl, 'getHealth'));
@@ -169,6 +174,11 @@ export class PiengApi {
   /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (POST /api/devices/{id}/reset-energy) */
   resetDeviceEnergy(request: ApiRequest<'resetDeviceEnergy'>): Observable<ApiResponse<'resetDeviceEnergy'>> {
     return this.http.request<ApiResponse<'resetDeviceEnergy'>>('POST', apiUrl(this.baseUrl, 'resetDeviceEnergy', request));
+  }
+
+  /** POST /api/forwarding/dead-letters/retry */
+  retryDeadLetters(): Observable<ApiResponse<'retryDeadLetters'>> {
+    return this.http.request<ApiResponse<'retryDeadLetters'>>('POST', apiUrl(this.baseUrl, 'retryDeadLetters'));
   }
 
   /** DELETE /api/api-keys/{id} */

@@ -274,6 +274,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/forwarding/dead-letters/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["retryDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forwarding/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getForwardingStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -583,9 +615,100 @@ export interface components {
              */
             message: string;
         };
+        ForwardedDeviceDto: {
+            /**
+             * @description External id of the device's client at the sender; when the API key's client has an external id, they must match
+             * @example ACME-01
+             */
+            clientExternalId?: string;
+            /**
+             * @description Device type at the sender (modbus, tuya, api); kept as the device's origin here, where it is created as type api and never polled
+             * @example modbus
+             */
+            deviceType?: string;
+            /**
+             * @description Meter driver at the sender (e.g. sdm630)
+             * @example sdm630
+             */
+            driver?: string;
+            /**
+             * @description Device name at the sender (used when the device is created here)
+             * @example Feeder 3
+             */
+            name: string;
+            /**
+             * @description Device uid, stable across instances
+             * @example 7f0c6a9e-2f5b-4d0e-9a55-3c1d2b4e5f60
+             */
+            uid: string;
+        };
+        ForwardingStatusResponse: {
+            /** @description Failed attempts in a row; 0 while forwarding works */
+            consecutiveFailures: number;
+            /** @description Readings the next instance refused for good (400/404/409/413/422): kept, not sent again until POST /api/forwarding/dead-letters/retry */
+            deadLettered: number;
+            /** @description Forwarding is on (ENABLE_FORWARDING) and has a target (FORWARDER_URL) */
+            enabled: boolean;
+            /** @description Readings forwarded since this process started */
+            forwardedSinceStart: number;
+            /** @description The outbox reached its bound: new readings are still stored here but wait in the measurements table, to be queued once the outbox has drained to half its bound. Nothing is dropped. */
+            full: boolean;
+            /**
+             * Format: date-time
+             * @description Last time a batch was sent (since this process started)
+             */
+            lastAttemptAt: string | null;
+            /** @description Why the most recent dead letter was refused */
+            lastDeadLetterError: string | null;
+            /** @description The last failure (network, timeout or refusal), kept after later successes; null when none since start */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description When the last failure happened
+             */
+            lastErrorAt: string | null;
+            /**
+             * Format: date-time
+             * @description Last time the next instance accepted a batch (since this process started)
+             */
+            lastSuccessAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the next retry is due, while backing off after failures
+             */
+            nextAttemptAt: string | null;
+            /** @description Seconds since the oldest pending reading was queued (how far the next instance is behind); null when nothing is pending */
+            oldestPendingAgeSec: number | null;
+            /**
+             * Format: date-time
+             * @description When the oldest pending reading was queued; null when nothing is pending
+             */
+            oldestPendingAt: string | null;
+            /** @description Estimated size of the outbox in bytes (its readings as JSON plus a fixed overhead per row) */
+            outboxBytes: number;
+            /** @description Bound of the outbox in bytes (FORWARDER_MAX_OUTBOX_MB) */
+            outboxMaxBytes: number;
+            /** @description Devices with readings waiting in the measurements table because the outbox was full */
+            overflowDevices: number;
+            /** @description Readings in the outbox waiting to be sent (dead letters not included) */
+            pending: number;
+            /**
+             * @description Where readings are sent (FORWARDER_URL + /api/ingest); null when there is no target
+             * @example http://slave.example:3000/api/ingest
+             */
+            target: string | null;
+        };
         IngestRequestDto: {
+            /** @description Devices named by uid in `readings`, described so that unknown ones are created under the caller's client (an API key of the client, or its user); a uid of another client is refused with 409 */
+            devices?: components["schemas"]["ForwardedDeviceDto"][];
             /** @description Readings to store, all or nothing (at most 10,000) */
             readings: components["schemas"]["ReadingDto"][];
+            /**
+             * @description api (default), or forward when another instance forwards its stored readings
+             * @default api
+             * @enum {string}
+             */
+            source?: "api" | "forward";
         };
         IngestResponse: {
             /** @description Alarm events raised by this batch */
@@ -617,10 +740,15 @@ export interface components {
         };
         ReadingDto: {
             /**
-             * @description The device the reading belongs to
+             * @description The device the reading belongs to, by this instance's id (give deviceId or deviceUid)
              * @example 1
              */
-            deviceId: number;
+            deviceId?: number;
+            /**
+             * @description The device by its uid, the same on every instance (give deviceId or deviceUid); a uid unknown here must be described in `devices`
+             * @example 7f0c6a9e-2f5b-4d0e-9a55-3c1d2b4e5f60
+             */
+            deviceUid?: string;
             /** @description Free-form context kept in the audit trail (at most 2 KB as JSON) */
             extra?: {
                 [key: string]: unknown;
@@ -645,6 +773,10 @@ export interface components {
         RefreshDto: {
             /** @description The refresh token of the last login or refresh (each is good for one use) */
             refreshToken: string;
+        };
+        RetryDeadLettersResponse: {
+            /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
+            requeued: number;
         };
         SessionUser: {
             /** @description The client the user belongs to; null for platform staff (all clients) */
@@ -2072,6 +2204,82 @@ export interface operations {
             };
         };
     };
+    retryDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dead letters re-queued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetryDeadLettersResponse"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getForwardingStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Forwarding status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForwardingStatusResponse"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -2140,6 +2348,15 @@ export interface operations {
             };
             /** @description Not found (or not visible to the caller) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
