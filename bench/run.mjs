@@ -1,8 +1,10 @@
 // npm run bench: every benchmark, each printing its figures and its ratio to a baseline measured in the same run.
 import { run as ingest } from './ingest.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
+import { run as forwarding } from './forwarding.mjs';
 
 const results = {};
 results.ingest = await ingest();
 results.pollCycle = await pollCycle();
+results.forwarding = await forwarding();
 console.log('\nJSON:', JSON.stringify(results));
