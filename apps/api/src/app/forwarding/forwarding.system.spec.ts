@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client as PgClient } from 'pg';
-import { TEST_PG_URL, usesPostgres } from '../../testing/test-app';
+import { createPgDatabase, usesPostgres } from '../../testing/test-app';
 import { fingerprint, sleep, StoredValue, storedValues, waitFor } from './forwarding-test-kit';
 
 /**
@@ -41,23 +40,6 @@ interface Instance {
   dropDb?: () => Promise<void>;
 }
 
-async function pgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `pieng_fwd_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const admin = new PgClient({ connectionString: `${TEST_PG_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: `${TEST_PG_URL}/${name}`,
-    drop: async () => {
-      const c = new PgClient({ connectionString: `${TEST_PG_URL}/postgres` });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 async function launch(inst: Omit<Instance, 'child' | 'output' | 'token'> & Partial<Instance>): Promise<Instance> {
   const output: string[] = [];
   const child = spawn(process.execPath, [MAIN], {
@@ -78,7 +60,7 @@ async function launch(inst: Omit<Instance, 'child' | 'output' | 'token'> & Parti
 async function start(env: Record<string, string> = {}): Promise<Instance> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'pieng-fwd-'));
-  const pg = usesPostgres() ? await pgDatabase() : undefined;
+  const pg = usesPostgres() ? await createPgDatabase() : undefined;
   return launch({ url: `http://127.0.0.1:${port}`, dataDir, env: { PORT: String(port), ...(pg && { DATABASE_URL: pg.url }), ...env }, dropDb: pg?.drop });
 }
 
