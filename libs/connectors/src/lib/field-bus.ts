@@ -260,6 +260,12 @@ export class FieldBus {
   }
 
   /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
+  /** Drops what the bus remembers of a device (its driver and its place among a line's users), e.g. after a one-off test read. */
+  forget(deviceId: string): void {
+    this.drivers.delete(deviceId);
+    for (const link of this.links.values()) link.users.delete(deviceId);
+  }
+
   async closeLine(lineKey: string): Promise<void> {
     const link = this.links.get(lineKey);
     if (!link) return;

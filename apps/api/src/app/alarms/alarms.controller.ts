@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -19,18 +19,21 @@ export class AlarmsController {
 
   @Get('rules')
   @ApiErrors(400)
+  @ApiOkResponse({ type: [AlarmRuleResponse] })
   async listAlarmRules(@CallerScope() scope: ClientScope, @Query() query: AlarmRuleQuery): Promise<AlarmRuleResponse[]> {
     return (await this.alarms.listRules(scope, query)).map(AlarmRuleResponse.from);
   }
 
   @Post('rules')
   @ApiErrors(400, 404)
+  @ApiCreatedResponse({ type: AlarmRuleResponse })
   async createAlarmRule(@CallerScope() scope: ClientScope, @Body() dto: CreateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.createRule(scope, dto));
   }
 
   @Patch('rules/:id')
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: AlarmRuleResponse })
   async updateAlarmRule(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.updateRule(scope, id, dto));
   }
@@ -38,12 +41,14 @@ export class AlarmsController {
   @Delete('rules/:id')
   @HttpCode(204)
   @ApiErrors(400, 404)
+  @ApiNoContentResponse({ description: 'The rule was deleted' })
   async deleteAlarmRule(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.alarms.deleteRule(scope, id);
   }
 
   @Get('events')
   @ApiErrors(400)
+  @ApiOkResponse({ type: [AlarmEventResponse] })
   listAlarmEvents(@CallerScope() scope: ClientScope, @Query() query: AlarmEventQuery): Promise<AlarmEventResponse[]> {
     return this.alarms.listEvents(scope, query);
   }
@@ -51,6 +56,7 @@ export class AlarmsController {
   @Post('events/:id/ack')
   @HttpCode(200)
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: AlarmEventResponse })
   acknowledgeAlarmEvent(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<AlarmEventResponse> {
     return this.alarms.acknowledge(scope, id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { MinRole } from '../auth/roles';
@@ -19,12 +19,14 @@ export class ApiKeysController {
   /** The key is in this answer only: store it now. */
   @Post()
   @ApiErrors(400, 404)
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key, shown this once' })
   async createApiKey(@CallerScope() scope: ClientScope, @CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     const { key, record } = await this.keys.create(scope, dto, p.kind === 'user' ? p.userId : null);
     return { ...ApiKeyResponse.from(record), key };
   }
 
   @Get()
+  @ApiOkResponse({ type: [ApiKeyResponse] })
   async listApiKeys(@CallerScope() scope: ClientScope): Promise<ApiKeyResponse[]> {
     return (await this.keys.list(scope)).map(ApiKeyResponse.from);
   }
@@ -32,6 +34,7 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiErrors(400, 404)
+  @ApiNoContentResponse({ description: 'The key was revoked' })
   async revokeApiKey(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.keys.revoke(scope, id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Ip, Patch, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -58,6 +58,7 @@ export class AuthController {
   @MinRole('viewer')
   @HttpCode(204)
   @ApiErrors(400)
+  @ApiNoContentResponse({ description: 'The password was changed' })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
     await this.auth.changePassword(principal.userId, dto.currentPassword, dto.newPassword);

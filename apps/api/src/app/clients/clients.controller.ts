@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { MinRole } from '../auth/roles';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
@@ -16,6 +16,7 @@ export class ClientsController {
   constructor(private readonly clients: ClientsService) {}
 
   @Get()
+  @ApiOkResponse({ type: [ClientResponse] })
   async listClients(@CallerScope() scope: ClientScope): Promise<ClientResponse[]> {
     return (await this.clients.list(scope)).map(ClientResponse.from);
   }
@@ -23,12 +24,14 @@ export class ClientsController {
   @Post()
   @MinRole('admin')
   @ApiErrors(400, 409)
+  @ApiCreatedResponse({ type: ClientResponse })
   async createClient(@CallerScope() scope: ClientScope, @Body() dto: CreateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.create(scope, dto));
   }
 
   @Get(':id')
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: ClientResponse })
   async getClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.get(scope, id));
   }
@@ -36,6 +39,7 @@ export class ClientsController {
   @Patch(':id')
   @MinRole('admin')
   @ApiErrors(400, 404, 409)
+  @ApiOkResponse({ type: ClientResponse })
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.update(scope, id, dto));
   }
@@ -44,6 +48,7 @@ export class ClientsController {
   @MinRole('admin')
   @HttpCode(204)
   @ApiErrors(400, 404, 409)
+  @ApiNoContentResponse({ description: 'The client was deleted' })
   async deleteClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.clients.remove(scope, id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -28,24 +28,28 @@ export class DevicesController {
 
   @Get()
   @ApiErrors(400)
+  @ApiOkResponse({ type: [DeviceResponse] })
   async listDevices(@CallerScope() scope: ClientScope, @Query() query: DeviceQuery): Promise<DeviceResponse[]> {
     return (await this.devices.list(scope, query.clientId)).map((d) => this.toResponse(d));
   }
 
   @Post()
   @ApiErrors(400, 404)
+  @ApiCreatedResponse({ type: DeviceResponse })
   async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(await this.devices.create(scope, dto));
   }
 
   @Get(':id')
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: DeviceResponse })
   async getDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<DeviceResponse> {
     return this.toResponse(await this.devices.get(scope, id));
   }
 
   @Patch(':id')
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: DeviceResponse })
   async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(await this.devices.update(scope, id, dto));
   }
@@ -53,6 +57,7 @@ export class DevicesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiErrors(400, 404, 409)
+  @ApiNoContentResponse({ description: 'The device was deleted' })
   async deleteDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Query() query: DeleteDeviceQuery): Promise<void> {
     await this.devices.remove(scope, id, query.purge ?? false);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -15,6 +15,7 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Stored values of a device, in time order, page by page' })
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: MeasurementPage })
   listMeasurements(@CallerScope() scope: ClientScope, @Query() q: RawMetricsQuery): Promise<MeasurementPage> {
     return this.metrics.raw(scope, q);
   }
@@ -22,6 +23,7 @@ export class MetricsController {
   @Get('series')
   @ApiOperation({ summary: 'Time-bucketed series of several metrics, for charts' })
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: SeriesResponse })
   getSeries(@CallerScope() scope: ClientScope, @Query() q: SeriesQuery): Promise<SeriesResponse> {
     return this.metrics.series(scope, q);
   }
@@ -34,6 +36,7 @@ export class MetricsController {
       'Without lsl/usl the limits default to mean ± 3σ, which yields Cp = Cpk = 1 by construction: pass your real limits, for example lsl=198&usl=242 for 220 V ± 10 %.',
   })
   @ApiErrors(400, 404)
+  @ApiOkResponse({ type: SummaryResponse })
   getSummary(@CallerScope() scope: ClientScope, @Query() q: SummaryQuery): Promise<SummaryResponse> {
     return this.metrics.summary(scope, q);
   }
@@ -41,6 +44,7 @@ export class MetricsController {
   @Get('linreg')
   @ApiOperation({ summary: 'Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp' })
   @ApiErrors(400, 404, 422)
+  @ApiOkResponse({ type: LinregResponse })
   getLinearRegression(@CallerScope() scope: ClientScope, @Query() q: LinregQuery): Promise<LinregResponse> {
     return this.metrics.linreg(scope, q);
   }

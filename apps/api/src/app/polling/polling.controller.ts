@@ -1,10 +1,11 @@
-import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
 import { IdParam } from '../common/id-param';
 import { PollResultResponse, ResetEnergyResponse } from './dto/poll-result.response';
+import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { PollingService } from './polling.service';
 
 @ApiTags('devices')
@@ -12,10 +13,21 @@ import { PollingService } from './polling.service';
 export class PollingController {
   constructor(private readonly polling: PollingService) {}
 
+  /** Declared before the ':id' routes so that 'test-read' is never taken for an id. */
+  @Post('test-read')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Read a meter once with settings not saved yet (validated as on creation); stores nothing' })
+  @ApiOkResponse({ type: TestReadResponse, description: 'The decoded values and how long the read took' })
+  @ApiErrors(400, 404, 422, 502, 504)
+  testReadDevice(@CallerScope() scope: ClientScope, @Body() dto: TestReadDto): Promise<TestReadResponse> {
+    return this.polling.testRead(scope, dto);
+  }
+
   @Post(':id/poll')
   @HttpCode(200)
   @ApiOperation({ summary: 'Read the meter now (through its line queue) and store the reading' })
   @ApiErrors(400, 404, 422, 502, 504)
+  @ApiOkResponse({ type: PollResultResponse, description: 'The reading, as stored' })
   async pollDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<PollResultResponse> {
     const r = await this.polling.pollNow(scope, id);
     return { deviceId: r.deviceId, ts: new Date(r.ts).toISOString(), source: r.source, durationMs: r.durationMs, metrics: r.metrics };
@@ -25,6 +37,7 @@ export class PollingController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0' })
   @ApiErrors(400, 404, 422, 502, 504)
+  @ApiOkResponse({ type: ResetEnergyResponse })
   async resetDeviceEnergy(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ResetEnergyResponse> {
     await this.polling.resetEnergy(scope, id);
     return { deviceId: id, reset: true };

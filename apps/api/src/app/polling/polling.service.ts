@@ -8,6 +8,10 @@ import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
 import { IngestService } from '../ingest/ingest.service';
+import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
+import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
+import { metricUnit } from '@pieng/shared';
+import { randomUUID } from 'node:crypto';
 
 /** How often the scheduler looks for due reads. */
 export const POLL_TICK_MS = 250;
@@ -258,5 +262,35 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       throw err instanceof FieldBusError ? meterError(err) : err;
     }
     this.logger.log(`${label(d)}: energy counter reset on request`);
+  }
+
+  /**
+   * POST /devices/test-read: one read of settings not saved yet, validated as on creation, on the same bus and
+   * line queue as polling. Nothing is stored and no device's state changes.
+   */
+  async testRead(scope: ClientScope, dto: TestReadDto): Promise<TestReadResponse> {
+    let config = dto.config;
+    if (dto.deviceId !== undefined) {
+      const stored = await this.devices.get(scope, dto.deviceId);
+      config = keepWriteOnlySecrets(stored.config, config);
+    }
+    const checked = checkDeviceConfig(dto.deviceType, config);
+    // A generic register map may name the unit of each of its metrics.
+    const registers = Array.isArray(checked['registers']) ? (checked['registers'] as { metric?: unknown; unit?: unknown }[]) : [];
+    const registerUnits = new Map(registers.filter((r) => typeof r.unit === 'string').map((r) => [String(r.metric), r.unit as string]));
+    const id = `test-read-${randomUUID()}`;
+    const device = { id, deviceType: dto.deviceType, config: checked } as unknown as BusDevice;
+    try {
+      const result = await this.bus.read(device);
+      return {
+        source: result.source,
+        durationMs: result.durationMs,
+        metrics: Object.entries(result.metrics).map(([metric, value]) => ({ metric, value, unit: registerUnits.get(metric) || metricUnit(metric) || null })),
+      };
+    } catch (err) {
+      throw err instanceof FieldBusError ? meterError(err) : err;
+    } finally {
+      this.bus.forget(id);
+    }
   }
 }

@@ -31,7 +31,7 @@ export class SeriesResponse {
   @ApiProperty({ description: 'Start of the period' }) from!: string;
   @ApiProperty({ description: 'End of the period' }) to!: string;
   @ApiProperty({ description: 'Width of a bucket in milliseconds' }) bucketMs!: number;
-  @ApiProperty({ type: [MetricSeries] }) series!: MetricSeries[];
+  @ApiProperty({ type: [MetricSeries], description: 'One series per metric asked for' }) series!: MetricSeries[];
 }
 
 export class SixSigmaResponse {
@@ -50,7 +50,7 @@ export class SummaryResponse {
   @ApiProperty({ description: 'Sample standard deviation (divides by n − 1); null below 2 values', nullable: true, type: Number }) std!: number | null;
   @ApiProperty({ description: 'Minimum', nullable: true, type: Number }) min!: number | null;
   @ApiProperty({ description: 'Maximum', nullable: true, type: Number }) max!: number | null;
-  @ApiProperty({ type: SixSigmaResponse }) sixSigma!: SixSigmaResponse;
+  @ApiProperty({ type: SixSigmaResponse, description: 'Process capability against the limits given (or mean ± 3σ)' }) sixSigma!: SixSigmaResponse;
 }
 
 export class LinregResponse {
