@@ -3,4 +3,3 @@ export * from './lib/generated/operations';
 export type { components, operations, paths } from './lib/generated/schema';
 export * from './lib/types';
 export * from './lib/url';
-export * from './lib/response-fallbacks';

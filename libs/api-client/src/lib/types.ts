@@ -1,5 +1,4 @@
-import type { operations } from './generated/schema';
-import type { ResponseFallbacks } from './response-fallbacks';
+import type { components, operations } from './generated/schema';
 
 /** The API's operations by name (the NestJS controller method names). */
 export type OperationId = keyof operations;
@@ -13,15 +12,17 @@ type SuccessOf<Op> = Op extends { responses: infer R }
       : never
   : never;
 
+/** The success body of an operation, as the OpenAPI document declares it; `void` for 204 and undocumented bodies. */
+export type ApiResponse<K extends OperationId> = [SuccessOf<operations[K]>] extends [never] ? void : SuccessOf<operations[K]>;
+
+/** A schema of the document by name, e.g. `ApiSchema<'DeviceResponse'>`. */
+export type ApiSchema<N extends keyof components['schemas']> = components['schemas'][N];
+
 /**
- * The success body of an operation: the document's own schema when it declares one, otherwise the stop-gap in
- * response-fallbacks.ts (the API does not document every 2xx body yet). Once it does, the document wins by itself.
+ * A `reading` event of the live stream (GET /api/live). Server-sent events have no schema in OpenAPI, but an event
+ * carries what a manual read returns, without the read time.
  */
-export type ApiResponse<K extends OperationId> = [SuccessOf<operations[K]>] extends [never]
-  ? K extends keyof ResponseFallbacks
-    ? ResponseFallbacks[K]
-    : void
-  : SuccessOf<operations[K]>;
+export type LiveReading = Omit<ApiSchema<'PollResultResponse'>, 'durationMs'>;
 
 type Part<T, Key extends string> = [NonNullable<T>] extends [never]
   ? unknown

@@ -186,6 +186,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'revokeApiKey'>>('DELETE', apiUrl(this.baseUrl, 'revokeApiKey', request));
   }
 
+  /** Read a meter once with settings not saved yet (validated as on creation); stores nothing (POST /api/devices/test-read) */
+  testReadDevice(request: ApiRequest<'testReadDevice'>): Observable<ApiResponse<'testReadDevice'>> {
+    return this.http.request<ApiResponse<'testReadDevice'>>('POST', apiUrl(this.baseUrl, 'testReadDevice', request), { body: request.body });
+  }
+
   /** PATCH /api/alarms/rules/{id} */
   updateAlarmRule(request: ApiRequest<'updateAlarmRule'>): Observable<ApiResponse<'updateAlarmRule'>> {
     return this.http.request<ApiResponse<'updateAlarmRule'>>('PATCH', apiUrl(this.baseUrl, 'updateAlarmRule', request), { body: request.body });

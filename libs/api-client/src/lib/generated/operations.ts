@@ -39,6 +39,7 @@ export const API_OPERATIONS = {
   retryDeadLetters: { method: 'POST', path: '/api/forwarding/dead-letters/retry' },
   revokeApiKey: { method: 'DELETE', path: '/api/api-keys/{id}' },
   streamReadings: { method: 'GET', path: '/api/live' },
+  testReadDevice: { method: 'POST', path: '/api/devices/test-read' },
   updateAlarmRule: { method: 'PATCH', path: '/api/alarms/rules/{id}' },
   updateClient: { method: 'PATCH', path: '/api/clients/{id}' },
   updateDevice: { method: 'PATCH', path: '/api/devices/{id}' },

@@ -274,6 +274,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/test-read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read a meter once with settings not saved yet (validated as on creation); stores nothing */
+        post: operations["testReadDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/forwarding/dead-letters/retry": {
         parameters: {
             query?: never;
@@ -462,11 +479,103 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AlarmEventResponse: {
+            /** @description Whether someone acknowledged it */
+            acknowledged: boolean;
+            /** @description When it was acknowledged */
+            acknowledgedAt: string | null;
+            /** @description Whether the condition still holds (not cleared) */
+            active: boolean;
+            /** @description Time of the first reading that no longer met the condition */
+            clearedAt: string | null;
+            /** @description What happened, in words */
+            details: string | null;
+            /** @description Device whose reading raised it */
+            deviceId: number;
+            /** @description Event id */
+            id: number;
+            /** @description Metric */
+            metric: string;
+            /** @description Time of the reading that raised it (ISO-8601 UTC) */
+            raisedAt: string;
+            /** @description The rule that raised it */
+            ruleId: number;
+            /** @description The rule’s name */
+            ruleName: string;
+            /** @description The value that raised it */
+            value: number;
+        };
+        AlarmRuleResponse: {
+            /** @description Owning client */
+            clientId: number;
+            /** @description Creation time (ISO-8601 UTC) */
+            createdAt: string;
+            /** @description The one device watched, or null for all the client’s devices */
+            deviceId: number | null;
+            /** @description Whether the rule is evaluated */
+            enabled: boolean;
+            /** @description Rule id */
+            id: number;
+            /** @description Metric watched */
+            metric: string;
+            /** @description Rule name */
+            name: string;
+            /**
+             * @description Comparison
+             * @enum {string}
+             */
+            operator: ">" | "<" | ">=" | "<=" | "==" | "!=";
+            /** @description Threshold in the metric’s canonical unit */
+            threshold: number;
+        };
+        ApiKeyResponse: {
+            /** @description Client the key acts for */
+            clientId: number;
+            /** @description Creation time */
+            createdAt: string;
+            /** @description Key id */
+            id: number;
+            /** @description Last time the key was used (to the minute) */
+            lastUsedAt: string | null;
+            /** @description Name */
+            name: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description When the key was revoked; revoked keys are refused */
+            revokedAt: string | null;
+            /**
+             * @description Scope
+             * @enum {string}
+             */
+            scope: "ingest" | "read";
+        };
         ChangePasswordDto: {
             /** @description The current password */
             currentPassword: string;
             /** @description The new password, at least 10 characters */
             newPassword: string;
+        };
+        ClientResponse: {
+            /**
+             * @description When the client was created (ISO-8601 UTC)
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The client's identifier in other systems
+             * @example CRM-0042
+             */
+            externalId: string | null;
+            /**
+             * @description Client id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description The client's name
+             * @example Fazenda Boa Vista
+             */
+            name: string;
         };
         CreateAlarmRuleDto: {
             /**
@@ -532,6 +641,29 @@ export interface components {
              */
             name: string;
         };
+        CreatedApiKeyResponse: {
+            /** @description Client the key acts for */
+            clientId: number;
+            /** @description Creation time */
+            createdAt: string;
+            /** @description Key id */
+            id: number;
+            /** @description The key itself, for the X-API-Key header. Shown this once: only its hash is kept. */
+            key: string;
+            /** @description Last time the key was used (to the minute) */
+            lastUsedAt: string | null;
+            /** @description Name */
+            name: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description When the key was revoked; revoked keys are refused */
+            revokedAt: string | null;
+            /**
+             * @description Scope
+             * @enum {string}
+             */
+            scope: "ingest" | "read";
+        };
         CreateDeviceDto: {
             /**
              * @description Inactive devices are not polled
@@ -588,6 +720,62 @@ export interface components {
              * @enum {string}
              */
             role: "viewer" | "operator" | "admin";
+        };
+        DeviceResponse: {
+            /** @description Whether the device is polled */
+            active: boolean;
+            /**
+             * @description Owning client
+             * @example 1
+             */
+            clientId: number;
+            /** @description Driver settings, with secrets removed */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Failed polls in a row
+             * @example 0
+             */
+            consecutiveFailures: number;
+            /** @description When the device was created (ISO-8601 UTC) */
+            createdAt: string;
+            /**
+             * @description Kind of device
+             * @enum {string}
+             */
+            deviceType: "modbus" | "tuya" | "api";
+            /**
+             * @description Device id on this instance
+             * @example 1
+             */
+            id: number;
+            /** @description The last poll error, in plain words */
+            lastError: string | null;
+            /** @description Time of the last reading stored (ISO-8601 UTC) */
+            lastSeenAt: string | null;
+            /** @description Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen */
+            lineWarning?: string | null;
+            /**
+             * @description Device name
+             * @example Main panel PZEM
+             */
+            name: string;
+            /**
+             * @description Seconds between two polls
+             * @example 30
+             */
+            pollIntervalSec: number;
+            /**
+             * @description online, offline, backoff (failing, retried later), unknown (never read) or inactive
+             * @enum {string}
+             */
+            status: "online" | "offline" | "backoff" | "unknown" | "inactive";
+            /**
+             * @description Stable identity across instances (UUID)
+             * @example 3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a
+             */
+            uid: string;
         };
         ErrorBody: {
             /** @description Per-field problems, when the request had invalid fields */
@@ -722,6 +910,16 @@ export interface components {
             /** @description Values (one per metric of a reading) newly stored */
             stored: number;
         };
+        LinregResponse: {
+            /** @description Intercept (y at x = 0; when x is time, at the Unix epoch) */
+            intercept: number;
+            /** @description Paired points used */
+            n: number;
+            /** @description Coefficient of determination r² */
+            r2: number;
+            /** @description Slope (y units per x unit; per second when x is time) */
+            slope: number;
+        };
         LoginDto: {
             /**
              * @description Account email (case does not matter)
@@ -737,6 +935,66 @@ export interface components {
         LogoutResponse: {
             /** @description true when a session was ended */
             loggedOut?: boolean;
+        };
+        MeasurementItem: {
+            /** @description Device id */
+            deviceId: number;
+            /** @description Metric name */
+            metric: string;
+            /** @description Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, simulator, demo) */
+            source: string;
+            /** @description Time of the reading (ISO-8601 UTC) */
+            ts: string;
+            /** @description Value in the metric's canonical unit */
+            value: number;
+        };
+        MeasurementPage: {
+            /** @description Values in time order */
+            items: components["schemas"]["MeasurementItem"][];
+            /** @description Pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        MetricSeries: {
+            /** @description Metric name */
+            metric: string;
+            /** @description Buckets that hold values, in time order */
+            points: components["schemas"]["SeriesPoint"][];
+            /** @description Canonical unit, empty when dimensionless or unknown */
+            unit: string;
+        };
+        PollResultResponse: {
+            /**
+             * @description The device that was read
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description Time the read took, including the wait for the line, in milliseconds
+             * @example 42.5
+             */
+            durationMs: number;
+            /**
+             * @description Decoded values in canonical units (V, A, W, Wh, Hz), as stored
+             * @example {
+             *       "voltage": 230.2,
+             *       "current": 1,
+             *       "power": 207.2,
+             *       "energy": 12345
+             *     }
+             */
+            metrics: {
+                [key: string]: number;
+            };
+            /**
+             * @description How the reading was obtained (simulator when the device config says simulated)
+             * @enum {string}
+             */
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
+            /**
+             * @description Time the reading was stored under (ISO-8601 UTC)
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            ts: string;
         };
         ReadingDto: {
             /**
@@ -774,9 +1032,43 @@ export interface components {
             /** @description The refresh token of the last login or refresh (each is good for one use) */
             refreshToken: string;
         };
+        ResetEnergyResponse: {
+            /**
+             * @description The device whose energy counter was reset
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description Always true: the meter acknowledged the reset
+             * @example true
+             */
+            reset: boolean;
+        };
         RetryDeadLettersResponse: {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
+        };
+        SeriesPoint: {
+            /** @description Average of the bucket */
+            avg: number;
+            /** @description Values in the bucket */
+            count: number;
+            /** @description Maximum of the bucket */
+            max: number;
+            /** @description Minimum of the bucket */
+            min: number;
+            /** @description Start of the bucket (ISO-8601 UTC) */
+            t: string;
+        };
+        SeriesResponse: {
+            /** @description Width of a bucket in milliseconds */
+            bucketMs: number;
+            /** @description Start of the period */
+            from: string;
+            /** @description One series per metric asked for */
+            series: components["schemas"]["MetricSeries"][];
+            /** @description End of the period */
+            to: string;
         };
         SessionUser: {
             /** @description The client the user belongs to; null for platform staff (all clients) */
@@ -792,6 +1084,93 @@ export interface components {
              * @enum {string}
              */
             role: "viewer" | "operator" | "admin";
+        };
+        SixSigmaResponse: {
+            /** @description Cp = (USL − LSL) / 6σ */
+            cp: number | null;
+            /** @description Cpk = min(USL − μ, μ − LSL) / 3σ */
+            cpk: number | null;
+            /** @description true when no limits were given and mean ± 3σ was used (then Cp = Cpk = 1 by construction) */
+            defaultLimits: boolean;
+            /** @description Lower specification limit used */
+            lsl: number | null;
+            /** @description Mean μ */
+            mean: number | null;
+            /** @description Sample standard deviation σ (n − 1) */
+            std: number | null;
+            /** @description Upper specification limit used */
+            usl: number | null;
+        };
+        SummaryResponse: {
+            /** @description Values in the period */
+            count: number;
+            /** @description Maximum */
+            max: number | null;
+            /** @description Mean */
+            mean: number | null;
+            /** @description Minimum */
+            min: number | null;
+            /** @description Process capability against the limits given (or mean ± 3σ) */
+            sixSigma: components["schemas"]["SixSigmaResponse"];
+            /** @description Sample standard deviation (divides by n − 1); null below 2 values */
+            std: number | null;
+        };
+        TestReadDto: {
+            /**
+             * @description Driver settings, validated exactly as when creating a device (see POST /api/devices)
+             * @example {
+             *       "transport": "tcp",
+             *       "host": "192.168.1.50",
+             *       "port": 502,
+             *       "unitId": 1,
+             *       "driver": "sdm630"
+             *     }
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description When testing the new settings of an existing device: its id, so that secrets left out (write-only) are taken from the stored config
+             * @example 1
+             */
+            deviceId?: number;
+            /**
+             * @description Kind of device to read: only polled devices (modbus, tuya) can be test-read
+             * @example modbus
+             * @enum {string}
+             */
+            deviceType: "modbus" | "tuya";
+        };
+        TestReadMetric: {
+            /**
+             * @description Metric name
+             * @example voltage
+             */
+            metric: string;
+            /**
+             * @description Canonical unit (V, A, W, Wh, Hz); null when dimensionless or unknown
+             * @example V
+             */
+            unit: string | null;
+            /**
+             * @description Decoded value in the metric's canonical unit
+             * @example 230.2
+             */
+            value: number;
+        };
+        TestReadResponse: {
+            /**
+             * @description Time the read took, including the wait for the line, in milliseconds
+             * @example 42.5
+             */
+            durationMs: number;
+            /** @description Decoded values, in the order the meter gave them. Nothing was stored. */
+            metrics: components["schemas"]["TestReadMetric"][];
+            /**
+             * @description How the values were obtained (simulator when the config says simulated)
+             * @enum {string}
+             */
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
         };
         TokenResponse: {
             /** @description Bearer token for the Authorization header */
@@ -902,6 +1281,25 @@ export interface components {
              */
             role?: "viewer" | "operator" | "admin";
         };
+        UserResponse: {
+            /** @description Whether the user may log in */
+            active: boolean;
+            /** @description Client, or null for platform staff */
+            clientId: number | null;
+            /** @description Creation time */
+            createdAt: string;
+            /** @description Email */
+            email: string;
+            /** @description User id */
+            id: number;
+            /** @description Last successful login */
+            lastLoginAt: string | null;
+            /**
+             * @description Role
+             * @enum {string}
+             */
+            role: "viewer" | "operator" | "admin";
+        };
     };
     responses: never;
     parameters: never;
@@ -931,6 +1329,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"][];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -971,6 +1377,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1023,6 +1437,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmRuleResponse"][];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1065,6 +1487,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmRuleResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1114,6 +1544,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The rule was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1167,6 +1604,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmRuleResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1218,7 +1663,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApiKeyResponse"][];
+                };
             };
             /** @description Not logged in, or the token or API key is invalid */
             401: {
@@ -1253,6 +1700,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The key, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1302,6 +1758,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The key was revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1472,6 +1935,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The password was changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1555,7 +2025,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"][];
+                };
             };
             /** @description Not logged in, or the token or API key is invalid */
             401: {
@@ -1590,6 +2062,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1639,6 +2119,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1688,6 +2176,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The client was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1750,6 +2245,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1809,6 +2312,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceResponse"][];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1851,6 +2362,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1900,6 +2419,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -1952,6 +2479,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The device was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2014,6 +2548,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2063,6 +2605,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The reading, as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollResultResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2139,6 +2690,101 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResetEnergyResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    testReadDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestReadDto"];
+            };
+        };
+        responses: {
+            /** @description The decoded values and how long the read took */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestReadResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2447,6 +3093,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasurementPage"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2505,6 +3159,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinregResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2572,6 +3234,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2632,6 +3302,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2679,11 +3357,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The users the caller may see */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"][];
+                };
             };
             /** @description Not logged in, or the token or API key is invalid */
             401: {
@@ -2718,6 +3399,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The new user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2776,6 +3466,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2825,6 +3524,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The user was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
@@ -2887,6 +3593,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The user after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
                 headers: {
