@@ -66,6 +66,7 @@ class EnvironmentVariables {
   @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(3600) LEASE_TTL_SEC?: number;
 }
 
 export type DatabaseSettings =
@@ -103,6 +104,11 @@ export interface AppConfig {
   enableDevEndpoints: boolean;
   enablePolling: boolean;
   accessTokenTtlSec: number;
+  /**
+   * How long a lease (a device polled, the forwarder) outlives its holder's last renewal (renewed every second).
+   * When an instance dies without releasing its leases, another takes over within this time plus one second.
+   */
+  leaseTtlSec: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
 }
@@ -160,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     enableDevEndpoints: vars.ENABLE_DEV_ENDPOINTS ?? false,
     enablePolling: vars.ENABLE_POLLING ?? true,
     accessTokenTtlSec: vars.ACCESS_TOKEN_TTL_SEC ?? 900,
+    leaseTtlSec: vars.LEASE_TTL_SEC ?? 5,
     logLevel: (vars.LOG_LEVEL as AppConfig['logLevel']) ?? 'log',
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),

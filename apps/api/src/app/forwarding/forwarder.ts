@@ -1,12 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { InstanceIdentity } from '../leases/instance-identity';
+import { LeaseStore } from '../leases/lease-store';
 import { ForwardingOutbox, OutboxRow } from './forwarding-outbox';
 
 /** Answers that no retry can change: the batch is split to find the readings refused, and those are dead-lettered. */
 export const PERMANENT_STATUSES = new Set([400, 404, 409, 413, 422]);
 /** Nothing to send: look again after this long (an ingest wakes the forwarder sooner). */
 const IDLE_MS = 1000;
+/** The lease that makes one instance the sender when several share one database (and one outbox). */
+export const FORWARDER_LEASE = 'forwarder';
+/** How often the forwarder lease is renewed while held, and looked at while another instance holds it. */
+const LEASE_RENEW_MS = 1000;
 /** While the outbox is full, the warning repeats this often. */
 const FULL_WARNING_EVERY_MS = 60_000;
 
@@ -46,13 +52,29 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly abort = new AbortController();
   private lastFullWarning = 0;
   private lastFailureLog = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  /** Local time until which the forwarder lease is ours (0: not held). */
+  private leaseValidUntil = 0;
   readonly state: ForwarderState = { lastAttemptAt: null, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0, nextAttemptAt: null, forwarded: 0 };
 
   constructor(
     private readonly outbox: ForwardingOutbox,
     private readonly db: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly leases: LeaseStore,
+    private readonly identity: InstanceIdentity,
   ) {}
+
+  /** This instance holds the forwarder lease (sends the outbox) right now. */
+  get holdsLease(): boolean {
+    return Date.now() < this.leaseValidUntil;
+  }
+
+  /** Which instance sends the outbox now (the forwarder lease's holder), or null when none does. */
+  async leaseOwner(): Promise<string | null> {
+    return (await this.leases.holder(FORWARDER_LEASE))?.owner ?? null;
+  }
 
   /** The ingest URL, or undefined when forwarding is off or has no target. */
   get target(): string | undefined {
@@ -66,14 +88,44 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log(`Forwarding stored readings to ${this.target} in batches of ${this.config.forwarding.batchSize}`);
     this.stopped = false;
     this.outbox.onWake(() => this.wake());
+    // Renewed every second from a timer, so that a long send (up to FORWARDER_TIMEOUT_MS) keeps the lease.
+    this.leaseTimer = setInterval(() => void this.renewLease(), LEASE_RENEW_MS);
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Takes or renews the forwarder lease. The lease counts as held for its TTL from the moment just
+   * before the claim left (a duration on this host's clock; the database judges expiry on its own clock).
+   */
+  private renewLease(): Promise<void> {
+    this.renewing ??= (async () => {
+      if (this.stopped) return;
+      const ttlMs = this.config.leaseTtlSec * 1000;
+      const startedAt = Date.now();
+      try {
+        const held = (await this.leases.claim([FORWARDER_LEASE], ttlMs)).has(FORWARDER_LEASE);
+        if (held && !this.holdsLease) this.logger.log(`This instance sends the outbox (${this.identity.owner})`);
+        if (!held && this.holdsLease) this.logger.warn('Another instance took over sending the outbox');
+        this.leaseValidUntil = held ? startedAt + ttlMs : 0;
+      } catch (err) {
+        this.logger.warn(`Could not renew the forwarder lease: ${(err as Error).message}`);
+      }
+    })().finally(() => (this.renewing = undefined));
+    return this.renewing;
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.leaseTimer);
     this.abort.abort();
     this.wake();
     await this.loopDone;
+    await this.renewing;
+    // Another instance on the same database takes over at its next look (within a second), not after expiry.
+    if (this.leaseValidUntil > 0) {
+      this.leaseValidUntil = 0;
+      await this.leases.release([FORWARDER_LEASE]).catch((err) => this.logger.warn(`Could not release the forwarder lease: ${(err as Error).message}`));
+    }
   }
 
   private wake(): void {
@@ -97,6 +149,13 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      // Only the holder of the forwarder lease sends; the others look again every second.
+      if (!this.holdsLease) await this.renewLease();
+      if (this.stopped) break;
+      if (!this.holdsLease) {
+        await this.sleep(LEASE_RENEW_MS, false);
+        continue;
+      }
       let delay = IDLE_MS;
       let wakeable = true;
       try {

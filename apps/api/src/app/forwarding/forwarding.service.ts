@@ -13,7 +13,7 @@ export class ForwardingService {
   ) {}
 
   async status(): Promise<ForwardingStatusResponse> {
-    const counts = await this.outbox.counts();
+    const [counts, leaseOwner] = await Promise.all([this.outbox.counts(), this.forwarder.target === undefined ? null : this.forwarder.leaseOwner()]);
     const s = this.forwarder.state;
     const now = Date.now();
     return {
@@ -35,6 +35,8 @@ export class ForwardingService {
       full: this.outbox.full,
       overflowDevices: counts.overflowDevices,
       forwardedSinceStart: s.forwarded,
+      leaseOwner,
+      sendingHere: this.forwarder.holdsLease,
     };
   }
 

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
+import { LeasesModule } from '../leases/leases.module';
 import { fieldBusProvider } from './field-bus.provider';
 import { PollingController } from './polling.controller';
+import { PollingLeases } from './polling-leases';
 import { PollingService } from './polling.service';
 
 /** Reads the Modbus and Tuya meters (IngestService comes from the global IngestModule). */
 @Module({
-  imports: [DevicesModule],
+  imports: [DevicesModule, LeasesModule],
   controllers: [PollingController],
-  providers: [fieldBusProvider, PollingService],
+  providers: [fieldBusProvider, PollingService, PollingLeases],
   exports: [PollingService],
 })
 export class PollingModule {}

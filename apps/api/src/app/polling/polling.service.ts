@@ -8,6 +8,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
 import { IngestService } from '../ingest/ingest.service';
+import { DEVICE_PREFIX, LINE_PREFIX, PollingLeases } from './polling-leases';
 import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { metricUnit } from '@pieng/shared';
@@ -71,6 +72,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   /** Tuya devices whose interval is stretched to fit the project's monthly call quota, with the reason. */
   private readonly quotaNotes = new Map<number, string>();
   private loadedAt = 0;
+  /** Local time until which the leases from the last reload cover reads (no read starts after it). */
+  private heldUntil = 0;
   private reloading?: Promise<void>;
   private stopped = false;
 
@@ -81,6 +84,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly ingestService: IngestService,
     private readonly lineWarnings: DeviceLineWarnings,
     private readonly scheduler: SchedulerRegistry,
+    private readonly leases: PollingLeases,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,6 +102,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     if (this.scheduler.doesExist('interval', POLLING_JOB)) this.scheduler.deleteInterval(POLLING_JOB);
     await this.reloading?.catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
+    // Gives the devices back at once, so that another instance on the same database takes over without waiting for expiry.
+    if (this.config.enablePolling) await this.leases.releaseAll().catch((err) => this.logger.warn(`Could not release the polling leases: ${(err as Error).message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -122,23 +128,38 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       return;
     }
     if (this.stopped) return;
+    // Leases not renewed in time (database unreachable or slow): stop reading before another instance may take over.
+    if (Date.now() >= this.heldUntil) return;
     for (const state of this.states.values()) {
       if (!state.running && Date.now() >= state.nextDueAt) this.start(state);
     }
   }
 
+  /**
+   * Reloads the active devices and syncs the leases: this instance reads only the devices whose
+   * lease it holds (all of them when it is alone on its database, its fair share when several
+   * instances share one PostgreSQL database).
+   */
   private async reload(): Promise<void> {
-    const all = (await this.devices.list(ALL_CLIENTS)).filter(isPolled);
-    this.loadedAt = Date.now();
-    const seen = new Set<number>();
-    for (const d of all) {
-      seen.add(d.id);
+    const all = (await this.devices.list(ALL_CLIENTS)).filter(isPolled).map((d) => {
       const converted = toBusDevice(d);
       const bus = 'device' in converted ? converted.device : null;
-      const configError = 'error' in converted ? converted.error : undefined;
+      return { d, bus, configError: 'error' in converted ? converted.error : undefined, unit: this.unitOf(d, bus) };
+    });
+    const units = new Map(all.map((e) => [e.d.id, e.unit]));
+    const busy = new Set([...this.states.values()].filter((s) => s.running).map((s) => units.get(s.device.id) ?? ''));
+    const lease = await this.leases.sync([...new Set(units.values())], busy);
+    this.loadedAt = Date.now();
+    this.heldUntil = lease.validUntil;
+    const seen = new Set<number>();
+    for (const { d, bus, configError, unit } of all) {
+      if (!lease.held.has(unit)) continue;
+      seen.add(d.id);
       const state = this.states.get(d.id);
       if (!state) {
-        this.states.set(d.id, { device: d, bus, configError, nextDueAt: Date.now(), running: false, failures: d.consecutiveFailures });
+        // Taken over from another instance that read it lately: keep its rhythm rather than read twice in one interval.
+        const due = lease.takenOver.has(unit) && d.lastSeenAt !== null ? d.lastSeenAt + d.pollIntervalSec * 1000 : 0;
+        this.states.set(d.id, { device: d, bus, configError, nextDueAt: Math.max(Date.now(), due), running: false, failures: d.consecutiveFailures });
         continue;
       }
       // A shorter interval set through the API takes effect now rather than after the old one.
@@ -148,15 +169,30 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       Object.assign(state, { device: d, bus, configError });
     }
     for (const id of [...this.states.keys()]) if (!seen.has(id)) this.states.delete(id);
-    this.updateLineWarnings();
+    this.updateLineWarnings(all);
   }
 
-  private updateLineWarnings(): void {
+  /**
+   * The lease a device is polled under: its serial line or RTU gateway when it has one (one instance
+   * owns the wire and its queue), else the device alone (Modbus TCP, Tuya).
+   */
+  private unitOf(d: Device, bus: BusDevice | null): string {
+    if (bus?.deviceType === 'modbus') {
+      try {
+        const key = this.bus.lineKey(bus);
+        if (!key.startsWith('tcp:')) return `${LINE_PREFIX}${key}`;
+      } catch {
+        // no line to share: leased alone
+      }
+    }
+    return `${DEVICE_PREFIX}${d.id}`;
+  }
+
+  /** Line warnings over every active device (not only those read here), so every instance shows the same. */
+  private updateLineWarnings(all: Array<{ d: Device; bus: BusDevice | null }>): void {
     const warnings = new Map<number, string>();
     try {
-      const entries = [...this.states.values()]
-        .filter((s) => s.bus !== null)
-        .map((s) => ({ device: s.bus as BusDevice, pollIntervalMs: s.device.pollIntervalSec * 1000 }));
+      const entries = all.filter((e) => e.bus !== null).map((e) => ({ device: e.bus as BusDevice, pollIntervalMs: e.d.pollIntervalSec * 1000 }));
       for (const report of this.bus.lineSchedules(entries).values()) {
         if (report.fits || !report.message) continue;
         for (const timing of report.devices) warnings.set(Number(timing.id), report.message);

@@ -55,6 +55,17 @@ export class ForwardingStatusResponse {
 
   @ApiProperty({ description: 'Readings forwarded since this process started' })
   forwardedSinceStart!: number;
+
+  @ApiProperty({
+    description: 'The instance that sends the outbox now (holder of the forwarder lease: with several instances on one database only one sends); null when forwarding is off or no instance holds it',
+    type: String,
+    nullable: true,
+    example: 'Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)',
+  })
+  leaseOwner!: string | null;
+
+  @ApiProperty({ description: 'This instance is the one sending the outbox (it holds the forwarder lease)' })
+  sendingHere!: boolean;
 }
 
 export class RetryDeadLettersResponse {
