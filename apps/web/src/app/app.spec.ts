@@ -34,6 +34,19 @@ describe('App shell', () => {
     expect(document.documentElement.lang).toBe('pt-BR');
   });
 
+  it.each([
+    { who: 'a viewer', role: 'viewer' as const, clientId: 4, links: [] },
+    { who: "a client's operator", role: 'operator' as const, clientId: 4, links: ['Users', 'API keys'] },
+    { who: 'a platform operator', role: 'operator' as const, clientId: null, links: ['Users', 'API keys', 'Forwarding'] },
+    { who: 'a platform admin', role: 'admin' as const, clientId: null, links: ['Users', 'API keys', 'Forwarding'] },
+  ])('links the administration pages that $who may use', async ({ role, clientId, links }) => {
+    TestBed.inject(AuthService).user.set({ id: 1, email: 'someone@plant.test', role, clientId, mustChangePassword: false });
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    const names = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('nav a')).map((a) => a.textContent?.trim() ?? '');
+    expect(names.filter((n) => ['Users', 'API keys', 'Forwarding'].includes(n))).toEqual(links);
+  });
+
   it('shows no navigation before sign-in', async () => {
     const fixture = TestBed.createComponent(App);
     await fixture.whenStable();

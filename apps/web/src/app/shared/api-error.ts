@@ -15,3 +15,11 @@ export function formError(error: unknown): { message: string; fields: Record<str
   for (const e of body?.errors ?? []) fields[e.field] = e.message;
   return { message: body?.message ?? error.message, fields };
 }
+
+/** The server's message for any failed call (also 5xx, e.g. a meter that did not answer), or null when there is none. */
+export function errorMessage(error: unknown): string | null {
+  if (!(error instanceof HttpErrorResponse) || error.status === 0) return null;
+  const body = error.error as Partial<ApiErrorBody> | string | null;
+  if (body && typeof body === 'object' && typeof body.message === 'string') return body.message;
+  return error.message || null;
+}

@@ -19,16 +19,30 @@ function set(el: HTMLElement, name: string, value: string | boolean): void {
 describe('DeviceFormPage', () => {
   beforeEach(() => {
     localStorage.setItem('pieng.language', 'en');
-    TestBed.configureTestingModule({ imports: [DeviceFormPage], providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting()] });
+    TestBed.configureTestingModule({ imports: [DeviceFormPage], providers: [provideRouter([{ path: '**', children: [] }]), provideHttpClient(), provideHttpClientTesting()] });
   });
 
-  it('shows the fields of the chosen driver, saves a Modbus TCP device, and shows the test read', async () => {
+  async function render() {
     const fixture = TestBed.createComponent(DeviceFormPage);
     await fixture.whenStable();
     const http = TestBed.inject(HttpTestingController);
     http.expectOne('/api/clients').flush([{ id: 4, name: 'Plant', externalId: null, createdAt: '' }]);
     await fixture.whenStable();
-    const el = fixture.nativeElement as HTMLElement;
+    return { fixture, http, el: fixture.nativeElement as HTMLElement };
+  }
+
+  function fillTcpMeter(el: HTMLElement): void {
+    set(el, 'name', 'Main panel');
+    set(el, 'host', '127.0.0.1');
+    set(el, 'port', '5020');
+    set(el, 'slaveId', '1');
+    set(el, 'simulated', true);
+  }
+
+  const tcpConfig = { transport: 'tcp', host: '127.0.0.1', port: 5020, unitId: 1, driver: 'pzem004t', timeoutMs: 1000, simulated: true };
+
+  it('shows the fields of the chosen driver, test-reads the unsaved settings, then saves a Modbus TCP device', async () => {
+    const { fixture, http, el } = await render();
 
     // Serial settings for RTU, host and port for TCP.
     set(el, 'transport', 'rtu');
@@ -39,31 +53,62 @@ describe('DeviceFormPage', () => {
     await fixture.whenStable();
     expect(el.querySelector('[name="baudRate"]')).toBeNull();
 
-    set(el, 'name', 'Main panel');
-    set(el, 'host', '127.0.0.1');
-    set(el, 'port', '5020');
-    set(el, 'slaveId', '1');
-    set(el, 'simulated', true);
-    (el.querySelector('[data-testid="save-and-test"]') as HTMLButtonElement).click();
-    const create = http.expectOne('/api/devices');
-    expect(create.request.body).toEqual({
-      clientId: 4,
-      name: 'Main panel',
-      deviceType: 'modbus',
-      active: true,
-      pollIntervalSec: 30,
-      config: { transport: 'tcp', host: '127.0.0.1', port: 5020, unitId: 1, driver: 'pzem004t', timeoutMs: 1000, simulated: true },
-    });
-    create.flush({ id: 12, name: 'Main panel', clientId: 4, deviceType: 'modbus', config: {}, status: 'unknown' });
-    http.expectOne('/api/devices/12/poll').flush({ deviceId: 12, ts: '2026-01-01T00:00:00Z', source: 'simulator', durationMs: 12.3, metrics: { voltage: 229.8, power: 100 } });
+    fillTcpMeter(el);
+    (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
+    const test = http.expectOne('/api/devices/test-read');
+    expect(test.request.method).toBe('POST');
+    expect(test.request.body).toEqual({ deviceType: 'modbus', config: tcpConfig });
+    test.flush({ source: 'simulator', durationMs: 12.3, metrics: [{ metric: 'voltage', value: 229.8, unit: 'V' }, { metric: 'powerFactor', value: 0.9, unit: null }] });
+    http.expectNone('/api/devices'); // nothing saved by a test read
     await fixture.whenStable();
-    const result = el.querySelector('[data-testid="test-read-result"]')?.textContent ?? '';
-    expect(result).toContain('Voltage');
-    expect(result).toContain('229.8');
+    const values = Array.from(el.querySelectorAll('[data-testid="test-read-value"]')).map((v) => v.textContent?.replace(/\s+/g, ' ').trim());
+    expect(values).toEqual(['Voltage229.8 V', 'Power factor0.9']);
 
-    // A second save updates the same device instead of creating another.
-    (el.querySelector('[data-testid="save-and-test"]') as HTMLButtonElement).click();
-    expect(http.expectOne('/api/devices/12').request.method).toBe('PATCH');
+    (el.querySelector('[data-testid="save-device"]') as HTMLButtonElement).click();
+    const create = http.expectOne('/api/devices');
+    expect(create.request.body).toEqual({ clientId: 4, name: 'Main panel', deviceType: 'modbus', active: true, pollIntervalSec: 30, config: tcpConfig });
+  });
+
+  it('shows the server field errors next to their fields, and the meter error of a failed test read as is', async () => {
+    const { fixture, http, el } = await render();
+    fillTcpMeter(el);
+    (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
+    http
+      .expectOne('/api/devices/test-read')
+      .flush(
+        { statusCode: 400, message: 'config.host must be a host name or IP address; config.registers[0].metric is required', errors: [{ field: 'config.host', message: 'config.host must be a host name or IP address' }, { field: 'config.registers[0].metric', message: 'config.registers[0].metric is required' }] },
+        { status: 400, statusText: 'Bad Request' },
+      );
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="field-error-host"]')?.textContent).toBe('config.host must be a host name or IP address');
+    expect(el.querySelector('[data-testid="form-error"]')?.textContent).toContain('config.registers[0].metric: config.registers[0].metric is required');
+    expect(el.querySelector('[data-testid="form-error"]')?.textContent).not.toContain('config.host:');
+    expect(el.querySelector('[data-testid="test-read-error"]')?.textContent).toContain('config.host must be a host name or IP address');
+
+    (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
+    http.expectOne('/api/devices/test-read').flush({ statusCode: 504, message: 'meter 1 on 127.0.0.1:5020 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="test-read-error"]')?.textContent).toBe('meter 1 on 127.0.0.1:5020 did not answer within 1000 ms');
+    expect(el.querySelector('[data-testid="field-error-host"]')).toBeNull();
+    expect(el.querySelector('[data-testid="test-read-result"]')).toBeNull();
+  });
+
+  it('sends the device id with a test read while editing, so a kept secret is used', async () => {
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ imports: [DeviceFormPage], providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting()] });
+    const fixture = TestBed.createComponent(DeviceFormPage);
+    fixture.componentRef.setInput('id', '9');
+    await fixture.whenStable();
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne('/api/clients').flush([{ id: 4, name: 'Plant', externalId: null, createdAt: '' }]);
+    http.expectOne('/api/devices/9').flush({ id: 9, clientId: 4, name: 'Plug', deviceType: 'tuya', active: true, pollIntervalSec: 60, config: { region: 'eu', accessId: 'abc', tuyaDeviceId: 'dev1' }, status: 'online' });
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
+    const test = http.expectOne('/api/devices/test-read');
+    expect(test.request.body.deviceId).toBe(9);
+    expect(test.request.body.deviceType).toBe('tuya');
+    expect(test.request.body.config).toMatchObject({ region: 'eu', accessId: 'abc', tuyaDeviceId: 'dev1' });
   });
 
   it('edits a generic register map row by row', async () => {

@@ -1,24 +1,23 @@
-import { KeyValuePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { FormArray, FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
 import { DEVICE_TYPES, MODBUS_DRIVERS, ModbusDriverName } from '@pieng/shared';
-import { Observable, switchMap } from 'rxjs';
+import { Observable } from 'rxjs';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
-import { formError } from '../../shared/api-error';
+import { errorMessage, formError } from '../../shared/api-error';
 import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig } from './device-config';
 import { RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
-import { TestReadResult } from './test-read-result';
+import { ReadToShow, TestReadResult } from './test-read-result';
 
 type Device = ApiResponse<'getDevice'>;
 
 /** Add or edit a device: the fields of its driver, a register map for generic meters, and a test read. */
 @Component({
   selector: 'pm-device-form-page',
-  imports: [ReactiveFormsModule, RouterLink, KeyValuePipe, RegisterMapEditor, TestReadResult],
+  imports: [ReactiveFormsModule, RouterLink, RegisterMapEditor, TestReadResult],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './device-form.page.html',
   styles: `
@@ -48,7 +47,8 @@ export class DeviceFormPage {
   protected readonly saved = signal<Device | null>(null);
   protected readonly busy = signal(false);
   protected readonly error = signal<{ message: string; fields: Record<string, string> } | null>(null);
-  protected readonly testResult = signal<ApiResponse<'pollDevice'> | null>(null);
+  protected readonly testResult = signal<ReadToShow | null>(null);
+  protected readonly testing = signal(false);
   protected readonly testError = signal<string | null>(null);
 
   protected readonly form = this.fb.nonNullable.group({
@@ -110,24 +110,47 @@ export class DeviceFormPage {
     this.submit().subscribe({ next: (device) => void this.router.navigate(['/devices', device.id]), error: (e: unknown) => this.fail(e) });
   }
 
-  /** Saves, then reads the meter with what was saved and shows the decoded values here. */
-  protected saveAndTest(): void {
+  /**
+   * Reads the meter once with the settings as they are in the form, before anything is saved: the server validates
+   * them as on saving (its field errors show next to the fields) and stores nothing.
+   */
+  protected testRead(): void {
+    const v = this.form.getRawValue();
+    if (v.deviceType === 'api') return;
     this.testResult.set(null);
     this.testError.set(null);
-    this.submit()
-      .pipe(switchMap((device) => this.api.pollDevice({ path: { id: device.id } })))
-      .subscribe({
-        next: (result) => {
-          this.busy.set(false);
-          this.testResult.set(result);
-        },
-        error: (e: unknown) => {
-          this.busy.set(false);
-          if (this.saved()) this.testError.set(formError(e)?.message ?? null);
-          else this.fail(e);
-        },
-      });
+    this.error.set(null);
+    this.testing.set(true);
+    const existing = this.saved();
+    const body = { deviceType: v.deviceType, config: buildConfig(v), ...(existing ? { deviceId: existing.id } : {}) };
+    this.api.testReadDevice({ body }).subscribe({
+      next: (result) => {
+        this.testing.set(false);
+        this.testResult.set(result);
+      },
+      error: (e: unknown) => {
+        this.testing.set(false);
+        const invalid = formError(e);
+        if (invalid && Object.keys(invalid.fields).length > 0) this.error.set(invalid);
+        this.testError.set(errorMessage(e) ?? this.t('error.server'));
+      },
+    });
   }
+
+  /** The server's message about a form control, from the `errors` of a 400 (config fields come as `config.<name>`). */
+  protected fieldError(control: string): string | null {
+    const fields = this.error()?.fields ?? {};
+    for (const [field, message] of Object.entries(fields)) if (controlOf(field, this.transport()) === control) return message;
+    return null;
+  }
+
+  /** Field errors no form control shows (e.g. a register of a generic map). */
+  protected readonly otherFieldErrors = computed(() => {
+    const transport = this.transport();
+    return Object.entries(this.error()?.fields ?? {})
+      .filter(([field]) => controlOf(field, transport) === null)
+      .map(([field, message]) => ({ field, message }));
+  });
 
   private submit(): Observable<Device> {
     if (this.form.invalid) {
@@ -166,4 +189,14 @@ export class DeviceFormPage {
     for (const row of v.registers) registers.push(registerGroup(this.fb, row));
     this.form.patchValue({ ...v, registers: undefined, clientId: device.clientId, name: device.name, active: device.active, pollIntervalSec: device.pollIntervalSec }, { emitEvent: true });
   }
+}
+
+const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint']);
+
+/** The form control an API field error belongs to, or null when none shows it. */
+export function controlOf(field: string, transport: string | undefined): string | null {
+  const name = field.startsWith('config.') ? field.slice('config.'.length) : field;
+  if (name === 'unitId') return 'slaveId';
+  if (name === 'port' && field.startsWith('config.') && transport === 'rtu') return 'serialPort';
+  return CONTROLS.has(name) ? name : null;
 }

@@ -1,7 +1,17 @@
-import { ChangeDetectionStrategy, Component, inject, input } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import type { ApiResponse } from '@pieng/api-client';
 import { METRICS } from '@pieng/shared';
 import { I18n } from '../../core/i18n.service';
+
+/** A read to show: a test read of unsaved settings (values with units) or a stored poll (values by metric). */
+export type ReadToShow = ApiResponse<'testReadDevice'> | ApiResponse<'pollDevice'>;
+
+interface Row {
+  metric: string;
+  label: string;
+  value: number;
+  unit: string;
+}
 
 /** The decoded values of a "test read", or why it failed. */
 @Component({
@@ -15,8 +25,8 @@ import { I18n } from '../../core/i18n.service';
       <div class="card" role="status" data-testid="test-read-result">
         <p class="muted">{{ i18n.t('device.testReadOk', { ms: i18n.number(r.durationMs, 0) }) }} · {{ r.source }}</p>
         <div class="kpis">
-          @for (entry of entries(r.metrics); track entry[0]) {
-            <div><span>{{ labelOf(entry[0]) }}</span><b>{{ i18n.number(entry[1], 3) }}</b> <small class="muted">{{ unitOf(entry[0]) }}</small></div>
+          @for (row of rows(); track row.metric) {
+            <div data-testid="test-read-value" [attr.data-metric]="row.metric"><span>{{ row.label }}</span><b>{{ i18n.number(row.value, 3) }} <small class="muted">{{ row.unit }}</small></b></div>
           }
         </div>
       </div>
@@ -25,18 +35,14 @@ import { I18n } from '../../core/i18n.service';
 })
 export class TestReadResult {
   protected readonly i18n = inject(I18n);
-  readonly result = input<ApiResponse<'pollDevice'> | null>(null);
+  readonly result = input<ReadToShow | null>(null);
   readonly error = input<string | null>(null);
 
-  protected entries(metrics: Record<string, number>): [string, number][] {
-    return Object.entries(metrics);
-  }
-
-  protected labelOf(metric: string): string {
-    return (METRICS as Record<string, { label: string } | undefined>)[metric]?.label ?? metric;
-  }
-
-  protected unitOf(metric: string): string {
-    return (METRICS as Record<string, { unit: string } | undefined>)[metric]?.unit ?? '';
-  }
+  protected readonly rows = computed<Row[]>(() => {
+    const r = this.result();
+    if (!r) return [];
+    const known = METRICS as Record<string, { label: string; unit: string } | undefined>;
+    const entries = Array.isArray(r.metrics) ? r.metrics : Object.entries(r.metrics).map(([metric, value]) => ({ metric, value, unit: known[metric]?.unit ?? null }));
+    return entries.map((m) => ({ metric: m.metric, label: known[m.metric]?.label ?? m.metric, value: m.value, unit: m.unit ?? '' }));
+  });
 }

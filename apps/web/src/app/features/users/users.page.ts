@@ -1,0 +1,129 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { ApiBody, ApiResponse, PiengApi } from '@pieng/api-client';
+import { AuthService } from '../../core/auth.service';
+import { I18n } from '../../core/i18n.service';
+import type { MessageKey } from '../../core/translations';
+import { formError } from '../../shared/api-error';
+
+type User = ApiResponse<'listUsers'>[number];
+type Role = User['role'];
+const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+/** The server's minimum; it checks again and answers with its own words. */
+const MIN_PASSWORD = 10;
+
+/** Accounts: list, create with a role and a client, disable or enable, reset a password. Operators see their client's users. */
+@Component({
+  selector: 'pm-users-page',
+  imports: [ReactiveFormsModule],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  templateUrl: './users.page.html',
+  styles: `
+    form { display: flex; flex-direction: column; gap: 0.75rem; }
+    td.actions { white-space: nowrap; }
+    td.actions button { margin: 0 0.3rem 0.3rem 0; }
+    .reset { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; }
+  `,
+})
+export class UsersPage {
+  private readonly api = inject(PiengApi);
+  protected readonly auth = inject(AuthService);
+  protected readonly i18n = inject(I18n);
+  protected readonly t = this.i18n.t.bind(this.i18n);
+  protected readonly minPassword = MIN_PASSWORD;
+
+  protected readonly clients = toSignal(this.api.listClients(), { initialValue: [] });
+  protected readonly users = signal<User[]>([]);
+  protected readonly error = signal<{ message: string; fields: Record<string, string> } | null>(null);
+  protected readonly done = signal<string | null>(null);
+  /** The user whose password is being reset, and the error of that attempt. */
+  protected readonly resetting = signal<User | null>(null);
+  protected readonly resetError = signal<string | null>(null);
+
+  /** Nobody grants a role above their own. */
+  protected readonly roles = computed(() => {
+    const own = this.auth.user()?.role;
+    return own ? ROLES.slice(0, ROLES.indexOf(own) + 1) : ROLES;
+  });
+  /** Only platform admins create platform staff; a client's operator creates users of that client. */
+  protected readonly mayCreateStaff = computed(() => this.auth.open() || (this.auth.isStaff() && this.auth.user()?.role === 'admin'));
+
+  protected readonly form = inject(FormBuilder).nonNullable.group({
+    email: ['', [Validators.required, Validators.email]],
+    password: ['', [Validators.required, Validators.minLength(MIN_PASSWORD)]],
+    role: ['viewer' as Role],
+    clientId: [null as number | null],
+  });
+  protected readonly resetForm = inject(FormBuilder).nonNullable.group({ password: ['', [Validators.required, Validators.minLength(MIN_PASSWORD)]] });
+
+  constructor() {
+    this.load();
+  }
+
+  protected roleLabel(role: Role): string {
+    return this.t(`role.${role}` as MessageKey);
+  }
+
+  protected clientName(id: number | null): string {
+    if (id === null) return this.t('common.noClient');
+    return this.clients().find((c) => c.id === id)?.name ?? `#${id}`;
+  }
+
+  protected isSelf(user: User): boolean {
+    return this.auth.user()?.id === user.id;
+  }
+
+  protected fieldError(field: string): string | null {
+    return this.error()?.fields[field] ?? null;
+  }
+
+  protected create(): void {
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    const v = this.form.getRawValue();
+    const ownClient = this.auth.user()?.clientId ?? null;
+    const body: ApiBody<'createUser'> = { email: v.email.trim(), password: v.password, role: v.role, clientId: ownClient ?? v.clientId };
+    this.api.createUser({ body }).subscribe({
+      next: (user) => {
+        this.error.set(null);
+        this.done.set(this.t('users.created', { email: user.email }));
+        this.form.reset({ role: 'viewer', clientId: v.clientId });
+        this.load();
+      },
+      error: (e: unknown) => this.error.set(formError(e)),
+    });
+  }
+
+  protected setActive(user: User, active: boolean): void {
+    this.api.updateUser({ path: { id: user.id }, body: { active } }).subscribe({ next: () => this.load(), error: (e: unknown) => this.error.set(formError(e)) });
+  }
+
+  protected startReset(user: User): void {
+    this.resetting.set(user);
+    this.resetError.set(null);
+    this.resetForm.reset({ password: '' });
+  }
+
+  protected saveReset(): void {
+    const user = this.resetting();
+    if (!user) return;
+    if (this.resetForm.invalid) {
+      this.resetForm.markAllAsTouched();
+      return;
+    }
+    this.api.updateUser({ path: { id: user.id }, body: { password: this.resetForm.getRawValue().password } }).subscribe({
+      next: () => {
+        this.resetting.set(null);
+        this.done.set(this.t('users.passwordReset', { email: user.email }));
+      },
+      error: (e: unknown) => this.resetError.set(formError(e)?.message ?? null),
+    });
+  }
+
+  private load(): void {
+    this.api.listUsers().subscribe((users) => this.users.set(users));
+  }
+}

@@ -1,0 +1,4 @@
+import { Route } from '@angular/router';
+import { UsersPage } from './users.page';
+
+export const USERS_ROUTES: Route[] = [{ path: '', component: UsersPage }];
