@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
-import type { ReadingSource } from '@pieng/shared';
+import { Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { METRIC_NAME_PATTERN, READING_SOURCES, type ReadingSource } from '@pieng/shared';
 import { AlarmEvaluator, StoredValue } from '../alarms/alarm-evaluator';
 import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
 import { ClientScope } from '../common/client-scope';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
-import { ForwardingOutbox, OutboxReading } from '../forwarding/forwarding-outbox';
+import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
+import { PlantMetrics } from '../observability/plant-metrics';
 import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
 
@@ -17,7 +19,7 @@ export interface IngestResult {
   alarmsCleared: number;
 }
 
-/** Rows per INSERT: 5 parameters each stays far below SQLite's 32,766-parameter limit. */
+/** Values per INSERT statement. */
 const ROWS_PER_STATEMENT = 500;
 
 /**
@@ -36,6 +38,7 @@ export class IngestService {
     private readonly audit: AuditTrailService,
     private readonly live: LiveReadings,
     private readonly outbox: ForwardingOutbox,
+    @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
   /**
@@ -59,90 +62,167 @@ export class IngestService {
     return this.ingest(readings, scope, request.source);
   }
 
-  async ingest(readings: ValidReading[], scope: ClientScope, source: ReadingSource): Promise<IngestResult> {
-    const devices = await this.devices.getMany(scope, [...new Set(readings.map((r) => r.deviceId))]);
-
-    // One row per value; a value repeated inside the batch is sent once.
-    const seen = new Set<string>();
-    const rows: unknown[] = [];
-    let total = 0;
-    for (const r of readings) {
-      for (const metric in r.metrics) {
-        total++;
-        const key = `${r.deviceId}|${metric}|${r.ts}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        rows.push(r.deviceId, metric, r.ts, r.metrics[metric], source);
-      }
-    }
+  async ingest(batch: ValidReading[], scope: ClientScope, source: ReadingSource): Promise<IngestResult> {
+    const devices = await this.devices.getMany(scope, [...new Set(batch.map((r) => r.deviceId))]);
+    const { readings, total } = mergeSameInstant(batch);
+    const rowCount = countValues(readings);
 
     const { stored, outcome, forwarded } = await this.db.transaction(async (m) => {
-      const stored = new Set<string>();
-      const rowCount = rows.length / 5;
-      for (let start = 0; start < rowCount; start += ROWS_PER_STATEMENT) {
-        const n = Math.min(ROWS_PER_STATEMENT, rowCount - start);
-        // Lower-case "insert" makes TypeORM's SQLite runner return the RETURNING rows; PostgreSQL returns them anyway.
-        const sql = `insert into measurements (device_id, metric, ts, value, source) VALUES ${'(?,?,?,?,?),'.repeat(n).slice(0, -1)} ON CONFLICT DO NOTHING RETURNING device_id, metric, ts`;
-        const inserted = await this.db.query<{ device_id: number; metric: string; ts: number | string }>(sql, rows.slice(start * 5, (start + n) * 5), m);
-        for (const row of inserted) stored.add(`${row.device_id}|${row.metric}|${Number(row.ts)}`);
-      }
+      const stored = await this.insertNew(m, readings, source);
       const values: StoredValue[] = [];
       const lastSeen = new Map<number, number>();
       for (const r of readings) {
         const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
         for (const metric in r.metrics) {
-          if (stored.has(`${r.deviceId}|${metric}|${r.ts}`)) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
+          if (stored === ALL || stored.has(valueKey(r.deviceId, metric, r.ts))) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
         }
         if ((lastSeen.get(r.deviceId) ?? 0) < r.ts) lastSeen.set(r.deviceId, r.ts);
       }
       const outcome = await this.alarms.evaluate(m, values);
       for (const [id, ts] of lastSeen) {
-        await m.query(this.db.sql('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)'), [ts, id, ts]);
+        await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
       }
       // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
-      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, storedReadings(readings, stored)) : { bytes: 0, overflowed: false };
+      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, storedOnly(readings, stored)) : { bytes: 0, overflowed: false };
       return { stored, outcome, forwarded };
     });
     this.outbox.committed(forwarded);
 
     // After the commit: the audit trail and live subscribers only ever see stored readings.
-    const auditEntries: AuditEntry[] = [];
-    const liveReadings: LiveReading[] = [];
-    const written = new Set<string>();
-    for (const r of readings) {
-      const metrics: Record<string, number> = {};
-      let any = false;
-      for (const metric in r.metrics) {
-        const key = `${r.deviceId}|${metric}|${r.ts}`;
-        if (stored.has(key) && !written.has(key)) {
-          written.add(key);
-          metrics[metric] = r.metrics[metric];
-          any = true;
-        }
-      }
-      if (!any) continue;
+    const kept = storedOnly(readings, stored);
+    const auditEntries: AuditEntry[] = new Array(kept.length);
+    const liveReadings: LiveReading[] = new Array(kept.length);
+    for (let i = 0; i < kept.length; i++) {
+      const r = kept[i];
       const device = devices.get(r.deviceId) as { uid: string; clientId: number };
-      auditEntries.push({ ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: device.uid, source, metrics, ...(r.extra && { extra: r.extra }) });
-      liveReadings.push({ deviceId: r.deviceId, clientId: device.clientId, ts: r.ts, source, metrics });
+      auditEntries[i] = { ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: device.uid, source, metrics: r.metrics, ...(r.extra && { extra: r.extra }) };
+      liveReadings[i] = { deviceId: r.deviceId, clientId: device.clientId, ts: r.ts, source, metrics: r.metrics };
     }
     await this.audit.append(auditEntries);
     this.live.publish(liveReadings);
 
-    return { readings: readings.length, stored: stored.size, duplicates: total - stored.size, alarmEvents: outcome.raised, alarmsCleared: outcome.cleared };
+    const storedCount = stored === ALL ? rowCount : stored.size;
+    this.plantMetrics?.readingsIngested(source, batch.length, storedCount);
+    return { readings: batch.length, stored: storedCount, duplicates: total - storedCount, alarmEvents: outcome.raised, alarmsCleared: outcome.cleared };
+  }
+
+  /**
+   * Inserts every value of the readings, keeping what is already stored. A retried batch is rare,
+   * and turning 500 returned rows into objects costs more than the insert, so on SQLite a plain
+   * INSERT runs first: a value already stored fails the statement, which SQLite undoes alone (the
+   * transaction stays open), and only then does it run again with RETURNING to learn which values
+   * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
+   * always skips conflicts and returns what it stored.
+   */
+  private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource): Promise<typeof ALL | Set<string>> {
+    let done = 0;
+    if (this.db.kind === 'sqlite') {
+      const plain = insertStatements(readings, source, '');
+      try {
+        for (; done < plain.length; done++) await this.db.execute(plain[done].sql, plain[done].params, m);
+        return ALL;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    // The statements before the one that failed stored all of their values.
+    const stored = new Set<string>();
+    const returning = insertStatements(readings, source, ' ON CONFLICT DO NOTHING RETURNING device_id, metric, ts');
+    for (let i = 0; i < returning.length; i++) {
+      if (i < done) {
+        for (const key of returning[i].keys) stored.add(key);
+        continue;
+      }
+      // Lower-case "insert" makes TypeORM's SQLite runner return the RETURNING rows; PostgreSQL returns them anyway.
+      const rows = await this.db.query<{ device_id: number; metric: string; ts: number | string }>(returning[i].sql, returning[i].params, m);
+      for (const row of rows) stored.add(valueKey(row.device_id, row.metric, Number(row.ts)));
+    }
+    return stored;
   }
 }
 
-/** The newly stored values grouped as readings (one per device and instant), each value once. */
-function storedReadings(readings: ValidReading[], stored: Set<string>): OutboxReading[] {
-  const byKey = new Map<string, OutboxReading>();
+/** SQLite's and PostgreSQL's answer to a row whose key is already stored. */
+function isUniqueViolation(err: unknown): boolean {
+  const driverError = (err as { driverError?: { code?: string; errno?: number } }).driverError ?? (err as { code?: string; errno?: number });
+  return driverError.code === 'SQLITE_CONSTRAINT' || driverError.code === '23505';
+}
+
+/**
+ * Multi-row INSERTs of at most ROWS_PER_STATEMENT values. Only the value is a bound parameter:
+ * device id, metric, timestamp and source are written into the SQL text, which the driver binds
+ * 4x faster on the main thread (measured: 0.22 ms against 0.75 ms per 500-row statement) and
+ * SQLite parses faster too. Each of them is checked again right here because it becomes SQL text;
+ * the value stays bound because SQLite's text-to-double conversion is not always exact.
+ */
+function insertStatements(readings: ValidReading[], source: ReadingSource, tail: string): Array<{ sql: string; params: number[]; keys: string[] }> {
+  if (!READING_SOURCES.includes(source)) throw new Error(`unknown reading source ${JSON.stringify(source)}`);
+  const returning = tail.includes('RETURNING');
+  const head = `${returning ? 'insert' : 'INSERT'} INTO measurements (device_id, metric, ts, value, source) VALUES `;
+  const out: Array<{ sql: string; params: number[]; keys: string[] }> = [];
+  let values = '';
+  let params: number[] = [];
+  let keys: string[] = [];
   for (const r of readings) {
+    if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts)) throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
     for (const metric in r.metrics) {
-      if (!stored.has(`${r.deviceId}|${metric}|${r.ts}`)) continue;
-      const key = `${r.deviceId}|${r.ts}`;
-      let reading = byKey.get(key);
-      if (!reading) byKey.set(key, (reading = { deviceId: r.deviceId, ts: r.ts, metrics: {} }));
-      if (!(metric in reading.metrics)) reading.metrics[metric] = r.metrics[metric];
+      if (!METRIC_NAME_PATTERN.test(metric)) throw new Error(`metric name ${JSON.stringify(metric)} is not valid`);
+      params.push(r.metrics[metric]);
+      if (returning) keys.push(valueKey(r.deviceId, metric, r.ts));
+      values += `${params.length === 1 ? '' : ','}(${r.deviceId},'${metric}',${r.ts},?,'${source}')`;
+      if (params.length === ROWS_PER_STATEMENT) {
+        out.push({ sql: head + values + tail, params, keys });
+        values = '';
+        params = [];
+        keys = [];
+      }
     }
   }
-  return [...byKey.values()];
+  if (params.length) out.push({ sql: head + values + tail, params, keys });
+  return out;
+}
+
+/** Every value of the batch went in (nothing was stored before). */
+const ALL = 'all' as const;
+
+const valueKey = (deviceId: number, metric: string, ts: number) => `${deviceId}|${metric}|${ts}`;
+
+/**
+ * One reading per device and instant: a batch that names the same instant twice keeps each
+ * metric's first value (a value repeated inside the batch is sent once, like a duplicate).
+ */
+function mergeSameInstant(batch: ValidReading[]): { readings: ValidReading[]; total: number } {
+  const byInstant = new Map<string, ValidReading>();
+  for (const r of batch) {
+    const key = `${r.deviceId}|${r.ts}`;
+    const first = byInstant.get(key);
+    if (!first) byInstant.set(key, r);
+    else {
+      const metrics = { ...r.metrics, ...first.metrics };
+      byInstant.set(key, { ...first, metrics });
+    }
+  }
+  return { readings: byInstant.size === batch.length ? batch : [...byInstant.values()], total: countValues(batch) };
+}
+
+function countValues(readings: ValidReading[]): number {
+  let n = 0;
+  for (const r of readings) n += Object.keys(r.metrics).length;
+  return n;
+}
+
+/** The readings with only their newly stored values; a reading with none left is dropped. */
+function storedOnly(readings: ValidReading[], stored: typeof ALL | Set<string>): ValidReading[] {
+  if (stored === ALL) return readings;
+  const out: ValidReading[] = [];
+  for (const r of readings) {
+    const metrics: Record<string, number> = {};
+    let any = false;
+    for (const metric in r.metrics) {
+      if (!stored.has(valueKey(r.deviceId, metric, r.ts))) continue;
+      metrics[metric] = r.metrics[metric];
+      any = true;
+    }
+    if (any) out.push({ ...r, metrics });
+  }
+  return out;
 }

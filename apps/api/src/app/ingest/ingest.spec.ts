@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -45,6 +47,30 @@ describe('POST /api/ingest', () => {
     expect(inside.body).toMatchObject({ readings: 2, stored: 0, duplicates: 4 });
     const res = await t.http.get('/api/metrics').query({ deviceId, metric: 'power' }).expect(200);
     expect(res.body.items).toHaveLength(1);
+  });
+
+  it('keeps stored values and adds only the new ones when a large retried batch overlaps them', async () => {
+    // 130 readings x 10 metrics = 1,300 values: three INSERT statements of at most 500 values.
+    const metrics = (i: number) => Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`m${k}`, i * 10 + k + 0.25]));
+    const T = T0 + 3_600_000;
+    const readings = Array.from({ length: 130 }, (_, i) => ({ deviceId, timestamp: T + i * 1000, metrics: metrics(i) }));
+    // Already stored: reading 75 (in the second statement) with other values, and the last reading (third statement).
+    const earlier = [{ deviceId, timestamp: T + 75_000, metrics: { m3: -1 } }, readings[129]];
+    await t.http.post('/api/ingest').send({ readings: earlier }).expect(200);
+    const auditBefore = readFileSync(join(t.dataDir, 'audit.log'), 'utf8').split('\n').filter(Boolean).length;
+
+    const res = await t.http.post('/api/ingest').send({ readings }).expect(200);
+    expect(res.body).toMatchObject({ readings: 130, stored: 1300 - 11, duplicates: 11 });
+    const m3 = await t.http.get('/api/metrics').query({ deviceId, metric: 'm3', from: T, to: T + 200_000, limit: 1000 }).expect(200);
+    expect(m3.body.items).toHaveLength(130);
+    expect(m3.body.items[75].value).toBe(-1); // the stored value is kept, not overwritten
+    expect(m3.body.items[74].value).toBe(743.25);
+    // The audit trail gets one line per reading with new values: 129 (reading 129 had nothing new), reading 75 without m3.
+    const lines = readFileSync(join(t.dataDir, 'audit.log'), 'utf8').split('\n').filter(Boolean).slice(auditBefore).map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(129);
+    const line75 = lines.find((l) => l.ts === iso(T + 75_000));
+    expect(Object.keys(line75.metrics)).toHaveLength(9);
+    expect(line75.metrics.m3).toBeUndefined();
   });
 
   it('answers 400 for malformed JSON', async () => {
