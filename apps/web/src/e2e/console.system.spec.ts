@@ -179,7 +179,7 @@ describe('web console in chromium', () => {
     const card = page.getByTestId('client-card').filter({ hasText: 'Fazenda Boa Vista' });
     await card.waitFor();
 
-    // The simulator as a Modbus TCP device; "save and test read" shows decoded values.
+    // The simulator as a Modbus TCP device; "Test read" shows the decoded values before anything is saved.
     await page.getByRole('link', { name: 'Devices' }).click();
     await page.getByRole('link', { name: 'Add device' }).click();
     await page.getByLabel('Client').selectOption({ label: 'Fazenda Boa Vista' });
@@ -191,13 +191,20 @@ describe('web console in chromium', () => {
     await page.getByLabel('Port', { exact: true }).fill(String(sim.tcpPort));
     await page.getByLabel('Unit id').fill('1');
     await page.getByLabel(/Simulated meter/).check();
-    await page.getByTestId('save-and-test').click();
-    const testRead = page.getByTestId('test-read-result');
-    await testRead.waitFor();
-    expect(await testRead.textContent()).toContain('Voltage');
+    await page.getByRole('button', { name: 'Test read' }).click();
+    const voltage = page.locator('[data-testid="test-read-value"][data-metric="voltage"]');
+    await voltage.waitFor();
+    // The simulator's PZEM-004T serves a mains voltage (drifting around 230 V), decoded from 0.1 V steps.
+    const decoded = /Voltage\s*([\d.,]+)\s*V/.exec((await voltage.textContent()) ?? '');
+    expect(decoded).not.toBeNull();
+    expect(Number(decoded?.[1].replace(',', ''))).toBeGreaterThan(180);
+    expect(Number(decoded?.[1].replace(',', ''))).toBeLessThan(260);
+    await shot('device-test-read-light');
+    // Nothing was saved by the test read.
+    expect(await (await fetch(`${base}/api/devices`, { headers: { authorization: `Bearer ${await apiToken(base)}` } })).json()).toEqual([]);
 
-    // The device page: live values arrive over SSE and change without a reload.
-    await page.getByRole('link', { name: 'Main panel PZEM' }).click();
+    // Saved: the device page, where live values arrive over SSE and change without a reload.
+    await page.getByTestId('save-device').click();
     await page.waitForURL(/\/devices\/\d+$/);
     const deviceId = Number(new URL(page.url()).pathname.split('/').pop());
     await backfillHour(base, deviceId, sim.getValues(1));
@@ -236,8 +243,41 @@ describe('web console in chromium', () => {
     await acknowledge.click();
     await page.getByTestId('alarm-event').filter({ hasNot: page.getByTestId('acknowledge') }).first().waitFor();
 
+    // Users: an operator for the new client.
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByTestId('user-row').first().waitFor();
+    await page.locator('[name="email"]').fill('operador@fazenda.test');
+    await page.locator('[name="password"]').fill('operador-senha-123');
+    await page.getByLabel('Role').selectOption('operator');
+    await page.locator('[name="clientId"]').selectOption({ label: 'Fazenda Boa Vista' });
+    await page.getByTestId('create-user').click();
+    await page.getByTestId('user-row').filter({ hasText: 'operador@fazenda.test' }).filter({ hasText: 'Fazenda Boa Vista' }).waitFor();
+
+    // API keys: the key is shown once, with a warning and a copy button.
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.locator('[name="keyName"]').fill('Slave at the head office');
+    await page.locator('[name="keyScope"]').selectOption('ingest');
+    await page.locator('[name="keyClient"]').selectOption({ label: 'Fazenda Boa Vista' });
+    await page.getByTestId('create-key').click();
+    const newKey = page.getByTestId('new-key-value');
+    await newKey.waitFor();
+    const secret = ((await newKey.textContent()) ?? '').trim();
+    expect(secret.length).toBeGreaterThan(20);
+    await page.getByTestId('copy-key').waitFor();
+    expect(await page.getByTestId('new-key').textContent()).toContain('shown this once');
+    await page.getByTestId('api-key-row').filter({ hasText: 'Slave at the head office' }).waitFor();
+    // The key works: it may push a reading for its client's device.
+    const pushed = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret }, body: JSON.stringify({ readings: [{ deviceId, metrics: { voltage: 231 } }] }) });
+    expect(pushed.status).toBe(200);
+
+    // Forwarding: this instance has no target, and says so.
+    await page.getByRole('link', { name: 'Forwarding' }).click();
+    await page.getByTestId('forwarding-status').waitFor();
+    await page.getByTestId('forwarding-off').waitFor();
+    expect(await page.getByTestId('forwarding-pending').textContent()).toMatch(/^\d/);
+
     // Screenshots of the main pages, light then dark.
-    const deviceUrl = (await page.getByTestId('alarm-event').first().getByRole('link').getAttribute('href')) ?? '/devices';
+    const deviceUrl = `/devices/${deviceId}`;
     for (const theme of ['light', 'dark'] as const) {
       if ((await page.evaluate(() => document.documentElement.dataset['theme'])) !== theme) await page.getByTestId('theme-toggle').click();
       await page.goto(`${base}/overview`);
@@ -264,12 +304,19 @@ describe('web console in chromium', () => {
       await page.waitForTimeout(800);
       await shot(`analytics-${theme}`);
       expect(await unlabelledControls(page)).toEqual([]);
+      for (const [path, ready] of [['/users', 'user-row'], ['/api-keys', 'api-key-row'], ['/forwarding', 'forwarding-status']] as const) {
+        await page.goto(`${base}${path}`);
+        await page.getByTestId(ready).first().waitFor();
+        await page.waitForTimeout(300);
+        await shot(`${path.slice(1)}-${theme}`);
+        expect(await unlabelledControls(page)).toEqual([]);
+      }
     }
     expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
 
     // At a phone's width the pages still fit: navigation wraps, forms stack, wide tables scroll inside their card.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/overview', '/devices', '/alarms', '/analytics', deviceUrl]) {
+    for (const path of ['/overview', '/devices', '/alarms', '/analytics', '/users', '/api-keys', '/forwarding', '/devices/new', deviceUrl]) {
       await page.goto(`${base}${path}`);
       await page.locator('h1').first().waitFor();
       await page.waitForTimeout(300);
