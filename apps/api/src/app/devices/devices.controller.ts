@@ -13,6 +13,7 @@ import { UpdateDeviceDto } from './dto/update-device.dto';
 import { DevicesService } from './devices.service';
 import type { Device } from './entities/device.entity';
 import { DeviceLineWarnings } from './line-warnings';
+import { DevicePollers } from './device-pollers';
 
 @ApiTags('devices')
 @Controller('devices')
@@ -20,17 +21,23 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly lineWarnings: DeviceLineWarnings,
+    private readonly pollers: DevicePollers,
   ) {}
 
-  private toResponse(d: Device): DeviceResponse {
-    return DeviceResponse.from(d, publicDeviceConfig, this.lineWarnings.get(d.id));
+  private async toResponses(list: Device[]): Promise<DeviceResponse[]> {
+    const polledBy = await this.pollers.of(list);
+    return list.map((d) => DeviceResponse.from(d, publicDeviceConfig, this.lineWarnings.get(d.id), polledBy.get(d.id) ?? null));
+  }
+
+  private async toResponse(d: Device): Promise<DeviceResponse> {
+    return (await this.toResponses([d]))[0];
   }
 
   @Get()
   @ApiErrors(400)
   @ApiOkResponse({ type: [DeviceResponse] })
   async listDevices(@CallerScope() scope: ClientScope, @Query() query: DeviceQuery): Promise<DeviceResponse[]> {
-    return (await this.devices.list(scope, query.clientId)).map((d) => this.toResponse(d));
+    return this.toResponses(await this.devices.list(scope, query.clientId));
   }
 
   @Post()

@@ -5,11 +5,12 @@ import { DevicesController } from './devices.controller';
 import { DevicesService } from './devices.service';
 import { Device } from './entities/device.entity';
 import { DeviceLineWarnings } from './line-warnings';
+import { DevicePollers } from './device-pollers';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Device]), ClientsModule],
   controllers: [DevicesController],
-  providers: [DevicesService, DeviceLineWarnings],
-  exports: [DevicesService, DeviceLineWarnings],
+  providers: [DevicesService, DeviceLineWarnings, DevicePollers],
+  exports: [DevicesService, DeviceLineWarnings, DevicePollers],
 })
 export class DevicesModule {}

@@ -52,8 +52,13 @@ describe.each(TEST_ENGINES)('LeaseStore on %s', (engine) => {
     expect(await a.holder('device:11')).toBeNull();
     expect((await row('device:11')).owner).toBe('owner-a');
     expect([...(await b.claim(['device:11'], 10_000))]).toEqual(['device:11']);
-    expect(await a.releaseAll()).toBeGreaterThanOrEqual(1);
+    await a.claim(['other:1'], 10_000);
+    // device:1, device:2 (first test) and device:12.
+    expect(await a.releaseAll(['device:'])).toBe(3);
     expect(await a.holder('device:12')).toBeNull();
+    expect(await a.holder('other:1')).toMatchObject({ owner: 'owner-a' });
+    expect(await a.releaseAll()).toBe(1);
+    expect(await a.holder('other:1')).toBeNull();
     expect(await b.holder('device:10')).toMatchObject({ owner: 'owner-b' });
   });
 

@@ -113,9 +113,12 @@ export class LeaseStore implements OnModuleInit {
     return released;
   }
 
-  /** Releases every lease the owner holds. */
-  async releaseAll(owner = this.identity.owner): Promise<number> {
-    return this.db.transaction((m) => this.db.execute(`UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND expires_at >= ${this.nowSql}`, [owner], m));
+  /** Releases every lease the owner holds whose name starts with one of the prefixes (all of them without prefixes). */
+  async releaseAll(prefixes: string[] = [], owner = this.identity.owner): Promise<number> {
+    const names = prefixes.length ? ` AND (${prefixes.map(() => 'name LIKE ?').join(' OR ')})` : '';
+    return this.db.transaction((m) =>
+      this.db.execute(`UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND expires_at >= ${this.nowSql}${names}`, [owner, ...prefixes.map((p) => `${p}%`)], m),
+    );
   }
 
   /** Deletes leases by name, but only those that have expired (a lease someone holds is never removed). */

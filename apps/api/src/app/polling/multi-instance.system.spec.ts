@@ -258,6 +258,11 @@ describe('several API instances on one PostgreSQL database', () => {
       ownerOf.set(d.id, perInstance.findIndex((n) => n > 0));
     }
     console.log(`Readings per device per instance in ${WINDOW_MS / 1000} s at one poll every ${INTERVAL_MS / 1000} s (expected ${expected}):\n  ${table.join('\n  ')}`);
+    // Every instance tells who polls each device, and it is the one whose audit trail has the readings.
+    for (const inst of instances) {
+      const listed = await call<Array<{ id: number; polledBy: string | null }>>(inst, 'GET', '/api/devices');
+      for (const d of devices) expect(listed.find((x) => x.id === d.id)?.polledBy).toContain(`${instances[ownerOf.get(d.id) as number].name} @ `);
+    }
     // (b) spread: every instance reads at most ceil(6/3) = 2 meters, so each reads some.
     const perInstance = instances.map((_, i) => [...ownerOf.values()].filter((o) => o === i).length);
     expect(perInstance).toEqual(instances.map(() => METERS / INSTANCES));

@@ -1,5 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { FieldBus, validateDeviceConfig, type BusDevice } from '@pieng/connectors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DevicePollers } from '../devices/device-pollers';
+import type { Device } from '../devices/entities/device.entity';
 import { planFairShare } from '../leases/fair-share';
 import { InstanceIdentity } from '../leases/instance-identity';
 import { LeaseStore } from '../leases/lease-store';
@@ -38,7 +41,43 @@ export class PollingLeases {
     private readonly store: LeaseStore,
     private readonly identity: InstanceIdentity,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Optional() private readonly bus?: FieldBus,
+    @Optional() pollers?: DevicePollers,
+  ) {
+    // Every instance answers who polls a device, polling itself or not: the leases are in the shared database.
+    pollers?.provide((devices) => this.pollersOf(devices));
+  }
+
+  /**
+   * The lease a device is polled under: its serial line or RTU gateway when it has one (one instance
+   * owns the wire and its queue), else the device alone (Modbus TCP, Tuya).
+   */
+  unitOf(d: Pick<Device, 'id'>, bus: BusDevice | null): string {
+    if (bus?.deviceType === 'modbus' && this.bus) {
+      try {
+        const key = this.bus.lineKey(bus);
+        if (!key.startsWith('tcp:')) return `${LINE_PREFIX}${key}`;
+      } catch {
+        // no line to share: leased alone
+      }
+    }
+    return `${DEVICE_PREFIX}${d.id}`;
+  }
+
+  /** Device id -> the instance polling it now, for the devices that are polled at all. */
+  private async pollersOf(devices: Device[]): Promise<Map<number, string>> {
+    const polled = devices.filter((d) => d.active && (d.deviceType === 'modbus' || d.deviceType === 'tuya'));
+    const out = new Map<number, string>();
+    if (polled.length === 0) return out;
+    const owners = await this.owners();
+    for (const d of polled) {
+      const checked = validateDeviceConfig(d.deviceType as 'modbus' | 'tuya', d.config);
+      const bus = checked.config ? ({ id: String(d.id), deviceType: d.deviceType, config: checked.config } as BusDevice) : null;
+      const owner = owners.get(this.unitOf(d, bus));
+      if (owner) out.set(d.id, owner);
+    }
+    return out;
+  }
 
   get owner(): string {
     return this.identity.owner;
@@ -86,9 +125,9 @@ export class PollingLeases {
     return { held: granted, takenOver, validUntil: startedAt + this.ttlMs, liveOwners };
   }
 
-  /** Gives every lease of this instance back (graceful shutdown): another instance takes over at its next reload. */
+  /** Gives every polling lease of this instance back (graceful shutdown): another instance takes over at its next reload. */
   async releaseAll(): Promise<void> {
-    await this.store.releaseAll();
+    await this.store.releaseAll([POLLER_PREFIX, DEVICE_PREFIX, LINE_PREFIX]);
   }
 
   /** Who polls each unit now (live leases only). */

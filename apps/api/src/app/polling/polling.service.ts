@@ -8,7 +8,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
 import { IngestService } from '../ingest/ingest.service';
-import { DEVICE_PREFIX, LINE_PREFIX, PollingLeases } from './polling-leases';
+import { PollingLeases } from './polling-leases';
 import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { metricUnit } from '@pieng/shared';
@@ -177,15 +177,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
    * owns the wire and its queue), else the device alone (Modbus TCP, Tuya).
    */
   private unitOf(d: Device, bus: BusDevice | null): string {
-    if (bus?.deviceType === 'modbus') {
-      try {
-        const key = this.bus.lineKey(bus);
-        if (!key.startsWith('tcp:')) return `${LINE_PREFIX}${key}`;
-      } catch {
-        // no line to share: leased alone
-      }
-    }
-    return `${DEVICE_PREFIX}${d.id}`;
+    return this.leases.unitOf(d, bus);
   }
 
   /** Line warnings over every active device (not only those read here), so every instance shows the same. */

@@ -95,6 +95,9 @@ describe('Polling Modbus TCP meters', () => {
     expectDecoded(Object.fromEntries(first.map((r) => [r.metric, r.value])));
     const healthyNow = await device(healthy);
     expect(healthyNow).toMatchObject({ status: 'online', consecutiveFailures: 0, lastError: null, lineWarning: null });
+    // Alone on its database, this instance (the test process) holds every device's lease.
+    expect(healthyNow.polledBy).toContain(` pid ${process.pid} (`);
+    expect((await t.http.get('/api/devices').query({ clientId }).expect(200)).body.every((d: { polledBy: string | null }) => d.polledBy === healthyNow.polledBy)).toBe(true);
     expect(await readings(silent)).toEqual([]);
 
     // Answering again: back online within its backoff (2 s after one failure, 4 s after two).

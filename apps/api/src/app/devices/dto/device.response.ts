@@ -36,8 +36,16 @@ export class DeviceResponse {
     type: String,
   })
   lineWarning?: string | null;
+  @ApiPropertyOptional({
+    description:
+      'The instance that polls this device now (holder of its lease; with several instances on one database each device is read by one of them); null when no instance polls it (inactive, pushed by api, polling off, or between an instance\'s death and the takeover)',
+    nullable: true,
+    type: String,
+    example: 'Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)',
+  })
+  polledBy?: string | null;
 
-  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>, lineWarning: string | null = null): DeviceResponse {
+  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>, lineWarning: string | null = null, polledBy: string | null = null): DeviceResponse {
     return {
       id: d.id,
       uid: d.uid,
@@ -53,6 +61,7 @@ export class DeviceResponse {
       consecutiveFailures: d.consecutiveFailures,
       createdAt: new Date(d.createdAt).toISOString(),
       lineWarning,
+      polledBy,
     };
   }
 }
