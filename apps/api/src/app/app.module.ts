@@ -9,6 +9,7 @@ import { UsersModule } from './users/users.module';
 import { AlarmsModule } from './alarms/alarms.module';
 import { AuditModule } from './audit/audit.module';
 import { BackupModule } from './backup/backup.module';
+import { HttpDrain } from './common/http-drain';
 import { ClientsModule } from './clients/clients.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { DashboardController } from './dashboard.controller';
@@ -53,7 +54,7 @@ export class AppModule {
         ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),
       ],
       controllers: [DashboardController],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      providers: [{ provide: APP_CONFIG, useValue: config }, HttpDrain],
       exports: [APP_CONFIG],
     };
   }

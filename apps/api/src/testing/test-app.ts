@@ -68,6 +68,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ...env,
   });
   const app = await createApp(config);
+  // A test may close the app itself (what SIGTERM does); close() afterwards must not run the shutdown hooks twice.
+  const closeOnce = app.close.bind(app);
+  let closing: Promise<void> | undefined;
+  app.close = () => (closing ??= closeOnce());
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const tokenFor = async (email: string, password: string): Promise<string> => {
