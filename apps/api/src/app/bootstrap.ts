@@ -1,4 +1,4 @@
-import { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,15 +8,13 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { createLogging, LogStream } from './observability/logging';
+import { PlantMetrics } from './observability/plant-metrics';
+import { requestIdMiddleware } from './observability/request-id';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>): ConsoleLogger {
-  return new ConsoleLogger({
-    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
-    json: config.logFormat === 'json',
-    colors: config.logFormat === 'pretty' && process.stdout.isTTY,
-  });
+/** The Nest logger for lines outside an application (structured pino lines: JSON, or readable with LOG_FORMAT=pretty). */
+export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'appName' | 'apiPrefix'>): LoggerService {
+  return createLogging(config).logger;
 }
 
 export const MAX_BODY = '5mb';
@@ -39,13 +37,18 @@ function jsonBody() {
 }
 
 /** Builds the application exactly as production runs it; tests call this too. */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
+export async function createApp(config: AppConfig, options: { logStream?: LogStream } = {}): Promise<INestApplication> {
   mkdirSync(config.dataDir, { recursive: true });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  // One pino logger per application: Nest's own lines, every `new Logger('Context')` and the request lines (nestjs-pino).
+  const logging = createLogging(config, options.logStream);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logging), {
     bodyParser: false,
-    logger: createLogger(config),
+    logger: logging.logger,
     abortOnError: false,
   });
+  // Before the body parser, so that every answer (a malformed body's too) carries X-Request-Id and is counted.
+  app.use(requestIdMiddleware());
+  app.use(app.get(PlantMetrics).httpMiddleware());
   app.use(jsonBody());
   app.setGlobalPrefix(config.apiPrefix, { exclude: ['/'] });
   app.useGlobalPipes(createValidationPipe());

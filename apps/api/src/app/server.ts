@@ -69,7 +69,7 @@ export async function runServer(argv: string[], env: Record<string, string | und
     const dataDir = mkdtempSync(join(tmpdir(), 'pieng-openapi-'));
     try {
       const docConfig = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ENABLE_POLLING: 'false' });
-      const app = await createApp(docConfig);
+      const app = await createApp(docConfig, { logStream: 'stderr' }); // stdout may be the document itself
       const text = JSON.stringify(buildOpenApiDocument(app, docConfig), null, 2) + '\n';
       await app.close();
       if (argv[1]) writeFileSync(argv[1], text);

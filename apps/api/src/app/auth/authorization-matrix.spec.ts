@@ -64,7 +64,7 @@ describe('authorization matrix (from /docs-json)', () => {
 
   it('lists the routes it checks', () => {
     expect(ops.length).toBeGreaterThan(30);
-    expect(ops.filter((o) => o.isPublic).map((o) => o.operationId).sort()).toEqual(['getHealth', 'login', 'logout', 'refreshSession']);
+    expect(ops.filter((o) => o.isPublic).map((o) => o.operationId).sort()).toEqual(['getHealth', 'getLiveness', 'getReadiness', 'login', 'logout', 'refreshSession']);
   });
 
   it('answers 401 to every non-public route without credentials', async () => {

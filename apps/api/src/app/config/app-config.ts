@@ -64,6 +64,10 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_DEV_ENDPOINTS?: boolean;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) @Transform(emptyToUndefined) LOG_LEVEL?: string;
   @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
+  @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
+  @Matches(/^[\x21-\x7e]+$/, { message: 'METRICS_TOKEN must be printable ASCII without spaces (Prometheus sends it as a bearer token)' })
+  @Transform(emptyToUndefined)
+  METRICS_TOKEN?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(3600) LEASE_TTL_SEC?: number;
@@ -111,6 +115,8 @@ export interface AppConfig {
   leaseTtlSec: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
+  /** Bearer token a Prometheus scraper may present to GET /api/metrics/prometheus (besides staff logins). */
+  metricsToken?: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -170,5 +176,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     logLevel: (vars.LOG_LEVEL as AppConfig['logLevel']) ?? 'log',
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    metricsToken: vars.METRICS_TOKEN,
   };
 }

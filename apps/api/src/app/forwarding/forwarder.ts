@@ -128,10 +128,10 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Ends an idle sleep (a backoff sleep only at shutdown); the sleeper clears itself when it ends. */
   private wake(): void {
-    const sleeper = this.wakeSleeper;
-    this.wakeSleeper = undefined;
-    sleeper?.();
+    // Not cleared here: a backoff sleep ignores an ingest's wake-up but must still hear the shutdown's.
+    this.wakeSleeper?.();
   }
 
   /** Sleeps; an idle sleep ends early when readings arrive, a backoff sleep does not (except for shutdown). */

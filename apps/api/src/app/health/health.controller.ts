@@ -1,50 +1,42 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Public } from '../auth/roles';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Database } from '../database/database.service';
-
-class DatabaseHealth {
-  @ApiProperty({ description: 'sqlite or postgres' }) engine!: string;
-  @ApiProperty({ description: 'Whether a query succeeded' }) ok!: boolean;
-  @ApiProperty({ description: 'Round trip of a trivial query, ms' }) latencyMs!: number;
-  @ApiProperty({ description: 'The error, when not ok', required: false }) error?: string;
-}
-
-class HealthResponse {
-  @ApiProperty({ description: 'ok when the server can take readings; degraded otherwise', enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
-  @ApiProperty({ description: 'Instance name (APP_NAME)' }) name!: string;
-  @ApiProperty({ description: 'Seconds since start' }) uptimeSec!: number;
-  @ApiProperty({ description: 'Server time (ISO-8601 UTC)' }) time!: string;
-  @ApiProperty({ type: DatabaseHealth }) database!: DatabaseHealth;
-}
+import { HealthResponse, LivenessResponse, ReadinessResponse } from './dto/health.response';
+import { HealthService } from './health.service';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly db: Database,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly health: HealthService) {}
 
-  /** Liveness and readiness: answers 200 with details; status says whether the database answers. */
+  /**
+   * Details of every check (database, migrations, poll scheduler, forwarder). Always answers 200 while
+   * the process runs (container health checks use it); status says whether every check passes.
+   */
   @Public()
   @Get()
-  async getHealth(): Promise<HealthResponse> {
-    const started = performance.now();
-    let database: DatabaseHealth;
-    try {
-      await this.db.query('SELECT 1');
-      database = { engine: this.db.kind, ok: true, latencyMs: +(performance.now() - started).toFixed(2) };
-    } catch (err) {
-      database = { engine: this.db.kind, ok: false, latencyMs: +(performance.now() - started).toFixed(2), error: String(err) };
-    }
-    return {
-      status: database.ok ? 'ok' : 'degraded',
-      name: this.config.appName,
-      uptimeSec: Math.round(process.uptime()),
-      time: new Date().toISOString(),
-      database,
-    };
+  @ApiOkResponse({ type: HealthResponse })
+  getHealth(): Promise<HealthResponse> {
+    return this.health.health();
+  }
+
+  /** Liveness: 200 as long as the process answers (its event loop runs); checks nothing else. */
+  @Public()
+  @Get('live')
+  @ApiOkResponse({ type: LivenessResponse })
+  getLiveness(): LivenessResponse {
+    return { status: 'ok', uptimeSec: Math.round(process.uptime()) };
+  }
+
+  /** Readiness: 200 when the database answers and every migration has run; 503 naming the failing check otherwise. */
+  @Public()
+  @Get('ready')
+  @ApiOkResponse({ type: ReadinessResponse, description: 'Ready to serve' })
+  @ApiResponse({ status: HttpStatus.SERVICE_UNAVAILABLE, type: ReadinessResponse, description: 'Not ready: failing names the checks' })
+  async getReadiness(@Res({ passthrough: true }) res: Response): Promise<ReadinessResponse> {
+    const readiness = await this.health.readiness();
+    if (readiness.status !== 'ready') res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return readiness;
   }
 }

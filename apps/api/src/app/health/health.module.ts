@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ForwardingModule } from '../forwarding/forwarding.module';
+import { PollingModule } from '../polling/polling.module';
 import { HealthController } from './health.controller';
+import { HealthService } from './health.service';
 
-@Module({ controllers: [HealthController] })
+@Module({
+  imports: [PollingModule, ForwardingModule],
+  controllers: [HealthController],
+  providers: [HealthService],
+})
 export class HealthModule {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { FieldBus, FieldBusError, nextPollDelayMs, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
@@ -8,6 +8,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
 import { IngestService } from '../ingest/ingest.service';
+import { PlantMetrics } from '../observability/plant-metrics';
 import { PollingLeases } from './polling-leases';
 import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
@@ -76,6 +77,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   private heldUntil = 0;
   private reloading?: Promise<void>;
   private stopped = false;
+  /** When the scheduler last ticked (epoch ms), for /api/health; null until the first tick or with polling off. */
+  lastTickAt: number | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -85,6 +88,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly lineWarnings: DeviceLineWarnings,
     private readonly scheduler: SchedulerRegistry,
     private readonly leases: PollingLeases,
+    @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -118,6 +122,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   /** One scheduler step: reload the devices if the cache is old, start every due read. */
   async tick(now = Date.now()): Promise<void> {
     if (this.stopped) return;
+    this.lastTickAt = Date.now();
     try {
       if (now - this.loadedAt >= DEVICE_RELOAD_MS) {
         this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
@@ -247,7 +252,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
 
   /** Reads through the bus, stores the reading (audited, alarms) and records the success. */
   private async readAndStore(deviceId: number, device: BusDevice): Promise<PollOutcome> {
-    const result = await this.bus.read(device);
+    const result = this.plantMetrics ? await this.plantMetrics.timePoll(device, () => this.bus.read(device)) : await this.bus.read(device);
     const ts = Date.now();
     await this.ingestService.ingest([{ deviceId, ts, metrics: result.metrics }], ALL_CLIENTS, result.source);
     await this.devices.recordPollSuccess(deviceId, ts);

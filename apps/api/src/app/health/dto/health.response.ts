@@ -1,0 +1,64 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class DatabaseHealth {
+  @ApiProperty({ description: 'sqlite or postgres' }) engine!: string;
+  @ApiProperty({ description: 'Whether a trivial query succeeded (within 3 s)' }) ok!: boolean;
+  @ApiProperty({ description: 'Round trip of the query, ms' }) latencyMs!: number;
+  @ApiProperty({ description: 'The error, when not ok', required: false }) error?: string;
+}
+
+export class MigrationsHealth {
+  @ApiProperty({ description: 'Whether every schema migration has run' }) ok!: boolean;
+  @ApiProperty({ description: 'The error, when they could not be checked or are pending', required: false }) error?: string;
+}
+
+export class SchedulerHealth {
+  @ApiProperty({
+    description: 'off: polling is switched off (ENABLE_POLLING=false); ok: the poll scheduler ticked recently; stalled: it has not ticked for longer than staleAfterSec',
+    enum: ['off', 'ok', 'stalled'],
+  })
+  status!: 'off' | 'ok' | 'stalled';
+  @ApiProperty({ description: 'When the scheduler last looked for due reads (ISO-8601 UTC), or null', type: String, nullable: true }) lastTickAt!: string | null;
+  @ApiProperty({ description: 'Seconds since that tick, or null', type: Number, nullable: true }) lastTickAgeSec!: number | null;
+  @ApiProperty({ description: 'Age of the last tick beyond which the scheduler counts as stalled, seconds' }) staleAfterSec!: number;
+}
+
+export class ForwarderHealth {
+  @ApiProperty({
+    description:
+      'off: no FORWARDER_URL or ENABLE_FORWARDING=false; idle: nothing waiting; sending: readings waiting and the last attempt succeeded; failing: the last attempt failed (see lastError); standby: another instance on the same database sends the outbox',
+    enum: ['off', 'idle', 'sending', 'failing', 'standby'],
+  })
+  status!: 'off' | 'idle' | 'sending' | 'failing' | 'standby';
+  @ApiProperty({ description: 'Outbox rows waiting to be sent (null when the database does not answer)', type: Number, nullable: true }) pending!: number | null;
+  @ApiProperty({ description: 'Outbox rows the next instance refused for good (dead letters), or null', type: Number, nullable: true }) deadLettered!: number | null;
+  @ApiProperty({ description: 'Failed attempts in a row' }) consecutiveFailures!: number;
+  @ApiProperty({ description: 'The last failure (any credentials in URLs hidden), or null', type: String, nullable: true }) lastError!: string | null;
+  @ApiProperty({ description: 'When it failed (ISO-8601 UTC), or null', type: String, nullable: true }) lastErrorAt!: string | null;
+  @ApiProperty({ description: 'When readings last reached the next instance (ISO-8601 UTC), or null', type: String, nullable: true }) lastSuccessAt!: string | null;
+}
+
+export class HealthResponse {
+  @ApiProperty({ description: 'ok when every check passes; degraded otherwise (failing names the checks)', enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
+  @ApiProperty({ description: 'Names of the checks that fail: database, migrations, scheduler, forwarder', type: [String] }) failing!: string[];
+  @ApiProperty({ description: 'Instance name (APP_NAME)' }) name!: string;
+  @ApiProperty({ description: 'Seconds since start' }) uptimeSec!: number;
+  @ApiProperty({ description: 'Server time (ISO-8601 UTC)' }) time!: string;
+  @ApiProperty({ description: 'The database answers', type: DatabaseHealth }) database!: DatabaseHealth;
+  @ApiProperty({ description: 'The schema is up to date', type: MigrationsHealth }) migrations!: MigrationsHealth;
+  @ApiProperty({ description: 'The meter poll scheduler', type: SchedulerHealth }) scheduler!: SchedulerHealth;
+  @ApiProperty({ description: 'Forwarding to the next instance', type: ForwarderHealth }) forwarder!: ForwarderHealth;
+}
+
+export class LivenessResponse {
+  @ApiProperty({ description: 'Always ok: an answer means the process and its event loop are alive', enum: ['ok'] }) status!: 'ok';
+  @ApiProperty({ description: 'Seconds since start' }) uptimeSec!: number;
+}
+
+export class ReadinessResponse {
+  @ApiProperty({ description: 'ready (HTTP 200) when the database answers and every migration has run; unavailable (HTTP 503) otherwise', enum: ['ready', 'unavailable'] })
+  status!: 'ready' | 'unavailable';
+  @ApiProperty({ description: 'Names of the checks that fail: database, migrations', type: [String] }) failing!: string[];
+  @ApiProperty({ description: 'The database answers', type: DatabaseHealth }) database!: DatabaseHealth;
+  @ApiProperty({ description: 'The schema is up to date', type: MigrationsHealth }) migrations!: MigrationsHealth;
+}
