@@ -19,6 +19,8 @@ import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { AppLogging, createLogging } from './observability/logging';
+import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
@@ -29,7 +31,7 @@ export function webConsoleRoot(): string | undefined {
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, logging: AppLogging = createLogging(config)): DynamicModule {
     const webRoot = webConsoleRoot();
     const prefix = config.apiPrefix.replace(/^\//, '');
     return {
@@ -47,6 +49,8 @@ export class AppModule {
         ClientsModule,
         DevicesModule,
         IngestModule,
+        // Before MetricsModule, so that GET /api/metrics/prometheus is its own route.
+        ObservabilityModule.register(logging),
         MetricsModule,
         AlarmsModule,
         PollingModule,
