@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { contentType as prometheusContentType } from 'prom-client';
 import { AcceptsMetricsToken, StaffOnly } from '../auth/current-principal.decorator';
 import { MinRole } from '../auth/roles';
@@ -16,6 +16,7 @@ export class ObservabilityController {
    * admins (not users of a client, not API keys), or a scraper sending `Authorization: Bearer <METRICS_TOKEN>`.
    */
   @Get('prometheus')
+  @ApiOperation({ summary: 'Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN' })
   @MinRole('operator')
   @StaffOnly()
   @AcceptsMetricsToken()

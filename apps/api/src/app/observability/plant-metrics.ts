@@ -86,7 +86,7 @@ export class PlantMetrics {
   });
   private readonly pollErrors = new Counter({
     name: 'pieng_poll_errors_total',
-    help: 'Meter reads that failed, by driver and reason (timeout, unreachable, corrupt, config, cloud, ...)',
+    help: 'Meter reads that failed, by driver and reason (timeout, link-down, corrupt, exception, config, cloud, unsupported, other)',
     labelNames: ['driver', 'reason'] as const,
     registers: [this.registry],
   });

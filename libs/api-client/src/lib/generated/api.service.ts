@@ -81,7 +81,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getForwardingStatus'>>('GET', apiUrl(this.baseUrl, 'getForwardingStatus'));
   }
 
-  /** GET /api/health */
+  /** Health details: database, migrations, poll scheduler, forwarder (always 200 while running) (GET /api/health) */
   getHealth(): Observable<ApiResponse<'getHealth'>> {
     return this.http.request<ApiResponse<'getHealth'>>('GET', apiUrl(this.baseUrl, 'getHealth'));
   }
@@ -94,6 +94,16 @@ export class PiengApi {
   /** GET /api/auth/me */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
+  }
+
+  /** Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN (GET /api/metrics/prometheus) */
+  getPrometheusMetrics(): Observable<ApiResponse<'getPrometheusMetrics'>> {
+    return this.http.request<ApiResponse<'getPrometheusMetrics'>>('GET', apiUrl(this.baseUrl, 'getPrometheusMetrics'));
+  }
+
+  /** Readiness: 200 when the database answers and migrations have run, else 503 naming the failing check (GET /api/health/ready) */
+  getReadiness(): Observable<ApiResponse<'getReadiness'>> {
+    return this.http.request<ApiResponse<'getReadiness'>>('GET', apiUrl(this.baseUrl, 'getReadiness'));
   }
 
   /** Time-bucketed series of several metrics, for charts (GET /api/metrics/series) */

@@ -330,7 +330,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Health details: database, migrations, poll scheduler, forwarder (always 200 while running) */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: 200 while the process answers */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: 200 when the database answers and migrations have run, else 503 naming the failing check */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -398,6 +433,23 @@ export interface paths {
         };
         /** Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp */
         get: operations["getLinearRegression"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/prometheus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN */
+        get: operations["getPrometheusMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -721,6 +773,16 @@ export interface components {
              */
             role: "viewer" | "operator" | "admin";
         };
+        DatabaseHealth: {
+            /** @description sqlite or postgres */
+            engine: string;
+            /** @description The error, when not ok */
+            error?: string;
+            /** @description Round trip of the query, ms */
+            latencyMs: number;
+            /** @description Whether a trivial query succeeded (within 3 s) */
+            ok: boolean;
+        };
         DeviceResponse: {
             /** @description Whether the device is polled */
             active: boolean;
@@ -761,6 +823,11 @@ export interface components {
              * @example Main panel PZEM
              */
             name: string;
+            /**
+             * @description The instance that polls this device now (holder of its lease; with several instances on one database each device is read by one of them); null when no instance polls it (inactive, pushed by api, polling off, or between an instance's death and the takeover)
+             * @example Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)
+             */
+            polledBy?: string | null;
             /**
              * @description Seconds between two polls
              * @example 30
@@ -830,6 +897,25 @@ export interface components {
              */
             uid: string;
         };
+        ForwarderHealth: {
+            /** @description Failed attempts in a row */
+            consecutiveFailures: number;
+            /** @description Outbox rows the next instance refused for good (dead letters), or null */
+            deadLettered: number | null;
+            /** @description The last failure (any credentials in URLs hidden), or null */
+            lastError: string | null;
+            /** @description When it failed (ISO-8601 UTC), or null */
+            lastErrorAt: string | null;
+            /** @description When readings last reached the next instance (ISO-8601 UTC), or null */
+            lastSuccessAt: string | null;
+            /** @description Outbox rows waiting to be sent (null when the database does not answer) */
+            pending: number | null;
+            /**
+             * @description off: no FORWARDER_URL or ENABLE_FORWARDING=false; idle: nothing waiting; sending: readings waiting and the last attempt succeeded; failing: the last attempt failed (see lastError); standby: another instance on the same database sends the outbox
+             * @enum {string}
+             */
+            status: "off" | "idle" | "sending" | "failing" | "standby";
+        };
         ForwardingStatusResponse: {
             /** @description Failed attempts in a row; 0 while forwarding works */
             consecutiveFailures: number;
@@ -861,6 +947,11 @@ export interface components {
              */
             lastSuccessAt: string | null;
             /**
+             * @description The instance that sends the outbox now (holder of the forwarder lease: with several instances on one database only one sends); null when forwarding is off or no instance holds it
+             * @example Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)
+             */
+            leaseOwner: string | null;
+            /**
              * Format: date-time
              * @description When the next retry is due, while backing off after failures
              */
@@ -880,11 +971,36 @@ export interface components {
             overflowDevices: number;
             /** @description Readings in the outbox waiting to be sent (dead letters not included) */
             pending: number;
+            /** @description This instance is the one sending the outbox (it holds the forwarder lease) */
+            sendingHere: boolean;
             /**
              * @description Where readings are sent (FORWARDER_URL + /api/ingest); null when there is no target
              * @example http://slave.example:3000/api/ingest
              */
             target: string | null;
+        };
+        HealthResponse: {
+            /** @description The database answers */
+            database: components["schemas"]["DatabaseHealth"];
+            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder */
+            failing: string[];
+            /** @description Forwarding to the next instance */
+            forwarder: components["schemas"]["ForwarderHealth"];
+            /** @description The schema is up to date */
+            migrations: components["schemas"]["MigrationsHealth"];
+            /** @description Instance name (APP_NAME) */
+            name: string;
+            /** @description The meter poll scheduler */
+            scheduler: components["schemas"]["SchedulerHealth"];
+            /**
+             * @description ok when every check passes; degraded otherwise (failing names the checks)
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            /** @description Server time (ISO-8601 UTC) */
+            time: string;
+            /** @description Seconds since start */
+            uptimeSec: number;
         };
         IngestRequestDto: {
             /** @description Devices named by uid in `readings`, described so that unknown ones are created under the caller's client (an API key of the client, or its user); a uid of another client is refused with 409 */
@@ -919,6 +1035,15 @@ export interface components {
             r2: number;
             /** @description Slope (y units per x unit; per second when x is time) */
             slope: number;
+        };
+        LivenessResponse: {
+            /**
+             * @description Always ok: an answer means the process and its event loop are alive
+             * @enum {string}
+             */
+            status: "ok";
+            /** @description Seconds since start */
+            uptimeSec: number;
         };
         LoginDto: {
             /**
@@ -962,6 +1087,12 @@ export interface components {
             /** @description Canonical unit, empty when dimensionless or unknown */
             unit: string;
         };
+        MigrationsHealth: {
+            /** @description The error, when they could not be checked or are pending */
+            error?: string;
+            /** @description Whether every schema migration has run */
+            ok: boolean;
+        };
         PollResultResponse: {
             /**
              * @description The device that was read
@@ -995,6 +1126,19 @@ export interface components {
              * @example 2026-11-26T12:00:00.000Z
              */
             ts: string;
+        };
+        ReadinessResponse: {
+            /** @description The database answers */
+            database: components["schemas"]["DatabaseHealth"];
+            /** @description Names of the checks that fail: database, migrations */
+            failing: string[];
+            /** @description The schema is up to date */
+            migrations: components["schemas"]["MigrationsHealth"];
+            /**
+             * @description ready (HTTP 200) when the database answers and every migration has run; unavailable (HTTP 503) otherwise
+             * @enum {string}
+             */
+            status: "ready" | "unavailable";
         };
         ReadingDto: {
             /**
@@ -1047,6 +1191,19 @@ export interface components {
         RetryDeadLettersResponse: {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
+        };
+        SchedulerHealth: {
+            /** @description Seconds since that tick, or null */
+            lastTickAgeSec: number | null;
+            /** @description When the scheduler last looked for due reads (ISO-8601 UTC), or null */
+            lastTickAt: string | null;
+            /** @description Age of the last tick beyond which the scheduler counts as stalled, seconds */
+            staleAfterSec: number;
+            /**
+             * @description off: polling is switched off (ENABLE_POLLING=false); ok: the poll scheduler ticked recently; stalled: it has not ticked for longer than staleAfterSec
+             * @enum {string}
+             */
+            status: "off" | "ok" | "stalled";
         };
         SeriesPoint: {
             /** @description Average of the bucket */
@@ -2939,7 +3096,57 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LivenessResponse"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+            /** @description Not ready: failing names the checks */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
             };
         };
     };
@@ -3205,6 +3412,44 @@ export interface operations {
             };
             /** @description Well-formed, but the data cannot answer it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getPrometheusMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metrics in the Prometheus text exposition format (version 0.0.4) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
