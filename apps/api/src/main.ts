@@ -8,5 +8,6 @@ void runServer(process.argv.slice(2), process.env, {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
 }).then((result) => {
-  if (typeof result === 'number') process.exit(result);
+  // A one-shot command exits once stdout and stderr have drained: into a pipe (main.js openapi | jq) they are written asynchronously.
+  if (typeof result === 'number') process.stdout.write('', () => process.stderr.write('', () => process.exit(result)));
 });
