@@ -4,11 +4,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { mkdirSync } from 'node:fs';
+import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
-import { createLogging, LogStream } from './observability/logging';
+import { createLogging, loggableUrl, LogStream } from './observability/logging';
 import { PlantMetrics } from './observability/plant-metrics';
 import { requestIdMiddleware } from './observability/request-id';
 
@@ -19,8 +20,12 @@ export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 
 
 export const MAX_BODY = '5mb';
 
-/** The JSON body parser, answering malformed and oversized bodies in the one error format. */
-function jsonBody() {
+/**
+ * The JSON body parser, answering malformed and oversized bodies in the one error format. It runs
+ * before the request logging, so it writes the request line of a body it refuses itself (without
+ * the parser's message: it may quote the body).
+ */
+function jsonBody(log: Pino) {
   const parse = json({ limit: MAX_BODY });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { status?: number; type?: string; message?: string }) => {
@@ -33,6 +38,9 @@ function jsonBody() {
             ? `Malformed JSON: ${err.message}`
             : (err.message ?? 'Bad request body');
       res.status(statusCode).json({ statusCode, message });
+      const why = err.type === 'entity.too.large' ? 'body too large' : err.type === 'entity.parse.failed' ? 'malformed JSON' : 'bad request body';
+      const url = loggableUrl(req.originalUrl ?? req.url);
+      log.warn({ reqId: (req as { id?: unknown }).id, req: { method: req.method, url }, res: { statusCode } }, `${req.method} ${url} ${statusCode} ${why}`);
     });
 }
 
@@ -49,7 +57,7 @@ export async function createApp(config: AppConfig, options: { logStream?: LogStr
   // Before the body parser, so that every answer (a malformed body's too) carries X-Request-Id and is counted.
   app.use(requestIdMiddleware());
   app.use(app.get(PlantMetrics).httpMiddleware());
-  app.use(jsonBody());
+  app.use(jsonBody(logging.root));
   app.setGlobalPrefix(config.apiPrefix, { exclude: ['/'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());

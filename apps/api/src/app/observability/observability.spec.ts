@@ -80,9 +80,14 @@ describe('structured request logs', () => {
     expect(replaced.headers['x-request-id']).toMatch(UUID);
     const unsafe = await quietly(() => t.http.get(`/api/devices/${deviceId}`).set('X-Request-Id', '<script>').expect(200));
     expect(unsafe.headers['x-request-id']).toMatch(UUID);
-    // Even a body the parser refuses is answered with an id.
-    const malformed = await quietly(() => t.anon.post('/api/ingest').set('Content-Type', 'application/json').send('{"readings": [').expect(400));
+    // Even a body the parser refuses is answered with an id, and logged with it, without the body.
+    const { result: malformed, output: refused } = await captureStdout(() =>
+      t.anon.post('/api/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b.c", "password": "body-secret-12" oops').expect(400),
+    );
     expect(malformed.headers['x-request-id']).toMatch(UUID);
+    expect(malformed.body.message).toMatch(/^Malformed JSON/);
+    expect(jsonLines(refused).find((l) => l.reqId === malformed.headers['x-request-id'])).toMatchObject({ level: 'warn', msg: 'POST /api/auth/login 400 malformed JSON' });
+    expect(refused).not.toContain('body-secret-12');
   });
 
   it('never logs an Authorization header, an API key, a cookie, a password or a query token', async () => {
