@@ -41,38 +41,45 @@ export class Database {
   }
 
   /**
-   * Group commit for SQLite: the writes that queued up while the previous commit
-   * was on disk share one transaction, each inside its own savepoint. A write that
-   * fails rolls back to its savepoint alone, so every caller still gets
-   * all-or-nothing, and the disk sees one commit (one fsync) for the whole group.
+   * Group commit for SQLite: the writes that queued up while the previous group was
+   * being written share one transaction, so the disk sees one commit (one fsync) for
+   * all of them. Writes rarely fail, so the group runs without a savepoint per write
+   * (two statements fewer per write, and every statement waits its turn on the main
+   * thread): if one fails, the whole group is rolled back and each write runs again
+   * in a transaction of its own, so every caller still gets all-or-nothing.
    */
   private async flushWrites(): Promise<void> {
     const group = this.pending.splice(0, this.pending.length);
     if (group.length === 0) return;
+    const outcome = await this.runTogether(group);
+    if (outcome.ok) {
+      group.forEach((write, i) => write.resolve(outcome.values[i]));
+    } else if (group.length === 1) {
+      group[0].reject(outcome.error);
+    } else {
+      for (const write of group) {
+        const alone = await this.runTogether([write]);
+        if (alone.ok) write.resolve(alone.values[0]);
+        else write.reject(alone.error);
+      }
+    }
+  }
+
+  /** The writes in one transaction, committed only if every one of them succeeds. */
+  private async runTogether(writes: PendingWrite<unknown>[]): Promise<{ ok: true; values: unknown[] } | { ok: false; error: unknown }> {
     const runner = this.dataSource.createQueryRunner();
-    const done: Array<() => void> = [];
     try {
       await runner.startTransaction();
-      for (const write of group) {
-        await runner.startTransaction(); // a savepoint inside the group's transaction
-        try {
-          const value = await write.fn(runner.manager);
-          await runner.commitTransaction();
-          done.push(() => write.resolve(value));
-        } catch (err) {
-          await runner.rollbackTransaction();
-          done.push(() => write.reject(err));
-        }
-      }
+      const values: unknown[] = [];
+      for (const write of writes) values.push(await write.fn(runner.manager));
       await runner.commitTransaction();
-    } catch (err) {
+      return { ok: true, values };
+    } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      for (const write of group) write.reject(err);
-      return;
+      return { ok: false, error };
     } finally {
       await runner.release();
     }
-    for (const settle of done) settle();
   }
 
   /** Runs a read written with `?` placeholders on either engine. */
