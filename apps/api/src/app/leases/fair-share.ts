@@ -49,14 +49,19 @@ export function planFairShare(input: FairShareInput): FairSharePlan {
   const share = Math.ceil(units.length / Math.max(1, input.liveOwners));
   const order = (a: string, b: string) => rank(`${me}|${a}`) - rank(`${me}|${b}`);
 
-  const mine = units.filter((u) => leases.get(u)?.owner === me);
+  // Held means not expired: a unit this instance released (or failed to renew) is free like any other,
+  // so that a unit given back is not counted, kept and given back again at every reload.
+  const mine = units.filter((u) => {
+    const lease = leases.get(u);
+    return lease !== undefined && lease.owner === me && lease.expiresAt >= now;
+  });
   mine.sort((a, b) => Number(busy.has(b)) - Number(busy.has(a)) || order(a, b));
   const keep = mine.slice(0, share);
   const release = mine.slice(share);
 
   const free = units.filter((u) => {
     const lease = leases.get(u);
-    return !lease || (lease.owner !== me && lease.expiresAt < now);
+    return !lease || lease.expiresAt < now;
   });
   free.sort(order);
   const room = Math.max(0, share - keep.length);

@@ -135,4 +135,23 @@ describe('planFairShare', () => {
     leases.set('device:7', { name: 'device:7', owner: 'dead', expiresAt: now - 100 });
     expect(planFairShare({ me: 'a', now, units, leases, liveOwners: 3, graceMs: 5000 }).claim.sort()).toEqual(['device:4', 'device:5', 'device:6']);
   });
+
+  it('does not count a unit it gave back as its own: no give-back, take-back churn', () => {
+    // a held four while two instances were alive; c joined (share 3) and a gave device:7 back at its last reload.
+    const leases = new Map([
+      lease('device:1', 'b', now + 3000),
+      lease('device:2', 'b', now + 3000),
+      lease('device:3', 'a', now + 3000),
+      lease('device:4', 'a', now + 3000),
+      lease('device:5', 'c', now + 3000),
+      lease('device:6', 'a', now + 3000),
+      lease('device:7', 'a', now - 500),
+    ]);
+    // Even with a read of device:7 still running here, a keeps its three and neither takes device:7 back nor gives another away.
+    const plan = planFairShare({ me: 'a', now, units, leases, liveOwners: 3, graceMs: 5000, busy: new Set(['device:7']) });
+    expect(plan.claim.sort()).toEqual(['device:3', 'device:4', 'device:6']);
+    expect(plan.release).toEqual([]);
+    // c has room for it.
+    expect(planFairShare({ me: 'c', now, units, leases, liveOwners: 3, graceMs: 5000 }).claim.sort()).toEqual(['device:5', 'device:7']);
+  });
 });
