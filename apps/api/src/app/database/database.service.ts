@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 
-/** The part of a sqlite3 Database that execute() uses. */
+/** The part of a sqlite3 Database used here. */
 interface SqliteConnection {
   run(sql: string, params: unknown[], done: (this: { changes: number }, err: Error | null) => void): void;
+  exec(sql: string, done: (err: Error | null) => void): void;
 }
 
 /**
@@ -47,39 +48,79 @@ export class Database {
    * (two statements fewer per write, and every statement waits its turn on the main
    * thread): if one fails, the whole group is rolled back and each write runs again
    * in a transaction of its own, so every caller still gets all-or-nothing.
+   * While writes keep coming, one group's COMMIT and the next group's BEGIN go to the
+   * database thread together, which saves the wait for a busy main thread in between.
    */
   private async flushWrites(): Promise<void> {
-    const group = this.pending.splice(0, this.pending.length);
-    if (group.length === 0) return;
-    const outcome = await this.runTogether(group);
-    if (outcome.ok) {
-      group.forEach((write, i) => write.resolve(outcome.values[i]));
-    } else if (group.length === 1) {
-      group[0].reject(outcome.error);
-    } else {
-      for (const write of group) {
-        const alone = await this.runTogether([write]);
-        if (alone.ok) write.resolve(alone.values[0]);
-        else write.reject(alone.error);
+    let runner: QueryRunner | undefined;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, this.pending.length);
+        if (!runner) {
+          runner = this.dataSource.createQueryRunner();
+          await runner.startTransaction();
+        }
+        let outcome: { ok: true; values: unknown[] } | { ok: false; error: unknown };
+        try {
+          const values: unknown[] = [];
+          for (const write of group) values.push(await write.fn(runner.manager));
+          // The transaction stays open in TypeORM's eyes: after this, it is the next group's.
+          if (this.pending.length > 0) await this.execSqlite('COMMIT; BEGIN');
+          else await runner.commitTransaction();
+          outcome = { ok: true, values };
+        } catch (error) {
+          outcome = { ok: false, error };
+        }
+        if (outcome.ok) {
+          const values = outcome.values;
+          group.forEach((write, i) => write.resolve(values[i]));
+          if (!runner.isTransactionActive) runner = await this.releaseRunner(runner);
+          continue;
+        }
+        runner = await this.releaseRunner(runner);
+        if (group.length === 1) {
+          group[0].reject(outcome.error);
+          continue;
+        }
+        for (const write of group) {
+          const alone = await this.runAlone(write);
+          if (alone.ok) write.resolve(alone.value);
+          else write.reject(alone.error);
+        }
       }
+    } finally {
+      if (runner) await this.releaseRunner(runner);
     }
   }
 
-  /** The writes in one transaction, committed only if every one of them succeeds. */
-  private async runTogether(writes: PendingWrite<unknown>[]): Promise<{ ok: true; values: unknown[] } | { ok: false; error: unknown }> {
+  /** Rolls back what the runner still has open and gives it back; undefined, for the caller's variable. */
+  private async releaseRunner(runner: QueryRunner): Promise<undefined> {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    await runner.release();
+    return undefined;
+  }
+
+  private async runAlone(write: PendingWrite<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.startTransaction();
-      const values: unknown[] = [];
-      for (const write of writes) values.push(await write.fn(runner.manager));
+      const value = await write.fn(runner.manager);
       await runner.commitTransaction();
-      return { ok: true, values };
+      return { ok: true, value };
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       return { ok: false, error };
     } finally {
-      await runner.release();
+      await this.releaseRunner(runner);
     }
+  }
+
+  /** TypeORM keeps exactly one connection to SQLite: statements sent on it belong to the transaction open on it. */
+  private get sqliteConnection(): SqliteConnection {
+    return (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+  }
+
+  private execSqlite(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.sqliteConnection.exec(sql, (err) => (err ? reject(new QueryFailedError(sql, [], err)) : resolve())));
   }
 
   /** Runs a read written with `?` placeholders on either engine. */
@@ -95,9 +136,8 @@ export class Database {
    */
   async execute(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
     if (this.kind === 'sqlite') {
-      const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
       return new Promise<number>((resolve, reject) =>
-        connection.run(sql, params, function (this: { changes: number }, err: Error | null) {
+        this.sqliteConnection.run(sql, params, function (this: { changes: number }, err: Error | null) {
           if (err) reject(new QueryFailedError(sql, params, err));
           else resolve(this.changes);
         }),

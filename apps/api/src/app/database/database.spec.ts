@@ -50,6 +50,34 @@ describe('Database.transaction', () => {
     if (db.kind === 'sqlite') expect(runsOfFirst).toBe(2);
   });
 
+  it('commits group after group while writes keep coming, as another connection to the database sees', async () => {
+    // Each write takes a moment, so the next ones queue while a group is being written.
+    const slowInsert = (name: string) => db.transaction(async (m) => {
+      await insert(name)(m);
+      await new Promise((r) => setTimeout(r, 2));
+      if (name === 'stream-13') throw new Error('write 13 fails');
+      return name;
+    });
+    const writes: Array<Promise<string>> = [];
+    for (let i = 0; i < 30; i++) {
+      writes.push(slowInsert(`stream-${String(i).padStart(2, '0')}`));
+      if (i % 3 === 2) await new Promise((r) => setTimeout(r, 1));
+    }
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+    const expected = Array.from({ length: 30 }, (_, i) => `stream-${String(i).padStart(2, '0')}`).filter((n) => n !== 'stream-13');
+    expect(await names('stream-')).toEqual(expected);
+    if (db.kind !== 'sqlite') return;
+    // Committed, not just visible on the server's own connection: a second connection reads them all.
+    const sqlite3 = await import('sqlite3');
+    const other = await new Promise<import('sqlite3').Database>((resolve, reject) => {
+      const c: import('sqlite3').Database = new sqlite3.Database((t.config.database as { path: string }).path, (err) => (err ? reject(err) : resolve(c)));
+    });
+    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) => other.all("SELECT name FROM clients WHERE name LIKE 'stream-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))));
+    await new Promise((r) => other.close(r));
+    expect(rows.map((r) => r.name)).toEqual(expected);
+  });
+
   it('rolls back a single write that fails', async () => {
     await expect(
       db.transaction(async (m) => {
