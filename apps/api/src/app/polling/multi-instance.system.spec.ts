@@ -19,6 +19,7 @@ import { createPgDatabase } from '../../testing/test-app';
  * (c) one instance is killed (SIGKILL, no release): its meters are read again by another
  *     within two poll intervals (largest gap between consecutive readings, printed);
  * (d) nothing is read twice after the takeover;
+ * (e) a graceful stop (SIGTERM) gives the leases back at once: the last instance reads on without a pause;
  * and the forwarder runs on one instance only: the receiver gets every reading, none twice
  * before the kill (two senders would send the same outbox rows), and the killed sender's
  * successor takes over.
@@ -316,12 +317,42 @@ describe('several API instances on one PostgreSQL database', () => {
     }
     console.log(`${victim.name} killed (SIGKILL) ${orphaned.length} meters and the forwarder with it; lease TTL ${LEASE_TTL_SEC} s, poll interval ${INTERVAL_MS / 1000} s:\n  ${gaps.join('\n  ')}\nReadings per device per surviving instance in the ${((b1 - b0) / 1000).toFixed(1)} s after the takeover:\n  ${after.join('\n  ')}`);
 
-    // The forwarder moved to a survivor; once polling stops and the outbox drains, the receiver has every reading.
+    // The forwarder moved to a survivor.
     const newStatuses = await Promise.all(survivors.map((inst) => call<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
     expect(newStatuses.filter((s) => s.sendingHere)).toHaveLength(1);
-    for (const d of devices) await call(survivors[0], 'PATCH', `/api/devices/${d.id}`, { active: false });
+
+    // A graceful stop (SIGTERM) of the new sender: its leases are given back before it exits, so the last
+    // instance takes its meters and the outbox at its next look, without waiting for expiry, and reads on without a pause.
+    const stopping = survivors[newStatuses.findIndex((s) => s.sendingHere)];
+    const last = survivors.find((i) => i !== stopping) as Instance;
+    const stoppedAt = Date.now();
+    await stop(stopping, 'SIGTERM');
+    const { rows: stillHeld } = await pg.query<{ name: string }>(
+      'SELECT name FROM leases WHERE owner LIKE $1 AND expires_at >= CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)',
+      [`${stopping.name} @ %`],
+    );
+    expect(stillHeld).toEqual([]);
+    const handedOverMs = await waitFor('the last instance to poll every meter and send the outbox', async () => {
+      const listed = await call<Array<{ id: number; polledBy: string | null }>>(last, 'GET', '/api/devices');
+      const st = await call<{ sendingHere: boolean }>(last, 'GET', '/api/forwarding/status');
+      const all = devices.every((d) => listed.find((x) => x.id === d.id)?.polledBy?.includes(`${last.name} @ `));
+      return st.sendingHere && all ? Date.now() - stoppedAt : undefined;
+    }, 10_000, 100);
+    await sleep(2 * INTERVAL_MS);
+    stored = await storedReads();
+    const calm: string[] = [];
+    for (const d of devices) {
+      const times = (stored.get(d.id) ?? []).filter((t) => t >= stoppedAt - INTERVAL_MS);
+      const largest = Math.max(...times.slice(1).map((t, i) => t - times[i]));
+      calm.push(`device ${d.id}: ${largest} ms`);
+      expect(largest).toBeLessThanOrEqual(INTERVAL_MS + 1000);
+    }
+    console.log(`${stopping.name} stopped (SIGTERM): ${last.name} polled every meter and sent the outbox ${handedOverMs} ms after the signal; largest gaps since: ${calm.join(', ')}`);
+
+    // Once polling stops and the outbox drains, the receiver has every reading.
+    for (const d of devices) await call(last, 'PATCH', `/api/devices/${d.id}`, { active: false });
     await sleep(1500);
-    await waitFor('the outbox to drain', async () => (await call<{ pending: number }>(survivors[0], 'GET', '/api/forwarding/status')).pending === 0, 30_000);
+    await waitFor('the outbox to drain', async () => (await call<{ pending: number }>(last, 'GET', '/api/forwarding/status')).pending === 0, 30_000);
     stored = await storedReads();
     const keys = new Set(devices.flatMap((d) => (stored.get(d.id) ?? []).map((ts) => `${d.uid}|${ts}`)));
     expect(new Set(receiver.received.keys())).toEqual(keys);
