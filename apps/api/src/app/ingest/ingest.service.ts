@@ -150,7 +150,7 @@ function isUniqueViolation(err: unknown): boolean {
 /**
  * Multi-row INSERTs of at most ROWS_PER_STATEMENT values. Only the value is a bound parameter:
  * device id, metric, timestamp and source are written into the SQL text, which the driver binds
- * 4x faster on the main thread (measured: 0.22 ms against 0.75 ms per 500-row statement) and
+ * about 3x faster on the main thread (measured: 0.25 ms against 0.75 ms per 500-value statement) and
  * SQLite parses faster too. Each of them is checked again right here because it becomes SQL text;
  * the value stays bound because SQLite's text-to-double conversion is not always exact.
  */
