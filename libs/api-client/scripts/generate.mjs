@@ -62,7 +62,7 @@ function operations(doc) {
         queryRequired: queryParams.some((p) => p.required),
         hasBody: Boolean(op.requestBody),
         bodyRequired: Boolean(op.requestBody?.required),
-        eventStream: produces || path.endsWith('/live'),
+        eventStream: produces,
       });
     }
   }

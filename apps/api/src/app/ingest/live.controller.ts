@@ -15,7 +15,7 @@ export class LiveController {
   /** Server-sent events: one `reading` event per stored reading, as it is committed. */
   @Sse()
   @ApiOperation({ summary: 'Live readings as server-sent events (text/event-stream); each event\'s data is {deviceId, ts, source, metrics}' })
-  @ApiOkResponse({ description: 'An endless text/event-stream' })
+  @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors(400)
   streamReadings(@CallerScope() scope: ClientScope, @Query() q: LiveQuery): Observable<MessageEvent> {
     return this.live.stream.pipe(

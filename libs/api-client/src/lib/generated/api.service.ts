@@ -91,6 +91,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getLinearRegression'>>('GET', apiUrl(this.baseUrl, 'getLinearRegression', request));
   }
 
+  /** Liveness: 200 while the process answers (GET /api/health/live) */
+  getLiveness(): Observable<ApiResponse<'getLiveness'>> {
+    return this.http.request<ApiResponse<'getLiveness'>>('GET', apiUrl(this.baseUrl, 'getLiveness'));
+  }
+
   /** GET /api/auth/me */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));

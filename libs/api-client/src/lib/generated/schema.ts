@@ -3247,7 +3247,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": string;
+                };
             };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
