@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 
@@ -10,11 +10,14 @@ import type { Server } from 'node:http';
  */
 @Injectable()
 export class HttpDrain implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Shutdown');
+
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  beforeApplicationShutdown(): void {
+  beforeApplicationShutdown(signal?: string): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (!server?.listening) return;
+    if (signal) this.logger.log(`${signal} received: finishing the requests in flight, then closing the database`);
     const timer = setInterval(() => server.closeIdleConnections(), 50);
     timer.unref();
     server.once('close', () => clearInterval(timer));
