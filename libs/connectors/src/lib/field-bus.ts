@@ -98,6 +98,13 @@ class TuyaAccount {
   }
 }
 
+/** What a device's readings are tagged with: the simulator's never pass for a meter's. */
+export function readingSource(device: BusDevice): ReadResult['source'] {
+  if (device.config.simulated) return 'simulator';
+  if (device.deviceType === 'tuya') return 'tuya';
+  return device.config.transport === 'tcp' ? 'modbus-tcp' : 'modbus-rtu';
+}
+
 /**
  * FieldBus: owns every physical link (pooled by port path or host:port+transport) and the
  * Tuya cloud clients. The API creates one and calls close() on shutdown; nothing here is
@@ -138,7 +145,7 @@ export class FieldBus {
       if (Object.keys(metrics).length === 0) {
         throw new FieldBusError('cloud', `Tuya device ${device.config.tuyaDeviceId} reported none of cur_voltage, cur_current, cur_power, add_ele`);
       }
-      return { metrics, source: device.config.simulated ? 'simulator' : 'tuya', durationMs: performance.now() - started };
+      return { metrics, source: readingSource(device), durationMs: performance.now() - started };
     }
     if (device.deviceType !== 'modbus') throw new FieldBusError('unsupported', `devices of type ${(device as { deviceType: string }).deviceType} are not polled`);
     const driver = this.driverFor(device);
@@ -160,8 +167,7 @@ export class FieldBus {
         lineKey: link.key,
       });
     }
-    const source = device.config.simulated ? 'simulator' : device.config.transport === 'tcp' ? 'modbus-tcp' : 'modbus-rtu';
-    return { metrics, source, durationMs: performance.now() - started };
+    return { metrics, source: readingSource(device), durationMs: performance.now() - started };
   }
 
   /**

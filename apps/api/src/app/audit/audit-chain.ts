@@ -15,6 +15,13 @@ export interface AuditRecord {
   metrics: Record<string, number>;
   /** Context the sender attached to the reading, if any. */
   extra?: Record<string, unknown>;
+  /**
+   * Set on a line that records a command changing what the meter will report, not a reading
+   * (metrics is then empty): `energy-reset` when a meter's energy counter was set back to 0.
+   */
+  event?: 'energy-reset';
+  /** Who gave the command of an event line. */
+  actor?: string;
   /** SHA-256 (hex) of the previous line's full text. */
   prev: string;
 }

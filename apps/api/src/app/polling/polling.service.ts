@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { FieldBus, FieldBusError, nextPollDelayMs, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { FieldBus, FieldBusError, nextPollDelayMs, readingSource, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
 import { MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -87,6 +88,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly ingestService: IngestService,
     private readonly lineWarnings: DeviceLineWarnings,
     private readonly scheduler: SchedulerRegistry,
+    private readonly audit: AuditTrailService,
     private readonly leases: PollingLeases,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
@@ -280,8 +282,12 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     }
   }
 
-  /** POST /devices/:id/reset-energy: PZEM-004T / PZEM-017 energy counter back to 0. */
-  async resetEnergy(scope: ClientScope, id: number): Promise<void> {
+  /**
+   * POST /devices/:id/reset-energy: PZEM-004T / PZEM-017 energy counter back to 0. The energy
+   * readings drop to 0 from here on, so the audit trail records who did it and when: without
+   * that line, the drop would look like a meter fault or a tampered series.
+   */
+  async resetEnergy(scope: ClientScope, id: number, actor: string): Promise<void> {
     const d = await this.devices.get(scope, id);
     const driver = d.deviceType === 'modbus' ? d.config['driver'] : undefined;
     if (driver !== 'pzem004t' && driver !== 'pzem017') {
@@ -294,7 +300,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     } catch (err) {
       throw err instanceof FieldBusError ? meterError(err) : err;
     }
-    this.logger.log(`${label(d)}: energy counter reset on request`);
+    await this.audit.append([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor }]);
+    this.logger.log(`${label(d)}: energy counter reset by ${actor}`);
   }
 
   /**

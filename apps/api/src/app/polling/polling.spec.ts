@@ -1,6 +1,9 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, startTuyaCloud, type RunningSimulator } from '../../../../simulator/src';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../testing/test-app';
+import { verifyAuditChain } from '../audit/audit-chain';
 
 const TIMEOUT_MS = 300;
 
@@ -175,6 +178,12 @@ describe('Polling Modbus TCP meters', () => {
     expect(res.body).toEqual({ deviceId: healthy, reset: true });
     const after = await t.http.post(`/api/devices/${healthy}/poll`).expect(200);
     expect(after.body.metrics.energy).toBe(0);
+    // The drop to 0 is explained in the audit trail: who reset which meter, and the chain still holds.
+    const auditPath = join(t.dataDir, 'audit.log');
+    const events = readFileSync(auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event: 'energy-reset', deviceId: healthy, source: 'modbus-tcp', metrics: {}, actor: expect.stringContaining('(admin@test.local)') });
+    expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
   });
 });
 

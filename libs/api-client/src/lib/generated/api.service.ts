@@ -186,7 +186,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'refreshSession'>>('POST', apiUrl(this.baseUrl, 'refreshSession', request), { body: request.body });
   }
 
-  /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (POST /api/devices/{id}/reset-energy) */
+  /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it) (POST /api/devices/{id}/reset-energy) */
   resetDeviceEnergy(request: ApiRequest<'resetDeviceEnergy'>): Observable<ApiResponse<'resetDeviceEnergy'>> {
     return this.http.request<ApiResponse<'resetDeviceEnergy'>>('POST', apiUrl(this.baseUrl, 'resetDeviceEnergy', request));
   }

@@ -266,7 +266,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 */
+        /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it) */
         post: operations["resetDeviceEnergy"];
         delete?: never;
         options?: never;
