@@ -51,33 +51,28 @@ export async function startApi(env = {}, nodeArgs = []) {
 
 const BENCH_ADMIN = { email: 'bench@pieng.local', password: 'bench-password-1' };
 
-/** A call as the benchmark's admin; `server` is what startApi returned. */
-export async function api(server, method, path, body) {
-  const res = await fetch(server.url + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**
- * POST of a ready JSON body over node:http with keep-alive. The benchmark client shares the
- * machine's two cores with the server; fetch() costs it about twice the CPU per request, which
- * the server would then not have.
+ * A call as the benchmark's admin; `server` is what startApi returned; `body` an object or ready
+ * JSON text. node:http with keep-alive rather than fetch(): the client shares the machine's two
+ * cores with the server, and fetch() costs it about twice the CPU per request, which the server
+ * would then not have.
  */
-export function postJson(server, path, body) {
+export function api(server, method, path, body) {
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers = { authorization: `Bearer ${server.token}`, ...(text !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }) };
   return new Promise((resolve, reject) => {
-    const req = http.request(server.url + path, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.token}` } }, (res) => {
+    const req = http.request(server.url + path, { method, agent: keepAlive, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        if (res.statusCode >= 300) reject(new Error(`POST ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-        else resolve(text ? JSON.parse(text) : undefined);
+        const answer = Buffer.concat(chunks).toString();
+        if (res.statusCode >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${answer.slice(0, 300)}`));
+        else resolve(answer ? JSON.parse(answer) : undefined);
       });
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(text);
   });
 }

@@ -1,6 +1,6 @@
 // Ingest and analytics benchmark (issue: core API).
 // (a) baseline: 500-row multi-VALUES inserts straight through the sqlite3 driver into the same schema, a commit per 1,000 rows (best of 3 runs)
-// (b) POST /api/ingest, 50 readings x 10 metrics per request, concurrent clients (node:http, keep-alive): values/s and b/a
+// (b) POST /api/ingest, 50 readings x 10 metrics per request, concurrent clients: values/s and b/a
 // (c) /api/metrics/summary on a 100k-row series inside a 1M-row table vs the same aggregate SQL run directly
 // (d) /api/metrics/series, 500 points over that series
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { api, postJson, startApi } from './api-server.mjs';
+import { api, startApi } from './api-server.mjs';
 
 const require = createRequire(import.meta.url);
 const sqlite3 = require('sqlite3');
@@ -82,7 +82,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
       Array.from({ length: concurrency }, async () => {
         while (next < bodies.length) {
           const body = bodies[next++];
-          await postJson(server, '/api/ingest', body);
+          await api(server, 'POST', '/api/ingest', body);
         }
       }),
     );

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/sha256';
 import { Repository } from 'typeorm';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
@@ -9,7 +10,6 @@ import { Database } from '../database/database.service';
 import { CreateApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /** lastUsedAt is written at most this often per key, so that ingest does not write a row per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 

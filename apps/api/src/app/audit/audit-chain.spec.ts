@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 import { runServer } from '../server';
-import { sha256, verifyAuditChain } from './audit-chain';
+import { sha256 } from '../common/sha256';
+import { verifyAuditChain } from './audit-chain';
 
 describe('audit trail', () => {
   let t: TestApp;

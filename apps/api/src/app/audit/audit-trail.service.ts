@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { AuditRecord, formatAuditLine, readChainHead, sha256 } from './audit-chain';
+import { sha256 } from '../common/sha256';
+import { AuditRecord, formatAuditLine, readChainHead } from './audit-chain';
 
 export type AuditEntry = Omit<AuditRecord, 'seq' | 'prev'>;
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256 } from '../common/sha256';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Repository } from 'typeorm';
@@ -15,7 +16,6 @@ import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 
 const REFRESH_TTL_MS = 7 * 24 * 3600_000;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export interface AccessClaims {
   sub: number;

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { FieldBus, validateDeviceConfig, type BusDevice } from '@pieng/connectors';
+import { FieldBus, type BusDevice } from '@pieng/connectors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicePollers } from '../devices/device-pollers';
 import type { Device } from '../devices/entities/device.entity';
 import { planFairShare } from '../leases/fair-share';
 import { InstanceIdentity } from '../leases/instance-identity';
 import { LeaseStore } from '../leases/lease-store';
+import { toBusDevice } from './bus-device';
 
 /** An instance that polls renews `poller:<id>` with its units: live pollers share the units. */
 export const POLLER_PREFIX = 'poller:';
@@ -71,9 +72,8 @@ export class PollingLeases {
     if (polled.length === 0) return out;
     const owners = await this.owners();
     for (const d of polled) {
-      const checked = validateDeviceConfig(d.deviceType as 'modbus' | 'tuya', d.config);
-      const bus = checked.config ? ({ id: String(d.id), deviceType: d.deviceType, config: checked.config } as BusDevice) : null;
-      const owner = owners.get(this.unitOf(d, bus));
+      const converted = toBusDevice(d);
+      const owner = owners.get(this.unitOf(d, 'device' in converted ? converted.device : null));
       if (owner) out.set(d.id, owner);
     }
     return out;

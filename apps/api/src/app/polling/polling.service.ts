@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { FieldBus, FieldBusError, nextPollDelayMs, readingSource, validateDeviceConfig, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { FieldBus, FieldBusError, nextPollDelayMs, readingSource, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
 import { MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
@@ -10,6 +10,7 @@ import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
 import { IngestService } from '../ingest/ingest.service';
 import { PlantMetrics } from '../observability/plant-metrics';
+import { toBusDevice } from './bus-device';
 import { PollingLeases } from './polling-leases';
 import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
@@ -40,14 +41,6 @@ const isPolled = (d: Device) => d.active && (d.deviceType === 'modbus' || d.devi
 const label = (d: Device) => `Meter "${d.name}" (device ${d.id})`;
 const seconds = (ms: number) =>
   ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
-
-/** The device as FieldBus sees it, or an error message when its stored config no longer validates. */
-export function toBusDevice(d: Device): { device: BusDevice } | { error: string } {
-  if (d.deviceType !== 'modbus' && d.deviceType !== 'tuya') return { error: `device ${d.id} is of type ${d.deviceType} and is not read over a field bus` };
-  const result = validateDeviceConfig(d.deviceType, d.config);
-  if (!result.config) return { error: `device ${d.id} has an invalid config: ${(result.errors ?? []).map((e) => e.message).join('; ')}` };
-  return { device: { id: String(d.id), deviceType: d.deviceType, config: result.config } as BusDevice };
-}
 
 /** A FieldBus failure as the HTTP answer of a manual read: 504 for a timeout, 502 otherwise. */
 export function meterError(err: unknown): Error {
