@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOpenApiDocument, createApp, createLogger } from './bootstrap';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
-import { loadBackupSettings } from './backup/backup-settings';
 import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './backup/sqlite-backup';
 
 export interface ServerIo {
@@ -28,7 +27,6 @@ export async function runServer(argv: string[], env: Record<string, string | und
   let config: AppConfig;
   try {
     config = loadConfig(env);
-    loadBackupSettings(env, config.dataDir); // a bad BACKUP_* variable stops the start with its name
   } catch (err) {
     io.err(err instanceof ConfigurationError ? err.message : String(err));
     return 1;

@@ -4,7 +4,6 @@ import { CronJob } from 'cron';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { BACKUP_SETTINGS, BackupSettings } from './backup-settings';
 import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './sqlite-backup';
 
 /** Scheduled backups are named pieng-YYYYMMDD-HHMMSS.db (UTC); retention touches no other file. */
@@ -24,7 +23,6 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(BACKUP_SETTINGS) private readonly settings: BackupSettings,
     @Optional() private readonly registry?: SchedulerRegistry,
   ) {}
 
@@ -36,7 +34,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** The daily job: a new backup in BACKUP_DIR, then retention. */
   async runScheduledBackup(now = new Date()): Promise<{ path: string; bytes: number; deleted: string[] }> {
-    const result = await this.backupTo(join(this.settings.dir, backupFileName(now)));
+    const result = await this.backupTo(join(this.config.backup.dir, backupFileName(now)));
     const deleted = this.prune(now);
     this.logger.log(`Backup written: ${result.path} (${result.bytes} bytes)${deleted.length ? `; ${deleted.length} old backup(s) deleted` : ''}`);
     return { ...result, deleted };
@@ -44,15 +42,15 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Deletes this service's backups older than BACKUP_RETENTION_DAYS (by the time in their name); returns the names deleted. */
   prune(now = new Date()): string[] {
-    if (!existsSync(this.settings.dir)) return [];
-    const cutoff = now.getTime() - this.settings.retentionDays * 86_400_000;
+    if (!existsSync(this.config.backup.dir)) return [];
+    const cutoff = now.getTime() - this.config.backup.retentionDays * 86_400_000;
     const deleted: string[] = [];
-    for (const name of readdirSync(this.settings.dir)) {
+    for (const name of readdirSync(this.config.backup.dir)) {
       const m = BACKUP_FILE_PATTERN.exec(name);
       if (!m) continue;
       const at = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
       if (at < cutoff) {
-        unlinkSync(join(this.settings.dir, name));
+        unlinkSync(join(this.config.backup.dir, name));
         deleted.push(name);
       }
     }
@@ -65,7 +63,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     this.job = CronJob.from({
-      cronTime: `0 0 ${this.settings.hour} * * *`,
+      cronTime: `0 0 ${this.config.backup.hour} * * *`,
       timeZone: this.config.schedulerTimezone,
       onTick: () => {
         this.runScheduledBackup().catch((err) => this.logger.error(`Scheduled backup failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -74,7 +72,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.registry?.addCronJob(BACKUP_JOB, this.job as never);
     this.logger.log(
-      `Daily backup at ${pad(this.settings.hour)}:00 ${this.config.schedulerTimezone} into ${this.settings.dir}, kept ${this.settings.retentionDays} day(s)`,
+      `Daily backup at ${pad(this.config.backup.hour)}:00 ${this.config.schedulerTimezone} into ${this.config.backup.dir}, kept ${this.config.backup.retentionDays} day(s)`,
     );
   }
 

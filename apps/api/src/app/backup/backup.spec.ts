@@ -10,7 +10,6 @@ import { createApp } from '../bootstrap';
 import { APP_CONFIG, AppConfig, loadConfig } from '../config/app-config';
 import { runServer } from '../server';
 import { TEST_ADMIN } from '../../testing/test-app';
-import { loadBackupSettings } from './backup-settings';
 import { BackupModule } from './backup.module';
 import { BACKUP_JOB, backupFileName, BackupService } from './backup.service';
 
@@ -60,7 +59,7 @@ describe('SQLite backup and restore', () => {
     const dataDir = join(root, 'data');
     const config = configFor(dataDir);
     let server = await start(config);
-    const service = new BackupService(config, loadBackupSettings({}, dataDir));
+    const service = new BackupService(config);
     let deviceId: number;
     const acknowledged: number[] = [];
     let backupFile: string;
@@ -129,9 +128,9 @@ describe('SQLite backup and restore', () => {
     const config = configFor(dataDir);
     const server = await start(config);
     try {
-      const settings = loadBackupSettings({ BACKUP_RETENTION_DAYS: '7' }, dataDir);
+      const settings = config.backup;
       expect(settings).toEqual({ dir: join(dataDir, 'backups'), retentionDays: 7, hour: 3 });
-      const service = new BackupService(config, settings);
+      const service = new BackupService(config);
       mkdirSync(settings.dir, { recursive: true });
       const keep = ['pieng-20261120-030000.db', 'pieng-20261125-030000.db', 'notes.txt', 'pieng-manual.db', 'pieng-20200101-030000.db.bak', 'other-20200101-030000.db'];
       const old = ['pieng-20261118-030000.db', 'pieng-20200101-030000.db'];
@@ -153,8 +152,9 @@ describe('SQLite backup and restore', () => {
   });
 
   it('schedules the daily job at BACKUP_HOUR in SCHEDULER_TIMEZONE and validates the variables', () => {
-    const config = loadConfig({ DATA_DIR: join(root, 'd'), SCHEDULER_TIMEZONE: 'Europe/Madrid' });
-    const service = new BackupService(config, loadBackupSettings({ BACKUP_HOUR: '2', BACKUP_DIR: join(root, 'b') }, config.dataDir));
+    const config = loadConfig({ DATA_DIR: join(root, 'd'), SCHEDULER_TIMEZONE: 'Europe/Madrid', BACKUP_HOUR: '2', BACKUP_DIR: 'b', BACKUP_RETENTION_DAYS: '30' }, root);
+    expect(config.backup).toEqual({ dir: join(root, 'b'), retentionDays: 30, hour: 2 });
+    const service = new BackupService(config);
     service.onApplicationBootstrap();
     try {
       const next = service.nextRun() ?? new Date(NaN);
@@ -164,8 +164,8 @@ describe('SQLite backup and restore', () => {
     } finally {
       service.onApplicationShutdown();
     }
-    expect(() => loadBackupSettings({ BACKUP_HOUR: '24' }, root)).toThrow(/BACKUP_HOUR="24": must be a whole number from 0 to 23/);
-    expect(() => loadBackupSettings({ BACKUP_RETENTION_DAYS: 'week' }, root)).toThrow(/BACKUP_RETENTION_DAYS="week"/);
+    expect(() => loadConfig({ BACKUP_HOUR: '24' }, root)).toThrow(/BACKUP_HOUR="24": BACKUP_HOUR must not be greater than 23/);
+    expect(() => loadConfig({ BACKUP_RETENTION_DAYS: 'week' }, root)).toThrow(/BACKUP_RETENTION_DAYS="week": .*BACKUP_RETENTION_DAYS must be an integer number/);
   });
 
   it('BackupModule wires into Nest: the daily job is in the scheduler registry while the app runs', async () => {

@@ -71,6 +71,9 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(3600) LEASE_TTL_SEC?: number;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) BACKUP_DIR?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650) BACKUP_RETENTION_DAYS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) BACKUP_HOUR?: number;
 }
 
 export type DatabaseSettings =
@@ -90,6 +93,16 @@ export interface ForwardingSettings {
   /** Retry delays: doubling from min up to max, with jitter. */
   backoffMinMs: number;
   backoffMaxMs: number;
+}
+
+/** Where and when the server writes its daily SQLite backup. */
+export interface BackupSettings {
+  /** BACKUP_DIR (default <DATA_DIR>/backups). */
+  dir: string;
+  /** BACKUP_RETENTION_DAYS (default 7): scheduled backups older than this are deleted. */
+  retentionDays: number;
+  /** BACKUP_HOUR (0-23, default 3) in SCHEDULER_TIMEZONE. */
+  hour: number;
 }
 
 /** The validated, typed configuration every module receives. */
@@ -117,6 +130,7 @@ export interface AppConfig {
   logFormat: 'json' | 'pretty';
   /** Bearer token a Prometheus scraper may present to GET /api/metrics/prometheus (besides staff logins). */
   metricsToken?: string;
+  backup: BackupSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -177,5 +191,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     metricsToken: vars.METRICS_TOKEN,
+    backup: {
+      dir: vars.BACKUP_DIR ? abs(vars.BACKUP_DIR) : resolve(dataDir, 'backups'),
+      retentionDays: vars.BACKUP_RETENTION_DAYS ?? 7,
+      hour: vars.BACKUP_HOUR ?? 3,
+    },
   };
 }
