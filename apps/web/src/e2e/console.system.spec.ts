@@ -188,10 +188,19 @@ describe('web console in chromium', () => {
     await page.getByLabel('Connection').selectOption('tcp');
     await page.getByLabel('Meter model').selectOption('pzem004t');
     await page.getByLabel('Host').fill('127.0.0.1');
-    await page.getByLabel('Port', { exact: true }).fill(String(sim.tcpPort));
     await page.getByLabel('Unit id').fill('1');
     await page.getByLabel(/Simulated meter/).check();
+    // A wrong port first: the meter's error, naming host and port, is shown as is and nothing is saved.
+    const deadPort = await freePort();
+    await page.getByLabel('Port', { exact: true }).fill(String(deadPort));
     await page.getByRole('button', { name: 'Test read' }).click();
+    const readError = page.getByTestId('test-read-error');
+    await readError.waitFor();
+    expect(await readError.textContent()).toContain(`127.0.0.1:${deadPort}`);
+    await shot('device-test-read-error-light');
+    await page.getByLabel('Port', { exact: true }).fill(String(sim.tcpPort));
+    await page.getByRole('button', { name: 'Test read' }).click();
+    await readError.waitFor({ state: 'detached' });
     const voltage = page.locator('[data-testid="test-read-value"][data-metric="voltage"]');
     await voltage.waitFor();
     // The simulator's PZEM-004T serves a mains voltage (drifting around 230 V), decoded from 0.1 V steps.

@@ -93,6 +93,18 @@ describe('authInterceptor and AuthService', () => {
     expect((error as HttpErrorResponse).status).toBe(status);
   });
 
+  it("leaves a meter's 502/504 to the page that asked for the read; a proxy's 502 without the API's body is a banner", () => {
+    let error: unknown;
+    api.pollDevice({ path: { id: 7 } }).subscribe({ error: (e: unknown) => (error = e) });
+    http.expectOne('/api/devices/7/poll').flush({ statusCode: 504, message: 'meter 1 on 10.0.0.5:502 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
+    expect(TestBed.inject(NoticeService).message()).toBeNull();
+    expect((error as HttpErrorResponse).error.message).toContain('10.0.0.5:502');
+
+    api.pollDevice({ path: { id: 7 } }).subscribe({ error: () => undefined });
+    http.expectOne('/api/devices/7/poll').flush('<html>502 Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway' });
+    expect(TestBed.inject(NoticeService).message()).toBe('error.server');
+  });
+
   it('leaves validation errors to the page (no banner)', () => {
     api.createClient({ body: { name: '' } }).subscribe({ error: () => undefined });
     http.expectOne('/api/clients').flush({ statusCode: 400, message: 'name must not be empty' }, { status: 400, statusText: 'Bad Request' });

@@ -14,18 +14,30 @@ function withToken(request: HttpRequest<unknown>, token: string | null): HttpReq
   return token ? request.clone({ setHeaders: { Authorization: `Bearer ${token}` } }) : request;
 }
 
-/** The user's words for a failed call, or null when the page handles it itself (validation, not found). */
-export function messageForStatus(status: number): MessageKey | null {
+/**
+ * True for the API's own 502/504: a meter, its gateway or its cloud did not answer a read (the message names the
+ * link). The page shows that message beside the read; it is not the server failing. A 502/504 without the API's
+ * error body comes from a proxy in front of a server that is down, and gets the banner.
+ */
+function isMeterFailure(status: number, body: unknown): boolean {
+  if (status !== 502 && status !== 504) return false;
+  const b = body as { statusCode?: unknown; message?: unknown } | null;
+  return typeof b === 'object' && b !== null && b.statusCode === status && typeof b.message === 'string';
+}
+
+/** The user's words for a failed call, or null when the page handles it itself (validation, not found, a meter's error). */
+export function messageForStatus(status: number, body?: unknown): MessageKey | null {
   if (status === 0) return 'error.offline';
   if (status === 403) return 'error.forbidden';
   if (status === 429) return 'error.tooMany';
+  if (isMeterFailure(status, body)) return null;
   if (status >= 500) return 'error.server';
   return null;
 }
 
 /**
  * Adds the access token; on 401 refreshes once and retries, and when that fails sends the user to the login page.
- * 403, 429, 5xx and network failures become one clear banner in the user's language; the error still reaches the
+ * 403, 429, 5xx (except a meter's 502/504) and network failures become one clear banner in the user's language; the error still reaches the
  * caller so a page can stop its spinner.
  */
 export const authInterceptor: HttpInterceptorFn = (request: HttpRequest<unknown>, next: HttpHandlerFn) => {
@@ -38,7 +50,7 @@ export const authInterceptor: HttpInterceptorFn = (request: HttpRequest<unknown>
 
   const report = (error: unknown) => {
     if (error instanceof HttpErrorResponse) {
-      const key = messageForStatus(error.status);
+      const key = messageForStatus(error.status, error.error);
       if (key) notice.show(key);
     }
     return throwError(() => error);

@@ -89,6 +89,7 @@ describe('DeviceFormPage', () => {
     http.expectOne('/api/devices/test-read').flush({ statusCode: 504, message: 'meter 1 on 127.0.0.1:5020 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="test-read-error"]')?.textContent).toBe('meter 1 on 127.0.0.1:5020 did not answer within 1000 ms');
+    expect(el.querySelector('[role="alert"].test-read-failed')?.textContent).toContain('The meter could not be read.');
     expect(el.querySelector('[data-testid="field-error-host"]')).toBeNull();
     expect(el.querySelector('[data-testid="test-read-result"]')).toBeNull();
   });

@@ -19,7 +19,10 @@ interface Row {
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (error(); as e) {
-      <p class="error-text" role="alert" data-testid="test-read-error">{{ e }}</p>
+      <div class="card test-read-failed" role="alert">
+        <p><b>{{ i18n.t('device.testReadFailed') }}</b></p>
+        <p class="error-text" data-testid="test-read-error">{{ e }}</p>
+      </div>
     }
     @if (result(); as r) {
       <div class="card" role="status" data-testid="test-read-result">
