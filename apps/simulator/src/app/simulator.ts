@@ -38,6 +38,17 @@ export interface SimulatorOptions {
 
 export type SimulatorLink = 'tcp' | 'rtu-tcp' | 'serial';
 
+/**
+ * How RTU replies reach the master: in pieces of `bytes` with `gapMs` between them, as a USB-RS485
+ * adapter hands over what it has every latency tick (an FTDI's default is 16 ms) and as a TCP
+ * gateway may send a long reply in several segments. `gapMs` stays under the 3.5-character silence
+ * a slave keeps between frames only on a real line; here it only has to make the pieces arrive apart.
+ */
+export interface LineChunking {
+  bytes: number;
+  gapMs: number;
+}
+
 export interface SimulatorLogEntry {
   /** performance.now() milliseconds. */
   at: number;
@@ -60,6 +71,8 @@ export interface RunningSimulator {
   getValues(slaveId: number): MeterValues;
   setSilent(slaveId: number, silent: boolean): void;
   setFault(slaveId: number, fault: SlaveFault | null): void;
+  /** RTU replies (serial and gateway links) in pieces from now on; null sends each reply in one write. */
+  setLineChunking(chunking: LineChunking | null): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +127,7 @@ class Simulator implements RunningSimulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private serial?: SerialPort;
   private serialReader?: RtuRequestReader;
+  private chunking: LineChunking | null = null;
   private closed = false;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -165,6 +179,13 @@ class Simulator implements RunningSimulator {
   setFault(slaveId: number, fault: SlaveFault | null): void {
     if (fault) this.faults.set(slaveId, fault);
     else this.faults.delete(slaveId);
+  }
+
+  setLineChunking(chunking: LineChunking | null): void {
+    if (chunking && (!Number.isInteger(chunking.bytes) || chunking.bytes < 1 || chunking.gapMs < 0)) {
+      throw new Error(`line chunking needs a whole number of bytes >= 1 and a gap >= 0 ms: ${JSON.stringify(chunking)}`);
+    }
+    this.chunking = chunking;
   }
 
   async close(): Promise<void> {
@@ -305,8 +326,19 @@ class Simulator implements RunningSimulator {
     if (corruptCrc) out[out.length - 1] ^= 0xff;
     this.later(reply.delayMs ?? 0, () => {
       this.log(link, 'reply', replyAddress, reply.pdu[0], out);
-      send(out);
+      this.sendInPieces(out, send);
     });
+  }
+
+  /** One RTU reply, whole or in the pieces setLineChunking asked for. */
+  private sendInPieces(out: Buffer, send: (bytes: Buffer) => void): void {
+    const chunking = this.chunking;
+    if (!chunking || out.length <= chunking.bytes) {
+      send(out);
+      return;
+    }
+    send(out.subarray(0, chunking.bytes));
+    this.later(chunking.gapMs, () => this.sendInPieces(out.subarray(chunking.bytes), send));
   }
 
   // ---- serial line (pty) ----

@@ -77,6 +77,20 @@ describe('FieldBus over RTU-over-TCP (one shared line)', () => {
     expect(sdmRequests).toHaveLength(2);
   });
 
+  it('reassembles replies that the gateway sends in several TCP segments', async () => {
+    const whole = { sdm: (await bus.read(sdm())).metrics, pzem: (await bus.read(pzem())).metrics };
+    // SDM630: a 157-byte reply (3 + 2 x 76 registers + CRC) and a 9-byte one, in 16-byte pieces 5 ms apart.
+    sim.setLineChunking({ bytes: 16, gapMs: 5 });
+    expect((await bus.read(sdm())).metrics).toEqual(whole.sdm);
+    expect((await bus.read(pzem())).metrics).toEqual(whole.pzem);
+    const replies = sim.receiveLog.filter((e) => e.direction === 'reply').slice(-3).map((e) => e.hex.length / 2);
+    expect(replies).toEqual([157, 9, 25]);
+    // The PZEM's 4-byte reset echo one byte at a time.
+    sim.setLineChunking({ bytes: 1, gapMs: 5 });
+    await bus.resetEnergy(pzem());
+    expect((await bus.read(pzem())).metrics['energy']).toBe(0);
+  });
+
   it('reports exceptions and corrupt CRCs in user words', async () => {
     sim.setFault(1, { kind: 'exception', code: 2 });
     await expect(bus.read(pzem())).rejects.toThrow(`Modbus exception 02 (illegal data address) from meter 1 on ${line}`);

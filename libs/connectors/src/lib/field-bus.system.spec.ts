@@ -82,6 +82,28 @@ describe('FieldBus over a serial line (socat pty pair)', () => {
     expect((await bus.read(device)).metrics['energy']).toBe(0);
   });
 
+  it('reassembles a reply that arrives in pieces, as a USB adapter delivers it, and still rejects a corrupt one', async () => {
+    // 25-byte PZEM reply in 6-byte pieces 15 ms apart: the read must wait for the whole frame
+    // (3 + 2 x 10 registers + CRC) instead of checking the CRC of the first piece.
+    sim.setLineChunking({ bytes: 6, gapMs: 15 });
+    try {
+      sim.setValues(1, { voltage: 228.4, energy: 70000 });
+      const reading = await bus.read(device);
+      expect(reading.metrics).toMatchObject({ voltage: 228.4, current: 0.5, power: 103.4, energy: 70000, frequency: 50.1, powerFactor: 0.9 });
+      // The 4-byte reset echo in pieces too (1 + 3 bytes).
+      sim.setLineChunking({ bytes: 1, gapMs: 15 });
+      await bus.resetEnergy(device);
+      expect((await bus.read(device)).metrics['energy']).toBe(0);
+      sim.setFault(1, { kind: 'bad-crc' });
+      await expect(bus.read(device)).rejects.toThrow('sent a corrupt reply (CRC error)');
+    } finally {
+      sim.setFault(1, null);
+      sim.setLineChunking(null);
+    }
+    // The line is usable right after.
+    expect((await bus.read(device)).metrics['voltage']).toBe(228.4);
+  }, 20_000);
+
   it('survives an unplug: socat killed and restarted with the same links, reading resumes', async () => {
     await stopCable(cable);
     await expect(bus.read(device)).rejects.toThrow(join(dir, 'B'));

@@ -181,7 +181,7 @@ export class FieldBus {
     const ctx = transactionContext(modbus.config);
     if (modbus.config.transport === 'rtu-tcp') {
       const frame = withCrc(Uint8Array.of(ctx.unitId, PZEM_RESET_ENERGY_FC));
-      const reply = await link.rawRtuTransaction(ctx, frame, rtuReplyLength(PZEM_RESET_ENERGY_FC, 4));
+      const reply = await link.rawRtuTransaction(ctx, frame);
       checkRawReply(reply, frame, ctx, link.label);
       return;
     }
@@ -366,15 +366,6 @@ function transactionContext(config: ModbusDeviceConfig): TransactionContext {
     unitId: config.transport === 'tcp' ? config.unitId : config.slaveId,
     timeoutMs: config.timeoutMs,
     pauseMs: config.interFramePauseMs,
-  };
-}
-
-/** Recognises a complete reply to a raw RTU request: the normal reply or a 5-byte exception. */
-function rtuReplyLength(functionCode: number, normalLength: number): (received: Buffer) => number | undefined {
-  return (received) => {
-    if (received.length >= 5 && received[1] === (functionCode | 0x80)) return 5;
-    if (received.length >= normalLength && received[1] === functionCode) return normalLength;
-    return undefined;
   };
 }
 

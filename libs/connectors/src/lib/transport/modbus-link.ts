@@ -3,8 +3,10 @@ import { performance } from 'node:perf_hooks';
 import ModbusRTU from 'modbus-serial';
 import type { SerialLineSettings } from '../config/device-config';
 import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from '../errors';
+import { RtuReplyAssembler } from '../modbus/rtu-reply';
 import { reconnectDelayMs } from '../scheduling/backoff';
 import { interFrameSilenceMs } from './line-timing';
+import { RtuSerialPort } from './rtu-serial-port';
 
 export type ModbusClient = InstanceType<typeof ModbusRTU>;
 
@@ -117,10 +119,10 @@ export class ModbusLink {
 
   /**
    * A raw RTU frame on the gateway socket, bypassing modbus-serial: its telnet port drops
-   * frames under 6 bytes, which rules out the 4-byte PZEM reset (0x42). `complete` returns the
-   * length of a full reply at the start of the buffer, or undefined while more is needed.
+   * frames under 6 bytes, which rules out the 4-byte PZEM reset (0x42). Resolves with the whole
+   * reply (however the gateway split it), CRC not yet checked.
    */
-  rawRtuTransaction(ctx: TransactionContext, frame: Buffer, complete: (received: Buffer) => number | undefined): Promise<Buffer> {
+  rawRtuTransaction(ctx: TransactionContext, frame: Buffer): Promise<Buffer> {
     if (this.endpoint.kind !== 'rtu-tcp') {
       return Promise.reject(new FieldBusError('unsupported', `raw frames are only sent to RTU-over-TCP gateways (${this.label})`));
     }
@@ -131,7 +133,7 @@ export class ModbusLink {
       if (!socket) throw this.linkDown('the gateway socket is closed');
       try {
         return await new Promise<Buffer>((resolve, reject) => {
-          let received = Buffer.alloc(0);
+          const assembler = new RtuReplyAssembler(frame);
           const finish = (error?: Error, reply?: Buffer) => {
             clearTimeout(timer);
             socket.off('data', onData);
@@ -139,11 +141,8 @@ export class ModbusLink {
             else resolve(reply as Buffer);
           };
           const onData = (chunk: Buffer) => {
-            received = Buffer.concat([received, chunk]);
-            // Skip bytes that cannot start this slave's reply (a late answer to an earlier request).
-            while (received.length > 0 && received[0] !== frame[0]) received = received.subarray(1);
-            const length = complete(received);
-            if (length !== undefined) finish(undefined, received.subarray(0, length));
+            const reply = assembler.push(chunk);
+            if (reply) finish(undefined, reply);
           };
           const timer = setTimeout(
             () => finish(new FieldBusError('timeout', `meter ${ctx.unitId} on ${this.label} did not answer within ${ctx.timeoutMs} ms`, { lineKey: this.key })),
@@ -219,22 +218,16 @@ export class ModbusLink {
   }
 
   private async open(timeoutMs: number): Promise<ModbusClient> {
-    const client = new ModbusRTU();
+    const endpoint = this.endpoint;
+    const client = endpoint.kind === 'rtu' ? new ModbusRTU(new RtuSerialPort(endpoint.path, endpoint.serial)) : new ModbusRTU();
     // modbus-serial has no default timeout: without this a silent meter blocks the line forever.
     client.setTimeout(timeoutMs);
     client.on('error', (error: unknown) => this.options.logger?.warn(`${this.label}: ${describeOpenError(error)}`));
     client.on('close', () => this.options.logger?.debug(`${this.label} closed`));
-    const endpoint = this.endpoint;
     try {
       if (endpoint.kind === 'rtu') {
-        // Unbuffered RTU: custom function codes such as the PZEM reset (0x42) work;
-        // the buffered port waits for a length it cannot know and times out.
-        await client.connectRTU(endpoint.path, {
-          baudRate: endpoint.serial.baudRate,
-          dataBits: endpoint.serial.dataBits,
-          stopBits: endpoint.serial.stopBits,
-          parity: endpoint.serial.parity,
-        });
+        // Our port hands modbus-serial whole replies, however the adapter splits them (RtuSerialPort).
+        await new Promise<void>((resolve, reject) => client.open((error: unknown) => (error ? reject(error) : resolve())));
       } else if (endpoint.kind === 'tcp') {
         await client.connectTCP(endpoint.host, { port: endpoint.port });
       } else {
