@@ -22,6 +22,8 @@ Options:
   --silent <id>       slave id that never answers (repeatable)
   --exception <id:code>  slave id that answers every request with this exception code
   --bad-crc <id>      slave id whose replies carry a corrupt CRC
+  --chunk <bytes:ms>  RTU replies (serial, rtu-tcp) in pieces of <bytes> with <ms> between them,
+                      as a USB-RS485 adapter delivers them (e.g. 8:16)
   --tuya-id <id> --tuya-secret <secret>  credentials the Tuya cloud accepts (default pieng-sim / pieng-sim-secret)
   --tuya-devices <a,b>  plug ids (default sim-plug-1,sim-plug-2)
   --verbose           log every frame
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       silent: { type: 'string', multiple: true },
       exception: { type: 'string', multiple: true },
       'bad-crc': { type: 'string', multiple: true },
+      chunk: { type: 'string' },
       tuya: { type: 'string' },
       'tuya-id': { type: 'string' },
       'tuya-secret': { type: 'string' },
@@ -106,6 +109,15 @@ async function main(): Promise<void> {
     simulator.setFault(id, { kind: 'exception', code: code || 4 });
   }
   for (const id of values['bad-crc'] ?? []) simulator.setFault(Number(id), { kind: 'bad-crc' });
+  if (values.chunk) {
+    const [bytes, gapMs = 0] = values.chunk.split(':').map(Number);
+    try {
+      simulator.setLineChunking({ bytes, gapMs });
+    } catch {
+      await simulator.close();
+      throw new Error(`--chunk needs <bytes:ms>, e.g. 8:16, got "${values.chunk}"`);
+    }
+  }
   const meters = values.meter.join(', ');
   if (simulator.tcpPort !== undefined) console.log(`Modbus TCP on ${simulator.host}:${simulator.tcpPort} (${meters})`);
   if (simulator.rtuTcpPort !== undefined) console.log(`RTU over TCP on ${simulator.host}:${simulator.rtuTcpPort} (${meters})`);

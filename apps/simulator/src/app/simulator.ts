@@ -182,7 +182,7 @@ class Simulator implements RunningSimulator {
   }
 
   setLineChunking(chunking: LineChunking | null): void {
-    if (chunking && (!Number.isInteger(chunking.bytes) || chunking.bytes < 1 || chunking.gapMs < 0)) {
+    if (chunking && (!Number.isInteger(chunking.bytes) || chunking.bytes < 1 || !(chunking.gapMs >= 0))) {
       throw new Error(`line chunking needs a whole number of bytes >= 1 and a gap >= 0 ms: ${JSON.stringify(chunking)}`);
     }
     this.chunking = chunking;
