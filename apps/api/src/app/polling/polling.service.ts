@@ -225,7 +225,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
         this.logger.error(`Could not record the failed poll of device ${d.id}: ${(dbErr as Error).message}`);
       }
       const delay = nextPollDelayMs(intervalMs, failures);
-      if (state.failures === 0) this.logger.warn(`${label(d)} stopped answering: ${message}. Trying again in ${seconds(delay)}`);
+      if (state.failures === 0) this.logger.warn(`${label(d)} stopped answering: ${message}. Polling it again in ${seconds(delay)}`);
       else this.logger.debug(`${label(d)} still not answering (${failures} failures in a row): ${message}`);
       state.failures = failures;
       state.nextDueAt = Date.now() + delay;

@@ -200,7 +200,7 @@ export class ModbusLink {
     if (this.client) this.drop();
     const now = Date.now();
     if (now < this.nextOpenAt) {
-      throw this.linkDown(`${this.lastOpenError}; next attempt in ${Math.ceil((this.nextOpenAt - now) / 100) / 10} s`);
+      throw this.linkDown(`${this.lastOpenError}; the line is not reopened for another ${Math.ceil((this.nextOpenAt - now) / 100) / 10} s`);
     }
     try {
       const client = await this.open(timeoutMs);
