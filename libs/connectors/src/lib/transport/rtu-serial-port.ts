@@ -19,7 +19,11 @@ export class RtuSerialPort extends EventEmitter {
     super();
     this.port = new SerialPort({ path, ...settings, autoOpen: false });
     this.port.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.port.on('error', (error: Error) => this.emit('error', error));
+    // modbus-serial listens only while the port is open; an error after it let go (a close that
+    // fails after an unplug) must not become an uncaught 'error' event that stops the server.
+    this.port.on('error', (error: Error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    });
     this.port.on('close', () => this.emit('close'));
   }
 
