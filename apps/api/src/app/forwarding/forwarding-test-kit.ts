@@ -96,20 +96,3 @@ export function fingerprint(values: StoredValue[]): { count: number; checksum: n
   return { count: values.length, checksum: Math.round(checksum * 1000) / 1000, distinctKeys: new Set(values.map((v) => `${v.uid}|${v.metric}|${v.ts}`)).size };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until check() returns a truthy value, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}

@@ -1,5 +1,6 @@
 import { startTestApp, TestApp } from '../../testing/test-app';
-import { FaultProxy, fingerprint, ProxyMode, startFaultProxy, storedValues, waitFor } from './forwarding-test-kit';
+import { waitFor } from '../../testing/api-process';
+import { FaultProxy, fingerprint, ProxyMode, startFaultProxy, storedValues } from './forwarding-test-kit';
 
 /**
  * Two (and three) real instances on loopback, each on its own temporary database:

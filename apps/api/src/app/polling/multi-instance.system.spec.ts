@@ -1,13 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, Server } from 'node:http';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { apiCall, ApiProcess, requireBuiltApi, sleep, startApiProcess, stopApiProcess, waitFor } from '../../testing/api-process';
 import { createPgDatabase } from '../../testing/test-app';
 
 /**
@@ -26,8 +26,6 @@ import { createPgDatabase } from '../../testing/test-app';
  */
 jest.setTimeout(240_000);
 
-const ROOT = resolve(__dirname, '../../../../..');
-const MAIN = join(ROOT, 'dist/apps/api/main.js');
 const ADMIN = { email: 'admin@scale.test', password: 'scale-out-password-1' };
 const METERS = 6;
 const INSTANCES = 3;
@@ -37,39 +35,6 @@ const INTERVAL_MS = 3000;
 const LEASE_TTL_SEC = 2;
 /** Measuring windows: five polls of each meter. */
 const WINDOW_MS = 15_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise<number>((done) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => done(port));
-    });
-  });
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, withinMs: number, everyMs = 250): Promise<T> {
-  const until = Date.now() + withinMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`not within ${withinMs} ms: ${what}${last ? ` (${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-interface Instance {
-  name: string;
-  url: string;
-  dataDir: string;
-  child: ChildProcess;
-  output: string[];
-  token: string;
-}
 
 /** What the fake next instance received: how often each reading (device uid + timestamp) arrived. */
 interface Receiver {
@@ -100,55 +65,14 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function launch(name: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
+/** One of the instances: polling on, short leases, its own data directory for the audit trail. */
+async function launch(name: string, env: Record<string, string>): Promise<ApiProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), `pieng-scale-${name}-`));
-  const output: string[] = [];
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TZ: 'UTC',
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      APP_NAME: name,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      ENABLE_POLLING: 'true',
-      LEASE_TTL_SEC: String(LEASE_TTL_SEC),
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
-  child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} to answer /api/health`, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${output.join('')}`);
-    return (await fetch(`${url}/api/health`)).ok;
-  }, 60_000);
-  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  const { accessToken } = (await login.json()) as { accessToken: string };
-  return { name, url, dataDir, child, output, token: accessToken };
-}
-
-async function stop(inst: Instance, signal: NodeJS.Signals): Promise<void> {
-  if (inst.child.exitCode !== null || inst.child.signalCode !== null) return;
-  const exited = new Promise((r) => inst.child.once('exit', r));
-  inst.child.kill(signal);
-  await exited;
-}
-
-async function call<T = unknown>(inst: Instance, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(inst.url + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${inst.token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} on ${inst.name}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+  return startApiProcess({ name, dataDir, admin: ADMIN, env: { ENABLE_POLLING: 'true', LEASE_TTL_SEC: String(LEASE_TTL_SEC), ...env }, withinMs: 60_000 });
 }
 
 /** The readings an instance wrote to its own audit trail: device id -> reading times (epoch ms). */
-function auditedReads(inst: Instance): Map<number, number[]> {
+function auditedReads(inst: ApiProcess): Map<number, number[]> {
   const path = join(inst.dataDir, 'audit.log');
   const out = new Map<number, number[]>();
   if (!existsSync(path)) return out;
@@ -169,16 +93,13 @@ function auditedReads(inst: Instance): Map<number, number[]> {
 const within = (times: number[], from: number, to: number) => times.filter((t) => t >= from && t < to).length;
 
 describe('several API instances on one PostgreSQL database', () => {
-  beforeAll(() => {
-    // The system suite runs the production build; without it this test fails, it is never skipped.
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} not found: run npm run build:api first`);
-  });
+  beforeAll(() => requireBuiltApi());
 
   let sim: RunningSimulator;
   let pgDb: { url: string; drop(): Promise<void> };
   let pg: PgClient;
   let receiver: Receiver;
-  const instances: Instance[] = [];
+  const instances: ApiProcess[] = [];
   const devices: Array<{ id: number; uid: string; slaveId: number }> = [];
 
   /** Every stored reading per device (one row per reading: the voltage metric), oldest first. */
@@ -207,17 +128,17 @@ describe('several API instances on one PostgreSQL database', () => {
     // The first one migrates the fresh database; the others join it.
     instances.push(await launch('node-1', env));
     instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => launch(`node-${i + 2}`, env)))));
-    const client = await call<{ id: number }>(instances[0], 'POST', '/api/clients', { name: 'Scale-out plant' });
+    const client = await apiCall<{ id: number }>(instances[0], 'POST', '/api/clients', { name: 'Scale-out plant' });
     for (let slaveId = 1; slaveId <= METERS; slaveId++) {
       const config = { transport: 'tcp', host: '127.0.0.1', port: sim.tcpPort, unitId: slaveId, driver: 'pzem004t', timeoutMs: 1000 };
-      const d = await call<{ id: number; uid: string }>(instances[0], 'POST', '/api/devices', { clientId: client.id, name: `Meter ${slaveId}`, deviceType: 'modbus', pollIntervalSec: INTERVAL_MS / 1000, config });
+      const d = await apiCall<{ id: number; uid: string }>(instances[0], 'POST', '/api/devices', { clientId: client.id, name: `Meter ${slaveId}`, deviceType: 'modbus', pollIntervalSec: INTERVAL_MS / 1000, config });
       devices.push({ id: d.id, uid: d.uid, slaveId });
     }
   });
 
   afterAll(async () => {
     for (const inst of instances) {
-      await stop(inst, 'SIGTERM');
+      await stopApiProcess(inst, 'SIGTERM');
       rmSync(inst.dataDir, { recursive: true, force: true });
     }
     await pg?.end();
@@ -261,7 +182,7 @@ describe('several API instances on one PostgreSQL database', () => {
     console.log(`Readings per device per instance in ${WINDOW_MS / 1000} s at one poll every ${INTERVAL_MS / 1000} s (expected ${expected}):\n  ${table.join('\n  ')}`);
     // Every instance tells who polls each device, and it is the one whose audit trail has the readings.
     for (const inst of instances) {
-      const listed = await call<Array<{ id: number; polledBy: string | null }>>(inst, 'GET', '/api/devices');
+      const listed = await apiCall<Array<{ id: number; polledBy: string | null }>>(inst, 'GET', '/api/devices');
       for (const d of devices) expect(listed.find((x) => x.id === d.id)?.polledBy).toContain(`${instances[ownerOf.get(d.id) as number].name} @ `);
     }
     // (b) spread: every instance reads at most ceil(6/3) = 2 meters, so each reads some.
@@ -269,7 +190,7 @@ describe('several API instances on one PostgreSQL database', () => {
     expect(perInstance).toEqual(instances.map(() => METERS / INSTANCES));
 
     // Exactly one instance sends the outbox, and all agree which.
-    const statuses = await Promise.all(instances.map((inst) => call<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
+    const statuses = await Promise.all(instances.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
     expect(statuses.filter((s) => s.sendingHere)).toHaveLength(1);
     const senderIndex = statuses.findIndex((s) => s.sendingHere);
     for (const s of statuses) expect(s.leaseOwner).toContain(`${instances[senderIndex].name} @ `);
@@ -281,7 +202,7 @@ describe('several API instances on one PostgreSQL database', () => {
     const victim = instances[senderIndex];
     const orphaned = devices.filter((d) => ownerOf.get(d.id) === senderIndex);
     const killedAt = Date.now();
-    await stop(victim, 'SIGKILL');
+    await stopApiProcess(victim, 'SIGKILL');
     const survivors = instances.filter((i) => i !== victim);
     await sleep(2 * INTERVAL_MS + WINDOW_MS);
     const b0 = killedAt + 2 * INTERVAL_MS;
@@ -318,23 +239,23 @@ describe('several API instances on one PostgreSQL database', () => {
     console.log(`${victim.name} killed (SIGKILL) ${orphaned.length} meters and the forwarder with it; lease TTL ${LEASE_TTL_SEC} s, poll interval ${INTERVAL_MS / 1000} s:\n  ${gaps.join('\n  ')}\nReadings per device per surviving instance in the ${((b1 - b0) / 1000).toFixed(1)} s after the takeover:\n  ${after.join('\n  ')}`);
 
     // The forwarder moved to a survivor.
-    const newStatuses = await Promise.all(survivors.map((inst) => call<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
+    const newStatuses = await Promise.all(survivors.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
     expect(newStatuses.filter((s) => s.sendingHere)).toHaveLength(1);
 
     // A graceful stop (SIGTERM) of the new sender: its leases are given back before it exits, so the last
     // instance takes its meters and the outbox at its next look, without waiting for expiry, and reads on without a pause.
     const stopping = survivors[newStatuses.findIndex((s) => s.sendingHere)];
-    const last = survivors.find((i) => i !== stopping) as Instance;
+    const last = survivors.find((i) => i !== stopping) as ApiProcess;
     const stoppedAt = Date.now();
-    await stop(stopping, 'SIGTERM');
+    await stopApiProcess(stopping, 'SIGTERM');
     const { rows: stillHeld } = await pg.query<{ name: string }>(
       'SELECT name FROM leases WHERE owner LIKE $1 AND expires_at >= CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)',
       [`${stopping.name} @ %`],
     );
     expect(stillHeld).toEqual([]);
     const handedOverMs = await waitFor('the last instance to poll every meter and send the outbox', async () => {
-      const listed = await call<Array<{ id: number; polledBy: string | null }>>(last, 'GET', '/api/devices');
-      const st = await call<{ sendingHere: boolean }>(last, 'GET', '/api/forwarding/status');
+      const listed = await apiCall<Array<{ id: number; polledBy: string | null }>>(last, 'GET', '/api/devices');
+      const st = await apiCall<{ sendingHere: boolean }>(last, 'GET', '/api/forwarding/status');
       const all = devices.every((d) => listed.find((x) => x.id === d.id)?.polledBy?.includes(`${last.name} @ `));
       return st.sendingHere && all ? Date.now() - stoppedAt : undefined;
     }, 10_000, 100);
@@ -350,9 +271,9 @@ describe('several API instances on one PostgreSQL database', () => {
     console.log(`${stopping.name} stopped (SIGTERM): ${last.name} polled every meter and sent the outbox ${handedOverMs} ms after the signal; largest gaps since: ${calm.join(', ')}`);
 
     // Once polling stops and the outbox drains, the receiver has every reading.
-    for (const d of devices) await call(last, 'PATCH', `/api/devices/${d.id}`, { active: false });
+    for (const d of devices) await apiCall(last, 'PATCH', `/api/devices/${d.id}`, { active: false });
     await sleep(1500);
-    await waitFor('the outbox to drain', async () => (await call<{ pending: number }>(last, 'GET', '/api/forwarding/status')).pending === 0, 30_000);
+    await waitFor('the outbox to drain', async () => (await apiCall<{ pending: number }>(last, 'GET', '/api/forwarding/status')).pending === 0, 30_000);
     stored = await storedReads();
     const keys = new Set(devices.flatMap((d) => (stored.get(d.id) ?? []).map((ts) => `${d.uid}|${ts}`)));
     expect(new Set(receiver.received.keys())).toEqual(keys);
