@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from './free-port';
+import { waitFor } from './wait';
 
 /**
  * The built server (dist/apps/api/main.js) as a real process, for the system suites that kill it
@@ -12,32 +13,6 @@ export const API_MAIN = join(resolve(__dirname, '../../../..'), 'dist/apps/api/m
 /** Without the build these suites fail with the command to run; they are never skipped. */
 export function requireBuiltApi(): void {
   if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} not found: run npm run build first`);
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export const freePort = () =>
-  new Promise<number>((done) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => done(port));
-    });
-  });
-
-/** Polls until check() returns something other than undefined, null or false, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`not within ${timeoutMs} ms: ${what}${last ? ` (last error: ${(last as Error).message ?? String(last)})` : ''}`);
-    await sleep(everyMs);
-  }
 }
 
 export interface ApiProcess {

@@ -1,5 +1,5 @@
 import { startTestApp, TestApp } from '../../testing/test-app';
-import { waitFor } from '../../testing/api-process';
+import { waitFor } from '../../testing/wait';
 import { FaultProxy, fingerprint, ProxyMode, startFaultProxy, storedValues } from './forwarding-test-kit';
 
 /**

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCall, ApiProcess, requireBuiltApi, sleep, startApiProcess, stopApiProcess, waitFor } from '../../testing/api-process';
+import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
+import { sleep, waitFor } from '../../testing/wait';
 import { createPgDatabase, usesPostgres } from '../../testing/test-app';
 import { fingerprint, StoredValue, storedValues } from './forwarding-test-kit';
 

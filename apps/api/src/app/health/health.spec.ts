@@ -1,27 +1,8 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
-
-/** Polls `check` until it returns a value (not undefined) or the time runs out. */
-async function eventually<T>(check: () => Promise<T | undefined>, withinMs: number, what: string): Promise<T> {
-  const until = Date.now() + withinMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A TCP port nobody listens on (taken, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { waitFor } from '../../testing/wait';
+import { freePort } from '../../testing/free-port';
 
 describe('health, docs and dev endpoints', () => {
   let t: TestApp;
@@ -80,10 +61,10 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
   it('reports the poll scheduler ticking when polling is on', async () => {
     const t = await startTestApp({ ENABLE_POLLING: 'true' });
     try {
-      const scheduler = await eventually(async () => {
+      const scheduler = await waitFor('a first scheduler tick', async () => {
         const body = (await t.anon.get('/api/health').expect(200)).body;
         return body.scheduler.lastTickAt ? body.scheduler : undefined;
-      }, 5000, 'a first scheduler tick');
+      }, 5000);
       expect(scheduler.status).toBe('ok');
       expect(scheduler.lastTickAgeSec).toBeLessThan(scheduler.staleAfterSec);
       expect(Math.abs(Date.parse(scheduler.lastTickAt) - Date.now())).toBeLessThan(5000);
@@ -97,7 +78,7 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
   });
 
   it('reports a forwarder that fails, with its backlog and last error, and one that has sent everything', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const failing = await startTestApp({
       FORWARDER_URL: `http://user:hidden-pass@127.0.0.1:${port}`,
       FORWARDER_API_KEY: 'k'.repeat(32),
@@ -107,10 +88,10 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
     try {
       const { deviceId } = await seedDevice(failing.http);
       await failing.http.post('/api/ingest').send({ readings: [1, 2, 3].map((i) => ({ deviceId, timestamp: new Date(Date.now() - i * 1000).toISOString(), metrics: { voltage: 230 } })) }).expect(200);
-      const body = await eventually(async () => {
+      const body = await waitFor('the forwarder failing', async () => {
         const b = (await failing.anon.get('/api/health').expect(200)).body;
         return b.forwarder.status === 'failing' ? b : undefined;
-      }, 10_000, 'the forwarder failing');
+      }, 10_000);
       expect(body.status).toBe('degraded');
       expect(body.failing).toEqual(['forwarder']);
       expect(body.forwarder).toMatchObject({ pending: 3, deadLettered: 0, consecutiveFailures: 1 });
@@ -138,10 +119,10 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
     try {
       const { deviceId } = await seedDevice(sending.http);
       await sending.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: new Date().toISOString(), metrics: { voltage: 231 } }] }).expect(200);
-      const forwarder = await eventually(async () => {
+      const forwarder = await waitFor('the forwarder idle after sending', async () => {
         const f = (await sending.anon.get('/api/health').expect(200)).body.forwarder;
         return f.status === 'idle' && f.lastSuccessAt ? f : undefined;
-      }, 10_000, 'the forwarder idle after sending');
+      }, 10_000);
       expect(forwarder).toMatchObject({ pending: 0, consecutiveFailures: 0, lastError: null });
       expect(received.join('')).toContain('"voltage":231');
     } finally {

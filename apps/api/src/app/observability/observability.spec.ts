@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 import { loggableUrl } from './logging';
 import { saneRequestId } from './request-id';
+import { freePort } from '../../testing/free-port';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -25,15 +25,6 @@ const jsonLines = (output: string): LogLine[] =>
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as LogLine);
-
-/** A TCP port nobody listens on (taken, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The value of one sample in a Prometheus exposition: `name{labels}` written exactly, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -173,7 +164,7 @@ describe('Prometheus metrics at GET /api/metrics/prometheus', () => {
     t.http.post('/api/ingest').send({ readings: timestamps.map((ts, i) => ({ deviceId, timestamp: new Date(ts).toISOString(), metrics: { voltage: 230 + i } })) }).expect(200);
 
   beforeAll(async () => {
-    forwardPort = await deadPort();
+    forwardPort = await freePort();
     // Forwarding to a port nobody answers on, retried only every minute: the outbox fills and stays.
     t = await startTestApp({
       METRICS_TOKEN,
@@ -313,7 +304,7 @@ describe('poll metrics', () => {
   });
 
   it('counts a read that fails (nobody listens on the port) as a poll error of its driver', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const id = await modbusDevice('Dead SDM', 'sdm630', port);
     const res = await t.http.post(`/api/devices/${id}/poll`);
     expect([502, 504]).toContain(res.status);

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
-import { apiCall, ApiProcess, requireBuiltApi, sleep, startApiProcess, stopApiProcess, waitFor } from '../../testing/api-process';
+import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
+import { sleep, waitFor } from '../../testing/wait';
 import { createPgDatabase } from '../../testing/test-app';
 
 /**

@@ -4,19 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { verifyAuditChain } from '../audit/audit-chain';
+import { waitFor } from '../../testing/wait';
 
 const TIMEOUT_MS = 300;
-
-/** Polls `check` until it returns a value (not undefined) or the time runs out. */
-async function eventually<T>(check: () => Promise<T | undefined>, withinMs: number, what: string): Promise<T> {
-  const until = Date.now() + withinMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /*
  * PZEM-004T deterministic registers of the simulator, decoded by hand with the scaling of
@@ -81,18 +71,18 @@ describe('Polling Modbus TCP meters', () => {
   });
 
   it('stores the healthy meter\'s readings (source modbus-tcp) while the silent one backs off, then sees it recover', async () => {
-    const failing = await eventually(async () => {
+    const failing = await waitFor('the silent meter records a failure', async () => {
       const d = await device(silent);
       return d.consecutiveFailures > 0 ? d : undefined;
-    }, 4000, 'the silent meter records a failure');
+    }, 4000);
     expect(['backoff', 'offline']).toContain(failing.status);
     expect(failing.lastError).toBe(`meter 2 on ${line} did not answer within ${TIMEOUT_MS} ms`);
 
     // The dead neighbour on the same gateway does not stop the healthy meter: two readings at least.
-    const rows = await eventually(async () => {
+    const rows = await waitFor('two readings of the healthy meter', async () => {
       const items = await readings(healthy);
       return new Set(items.map((i) => i.ts)).size >= 2 ? items : undefined;
-    }, 5000, 'two readings of the healthy meter');
+    }, 5000);
     expect(rows.every((r) => r.source === 'modbus-tcp')).toBe(true);
     const first = rows.filter((r) => r.ts === rows[0].ts);
     expectDecoded(Object.fromEntries(first.map((r) => [r.metric, r.value])));
@@ -105,10 +95,10 @@ describe('Polling Modbus TCP meters', () => {
 
     // Answering again: back online within its backoff (2 s after one failure, 4 s after two).
     sim.setSilent(2, false);
-    const recovered = await eventually(async () => {
+    const recovered = await waitFor('the silent meter coming back online', async () => {
       const d = await device(silent);
       return d.status === 'online' ? d : undefined;
-    }, 6000, 'the silent meter coming back online');
+    }, 6000);
     expect(recovered).toMatchObject({ consecutiveFailures: 0, lastError: null });
     expect((await readings(silent)).length).toBeGreaterThan(0);
   }, 15000);
@@ -160,17 +150,17 @@ describe('Polling Modbus TCP meters', () => {
     // SDM630 over an RTU gateway at 1200 baud: 2 requests (76 + 2 registers), about 1.5 s of wire time, polled every second.
     const config = { transport: 'rtu-tcp', host: '127.0.0.1', port: 1, slaveId: 5, driver: 'sdm630', baudRate: 1200, timeoutMs: 100 };
     const id = await createDevice('Slow line SDM630', { deviceType: 'modbus', pollIntervalSec: 1, config });
-    const warned = await eventually(async () => {
+    const warned = await waitFor('a line warning', async () => {
       const d = await device(id);
       return d.lineWarning ? d : undefined;
-    }, 3000, 'a line warning');
+    }, 3000);
     expect(typeof warned.lineWarning).toBe('string');
     const listed = (await t.http.get('/api/devices').query({ clientId }).expect(200)).body as Array<{ id: number; lineWarning: string | null }>;
     expect(listed.find((d) => d.id === id)?.lineWarning).toBe(warned.lineWarning);
     expect(listed.find((d) => d.id === healthy)?.lineWarning).toBeNull();
     // Slower polling makes it fit; the warning goes at the next reload.
     await t.http.patch(`/api/devices/${id}`).send({ pollIntervalSec: 60 }).expect(200);
-    await eventually(async () => ((await device(id)).lineWarning === null ? true : undefined), 3000, 'the warning to go');
+    await waitFor('the warning to go', async () => ((await device(id)).lineWarning === null ? true : undefined), 3000);
   });
 
   it('POST /api/devices/:id/reset-energy resets a PZEM energy counter', async () => {
@@ -218,10 +208,10 @@ describe('Polling a Tuya plug within the monthly call quota', () => {
         monthlyCallQuota: 500,
       };
       const id = (await t.http.post('/api/devices').send({ clientId, name: 'Freezer plug', deviceType: 'tuya', pollIntervalSec: 1, config }).expect(201)).body.id;
-      const status = await eventually(async () => {
+      const status = await waitFor('a quota warning on the Tuya device', async () => {
         const d = (await t.http.get(`/api/devices/${id}`).expect(200)).body;
         return d.lineWarning ? d : undefined;
-      }, 8000, 'a quota warning on the Tuya device');
+      }, 8000);
       expect(status.status).toBe('online');
       expect(status.lineWarning).toMatch(/Tuya|quota|calls/i);
       const first = (await t.http.get('/api/metrics').query({ deviceId: id, metric: 'voltage' }).expect(200)).body.items;
