@@ -28,6 +28,21 @@ const toNumber = ({ value }: { value: unknown }) =>
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
+ * LOG_LEVEL: NestJS's level names, and pino's (the logger underneath, and what log shippers and
+ * most Node services use) as aliases of the nearest Nest level.
+ */
+const LOG_LEVEL_NAMES: Record<string, AppConfig['logLevel']> = {
+  error: 'error',
+  warn: 'warn',
+  log: 'log',
+  debug: 'debug',
+  verbose: 'verbose',
+  fatal: 'error',
+  info: 'log',
+  trace: 'verbose',
+};
+
+/**
  * The process environment as the server reads it. Every variable is optional;
  * a bad value stops the start with a message naming the variable.
  */
@@ -62,7 +77,10 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_EMAIL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_PASSWORD?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_DEV_ENDPOINTS?: boolean;
-  @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) @Transform(emptyToUndefined) LOG_LEVEL?: string;
+  @IsOptional()
+  @IsIn(Object.keys(LOG_LEVEL_NAMES), { message: `LOG_LEVEL must be one of ${Object.keys(LOG_LEVEL_NAMES).join(', ')}` })
+  @Transform(({ value }) => (value === '' ? undefined : typeof value === 'string' ? value.toLowerCase() : value))
+  LOG_LEVEL?: string;
   @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
   @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
   @Matches(/^[\x21-\x7e]+$/, { message: 'METRICS_TOKEN must be printable ASCII without spaces (Prometheus sends it as a bearer token)' })
@@ -187,7 +205,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     enablePolling: vars.ENABLE_POLLING ?? true,
     accessTokenTtlSec: vars.ACCESS_TOKEN_TTL_SEC ?? 900,
     leaseTtlSec: vars.LEASE_TTL_SEC ?? 5,
-    logLevel: (vars.LOG_LEVEL as AppConfig['logLevel']) ?? 'log',
+    logLevel: vars.LOG_LEVEL ? LOG_LEVEL_NAMES[vars.LOG_LEVEL] : 'log',
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     metricsToken: vars.METRICS_TOKEN,
