@@ -17,10 +17,14 @@ export const freePort = () =>
     });
   });
 
-export async function startApi(env = {}, nodeArgs = []) {
+/**
+ * `main`: the server bundle to run (default this checkout's build); a benchmark that compares two
+ * builds (before/after a change) passes the other one.
+ */
+export async function startApi(env = {}, nodeArgs = [], { main = join(root, 'dist/apps/api/main.js') } = {}) {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'pieng-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/api/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ENABLE_POLLING: 'false', ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -2,9 +2,11 @@
 import { run as ingest } from './ingest.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
+import { run as hostileLoad } from './hostile-load.mjs';
 
 const results = {};
 results.ingest = await ingest();
 results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();
+results.hostileLoad = await hostileLoad();
 console.log('\nJSON:', JSON.stringify(results));
