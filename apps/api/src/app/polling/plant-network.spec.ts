@@ -187,9 +187,10 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
 
   it('lets platform staff set a device up on 127.0.0.1 for a client, and the client user rename and read it', async () => {
     const operator = await t.userAgent('operator', clientId);
-    const config = modbusTcp('127.0.0.1', loopback.port);
+    // A server of its own: a connection counted here was made by this test's reads.
+    const meter = await silentServer('127.0.0.1');
+    const config = modbusTcp('127.0.0.1', meter.port);
     const id = (await t.http.post('/api/devices').send({ clientId, name: 'Simulator', deviceType: 'modbus', config }).expect(201)).body.id;
-    const before = loopback.connections();
     // The console's form sends the whole config back with a new name or interval: unchanged connection settings stay staff's.
     await operator.patch(`/api/devices/${id}`).send({ name: 'Simulator (renamed)' }).expect(200);
     const updated = await operator.patch(`/api/devices/${id}`).send({ pollIntervalSec: 60, config: { ...config, timeoutMs: TIMEOUT_MS + 100 } }).expect(200);
@@ -197,7 +198,8 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
     // Reading it reaches it (the silent server counts the connection), for the device and for a test read of its settings.
     await operator.post(`/api/devices/${id}/poll`).expect(504);
     await operator.post('/api/devices/test-read').send({ deviceType: 'modbus', config, deviceId: id }).expect(504);
-    expect(loopback.connections()).toBeGreaterThan(before);
+    expect(meter.connections()).toBeGreaterThan(0);
+    await meter.close();
   });
 
   it('refuses /etc/shadow, a link to a regular file and a missing path alike (400 naming config.port), for everyone', async () => {
