@@ -161,8 +161,7 @@ export class FieldBus {
   async read(device: BusDevice): Promise<ReadResult> {
     const started = performance.now();
     if (device.deviceType === 'tuya') {
-      const account = this.tuyaAccount(device);
-      account.users.add(device.id);
+      const account = this.useTuyaAccount(device);
       const status = await account.status(device.config.tuyaDeviceId);
       const metrics = mapTuyaStatus(status, device.config.scales);
       if (Object.keys(metrics).length === 0) {
@@ -295,8 +294,13 @@ export class FieldBus {
   forget(deviceId: string): void {
     this.drivers.delete(deviceId);
     for (const link of this.links.values()) link.users.delete(deviceId);
+    this.leaveTuyaAccounts(deviceId);
+  }
+
+  /** Takes a device out of the Tuya accounts it read through (except `keep`); an account nobody reads through any more is closed. */
+  private leaveTuyaAccounts(deviceId: string, keep?: TuyaAccount): void {
     for (const [key, account] of this.tuyaAccounts) {
-      if (!account.users.delete(deviceId) || account.users.size > 0) continue;
+      if (account === keep || !account.users.delete(deviceId) || account.users.size > 0) continue;
       this.tuyaAccounts.delete(key);
       account.close();
     }
@@ -366,6 +370,16 @@ export class FieldBus {
       reconnectMaxMs: this.options.reconnectMaxMs ?? 30_000,
       resolveHeldHost: (host: string) => this.plantNetwork.resolveModbusHost(host),
     };
+  }
+
+  /** The account a device reads through now; after a change of its secret or access id it leaves the old one. */
+  private useTuyaAccount(device: Extract<BusDevice, { deviceType: 'tuya' }>): TuyaAccount {
+    const account = this.tuyaAccount(device);
+    if (!account.users.has(device.id)) {
+      this.leaveTuyaAccounts(device.id, account);
+      account.users.add(device.id);
+    }
+    return account;
   }
 
   private tuyaAccount(device: Extract<BusDevice, { deviceType: 'tuya' }>): TuyaAccount {

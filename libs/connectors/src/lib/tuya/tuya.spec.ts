@@ -273,6 +273,26 @@ describe('FieldBus Tuya accounts: one per client and secret', () => {
     }
   });
 
+  it('closes the account a test read or an edited secret left behind, and keeps the one still read through', async () => {
+    const bus = new FieldBus();
+    cloud.calls.length = 0;
+    const logins = () => cloud.calls.filter((c) => c === 'GET /v1.0/token').length;
+    try {
+      await bus.read(plug('a', 1, SECRET));
+      await bus.read(plug('test-read', 1, SECRET)); // the same account: no second login
+      expect(logins()).toBe(1);
+      bus.forget('test-read');
+      await bus.read(plug('a', 1, SECRET)); // still logged in
+      expect(logins()).toBe(1);
+      await expect(bus.read(plug('a', 1, 'edited-wrong-secret'))).rejects.toThrow(/code 1004/); // a refused login: 2
+      // 'a' left its first account, which nobody else read through: it was closed, so the right secret logs in anew: 3.
+      await bus.read(plug('a', 1, SECRET));
+      expect(logins()).toBe(3);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it("hides a peer's message from client users unless the peer is one of Tuya's data centres", async () => {
     const bus = new FieldBus();
     try {
