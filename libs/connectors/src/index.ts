@@ -17,3 +17,6 @@ export * from './lib/tuya/tuya-signer';
 export * from './lib/tuya/tuya-client';
 export * from './lib/tuya/tuya-metrics';
 export * from './lib/tuya/tuya-budget';
+export * from './lib/network/network-list';
+export * from './lib/network/plant-network';
+export * from './lib/network/outbound-target';

@@ -13,7 +13,13 @@ export class FieldBusError extends Error {
   constructor(
     readonly kind: FieldBusErrorKind,
     message: string,
-    readonly details: { lineKey?: string; modbusCode?: number; cloudCode?: number } = {},
+    readonly details: {
+      lineKey?: string;
+      modbusCode?: number;
+      cloudCode?: number;
+      /** The message without the text a remote peer wrote (a cloud's `msg`), for when that peer is not known to be Tuya's. */
+      withoutPeerText?: string;
+    } = {},
   ) {
     super(message);
     this.name = 'FieldBusError';

@@ -7,7 +7,7 @@ import { FieldBus } from './field-bus';
 function modbusDevice(id: string, config: Record<string, unknown>) {
   const result = validateDeviceConfig('modbus', config);
   if (!result.config) throw new Error(JSON.stringify(result.errors));
-  return { id, deviceType: 'modbus' as const, config: result.config };
+  return { id, deviceType: 'modbus' as const, config: result.config, clientId: 1 };
 }
 
 const TIMEOUT = 300;

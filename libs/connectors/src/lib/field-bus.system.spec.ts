@@ -49,7 +49,7 @@ describe('FieldBus over a serial line (socat pty pair)', () => {
   function pzemOn(port: string) {
     const result = validateDeviceConfig('modbus', { transport: 'rtu', port, baudRate: 9600, slaveId: 1, driver: 'pzem004t', timeoutMs: 500 });
     if (!result.config) throw new Error(JSON.stringify(result.errors));
-    return { id: 'pzem-serial', deviceType: 'modbus' as const, config: result.config };
+    return { id: 'pzem-serial', deviceType: 'modbus' as const, config: result.config, clientId: 1 };
   }
 
   beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ReadingSource } from '@pieng/shared';
 import { tuyaBaseUrl, type FieldDevice, type ModbusDeviceConfig, type TuyaDeviceConfig } from './config/device-config';
@@ -12,6 +13,8 @@ import { ModbusLink, linkKeyOf, type FieldBusLogger, type LinkEndpoint, type Tra
 import { TuyaClient, TUYA_BATCH_LIMIT, type TuyaDataPointValue } from './tuya/tuya-client';
 import { tuyaPollBudget, type TuyaBudget } from './tuya/tuya-budget';
 import { mapTuyaStatus } from './tuya/tuya-metrics';
+import { PlantNetwork, isDocumentedTuyaEndpoint, type PlantNetworkPolicy } from './network/plant-network';
+import type { HostLookup } from './network/network-list';
 
 export interface FieldBusOptions {
   logger?: FieldBusLogger;
@@ -24,6 +27,12 @@ export interface FieldBusOptions {
   now?: () => number;
   /** Tuya reads arriving within this window share one batch status call (default 25 ms). */
   tuyaBatchWindowMs?: number;
+  /**
+   * What devices whose settings a client's user chose (`heldToPolicy`) may reach at connect time
+   * (default: DEFAULT_PLANT_NETWORK_POLICY); `lookup` resolves host names (tests).
+   */
+  plantNetwork?: PlantNetworkPolicy;
+  lookup?: HostLookup;
 }
 
 export interface ReadResult {
@@ -42,10 +51,17 @@ interface PendingTuyaRead {
   reject: (error: Error) => void;
 }
 
-/** One Tuya cloud project (access id) with its client and the reads waiting to be batched. */
+/**
+ * One Tuya cloud project as one client uses it (base URL, access id, secret) with its API client
+ * and the reads waiting to be batched. Two clients naming the same access id never share one: a
+ * token obtained with the right secret must not serve another client, nor a wrong secret lock
+ * out the right one.
+ */
 class TuyaAccount {
   readonly client: TuyaClient;
   readonly devices = new Set<string>();
+  /** FieldBus device ids that read through this account (a test read's account goes with it). */
+  readonly users = new Set<string>();
   private pending: PendingTuyaRead[] = [];
   private timer?: NodeJS.Timeout;
 
@@ -114,13 +130,19 @@ export class FieldBus {
   private readonly links = new Map<string, ModbusLink>();
   private readonly drivers = new Map<string, { signature: string; driver: MeterDriver }>();
   private readonly tuyaAccounts = new Map<string, TuyaAccount>();
+  private readonly plantNetwork: PlantNetwork;
   private closed = false;
 
-  constructor(private readonly options: FieldBusOptions = {}) {}
+  constructor(private readonly options: FieldBusOptions = {}) {
+    this.plantNetwork = new PlantNetwork(options.plantNetwork, options.lookup);
+  }
 
-  /** Key of the physical link a device talks over: devices with the same key share a queue. */
+  /**
+   * Key of the physical link a device talks over: devices with the same key share a queue. For
+   * Tuya, the account: base URL, access id, client and a hash of the secret.
+   */
   lineKey(device: BusDevice): string {
-    if (device.deviceType === 'tuya') return `tuya:${tuyaBaseUrl(device.config)}:${device.config.accessId}`;
+    if (device.deviceType === 'tuya') return tuyaAccountKey(device);
     return linkKeyOf(endpointOf(device.config));
   }
 
@@ -139,7 +161,7 @@ export class FieldBus {
   async read(device: BusDevice): Promise<ReadResult> {
     const started = performance.now();
     if (device.deviceType === 'tuya') {
-      const account = this.tuyaAccount(device.config);
+      const account = this.useTuyaAccount(device);
       const status = await account.status(device.config.tuyaDeviceId);
       const metrics = mapTuyaStatus(status, device.config.scales);
       if (Object.keys(metrics).length === 0) {
@@ -229,7 +251,7 @@ export class FieldBus {
    */
   tuyaBudget(device: BusDevice, pollIntervalMs: number, callsUsedElsewhere = 0): TuyaBudget {
     if (device.deviceType !== 'tuya') throw new FieldBusError('unsupported', 'the call budget applies to Tuya devices only');
-    const account = this.tuyaAccount(device.config);
+    const account = this.tuyaAccount(device);
     account.devices.add(device.config.tuyaDeviceId);
     const now = (this.options.now ?? Date.now)();
     return tuyaPollBudget({
@@ -265,13 +287,26 @@ export class FieldBus {
     return reports;
   }
 
-  /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
-  /** Drops what the bus remembers of a device (its driver and its place among a line's users), e.g. after a one-off test read. */
+  /**
+   * Drops what the bus remembers of a device (its driver, its place among a line's users, and a
+   * Tuya account nobody else reads through), e.g. after a one-off test read.
+   */
   forget(deviceId: string): void {
     this.drivers.delete(deviceId);
     for (const link of this.links.values()) link.users.delete(deviceId);
+    this.leaveTuyaAccounts(deviceId);
   }
 
+  /** Takes a device out of the Tuya accounts it read through (except `keep`); an account nobody reads through any more is closed. */
+  private leaveTuyaAccounts(deviceId: string, keep?: TuyaAccount): void {
+    for (const [key, account] of this.tuyaAccounts) {
+      if (account === keep || !account.users.delete(deviceId) || account.users.size > 0) continue;
+      this.tuyaAccounts.delete(key);
+      account.close();
+    }
+  }
+
+  /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
   async closeLine(lineKey: string): Promise<void> {
     const link = this.links.get(lineKey);
     if (!link) return;
@@ -323,6 +358,7 @@ export class FieldBus {
       link = new ModbusLink(endpoint, this.linkOptions());
       this.links.set(key, link);
     }
+    if (device.heldToPolicy) link.holdToPolicy();
     link.users.add(device.id);
     return link;
   }
@@ -332,17 +368,71 @@ export class FieldBus {
       logger: this.options.logger,
       reconnectBaseMs: this.options.reconnectBaseMs ?? 500,
       reconnectMaxMs: this.options.reconnectMaxMs ?? 30_000,
+      resolveHeldHost: (host: string) => this.plantNetwork.resolveModbusHost(host),
     };
   }
 
-  private tuyaAccount(config: TuyaDeviceConfig): TuyaAccount {
-    const key = `${tuyaBaseUrl(config)}|${config.accessId}`;
+  /** The account a device reads through now; after a change of its secret or access id it leaves the old one. */
+  private useTuyaAccount(device: Extract<BusDevice, { deviceType: 'tuya' }>): TuyaAccount {
+    const account = this.tuyaAccount(device);
+    if (!account.users.has(device.id)) {
+      this.leaveTuyaAccounts(device.id, account);
+      account.users.add(device.id);
+    }
+    return account;
+  }
+
+  private tuyaAccount(device: Extract<BusDevice, { deviceType: 'tuya' }>): TuyaAccount {
+    const key = tuyaAccountKey(device);
     let account = this.tuyaAccounts.get(key);
     if (!account) {
-      account = new TuyaAccount(config, this.options, this.options.tuyaBatchWindowMs ?? 25);
+      account = new TuyaAccount(device.config, this.options, this.options.tuyaBatchWindowMs ?? 25);
       this.tuyaAccounts.set(key, account);
     }
     return account;
+  }
+}
+
+/** The Tuya account a device reads through: base URL, access id, client, and a SHA-256 of the secret (never the secret itself). */
+function tuyaAccountKey(device: Extract<BusDevice, { deviceType: 'tuya' }>): string {
+  const secretHash = createHash('sha256').update(device.config.accessSecret).digest('hex');
+  return `tuya:${tuyaBaseUrl(device.config)}:${device.config.accessId}:client-${device.clientId ?? 'staff'}:${secretHash}`;
+}
+
+/** Where a device is, in the words a client user sees: host:port, serial port, or cloud host. */
+function placeOf(device: BusDevice): string {
+  if (device.deviceType === 'tuya') {
+    try {
+      return new URL(tuyaBaseUrl(device.config)).host;
+    } catch {
+      return 'the Tuya cloud';
+    }
+  }
+  return device.config.transport === 'rtu' ? device.config.port : `${device.config.host}:${device.config.port}`;
+}
+
+/**
+ * A read's failure as a user of a client may see it. A link that refuses, one that stays silent
+ * and one that cannot be opened give one and the same answer (a timeout), so that a device's
+ * settings cannot be used to map the plant network; a reply that cannot be read says only that;
+ * a cloud that is not one of Tuya's own data centres never has its words passed on. Platform
+ * staff get the detailed error.
+ */
+export function errorForClientUser(error: FieldBusError, device: BusDevice): FieldBusError {
+  const place = placeOf(device);
+  switch (error.kind) {
+    case 'timeout':
+    case 'link-down':
+      return new FieldBusError('timeout', `the meter at ${place} did not answer`);
+    case 'corrupt':
+      return new FieldBusError('corrupt', `the meter at ${place} sent a reply that could not be read; check the meter model, its address and the register map`);
+    case 'cloud':
+      if (device.deviceType === 'tuya' && !isDocumentedTuyaEndpoint(tuyaBaseUrl(device.config)) && error.details.withoutPeerText) {
+        return new FieldBusError('cloud', error.details.withoutPeerText, { cloudCode: error.details.cloudCode });
+      }
+      return error;
+    default:
+      return error;
   }
 }
 

@@ -19,3 +19,49 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(/LOG_LEVEL="chatty": LOG_LEVEL must be one of error, warn, log, debug, verbose, fatal, info, trace/);
   });
 });
+
+describe('loadConfig: what the server may reach for users of a client', () => {
+  it('defaults to the private ranges without loopback, the usual serial adapters, and no extra Tuya endpoint or outbound network', () => {
+    expect(loadConfig({}).network).toEqual({
+      modbusAllowedNetworks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+      serialPortAllow: ['/dev/ttyUSB*', '/dev/ttyACM*', '/dev/ttyS*', '/dev/serial/by-id/*', '/dev/ttyAMA*'],
+      tuyaAllowedEndpoints: [],
+      outboundAllowedNetworks: [],
+    });
+  });
+
+  it('reads comma-separated lists', () => {
+    const network = loadConfig({
+      MODBUS_ALLOWED_NETWORKS: '10.4.0.0/16, 192.168.7.20 ,fd00::/8',
+      SERIAL_PORT_ALLOW: '/dev/ttyUSB*,/dev/ttyRS485-*',
+      TUYA_ALLOWED_ENDPOINTS: 'https://tuya-proxy.plant.lan',
+      OUTBOUND_ALLOWED_NETWORKS: '10.9.0.25',
+    }).network;
+    expect(network).toEqual({
+      modbusAllowedNetworks: ['10.4.0.0/16', '192.168.7.20', 'fd00::/8'],
+      serialPortAllow: ['/dev/ttyUSB*', '/dev/ttyRS485-*'],
+      tuyaAllowedEndpoints: ['https://tuya-proxy.plant.lan'],
+      outboundAllowedNetworks: ['10.9.0.25'],
+    });
+  });
+
+  it('refuses to start on a bad entry, naming the variable and the entry', () => {
+    const failure = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError);
+        return (error as Error).message;
+      }
+      throw new Error(`${JSON.stringify(env)} was accepted`);
+    };
+    expect(failure({ MODBUS_ALLOWED_NETWORKS: '10.0.0.0/8,10.0.0.0/33' })).toContain('MODBUS_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.0/33": "10.0.0.0/33" is not an IP address or CIDR block');
+    expect(failure({ OUTBOUND_ALLOWED_NETWORKS: 'mail.plant.lan' })).toContain('OUTBOUND_ALLOWED_NETWORKS="mail.plant.lan": "mail.plant.lan" is not an IP address or CIDR block');
+    expect(failure({ TUYA_ALLOWED_ENDPOINTS: 'openapi.tuyaeu.com' })).toContain('TUYA_ALLOWED_ENDPOINTS="openapi.tuyaeu.com": "openapi.tuyaeu.com" is not an http(s) URL');
+    expect(failure({ TUYA_ALLOWED_ENDPOINTS: 'ftp://proxy.lan' })).toContain('TUYA_ALLOWED_ENDPOINTS');
+    expect(failure({ SERIAL_PORT_ALLOW: 'ttyUSB*' })).toContain('SERIAL_PORT_ALLOW="ttyUSB*": "ttyUSB*" is not an absolute path or glob');
+    const both = failure({ MODBUS_ALLOWED_NETWORKS: '300.0.0.0/8', SERIAL_PORT_ALLOW: 'x' });
+    expect(both).toContain('MODBUS_ALLOWED_NETWORKS');
+    expect(both).toContain('SERIAL_PORT_ALLOW');
+  });
+});

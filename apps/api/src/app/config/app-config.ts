@@ -14,6 +14,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_PLANT_NETWORK_POLICY, NetworkList, isValidSerialGlob, isValidTuyaEndpoint, splitList, type PlantNetworkPolicy } from '@pieng/connectors';
 
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
@@ -92,6 +93,11 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) BACKUP_DIR?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650) BACKUP_RETENTION_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) BACKUP_HOUR?: number;
+  // Lists, checked entry by entry in loadConfig (networkSettings).
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MODBUS_ALLOWED_NETWORKS?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) SERIAL_PORT_ALLOW?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) TUYA_ALLOWED_ENDPOINTS?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) OUTBOUND_ALLOWED_NETWORKS?: string;
 }
 
 export type DatabaseSettings =
@@ -123,6 +129,16 @@ export interface BackupSettings {
   hour: number;
 }
 
+/**
+ * What the server may reach on behalf of users of a client (platform staff are not held to it):
+ * the plant-network policy for meters, and the networks besides the public internet that
+ * notifications may be sent to.
+ */
+export interface NetworkSettings extends PlantNetworkPolicy {
+  /** OUTBOUND_ALLOWED_NETWORKS: private networks a client's notification targets may lie in (default none). */
+  outboundAllowedNetworks: string[];
+}
+
 /** The validated, typed configuration every module receives. */
 export interface AppConfig {
   appName: string;
@@ -149,6 +165,7 @@ export interface AppConfig {
   /** Bearer token a Prometheus scraper may present to GET /api/metrics/prometheus (besides staff logins). */
   metricsToken?: string;
   backup: BackupSettings;
+  network: NetworkSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -174,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (!url) database = { type: 'sqlite', path: resolve(dataDir, 'app.db') };
   else if (url.startsWith('sqlite:')) database = { type: 'sqlite', path: abs(url.slice('sqlite:'.length)) };
   else database = { type: 'postgres', url };
+  const network = networkSettings(vars);
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
@@ -214,5 +232,28 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       retentionDays: vars.BACKUP_RETENTION_DAYS ?? 7,
       hour: vars.BACKUP_HOUR ?? 3,
     },
+    network,
   };
+}
+
+/** The four allow-lists, each entry checked; a bad entry stops the start naming its variable and the entry. */
+function networkSettings(vars: EnvironmentVariables): NetworkSettings {
+  const problems: string[] = [];
+  const list = (name: keyof EnvironmentVariables, defaults: readonly string[], bad: (entries: string[]) => string[], what: string): string[] => {
+    const raw = vars[name] as string | undefined;
+    if (raw === undefined) return [...defaults];
+    const entries = splitList(raw);
+    const invalid = bad(entries);
+    if (invalid.length > 0) problems.push(`${name}=${JSON.stringify(raw)}: ${invalid.map((e) => JSON.stringify(e)).join(', ')} ${invalid.length === 1 ? 'is not' : 'are not'} ${what}`);
+    return entries;
+  };
+  const cidr = 'an IP address or CIDR block (e.g. 10.0.0.0/8, 192.168.1.50, fd00::/8)';
+  const settings: NetworkSettings = {
+    modbusAllowedNetworks: list('MODBUS_ALLOWED_NETWORKS', DEFAULT_PLANT_NETWORK_POLICY.modbusAllowedNetworks, NetworkList.invalidEntries, cidr),
+    serialPortAllow: list('SERIAL_PORT_ALLOW', DEFAULT_PLANT_NETWORK_POLICY.serialPortAllow, (e) => e.filter((g) => !isValidSerialGlob(g)), 'an absolute path or glob (e.g. /dev/ttyUSB*)'),
+    tuyaAllowedEndpoints: list('TUYA_ALLOWED_ENDPOINTS', [], (e) => e.filter((u) => !isValidTuyaEndpoint(u)), 'an http(s) URL without credentials, query or fragment (e.g. https://tuya-proxy.plant.lan)'),
+    outboundAllowedNetworks: list('OUTBOUND_ALLOWED_NETWORKS', [], NetworkList.invalidEntries, cidr),
+  };
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return settings;
 }

@@ -14,6 +14,7 @@ import { DevicesService } from './devices.service';
 import type { Device } from './entities/device.entity';
 import { DeviceLineWarnings } from './line-warnings';
 import { DevicePollers } from './device-pollers';
+import { lastErrorSeenBy } from './device-status';
 
 @ApiTags('devices')
 @Controller('devices')
@@ -24,41 +25,41 @@ export class DevicesController {
     private readonly pollers: DevicePollers,
   ) {}
 
-  private async toResponses(list: Device[]): Promise<DeviceResponse[]> {
+  private async toResponses(scope: ClientScope, list: Device[]): Promise<DeviceResponse[]> {
     const polledBy = await this.pollers.of(list);
-    return list.map((d) => DeviceResponse.from(d, publicDeviceConfig, this.lineWarnings.get(d.id), polledBy.get(d.id) ?? null));
+    return list.map((d) => DeviceResponse.from({ ...d, lastError: lastErrorSeenBy(scope, d) }, publicDeviceConfig, this.lineWarnings.get(d.id), polledBy.get(d.id) ?? null));
   }
 
-  private async toResponse(d: Device): Promise<DeviceResponse> {
-    return (await this.toResponses([d]))[0];
+  private async toResponse(scope: ClientScope, d: Device): Promise<DeviceResponse> {
+    return (await this.toResponses(scope, [d]))[0];
   }
 
   @Get()
   @ApiErrors(400)
   @ApiOkResponse({ type: [DeviceResponse] })
   async listDevices(@CallerScope() scope: ClientScope, @Query() query: DeviceQuery): Promise<DeviceResponse[]> {
-    return this.toResponses(await this.devices.list(scope, query.clientId));
+    return this.toResponses(scope, await this.devices.list(scope, query.clientId));
   }
 
   @Post()
   @ApiErrors(400, 404)
   @ApiCreatedResponse({ type: DeviceResponse })
   async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
-    return this.toResponse(await this.devices.create(scope, dto));
+    return this.toResponse(scope, await this.devices.create(scope, dto));
   }
 
   @Get(':id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: DeviceResponse })
   async getDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<DeviceResponse> {
-    return this.toResponse(await this.devices.get(scope, id));
+    return this.toResponse(scope, await this.devices.get(scope, id));
   }
 
   @Patch(':id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: DeviceResponse })
   async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
-    return this.toResponse(await this.devices.update(scope, id, dto));
+    return this.toResponse(scope, await this.devices.update(scope, id, dto));
   }
 
   @Delete(':id')

@@ -7,6 +7,7 @@ import { ClientScope } from '../common/client-scope';
 import { ConflictError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
 import { checkDeviceConfig, keepWriteOnlySecrets } from './device-config';
+import { DeviceReach } from './device-reach';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
@@ -17,6 +18,7 @@ export class DevicesService {
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly clients: ClientsService,
     private readonly db: Database,
+    private readonly reach: DeviceReach,
   ) {}
 
   list(scope: ClientScope, clientId?: number): Promise<Device[]> {
@@ -94,6 +96,7 @@ export class DevicesService {
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
     const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});
+    const connectionSetByClient = await this.reach.check(scope, dto.deviceType, config);
     return this.db.transaction((m) =>
       m.getRepository(Device).save({
         uid: randomUUID(),
@@ -105,6 +108,8 @@ export class DevicesService {
         config,
         lastSeenAt: null,
         lastError: null,
+        lastErrorForClient: null,
+        connectionSetByClient,
         consecutiveFailures: 0,
         createdAt: Date.now(),
       }),
@@ -119,6 +124,8 @@ export class DevicesService {
     const config = configChanged
       ? checkDeviceConfig(deviceType, keepWriteOnlySecrets(device.config, dto.config ?? device.config))
       : device.config;
+    // Only connection settings that change are checked against the caller (see DeviceReach).
+    const connectionSetByClient = configChanged ? await this.reach.check(scope, deviceType, config, device) : device.connectionSetByClient;
     return this.db.transaction((m) =>
       m.getRepository(Device).save({
         ...device,
@@ -128,8 +135,9 @@ export class DevicesService {
         ...(dto.pollIntervalSec !== undefined && { pollIntervalSec: dto.pollIntervalSec }),
         deviceType,
         config,
+        connectionSetByClient,
         // New settings deserve a fresh start: no inherited backoff.
-        ...(configChanged && { consecutiveFailures: 0, lastError: null }),
+        ...(configChanged && { consecutiveFailures: 0, lastError: null, lastErrorForClient: null }),
       }),
     );
   }
@@ -155,14 +163,15 @@ export class DevicesService {
 
   /** Poll bookkeeping: a success resets the failure count. */
   async recordPollSuccess(id: number, at: number): Promise<void> {
-    await this.db.transaction((m) => m.getRepository(Device).update({ id }, { lastSeenAt: at, lastError: null, consecutiveFailures: 0 }));
+    await this.db.transaction((m) => m.getRepository(Device).update({ id }, { lastSeenAt: at, lastError: null, lastErrorForClient: null, consecutiveFailures: 0 }));
   }
 
-  async recordPollFailure(id: number, error: string): Promise<Device | null> {
+  /** `error` in full for platform staff, `errorForClient` as the client's users see it (errorForClientUser). */
+  async recordPollFailure(id: number, error: string, errorForClient: string): Promise<Device | null> {
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(Device);
       await repo.increment({ id }, 'consecutiveFailures', 1);
-      await repo.update({ id }, { lastError: error.slice(0, 1000) });
+      await repo.update({ id }, { lastError: error.slice(0, 1000), lastErrorForClient: errorForClient.slice(0, 1000) });
       return repo.findOneBy({ id });
     });
   }

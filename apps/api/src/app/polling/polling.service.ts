@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { FieldBus, FieldBusError, nextPollDelayMs, readingSource, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { FieldBus, FieldBusError, errorForClientUser, nextPollDelayMs, readingSource, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
-import { MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
+import { DomainError, MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { DeviceLineWarnings } from '../devices/line-warnings';
+import { DeviceReach } from '../devices/device-reach';
 import { IngestService } from '../ingest/ingest.service';
 import { PlantMetrics } from '../observability/plant-metrics';
 import { toBusDevice } from './bus-device';
@@ -50,6 +51,14 @@ export function meterError(err: unknown): Error {
   return new MeterUnreachableError(message);
 }
 
+/** A failed poll's message as users of the device's client see it (see errorForClientUser). */
+function messageForClient(err: unknown, device: BusDevice | null): string {
+  if (err instanceof FieldBusError) return device ? errorForClientUser(err, device).message : 'the settings of this meter cannot be read';
+  return err instanceof DomainError ? err.message : 'the reading could not be stored';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Reads every active Modbus / Tuya device at its poll interval. A tick every 250 ms (an
  * interval registered with @nestjs/schedule's SchedulerRegistry, only when polling is on)
@@ -83,6 +92,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly scheduler: SchedulerRegistry,
     private readonly audit: AuditTrailService,
     private readonly leases: PollingLeases,
+    private readonly reach: DeviceReach,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -219,7 +229,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       const message = err instanceof Error ? err.message : String(err);
       let failures = state.failures + 1;
       try {
-        const updated = await this.devices.recordPollFailure(d.id, message);
+        const updated = await this.devices.recordPollFailure(d.id, message, messageForClient(err, state.bus));
         if (updated) failures = updated.consecutiveFailures;
       } catch (dbErr) {
         this.logger.error(`Could not record the failed poll of device ${d.id}: ${(dbErr as Error).message}`);
@@ -261,18 +271,35 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     const converted = toBusDevice(d);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     const state = this.states.get(id);
+    const startedAt = Date.now();
     try {
       const outcome = await this.readAndStore(id, converted.device);
       if (state) state.failures = 0;
       return outcome;
     } catch (err) {
       if (err instanceof FieldBusError) {
-        const updated = await this.devices.recordPollFailure(id, err.message);
+        const updated = await this.devices.recordPollFailure(id, err.message, messageForClient(err, converted.device));
         if (state && updated) state.failures = updated.consecutiveFailures;
-        throw meterError(err);
       }
-      throw err;
+      throw await this.answerFor(scope, err, converted.device, startedAt);
     }
+  }
+
+  /**
+   * A failed read as the caller's answer: in full for platform staff (504 timeout, 502 link down);
+   * for users of a client as errorForClientUser words it, where a refused, an unreachable and a
+   * silent link are one 504, given no sooner than the meter's timeout, so that neither the answer
+   * nor its delay tells anything about the port.
+   */
+  private async answerFor(scope: ClientScope, err: unknown, device: BusDevice, startedAt: number): Promise<unknown> {
+    if (!(err instanceof FieldBusError)) return err;
+    if (scope.clientId === null) return meterError(err);
+    const shown = errorForClientUser(err, device);
+    if (shown.kind === 'timeout' && device.deviceType === 'modbus') {
+      const wait = startedAt + device.config.timeoutMs - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    return meterError(shown);
   }
 
   /**
@@ -288,10 +315,11 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     }
     const converted = toBusDevice(d);
     if ('error' in converted) throw new UnprocessableError(converted.error);
+    const startedAt = Date.now();
     try {
       await this.bus.resetEnergy(converted.device);
     } catch (err) {
-      throw err instanceof FieldBusError ? meterError(err) : err;
+      throw await this.answerFor(scope, err, converted.device, startedAt);
     }
     await this.audit.append([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor }]);
     this.logger.log(`${label(d)}: energy counter reset by ${actor}`);
@@ -303,16 +331,18 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
    */
   async testRead(scope: ClientScope, dto: TestReadDto): Promise<TestReadResponse> {
     let config = dto.config;
-    if (dto.deviceId !== undefined) {
-      const stored = await this.devices.get(scope, dto.deviceId);
-      config = keepWriteOnlySecrets(stored.config, config);
-    }
+    const stored = dto.deviceId === undefined ? undefined : await this.devices.get(scope, dto.deviceId);
+    if (stored) config = keepWriteOnlySecrets(stored.config, config);
     const checked = checkDeviceConfig(dto.deviceType, config);
+    // Checked as a save would be: the same settings a client user could not save cannot be read either.
+    const heldToPolicy = await this.reach.check(scope, dto.deviceType, checked, stored);
     // A generic register map may name the unit of each of its metrics.
     const registers = Array.isArray(checked['registers']) ? (checked['registers'] as { metric?: unknown; unit?: unknown }[]) : [];
     const registerUnits = new Map(registers.filter((r) => typeof r.unit === 'string').map((r) => [String(r.metric), r.unit as string]));
     const id = `test-read-${randomUUID()}`;
-    const device = { id, deviceType: dto.deviceType, config: checked } as unknown as BusDevice;
+    // The account and link of the client the read is for: the device's, else the caller's (null for platform staff).
+    const device = { id, deviceType: dto.deviceType, config: checked, clientId: stored?.clientId ?? scope.clientId, heldToPolicy } as unknown as BusDevice;
+    const startedAt = Date.now();
     try {
       const result = await this.bus.read(device);
       return {
@@ -321,7 +351,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
         metrics: Object.entries(result.metrics).map(([metric, value]) => ({ metric, value, unit: registerUnits.get(metric) || metricUnit(metric) || null })),
       };
     } catch (err) {
-      throw err instanceof FieldBusError ? meterError(err) : err;
+      throw await this.answerFor(scope, err, device, startedAt);
     } finally {
       this.bus.forget(id);
     }

@@ -812,7 +812,7 @@ export interface components {
              * @example 1
              */
             id: number;
-            /** @description The last poll error, in plain words */
+            /** @description The last poll error, in plain words: in full for platform staff; for users of a client without the details that would tell a refused link from a silent one */
             lastError: string | null;
             /** @description Time of the last reading stored (ISO-8601 UTC) */
             lastSeenAt: string | null;

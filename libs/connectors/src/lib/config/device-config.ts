@@ -132,7 +132,21 @@ export interface ApiDeviceConfig {
 
 export type NormalizedDeviceConfig = ModbusDeviceConfig | TuyaDeviceConfig | ApiDeviceConfig;
 
+/** Whose a device is, and who chose where it connects. */
+export interface FieldDeviceOwner {
+  /**
+   * The client (tenant) the device reads for; null for a test read by platform staff. Tuya
+   * accounts (and their tokens) are never shared between two clients.
+   */
+  clientId: number | null;
+  /**
+   * Its connection settings were set by a user of the client: every connect is held to the
+   * plant-network policy again (a host name is resolved, checked and connected to by address).
+   */
+  heldToPolicy?: boolean;
+}
+
 /** What FieldBus needs to reach a device. */
 export type FieldDevice =
-  | { id: string; deviceType: 'modbus'; config: ModbusDeviceConfig }
-  | { id: string; deviceType: 'tuya'; config: TuyaDeviceConfig };
+  | ({ id: string; deviceType: 'modbus'; config: ModbusDeviceConfig } & FieldDeviceOwner)
+  | ({ id: string; deviceType: 'tuya'; config: TuyaDeviceConfig } & FieldDeviceOwner);

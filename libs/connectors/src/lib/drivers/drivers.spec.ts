@@ -10,7 +10,7 @@ import { Pzem004tDriver } from './pzem.driver';
 function modbusDevice(id: string, config: Record<string, unknown>) {
   const result = validateDeviceConfig('modbus', config);
   if (!result.config) throw new Error(JSON.stringify(result.errors));
-  return { id, deviceType: 'modbus' as const, config: result.config };
+  return { id, deviceType: 'modbus' as const, config: result.config, clientId: 1 };
 }
 
 describe('Pzem004tDriver.decode (datasheet words)', () => {

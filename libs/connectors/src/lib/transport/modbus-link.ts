@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import ModbusRTU from 'modbus-serial';
 import type { SerialLineSettings } from '../config/device-config';
 import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from '../errors';
+import { isCharacterDevice } from '../network/plant-network';
 import { RtuReplyAssembler } from '../modbus/rtu-reply';
 import { reconnectDelayMs } from '../scheduling/backoff';
 import { interFrameSilenceMs } from './line-timing';
@@ -25,6 +26,11 @@ export interface LinkOptions {
   /** First reconnect delay after a failed open; doubles per failure. */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /**
+   * For a link held to the plant-network policy: resolves and checks its host, answering the
+   * address to connect to (throws when the host is not allowed).
+   */
+  resolveHeldHost?: (host: string) => Promise<string>;
 }
 
 export interface TransactionContext {
@@ -67,6 +73,8 @@ export class ModbusLink {
   private nextOpenAt = 0;
   private lastOpenError = '';
   private closed = false;
+  /** A device whose settings a client's user chose reads through this link: every connect is checked. */
+  private held = false;
 
   constructor(
     readonly endpoint: LinkEndpoint,
@@ -88,6 +96,17 @@ export class ModbusLink {
   /** t3.5 of the serial side; Modbus TCP frames are delimited by MBAP, not by silence. */
   get silenceMs(): number {
     return this.endpoint.kind === 'tcp' ? 0 : interFrameSilenceMs(this.endpoint.serial);
+  }
+
+  /**
+   * From now on every connect resolves the host, checks the addresses against the plant-network
+   * policy and connects to the checked address. A connection opened before without that check is
+   * dropped (after the transactions queued before) and reopened with it.
+   */
+  holdToPolicy(): void {
+    if (this.held || this.endpoint.kind === 'rtu') return;
+    this.held = true;
+    void this.exclusive(async () => this.drop());
   }
 
   /** Runs `task` when every earlier task on this link has settled. */
@@ -219,6 +238,10 @@ export class ModbusLink {
 
   private async open(timeoutMs: number): Promise<ModbusClient> {
     const endpoint = this.endpoint;
+    // Only a character device is opened: a path that is missing, a regular file or a link to one (perhaps changed after
+    // the device was saved) fails alike, so that the answer never tells whether a file exists.
+    if (endpoint.kind === 'rtu' && !(await isCharacterDevice(endpoint.path))) throw Object.assign(new Error('no such serial port'), { code: 'ENOENT' });
+    const address = endpoint.kind !== 'rtu' && this.held && this.options.resolveHeldHost ? await this.options.resolveHeldHost(endpoint.host) : undefined;
     const client = endpoint.kind === 'rtu' ? new ModbusRTU(new RtuSerialPort(endpoint.path, endpoint.serial)) : new ModbusRTU();
     // modbus-serial has no default timeout: without this a silent meter blocks the line forever.
     client.setTimeout(timeoutMs);
@@ -229,9 +252,9 @@ export class ModbusLink {
         // Our port hands modbus-serial whole replies, however the adapter splits them (RtuSerialPort).
         await new Promise<void>((resolve, reject) => client.open((error: unknown) => (error ? reject(error) : resolve())));
       } else if (endpoint.kind === 'tcp') {
-        await client.connectTCP(endpoint.host, { port: endpoint.port });
+        await client.connectTCP(address ?? endpoint.host, { port: endpoint.port });
       } else {
-        const socket = await connectSocket(endpoint.host, endpoint.port, timeoutMs);
+        const socket = await connectSocket(address ?? endpoint.host, endpoint.port, timeoutMs);
         this.socket = socket;
         await client.linkTelnet(socket, {});
       }

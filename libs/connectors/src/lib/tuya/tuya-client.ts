@@ -155,6 +155,8 @@ export class TuyaClient {
         method,
         headers,
         body: body || undefined,
+        // A redirect could lead anywhere (an internal address): Tuya's API never redirects.
+        redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });
     } catch (error) {
@@ -170,14 +172,18 @@ export class TuyaClient {
 
   private unwrap<T>(envelope: TuyaEnvelope<T>, what: string): T {
     if (envelope.success) return envelope.result as T;
-    const code = envelope.code ?? 0;
+    // A number, never text: whatever a peer puts in `code` must not travel as words.
+    const code = typeof envelope.code === 'number' && Number.isFinite(envelope.code) ? envelope.code : 0;
     const hint =
       code === TUYA_CODE_SIGN_INVALID
         ? ': the signature was refused, check the access ID and secret'
         : code === TUYA_CODE_TOKEN_INVALID
           ? ': the access token was refused'
           : '';
-    throw new FieldBusError('cloud', `Tuya cloud refused ${what} (code ${code}, ${envelope.msg ?? 'no message'})${hint}`, { cloudCode: code });
+    const message = `Tuya cloud refused ${what} (code ${code}, ${typeof envelope.msg === 'string' ? envelope.msg : 'no message'})${hint}`;
+    // The peer's own words are kept for platform staff; users of a client see them only from Tuya's own data centres.
+    const withoutPeerText = `Tuya cloud ${this.host()} refused ${what} (code ${code})${hint}`;
+    throw new FieldBusError('cloud', message, { cloudCode: code, withoutPeerText });
   }
 
   private countCall(): void {

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startTuyaCloud } from '../../../../../apps/simulator/src';
 import { validateDeviceConfig } from '../config/validate-device-config';
-import { FieldBus } from '../field-bus';
+import { FieldBusError } from '../errors';
+import { FieldBus, errorForClientUser } from '../field-bus';
 import { TuyaClient } from './tuya-client';
 import { tuyaPollBudget } from './tuya-budget';
 import { mapTuyaStatus } from './tuya-metrics';
@@ -205,7 +206,7 @@ describe('TuyaClient against a verifying local cloud', () => {
     const device = (id: string, tuyaDeviceId: string) => {
       const result = validateDeviceConfig('tuya', { region: 'eu', endpoint: cloud.baseUrl, accessId: CLIENT_ID, accessSecret: SECRET, tuyaDeviceId });
       if (!result.config) throw new Error(JSON.stringify(result.errors));
-      return { id, deviceType: 'tuya' as const, config: result.config };
+      return { id, deviceType: 'tuya' as const, config: result.config, clientId: 1 };
     };
     try {
       const [one, two] = await Promise.all([bus.read(device('a', 'plug1')), bus.read(device('b', 'plug2'))]);
@@ -214,9 +215,100 @@ describe('TuyaClient against a verifying local cloud', () => {
       expect(two.metrics).toEqual({ power: 10 });
       expect(cloud.calls).toEqual(['GET /v1.0/token', 'GET /v1.0/iot-03/devices/status']);
       await expect(bus.read(device('c', 'nope'))).rejects.toThrow('Tuya device nope is not in this cloud project or sent no status');
-      expect(bus.lineKey(device('a', 'plug1'))).toBe(`tuya:${cloud.baseUrl}:${CLIENT_ID}`);
+      const secretHash = createHash('sha256').update(SECRET).digest('hex');
+      expect(bus.lineKey(device('a', 'plug1'))).toBe(`tuya:${cloud.baseUrl}:${CLIENT_ID}:client-1:${secretHash}`);
       const budget = bus.tuyaBudget(device('a', 'plug1'), 60_000);
       expect(budget.remainingCalls).toBe(26_000 - 3);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe('FieldBus Tuya accounts: one per client and secret', () => {
+  const cloud = new FakeTuyaCloud();
+  beforeAll(() => cloud.start());
+  afterAll(() => cloud.stop());
+  beforeEach(() => cloud.statuses.set('plugA', [{ code: 'cur_power', value: 1234 }])); // 1234 x 0.1 = 123.4 W
+
+  const plug = (id: string, clientId: number | null, accessSecret: string) => {
+    const result = validateDeviceConfig('tuya', { region: 'eu', endpoint: cloud.baseUrl, accessId: CLIENT_ID, accessSecret, tuyaDeviceId: 'plugA' });
+    if (!result.config) throw new Error(JSON.stringify(result.errors));
+    return { id, deviceType: 'tuya' as const, config: result.config, clientId };
+  };
+
+  it("a wrong secret under the same access id gets nothing, even after the right one logged in", async () => {
+    const bus = new FieldBus();
+    try {
+      expect((await bus.read(plug('a', 1, SECRET))).metrics).toEqual({ power: 123.4 });
+      await expect(bus.read(plug('b', 2, 'any-other-secret'))).rejects.toThrow(/code 1004/);
+      // The same client with a wrong secret does not ride on its own right one either.
+      await expect(bus.read(plug('a2', 1, 'any-other-secret'))).rejects.toThrow(/code 1004/);
+      expect((await bus.read(plug('a', 1, SECRET))).metrics).toEqual({ power: 123.4 });
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('a wrong secret tried first does not lock the right one out', async () => {
+    const bus = new FieldBus();
+    try {
+      await expect(bus.read(plug('b', 2, 'any-other-secret'))).rejects.toThrow(/code 1004/);
+      expect((await bus.read(plug('a', 1, SECRET))).metrics).toEqual({ power: 123.4 });
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('two clients with the same right secret still log in separately', async () => {
+    const bus = new FieldBus();
+    cloud.calls.length = 0;
+    try {
+      await bus.read(plug('a', 1, SECRET));
+      await bus.read(plug('b', 2, SECRET));
+      expect(cloud.calls.filter((c) => c === 'GET /v1.0/token')).toHaveLength(2);
+      expect(bus.lineKey(plug('a', 1, SECRET))).not.toBe(bus.lineKey(plug('b', 2, SECRET)));
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('closes the account a test read or an edited secret left behind, and keeps the one still read through', async () => {
+    const bus = new FieldBus();
+    cloud.calls.length = 0;
+    const logins = () => cloud.calls.filter((c) => c === 'GET /v1.0/token').length;
+    try {
+      await bus.read(plug('a', 1, SECRET));
+      await bus.read(plug('test-read', 1, SECRET)); // the same account: no second login
+      expect(logins()).toBe(1);
+      bus.forget('test-read');
+      await bus.read(plug('a', 1, SECRET)); // still logged in
+      expect(logins()).toBe(1);
+      await expect(bus.read(plug('a', 1, 'edited-wrong-secret'))).rejects.toThrow(/code 1004/); // a refused login: 2
+      // 'a' left its first account, which nobody else read through: it was closed, so the right secret logs in anew: 3.
+      await bus.read(plug('a', 1, SECRET));
+      expect(logins()).toBe(3);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("hides a peer's message from client users unless the peer is one of Tuya's data centres", async () => {
+    const bus = new FieldBus();
+    try {
+      const device = plug('b', 2, 'any-other-secret');
+      const error = (await bus.read(device).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as FieldBusError;
+      expect(error).toBeInstanceOf(FieldBusError);
+      expect(error.message).toContain('sign invalid'); // staff see the cloud's words
+      const forClient = errorForClientUser(error, device);
+      expect(forClient.message).not.toContain('sign invalid');
+      expect(forClient.message).toContain('code 1004');
+      expect(forClient.message).toContain('check the access ID and secret');
+      const atTuya = { ...device, config: { ...device.config, endpoint: 'https://openapi.tuyaeu.com' } };
+      expect(errorForClientUser(error, atTuya).message).toContain('sign invalid');
     } finally {
       await bus.close();
     }
@@ -265,7 +357,7 @@ describe('FieldBus against the simulator\'s Tuya-compatible cloud', () => {
     const result = validateDeviceConfig('tuya', {
       region: 'eu', endpoint: `http://127.0.0.1:${cloud.port}`, accessId: 'sim-id', accessSecret: 'sim-secret', tuyaDeviceId: 'plugA', simulated: true,
     });
-    const device = { id: 'p', deviceType: 'tuya' as const, config: result.config as NonNullable<typeof result.config> };
+    const device = { id: 'p', deviceType: 'tuya' as const, config: result.config as NonNullable<typeof result.config>, clientId: 1 };
     try {
       const first = await bus.read(device);
       expect(first.source).toBe('simulator');

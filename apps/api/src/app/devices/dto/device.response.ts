@@ -24,7 +24,12 @@ export class DeviceResponse {
   status!: DeviceStatus;
   @ApiProperty({ description: 'Time of the last reading stored (ISO-8601 UTC)', nullable: true, type: String })
   lastSeenAt!: string | null;
-  @ApiProperty({ description: 'The last poll error, in plain words', nullable: true, type: String })
+  @ApiProperty({
+    description:
+      'The last poll error, in plain words: in full for platform staff; for users of a client without the details that would tell a refused link from a silent one',
+    nullable: true,
+    type: String,
+  })
   lastError!: string | null;
   @ApiProperty({ description: 'Failed polls in a row', example: 0 })
   consecutiveFailures!: number;

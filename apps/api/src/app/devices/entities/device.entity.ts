@@ -33,8 +33,17 @@ export class Device {
   @Column({ name: 'last_seen_at', type: 'bigint', nullable: true, transformer: epochMs })
   lastSeenAt!: number | null;
 
+  /** The last poll error in full, for platform staff. */
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
+
+  /** The last poll error as users of the client see it (see errorForClientUser); null with no error, or one from before it was kept. */
+  @Column({ name: 'last_error_for_client', type: 'text', nullable: true })
+  lastErrorForClient!: string | null;
+
+  /** A user of the client set the connection settings: every connect is held to the plant-network policy. */
+  @Column({ name: 'connection_set_by_client', type: 'boolean', default: false })
+  connectionSetByClient!: boolean;
 
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures!: number;
