@@ -92,6 +92,8 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) BACKUP_DIR?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650) BACKUP_RETENTION_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) BACKUP_HOUR?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) QUERY_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_STREAMS_PER_PRINCIPAL?: number;
 }
 
 export type DatabaseSettings =
@@ -149,6 +151,13 @@ export interface AppConfig {
   /** Bearer token a Prometheus scraper may present to GET /api/metrics/prometheus (besides staff logins). */
   metricsToken?: string;
   backup: BackupSettings;
+  /**
+   * Bound of a read that may scan many rows (charts, statistics, raw pages): past it the read is
+   * stopped and answers 422 (or 503 when it never got a turn); see Database.scan.
+   */
+  queryTimeoutMs: number;
+  /** Live streams (GET /api/live) one user or API key may hold open on this instance. */
+  liveStreamsPerPrincipal: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -214,5 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       retentionDays: vars.BACKUP_RETENTION_DAYS ?? 7,
       hour: vars.BACKUP_HOUR ?? 3,
     },
+    queryTimeoutMs: vars.QUERY_TIMEOUT_MS ?? 10_000,
+    liveStreamsPerPrincipal: vars.LIVE_STREAMS_PER_PRINCIPAL ?? 10,
   };
 }
