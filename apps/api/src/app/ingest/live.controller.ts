@@ -1,5 +1,5 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
@@ -27,7 +27,6 @@ export class LiveController {
       'The stream ends when the user is disabled, deleted or moved to another client, or the API key revoked (reconnect to go on with the current rights), ' +
       'and when the server stops. A user or key may hold LIVE_STREAMS_PER_PRINCIPAL streams (default 10) at once.',
   })
-  @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors(400)
   @ApiResponse({ status: 429, description: 'This user or API key already has its maximum of live streams open; see the Retry-After header', type: ErrorBody })

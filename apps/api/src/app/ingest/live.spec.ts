@@ -343,9 +343,10 @@ describe("one key's 200 attempted streams and the readings of its own and anothe
   it('with the cap raised to 200, all open: the fan-out itself stays cheap', async () => {
     const m = await measureStreamsLoad({ LIVE_STREAMS_PER_PRINCIPAL: '200' });
     expect({ figures: m.figures, open: m.open }).toEqual({ figures: m.figures, open: 200 });
-    expect({ figures: m.figures, slowed: m.loadedB > 250 }).toEqual({ figures: m.figures, slowed: false });
     // 200 streams do cost something (a write of every batch to each, and here the test's own 200 sockets
-    // share the process); one serialisation per reading per stream cost 98 % of the rate.
-    expect({ figures: m.figures, starved: m.aRate < m.aRateWithout / 5 }).toEqual({ figures: m.figures, starved: false });
+    // share the process): measured 25-100 ms and 30-40 % of the rate kept; one serialisation and queued
+    // write per reading per stream took B to 1,037 ms and kept 1.7 % of A's rate.
+    expect({ figures: m.figures, slowed: m.loadedB > 500 }).toEqual({ figures: m.figures, slowed: false });
+    expect({ figures: m.figures, starved: m.aRate < m.aRateWithout / 8 }).toEqual({ figures: m.figures, starved: false });
   }, 120_000);
 });
