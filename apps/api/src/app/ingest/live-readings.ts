@@ -100,9 +100,6 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
       openedAt: performance.now(),
       res,
     };
-    req.socket.setNoDelay(true);
-    req.socket.setKeepAlive(true);
-    req.socket.setTimeout(0);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
@@ -110,6 +107,14 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
       // nginx and similar proxies pass events on at once instead of buffering them
       'X-Accel-Buffering': 'no',
     });
+    // A HEAD has no body to wait for; a client that left while the guard looked it up has nothing to wait for either.
+    if (req.method === 'HEAD' || req.socket.destroyed) {
+      res.end();
+      return;
+    }
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true);
+    req.socket.setTimeout(0);
     res.flushHeaders();
     own.add(sub);
     this.byPrincipal.set(key, own);

@@ -252,6 +252,8 @@ describe('GET /api/live', () => {
       expect(() => loadConfig({ LIVE_STREAMS_PER_PRINCIPAL: '0' })).toThrow(/LIVE_STREAMS_PER_PRINCIPAL="0": LIVE_STREAMS_PER_PRINCIPAL must not be less than 1/);
       const two = await startTestApp({ LIVE_STREAMS_PER_PRINCIPAL: '2' });
       try {
+        // A HEAD answers at once and holds no place.
+        for (let i = 0; i < 3; i++) await two.http.head('/api/live').expect(200).expect('content-type', /text\/event-stream/);
         const a = await openStream(two, { token: two.adminToken });
         const b = await openStream(two, { token: two.adminToken });
         const c = await openStream(two, { token: two.adminToken });
