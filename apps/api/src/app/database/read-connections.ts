@@ -36,7 +36,9 @@ function busyWithOtherReads(timeoutMs: number): ServiceUnavailableError {
  * driver runs a statement on one of libuv's four threads for as long as it takes (a statement
  * waiting for a busy connection holds a thread too), and the writer, the audit file and password
  * hashing need the others. A read waits in the queue, runs, and is interrupted (sqlite3_interrupt)
- * once the bound is over.
+ * once the bound is over. Measured with eight parallel chart reads over 1M values and another
+ * client's one-reading ingest (long-reads.spec.ts, load 12-15): four read connections took that
+ * ingest to a 12 s median (every libuv thread reading), two left it at 20 ms, one at 31 ms.
  */
 export class SqliteReadConnections implements ReadConnections {
   static readonly SIZE = 2;

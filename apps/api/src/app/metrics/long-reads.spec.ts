@@ -50,7 +50,8 @@ describe('long reads', () => {
   let viewer: ReturnType<typeof request.agent>;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A bound well above what eight reads queued on a busy machine take: the bound has a test of its own below.
+    t = await startTestApp({ QUERY_TIMEOUT_MS: '120000' });
     const a = await seedDevice(t.http, 'Main feeder', 'Client A');
     clientA = a.clientId;
     longDevice = a.deviceId;

@@ -57,7 +57,7 @@ export class UsersService {
     this.assertMayGrant(actor, dto.role ?? user.role, clientId ?? null, dto.clientId);
     if (clientId !== null && clientId !== user.clientId) await this.clients.get({ clientId: actor.clientId }, clientId);
     const passwordHash = dto.password ? await this.hasher.hash(dto.password) : user.passwordHash;
-    const saved = await this.db.transaction(async (m) => {
+    const updated = await this.db.transaction(async (m) => {
       const saved = await m.getRepository(User).save({ ...user, role: dto.role ?? user.role, clientId: clientId ?? null, active: dto.active ?? user.active, passwordHash });
       if (dto.active === false || dto.password) {
         await m.query(this.db.sql('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'), [Date.now(), id]);
@@ -65,7 +65,7 @@ export class UsersService {
       return saved;
     });
     this.validity.announce({ kind: 'user', userId: id });
-    return saved;
+    return updated;
   }
 
   async remove(actor: Actor, id: number): Promise<void> {
