@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../common/domain-errors';
+import { DomainError, ServiceUnavailableError } from '../common/domain-errors';
 
 /** Seconds a caller is told to wait before retrying while the database is unreachable or locked. */
 export const DATABASE_RETRY_AFTER_SEC = 5;
@@ -44,7 +44,8 @@ function codeOf(err: unknown): string | undefined {
  * undefined for any other error. The pools reconnect by themselves: nothing is to be done but wait.
  */
 export function databaseUnavailable(err: unknown): ServiceUnavailableError | undefined {
-  if (!(err instanceof Error)) return undefined;
+  // A domain error already says what happened (a meter's link, too long a read): never re-read its words.
+  if (!(err instanceof Error) || err instanceof DomainError) return undefined;
   const code = codeOf(err);
   if (code === 'SQLITE_BUSY') {
     // Another process (a backup tool, the sqlite3 shell) held the database file longer than the busy timeout.
