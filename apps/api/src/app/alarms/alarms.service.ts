@@ -95,7 +95,8 @@ export class AlarmsService {
     if (query.active !== undefined) filter(query.active ? 'e.cleared_at IS NULL' : 'e.cleared_at IS NOT NULL');
     if (query.acknowledged !== undefined) filter('e.acknowledged = ?', query.acknowledged);
     params.push(query.limit ?? 100);
-    const rows = await this.db.query(
+    // May sort a long history of events: on the read connections, beside the writes.
+    const rows = await this.db.scan(
       `SELECT e.*, r.name AS rule_name FROM alarm_events e
        JOIN devices d ON d.id = e.device_id JOIN alarm_rules r ON r.id = e.rule_id
        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.raised_at DESC, e.id DESC LIMIT ?`,

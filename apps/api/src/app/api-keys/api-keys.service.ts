@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/sha256';
 import { Repository } from 'typeorm';
+import { keyIsLive, PrincipalValidity } from '../auth/principal-validity';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
 import { InvalidInputError, NotFoundError } from '../common/domain-errors';
@@ -21,6 +22,7 @@ export class ApiKeysService {
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly clients: ClientsService,
     private readonly db: Database,
+    private readonly validity: PrincipalValidity,
   ) {}
 
   async create(scope: ClientScope, dto: CreateApiKeyDto, createdBy: number | null): Promise<{ key: string; record: ApiKey }> {
@@ -42,12 +44,13 @@ export class ApiKeysService {
     const key = await this.keys.findOneBy({ id });
     if (!key || (scope.clientId !== null && key.clientId !== scope.clientId)) throw new NotFoundError(`API key ${id} not found`);
     if (key.revokedAt === null) await this.db.transaction((m) => m.getRepository(ApiKey).update({ id }, { revokedAt: Date.now() }));
+    this.validity.announce({ kind: 'apiKey', keyId: id });
   }
 
   /** The live key matching a presented secret, or null. */
   async authenticate(presented: string): Promise<ApiKey | null> {
     const key = await this.keys.findOneBy({ keyHash: sha256(presented) });
-    if (!key || key.revokedAt !== null) return null;
+    if (!key || !keyIsLive(key)) return null;
     const now = Date.now();
     if (now - (this.lastUsedWritten.get(key.id) ?? 0) >= LAST_USED_RESOLUTION_MS) {
       this.lastUsedWritten.set(key.id, now);

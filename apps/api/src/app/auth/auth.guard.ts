@@ -5,9 +5,9 @@ import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { ClientScope } from '../common/client-scope';
 import { ForbiddenError, UnauthorizedError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Database } from '../database/database.service';
 import { AuthService } from './auth.service';
 import type { Principal } from './principal';
+import { PrincipalValidity } from './principal-validity';
 import { IS_PUBLIC, MIN_ROLE, Role, roleRank } from './roles';
 
 export const ACCEPTS_INGEST_KEY = 'acceptsIngestKey';
@@ -38,7 +38,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly apiKeys: ApiKeysService,
-    private readonly db: Database,
+    private readonly validity: PrincipalValidity,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -73,16 +73,13 @@ export class AuthGuard implements CanActivate {
     if (!match) throw new UnauthorizedError('Log in first: send the header Authorization: Bearer <accessToken> (or X-API-Key for machines)');
     const claims = this.auth.verifyAccessToken(match[1]);
     // Role, client and status come from the database, so a change takes effect at once.
-    const [user] = await this.db.query<{ id: number; email: string; role: Role; client_id: number | null; active: boolean | number }>(
-      'SELECT id, email, role, client_id, active FROM users WHERE id = ?',
-      [claims.sub],
-    );
-    if (!user || !(user.active === true || Number(user.active) === 1)) throw new UnauthorizedError('This account no longer exists or is disabled');
-    const clientId = user.client_id === null ? null : Number(user.client_id);
+    const user = await this.validity.activeUser(claims.sub);
+    if (!user) throw new UnauthorizedError('This account no longer exists or is disabled');
+    const clientId = user.clientId;
     const needed = this.reflector.getAllAndOverride<Role>(MIN_ROLE, targets) ?? (isRead ? 'viewer' : 'operator');
     if (roleRank(user.role) < roleRank(needed)) throw new ForbiddenError(`Your role (${user.role}) cannot do this; it needs ${needed}`);
     if (staffOnly && clientId !== null) throw new ForbiddenError('This is about the whole platform: users of a client may not read it');
-    req.principal = { kind: 'user', userId: Number(user.id), email: user.email, role: user.role, clientId };
+    req.principal = { kind: 'user', userId: user.userId, email: user.email, role: user.role, clientId };
     req.scope = { clientId };
     return true;
   }

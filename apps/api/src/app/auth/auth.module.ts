@@ -13,6 +13,7 @@ import { RefreshToken } from './entities/refresh-token.entity';
 import { resolveJwtSecret } from './jwt-secret';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
+import { PrincipalValidity } from './principal-validity';
 
 @Global()
 @Module({
@@ -30,7 +31,7 @@ import { PasswordHasher } from './password-hasher';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, LoginThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [AuthService, PasswordHasher, LoginThrottle, PrincipalValidity, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, PrincipalValidity],
 })
 export class AuthModule {}

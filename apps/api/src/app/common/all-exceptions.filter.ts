@@ -1,26 +1,31 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { DomainError, FieldError, TooManyRequestsError } from './domain-errors';
+import { databaseUnavailable } from '../database/database-errors';
+import { DomainError, FieldError } from './domain-errors';
 
 /** Maps every error to `{ statusCode, message, errors? }`; internals never leak to the caller. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    // The database restarting or locked is a passing state, not a fault of this request: 503 and when to retry.
+    const exception = databaseUnavailable(thrown) ?? thrown;
     const res = host.switchToHttp().getResponse<Response>();
     const { statusCode, message, errors } = this.describe(exception);
     if (exception instanceof DomainError && statusCode >= 500) {
       // An expected failure outside this process (a meter that does not answer): one line, no stack.
       const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
-      this.logger.warn(`${req.method} ${req.url} answered ${statusCode}: ${exception.message}`);
+      const cause = exception === thrown ? '' : ` (${(thrown as Error).message})`;
+      this.logger.warn(`${req.method} ${req.url} answered ${statusCode}: ${exception.message}${cause}`);
     } else if (statusCode >= 500) {
       const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
       this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
     }
     if (res.headersSent) return;
-    if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSec));
+    const retryAfterSec = (exception as { retryAfterSec?: unknown } | null)?.retryAfterSec;
+    if (exception instanceof DomainError && typeof retryAfterSec === 'number') res.setHeader('Retry-After', String(retryAfterSec));
     res.status(statusCode).json(errors ? { statusCode, message, errors } : { statusCode, message });
   }
 

@@ -13,6 +13,7 @@ const descriptions: Record<number, string> = {
   422: 'Well-formed, but the data cannot answer it',
   502: 'The meter (or its gateway or cloud) could not be read: the message names the link',
   504: 'The meter did not answer within its timeout: the message names the link',
+  503: 'The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After',
 };
 
 /** Declares the error answers of a route, all with the one error body. */

@@ -38,8 +38,15 @@ export class UnprocessableError extends DomainError {
   readonly statusCode = 422;
 }
 
+/** Something this request needs is not available now (the database restarting, too busy): retry after `retryAfterSec`. */
 export class ServiceUnavailableError extends DomainError {
   readonly statusCode = 503;
+  constructor(
+    message: string,
+    readonly retryAfterSec?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** A meter or cloud behind the field bus could not be read (link down, exception, corrupt reply). */

@@ -98,6 +98,8 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) SERIAL_PORT_ALLOW?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) TUYA_ALLOWED_ENDPOINTS?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) OUTBOUND_ALLOWED_NETWORKS?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) QUERY_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_STREAMS_PER_PRINCIPAL?: number;
 }
 
 export type DatabaseSettings =
@@ -166,6 +168,13 @@ export interface AppConfig {
   metricsToken?: string;
   backup: BackupSettings;
   network: NetworkSettings;
+  /**
+   * Bound of a read that may scan many rows (charts, statistics, raw pages): past it the read is
+   * stopped and answers 422 (or 503 when it never got a turn); see Database.scan.
+   */
+  queryTimeoutMs: number;
+  /** Live streams (GET /api/live) one user or API key may hold open on this instance. */
+  liveStreamsPerPrincipal: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -233,6 +242,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       hour: vars.BACKUP_HOUR ?? 3,
     },
     network,
+    queryTimeoutMs: vars.QUERY_TIMEOUT_MS ?? 10_000,
+    liveStreamsPerPrincipal: vars.LIVE_STREAMS_PER_PRINCIPAL ?? 10,
   };
 }
 

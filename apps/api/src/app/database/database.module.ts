@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import * as sqlite3 from 'sqlite3';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Client } from '../clients/entities/client.entity';
 import { Device } from '../devices/entities/device.entity';
@@ -47,7 +47,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 0 })],
-      providers: [Database],
+      providers: [{ provide: Database, useFactory: (dataSource: DataSource) => new Database(dataSource, { queryTimeoutMs: config.queryTimeoutMs }), inject: [DataSource] }],
       exports: [Database],
     };
   }

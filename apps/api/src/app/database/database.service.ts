@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
+import { PostgresReadConnections, ReadConnections, SqliteReadConnections } from './read-connections';
 
 /** The part of a sqlite3 Database used here. */
 interface SqliteConnection {
@@ -21,14 +22,27 @@ interface PendingWrite<T> {
   reject: (err: unknown) => void;
 }
 
+export interface DatabaseOptions {
+  /** QUERY_TIMEOUT_MS: the bound of a scan(). */
+  queryTimeoutMs: number;
+}
+
 @Injectable()
-export class Database {
+export class Database implements OnApplicationShutdown {
   readonly kind: 'sqlite' | 'postgres';
   private writeTail: Promise<unknown> = Promise.resolve();
   private readonly pending: PendingWrite<unknown>[] = [];
+  private readers?: ReadConnections;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly options: DatabaseOptions = { queryTimeoutMs: 10_000 },
+  ) {
     this.kind = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.readers?.close();
   }
 
   /** Runs fn in one transaction; everything it writes commits together or not at all. */
@@ -123,7 +137,22 @@ export class Database {
     return new Promise((resolve, reject) => this.sqliteConnection.exec(sql, (err) => (err ? reject(new QueryFailedError(sql, [], err)) : resolve())));
   }
 
-  /** Runs a read written with `?` placeholders on either engine. */
+  /**
+   * Runs a read that may scan many rows (a chart over months, statistics, a page of raw values), written
+   * with `?` placeholders, on connections of its own: on SQLite the connection that writes would
+   * otherwise be held for the whole read, and every reading stored meanwhile would wait. Past
+   * QUERY_TIMEOUT_MS the read is stopped (422: narrow the range), or refused if it never got a turn
+   * (503). It sees what was committed when it started; never use it inside a transaction.
+   */
+  scan<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.readers ??=
+      this.kind === 'sqlite'
+        ? new SqliteReadConnections(String(this.dataSource.options.database), this.options.queryTimeoutMs)
+        : new PostgresReadConnections(String((this.dataSource.options as { url?: string }).url), this.options.queryTimeoutMs);
+    return this.readers.all<T>(this.sql(sql), params);
+  }
+
+  /** Runs a short read written with `?` placeholders on either engine (on SQLite, on the connection that writes). */
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], manager?: EntityManager): Promise<T[]> {
     return (manager ?? this.dataSource.manager).query(this.sql(sql), params);
   }

@@ -14,7 +14,7 @@ export class MetricsController {
 
   @Get()
   @ApiOperation({ summary: 'Stored values of a device, in time order, page by page' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 422, 503)
   @ApiOkResponse({ type: MeasurementPage })
   listMeasurements(@CallerScope() scope: ClientScope, @Query() q: RawMetricsQuery): Promise<MeasurementPage> {
     return this.metrics.raw(scope, q);
@@ -22,7 +22,7 @@ export class MetricsController {
 
   @Get('series')
   @ApiOperation({ summary: 'Time-bucketed series of several metrics, for charts' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 422, 503)
   @ApiOkResponse({ type: SeriesResponse })
   getSeries(@CallerScope() scope: ClientScope, @Query() q: SeriesQuery): Promise<SeriesResponse> {
     return this.metrics.series(scope, q);
@@ -35,7 +35,7 @@ export class MetricsController {
       'std is the SAMPLE standard deviation (divides by n − 1). Cp = (USL − LSL)/6σ, Cpk = min(USL − μ, μ − LSL)/3σ. ' +
       'Without lsl/usl the limits default to mean ± 3σ, which yields Cp = Cpk = 1 by construction: pass your real limits, for example lsl=198&usl=242 for 220 V ± 10 %.',
   })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 422, 503)
   @ApiOkResponse({ type: SummaryResponse })
   getSummary(@CallerScope() scope: ClientScope, @Query() q: SummaryQuery): Promise<SummaryResponse> {
     return this.metrics.summary(scope, q);
@@ -43,7 +43,7 @@ export class MetricsController {
 
   @Get('linreg')
   @ApiOperation({ summary: 'Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp' })
-  @ApiErrors(400, 404, 422)
+  @ApiErrors(400, 404, 422, 503)
   @ApiOkResponse({ type: LinregResponse })
   getLinearRegression(@CallerScope() scope: ClientScope, @Query() q: LinregQuery): Promise<LinregResponse> {
     return this.metrics.linreg(scope, q);

@@ -39,7 +39,7 @@ export class MetricsService {
       where.push('(ts > ? OR (ts = ? AND metric > ?))');
       params.push(after.ts, after.ts, after.metric);
     }
-    const rows = await this.db.query<{ metric: string; ts: number | string; value: number; source: string }>(
+    const rows = await this.db.scan<{ metric: string; ts: number | string; value: number; source: string }>(
       `SELECT metric, ts, value, source FROM measurements WHERE ${where.join(' AND ')} ORDER BY ts, metric LIMIT ?`,
       [...params, limit + 1],
     );
@@ -59,7 +59,7 @@ export class MetricsService {
     const points = q.points ?? 500;
     const bucketMs = Math.max(1, Math.ceil((to - from + 1) / points));
     const placeholders = q.metrics.map(() => '?').join(',');
-    const rows = await this.db.query<{ metric: string; b: number | string; avg: number; min: number; max: number; n: number | string }>(
+    const rows = await this.db.scan<{ metric: string; b: number | string; avg: number; min: number; max: number; n: number | string }>(
       // Integers inlined (both computed here, never from the caller's text) so both engines divide as integers.
       `SELECT metric, (ts - ${Math.trunc(from)}) / ${bucketMs} AS b, AVG(value) AS avg, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS n
        FROM measurements WHERE device_id = ? AND metric IN (${placeholders}) AND ts >= ? AND ts <= ?
@@ -90,9 +90,9 @@ export class MetricsService {
     await this.devices.get(scope, q.deviceId);
     const r = range(q.from, q.to);
     const params = [q.deviceId, q.metric, ...r.params];
-    const [first] = await this.db.query<{ value: number }>(`SELECT value FROM measurements WHERE device_id = ? AND metric = ? AND ${r.sql} LIMIT 1`, params);
+    const [first] = await this.db.scan<{ value: number }>(`SELECT value FROM measurements WHERE device_id = ? AND metric = ? AND ${r.sql} LIMIT 1`, params);
     const pivot = first ? Number(first.value) : 0;
-    const [agg] = await this.db.query(
+    const [agg] = await this.db.scan(
       `SELECT COUNT(*) AS n, SUM(value - ?) AS s1, SUM((value - ?) * (value - ?)) AS s2, MIN(value) AS min, MAX(value) AS max
        FROM measurements WHERE device_id = ? AND metric = ? AND ${r.sql}`,
       [pivot, pivot, pivot, ...params],
@@ -123,10 +123,10 @@ export class MetricsService {
                WHERE a.device_id = ? AND a.metric = ? AND a.${r.sql.replace('AND ts', 'AND a.ts')}`;
       params = [q.y, q.deviceId, q.x, ...r.params];
     }
-    const [first] = await this.db.query<{ x: number; y: number }>(`${pairs} LIMIT 1`, params);
+    const [first] = await this.db.scan<{ x: number; y: number }>(`${pairs} LIMIT 1`, params);
     const x0 = first ? Number(first.x) : 0;
     const y0 = first ? Number(first.y) : 0;
-    const [s] = await this.db.query(
+    const [s] = await this.db.scan(
       `SELECT COUNT(*) AS n, SUM(x - ?) AS sx, SUM(y - ?) AS sy, SUM((x - ?) * (x - ?)) AS sxx, SUM((y - ?) * (y - ?)) AS syy, SUM((x - ?) * (y - ?)) AS sxy FROM (${pairs}) p`,
       [x0, y0, x0, x0, y0, y0, x0, y0, ...params],
     );

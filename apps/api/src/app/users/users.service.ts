@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
+import { PrincipalValidity } from '../auth/principal-validity';
 import { Role, roleRank } from '../auth/roles';
 import { ClientsService } from '../clients/clients.service';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
@@ -24,6 +25,7 @@ export class UsersService {
     private readonly clients: ClientsService,
     private readonly hasher: PasswordHasher,
     private readonly db: Database,
+    private readonly validity: PrincipalValidity,
   ) {}
 
   list(actor: Actor): Promise<User[]> {
@@ -55,13 +57,15 @@ export class UsersService {
     this.assertMayGrant(actor, dto.role ?? user.role, clientId ?? null, dto.clientId);
     if (clientId !== null && clientId !== user.clientId) await this.clients.get({ clientId: actor.clientId }, clientId);
     const passwordHash = dto.password ? await this.hasher.hash(dto.password) : user.passwordHash;
-    return this.db.transaction(async (m) => {
+    const updated = await this.db.transaction(async (m) => {
       const saved = await m.getRepository(User).save({ ...user, role: dto.role ?? user.role, clientId: clientId ?? null, active: dto.active ?? user.active, passwordHash });
       if (dto.active === false || dto.password) {
         await m.query(this.db.sql('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'), [Date.now(), id]);
       }
       return saved;
     });
+    this.validity.announce({ kind: 'user', userId: id });
+    return updated;
   }
 
   async remove(actor: Actor, id: number): Promise<void> {
@@ -73,6 +77,7 @@ export class UsersService {
       await m.query(this.db.sql('UPDATE api_keys SET created_by = NULL WHERE created_by = ?'), [id]);
       await m.getRepository(User).delete({ id });
     });
+    this.validity.announce({ kind: 'user', userId: id });
   }
 
   private assertMayGrant(actor: Actor, role: Role, clientId: number | null, requestedClientId: number | null | undefined) {

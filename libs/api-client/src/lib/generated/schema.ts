@@ -397,7 +397,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live readings as server-sent events (text/event-stream); each event's data is {deviceId, ts, source, metrics} */
+        /**
+         * Live readings as server-sent events (text/event-stream); each event's data is {deviceId, ts, source, metrics}
+         * @description The stream ends when the user is disabled, deleted or moved to another client, or the API key revoked (reconnect to go on with the current rights), and when the server stops. A user or key may hold LIVE_STREAMS_PER_PRINCIPAL streams (default 10) at once.
+         */
         get: operations["streamReadings"];
         put?: never;
         post?: never;
@@ -3226,6 +3229,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     streamReadings: {
@@ -3271,6 +3283,15 @@ export interface operations {
             };
             /** @description Your role or API key scope does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This user or API key already has its maximum of live streams open; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3346,6 +3367,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     getLinearRegression: {
@@ -3414,6 +3453,15 @@ export interface operations {
             };
             /** @description Well-formed, but the data cannot answer it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3525,6 +3573,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     getSummary: {
@@ -3586,6 +3652,24 @@ export interface operations {
             };
             /** @description Not found (or not visible to the caller) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is not reachable or busy for a moment (restarting, locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

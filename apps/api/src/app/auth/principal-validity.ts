@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
+import type { ApiKeyScope } from '../api-keys/entities/api-key.entity';
+import { Database } from '../database/database.service';
+import type { Principal } from './principal';
+import type { Role } from './roles';
+
+/** A user who may act now, as the database says. */
+export interface ActiveUser {
+  userId: number;
+  email: string;
+  role: Role;
+  clientId: number | null;
+}
+
+/** An API key that may act now. */
+export interface LiveKey {
+  keyId: number;
+  scope: ApiKeyScope;
+  clientId: number;
+}
+
+/** Who changed: a user or an API key. */
+export type PrincipalRef = { kind: 'user'; userId: number } | { kind: 'apiKey'; keyId: number };
+
+/** One name per user or key ("user:3", "key:7"), for maps and logs. */
+export const principalKey = (p: Principal | PrincipalRef): string => (p.kind === 'user' ? `user:${p.userId}` : `key:${p.keyId}`);
+
+/** The rules, in one place: a user acts while it exists and is active; a key while it exists and is not revoked. */
+export const userIsActive = (active: boolean | number | string) => active === true || Number(active) === 1;
+export const keyIsLive = (key: { revokedAt: number | null }) => key.revokedAt === null;
+
+const IN_CHUNK = 500;
+
+/**
+ * Whether users and API keys may still act, read from the database: by the guard on every request,
+ * and again and again for what outlives a request (a live stream). Changes made through this
+ * instance are also announced at once (`changes`), so that what outlives a request can end
+ * without waiting for its next look.
+ */
+@Injectable()
+export class PrincipalValidity {
+  private readonly changed = new Subject<PrincipalRef>();
+  /** Users and keys changed through this instance (disabled, deleted, moved to another client, revoked). */
+  readonly changes: Observable<PrincipalRef> = this.changed.asObservable();
+
+  constructor(private readonly db: Database) {}
+
+  /** The user, if it may act now. */
+  async activeUser(userId: number): Promise<ActiveUser | undefined> {
+    return (await this.activeUsers([userId]))[0];
+  }
+
+  /** Those of the users that may act now (one query per 500). */
+  async activeUsers(userIds: number[]): Promise<ActiveUser[]> {
+    const rows = await this.inChunks(userIds, (ids) =>
+      this.db.query<{ id: number; email: string; role: Role; client_id: number | null; active: boolean | number }>(
+        `SELECT id, email, role, client_id, active FROM users WHERE id IN (${ids.map(() => '?').join(',')})`,
+        ids,
+      ),
+    );
+    return rows
+      .filter((u) => userIsActive(u.active))
+      .map((u) => ({ userId: Number(u.id), email: u.email, role: u.role, clientId: u.client_id === null ? null : Number(u.client_id) }));
+  }
+
+  /** Those of the keys that may act now. */
+  async liveKeys(keyIds: number[]): Promise<LiveKey[]> {
+    const rows = await this.inChunks(keyIds, (ids) =>
+      this.db.query<{ id: number; scope: ApiKeyScope; client_id: number; revoked_at: number | string | null }>(
+        `SELECT id, scope, client_id, revoked_at FROM api_keys WHERE id IN (${ids.map(() => '?').join(',')})`,
+        ids,
+      ),
+    );
+    return rows
+      .filter((k) => keyIsLive({ revokedAt: k.revoked_at === null ? null : Number(k.revoked_at) }))
+      .map((k) => ({ keyId: Number(k.id), scope: k.scope, clientId: Number(k.client_id) }));
+  }
+
+  /** Call after the commit that changed a user or key. */
+  announce(ref: PrincipalRef): void {
+    this.changed.next(ref);
+  }
+
+  private async inChunks<T>(ids: number[], query: (ids: number[]) => Promise<T[]>): Promise<T[]> {
+    const out: T[] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) out.push(...(await query(ids.slice(i, i + IN_CHUNK))));
+    return out;
+  }
+}
