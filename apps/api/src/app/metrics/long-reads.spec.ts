@@ -122,8 +122,8 @@ describe('long reads', () => {
         }
       }
       expect(burst.some((r) => r.status === 422)).toBe(true);
-      // SQLite reads on two connections of their own, one statement each: the other four wait, past the bound.
-      if (db.type === 'sqlite') expect(burst.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(1);
+      // Whether one of them waited past the bound for a connection (503) depends on how the six requests
+      // arrive on a busy machine; read-connections.spec.ts proves the 503 with the reads started at once.
 
       // A narrow range (the last ten minutes) is read well within the bound.
       const narrow = await strict.http
