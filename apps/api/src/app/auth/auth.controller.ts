@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiErrors } from '../common/api-errors.decorator';
+import { BodyLimit } from '../common/request-body';
 import { ForbiddenError } from '../common/domain-errors';
 import { User } from '../users/entities/user.entity';
 import { toSessionUser, AuthService } from './auth.service';
@@ -11,8 +12,12 @@ import { ChangePasswordDto, LoginDto, LogoutResponse, RefreshDto, SessionUser, T
 import type { Principal } from './principal';
 import { MinRole, Public } from './roles';
 
+/** Logins, refreshes and password changes are a few hundred bytes; anyone may call login, so nothing more is read. */
+export const AUTH_BODY_LIMIT = 16 * 1024;
+
 @ApiTags('auth')
 @Controller('auth')
+@BodyLimit(AUTH_BODY_LIMIT)
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
