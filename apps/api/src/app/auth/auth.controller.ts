@@ -42,7 +42,7 @@ export class AuthController {
     return this.auth.refresh(dto.refreshToken);
   }
 
-  /** Ends the session the refresh token belongs to (every token rotated from the same login). */
+  /** Ends the session the refresh token belongs to (every token rotated from the same login): its access tokens stop working at once. */
   @Public()
   @Post('logout')
   @HttpCode(200)
@@ -66,6 +66,6 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'The password was changed' })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
-    await this.auth.changePassword(principal.userId, dto.currentPassword, dto.newPassword);
+    await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword);
   }
 }

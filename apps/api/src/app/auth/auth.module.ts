@@ -13,6 +13,8 @@ import { RefreshToken } from './entities/refresh-token.entity';
 import { resolveJwtSecret } from './jwt-secret';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
+import { RequestAuthenticator } from './request-authenticator';
+import { Sessions } from './sessions';
 
 @Global()
 @Module({
@@ -30,7 +32,8 @@ import { PasswordHasher } from './password-hasher';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, LoginThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [AuthService, PasswordHasher, LoginThrottle, Sessions, RequestAuthenticator, { provide: APP_GUARD, useClass: AuthGuard }],
+  // One PasswordHasher for the whole application: its queue bounds the hashes running at once.
+  exports: [AuthService, PasswordHasher, Sessions, RequestAuthenticator],
 })
 export class AuthModule {}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { DomainError, FieldError, TooManyRequestsError } from './domain-errors';
+import { DomainError, FieldError, ServiceUnavailableError, TooManyRequestsError } from './domain-errors';
 
 /** Maps every error to `{ statusCode, message, errors? }`; internals never leak to the caller. */
 @Catch()
@@ -20,7 +20,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
     }
     if (res.headersSent) return;
-    if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSec));
+    if ((exception instanceof TooManyRequestsError || exception instanceof ServiceUnavailableError) && exception.retryAfterSec !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSec));
     res.status(statusCode).json(errors ? { statusCode, message, errors } : { statusCode, message });
   }
 

@@ -40,6 +40,13 @@ export class UnprocessableError extends DomainError {
 
 export class ServiceUnavailableError extends DomainError {
   readonly statusCode = 503;
+  /** Seconds after which trying again makes sense (the Retry-After header), when known. */
+  constructor(
+    message: string,
+    readonly retryAfterSec?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** A meter or cloud behind the field bus could not be read (link down, exception, corrupt reply). */

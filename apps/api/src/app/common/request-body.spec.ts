@@ -75,7 +75,7 @@ describe('request bodies', () => {
     expect(JSON.stringify({ readings }).length).toBeGreaterThan(3 * 1024 * 1024);
     const res = await t.anon.post('/api/ingest').set('X-API-Key', ingestKey).send({ readings }).expect(200);
     expect(res.body.stored).toBe(10_000 * 12);
-  });
+  }, 30_000);
 
   it('limits the public auth routes to 16 KB, refusing a longer declared body before reading it', async () => {
     const res = await t.anon.post('/api/auth/login').send({ email: 'admin@test.local', password: 'x'.repeat(20 * 1024) }).expect(413);
