@@ -28,7 +28,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 413, 429, 503)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponse> {
     return this.auth.login(dto.email, dto.password, ip);
   }
@@ -37,7 +37,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(400, 401)
+  @ApiErrors(400, 401, 413)
   refreshSession(@Body() dto: RefreshDto): Promise<TokenResponse> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -47,7 +47,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @ApiOkResponse({ type: LogoutResponse })
-  @ApiErrors(400)
+  @ApiErrors(400, 413)
   async logout(@Body() dto: RefreshDto): Promise<LogoutResponse> {
     return { loggedOut: await this.auth.logout(dto.refreshToken) };
   }
@@ -62,8 +62,8 @@ export class AuthController {
   @Patch('password')
   @MinRole('viewer')
   @HttpCode(204)
-  @ApiErrors(400)
-  @ApiNoContentResponse({ description: 'The password was changed' })
+  @ApiErrors(400, 413, 503)
+  @ApiNoContentResponse({ description: "The password was changed; the account's other sessions ended, this one goes on" })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
     await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword);

@@ -9,9 +9,10 @@ const descriptions: Record<number, string> = {
   429: 'Too many failed attempts; see the Retry-After header',
   404: 'Not found (or not visible to the caller)',
   409: 'Conflicts with existing data',
-  413: 'Request body larger than 5 MB',
+  413: 'Request body larger than the route takes (5 MB; 16 KB on /api/auth)',
   422: 'Well-formed, but the data cannot answer it',
   502: 'The meter (or its gateway or cloud) could not be read: the message names the link',
+  503: 'Busy (e.g. too many logins being checked at once); see the Retry-After header',
   504: 'The meter did not answer within its timeout: the message names the link',
 };
 
