@@ -169,6 +169,26 @@ describe('login, refresh, logout', () => {
   });
 });
 
+describe('sessions across instances', () => {
+  it('ends access on one instance when the session ends through another (the state is in the shared database)', async () => {
+    const first = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789' });
+    const db = first.config.database;
+    const second = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789', DATABASE_URL: db.type === 'sqlite' ? `sqlite:${db.path}` : db.url });
+    try {
+      const session = (await first.anon.post('/api/auth/login').send(TEST_ADMIN).expect(200)).body;
+      const me = (t: TestApp) => t.anon.get('/api/auth/me').set('Authorization', `Bearer ${session.accessToken}`);
+      await me(first).expect(200);
+      await me(second).expect(200);
+      await second.anon.post('/api/auth/logout').send({ refreshToken: session.refreshToken }).expect(200);
+      await me(first).expect(401);
+      await me(second).expect(401);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  }, 60_000);
+});
+
 describe('login throttling', () => {
   let t: TestApp;
   beforeAll(async () => (t = await startTestApp()));
