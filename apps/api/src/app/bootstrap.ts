@@ -1,47 +1,20 @@
 import { INestApplication, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response } from 'express';
 import { mkdirSync } from 'node:fs';
-import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { closeConnectionWithUnreadBody, RequestBodyInterceptor } from './common/request-body';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
-import { createLogging, loggableUrl, LogStream } from './observability/logging';
+import { createLogging, LogStream } from './observability/logging';
 import { PlantMetrics } from './observability/plant-metrics';
 import { requestIdMiddleware } from './observability/request-id';
 
 /** The Nest logger for lines outside an application (structured pino lines: JSON, or readable with LOG_FORMAT=pretty). */
 export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'appName' | 'apiPrefix'>): LoggerService {
   return createLogging(config).logger;
-}
-
-export const MAX_BODY = '5mb';
-
-/**
- * The JSON body parser, answering malformed and oversized bodies in the one error format. It runs
- * before the request logging, so it writes the request line of a body it refuses itself (without
- * the parser's message: it may quote the body).
- */
-function jsonBody(log: Pino) {
-  const parse = json({ limit: MAX_BODY });
-  return (req: Request, res: Response, next: NextFunction) =>
-    parse(req, res, (err?: { status?: number; type?: string; message?: string }) => {
-      if (!err) return next();
-      const statusCode = err.status ?? 400;
-      const message =
-        err.type === 'entity.too.large'
-          ? `Request body is larger than ${MAX_BODY.toUpperCase()}; split the batch`
-          : err.type === 'entity.parse.failed'
-            ? `Malformed JSON: ${err.message}`
-            : (err.message ?? 'Bad request body');
-      res.status(statusCode).json({ statusCode, message });
-      const why = err.type === 'entity.too.large' ? 'body too large' : err.type === 'entity.parse.failed' ? 'malformed JSON' : 'bad request body';
-      const url = loggableUrl(req.originalUrl ?? req.url);
-      log.warn({ reqId: (req as { id?: unknown }).id, req: { method: req.method, url }, res: { statusCode } }, `${req.method} ${url} ${statusCode} ${why}`);
-    });
 }
 
 /** Builds the application exactly as production runs it; tests call this too. */
@@ -54,11 +27,12 @@ export async function createApp(config: AppConfig, options: { logStream?: LogStr
     logger: logging.logger,
     abortOnError: false,
   });
-  // Before the body parser, so that every answer (a malformed body's too) carries X-Request-Id and is counted.
+  app.use(closeConnectionWithUnreadBody());
   app.use(requestIdMiddleware());
   app.use(app.get(PlantMetrics).httpMiddleware());
-  app.use(jsonBody(logging.root));
   app.setGlobalPrefix(config.apiPrefix, { exclude: ['/'] });
+  // Bodies are read after the guard, by this interceptor: never for a caller the guard refuses.
+  app.useGlobalInterceptors(new RequestBodyInterceptor(app.get(Reflector)));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();

@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiErrors } from '../common/api-errors.decorator';
+import { BodyLimit } from '../common/request-body';
 import { ForbiddenError } from '../common/domain-errors';
 import { User } from '../users/entities/user.entity';
 import { toSessionUser, AuthService } from './auth.service';
@@ -11,8 +12,12 @@ import { ChangePasswordDto, LoginDto, LogoutResponse, RefreshDto, SessionUser, T
 import type { Principal } from './principal';
 import { MinRole, Public } from './roles';
 
+/** Logins, refreshes and password changes are a few hundred bytes; anyone may call login, so nothing more is read. */
+export const AUTH_BODY_LIMIT = 16 * 1024;
+
 @ApiTags('auth')
 @Controller('auth')
+@BodyLimit(AUTH_BODY_LIMIT)
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
@@ -23,7 +28,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 413, 429, 503)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponse> {
     return this.auth.login(dto.email, dto.password, ip);
   }
@@ -32,17 +37,17 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(400, 401)
+  @ApiErrors(400, 401, 413)
   refreshSession(@Body() dto: RefreshDto): Promise<TokenResponse> {
     return this.auth.refresh(dto.refreshToken);
   }
 
-  /** Ends the session the refresh token belongs to (every token rotated from the same login). */
+  /** Ends the session the refresh token belongs to (every token rotated from the same login): its access tokens stop working at once. */
   @Public()
   @Post('logout')
   @HttpCode(200)
   @ApiOkResponse({ type: LogoutResponse })
-  @ApiErrors(400)
+  @ApiErrors(400, 413)
   async logout(@Body() dto: RefreshDto): Promise<LogoutResponse> {
     return { loggedOut: await this.auth.logout(dto.refreshToken) };
   }
@@ -57,10 +62,10 @@ export class AuthController {
   @Patch('password')
   @MinRole('viewer')
   @HttpCode(204)
-  @ApiErrors(400)
-  @ApiNoContentResponse({ description: 'The password was changed' })
+  @ApiErrors(400, 413, 503)
+  @ApiNoContentResponse({ description: "The password was changed; the account's other sessions ended, this one goes on" })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
-    await this.auth.changePassword(principal.userId, dto.currentPassword, dto.newPassword);
+    await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword);
   }
 }

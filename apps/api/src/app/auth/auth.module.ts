@@ -14,6 +14,8 @@ import { resolveJwtSecret } from './jwt-secret';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { PrincipalValidity } from './principal-validity';
+import { RequestAuthenticator } from './request-authenticator';
+import { Sessions } from './sessions';
 
 @Global()
 @Module({
@@ -31,7 +33,8 @@ import { PrincipalValidity } from './principal-validity';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, LoginThrottle, PrincipalValidity, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, PrincipalValidity],
+  providers: [AuthService, PasswordHasher, LoginThrottle, Sessions, RequestAuthenticator, PrincipalValidity, { provide: APP_GUARD, useClass: AuthGuard }],
+  // One PasswordHasher for the whole application: its queue bounds the hashes running at once.
+  exports: [AuthService, PasswordHasher, Sessions, RequestAuthenticator, PrincipalValidity],
 })
 export class AuthModule {}

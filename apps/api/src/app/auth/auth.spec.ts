@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { join } from 'node:path';
+import { JwtService } from '@nestjs/jwt';
 import request from 'supertest';
 import { seedDevice, startTestApp, TEST_ADMIN, TestApp } from '../../testing/test-app';
 
@@ -84,20 +85,72 @@ describe('login, refresh, logout', () => {
     await t.anon.post('/api/auth/refresh').send({ refreshToken: login.body.refreshToken }).expect(401);
   });
 
-  it('changes a password: the old one stops working, sessions end', async () => {
+  it('changes a password: the old one stops working, every other session ends at once, the one that changed it goes on', async () => {
     const admin = t.http;
     await admin.post('/api/users').send({ email: 'Pat@Test.Local', password: 'first-password-1', role: 'viewer' }).expect(201);
     const login = await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'first-password-1' }).expect(200);
+    const elsewhere = await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'first-password-1' }).expect(200);
     const auth = `Bearer ${login.body.accessToken}`;
     const wrong = await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'nope-nope-nope', newPassword: 'second-password-2' }).expect(400);
     expect(wrong.body.errors[0].field).toBe('currentPassword');
     await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'first-password-1', newPassword: 'short' }).expect(400);
     await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'first-password-1', newPassword: 'second-password-2' }).expect(204);
-    await t.anon.post('/api/auth/refresh').send({ refreshToken: login.body.refreshToken }).expect(401);
+    // The other session's access token stops now, not when it expires in 15 minutes; its refresh token too.
+    const ended = await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${elsewhere.body.accessToken}`).expect(401);
+    expect(ended.body.message).toMatch(/password .* was changed/);
+    await t.anon.post('/api/auth/refresh').send({ refreshToken: elsewhere.body.refreshToken }).expect(401);
+    // The session that changed it goes on, and still refreshes.
+    await t.anon.get('/api/auth/me').set('Authorization', auth).expect(200);
+    const rotated = await t.anon.post('/api/auth/refresh').send({ refreshToken: login.body.refreshToken }).expect(200);
+    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${rotated.body.accessToken}`).expect(200);
     await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'first-password-1' }).expect(401);
     await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'second-password-2' }).expect(200);
     // Emails are unique whatever the case.
     await admin.post('/api/users').send({ email: 'PAT@test.local', password: 'first-password-1', role: 'viewer' }).expect(409);
+  }, 30_000);
+
+  it('ends access at once on logout and on a reused refresh token, not when the access token expires', async () => {
+    const me = (token: string) => t.anon.get('/api/auth/me').set('Authorization', `Bearer ${token}`);
+    const login = await t.anon.post('/api/auth/login').send(TEST_ADMIN).expect(200);
+    await me(login.body.accessToken).expect(200);
+    await t.anon.post('/api/auth/logout').send({ refreshToken: login.body.refreshToken }).expect(200);
+    expect((await me(login.body.accessToken).expect(401)).body.message).toMatch(/session has ended/);
+
+    // Reuse of a rotated refresh token ends the session: every access token of it stops, the newest too.
+    const first = (await t.anon.post('/api/auth/login').send(TEST_ADMIN).expect(200)).body;
+    const second = (await t.anon.post('/api/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200)).body;
+    await me(second.accessToken).expect(200);
+    await t.anon.post('/api/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
+    await me(second.accessToken).expect(401);
+    await me(first.accessToken).expect(401);
+    // Other sessions of the same user are not touched.
+    await t.http.get('/api/auth/me').expect(200);
+  }, 30_000);
+
+  it("ends every session of a user at once when an admin resets the password or disables the account", async () => {
+    await t.http.post('/api/users').send({ email: 'reset@test.local', password: 'reset-password-1', role: 'viewer' }).expect(201);
+    const id = (await t.http.get('/api/users').expect(200)).body.find((u: { email: string }) => u.email === 'reset@test.local').id;
+    const session = (await t.anon.post('/api/auth/login').send({ email: 'reset@test.local', password: 'reset-password-1' }).expect(200)).body;
+    await t.http.patch(`/api/users/${id}`).send({ password: 'reset-password-2' }).expect(200);
+    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${session.accessToken}`).expect(401);
+    await t.anon.post('/api/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+    // Disabled and enabled again: the sessions from before stay ended.
+    const next = (await t.anon.post('/api/auth/login').send({ email: 'reset@test.local', password: 'reset-password-2' }).expect(200)).body;
+    await t.http.patch(`/api/users/${id}`).send({ active: false }).expect(200);
+    await t.http.patch(`/api/users/${id}`).send({ active: true }).expect(200);
+    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${next.accessToken}`).expect(401);
+    await t.anon.post('/api/auth/refresh').send({ refreshToken: next.refreshToken }).expect(401);
+  }, 30_000);
+
+  it('refuses a correctly signed access token that names no session', async () => {
+    const admin = (await t.http.get('/api/auth/me').expect(200)).body;
+    const jwt = t.app.get(JwtService);
+    const unnamed = jwt.sign({ sub: admin.id, role: 'admin', clientId: null, email: admin.email });
+    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${unnamed}`).expect(401);
+    // Nor someone else's session under this user's id.
+    const other = (await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'second-password-2' }).expect(200)).body;
+    const sid = (jwt.decode(other.accessToken) as { sid: string }).sid;
+    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${jwt.sign({ sub: admin.id, sid, role: 'admin', clientId: null, email: admin.email })}`).expect(401);
   });
 
   it('never writes a password to a log or a response', async () => {
@@ -114,6 +167,26 @@ describe('login, refresh, logout', () => {
     });
     expect(output).not.toContain(secret);
   });
+});
+
+describe('sessions across instances', () => {
+  it('ends access on one instance when the session ends through another (the state is in the shared database)', async () => {
+    const first = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789' });
+    const db = first.config.database;
+    const second = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789', DATABASE_URL: db.type === 'sqlite' ? `sqlite:${db.path}` : db.url });
+    try {
+      const session = (await first.anon.post('/api/auth/login').send(TEST_ADMIN).expect(200)).body;
+      const me = (t: TestApp) => t.anon.get('/api/auth/me').set('Authorization', `Bearer ${session.accessToken}`);
+      await me(first).expect(200);
+      await me(second).expect(200);
+      await second.anon.post('/api/auth/logout').send({ refreshToken: session.refreshToken }).expect(200);
+      await me(first).expect(401);
+      await me(second).expect(401);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  }, 60_000);
 });
 
 describe('login throttling', () => {

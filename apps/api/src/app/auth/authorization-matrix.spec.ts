@@ -86,6 +86,44 @@ describe('authorization matrix (from /docs-json)', () => {
     expect(wrong).toEqual([]);
   });
 
+  /** The status of a call with these headers; a stream (GET /api/live) is closed once its status is known. */
+  const statusWith = async (headers: Record<string, string>, op: Operation, path: string): Promise<number> => {
+    const abort = new AbortController();
+    const hasBody = op.method !== 'get' && op.method !== 'delete';
+    const res = await fetch(t.url + path, {
+      method: op.method.toUpperCase(),
+      headers: { ...headers, ...(hasBody && { 'Content-Type': 'application/json' }) },
+      body: hasBody ? '{}' : undefined,
+      signal: abort.signal,
+    });
+    abort.abort();
+    return res.status;
+  };
+
+  it('answers 403 to an API key wherever its scope does not reach: an ingest key only ingests, a read key reads only what a viewer of its client reads', async () => {
+    const keyOfB = async (scope: string) => (await t.http.post('/api/api-keys').send({ name: `B ${scope}`, scope, clientId: b['clients'] }).expect(201)).body.key as string;
+    const ingestKey = { 'X-API-Key': await keyOfB('ingest') };
+    const readKey = { 'X-API-Key': await keyOfB('read') };
+    await t.http.post('/api/users').send({ email: 'b-viewer@test.local', password: 'b-viewer-password', role: 'viewer', clientId: b['clients'] }).expect(201);
+    const viewerToken = (await t.anon.post('/api/auth/login').send({ email: 'b-viewer@test.local', password: 'b-viewer-password' }).expect(200)).body.accessToken;
+    const viewerOfB = { Authorization: `Bearer ${viewerToken}` };
+    const wrong: string[] = [];
+    for (const op of ops.filter((o) => !o.isPublic)) {
+      const path = withIds(op.path, b[Object.keys(b).find((k) => op.path.startsWith(`/api/${k}/{`)) ?? 'clients']);
+      const ingest = await statusWith(ingestKey, op, path);
+      if (op.operationId === 'ingestReadings' ? ingest === 401 || ingest === 403 : ingest !== 403) wrong.push(`ingest key: ${op.method.toUpperCase()} ${op.path} -> ${ingest}`);
+      const read = await statusWith(readKey, op, path);
+      // A viewer's answer is taken for reads only: a viewer may call a few writes about themselves (their password), a key none.
+      const viewerRefused = op.method !== 'get' || (await statusWith(viewerOfB, op, path)) === 403;
+      if (viewerRefused && read !== 403) wrong.push(`read key: ${op.method.toUpperCase()} ${op.path} -> ${read}`);
+    }
+    expect(wrong).toEqual([]);
+    // Not vacuous: the key reads its client's devices, but not the names and prefixes of the client's keys, nor its users.
+    expect(await statusWith(readKey, { method: 'get', path: '/api/devices', operationId: 'listDevices', isPublic: false }, '/api/devices')).toBe(200);
+    expect(await statusWith(readKey, { method: 'get', path: '/api/api-keys', operationId: 'listApiKeys', isPublic: false }, '/api/api-keys')).toBe(403);
+    expect(await statusWith(readKey, { method: 'get', path: '/api/users', operationId: 'listUsers', isPublic: false }, '/api/users')).toBe(403);
+  }, 30_000);
+
   it("answers 404 to client A's admin for every route with an id of client B, and changes nothing", async () => {
     const a = await t.http.post('/api/clients').send({ name: 'Client A' }).expect(201);
     const adminOfA = await t.userAgent('admin', a.body.id);

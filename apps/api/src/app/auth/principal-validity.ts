@@ -3,15 +3,6 @@ import { Observable, Subject } from 'rxjs';
 import type { ApiKeyScope } from '../api-keys/entities/api-key.entity';
 import { Database } from '../database/database.service';
 import type { Principal } from './principal';
-import type { Role } from './roles';
-
-/** A user who may act now, as the database says. */
-export interface ActiveUser {
-  userId: number;
-  email: string;
-  role: Role;
-  clientId: number | null;
-}
 
 /** An API key that may act now. */
 export interface LiveKey {
@@ -26,15 +17,14 @@ export type PrincipalRef = { kind: 'user'; userId: number } | { kind: 'apiKey'; 
 /** One name per user or key ("user:3", "key:7"), for maps and logs. */
 export const principalKey = (p: Principal | PrincipalRef): string => (p.kind === 'user' ? `user:${p.userId}` : `key:${p.keyId}`);
 
-/** The rules, in one place: a user acts while it exists and is active; a key while it exists and is not revoked. */
-export const userIsActive = (active: boolean | number | string) => active === true || Number(active) === 1;
+/** A key acts while it exists and is not revoked (a user while its session is live: see Sessions). */
 export const keyIsLive = (key: { revokedAt: number | null }) => key.revokedAt === null;
 
 const IN_CHUNK = 500;
 
 /**
- * Whether users and API keys may still act, read from the database: by the guard on every request,
- * and again and again for what outlives a request (a live stream). Changes made through this
+ * Whether API keys may still act, read from the database for what outlives a request (a live
+ * stream; users are judged by their session, see Sessions). Changes made through this
  * instance are also announced at once (`changes`), so that what outlives a request can end
  * without waiting for its next look.
  */
@@ -45,24 +35,6 @@ export class PrincipalValidity {
   readonly changes: Observable<PrincipalRef> = this.changed.asObservable();
 
   constructor(private readonly db: Database) {}
-
-  /** The user, if it may act now. */
-  async activeUser(userId: number): Promise<ActiveUser | undefined> {
-    return (await this.activeUsers([userId]))[0];
-  }
-
-  /** Those of the users that may act now (one query per 500). */
-  async activeUsers(userIds: number[]): Promise<ActiveUser[]> {
-    const rows = await this.inChunks(userIds, (ids) =>
-      this.db.query<{ id: number; email: string; role: Role; client_id: number | null; active: boolean | number }>(
-        `SELECT id, email, role, client_id, active FROM users WHERE id IN (${ids.map(() => '?').join(',')})`,
-        ids,
-      ),
-    );
-    return rows
-      .filter((u) => userIsActive(u.active))
-      .map((u) => ({ userId: Number(u.id), email: u.email, role: u.role, clientId: u.client_id === null ? null : Number(u.client_id) }));
-  }
 
   /** Those of the keys that may act now. */
   async liveKeys(keyIds: number[]): Promise<LiveKey[]> {

@@ -3,5 +3,5 @@ import type { Role } from './roles';
 
 /** Who is calling: a logged-in user, or a machine with an API key. */
 export type Principal =
-  | { kind: 'user'; userId: number; email: string; role: Role; clientId: number | null }
+  | { kind: 'user'; userId: number; email: string; role: Role; clientId: number | null; sessionId: string }
   | { kind: 'apiKey'; keyId: number; scope: ApiKeyScope; clientId: number };

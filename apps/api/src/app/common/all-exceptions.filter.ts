@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { databaseUnavailable } from '../database/database-errors';
-import { DomainError, FieldError } from './domain-errors';
+import { DomainError, FieldError, ServiceUnavailableError, TooManyRequestsError } from './domain-errors';
 
 /** Maps every error to `{ statusCode, message, errors? }`; internals never leak to the caller. */
 @Catch()
@@ -24,8 +24,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
     }
     if (res.headersSent) return;
-    const retryAfterSec = (exception as { retryAfterSec?: unknown } | null)?.retryAfterSec;
-    if (exception instanceof DomainError && typeof retryAfterSec === 'number') res.setHeader('Retry-After', String(retryAfterSec));
+    if ((exception instanceof TooManyRequestsError || exception instanceof ServiceUnavailableError) && exception.retryAfterSec !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSec));
     res.status(statusCode).json(errors ? { statusCode, message, errors } : { statusCode, message });
   }
 

@@ -38,9 +38,10 @@ export class UnprocessableError extends DomainError {
   readonly statusCode = 422;
 }
 
-/** Something this request needs is not available now (the database restarting, too busy): retry after `retryAfterSec`. */
+/** Something this request needs is not available now (the database restarting, too busy). */
 export class ServiceUnavailableError extends DomainError {
   readonly statusCode = 503;
+  /** Seconds after which trying again makes sense (the Retry-After header), when known. */
   constructor(
     message: string,
     readonly retryAfterSec?: number,

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { StaffOnly } from '../auth/current-principal.decorator';
 import { MinRole } from '../auth/roles';
 import { DevService } from './dev.service';
 
@@ -9,10 +10,11 @@ export class DemoResponse {
   @ApiProperty({ description: 'Readings stored, all with source "demo"' }) readings!: number;
 }
 
-/** Only mounted when ENABLE_DEV_ENDPOINTS=true. */
+/** Only mounted when ENABLE_DEV_ENDPOINTS=true; for the platform's admins (it creates a client). */
 @ApiTags('dev')
 @Controller('dev')
 @MinRole('admin')
+@StaffOnly()
 export class DevController {
   constructor(private readonly dev: DevService) {}
 

@@ -51,6 +51,9 @@ describe('health, docs and dev endpoints', () => {
       const page = await dev.http.get('/api/metrics').query({ deviceId: res.body.deviceId, metric: 'voltage' }).expect(200);
       expect(page.body.items).toHaveLength(40);
       expect(page.body.items.every((i: { source: string }) => i.source === 'demo')).toBe(true);
+      // It creates clients: the platform's business, not a client's admin's.
+      const clientAdmin = await dev.userAgent('admin', res.body.clientId);
+      expect((await clientAdmin.post('/api/dev/demo').expect(403)).body.message).toMatch(/whole platform/);
     } finally {
       await dev.close();
     }

@@ -1,5 +1,7 @@
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
 import { FieldError, InvalidInputError } from '../common/domain-errors';
+import { MAX_ROW_ID } from '../common/id-param';
+import { parseIsoDateTime } from '../common/timestamps';
 
 export const MAX_READINGS_PER_BATCH = 10_000;
 export const MAX_METRICS_PER_READING = 200;
@@ -44,8 +46,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function parseTimestamp(raw: unknown, now: number): number | string {
   let ts: number;
   if (typeof raw === 'number') ts = raw;
-  else if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(raw)) ts = Date.parse(raw);
-  else return 'must be an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z) or epoch milliseconds';
+  else if (typeof raw === 'string') {
+    const parsed = parseIsoDateTime(raw, { allowDateOnly: false });
+    if ('error' in parsed) return /^must be/.test(parsed.error) ? `${parsed.error} or epoch milliseconds` : parsed.error;
+    ts = parsed.ms;
+  } else return 'must be an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z) or epoch milliseconds';
   if (!Number.isInteger(ts)) return Number.isFinite(ts) ? 'must be whole milliseconds' : 'is not a valid date-time';
   if (ts > now + MAX_FUTURE_MS) return 'is more than 5 minutes in the future (check the meter clock or time zone)';
   if (ts < EARLIEST_TS) return 'is before the year 2000 (seconds sent where milliseconds are expected?)';
@@ -101,7 +106,7 @@ export function validateIngestBody(body: unknown, now = Date.now()): IngestReque
     if (deviceUid !== undefined) {
       if (deviceId !== undefined) fail(`${at}.deviceUid`, 'give deviceId or deviceUid, not both');
       else if (typeof deviceUid !== 'string' || !UID_PATTERN.test(deviceUid)) fail(`${at}.deviceUid`, 'must be a device uid (1-36 letters, digits, _ . : -)');
-    } else if (typeof deviceId !== 'number' || !Number.isInteger(deviceId) || deviceId < 1) fail(`${at}.deviceId`, 'must be a positive integer');
+    } else if (typeof deviceId !== 'number' || !Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_ROW_ID) fail(`${at}.deviceId`, `must be a device id (1 to ${MAX_ROW_ID})`);
     let ts = now;
     if (r['timestamp'] !== undefined) {
       const parsed = parseTimestamp(r['timestamp'], now);

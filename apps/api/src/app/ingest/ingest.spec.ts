@@ -105,6 +105,18 @@ describe('POST /api/ingest', () => {
     await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(Date.now() + 4 * 60_000), metrics: { drift: 1 } }] }).expect(200);
   });
 
+  it('refuses impossible calendar dates (2026-02-30 is not 2 March) and ids no device can have, naming the reading', async () => {
+    const before = await count();
+    const readings = ['2026-02-30T12:00:00Z', '2026-13-01T00:00:00Z', '2026-11-26T24:00:00Z', '2026-11-26T12:00:00'].map((timestamp) => ({ deviceId, timestamp, metrics: { voltage: 1 } }));
+    const res = await t.http.post('/api/ingest').send({ readings }).expect(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['readings[0].timestamp', 'readings[1].timestamp', 'readings[2].timestamp', 'readings[3].timestamp']);
+    expect(res.body.errors[0].message).toMatch(/no day 30/);
+    // 2^31 is past the largest id PostgreSQL's integer column holds: a 400, never the database's error.
+    const huge = await t.http.post('/api/ingest').send({ readings: [{ deviceId: 2 ** 31, metrics: { voltage: 1 } }] }).expect(400);
+    expect(huge.body.errors[0].field).toBe('readings[0].deviceId');
+    expect(await count()).toBe(before);
+  });
+
   it('stores nothing when one reading of the batch is bad', async () => {
     const before = await count();
     const res = await t.http

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/principal';
 import { principalKey, PrincipalValidity } from '../auth/principal-validity';
+import { Sessions } from '../auth/sessions';
 import type { ClientScope } from '../common/client-scope';
 import { ServiceUnavailableError, TooManyRequestsError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -32,6 +33,8 @@ const CAP_RETRY_AFTER_SEC = 5;
 
 interface Subscriber {
   principal: string;
+  /** A user's session (login): the stream ends with it (logout, password changed, account disabled). */
+  sessionId?: string;
   /** The caller's client when it was last looked up; null for platform staff. */
   clientId: number | null;
   /** The client whose readings it gets (its own, or the one staff asked for); null: every client. */
@@ -73,6 +76,7 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly validity: PrincipalValidity,
+    private readonly sessions: Sessions,
   ) {
     this.changes = this.validity.changes.subscribe((ref) => this.endAll(principalKey(ref), 'the user or API key was changed; reconnect to continue with its current rights'));
   }
@@ -94,6 +98,7 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     const foreign = scope.clientId !== null && filter.clientId !== undefined && filter.clientId !== scope.clientId;
     const sub: Subscriber = {
       principal: key,
+      ...(principal.kind === 'user' && { sessionId: principal.sessionId }),
       clientId: scope.clientId,
       route: scope.clientId ?? filter.clientId ?? null,
       deviceId: filter.deviceId,
@@ -220,32 +225,40 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     void this.recheck();
   }
 
-  /** Looks up every open stream's user and key again; ends the streams of those that lost access or changed client. */
+  /**
+   * Looks up every open stream's session (user) and key again; ends the streams whose session ended
+   * (logout, password changed, account disabled or deleted), whose key was revoked, or whose user
+   * moved to another client.
+   */
   async recheck(): Promise<void> {
     if (this.checking || this.byPrincipal.size === 0) return;
     this.checking = true;
     const startedAt = performance.now();
     try {
-      const userIds: number[] = [];
+      const sessionIds = new Set<string>();
       const keyIds: number[] = [];
-      const checked = [...this.byPrincipal.keys()];
-      for (const p of checked) (p.startsWith('user:') ? userIds : keyIds).push(Number(p.slice(p.indexOf(':') + 1)));
-      const [users, keys] = await Promise.all([this.validity.activeUsers(userIds), this.validity.liveKeys(keyIds)]);
-      const current = new Map<string, number | null>();
-      for (const u of users) current.set(principalKey({ kind: 'user', userId: u.userId }), u.clientId);
-      for (const k of keys) current.set(principalKey({ kind: 'apiKey', keyId: k.keyId }), k.clientId);
-      for (const p of checked) {
-        const own = this.byPrincipal.get(p);
-        if (!own) continue;
-        if (!current.has(p)) {
-          this.endAll(p, 'access ended (the user was disabled or deleted, or the API key revoked)');
-          continue;
-        }
-        const clientId = current.get(p);
-        const moved = [...own].filter((s) => s.openedAt < startedAt && s.clientId !== clientId);
-        if (moved.length) {
-          this.logger.log(`${moved.length} live stream(s) of ${p} ended: moved to another client`);
-          for (const s of moved) this.end(s, 'the user was moved to another client; reconnect to continue with its current rights');
+      const streams = [...this.byPrincipal.entries()].map(([p, own]) => ({ p, own: [...own] }));
+      for (const { p, own } of streams) {
+        if (p.startsWith('key:')) keyIds.push(Number(p.slice('key:'.length)));
+        else for (const s of own) if (s.sessionId) sessionIds.add(s.sessionId);
+      }
+      const [sessions, keys] = await Promise.all([this.sessions.findMany([...sessionIds]), this.validity.liveKeys(keyIds)]);
+      const keyClients = new Map(keys.map((k) => [principalKey({ kind: 'apiKey', keyId: k.keyId }), k.clientId]));
+      for (const { p, own } of streams) {
+        for (const s of own) {
+          if (s.openedAt >= startedAt || !this.byPrincipal.get(p)?.has(s)) continue; // opened after the lookup began, or gone meanwhile
+          const session = s.sessionId ? sessions.get(s.sessionId) : undefined;
+          const live = p.startsWith('key:') ? keyClients.has(p) : session !== undefined && session.over === null;
+          if (!live) {
+            this.logger.log(`A live stream of ${p} ended: access ended`);
+            this.end(s, 'access ended (logged out, password changed, user disabled or deleted, or API key revoked)');
+            continue;
+          }
+          const clientId = p.startsWith('key:') ? keyClients.get(p) : session?.clientId;
+          if (s.clientId !== clientId) {
+            this.logger.log(`A live stream of ${p} ended: moved to another client`);
+            this.end(s, 'the user was moved to another client; reconnect to continue with its current rights');
+          }
         }
       }
       if (this.checkFailing) this.logger.log('Live streams: the users and API keys behind them can be checked again');

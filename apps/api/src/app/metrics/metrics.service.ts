@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { metricUnit } from '@pieng/shared';
 import { ClientScope } from '../common/client-scope';
 import { InvalidInputError, UnprocessableError } from '../common/domain-errors';
+import { MAX_EPOCH_MS } from '../common/timestamps';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
 import { LinregQuery, RawMetricsQuery, SeriesQuery, SummaryQuery } from './dto/metric.queries';
@@ -142,7 +143,8 @@ function encodeCursor(ts: number, metric: string): string {
 
 function decodeCursor(cursor: string): { ts: number; metric: string } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const m = /^(\d+):(.+)$/.exec(text);
-  if (!m) throw InvalidInputError.forFields([{ field: 'cursor', message: 'is not a cursor this server gave out' }]);
+  const m = /^(\d{1,16}):(.+)$/.exec(text);
+  // A stored time is at most MAX_EPOCH_MS; a larger number would reach the database (PostgreSQL refuses it as a bigint: a 500).
+  if (!m || Number(m[1]) > MAX_EPOCH_MS) throw InvalidInputError.forFields([{ field: 'cursor', message: 'is not a cursor this server gave out' }]);
   return { ts: Number(m[1]), metric: m[2] };
 }

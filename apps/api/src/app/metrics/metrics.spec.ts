@@ -134,6 +134,28 @@ describe('metrics analytics', () => {
     await t.http.get('/api/metrics/summary').query({ deviceId, metric: 'voltage', from: 'soon' }).expect(400);
   });
 
+  it('answers 400 naming the field for times a Date cannot hold, impossible dates, ids past the id column and forged cursors', async () => {
+    const fields = async (path: string, query: Record<string, unknown>) => {
+      const res = await t.http.get(path).query(query).expect(400);
+      return res.body.errors.map((e: { field: string }) => e.field);
+    };
+    // 2^53 - 1 ms is far past 8.64e15 ms, the last instant a Date holds (13 September 275760).
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: 0, to: 9007199254740991 })).toEqual(['to']);
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: 8640000000000001 })).toEqual(['from']);
+    expect(await fields('/api/metrics/summary', { deviceId, metric: 'voltage', from: '2026-02-30T12:00:00Z', to: '2026-13-01' })).toEqual(['from', 'to']);
+    expect(await fields('/api/metrics', { deviceId, from: '2026-11-26T24:00:00Z' })).toEqual(['from']);
+    expect(await fields('/api/metrics/linreg', { deviceId, x: 'time', y: 'voltage', to: '2026-11-26T12:00:00' })).toEqual(['to']);
+    // The last instant a Date holds is still a time.
+    const widest = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: 0, to: 8.64e15, points: 10 }).expect(200);
+    expect(widest.body.to).toBe('+275760-09-13T00:00:00.000Z');
+    // Ids are integer columns (at most 2^31 - 1 on PostgreSQL); a cursor's time is a stored time.
+    expect(await fields('/api/metrics', { deviceId: 2 ** 31 })).toEqual(['deviceId']);
+    expect(await fields('/api/metrics', { deviceId, cursor: Buffer.from('99999999999999999999999:voltage').toString('base64url') })).toEqual(['cursor']);
+    expect((await t.http.get(`/api/devices/${2 ** 31}`).expect(400)).body.errors[0].field).toBe('id');
+    expect(await fields('/api/devices', { clientId: '99999999999999999999' })).toEqual(['clientId']);
+    expect(await fields('/api/alarms/events', { deviceId: 2 ** 31 })).toEqual(['deviceId']);
+  });
+
   it('answers 404 for an unknown device', async () => {
     await t.http.get('/api/metrics/summary').query({ deviceId: 4242, metric: 'voltage' }).expect(404);
   });

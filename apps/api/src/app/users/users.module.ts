@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PasswordHasher } from '../auth/password-hasher';
 import { ClientsModule } from '../clients/clients.module';
 import { User } from './entities/user.entity';
 import { UsersController } from './users.controller';
@@ -9,6 +8,6 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User]), ClientsModule],
   controllers: [UsersController],
-  providers: [UsersService, PasswordHasher],
+  providers: [UsersService],
 })
 export class UsersModule {}

@@ -5,6 +5,7 @@ import { PasswordHasher } from '../auth/password-hasher';
 import type { Principal } from '../auth/principal';
 import { PrincipalValidity } from '../auth/principal-validity';
 import { Role, roleRank } from '../auth/roles';
+import { Sessions } from '../auth/sessions';
 import { ClientsService } from '../clients/clients.service';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
@@ -24,6 +25,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly clients: ClientsService,
     private readonly hasher: PasswordHasher,
+    private readonly sessions: Sessions,
     private readonly db: Database,
     private readonly validity: PrincipalValidity,
   ) {}
@@ -59,9 +61,8 @@ export class UsersService {
     const passwordHash = dto.password ? await this.hasher.hash(dto.password) : user.passwordHash;
     const updated = await this.db.transaction(async (m) => {
       const saved = await m.getRepository(User).save({ ...user, role: dto.role ?? user.role, clientId: clientId ?? null, active: dto.active ?? user.active, passwordHash });
-      if (dto.active === false || dto.password) {
-        await m.query(this.db.sql('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'), [Date.now(), id]);
-      }
+      // A disabled account or a password reset ends the user's sessions at once (their access tokens too).
+      if (dto.active === false || dto.password) await this.sessions.endAllOf(id, m, { passwordChanged: Boolean(dto.password) });
       return saved;
     });
     this.validity.announce({ kind: 'user', userId: id });

@@ -2002,8 +2002,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too many failed attempts; see the Retry-After header */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (e.g. too many logins being checked at once); see the Retry-After header */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2036,6 +2054,15 @@ export interface operations {
             };
             /** @description Invalid request: the message and `errors` name the fields */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2095,7 +2122,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The password was changed */
+            /** @description The password was changed; the account's other sessions ended, this one goes on */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2122,6 +2149,24 @@ export interface operations {
             };
             /** @description Your role or API key scope does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (e.g. too many logins being checked at once); see the Retry-After header */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2163,6 +2208,15 @@ export interface operations {
             };
             /** @description Not logged in, or the token or API key is invalid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3220,7 +3274,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body larger than 5 MB */
+            /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsRowId } from '../../common/id-param';
 
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
@@ -8,15 +9,13 @@ export class AlarmEventQuery {
   @ApiPropertyOptional({ description: 'Only events of this device' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId?: number;
 
   @ApiPropertyOptional({ description: "Only this client's events" })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId?: number;
 
   @ApiPropertyOptional({ description: 'true: only events whose condition still holds; false: only cleared ones' })

@@ -1,17 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ALARM_OPERATORS, AlarmOperator, METRIC_NAME_PATTERN } from '@pieng/shared';
+import { IsRowId } from '../../common/id-param';
 
 export class CreateAlarmRuleDto {
   @ApiProperty({ description: 'The client whose devices the rule watches', example: 1 })
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId!: number;
 
   @ApiPropertyOptional({ description: "One device of the client; omit to watch all the client's devices", example: 1, nullable: true, type: Number })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId?: number | null;
 
   @ApiProperty({ description: 'A name the staff recognise', example: 'Overvoltage' })

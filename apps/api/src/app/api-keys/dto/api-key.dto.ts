@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { API_KEY_SCOPES, ApiKey, ApiKeyScope } from '../entities/api-key.entity';
+import { IsRowId } from '../../common/id-param';
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'What the key is for', example: 'Slave instance at the head office' })
@@ -15,8 +16,7 @@ export class CreateApiKeyDto {
 
   @ApiPropertyOptional({ description: "The client the key acts for; a client's user may omit it (their own client), platform staff must give it" })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId?: number;
 }
 

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DEVICE_TYPES, DeviceType } from '@pieng/shared';
+import { IsRowId } from '../../common/id-param';
 
 export class CreateDeviceDto {
   @ApiProperty({ description: 'The client (tenant) that owns the device', example: 1 })
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId!: number;
 
   @ApiProperty({ description: 'A name the plant staff recognise', example: 'Main panel PZEM' })

@@ -1,12 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsRowId } from '../../common/id-param';
 
 export class DeviceQuery {
   @ApiPropertyOptional({ description: "Only this client's devices", example: 1 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId?: number;
 }

@@ -1,19 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsRowId } from '../../common/id-param';
 
 export class LiveQuery {
   @ApiPropertyOptional({ description: 'Only readings of this device' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId?: number;
 
   @ApiPropertyOptional({ description: "Only readings of this client's devices" })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId?: number;
 }

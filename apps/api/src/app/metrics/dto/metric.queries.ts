@@ -3,6 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
 import { TimeRangeQuery } from './time-range';
+import { IsRowId } from '../../common/id-param';
 
 export const MAX_RAW_LIMIT = 10_000;
 export const MAX_SERIES_POINTS = 5_000;
@@ -10,8 +11,7 @@ export const MAX_SERIES_POINTS = 5_000;
 export class RawMetricsQuery extends TimeRangeQuery {
   @ApiProperty({ description: 'Device id' })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId!: number;
 
   @ApiPropertyOptional({ description: 'Only this metric' })
@@ -36,8 +36,7 @@ export class RawMetricsQuery extends TimeRangeQuery {
 export class SeriesQuery extends TimeRangeQuery {
   @ApiProperty({ description: 'Device id' })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId!: number;
 
   @ApiProperty({ description: 'Comma-separated metric names', example: 'voltage,power', type: String })
@@ -59,8 +58,7 @@ export class SeriesQuery extends TimeRangeQuery {
 export class SummaryQuery extends TimeRangeQuery {
   @ApiProperty({ description: 'Device id' })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId!: number;
 
   @ApiProperty({ description: 'Metric name', example: 'voltage' })
@@ -83,8 +81,7 @@ export class SummaryQuery extends TimeRangeQuery {
 export class LinregQuery extends TimeRangeQuery {
   @ApiProperty({ description: 'Device id' })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId!: number;
 
   @ApiProperty({ description: '`time` (x = seconds since the Unix epoch) or another metric of the same device, paired by timestamp', example: 'time' })

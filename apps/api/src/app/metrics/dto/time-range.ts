@@ -1,27 +1,49 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsOptional, ValidateBy } from 'class-validator';
+import { MAX_EPOCH_MS, parseIsoDateTime } from '../../common/timestamps';
 
-/** `from`/`to` accept ISO-8601 or epoch milliseconds and become epoch milliseconds. */
-export const toEpochMs = ({ value }: { value: unknown }) => {
+/** What the transform leaves for a value that is not a time, so that the validator can say why. */
+class NotATime {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * `from`/`to` accept ISO-8601 (strict: 2026-02-30 is refused, not read as 2 March) or epoch milliseconds, and become
+ * epoch milliseconds. Anything a Date cannot hold is refused here, so that no later toISOString() throws.
+ */
+const toEpochMs = ({ value }: { value: unknown }): number | NotATime | undefined => {
   if (value === undefined || value === '') return undefined;
-  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  return Number.isNaN(ms) ? value : ms;
+  let ms: number;
+  if (typeof value === 'string' && /^\d+$/.test(value)) ms = Number(value);
+  else if (typeof value === 'string') {
+    const parsed = parseIsoDateTime(value, { allowDateOnly: true });
+    if ('error' in parsed) return new NotATime(/^must be/.test(parsed.error) ? `${parsed.error} or epoch milliseconds` : parsed.error);
+    ms = parsed.ms;
+  } else return new NotATime('must be an ISO-8601 date-time or epoch milliseconds');
+  if (ms > MAX_EPOCH_MS) return new NotATime(`must be at most ${MAX_EPOCH_MS} epoch milliseconds (the year 275760)`);
+  return ms;
 };
+
+const IsTime = () =>
+  ValidateBy({
+    name: 'isTime',
+    validator: {
+      validate: (value: unknown) => typeof value === 'number',
+      defaultMessage: (args) => `${args?.property} ${args?.value instanceof NotATime ? args.value.reason : 'must be an ISO-8601 date-time or epoch milliseconds'}`,
+    },
+  });
 
 export class TimeRangeQuery {
   @ApiPropertyOptional({ description: 'Start of the period, inclusive (ISO-8601 or epoch ms)', example: '2026-11-26T00:00:00Z', type: String })
   @IsOptional()
   @Transform(toEpochMs)
-  @IsInt({ message: 'from must be an ISO-8601 date-time or epoch milliseconds' })
-  @Min(0)
+  @IsTime()
   from?: number;
 
   @ApiPropertyOptional({ description: 'End of the period, inclusive (ISO-8601 or epoch ms)', example: '2026-11-27T00:00:00Z', type: String })
   @IsOptional()
   @Transform(toEpochMs)
-  @IsInt({ message: 'to must be an ISO-8601 date-time or epoch milliseconds' })
-  @Min(0)
+  @IsTime()
   to?: number;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsObject, IsOptional, Min } from 'class-validator';
+import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { READING_SOURCES, ReadingSource } from '@pieng/shared';
+import { IsRowId } from '../../common/id-param';
 
 export const TEST_READ_DEVICE_TYPES = ['modbus', 'tuya'] as const;
 export type TestReadDeviceType = (typeof TEST_READ_DEVICE_TYPES)[number];
@@ -21,8 +22,7 @@ export class TestReadDto {
 
   @ApiPropertyOptional({ description: 'When testing the new settings of an existing device: its id, so that secrets left out (write-only) are taken from the stored config', example: 1 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   deviceId?: number;
 }
 

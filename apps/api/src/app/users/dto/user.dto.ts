@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MIN_PASSWORD_LENGTH } from '../../auth/dto/auth.dto';
 import { ROLES, Role } from '../../auth/roles';
 import type { User } from '../entities/user.entity';
+import { IsRowId } from '../../common/id-param';
 
 export class CreateUserDto {
   @ApiProperty({ description: 'Email, unique whatever the case', example: 'maria@example.com' })
@@ -22,8 +23,7 @@ export class CreateUserDto {
 
   @ApiPropertyOptional({ description: "The client the user belongs to; omit (null) for platform staff. A client's operator creates users of its own client only.", nullable: true, type: Number })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsRowId()
   clientId?: number | null;
 }
 
