@@ -201,6 +201,26 @@ describe('GET /api/live', () => {
       again.close();
     });
 
+    it("a session logged out, or ended by a password change: that session's streams, and no other", async () => {
+      const user = await createUser(t, 'viewer', clientA, 'sessions@test.local');
+      const login = () => t.anon.post('/api/auth/login').send({ email: 'sessions@test.local', password: 'user-password-123' }).expect(200);
+      const second = (await login()).body;
+      const third = (await login()).body;
+      const first = await openStream(t, { token: user.token });
+      const loggedOut = await openStream(t, { token: second.accessToken });
+      const changer = await openStream(t, { token: third.accessToken });
+      await t.anon.post('/api/auth/logout').send({ refreshToken: second.refreshToken }).expect((r) => expect(r.status).toBeLessThan(300));
+      await waitFor('the stream of the logged-out session to end', async () => loggedOut.ended, 5000, 20);
+      expect(first.ended).toBe(false);
+      // A password change ends every other session of the account; the one that changed it goes on.
+      await t.anon.patch('/api/auth/password').set('Authorization', `Bearer ${third.accessToken}`).send({ currentPassword: 'user-password-123', newPassword: 'new-password-456' }).expect((r) => expect(r.status).toBeLessThan(300));
+      await waitFor('the stream of the session the password change ended', async () => first.ended, 5000, 20);
+      const ts = await ingest(t, deviceA1);
+      await waitFor('the changing session to receive', async () => changer.readings.some((r) => r.ts === ts));
+      expect(changer.ended).toBe(false);
+      changer.close();
+    });
+
     it('changed by another instance sharing the database (straight in the database): within a few seconds', async () => {
       const db = t.app.get(Database);
       const disabled = await createUser(t, 'viewer', clientA, 'elsewhere-disabled@test.local');
