@@ -19,6 +19,8 @@ export interface FieldBusOptions {
   reconnectBaseMs?: number;
   /** Longest delay between reopen attempts (default 30 s). */
   reconnectMaxMs?: number;
+  /** How often a TCP link that cannot be opened is probed with a bare connect (default 1 s; 0: never). */
+  linkProbeIntervalMs?: number;
   /** Tuya: fetch implementation and clock (tests). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -114,6 +116,7 @@ export class FieldBus {
   private readonly links = new Map<string, ModbusLink>();
   private readonly drivers = new Map<string, { signature: string; driver: MeterDriver }>();
   private readonly tuyaAccounts = new Map<string, TuyaAccount>();
+  private readonly reachableListeners = new Set<(lineKey: string) => void>();
   private closed = false;
 
   constructor(private readonly options: FieldBusOptions = {}) {}
@@ -265,13 +268,22 @@ export class FieldBus {
     return reports;
   }
 
-  /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
+  /**
+   * Calls `listener` with the line key (see lineKey) of a TCP link that could not be opened and
+   * accepts connections again, e.g. to read its meters at once. Returns the unsubscribe function.
+   */
+  onLinkReachable(listener: (lineKey: string) => void): () => void {
+    this.reachableListeners.add(listener);
+    return () => this.reachableListeners.delete(listener);
+  }
+
   /** Drops what the bus remembers of a device (its driver and its place among a line's users), e.g. after a one-off test read. */
   forget(deviceId: string): void {
     this.drivers.delete(deviceId);
     for (const link of this.links.values()) link.users.delete(deviceId);
   }
 
+  /** Closes one link (e.g. after its serial settings were edited); it reopens on demand. */
   async closeLine(lineKey: string): Promise<void> {
     const link = this.links.get(lineKey);
     if (!link) return;
@@ -332,6 +344,8 @@ export class FieldBus {
       logger: this.options.logger,
       reconnectBaseMs: this.options.reconnectBaseMs ?? 500,
       reconnectMaxMs: this.options.reconnectMaxMs ?? 30_000,
+      probeIntervalMs: this.options.linkProbeIntervalMs ?? 1000,
+      onReachable: (lineKey: string) => this.reachableListeners.forEach((listener) => listener(lineKey)),
     };
   }
 

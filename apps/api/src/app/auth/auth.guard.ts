@@ -62,7 +62,7 @@ export class AuthGuard implements CanActivate {
       const key = await this.apiKeys.authenticate(presentedKey);
       if (!key) throw new UnauthorizedError('Unknown or revoked API key');
       const acceptsIngest = this.reflector.getAllAndOverride<boolean>(ACCEPTS_INGEST_KEY, targets) ?? false;
-      if (key.scope === 'ingest' && !acceptsIngest) throw new ForbiddenError('This API key may only send readings (POST /api/ingest)');
+      if ((key.scope === 'ingest' || key.scope === 'forward') && !acceptsIngest) throw new ForbiddenError('This API key may only send readings (POST /api/ingest)');
       if (key.scope === 'read' && !isRead) throw new ForbiddenError('This API key may only read');
       if (staffOnly) throw new ForbiddenError('This is about the whole platform: API keys belong to a client and may not read it');
       req.principal = { kind: 'apiKey', keyId: key.id, scope: key.scope, clientId: key.clientId };

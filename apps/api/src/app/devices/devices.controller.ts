@@ -41,7 +41,7 @@ export class DevicesController {
   }
 
   @Post()
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 409)
   @ApiCreatedResponse({ type: DeviceResponse })
   async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(await this.devices.create(scope, dto));
@@ -55,7 +55,7 @@ export class DevicesController {
   }
 
   @Patch(':id')
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 409)
   @ApiOkResponse({ type: DeviceResponse })
   async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(await this.devices.update(scope, id, dto));
