@@ -13,6 +13,7 @@ export * from './lib/transport/line-timing';
 export { ModbusLink, linkKeyOf, type FieldBusLogger, type LinkEndpoint, type LinkOptions, type TransactionContext } from './lib/transport/modbus-link';
 export * from './lib/scheduling/line-schedule';
 export * from './lib/scheduling/backoff';
+export * from './lib/scheduling/poll-grid';
 export * from './lib/tuya/tuya-signer';
 export * from './lib/tuya/tuya-client';
 export * from './lib/tuya/tuya-metrics';

@@ -265,7 +265,7 @@ describe('web console in chromium', () => {
     // API keys: the key is shown once, with a warning and a copy button.
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.locator('[name="keyName"]').fill('Slave at the head office');
-    await page.locator('[name="keyScope"]').selectOption('ingest');
+    await page.locator('[name="keyScope"]').selectOption('forward');
     await page.locator('[name="keyClient"]').selectOption({ label: 'Fazenda Boa Vista' });
     await page.getByTestId('create-key').click();
     const newKey = page.getByTestId('new-key-value');

@@ -169,6 +169,51 @@ describe('FieldBus over Modbus TCP: lost connection', () => {
     await bus.close();
   });
 
+  it('probes a link that cannot be opened and says when it answers again, with its reopen back-off forgotten', async () => {
+    let sim = await startSimulator({ tcpPort: 0, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
+    const port = sim.tcpPort as number;
+    await sim.close();
+    // A reopen back-off of 30 s: without the probe, the link would refuse requests for that long.
+    const bus = new FieldBus({ reconnectBaseMs: 30_000, linkProbeIntervalMs: 100 });
+    const device = modbusDevice('m1', { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT });
+    const told: string[] = [];
+    bus.onLinkReachable((key) => told.push(key));
+    try {
+      await expect(bus.read(device)).rejects.toThrow('connection refused');
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(told).toEqual([]);
+      sim = await startSimulator({ tcpPort: port, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
+      const backAt = Date.now();
+      for (let i = 0; i < 50 && told.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(told).toEqual([`tcp:127.0.0.1:${port}`]);
+      expect(Date.now() - backAt).toBeLessThan(800);
+      expect((await bus.read(device)).metrics['voltage']).toBe(230.2);
+    } finally {
+      await bus.close();
+      await sim.close();
+    }
+  });
+
+  it('stops probing a link that no device uses any more', async () => {
+    let sim = await startSimulator({ tcpPort: 0, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
+    const port = sim.tcpPort as number;
+    await sim.close();
+    const bus = new FieldBus({ reconnectBaseMs: 30_000, linkProbeIntervalMs: 50 });
+    const told: string[] = [];
+    bus.onLinkReachable((key) => told.push(key));
+    try {
+      await expect(bus.read(modbusDevice('gone', { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT }))).rejects.toThrow('connection refused');
+      bus.forget('gone');
+      sim = await startSimulator({ tcpPort: port, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
+      // Eight probe periods: a probe still running would have connected and told.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(told).toEqual([]);
+    } finally {
+      await bus.close();
+      await sim.close();
+    }
+  });
+
   it('answers PZEM reset (0x42) through modbus-serial on Modbus TCP too', async () => {
     const sim = await startSimulator({ tcpPort: 0, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
     const bus = new FieldBus();

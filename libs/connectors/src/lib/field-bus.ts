@@ -22,6 +22,8 @@ export interface FieldBusOptions {
   reconnectBaseMs?: number;
   /** Longest delay between reopen attempts (default 30 s). */
   reconnectMaxMs?: number;
+  /** How often a TCP link that cannot be opened is probed with a bare connect (default 1 s; 0: never). */
+  linkProbeIntervalMs?: number;
   /** Tuya: fetch implementation and clock (tests). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -131,6 +133,7 @@ export class FieldBus {
   private readonly drivers = new Map<string, { signature: string; driver: MeterDriver }>();
   private readonly tuyaAccounts = new Map<string, TuyaAccount>();
   private readonly plantNetwork: PlantNetwork;
+  private readonly reachableListeners = new Set<(lineKey: string) => void>();
   private closed = false;
 
   constructor(private readonly options: FieldBusOptions = {}) {
@@ -288,6 +291,15 @@ export class FieldBus {
   }
 
   /**
+   * Calls `listener` with the line key (see lineKey) of a TCP link that could not be opened and
+   * accepts connections again, e.g. to read its meters at once. Returns the unsubscribe function.
+   */
+  onLinkReachable(listener: (lineKey: string) => void): () => void {
+    this.reachableListeners.add(listener);
+    return () => this.reachableListeners.delete(listener);
+  }
+
+  /**
    * Drops what the bus remembers of a device (its driver, its place among a line's users, and a
    * Tuya account nobody else reads through), e.g. after a one-off test read.
    */
@@ -369,6 +381,8 @@ export class FieldBus {
       reconnectBaseMs: this.options.reconnectBaseMs ?? 500,
       reconnectMaxMs: this.options.reconnectMaxMs ?? 30_000,
       resolveHeldHost: (host: string) => this.plantNetwork.resolveModbusHost(host),
+      probeIntervalMs: this.options.linkProbeIntervalMs ?? 1000,
+      onReachable: (lineKey: string) => this.reachableListeners.forEach((listener) => listener(lineKey)),
     };
   }
 

@@ -44,6 +44,7 @@ export function keyRefusal(scope: ApiKeyScope, route: RouteRules): string | null
   if (route.staffOnly) return 'This is about the whole platform: API keys belong to a client and may not call it';
   switch (scope) {
     case 'ingest':
+    case 'forward':
       return route.acceptsIngestKey ? null : 'This API key may only send readings (POST /api/ingest)';
     case 'read':
       if (!route.isRead) return 'This API key may only read';

@@ -10,7 +10,7 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   return principal;
 });
 
-/** Routes that an API key of scope `ingest` may call. */
+/** Routes that an API key of scope `ingest` or `forward` may call. */
 export const AcceptsIngestKey = () => SetMetadata(ACCEPTS_INGEST_KEY, true);
 
 /** Routes that a Prometheus scraper may call with `Authorization: Bearer <METRICS_TOKEN>` (when METRICS_TOKEN is set). */

@@ -18,6 +18,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(ConfigurationError);
     expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(/LOG_LEVEL="chatty": LOG_LEVEL must be one of error, warn, log, debug, verbose, fatal, info, trace/);
   });
+
+  it('takes MAX_DEVICES_PER_CLIENT (default 1000) and names it when the value is not a positive whole number', () => {
+    expect(loadConfig({}).maxDevicesPerClient).toBe(1000);
+    expect(loadConfig({ MAX_DEVICES_PER_CLIENT: '25' }).maxDevicesPerClient).toBe(25);
+    for (const bad of ['0', '-3', '1.5', 'lots']) {
+      expect(() => loadConfig({ MAX_DEVICES_PER_CLIENT: bad })).toThrow(new RegExp(`MAX_DEVICES_PER_CLIENT="${bad.replace('.', '\\.')}"`));
+    }
+  });
 });
 
 describe('loadConfig: what the server may reach for users of a client', () => {

@@ -90,6 +90,8 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(3600) LEASE_TTL_SEC?: number;
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'MAX_DEVICES_PER_CLIENT must be a whole number of devices' }) @Min(1) @Max(10_000_000)
+  MAX_DEVICES_PER_CLIENT?: number;
   @IsOptional() @IsString() @Transform(emptyToUndefined) BACKUP_DIR?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650) BACKUP_RETENTION_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) BACKUP_HOUR?: number;
@@ -162,6 +164,8 @@ export interface AppConfig {
    * When an instance dies without releasing its leases, another takes over within this time plus one second.
    */
   leaseTtlSec: number;
+  /** Most devices one client may have, however they are created (the console, POST /api/devices, readings of a `forward` key). */
+  maxDevicesPerClient: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'json' | 'pretty';
   /** Bearer token a Prometheus scraper may present to GET /api/metrics/prometheus (besides staff logins). */
@@ -232,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     enablePolling: vars.ENABLE_POLLING ?? true,
     accessTokenTtlSec: vars.ACCESS_TOKEN_TTL_SEC ?? 900,
     leaseTtlSec: vars.LEASE_TTL_SEC ?? 5,
+    maxDevicesPerClient: vars.MAX_DEVICES_PER_CLIENT ?? 1000,
     logLevel: vars.LOG_LEVEL ? LOG_LEVEL_NAMES[vars.LOG_LEVEL] : 'log',
     // A person at a terminal gets readable lines; a service manager or container gets JSON.
     logFormat: (vars.LOG_FORMAT as AppConfig['logFormat']) ?? (process.stdout.isTTY ? 'pretty' : 'json'),

@@ -42,7 +42,7 @@ export class DevicesController {
   }
 
   @Post()
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 409)
   @ApiCreatedResponse({ type: DeviceResponse })
   async createDevice(@CallerScope() scope: ClientScope, @Body() dto: CreateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(scope, await this.devices.create(scope, dto));
@@ -56,7 +56,7 @@ export class DevicesController {
   }
 
   @Patch(':id')
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 409)
   @ApiOkResponse({ type: DeviceResponse })
   async updateDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateDeviceDto): Promise<DeviceResponse> {
     return this.toResponse(scope, await this.devices.update(scope, id, dto));

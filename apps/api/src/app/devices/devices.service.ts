@@ -1,16 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
-import { ConflictError, NotFoundError } from '../common/domain-errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { checkDeviceConfig, keepWriteOnlySecrets } from './device-config';
 import { DeviceReach } from './device-reach';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
+
+/** The device types the poller reads (the others push their own readings). */
+export const POLLED_DEVICE_TYPES = ['modbus', 'tuya'] as const;
+
+/** The `revisions` row raised by every change of a device's settings (create, edit, delete). */
+const DEVICE_SETTINGS_REVISION = 'device-settings';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 @Injectable()
 export class DevicesService {
@@ -19,7 +28,46 @@ export class DevicesService {
     private readonly clients: ClientsService,
     private readonly db: Database,
     private readonly reach: DeviceReach,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** The active Modbus and Tuya devices of every client: what the poller reads (the database filters, not the caller). */
+  listPolled(): Promise<Device[]> {
+    return this.devices.find({ where: { active: true, deviceType: In([...POLLED_DEVICE_TYPES]) }, order: { id: 'ASC' } });
+  }
+
+  /**
+   * A number that moves with every change of a device's settings on any instance sharing this
+   * database (one indexed row: cheap to ask every second). Readings and poll bookkeeping leave it alone.
+   */
+  async settingsRevision(): Promise<number> {
+    const [row] = await this.db.query<{ value: number | string }>('SELECT value FROM revisions WHERE name = ?', [DEVICE_SETTINGS_REVISION]);
+    return Number(row?.value ?? 0);
+  }
+
+  private async raiseSettingsRevision(m: EntityManager): Promise<void> {
+    await m.query(this.db.sql('UPDATE revisions SET value = value + 1 WHERE name = ?'), [DEVICE_SETTINGS_REVISION]);
+  }
+
+  /**
+   * Refuses (409) when `adding` more devices would take the client past MAX_DEVICES_PER_CLIENT. Runs in
+   * the transaction that creates them: on PostgreSQL the client's row is locked first, so two batches
+   * at once count one after the other; SQLite runs write transactions one at a time anyway.
+   */
+  private async checkDeviceQuota(m: EntityManager, clientId: number, count: number | (() => Promise<number>)): Promise<void> {
+    if (this.db.kind === 'postgres') await m.query('SELECT id FROM clients WHERE id = $1 FOR UPDATE', [clientId]);
+    // Counted after the lock: what a batch adds depends on what the one before it created.
+    const adding = typeof count === 'number' ? count : await count();
+    if (adding <= 0) return;
+    const [{ n }] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM devices WHERE client_id = ?', [clientId], m);
+    const max = this.config.maxDevicesPerClient;
+    if (Number(n) + adding > max) {
+      const [client] = await this.db.query<{ name: string }>('SELECT name FROM clients WHERE id = ?', [clientId], m);
+      throw new ConflictError(
+        `Client "${client?.name ?? clientId}" has ${plural(Number(n), 'device')}; ${plural(adding, 'more device')} would pass the limit of ${max} per client (MAX_DEVICES_PER_CLIENT). Delete devices it no longer uses, or raise the limit.`,
+      );
+    }
+  }
 
   list(scope: ClientScope, clientId?: number): Promise<Device[]> {
     if (scope.clientId !== null && clientId !== undefined && clientId !== scope.clientId) return Promise.resolve([]);
@@ -47,14 +95,17 @@ export class DevicesService {
   /**
    * Devices by uid (readings forwarded from another instance, or pushed by a system that knows
    * the uid): a uid of the caller's client maps to its device; an unknown uid that `describe`
-   * names is created under the caller's client as an `api` device (never polled, no config);
-   * a uid registered to another client is refused (409), never merged.
+   * names is created under the caller's client as an `api` device (never polled, no config), when
+   * the caller may create devices (`mayCreate`: a user or a `forward` key; else 403) and within the
+   * client's device limit (409); a uid registered to another client is refused (409), never merged.
+   * Devices created here do not raise the device-settings revision: `api` devices are never polled.
    * Returns uid -> id, and the uids created by this call.
    */
   async resolveUids(
     scope: ClientScope,
     uids: string[],
     describe: (uid: string) => { name: string; clientExternalId?: string } | undefined,
+    options: { mayCreate: boolean },
   ): Promise<{ ids: Map<string, number>; created: string[] }> {
     const ids = new Map<string, number>();
     const lookUp = async () => {
@@ -67,10 +118,14 @@ export class DevicesService {
     await lookUp();
     const missing = uids.filter((uid) => !ids.has(uid));
     if (missing.length === 0) return { ids, created: [] };
+    const named = `Device uid${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')}`;
+    if (!options.mayCreate) {
+      throw new ForbiddenError(`${named} not found: an API key of scope "ingest" writes readings of existing devices only; a key of scope "forward" may also create the devices it names`);
+    }
     const undescribed = missing.filter((uid) => !describe(uid));
     if (undescribed.length) throw new NotFoundError(`Device uid${undescribed.length > 1 ? 's' : ''} ${undescribed.slice(0, 10).join(', ')} not found (describe new devices in "devices")`);
     const clientId = scope.clientId;
-    if (clientId === null) throw new NotFoundError(`Device uid${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} not found; new devices are created only for a client's API key or user`);
+    if (clientId === null) throw new NotFoundError(`${named} not found; new devices are created only for a client's API key or user`);
     // The sender says whose device it is; a key of another client (by external id) must not adopt it.
     const [client] = await this.db.query<{ external_id: string | null }>('SELECT external_id FROM clients WHERE id = ?', [clientId]);
     for (const uid of missing) {
@@ -81,6 +136,8 @@ export class DevicesService {
     }
     const now = Date.now();
     await this.db.transaction(async (m) => {
+      // Devices are counted in the transaction that creates them, so that concurrent batches cannot pass the limit together.
+      await this.checkDeviceQuota(m, clientId, () => this.stillMissing(m, missing));
       for (const uid of missing) {
         // ON CONFLICT: a concurrent batch (or another client) may have taken the uid meanwhile; the look-up below decides.
         await m.query(
@@ -93,12 +150,20 @@ export class DevicesService {
     return { ids, created: missing };
   }
 
+  /** How many of these uids no device has yet (a concurrent batch may have created some meanwhile). */
+  private async stillMissing(m: EntityManager, uids: string[]): Promise<number> {
+    const [{ n }] = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM devices WHERE uid IN (${uids.map(() => '?').join(',')})`, uids, m);
+    return uids.length - Number(n);
+  }
+
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
     const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});
     const connectionSetByClient = await this.reach.check(scope, dto.deviceType, config);
-    return this.db.transaction((m) =>
-      m.getRepository(Device).save({
+    return this.db.transaction(async (m) => {
+      await this.checkDeviceQuota(m, dto.clientId, 1);
+      await this.raiseSettingsRevision(m);
+      return m.getRepository(Device).save({
         uid: randomUUID(),
         clientId: dto.clientId,
         name: dto.name,
@@ -112,8 +177,8 @@ export class DevicesService {
         connectionSetByClient,
         consecutiveFailures: 0,
         createdAt: Date.now(),
-      }),
-    );
+      });
+    });
   }
 
   async update(scope: ClientScope, id: number, dto: UpdateDeviceDto): Promise<Device> {
@@ -126,8 +191,11 @@ export class DevicesService {
       : device.config;
     // Only connection settings that change are checked against the caller (see DeviceReach).
     const connectionSetByClient = configChanged ? await this.reach.check(scope, deviceType, config, device) : device.connectionSetByClient;
-    return this.db.transaction((m) =>
-      m.getRepository(Device).save({
+    return this.db.transaction(async (m) => {
+      // Moving a device to another client counts against that client's limit.
+      if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.checkDeviceQuota(m, dto.clientId, 1);
+      await this.raiseSettingsRevision(m);
+      return m.getRepository(Device).save({
         ...device,
         ...(dto.clientId !== undefined && { clientId: dto.clientId }),
         ...(dto.name !== undefined && { name: dto.name }),
@@ -138,8 +206,8 @@ export class DevicesService {
         connectionSetByClient,
         // New settings deserve a fresh start: no inherited backoff.
         ...(configChanged && { consecutiveFailures: 0, lastError: null, lastErrorForClient: null }),
-      }),
-    );
+      });
+    });
   }
 
   /** Deleting a device that has readings needs `purge`: readings are the plant's record and go only on purpose. */
@@ -158,6 +226,7 @@ export class DevicesService {
       ]) {
         await m.query(this.db.sql(sql), [id]);
       }
+      await this.raiseSettingsRevision(m);
     });
   }
 

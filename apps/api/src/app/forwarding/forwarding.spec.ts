@@ -41,10 +41,10 @@ describe('forwarding between instances', () => {
   const uids: string[] = [];
   const masterDevices: number[] = [];
 
-  /** Creates a client with an ingest key on an instance; returns the key. */
+  /** Creates a client with a forward key on an instance (the key a master forwards with); returns the key. */
   const ingestKey = async (t: TestApp, name: string, externalId: string) => {
     const client = await t.http.post('/api/clients').send({ name, externalId }).expect(201);
-    const key = await t.http.post('/api/api-keys').send({ name: 'forwarding', scope: 'ingest', clientId: client.body.id }).expect(201);
+    const key = await t.http.post('/api/api-keys').send({ name: 'forwarding', scope: 'forward', clientId: client.body.id }).expect(201);
     return { clientId: client.body.id as number, key: key.body.key as string };
   };
 
@@ -206,7 +206,7 @@ describe('a bounded outbox', () => {
   beforeAll(async () => {
     slave = await startTestApp();
     const client = await slave.http.post('/api/clients').send({ name: 'Acme' }).expect(201);
-    const key = (await slave.http.post('/api/api-keys').send({ name: 'f', scope: 'ingest', clientId: client.body.id }).expect(201)).body.key;
+    const key = (await slave.http.post('/api/api-keys').send({ name: 'f', scope: 'forward', clientId: client.body.id }).expect(201)).body.key;
     proxy = await startFaultProxy(() => slave.url);
     // 0.02 MB: about 200 readings of two metrics.
     master = await startTestApp({ FORWARDER_URL: proxy.url, FORWARDER_API_KEY: key, FORWARDER_BATCH_SIZE: '50', FORWARDER_MAX_OUTBOX_MB: '0.02', ...FAST });

@@ -46,11 +46,12 @@ export class IngestService {
    * source `forward`) are mapped to this instance's devices, created on first sight
    * under the caller's client, then stored like any other batch.
    */
-  async ingestRequest(request: IngestRequest, scope: ClientScope): Promise<IngestResult> {
+  /** `mayCreateDevices`: unknown uids described in `devices` are created (a user, or an API key of scope `forward`). */
+  async ingestRequest(request: IngestRequest, scope: ClientScope, mayCreateDevices: boolean): Promise<IngestResult> {
     const uids = [...new Set(request.readings.filter((r) => r.deviceUid !== undefined).map((r) => r.deviceUid as string))];
     let readings: ValidReading[] = request.readings;
     if (uids.length) {
-      const { ids, created } = await this.devices.resolveUids(scope, uids, (uid) => request.devices.get(uid));
+      const { ids, created } = await this.devices.resolveUids(scope, uids, (uid) => request.devices.get(uid), { mayCreate: mayCreateDevices });
       readings = request.readings.map(({ deviceUid, ...r }) => (deviceUid === undefined ? r : { ...r, deviceId: ids.get(deviceUid) as number }));
       await this.outbox.rememberOrigins(
         created.map((uid) => {

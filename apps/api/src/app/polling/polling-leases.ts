@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { FieldBus, type BusDevice } from '@pieng/connectors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicePollers } from '../devices/device-pollers';
+import { POLLED_DEVICE_TYPES } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
 import { planFairShare } from '../leases/fair-share';
 import { InstanceIdentity } from '../leases/instance-identity';
@@ -29,8 +30,8 @@ export interface LeaseSync {
 }
 
 /**
- * Which devices this instance polls, when several instances share one database. Called at every
- * device reload (once a second): one read of the lease table, one claim/renew statement for the
+ * Which devices this instance polls, when several instances share one database. Called once a
+ * second by the poller: one read of the lease table, one claim/renew statement for the
  * heartbeat and every unit kept or taken, and a release only when units must be given back.
  */
 @Injectable()
@@ -67,7 +68,7 @@ export class PollingLeases {
 
   /** Device id -> the instance polling it now, for the devices that are polled at all. */
   private async pollersOf(devices: Device[]): Promise<Map<number, string>> {
-    const polled = devices.filter((d) => d.active && (d.deviceType === 'modbus' || d.deviceType === 'tuya'));
+    const polled = devices.filter((d) => d.active && (POLLED_DEVICE_TYPES as readonly string[]).includes(d.deviceType));
     const out = new Map<number, string>();
     if (polled.length === 0) return out;
     const owners = await this.owners();

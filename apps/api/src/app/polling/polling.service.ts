@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { FieldBus, FieldBusError, errorForClientUser, nextPollDelayMs, readingSource, type BusDevice, type ReadResult } from '@pieng/connectors';
+import { FieldBus, FieldBusError, errorForClientUser, firstPollAt, nextPollDelayMs, nextSlotAfterRead, readingSource, slotAtOrAfter, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
 import { DomainError, MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
@@ -18,17 +18,29 @@ import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { metricUnit } from '@pieng/shared';
 import { randomUUID } from 'node:crypto';
 
-/** How often the scheduler looks for due reads. */
-export const POLL_TICK_MS = 250;
-/** How long the device list is cached between two reloads from the database. */
+/** How often the poller renews its leases and asks whether any device changed (reads are timed to their slots, not to this). */
 export const DEVICE_RELOAD_MS = 1000;
+/** The polled devices are read from the database at least this often even when no change was signalled (e.g. a row edited by hand). */
+export const DEVICE_FULL_RELOAD_MS = 60_000;
 
-interface PollState {
-  device: Device;
+/** A polled device as loaded from the database, with what is derived from its row once per load. */
+interface PolledDevice {
+  d: Device;
   bus: BusDevice | null;
-  /** Why the stored config cannot be read (should not happen: configs are validated on write). */
   configError?: string;
+  /** Its lease: its serial line or RTU gateway, or the device alone. */
+  unit: string;
+  /** Its link (FieldBus.lineKey), to find the devices of a link that is reachable again. */
+  lineKey: string | null;
+}
+
+interface PollState extends PolledDevice {
+  /** When to start the next read (epoch ms): a slot of its grid, or at once after its link came back. */
   nextDueAt: number;
+  /** The interval of its grid (a Tuya device's may be stretched beyond the configured one). */
+  intervalMs: number;
+  /** When its last read by this instance started, or null. */
+  lastStartedAt: number | null;
   running: boolean;
   failures: number;
 }
@@ -38,7 +50,6 @@ export interface PollOutcome extends ReadResult {
   ts: number;
 }
 
-const isPolled = (d: Device) => d.active && (d.deviceType === 'modbus' || d.deviceType === 'tuya');
 const label = (d: Device) => `Meter "${d.name}" (device ${d.id})`;
 const seconds = (ms: number) =>
   ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
@@ -60,11 +71,17 @@ function messageForClient(err: unknown, device: BusDevice | null): string {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Reads every active Modbus / Tuya device at its poll interval. A tick every 250 ms (an
- * interval registered with @nestjs/schedule's SchedulerRegistry, only when polling is on)
- * starts the reads that are due (never two of one device at once); FieldBus queues per line, so
- * reads on different lines run in parallel. Readings go through IngestService like every
- * other reading; failures back off exponentially (nextPollDelayMs) without blocking others.
+ * Reads every active Modbus / Tuya device on its poll grid: a device polled every N seconds reads
+ * at the multiples of N since the epoch (see poll-grid in the connectors), started by a timer set
+ * to the earliest due read, so neither read times nor a scheduler tick add drift; a read that
+ * overran its next slot skips it rather than bunch two reads. FieldBus queues per line, so reads
+ * on different lines run in parallel. Readings go through IngestService like every other reading.
+ * A failing device backs off (nextPollDelayMs, capped at max(60 s, 3 intervals)) and rejoins its
+ * grid; when its TCP link answers again, it is read at once.
+ *
+ * Once a second (an interval registered with @nestjs/schedule's SchedulerRegistry, only when
+ * polling is on) the leases are renewed and the device-settings revision is asked: the polled
+ * devices (and only those: the database filters) are loaded again when it moved.
  */
 const POLLING_JOB = 'meter-polling';
 
@@ -75,12 +92,23 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   private readonly inFlight = new Set<Promise<void>>();
   /** Tuya devices whose interval is stretched to fit the project's monthly call quota, with the reason. */
   private readonly quotaNotes = new Map<number, string>();
-  private loadedAt = 0;
+  /** The polled devices of every client as last loaded, and the device-settings revision they reflect. */
+  private polled: PolledDevice[] = [];
+  private polledRevision: number | null = null;
+  private polledAt = 0;
+  /** Line warnings from the last load (the wire time of each serial line), before the Tuya quota notes. */
+  private lineReport = new Map<number, string>();
+  /** Lease units held after the last sync. */
+  private heldUnits = new Set<string>();
   /** Local time until which the leases from the last reload cover reads (no read starts after it). */
   private heldUntil = 0;
   private reloading?: Promise<void>;
+  /** The timer that starts the next due read, and when it fires. */
+  private wakeTimer?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+  private stopReachable?: () => void;
   private stopped = false;
-  /** When the scheduler last ticked (epoch ms), for /api/health; null until the first tick or with polling off. */
+  /** When the scheduler last looked for due reads (epoch ms), for /api/health; null until the first look or with polling off. */
   lastTickAt: number | null = null;
 
   constructor(
@@ -101,14 +129,17 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       this.logger.log('Polling is switched off (ENABLE_POLLING=false); meters are read only on request');
       return;
     }
-    this.scheduler.addInterval(POLLING_JOB, setInterval(() => void this.tick(), POLL_TICK_MS));
+    this.stopReachable = this.bus.onLinkReachable((lineKey) => this.readLinkNow(lineKey));
+    this.scheduler.addInterval(POLLING_JOB, setInterval(() => void this.tick(), DEVICE_RELOAD_MS));
     void this.tick();
   }
 
-  /** Stops the ticks and lets the reads in progress finish before the database closes. */
+  /** Stops the timers and lets the reads in progress finish before the database closes. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.scheduler.doesExist('interval', POLLING_JOB)) this.scheduler.deleteInterval(POLLING_JOB);
+    clearTimeout(this.wakeTimer);
+    this.stopReachable?.();
     await this.reloading?.catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     // Gives the devices back at once, so that another instance on the same database takes over without waiting for expiry.
@@ -124,74 +155,117 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     return this.lineWarnings.get(deviceId);
   }
 
-  /** One scheduler step: reload the devices if the cache is old, start every due read. */
-  async tick(now = Date.now()): Promise<void> {
+  /** Once a second: renew the leases, reload the devices if they changed, start what is due. */
+  async tick(): Promise<void> {
     if (this.stopped) return;
     this.lastTickAt = Date.now();
     try {
-      if (now - this.loadedAt >= DEVICE_RELOAD_MS) {
-        this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
-        await this.reloading;
-      }
+      this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+      await this.reloading;
     } catch (err) {
       this.logger.error(`Could not load the devices to poll: ${(err as Error).message}`);
       return;
     }
+    this.startDue();
+  }
+
+  /** Starts every due read (never two of one device at once) and sets the timer for the next one. */
+  private startDue(): void {
     if (this.stopped) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAt = Infinity;
+    const now = Date.now();
+    this.lastTickAt = now;
     // Leases not renewed in time (database unreachable or slow): stop reading before another instance may take over.
-    if (Date.now() >= this.heldUntil) return;
+    const held = now < this.heldUntil;
+    let earliest = Infinity;
     for (const state of this.states.values()) {
-      if (!state.running && Date.now() >= state.nextDueAt) this.start(state);
+      if (state.running) continue;
+      if (held && state.nextDueAt <= now) this.start(state);
+      else earliest = Math.min(earliest, state.nextDueAt);
     }
+    // Without leases the next reload (within a second) starts what is due.
+    if (held) this.wakeUpAt(earliest);
+  }
+
+  /** Makes sure the timer fires by `at` (epoch ms); an earlier timer stays. */
+  private wakeUpAt(at: number): void {
+    if (this.stopped || !Number.isFinite(at) || at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => this.startDue(), Math.max(0, at - Date.now()));
   }
 
   /**
-   * Reloads the active devices and syncs the leases: this instance reads only the devices whose
-   * lease it holds (all of them when it is alone on its database, its fair share when several
-   * instances share one PostgreSQL database).
+   * Loads the polled devices again when the device-settings revision moved (or once a minute), and
+   * syncs the leases: this instance reads only the devices whose lease it holds (all of them when
+   * it is alone on its database, its fair share when several instances share one PostgreSQL database).
    */
   private async reload(): Promise<void> {
-    const all = (await this.devices.list(ALL_CLIENTS)).filter(isPolled).map((d) => {
-      const converted = toBusDevice(d);
-      const bus = 'device' in converted ? converted.device : null;
-      return { d, bus, configError: 'error' in converted ? converted.error : undefined, unit: this.unitOf(d, bus) };
-    });
-    const units = new Map(all.map((e) => [e.d.id, e.unit]));
-    const busy = new Set([...this.states.values()].filter((s) => s.running).map((s) => units.get(s.device.id) ?? ''));
+    const revision = await this.devices.settingsRevision();
+    let loaded = false;
+    if (revision !== this.polledRevision || Date.now() - this.polledAt >= DEVICE_FULL_RELOAD_MS) {
+      // The revision is read before the devices: a change committed in between is loaded now and again next time, never missed.
+      await this.loadPolled();
+      this.polledRevision = revision;
+      loaded = true;
+    }
+    const units = new Map(this.polled.map((e) => [e.d.id, e.unit]));
+    const busy = new Set([...this.states.values()].filter((s) => s.running).map((s) => units.get(s.d.id) ?? ''));
     const lease = await this.leases.sync([...new Set(units.values())], busy);
-    this.loadedAt = Date.now();
     this.heldUntil = lease.validUntil;
+    // Devices this instance starts reading (start-up, taken over, rebalanced): their last reading decides their first slot, so it must be fresh.
+    if (!loaded && [...lease.held].some((unit) => !this.heldUnits.has(unit))) await this.loadPolled();
+    this.heldUnits = lease.held;
+    const now = Date.now();
     const seen = new Set<number>();
-    for (const { d, bus, configError, unit } of all) {
-      if (!lease.held.has(unit)) continue;
+    for (const entry of this.polled) {
+      if (!lease.held.has(entry.unit)) continue;
+      const d = entry.d;
       seen.add(d.id);
+      const intervalMs = d.pollIntervalSec * 1000;
       const state = this.states.get(d.id);
       if (!state) {
-        // Taken over from another instance that read it lately: keep its rhythm rather than read twice in one interval.
-        const due = lease.takenOver.has(unit) && d.lastSeenAt !== null ? d.lastSeenAt + d.pollIntervalSec * 1000 : 0;
-        this.states.set(d.id, { device: d, bus, configError, nextDueAt: Math.max(Date.now(), due), running: false, failures: d.consecutiveFailures });
+        // At once when its current slot has no reading yet, else the first slot after its last reading (another instance's, when taken over).
+        this.states.set(d.id, { ...entry, nextDueAt: firstPollAt(d.lastSeenAt, intervalMs, now), intervalMs, lastStartedAt: null, running: false, failures: d.consecutiveFailures });
         continue;
       }
-      // A shorter interval set through the API takes effect now rather than after the old one.
-      if (state.failures === 0 && d.pollIntervalSec < state.device.pollIntervalSec) {
-        state.nextDueAt = Math.min(state.nextDueAt, Date.now() + d.pollIntervalSec * 1000);
+      // A new interval takes effect on its own grid now rather than after the old interval.
+      if (d.pollIntervalSec !== state.d.pollIntervalSec && state.failures === 0 && !state.running) {
+        state.intervalMs = intervalMs;
+        state.nextDueAt = state.lastStartedAt === null ? now : nextSlotAfterRead(state.lastStartedAt, intervalMs, now);
       }
-      Object.assign(state, { device: d, bus, configError });
+      Object.assign(state, entry);
     }
-    for (const id of [...this.states.keys()]) if (!seen.has(id)) this.states.delete(id);
-    this.updateLineWarnings(all);
+    for (const id of [...this.states.keys()]) {
+      if (seen.has(id)) continue;
+      this.states.delete(id);
+      // Its link no longer counts it as a user (a link nobody uses is not probed).
+      this.bus.forget(String(id));
+    }
+    if (loaded) this.lineReport = this.checkLines(this.polled);
+    this.publishWarnings();
   }
 
-  /**
-   * The lease a device is polled under: its serial line or RTU gateway when it has one (one instance
-   * owns the wire and its queue), else the device alone (Modbus TCP, Tuya).
-   */
-  private unitOf(d: Device, bus: BusDevice | null): string {
-    return this.leases.unitOf(d, bus);
+  /** The active Modbus and Tuya devices (the database leaves out the others), with their bus form, lease unit and link. */
+  private async loadPolled(): Promise<void> {
+    this.polled = (await this.devices.listPolled()).map((d) => {
+      const converted = toBusDevice(d);
+      const bus = 'device' in converted ? converted.device : null;
+      let lineKey: string | null = null;
+      try {
+        lineKey = bus ? this.bus.lineKey(bus) : null;
+      } catch {
+        // no link to wait for
+      }
+      return { d, bus, configError: 'error' in converted ? converted.error : undefined, unit: this.leases.unitOf(d, bus), lineKey };
+    });
+    this.polledAt = Date.now();
   }
 
-  /** Line warnings over every active device (not only those read here), so every instance shows the same. */
-  private updateLineWarnings(all: Array<{ d: Device; bus: BusDevice | null }>): void {
+  /** Line warnings over every polled device (not only those read here), so every instance shows the same. */
+  private checkLines(all: PolledDevice[]): Map<number, string> {
     const warnings = new Map<number, string>();
     try {
       const entries = all.filter((e) => e.bus !== null).map((e) => ({ device: e.bus as BusDevice, pollIntervalMs: e.d.pollIntervalSec * 1000 }));
@@ -199,11 +273,28 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
         if (report.fits || !report.message) continue;
         for (const timing of report.devices) warnings.set(Number(timing.id), report.message);
       }
-      for (const [id, note] of this.quotaNotes) if (this.states.has(id)) warnings.set(id, note);
     } catch (err) {
       this.logger.warn(`Could not check the line schedules: ${(err as Error).message}`);
     }
+    return warnings;
+  }
+
+  private publishWarnings(): void {
+    const warnings = new Map(this.lineReport);
+    for (const [id, note] of this.quotaNotes) if (this.states.has(id)) warnings.set(id, note);
     this.lineWarnings.replace(warnings);
+  }
+
+  /** A TCP link that was down answers again: its failing devices are read now, not at their next back-off step. */
+  private readLinkNow(lineKey: string): void {
+    const now = Date.now();
+    let any = false;
+    for (const state of this.states.values()) {
+      if (state.lineKey !== lineKey || state.failures === 0 || state.running) continue;
+      state.nextDueAt = now;
+      any = true;
+    }
+    if (any) this.startDue();
   }
 
   private start(state: PollState): void {
@@ -211,20 +302,23 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     const run = this.pollScheduled(state).finally(() => {
       state.running = false;
       this.inFlight.delete(run);
+      this.wakeUpAt(state.nextDueAt);
     });
     this.inFlight.add(run);
   }
 
   private async pollScheduled(state: PollState): Promise<void> {
-    const d = state.device;
-    const intervalMs = d.pollIntervalSec * 1000;
+    const d = state.d;
+    const configuredMs = d.pollIntervalSec * 1000;
     const startedAt = Date.now();
+    state.lastStartedAt = startedAt;
     try {
       if (!state.bus) throw new FieldBusError('config', state.configError ?? 'invalid config');
       await this.readAndStore(d.id, state.bus);
       if (state.failures > 0) this.logger.log(`${label(d)} is answering again after ${state.failures} failed poll${state.failures === 1 ? '' : 's'}`);
       state.failures = 0;
-      state.nextDueAt = startedAt + (d.deviceType === 'tuya' ? this.tuyaIntervalMs(d, state.bus, intervalMs) : intervalMs);
+      state.intervalMs = d.deviceType === 'tuya' ? this.tuyaIntervalMs(d, state.bus, configuredMs) : configuredMs;
+      state.nextDueAt = nextSlotAfterRead(startedAt, state.intervalMs, Date.now());
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       let failures = state.failures + 1;
@@ -234,11 +328,13 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       } catch (dbErr) {
         this.logger.error(`Could not record the failed poll of device ${d.id}: ${(dbErr as Error).message}`);
       }
-      const delay = nextPollDelayMs(intervalMs, failures);
+      const delay = nextPollDelayMs(configuredMs, failures);
       if (state.failures === 0) this.logger.warn(`${label(d)} stopped answering: ${message}. Polling it again in ${seconds(delay)}`);
       else this.logger.debug(`${label(d)} still not answering (${failures} failures in a row): ${message}`);
       state.failures = failures;
-      state.nextDueAt = Date.now() + delay;
+      // Back on its grid after the back-off.
+      state.intervalMs = configuredMs;
+      state.nextDueAt = slotAtOrAfter(Date.now() + delay, configuredMs);
     }
   }
 

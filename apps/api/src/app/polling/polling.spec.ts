@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { verifyAuditChain } from '../audit/audit-chain';
-import { waitFor } from '../../testing/wait';
+import { sleep, waitFor } from '../../testing/wait';
+import { DevicesService } from '../devices/devices.service';
 
 const TIMEOUT_MS = 300;
 
@@ -175,6 +176,53 @@ describe('Polling Modbus TCP meters', () => {
     expect(events[0]).toMatchObject({ event: 'energy-reset', deviceId: healthy, source: 'modbus-tcp', metrics: {}, actor: expect.stringContaining('(admin@test.local)') });
     expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
   });
+});
+
+describe('Polling beside many devices that push their own readings', () => {
+  it('loads only the polled devices, and only when a device changed, not every device every second', async () => {
+    const t = await startTestApp({ ENABLE_POLLING: 'true' });
+    try {
+      const clientId = (await t.http.post('/api/clients').send({ name: 'Integrator' }).expect(201)).body.id;
+      const key = (await t.http.post('/api/api-keys').send({ name: 'master', scope: 'forward', clientId }).expect(201)).body.key;
+      const uids = Array.from({ length: 500 }, (_, i) => `pushed-${i}`);
+      await t.anon
+        .post('/api/ingest')
+        .set('X-API-Key', key)
+        .send({ readings: uids.map((uid) => ({ deviceUid: uid, metrics: { power: 1 } })), devices: uids.map((uid) => ({ uid, name: uid })) })
+        .expect(200);
+      // One polled meter, on a port nobody listens on (it fails and backs off: failures change no device settings).
+      const meter = (await t.http.post('/api/devices').send({
+        clientId, name: 'Polled meter', deviceType: 'modbus', pollIntervalSec: 1,
+        config: { transport: 'tcp', host: '127.0.0.1', port: 1, unitId: 1, driver: 'pzem004t', timeoutMs: 100 },
+      }).expect(201)).body.id;
+      await waitFor('the polled meter tried', async () => ((await t.http.get(`/api/devices/${meter}`).expect(200)).body.consecutiveFailures > 0 ? true : undefined), 5000);
+
+      const devices = t.app.get(DevicesService);
+      const loaded: number[] = [];
+      const list = jest.spyOn(devices, 'list');
+      const listPolled = jest.spyOn(devices, 'listPolled').mockImplementation(async function (this: DevicesService) {
+        const rows = await DevicesService.prototype.listPolled.call(this);
+        loaded.push(rows.length);
+        return rows;
+      });
+      try {
+        // Three seconds, three lease renewals, nothing changed: nothing loaded.
+        await sleep(3000);
+        expect(list).not.toHaveBeenCalled();
+        expect(loaded).toEqual([]);
+        // An edit on this (or any) instance is seen at the next look, within about a second: the one polled device is loaded.
+        await t.http.patch(`/api/devices/${meter}`).send({ name: 'Polled meter, renamed' }).expect(200);
+        await waitFor('the change seen by the poller', async () => (loaded.length > 0 ? true : undefined), 3000);
+        expect(loaded).toEqual([1]);
+        expect(list).not.toHaveBeenCalled();
+      } finally {
+        list.mockRestore();
+        listPolled.mockRestore();
+      }
+    } finally {
+      await t.close();
+    }
+  }, 30_000);
 });
 
 describe('Polling switched off', () => {

@@ -602,7 +602,7 @@ export interface components {
              * @description Scope
              * @enum {string}
              */
-            scope: "ingest" | "read";
+            scope: "ingest" | "forward" | "read";
         };
         ChangePasswordDto: {
             /** @description The current password */
@@ -679,10 +679,10 @@ export interface components {
              */
             name: string;
             /**
-             * @description `ingest`: may POST /api/ingest for the client’s devices; `read`: may call the read (GET) routes
+             * @description `ingest`: may POST /api/ingest for the client’s existing devices; `forward`: may also create the devices its readings name by uid (a master instance forwarding here); `read`: may call the read (GET) routes
              * @enum {string}
              */
-            scope: "ingest" | "read";
+            scope: "ingest" | "forward" | "read";
         };
         CreateClientDto: {
             /**
@@ -717,7 +717,7 @@ export interface components {
              * @description Scope
              * @enum {string}
              */
-            scope: "ingest" | "read";
+            scope: "ingest" | "forward" | "read";
         };
         CreateDeviceDto: {
             /**
@@ -2620,6 +2620,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     getDevice: {
@@ -2799,6 +2808,15 @@ export interface operations {
             };
             /** @description Not found (or not visible to the caller) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -31,6 +31,14 @@ export interface LinkOptions {
    * address to connect to (throws when the host is not allowed).
    */
   resolveHeldHost?: (host: string) => Promise<string>;
+  /**
+   * A TCP link (Modbus TCP, RTU gateway) that cannot be opened is probed with a bare TCP connect
+   * this often (no Modbus request, nothing queued behind it) until it answers; then the reopen
+   * back-off is forgotten and `onReachable` is called. 0 turns probing off.
+   */
+  probeIntervalMs?: number;
+  /** Told when a TCP link that could not be opened accepts a connection again. */
+  onReachable?: (linkKey: string) => void;
 }
 
 export interface TransactionContext {
@@ -57,7 +65,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * with its queue. modbus-serial has no queue of its own, and two requests in flight on a
  * serial line corrupt each other, so every transaction goes through `exclusive()`: exactly
  * one at a time per link, whatever slave it addresses, followed by the inter-frame silence.
- * A lost port or socket is reopened on a later request, with exponential backoff.
+ * A lost port or socket is reopened on a later request, with exponential backoff; a TCP link
+ * that cannot be opened is probed meanwhile, and its users are told as soon as it answers.
  */
 export class ModbusLink {
   readonly key: string;
@@ -75,6 +84,9 @@ export class ModbusLink {
   private closed = false;
   /** A device whose settings a client's user chose reads through this link: every connect is checked. */
   private held = false;
+  /** A probe of an unreachable TCP link is under way (waiting or connecting). */
+  private probing = false;
+  private probeTimer?: NodeJS.Timeout;
 
   constructor(
     readonly endpoint: LinkEndpoint,
@@ -178,7 +190,46 @@ export class ModbusLink {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.probeTimer);
     await this.exclusive(async () => this.drop());
+  }
+
+  /**
+   * While a TCP link cannot be opened, a bare connect every probeIntervalMs tells when it is back,
+   * so that its meters are read at once instead of at their next back-off step (up to a minute
+   * later). Stops when a request reopened the link, when no device uses it any more, or on close.
+   */
+  private probeUntilReachable(): void {
+    const every = this.options.probeIntervalMs ?? 0;
+    if (this.endpoint.kind === 'rtu' || every <= 0 || this.probing || this.closed) return;
+    const { host, port } = this.endpoint;
+    this.probing = true;
+    const stillDown = () => !this.closed && this.failedOpens > 0 && this.users.size > 0;
+    const attempt = () => {
+      if (!stillDown()) {
+        this.probing = false;
+        return;
+      }
+      // A link held to the plant-network policy is probed at the checked address only, as it is opened.
+      const address = this.held && this.options.resolveHeldHost ? this.options.resolveHeldHost(host) : Promise.resolve(host);
+      address.then((target) => connectSocket(target, port, Math.max(every, 1000))).then(
+        (socket) => {
+          socket.destroy();
+          this.probing = false;
+          if (!stillDown()) return;
+          this.failedOpens = 0;
+          this.nextOpenAt = 0;
+          this.options.logger?.warn(`${this.label} is reachable again`);
+          this.options.onReachable?.(this.key);
+        },
+        () => schedule(),
+      );
+    };
+    const schedule = () => {
+      this.probeTimer = setTimeout(attempt, every);
+      this.probeTimer.unref?.();
+    };
+    schedule();
   }
 
   private async keepSilence(pauseMs: number): Promise<void> {
@@ -232,6 +283,7 @@ export class ModbusLink {
       this.lastOpenError = describeOpenError(error);
       this.nextOpenAt = Date.now() + reconnectDelayMs(this.failedOpens, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
       this.options.logger?.warn(`cannot open ${this.label}: ${this.lastOpenError} (attempt ${this.failedOpens})`);
+      this.probeUntilReachable();
       throw new FieldBusError('link-down', `cannot open ${this.label}: ${this.lastOpenError}`, { lineKey: this.key });
     }
   }

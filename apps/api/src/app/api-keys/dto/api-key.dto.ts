@@ -10,7 +10,7 @@ export class CreateApiKeyDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: '`ingest`: may POST /api/ingest for the client’s devices; `read`: may call the read (GET) routes', enum: API_KEY_SCOPES })
+  @ApiProperty({ description: '`ingest`: may POST /api/ingest for the client’s existing devices; `forward`: may also create the devices its readings name by uid (a master instance forwarding here); `read`: may call the read (GET) routes', enum: API_KEY_SCOPES })
   @IsIn(API_KEY_SCOPES)
   scope!: ApiKeyScope;
 

@@ -1,7 +1,11 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { epochMs } from '../../database/column-transformers';
 
-export const API_KEY_SCOPES = ['ingest', 'read'] as const;
+/**
+ * `ingest`: readings of the client's existing devices; `forward`: readings, and devices created on first
+ * sight from their uid (a master instance forwarding to this one); `read`: the read (GET) routes.
+ */
+export const API_KEY_SCOPES = ['ingest', 'forward', 'read'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** A machine's credential for one client: shown once, stored as its SHA-256. */

@@ -3,7 +3,16 @@ import { Accounts1764170000000 } from './1764170000000-accounts';
 import { Forwarding1764180000000 } from './1764180000000-forwarding';
 import { Leases1764190000000 } from './1764190000000-leases';
 import { Sessions1764210000000 } from './1764210000000-sessions';
+import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-keys-device-revision';
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
-export const MIGRATIONS = [InitialSchema1764160000000, Accounts1764170000000, Forwarding1764180000000, Leases1764190000000, Sessions1764210000000, DeviceReach1764240000000];
+export const MIGRATIONS = [
+  InitialSchema1764160000000,
+  Accounts1764170000000,
+  Forwarding1764180000000,
+  Leases1764190000000,
+  Sessions1764210000000,
+  ForwardKeysDeviceRevision1764220000000,
+  DeviceReach1764240000000,
+];

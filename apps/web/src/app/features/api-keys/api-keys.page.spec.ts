@@ -52,6 +52,17 @@ describe('ApiKeysPage', () => {
     expect(el.querySelector('[data-testid="copy-key"]')?.textContent?.trim()).toBe('Copied');
   });
 
+  it('offers the three scopes, each with what it may do', async () => {
+    const { el } = await render();
+    const options = Array.from(el.querySelectorAll<HTMLOptionElement>('[name="keyScope"] option'));
+    expect(options.map((o) => o.value)).toEqual(['ingest', 'forward', 'read']);
+    expect(options.map((o) => o.textContent?.trim())).toEqual([
+      'ingest: may push readings of existing devices (POST /api/ingest)',
+      'forward: may push readings and create the devices they name (a master instance forwarding here)',
+      'read: may call the read routes',
+    ]);
+  });
+
   it('revokes a key after confirmation; a revoked key has no revoke button', async () => {
     const { el } = await render();
     const rows = Array.from(el.querySelectorAll('[data-testid="api-key-row"]'));

@@ -10,7 +10,7 @@ import { formError } from '../../shared/api-error';
 
 type ApiKey = ApiResponse<'listApiKeys'>[number];
 type Scope = ApiKey['scope'];
-const SCOPES: readonly Scope[] = ['ingest', 'read'];
+const SCOPES: readonly Scope[] = ['ingest', 'forward', 'read'];
 
 /** API keys for gateways, slave instances and scripts: list, create (the key is shown once), revoke. */
 @Component({
