@@ -100,9 +100,10 @@ describe('authorization matrix (from /docs-json)', () => {
     return res.status;
   };
 
-  it('answers 403 to an API key wherever its scope does not reach: an ingest key only ingests, a read key reads only what a viewer of its client reads', async () => {
+  it('answers 403 to an API key wherever its scope does not reach: ingest and forward keys only ingest, a read key reads only what a viewer of its client reads', async () => {
     const keyOfB = async (scope: string) => (await t.http.post('/api/api-keys').send({ name: `B ${scope}`, scope, clientId: b['clients'] }).expect(201)).body.key as string;
     const ingestKey = { 'X-API-Key': await keyOfB('ingest') };
+    const forwardKey = { 'X-API-Key': await keyOfB('forward') };
     const readKey = { 'X-API-Key': await keyOfB('read') };
     await t.http.post('/api/users').send({ email: 'b-viewer@test.local', password: 'b-viewer-password', role: 'viewer', clientId: b['clients'] }).expect(201);
     const viewerToken = (await t.anon.post('/api/auth/login').send({ email: 'b-viewer@test.local', password: 'b-viewer-password' }).expect(200)).body.accessToken;
@@ -112,6 +113,8 @@ describe('authorization matrix (from /docs-json)', () => {
       const path = withIds(op.path, b[Object.keys(b).find((k) => op.path.startsWith(`/api/${k}/{`)) ?? 'clients']);
       const ingest = await statusWith(ingestKey, op, path);
       if (op.operationId === 'ingestReadings' ? ingest === 401 || ingest === 403 : ingest !== 403) wrong.push(`ingest key: ${op.method.toUpperCase()} ${op.path} -> ${ingest}`);
+      const forward = await statusWith(forwardKey, op, path);
+      if (op.operationId === 'ingestReadings' ? forward === 401 || forward === 403 : forward !== 403) wrong.push(`forward key: ${op.method.toUpperCase()} ${op.path} -> ${forward}`);
       const read = await statusWith(readKey, op, path);
       // A viewer's answer is taken for reads only: a viewer may call a few writes about themselves (their password), a key none.
       const viewerRefused = op.method !== 'get' || (await statusWith(viewerOfB, op, path)) === 403;
