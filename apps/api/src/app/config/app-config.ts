@@ -14,6 +14,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { isAbsolute, resolve } from 'node:path';
+import { parseSecretsKey, SECRETS_KEY_FORMAT, SECRETS_KEY_PATTERN } from '../secrets/secrets-key';
 
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
@@ -74,6 +75,9 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   @Transform(emptyToUndefined)
   JWT_SECRET?: string;
+  @IsOptional() @Matches(SECRETS_KEY_PATTERN, { message: `SECRETS_KEY must be ${SECRETS_KEY_FORMAT}` })
+  @Transform(emptyToUndefined)
+  SECRETS_KEY?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_EMAIL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_PASSWORD?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_DEV_ENDPOINTS?: boolean;
@@ -134,6 +138,8 @@ export interface AppConfig {
   forwarding: ForwardingSettings;
   auditLogPath: string;
   jwtSecret?: string;
+  /** SECRETS_KEY: the key stored secrets are encrypted with (without it, SQLite generates one into DATA_DIR; see resolveSecretsKey). */
+  secretsKey?: Buffer;
   adminEmail?: string;
   adminPassword?: string;
   enableDevEndpoints: boolean;
@@ -155,13 +161,16 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export class ConfigurationError extends Error {}
 
+/** Variables whose value never appears in an error message (it would end up in a log). */
+const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN']);
+
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
   const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const value = JSON.stringify(env[e.property]);
+      const value = SECRET_VARIABLES.has(e.property) ? '(value hidden)' : JSON.stringify(env[e.property]);
       const reasons = Object.values(e.constraints ?? {}).join('; ');
       return `${e.property}=${value}: ${reasons}`;
     });
@@ -174,6 +183,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (!url) database = { type: 'sqlite', path: resolve(dataDir, 'app.db') };
   else if (url.startsWith('sqlite:')) database = { type: 'sqlite', path: abs(url.slice('sqlite:'.length)) };
   else database = { type: 'postgres', url };
+  if (database.type === 'postgres' && !vars.SECRETS_KEY) {
+    // A key generated into DATA_DIR would differ per instance, and each instance has a DATA_DIR of its own.
+    throw new ConfigurationError(
+      `Invalid configuration:\n  SECRETS_KEY is required with a PostgreSQL DATABASE_URL, and must be the same on every instance of the database: device secrets are stored encrypted with it (${SECRETS_KEY_FORMAT})`,
+    );
+  }
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
@@ -199,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     auditLogPath: abs(vars.AUDIT_LOG_PATH ?? resolve(dataDir, 'audit.log')),
     jwtSecret: vars.JWT_SECRET,
+    secretsKey: vars.SECRETS_KEY ? parseSecretsKey(vars.SECRETS_KEY) : undefined,
     adminEmail: vars.ADMIN_EMAIL,
     adminPassword: vars.ADMIN_PASSWORD,
     enableDevEndpoints: vars.ENABLE_DEV_ENDPOINTS ?? false,

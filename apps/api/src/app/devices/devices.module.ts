@@ -6,11 +6,12 @@ import { DevicesService } from './devices.service';
 import { Device } from './entities/device.entity';
 import { DeviceLineWarnings } from './line-warnings';
 import { DevicePollers } from './device-pollers';
+import { DeviceSecrets } from './device-secrets';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Device]), ClientsModule],
   controllers: [DevicesController],
-  providers: [DevicesService, DeviceLineWarnings, DevicePollers],
-  exports: [DevicesService, DeviceLineWarnings, DevicePollers],
+  providers: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceSecrets],
+  exports: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceSecrets],
 })
 export class DevicesModule {}

@@ -6,7 +6,8 @@ import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
 import { ConflictError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
-import { checkDeviceConfig, keepWriteOnlySecrets } from './device-config';
+import { checkDeviceConfig } from './device-config';
+import { DeviceSecrets } from './device-secrets';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
@@ -17,6 +18,7 @@ export class DevicesService {
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly clients: ClientsService,
     private readonly db: Database,
+    private readonly secrets: DeviceSecrets,
   ) {}
 
   list(scope: ClientScope, clientId?: number): Promise<Device[]> {
@@ -93,10 +95,11 @@ export class DevicesService {
 
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
-    const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});
+    const uid = randomUUID();
+    const config = this.secrets.seal(uid, checkDeviceConfig(dto.deviceType, dto.config ?? {}));
     return this.db.transaction((m) =>
       m.getRepository(Device).save({
-        uid: randomUUID(),
+        uid,
         clientId: dto.clientId,
         name: dto.name,
         deviceType: dto.deviceType,
@@ -116,9 +119,12 @@ export class DevicesService {
     if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.clients.get(scope, dto.clientId);
     const deviceType = dto.deviceType ?? device.deviceType;
     const configChanged = dto.config !== undefined || dto.deviceType !== undefined;
-    const config = configChanged
-      ? checkDeviceConfig(deviceType, keepWriteOnlySecrets(device.config, dto.config ?? device.config))
-      : device.config;
+    let config = device.config;
+    if (configChanged) {
+      // Secrets left out are kept: validated in plain with the rest, then sealed again.
+      const settings = dto.config === undefined ? this.secrets.open(device) : this.secrets.keepStoredSecrets(device, dto.config);
+      config = this.secrets.seal(device.uid, checkDeviceConfig(deviceType, settings));
+    }
     return this.db.transaction((m) =>
       m.getRepository(Device).save({
         ...device,

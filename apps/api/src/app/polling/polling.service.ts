@@ -12,7 +12,8 @@ import { IngestService } from '../ingest/ingest.service';
 import { PlantMetrics } from '../observability/plant-metrics';
 import { toBusDevice } from './bus-device';
 import { PollingLeases } from './polling-leases';
-import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
+import { checkDeviceConfig } from '../devices/device-config';
+import { DeviceSecrets } from '../devices/device-secrets';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { metricUnit } from '@pieng/shared';
 import { randomUUID } from 'node:crypto';
@@ -83,6 +84,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly scheduler: SchedulerRegistry,
     private readonly audit: AuditTrailService,
     private readonly leases: PollingLeases,
+    private readonly secrets: DeviceSecrets,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -142,7 +144,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
    */
   private async reload(): Promise<void> {
     const all = (await this.devices.list(ALL_CLIENTS)).filter(isPolled).map((d) => {
-      const converted = toBusDevice(d);
+      const converted = toBusDevice(d, this.secrets);
       const bus = 'device' in converted ? converted.device : null;
       return { d, bus, configError: 'error' in converted ? converted.error : undefined, unit: this.unitOf(d, bus) };
     });
@@ -258,7 +260,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   async pollNow(scope: ClientScope, id: number): Promise<PollOutcome> {
     const d = await this.devices.get(scope, id);
     if (d.deviceType === 'api') throw new UnprocessableError('this device pushes its own readings; nothing to poll');
-    const converted = toBusDevice(d);
+    const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     const state = this.states.get(id);
     try {
@@ -286,7 +288,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     if (driver !== 'pzem004t' && driver !== 'pzem017') {
       throw new UnprocessableError('only PZEM-004T and PZEM-017 meters have an energy counter that can be reset');
     }
-    const converted = toBusDevice(d);
+    const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     try {
       await this.bus.resetEnergy(converted.device);
@@ -305,7 +307,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     let config = dto.config;
     if (dto.deviceId !== undefined) {
       const stored = await this.devices.get(scope, dto.deviceId);
-      config = keepWriteOnlySecrets(stored.config, config);
+      config = this.secrets.keepStoredSecrets(stored, config);
     }
     const checked = checkDeviceConfig(dto.deviceType, config);
     // A generic register map may name the unit of each of its metrics.
