@@ -24,6 +24,9 @@ describe.each(TEST_ENGINES)('Alarm rules changed through another instance (%s)',
     metrics: { voltage },
   });
   const ingestOnTwo = (deviceId: number, voltage: number) => two.http.post('/api/ingest').send({ readings: [reading(deviceId, voltage)] });
+  /** A rule "voltage > threshold" made through the given instance. */
+  const overvoltageRule = async (app: TestApp, rule: { clientId: number; deviceId?: number; threshold: number; name?: string }): Promise<{ id: number }> =>
+    (await app.http.post('/api/alarms/rules').send({ name: 'Overvoltage', metric: 'voltage', operator: '>', ...rule }).expect(201)).body;
   /** Events stored for the device, whatever their rule (the events API shows only those of existing rules). */
   const storedEvents = async (deviceId: number) =>
     Number(
@@ -60,18 +63,7 @@ describe.each(TEST_ENGINES)('Alarm rules changed through another instance (%s)',
     // Instance two caches the client's rules (none yet).
     expect((await ingestOnTwo(deviceId, 260).expect(200)).body.alarmEvents).toBe(0);
 
-    const rule = (
-      await one.http
-        .post('/api/alarms/rules')
-        .send({
-          clientId,
-          name: 'Overvoltage',
-          metric: 'voltage',
-          operator: '>',
-          threshold: 240,
-        })
-        .expect(201)
-    ).body;
+    const rule = await overvoltageRule(one, { clientId, threshold: 240 });
     expect((await ingestOnTwo(deviceId, 245).expect(200)).body.alarmEvents).toBe(1);
     expect((await ingestOnTwo(deviceId, 235).expect(200)).body.alarmsCleared).toBe(1);
 
@@ -92,19 +84,7 @@ describe.each(TEST_ENGINES)('Alarm rules changed through another instance (%s)',
 
   it('a rule deleted on one: the readings that matched it are stored on the other (200), never refused', async () => {
     const { clientId, deviceId } = await seedDevice(one.http, 'Meter 2', 'Client 2');
-    const rule = (
-      await one.http
-        .post('/api/alarms/rules')
-        .send({
-          clientId,
-          deviceId,
-          name: 'Overvoltage',
-          metric: 'voltage',
-          operator: '>',
-          threshold: 240,
-        })
-        .expect(201)
-    ).body;
+    const rule = await overvoltageRule(one, { clientId, deviceId, threshold: 240 });
     expect((await ingestOnTwo(deviceId, 230).expect(200)).body.alarmEvents).toBe(0);
     expect((await ingestOnTwo(deviceId, 241).expect(200)).body.alarmEvents).toBe(1);
 
@@ -151,18 +131,7 @@ describe.each(TEST_ENGINES)('Alarm rules changed through another instance (%s)',
       try {
         for (let round = 0; round < 12; round++) {
           // Operators behind a load balancer: the rule is made through two, removed through one.
-          const rule = (
-            await two.http
-              .post('/api/alarms/rules')
-              .send({
-                clientId,
-                name: `Rule ${round}`,
-                metric: 'voltage',
-                operator: '>',
-                threshold: 250,
-              })
-              .expect(201)
-          ).body;
+          const rule = await overvoltageRule(two, { clientId, threshold: 250, name: `Rule ${round}` });
           const before = statuses.length;
           while (statuses.length < before + 4) await new Promise((r) => setTimeout(r, 5));
           if (round % 3 === 2) await one.http.patch(`/api/alarms/rules/${rule.id}`).send({ enabled: false }).expect(200);
