@@ -14,7 +14,6 @@ import {
   validateSync,
 } from 'class-validator';
 import { isAbsolute, resolve } from 'node:path';
-import { parseSecretsKey, SECRETS_KEY_FORMAT, SECRETS_KEY_PATTERN } from '../secrets/secrets-key';
 
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
@@ -42,6 +41,18 @@ const LOG_LEVEL_NAMES: Record<string, AppConfig['logLevel']> = {
   info: 'log',
   trace: 'verbose',
 };
+
+/** SECRETS_KEY: 32 bytes as 64 hex characters, or as base64 (43 characters and an optional `=`; URL-safe letters allowed). */
+const SECRETS_KEY_PATTERN = /^\s*([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/;
+export const SECRETS_KEY_FORMAT = '32 random bytes written as 64 hex characters or in base64 (`openssl rand -base64 32` makes one)';
+
+/** The key's 32 bytes, or undefined when the text is not a key in either form. */
+export function parseSecretsKey(text: string): Buffer | undefined {
+  const match = SECRETS_KEY_PATTERN.exec(text);
+  if (!match) return undefined;
+  const key = match[1].length === 64 ? Buffer.from(match[1], 'hex') : Buffer.from(match[1], 'base64');
+  return key.length === 32 ? key : undefined;
+}
 
 /**
  * The process environment as the server reads it. Every variable is optional;
@@ -186,7 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (database.type === 'postgres' && !vars.SECRETS_KEY) {
     // A key generated into DATA_DIR would differ per instance, and each instance has a DATA_DIR of its own.
     throw new ConfigurationError(
-      `Invalid configuration:\n  SECRETS_KEY is required with a PostgreSQL DATABASE_URL, and must be the same on every instance of the database: device secrets are stored encrypted with it (${SECRETS_KEY_FORMAT})`,
+      `Invalid configuration:\n  SECRETS_KEY is required with a PostgreSQL DATABASE_URL, and must be the same on every instance of the database: device secrets are stored encrypted with it; it is ${SECRETS_KEY_FORMAT}`,
     );
   }
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';

@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Client as PgClient } from 'pg';
@@ -10,10 +10,9 @@ import { createPgDatabase, seedDevice, startTestApp, TestApp } from '../../testi
 import { TEST_ENGINES } from '../../testing/test-db';
 import { waitFor } from '../../testing/wait';
 import { BackupService } from '../backup/backup.service';
-import { AppConfig, ConfigurationError, loadConfig } from '../config/app-config';
+import { AppConfig, ConfigurationError, loadConfig, parseSecretsKey } from '../config/app-config';
 import { runServer } from '../server';
 import { SecretBox, SecretUnreadableError } from './secret-box';
-import { parseSecretsKey } from './secrets-key';
 
 const TUYA = {
   accessId: 'plant-tuya-id',
@@ -121,6 +120,20 @@ describe('SECRETS_KEY', () => {
     }
     expect(parseSecretsKey('g'.repeat(64))).toBeUndefined();
   });
+
+  it('a damaged DATA_DIR/secrets-key stops the start with a message naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pieng-key-'));
+    try {
+      writeFileSync(join(dir, 'secrets-key'), 'not a key\n', { mode: 0o600 });
+      const lines: string[] = [];
+      const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+      expect(await runServer([], { DATA_DIR: dir, LOG_LEVEL: 'error', PORT: '0', ENABLE_POLLING: 'false' }, io)).toBe(1);
+      expect(lines.join('\n')).toContain(`${join(dir, 'secrets-key')} does not hold a secrets key: it must be 32 random bytes`);
+      expect(lines.join('\n')).not.toMatch(/database/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('is required with PostgreSQL, where every instance must use the same key', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@db:5432/pieng' })).toThrow(
