@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
+import { SecretsModule } from './secrets/secrets.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
 export function webConsoleRoot(): string | undefined {
@@ -39,6 +40,7 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.forRoot(config),
+        SecretsModule,
         ScheduleModule.forRoot(),
         AuditModule,
         BackupModule,

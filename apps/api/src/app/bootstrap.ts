@@ -2,7 +2,6 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { mkdirSync } from 'node:fs';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { closeConnectionWithUnreadBody, RequestBodyInterceptor } from './common/request-body';
@@ -11,6 +10,7 @@ import { AppConfig } from './config/app-config';
 import { createLogging, LogStream } from './observability/logging';
 import { PlantMetrics } from './observability/plant-metrics';
 import { requestIdMiddleware } from './observability/request-id';
+import { makeDataFilesPrivate } from './secrets/data-files';
 
 /** The Nest logger for lines outside an application (structured pino lines: JSON, or readable with LOG_FORMAT=pretty). */
 export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'appName' | 'apiPrefix'>): LoggerService {
@@ -19,9 +19,11 @@ export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 
 
 /** Builds the application exactly as production runs it; tests call this too. */
 export async function createApp(config: AppConfig, options: { logStream?: LogStream } = {}): Promise<INestApplication> {
-  mkdirSync(config.dataDir, { recursive: true });
+  // Before anything opens or writes a data file: they hold readings and secrets.
+  const narrowed = makeDataFilesPrivate(config);
   // One pino logger per application: Nest's own lines, every `new Logger('Context')` and the request lines (nestjs-pino).
   const logging = createLogging(config, options.logStream);
+  if (narrowed.length) logging.logger.log(`Data files made readable by this user only (mode 0600): ${narrowed.join(', ')}`, 'DataFiles');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logging), {
     bodyParser: false,
     logger: logging.logger,

@@ -84,7 +84,8 @@ export async function runServer(argv: string[], env: Record<string, string | und
     app = await createApp(config);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    io.err(`Cannot start: the database at ${databaseName(config)} could not be opened or migrated: ${reason}`);
+    // A setting found wrong only at start-up (the secrets key file) is named as such, not blamed on the database.
+    io.err(err instanceof ConfigurationError ? reason : `Cannot start: the database at ${databaseName(config)} could not be opened or migrated: ${reason}`);
     return 1;
   }
   await app.listen(config.port);

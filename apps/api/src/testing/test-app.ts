@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ export const TEST_PG_URL = process.env['TEST_PG_URL'] ?? 'postgres://postgres@12
 export const usesPostgres = () => process.env['TEST_DATABASE'] === 'postgres';
 
 export const TEST_ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
+
+/** The SECRETS_KEY test apps on PostgreSQL share (required there; one per test process, never a constant). */
+export const TEST_SECRETS_KEY = randomBytes(32).toString('base64');
 
 type Agent = ReturnType<typeof request.agent>;
 
@@ -65,6 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,
     ...(pg && { DATABASE_URL: pg.url }),
+    ...((pg || env['DATABASE_URL']?.startsWith('postgres')) && { SECRETS_KEY: TEST_SECRETS_KEY }),
     ...env,
   });
   const app = await createApp(config);

@@ -7,7 +7,7 @@ import { dataSourceOptions } from '../app/database/database.module';
 import { Database } from '../app/database/database.service';
 import type { InstanceIdentity } from '../app/leases/instance-identity';
 import { LeaseStore } from '../app/leases/lease-store';
-import { createPgDatabase, usesPostgres } from './test-app';
+import { createPgDatabase, TEST_SECRETS_KEY, usesPostgres } from './test-app';
 
 export interface TestDb {
   db: Database;
@@ -20,7 +20,7 @@ export interface TestDb {
 export async function openTestDb(engine: 'sqlite' | 'postgres'): Promise<TestDb> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pieng-db-'));
   const pg = engine === 'postgres' ? await createPgDatabase() : undefined;
-  const config = loadConfig({ DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url }) });
+  const config = loadConfig({ DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) });
   const dataSource = new DataSource(dataSourceOptions(config));
   await dataSource.initialize();
   const db = new Database(dataSource);

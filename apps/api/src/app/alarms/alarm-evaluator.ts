@@ -18,29 +18,41 @@ export interface AlarmOutcome {
   cleared: number;
 }
 
+/** The columns of a rule the evaluation needs. */
+type RuleCondition = Pick<AlarmRule, 'id' | 'clientId' | 'deviceId' | 'name' | 'metric' | 'operator' | 'threshold'>;
+
+const appliesTo = (rule: RuleCondition, v: StoredValue) => rule.clientId === v.clientId && rule.metric === v.metric && (rule.deviceId === null || rule.deviceId === v.deviceId);
+
 /**
  * Runs inside the ingest transaction. For each stored value, the client's
  * enabled rules on that metric (for every device, or for that device) are
  * checked: a rule whose condition starts to hold raises one event per device;
  * while it keeps holding nothing new is written; the first value that no
  * longer meets it clears the event.
+ *
+ * Rules may change through any instance on the database. Each batch reads the rules' version
+ * counter (bumped by a trigger with every change, see the AlarmRulesVersion migration) and reloads
+ * its cached rules when it has moved; then it reads the rules its values match as they are now,
+ * locked against change until the batch commits (PostgreSQL; SQLite writes one transaction at a
+ * time). A rule deleted or disabled meanwhile is skipped, never a failed batch, and no event is
+ * raised for a rule after its change has committed.
  */
 @Injectable()
 export class AlarmEvaluator {
-  /** Enabled rules per client; rebuilt on the next batch after any rule changes. */
-  private rulesByClient = new Map<number, AlarmRule[]>();
+  /** Enabled rules per client, as of a version of the counter. */
+  private cache?: { version: number; byClient: Map<number, RuleCondition[]> };
 
   constructor(private readonly db: Database) {}
-
-  invalidate(): void {
-    this.rulesByClient.clear();
-  }
 
   async evaluate(m: EntityManager, values: StoredValue[]): Promise<AlarmOutcome> {
     const outcome = { raised: 0, cleared: 0 };
     if (values.length === 0) return outcome;
-    const rules = await this.rulesFor(m, [...new Set(values.map((v) => v.clientId))]);
-    const relevant = values.filter((v) => rules.get(v.clientId)?.some((r) => r.metric === v.metric && (r.deviceId === null || r.deviceId === v.deviceId)));
+    const cached = await this.rulesFor(m, [...new Set(values.map((v) => v.clientId))]);
+    const candidates = new Set<number>();
+    for (const v of values) for (const rule of cached.get(v.clientId) ?? []) if (appliesTo(rule, v)) candidates.add(rule.id);
+    if (candidates.size === 0) return outcome;
+    const rules = await this.lockRules(m, [...candidates]);
+    const relevant = values.filter((v) => rules.some((r) => appliesTo(r, v)));
     if (relevant.length === 0) return outcome;
 
     const deviceIds = [...new Set(relevant.map((v) => v.deviceId))];
@@ -54,20 +66,27 @@ export class AlarmEvaluator {
 
     relevant.sort((a, b) => a.ts - b.ts);
     for (const v of relevant) {
-      for (const rule of rules.get(v.clientId) ?? []) {
-        if (rule.metric !== v.metric || (rule.deviceId !== null && rule.deviceId !== v.deviceId)) continue;
+      for (const rule of rules) {
+        if (!appliesTo(rule, v)) continue;
         const key = `${rule.id}:${v.deviceId}`;
         const holds = conditionHolds(v.value, rule.operator, rule.threshold);
         const eventId = active.get(key);
         if (holds && eventId === undefined) {
           const details = `${rule.name}: ${v.metric} ${v.value} ${rule.operator} ${rule.threshold}`;
           const [inserted] = await this.db.query<{ id: number }>(
-            'insert into alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, details) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+            'insert into alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, details) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+              'ON CONFLICT (rule_id, device_id) WHERE cleared_at IS NULL DO NOTHING RETURNING id',
             [rule.id, v.deviceId, v.metric, v.value, v.ts, false, details],
             m,
           );
-          active.set(key, Number(inserted.id));
-          outcome.raised++;
+          if (inserted) {
+            active.set(key, Number(inserted.id));
+            outcome.raised++;
+          } else {
+            // A batch of the same device committed meanwhile raised it (two senders at once): that event stands.
+            const [open] = await this.db.query<{ id: number }>('SELECT id FROM alarm_events WHERE rule_id = ? AND device_id = ? AND cleared_at IS NULL', [rule.id, v.deviceId], m);
+            if (open) active.set(key, Number(open.id));
+          }
         } else if (!holds && eventId !== undefined) {
           await this.db.query('UPDATE alarm_events SET cleared_at = ? WHERE id = ?', [v.ts, eventId], m);
           active.delete(key);
@@ -78,12 +97,46 @@ export class AlarmEvaluator {
     return outcome;
   }
 
-  private async rulesFor(m: EntityManager, clientIds: number[]): Promise<Map<number, AlarmRule[]>> {
-    const missing = clientIds.filter((id) => !this.rulesByClient.has(id));
+  /** The clients' enabled rules from the cache, reloaded for the clients it lacks and all of it when the version has moved. */
+  private async rulesFor(m: EntityManager, clientIds: number[]): Promise<Map<number, RuleCondition[]>> {
+    const [row] = await this.db.query<{ version: number | string }>("SELECT version FROM change_counters WHERE name = 'alarm_rules'", [], m);
+    const version = Number(row?.version ?? 0);
+    // Batches run concurrently on PostgreSQL: one that read an older version than the cache's uses the newer rules.
+    if (!this.cache || version > this.cache.version) this.cache = { version, byClient: new Map() };
+    const cache = this.cache;
+    const missing = clientIds.filter((id) => !cache.byClient.has(id));
     if (missing.length) {
-      const loaded = await m.getRepository(AlarmRule).createQueryBuilder('r').where('r.clientId IN (:...ids)', { ids: missing }).andWhere('r.enabled = :on', { on: true }).getMany();
-      for (const id of missing) this.rulesByClient.set(id, loaded.filter((r) => r.clientId === id));
+      const loaded = await this.readRules(m, 'client_id', missing);
+      for (const id of missing) cache.byClient.set(id, loaded.filter((r) => r.clientId === id));
     }
-    return new Map(clientIds.map((id) => [id, this.rulesByClient.get(id) ?? []]));
+    return new Map(clientIds.map((id) => [id, cache.byClient.get(id) ?? []]));
+  }
+
+  /**
+   * The rules as they are now, of those still there and enabled. On PostgreSQL they stay share-locked
+   * until the batch commits: a change or delete of one of them waits for the batch (and the batch for
+   * a change in progress, then sees its outcome), so an event is never inserted for a rule that is
+   * gone (the foreign key would fail the whole batch) or left open by a rule disabled meanwhile.
+   * Locked in id order, and before any of their events, as rule changes do: two batches and a change never deadlock.
+   */
+  private lockRules(m: EntityManager, ids: number[]): Promise<RuleCondition[]> {
+    return this.readRules(m, 'id', ids.sort((a, b) => a - b), this.db.kind === 'postgres' ? ' ORDER BY id FOR SHARE' : ' ORDER BY id');
+  }
+
+  private async readRules(m: EntityManager, column: 'id' | 'client_id', ids: number[], tail = ''): Promise<RuleCondition[]> {
+    const rows = await this.db.query<{ id: number; client_id: number; device_id: number | null; name: string; metric: string; operator: RuleCondition['operator']; threshold: number | string }>(
+      `SELECT id, client_id, device_id, name, metric, operator, threshold FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`,
+      [...ids, true],
+      m,
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      clientId: Number(r.client_id),
+      deviceId: r.device_id === null ? null : Number(r.device_id),
+      name: r.name,
+      metric: r.metric,
+      operator: r.operator,
+      threshold: Number(r.threshold),
+    }));
   }
 }

@@ -6,7 +6,6 @@ import { ClientScope } from '../common/client-scope';
 import { InvalidInputError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
-import { AlarmEvaluator } from './alarm-evaluator';
 import { AlarmEventQuery } from './dto/alarm-event.query';
 import { AlarmEventResponse } from './dto/alarm-event.response';
 import { AlarmRuleQuery } from './dto/alarm-rule.query';
@@ -20,7 +19,6 @@ export class AlarmsService {
     @InjectRepository(AlarmRule) private readonly rules: Repository<AlarmRule>,
     private readonly clients: ClientsService,
     private readonly devices: DevicesService,
-    private readonly evaluator: AlarmEvaluator,
     private readonly db: Database,
   ) {}
 
@@ -41,7 +39,7 @@ export class AlarmsService {
   async createRule(scope: ClientScope, dto: CreateAlarmRuleDto): Promise<AlarmRule> {
     await this.clients.get(scope, dto.clientId);
     if (dto.deviceId != null) await this.assertDeviceOfClient(scope, dto.deviceId, dto.clientId);
-    const rule = await this.db.transaction((m) =>
+    return this.db.transaction((m) =>
       m.getRepository(AlarmRule).save({
         clientId: dto.clientId,
         deviceId: dto.deviceId ?? null,
@@ -53,14 +51,12 @@ export class AlarmsService {
         createdAt: Date.now(),
       }),
     );
-    this.evaluator.invalidate();
-    return rule;
   }
 
   async updateRule(scope: ClientScope, id: number, dto: UpdateAlarmRuleDto): Promise<AlarmRule> {
     const rule = await this.getRule(scope, id);
     if (dto.deviceId != null) await this.assertDeviceOfClient(scope, dto.deviceId, rule.clientId);
-    const updated = await this.db.transaction(async (m) => {
+    return this.db.transaction(async (m) => {
       const repo = m.getRepository(AlarmRule);
       await repo.update({ id }, { ...dto });
       // A rule switched off or changed no longer vouches for its open events: close them now.
@@ -69,17 +65,16 @@ export class AlarmsService {
       }
       return repo.findOneByOrFail({ id });
     });
-    this.evaluator.invalidate();
-    return updated;
   }
 
   async deleteRule(scope: ClientScope, id: number): Promise<void> {
     await this.getRule(scope, id);
+    // The rule first, its events after (the foreign key cascades them too): batches that raise or clear
+    // its events lock it before touching them (AlarmEvaluator), so the same order never deadlocks.
     await this.db.transaction(async (m) => {
-      await m.query(this.db.sql('DELETE FROM alarm_events WHERE rule_id = ?'), [id]);
       await m.getRepository(AlarmRule).delete({ id });
+      await m.query(this.db.sql('DELETE FROM alarm_events WHERE rule_id = ?'), [id]);
     });
-    this.evaluator.invalidate();
   }
 
   async listEvents(scope: ClientScope, query: AlarmEventQuery): Promise<AlarmEventResponse[]> {

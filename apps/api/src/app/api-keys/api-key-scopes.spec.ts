@@ -7,7 +7,7 @@ import { loadConfig } from '../config/app-config';
 import { dataSourceOptions } from '../database/database.module';
 import { MIGRATIONS } from '../database/migrations';
 import { ForwardKeysDeviceRevision1764220000000 } from '../database/migrations/1764220000000-forward-keys-device-revision';
-import { createPgDatabase, startTestApp, TestApp, usesPostgres } from '../../testing/test-app';
+import { createPgDatabase, startTestApp, TEST_SECRETS_KEY, TestApp, usesPostgres } from '../../testing/test-app';
 
 /** A forwarded batch as a master sends it: readings by uid, the new devices described. */
 const forwardedBatch = (uids: string[]) => ({
@@ -70,7 +70,7 @@ describe('upgrading a database whose keys predate the forward scope', () => {
   it('turns every ingest key into a forward key, so a slave keeps accepting the devices its master forwards', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pieng-keys-upgrade-'));
     const pg = usesPostgres() ? await createPgDatabase() : undefined;
-    const env = { DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url }) };
+    const env = { DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) };
     let t: TestApp | undefined;
     try {
       // The schema as the previous release left it, with one key of each scope it knew.

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { PRIVATE_FILE_MODE } from '../common/private-files';
 import { sha256 } from '../common/sha256';
 import { AuditRecord, formatAuditLine, readChainHead } from './audit-chain';
 
@@ -24,7 +25,7 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     mkdirSync(dirname(this.config.auditLogPath), { recursive: true });
     this.head = await readChainHead(this.config.auditLogPath);
-    this.handle = await open(this.config.auditLogPath, 'a', 0o640);
+    this.handle = await open(this.config.auditLogPath, 'a', PRIVATE_FILE_MODE);
   }
 
   append(entries: AuditEntry[]): Promise<void> {

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { createApp } from '../bootstrap';
 import { APP_CONFIG, AppConfig, loadConfig } from '../config/app-config';
 import { runServer } from '../server';
-import { TEST_ADMIN } from '../../testing/test-app';
+import { TEST_ADMIN, TEST_SECRETS_KEY } from '../../testing/test-app';
 import { BackupModule } from './backup.module';
 import { BACKUP_JOB, backupFileName, BackupService } from './backup.service';
 
@@ -207,7 +207,7 @@ describe('SQLite backup and restore', () => {
     expect(err.pop()).toMatch(/Usage: db-backup <file>/);
     expect(await runServer(['db-backup', join(root, 'x.db')], { DATA_DIR: join(root, 'empty') }, io)).toBe(1);
     expect(err.pop()).toMatch(/No database at/);
-    expect(await runServer(['db-backup', join(root, 'pg.db')], { DATABASE_URL: 'postgres://u:p@db:5432/pieng' }, io)).toBe(1);
+    expect(await runServer(['db-backup', join(root, 'pg.db')], { DATABASE_URL: 'postgres://u:p@db:5432/pieng', SECRETS_KEY: TEST_SECRETS_KEY }, io)).toBe(1);
     expect(err.pop()).toMatch(/pg_dump/);
     expect(existsSync(join(root, 'pg.db'))).toBe(false);
     expect(backupFileName(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('pieng-20260102-030405.db');

@@ -1,6 +1,7 @@
-import { existsSync, linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as sqlite3 from 'sqlite3';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files';
 
 /** A backup request the caller can fix: the target exists, the database is missing, the engine is PostgreSQL. */
 export class BackupError extends Error {}
@@ -28,11 +29,14 @@ export async function backupSqlite(databasePath: string, target: string): Promis
   const file = resolve(target);
   if (existsSync(file)) throw new BackupError(`Refusing to overwrite ${file}: it already exists; choose a new file name`);
   if (!existsSync(databasePath)) throw new BackupError(`No database at ${databasePath}: nothing to back up`);
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.partial`);
   // Read-only: the copy can never change the source. Writable WAL/shm files are still used, so a running server's WAL is included.
   const db = await open(databasePath, sqlite3.OPEN_READONLY);
   try {
+    // The copy holds what the database holds: it is written into an empty file made owner-only first
+    // (VACUUM INTO fills an empty file and keeps its mode; a file it created itself would be 0644).
+    closeSync(openSync(tmp, 'wx', PRIVATE_FILE_MODE));
     db.configure('busyTimeout', 10_000);
     await run(db, 'VACUUM INTO ?', [tmp]);
   } catch (err) {

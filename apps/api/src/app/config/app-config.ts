@@ -43,6 +43,18 @@ const LOG_LEVEL_NAMES: Record<string, AppConfig['logLevel']> = {
   trace: 'verbose',
 };
 
+/** SECRETS_KEY: 32 bytes as 64 hex characters, or as base64 (43 characters and an optional `=`; URL-safe letters allowed). */
+const SECRETS_KEY_PATTERN = /^\s*([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/;
+export const SECRETS_KEY_FORMAT = '32 random bytes written as 64 hex characters or in base64 (`openssl rand -base64 32` makes one)';
+
+/** The key's 32 bytes, or undefined when the text is not a key in either form. */
+export function parseSecretsKey(text: string): Buffer | undefined {
+  const match = SECRETS_KEY_PATTERN.exec(text);
+  if (!match) return undefined;
+  const key = match[1].length === 64 ? Buffer.from(match[1], 'hex') : Buffer.from(match[1], 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
 /**
  * The process environment as the server reads it. Every variable is optional;
  * a bad value stops the start with a message naming the variable.
@@ -75,6 +87,9 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   @Transform(emptyToUndefined)
   JWT_SECRET?: string;
+  @IsOptional() @Matches(SECRETS_KEY_PATTERN, { message: `SECRETS_KEY must be ${SECRETS_KEY_FORMAT}` })
+  @Transform(emptyToUndefined)
+  SECRETS_KEY?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_EMAIL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_PASSWORD?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_DEV_ENDPOINTS?: boolean;
@@ -154,6 +169,8 @@ export interface AppConfig {
   forwarding: ForwardingSettings;
   auditLogPath: string;
   jwtSecret?: string;
+  /** SECRETS_KEY: the key stored secrets are encrypted with (without it, SQLite generates one into DATA_DIR; see resolveSecretsKey). */
+  secretsKey?: Buffer;
   adminEmail?: string;
   adminPassword?: string;
   enableDevEndpoints: boolean;
@@ -185,13 +202,16 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export class ConfigurationError extends Error {}
 
+/** Variables whose value never appears in an error message (it would end up in a log). */
+const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN']);
+
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
   const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const value = JSON.stringify(env[e.property]);
+      const value = SECRET_VARIABLES.has(e.property) ? '(value hidden)' : JSON.stringify(env[e.property]);
       const reasons = Object.values(e.constraints ?? {}).join('; ');
       return `${e.property}=${value}: ${reasons}`;
     });
@@ -205,6 +225,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   else if (url.startsWith('sqlite:')) database = { type: 'sqlite', path: abs(url.slice('sqlite:'.length)) };
   else database = { type: 'postgres', url };
   const network = networkSettings(vars);
+  if (database.type === 'postgres' && !vars.SECRETS_KEY) {
+    // A key generated into DATA_DIR would differ per instance, and each instance has a DATA_DIR of its own.
+    throw new ConfigurationError(
+      `Invalid configuration:\n  SECRETS_KEY is required with a PostgreSQL DATABASE_URL, and must be the same on every instance of the database: device secrets are stored encrypted with it; it is ${SECRETS_KEY_FORMAT}`,
+    );
+  }
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
@@ -230,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     auditLogPath: abs(vars.AUDIT_LOG_PATH ?? resolve(dataDir, 'audit.log')),
     jwtSecret: vars.JWT_SECRET,
+    secretsKey: vars.SECRETS_KEY ? parseSecretsKey(vars.SECRETS_KEY) : undefined,
     adminEmail: vars.ADMIN_EMAIL,
     adminPassword: vars.ADMIN_PASSWORD,
     enableDevEndpoints: vars.ENABLE_DEV_ENDPOINTS ?? false,

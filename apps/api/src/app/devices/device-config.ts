@@ -1,4 +1,4 @@
-import { mergeSecretFields, redactDeviceConfig, validateDeviceConfig } from '@pieng/connectors';
+import { redactDeviceConfig, validateDeviceConfig } from '@pieng/connectors';
 import type { DeviceType } from '@pieng/shared';
 import { InvalidInputError } from '../common/domain-errors';
 
@@ -7,11 +7,6 @@ export function checkDeviceConfig(deviceType: DeviceType, config: Record<string,
   const result = validateDeviceConfig(deviceType, config);
   if (result.errors) throw InvalidInputError.forFields(result.errors);
   return result.config as unknown as Record<string, unknown>;
-}
-
-/** An update that leaves a secret out keeps the stored one (the client never saw it, so it cannot send it back). */
-export function keepWriteOnlySecrets(stored: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
-  return mergeSecretFields(stored, next) as Record<string, unknown>;
 }
 
 /** The config as callers may see it. */

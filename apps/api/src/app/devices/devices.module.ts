@@ -7,11 +7,12 @@ import { Device } from './entities/device.entity';
 import { DeviceLineWarnings } from './line-warnings';
 import { DevicePollers } from './device-pollers';
 import { DeviceReach } from './device-reach';
+import { DeviceSecrets } from './device-secrets';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Device]), ClientsModule],
   controllers: [DevicesController],
-  providers: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceReach],
-  exports: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceReach],
+  providers: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceReach, DeviceSecrets],
+  exports: [DevicesService, DeviceLineWarnings, DevicePollers, DeviceReach, DeviceSecrets],
 })
 export class DevicesModule {}

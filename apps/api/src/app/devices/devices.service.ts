@@ -7,8 +7,9 @@ import { ClientScope } from '../common/client-scope';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
-import { checkDeviceConfig, keepWriteOnlySecrets } from './device-config';
+import { checkDeviceConfig } from './device-config';
 import { DeviceReach } from './device-reach';
+import { DeviceSecrets } from './device-secrets';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
@@ -28,6 +29,7 @@ export class DevicesService {
     private readonly clients: ClientsService,
     private readonly db: Database,
     private readonly reach: DeviceReach,
+    private readonly secrets: DeviceSecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -158,13 +160,15 @@ export class DevicesService {
 
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
-    const config = checkDeviceConfig(dto.deviceType, dto.config ?? {});
-    const connectionSetByClient = await this.reach.check(scope, dto.deviceType, config);
+    const checked = checkDeviceConfig(dto.deviceType, dto.config ?? {});
+    const connectionSetByClient = await this.reach.check(scope, dto.deviceType, checked);
+    const uid = randomUUID();
+    const config = this.secrets.seal(uid, checked);
     return this.db.transaction(async (m) => {
       await this.checkDeviceQuota(m, dto.clientId, 1);
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
-        uid: randomUUID(),
+        uid,
         clientId: dto.clientId,
         name: dto.name,
         deviceType: dto.deviceType,
@@ -186,11 +190,16 @@ export class DevicesService {
     if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.clients.get(scope, dto.clientId);
     const deviceType = dto.deviceType ?? device.deviceType;
     const configChanged = dto.config !== undefined || dto.deviceType !== undefined;
-    const config = configChanged
-      ? checkDeviceConfig(deviceType, keepWriteOnlySecrets(device.config, dto.config ?? device.config))
-      : device.config;
-    // Only connection settings that change are checked against the caller (see DeviceReach).
-    const connectionSetByClient = configChanged ? await this.reach.check(scope, deviceType, config, device) : device.connectionSetByClient;
+    let config = device.config;
+    let connectionSetByClient = device.connectionSetByClient;
+    if (configChanged) {
+      // Secrets left out are kept: validated in plain with the rest, then sealed again.
+      const settings = dto.config === undefined ? this.secrets.open(device) : this.secrets.keepStoredSecrets(device, dto.config);
+      const checked = checkDeviceConfig(deviceType, settings);
+      // Only connection settings that change are checked against the caller (see DeviceReach).
+      connectionSetByClient = await this.reach.check(scope, deviceType, checked, device);
+      config = this.secrets.seal(device.uid, checked);
+    }
     return this.db.transaction(async (m) => {
       // Moving a device to another client counts against that client's limit.
       if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.checkDeviceQuota(m, dto.clientId, 1);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
 import { sleep, waitFor } from '../../testing/wait';
-import { createPgDatabase, usesPostgres } from '../../testing/test-app';
+import { createPgDatabase, TEST_SECRETS_KEY, usesPostgres } from '../../testing/test-app';
 import { fingerprint, StoredValue, storedValues } from './forwarding-test-kit';
 
 /**
@@ -27,7 +27,7 @@ interface Instance extends ApiProcess {
 async function start(name: string, env: Record<string, string> = {}): Promise<Instance> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pieng-fwd-'));
   const pg = usesPostgres() ? await createPgDatabase() : undefined;
-  const api = await startApiProcess({ name, dataDir, admin: ADMIN, env: { ...(pg && { DATABASE_URL: pg.url }), ...env } });
+  const api = await startApiProcess({ name, dataDir, admin: ADMIN, env: { ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }), ...env } });
   return { ...api, dropDb: pg?.drop };
 }
 

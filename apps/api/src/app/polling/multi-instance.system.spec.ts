@@ -9,7 +9,7 @@ import { Client as PgClient } from 'pg';
 import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
 import { sleep, waitFor } from '../../testing/wait';
-import { createPgDatabase } from '../../testing/test-app';
+import { createPgDatabase, TEST_SECRETS_KEY } from '../../testing/test-app';
 
 /**
  * Three API processes (the built server, dist/apps/api/main.js) on one fresh PostgreSQL
@@ -125,7 +125,7 @@ describe('several API instances on one PostgreSQL database', () => {
     pgDb = await createPgDatabase();
     pg = new PgClient({ connectionString: pgDb.url });
     await pg.connect();
-    const env = { DATABASE_URL: pgDb.url, FORWARDER_URL: receiver.url, FORWARDER_API_KEY: 'not-checked-by-the-receiver', FORWARDER_BACKOFF_MIN_MS: '100', FORWARDER_BACKOFF_MAX_MS: '1000' };
+    const env = { DATABASE_URL: pgDb.url, SECRETS_KEY: TEST_SECRETS_KEY, FORWARDER_URL: receiver.url, FORWARDER_API_KEY: 'not-checked-by-the-receiver', FORWARDER_BACKOFF_MIN_MS: '100', FORWARDER_BACKOFF_MAX_MS: '1000' };
     // The first one migrates the fresh database; the others join it.
     instances.push(await launch('node-1', env));
     instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => launch(`node-${i + 2}`, env)))));

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { openTestDb, TEST_ENGINES, TestDb } from '../../testing/test-db';
 import type { AppConfig } from '../config/app-config';
+import { DeviceSecrets } from '../devices/device-secrets';
 import type { InstanceIdentity } from '../leases/instance-identity';
 import { LeaseStore } from '../leases/lease-store';
+import { SecretBox } from '../secrets/secret-box';
 import { LeaseSync, PollingLeases } from './polling-leases';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +24,7 @@ describe.each(TEST_ENGINES)('PollingLeases with three instances on %s', (engine)
   const make = (name: string) => {
     const identity = { id: name, owner: `instance ${name}` } as InstanceIdentity;
     const config = { leaseTtlSec: TTL_MS / 1000 } as AppConfig;
-    instances.set(name, new PollingLeases(new LeaseStore(t.db, identity), identity, config));
+    instances.set(name, new PollingLeases(new LeaseStore(t.db, identity), identity, config, new DeviceSecrets(new SecretBox(randomBytes(32)), t.db)));
   };
   /** One reload of every named instance, in turn. */
   const round = async (names: string[]) => {

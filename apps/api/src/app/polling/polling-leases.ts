@@ -3,6 +3,7 @@ import { FieldBus, type BusDevice } from '@pieng/connectors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicePollers } from '../devices/device-pollers';
 import { POLLED_DEVICE_TYPES } from '../devices/devices.service';
+import { DeviceSecrets } from '../devices/device-secrets';
 import type { Device } from '../devices/entities/device.entity';
 import { planFairShare } from '../leases/fair-share';
 import { InstanceIdentity } from '../leases/instance-identity';
@@ -43,6 +44,7 @@ export class PollingLeases {
     private readonly store: LeaseStore,
     private readonly identity: InstanceIdentity,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly secrets: DeviceSecrets,
     @Optional() private readonly bus?: FieldBus,
     @Optional() pollers?: DevicePollers,
   ) {
@@ -73,7 +75,7 @@ export class PollingLeases {
     if (polled.length === 0) return out;
     const owners = await this.owners();
     for (const d of polled) {
-      const converted = toBusDevice(d);
+      const converted = toBusDevice(d, this.secrets);
       const owner = owners.get(this.unitOf(d, 'device' in converted ? converted.device : null));
       if (owner) out.set(d.id, owner);
     }

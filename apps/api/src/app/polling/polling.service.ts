@@ -13,7 +13,8 @@ import { IngestService } from '../ingest/ingest.service';
 import { PlantMetrics } from '../observability/plant-metrics';
 import { toBusDevice } from './bus-device';
 import { PollingLeases } from './polling-leases';
-import { checkDeviceConfig, keepWriteOnlySecrets } from '../devices/device-config';
+import { checkDeviceConfig } from '../devices/device-config';
+import { DeviceSecrets } from '../devices/device-secrets';
 import { TestReadDto, TestReadResponse } from './dto/test-read.dto';
 import { metricUnit } from '@pieng/shared';
 import { randomUUID } from 'node:crypto';
@@ -121,6 +122,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly audit: AuditTrailService,
     private readonly leases: PollingLeases,
     private readonly reach: DeviceReach,
+    private readonly secrets: DeviceSecrets,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -251,7 +253,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   /** The active Modbus and Tuya devices (the database leaves out the others), with their bus form, lease unit and link. */
   private async loadPolled(): Promise<void> {
     this.polled = (await this.devices.listPolled()).map((d) => {
-      const converted = toBusDevice(d);
+      const converted = toBusDevice(d, this.secrets);
       const bus = 'device' in converted ? converted.device : null;
       let lineKey: string | null = null;
       try {
@@ -364,7 +366,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   async pollNow(scope: ClientScope, id: number): Promise<PollOutcome> {
     const d = await this.devices.get(scope, id);
     if (d.deviceType === 'api') throw new UnprocessableError('this device pushes its own readings; nothing to poll');
-    const converted = toBusDevice(d);
+    const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     const state = this.states.get(id);
     const startedAt = Date.now();
@@ -409,7 +411,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     if (driver !== 'pzem004t' && driver !== 'pzem017') {
       throw new UnprocessableError('only PZEM-004T and PZEM-017 meters have an energy counter that can be reset');
     }
-    const converted = toBusDevice(d);
+    const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     const startedAt = Date.now();
     try {
@@ -428,7 +430,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   async testRead(scope: ClientScope, dto: TestReadDto): Promise<TestReadResponse> {
     let config = dto.config;
     const stored = dto.deviceId === undefined ? undefined : await this.devices.get(scope, dto.deviceId);
-    if (stored) config = keepWriteOnlySecrets(stored.config, config);
+    if (stored) config = this.secrets.keepStoredSecrets(stored, config);
     const checked = checkDeviceConfig(dto.deviceType, config);
     // Checked as a save would be: the same settings a client user could not save cannot be read either.
     const heldToPolicy = await this.reach.check(scope, dto.deviceType, checked, stored);

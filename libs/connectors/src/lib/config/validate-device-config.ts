@@ -340,8 +340,8 @@ function readTuyaConfig(reader: ConfigReader, obj: Record<string, unknown>): Tuy
   return normalized;
 }
 
-/** Settings that are never shown again once saved. */
-const SECRET_FIELDS = ['accessSecret'];
+/** Settings that are never shown again once saved (and that the server stores encrypted). */
+export const DEVICE_SECRET_FIELDS: readonly string[] = ['accessSecret'];
 
 /**
  * A copy of a config safe to return to clients: secrets are replaced by a marker
@@ -350,7 +350,7 @@ const SECRET_FIELDS = ['accessSecret'];
 export function redactDeviceConfig<T>(config: T): T {
   if (!isPlainObject(config)) return config;
   const copy: Record<string, unknown> = { ...config };
-  for (const field of SECRET_FIELDS) {
+  for (const field of DEVICE_SECRET_FIELDS) {
     if (field in copy) {
       const present = typeof copy[field] === 'string' && (copy[field] as string).length > 0;
       delete copy[field];
@@ -367,7 +367,7 @@ export function redactDeviceConfig<T>(config: T): T {
 export function mergeSecretFields(stored: unknown, update: unknown): unknown {
   if (!isPlainObject(stored) || !isPlainObject(update)) return update;
   const merged: Record<string, unknown> = { ...update };
-  for (const field of SECRET_FIELDS) {
+  for (const field of DEVICE_SECRET_FIELDS) {
     if ((merged[field] === undefined || merged[field] === '') && stored[field] !== undefined) merged[field] = stored[field];
   }
   delete merged['hasAccessSecret'];

@@ -4,6 +4,7 @@ import { Forwarding1764180000000 } from './1764180000000-forwarding';
 import { Leases1764190000000 } from './1764190000000-leases';
 import { Sessions1764210000000 } from './1764210000000-sessions';
 import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-keys-device-revision';
+import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-version';
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   Leases1764190000000,
   Sessions1764210000000,
   ForwardKeysDeviceRevision1764220000000,
+  AlarmRulesVersion1764230000000,
   DeviceReach1764240000000,
 ];
