@@ -99,7 +99,7 @@ export class AlarmEvaluator {
 
   /** The clients' enabled rules from the cache, reloaded for the clients it lacks and all of it when the version has moved. */
   private async rulesFor(m: EntityManager, clientIds: number[]): Promise<Map<number, RuleCondition[]>> {
-    const [row] = await this.db.query<{ version: number | string }>("SELECT version FROM change_counters WHERE name = 'alarm_rules'", [], m);
+    const [row] = await this.db.query<{ version: number | string }>("SELECT value AS version FROM revisions WHERE name = 'alarm-rules'", [], m);
     const version = Number(row?.version ?? 0);
     // Batches run concurrently on PostgreSQL: one that read an older version than the cache's uses the newer rules.
     if (!this.cache || version > this.cache.version) this.cache = { version, byClient: new Map() };

@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A version counter for the alarm rules, bumped by triggers in the same transaction as every
+ * A version counter for the alarm rules (the `alarm-rules` row of `revisions`, the table of
+ * counters other instances watch), bumped by triggers in the same transaction as every
  * insert, update or delete of a rule, whichever path writes it (the rules API, a device or client
  * deleted with its rules). Each instance's evaluator reads it once per ingest batch and reloads its
  * cached rules when it has moved, so a rule changed through one instance applies on every other
@@ -12,11 +13,8 @@ export class AlarmRulesVersion1764230000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const pg = q.connection.options.type === 'postgres';
-    await q.query(`CREATE TABLE change_counters (
-      name VARCHAR(100) PRIMARY KEY,
-      version BIGINT NOT NULL)`);
-    await q.query(`INSERT INTO change_counters (name, version) VALUES ('alarm_rules', 0)`);
-    const bump = `UPDATE change_counters SET version = version + 1 WHERE name = 'alarm_rules'`;
+    await q.query(`INSERT INTO revisions (name, value) VALUES ('alarm-rules', 0)`);
+    const bump = `UPDATE revisions SET value = value + 1 WHERE name = 'alarm-rules'`;
     if (pg) {
       await q.query(`CREATE FUNCTION bump_alarm_rules_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${bump}; RETURN NULL; END $$`);
       // Once per statement, after it has locked the rows it changes: the counter is always the last
@@ -36,6 +34,6 @@ export class AlarmRulesVersion1764230000000 implements MigrationInterface {
     } else {
       for (const event of ['insert', 'update', 'delete']) await q.query(`DROP TRIGGER alarm_rules_version_${event}`);
     }
-    await q.query(`DROP TABLE change_counters`);
+    await q.query(`DELETE FROM revisions WHERE name = 'alarm-rules'`);
   }
 }
