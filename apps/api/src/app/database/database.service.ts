@@ -95,9 +95,24 @@ export class Database {
 
   /** Rolls back what the runner still has open and gives it back; undefined, for the caller's variable. */
   private async releaseRunner(runner: QueryRunner): Promise<undefined> {
-    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    if (runner.isTransactionActive) {
+      if (this.kind === 'sqlite') await this.abandonSqliteTransaction(runner);
+      else await runner.rollbackTransaction().catch(() => undefined);
+    }
     await runner.release();
     return undefined;
+  }
+
+  /**
+   * SQLite ends a transaction on its own when a COMMIT fails for a full disk (or an I/O error);
+   * TypeORM's runner does not know and would open the next "transaction" as a SAVEPOINT inside
+   * whatever is left, so writes were acknowledged that no COMMIT ever covered. A plain ROLLBACK
+   * (refused harmlessly when nothing is open) and a reset of the runner's bookkeeping put both
+   * back in step: no transaction open anywhere.
+   */
+  private async abandonSqliteTransaction(runner: QueryRunner): Promise<void> {
+    await this.execSqlite('ROLLBACK').catch(() => undefined);
+    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
   }
 
   private async runAlone(write: PendingWrite<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
