@@ -3,7 +3,7 @@ import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeor
 
 /** The part of a sqlite3 Database used here. */
 interface SqliteConnection {
-  run(sql: string, params: unknown[], done: (this: { changes: number }, err: Error | null) => void): void;
+  run(sql: string, params: unknown[], done: (this: { changes: number; lastID: number }, err: Error | null) => void): void;
   exec(sql: string, done: (err: Error | null) => void): void;
 }
 
@@ -161,6 +161,20 @@ export class Database {
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     const result = await runner.query(this.sql(sql), params, true);
     return result.affected ?? 0;
+  }
+
+  /** Runs an INSERT of one row into a table with an `id` key and returns the new row's id. */
+  async insertReturningId(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
+    if (this.kind === 'sqlite') {
+      return new Promise<number>((resolve, reject) =>
+        this.sqliteConnection.run(sql, params, function (this: { lastID: number }, err: Error | null) {
+          if (err) reject(new QueryFailedError(sql, params, err));
+          else resolve(this.lastID);
+        }),
+      );
+    }
+    const [row] = await manager.query(this.sql(`${sql} RETURNING id`), params);
+    return Number(row.id);
   }
 
   /** SQLite takes `?`; PostgreSQL numbers its placeholders. Our SQL has no `?` inside string literals. */

@@ -23,7 +23,7 @@ export class IngestController {
   @HttpCode(200)
   @ApiBody({ type: IngestRequestDto })
   @ApiOkResponse({ type: IngestResponse, description: 'The batch was stored (duplicates are kept once and counted)' })
-  @ApiErrors(400, 404, 409, 413)
+  @ApiErrors(400, 404, 409, 413, 507)
   ingestReadings(@CallerScope() scope: ClientScope, @Body() body: unknown): Promise<IngestResponse> {
     return this.ingest.ingestRequest(validateIngestBody(body), scope);
   }

@@ -2,6 +2,7 @@ import { InitialSchema1764160000000 } from './1764160000000-initial-schema';
 import { Accounts1764170000000 } from './1764170000000-accounts';
 import { Forwarding1764180000000 } from './1764180000000-forwarding';
 import { Leases1764190000000 } from './1764190000000-leases';
+import { AuditOutbox1764200000000 } from './1764200000000-audit-outbox';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
-export const MIGRATIONS = [InitialSchema1764160000000, Accounts1764170000000, Forwarding1764180000000, Leases1764190000000];
+export const MIGRATIONS = [InitialSchema1764160000000, Accounts1764170000000, Forwarding1764180000000, Leases1764190000000, AuditOutbox1764200000000];
