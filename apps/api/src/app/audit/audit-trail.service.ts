@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EntityManager } from 'typeorm';
-import { InsufficientStorageError } from '../common/domain-errors';
+import { InsufficientStorageError, ServiceUnavailableError } from '../common/domain-errors';
 import { sha256 } from '../common/sha256';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
@@ -67,6 +67,7 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
   private databaseFullSince?: number;
   private timer?: NodeJS.Timeout;
   private ticking = false;
+  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -115,6 +116,8 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
    */
   append(batch: AuditBatch | undefined): Promise<void> {
     if (!batch) return Promise.resolve();
+    // Committed after the file was closed (the server is stopping): the next start writes the lines from the outbox.
+    if (this.stopped) return Promise.reject(new ServiceUnavailableError('The server is stopping: the readings are stored and their audit lines are written when it starts again'));
     return new Promise<void>((resolve, reject) => {
       this.backlog.push({ ...batch, settle: { resolve, reject } });
       if (this.failure) {
@@ -152,6 +155,7 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.stopped = true;
     await this.writing;
     if (!this.failure && this.backlog.length) await this.flush();
     await this.handle?.sync().catch(() => undefined);

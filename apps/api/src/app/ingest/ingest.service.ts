@@ -49,6 +49,8 @@ export class IngestService {
    * under the caller's client, then stored like any other batch.
    */
   async ingestRequest(request: IngestRequest, scope: ClientScope): Promise<IngestResult> {
+    // Before devices are created on first sight for a batch that would be refused anyway.
+    this.audit.assertAccepting();
     const uids = [...new Set(request.readings.filter((r) => r.deviceUid !== undefined).map((r) => r.deviceUid as string))];
     let readings: ValidReading[] = request.readings;
     if (uids.length) {
