@@ -44,24 +44,27 @@ describe.each(['sqlite', 'postgres'] as const)('audit trail after kill -9 during
     const acknowledged = new Set<number>();
     const unanswered = new Set<number>();
     let next = 0;
+    let inFlight = 0;
     let killed = false;
     const running = api;
-    await Promise.all(
+    const senders = Promise.all(
       Array.from({ length: SENDERS }, async () => {
         while (!killed) {
           const b = next++;
+          inFlight++;
           const res = await postBatch(running, batchBody(deviceId, b));
+          inFlight--;
           if (res.status === 200) acknowledged.add(b);
           else if (res.status === 0) unanswered.add(b);
           else throw new Error(`batch ${b}: ${res.status} ${JSON.stringify(res.body)}`);
-          if (!killed && acknowledged.size >= KILL_AFTER) {
-            killed = true;
-            // With the other senders' requests in flight: between a commit and its audit line, with luck.
-            running.child.kill('SIGKILL');
-          }
         }
       }),
     );
+    // Once in full flow, killed with requests in flight: some between their commit and their audit line, with luck.
+    await waitFor('the server in full flow with requests in flight', async () => acknowledged.size >= KILL_AFTER && inFlight >= SENDERS - 1, 60_000, 2);
+    running.child.kill('SIGKILL');
+    killed = true;
+    await senders;
     await waitFor('the server to be gone', async () => running.child.exitCode !== null || running.child.signalCode !== null);
     expect(unanswered.size).toBeGreaterThan(0);
 

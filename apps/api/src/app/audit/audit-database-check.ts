@@ -5,7 +5,7 @@ import * as sqlite3 from 'sqlite3';
 import { sha256 } from '../common/sha256';
 import type { DatabaseSettings } from '../config/app-config';
 import { AuditRecord, completeLinesLength } from './audit-chain';
-import { AuditEntry, decodeAuditEntries } from './audit-outbox';
+import { AuditEntry, decodeAuditOutline } from './audit-outbox';
 
 /** Values listed per device and kind (missing, not stored) when they disagree; the rest are counted. */
 export const LISTED_PER_DEVICE = 10;
@@ -194,14 +194,13 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
       if (e.event === 'device-purged') purged.add(e.deviceId);
     };
 
-    // Committed batches whose lines may not be in the files yet.
-    const waitingValues = new Map<string, { deviceId: number; metric: string; ts: number; value: number }>();
+    // Committed batches whose lines may not be in the files yet: their values are the database's own.
+    const waiting = new Set<string>();
     if (await snapshot.hasTable('audit_outbox')) {
       for (const row of await snapshot.rows<{ entries: string }>('SELECT entries FROM audit_outbox ORDER BY id')) {
-        for (const e of decodeAuditEntries(row.entries)) {
-          notePurge(e);
-          const ts = Date.parse(e.ts);
-          for (const metric in e.metrics) waitingValues.set(valueKey(e.deviceId, metric, ts), { deviceId: e.deviceId, metric, ts, value: e.metrics[metric] });
+        for (const e of decodeAuditOutline(row.entries)) {
+          if (e.rest?.event) notePurge({ event: e.rest.event, deviceId: e.deviceId });
+          for (const metric of e.names) waiting.add(valueKey(e.deviceId, metric, e.ts));
         }
       }
     }
@@ -213,16 +212,16 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         { start: 0, end: sizes[i] },
         (deviceId, metric, ts, value) => {
           // Its line is in the file: the outbox row is only waiting for its clean-up.
-          waitingValues.delete(valueKey(deviceId, metric, ts));
+          waiting.delete(valueKey(deviceId, metric, ts));
           trail.add(deviceId, metric, ts, value);
         },
         notePurge,
       );
     }
-    for (const v of waitingValues.values()) trail.add(v.deviceId, v.metric, v.ts, v.value);
     for (const id of purged) trail.byDevice.delete(id);
 
     const stored = new Tallies();
+    const devices = new Set<number>();
     let values = 0;
     let after: [number, string, number] | undefined;
     for (;;) {
@@ -230,7 +229,11 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         `SELECT device_id, metric, ts, value FROM measurements ${after ? 'WHERE (device_id, metric, ts) > (?, ?, ?) ' : ''}ORDER BY device_id, metric, ts LIMIT ${PAGE}`,
         after ?? [],
       );
-      for (const r of page) stored.add(Number(r.device_id), r.metric, Number(r.ts), Number(r.value));
+      for (const r of page) {
+        devices.add(Number(r.device_id));
+        if (waiting.size && waiting.has(valueKey(Number(r.device_id), r.metric, Number(r.ts)))) continue;
+        stored.add(Number(r.device_id), r.metric, Number(r.ts), Number(r.value));
+      }
       values += page.length;
       if (page.length < PAGE) break;
       const last = page[page.length - 1];
@@ -246,7 +249,7 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
       if (days.size) suspect.set(id, days);
     }
 
-    const report: AuditDatabaseReport = { ok: true, devices: stored.byDevice.size, values, waiting: waitingValues.size, appendedMeanwhile: 0, purgedDevices: purged.size, disagreements: [] };
+    const report: AuditDatabaseReport = { ok: true, devices: devices.size, values, waiting: waiting.size, appendedMeanwhile: 0, purgedDevices: purged.size, disagreements: [] };
     if (suspect.size === 0) return report;
 
     // Value by value in those days: what the trail names, what the database holds, what was appended after the snapshot.
@@ -259,7 +262,6 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
       m.set(`${metric}|${ts}`, value);
     };
     for (let i = 0; i < files.length; i++) await readValues(files[i], { start: 0, end: sizes[i] }, name);
-    for (const v of waitingValues.values()) name(v.deviceId, v.metric, v.ts, v.value);
     const appendedLater = new Set<string>();
     for (let i = 0; i < files.length; i++) {
       await readValues(files[i], { start: sizes[i] }, (deviceId, metric, ts) => {
@@ -288,6 +290,7 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         for (const r of rows) {
           const ts = Number(r.ts);
           const value = Number(r.value);
+          if (waiting.has(valueKey(deviceId, r.metric, ts))) continue;
           const key = `${r.metric}|${ts}`;
           const audited = expected.get(key);
           expected.delete(key);

@@ -180,7 +180,8 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
    * outbox delete, or a write cut short) is not written twice.
    */
   private async completeFromOutbox(): Promise<void> {
-    const batches = await this.outbox.pending(this.trail);
+    const { batches, purged } = await this.outbox.pending(this.trail);
+    if (purged > 0) this.logger.warn(`${purged} reading(s) committed before the last stop are no longer stored (their device was deleted with its readings since): no line is written for them`);
     if (batches.length === 0) return;
     const total = batches.reduce((n, b) => n + b.entries.length, 0);
     // Lines of these batches can only be the file's last ones: every earlier line's row is gone.
