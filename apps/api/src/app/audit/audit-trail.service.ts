@@ -68,6 +68,8 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private stopped = false;
+  /** A failed write may have left part of its lines in the file, to cut back to `size`. */
+  private cutBack = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -118,13 +120,12 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
     if (!batch) return Promise.resolve();
     // Committed after the file was closed (the server is stopping): the next start writes the lines from the outbox.
     if (this.stopped) return Promise.reject(new ServiceUnavailableError('The server is stopping: the readings are stored and their audit lines are written when it starts again'));
+    if (this.failure) {
+      this.backlog.push(batch);
+      return Promise.reject(new InsufficientStorageError(this.committedButRefused(batch.entries.length)));
+    }
     return new Promise<void>((resolve, reject) => {
       this.backlog.push({ ...batch, settle: { resolve, reject } });
-      if (this.failure) {
-        this.backlog[this.backlog.length - 1].settle = undefined;
-        reject(new InsufficientStorageError(this.committedButRefused(batch.entries.length)));
-        return;
-      }
       void this.flush();
     });
   }
@@ -228,6 +229,8 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
         }
       }
       try {
+        // What a failed write left behind goes before anything else is written (it could not be cut back then).
+        if (this.cutBack) await this.cutBackPartialWrite();
         await this.writeAll(Buffer.from(text));
       } catch (err) {
         await this.writeFailed(err as NodeJS.ErrnoException);
@@ -258,7 +261,8 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
 
   private async writeFailed(err: NodeJS.ErrnoException): Promise<void> {
     // Whatever part of the lines did reach the file goes again: the chain stays whole.
-    await this.handle?.truncate(this.size).catch(() => undefined);
+    this.cutBack = true;
+    await this.cutBackPartialWrite().catch(() => undefined);
     const full = DISK_FULL_CODES.has(err.code ?? '');
     const error = full
       ? `The disk holding the audit trail (${this.path}) is full; readings are not accepted until space is freed`
@@ -272,6 +276,11 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
       batch.settle?.reject(new InsufficientStorageError(this.committedButRefused(batch.entries.length)));
       batch.settle = undefined;
     }
+  }
+
+  private async cutBackPartialWrite(): Promise<void> {
+    await this.handle?.truncate(this.size);
+    this.cutBack = false;
   }
 
   private committedButRefused(readings: number): string {
