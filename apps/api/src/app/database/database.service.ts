@@ -150,14 +150,7 @@ export class Database {
    * costs more than the insert itself on the ingest path.
    */
   async execute(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
-    if (this.kind === 'sqlite') {
-      return new Promise<number>((resolve, reject) =>
-        this.sqliteConnection.run(sql, params, function (this: { changes: number }, err: Error | null) {
-          if (err) reject(new QueryFailedError(sql, params, err));
-          else resolve(this.changes);
-        }),
-      );
-    }
+    if (this.kind === 'sqlite') return (await this.runSqlite(sql, params)).changes;
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     const result = await runner.query(this.sql(sql), params, true);
     return result.affected ?? 0;
@@ -165,16 +158,19 @@ export class Database {
 
   /** Runs an INSERT of one row into a table with an `id` key and returns the new row's id. */
   async insertReturningId(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
-    if (this.kind === 'sqlite') {
-      return new Promise<number>((resolve, reject) =>
-        this.sqliteConnection.run(sql, params, function (this: { lastID: number }, err: Error | null) {
-          if (err) reject(new QueryFailedError(sql, params, err));
-          else resolve(this.lastID);
-        }),
-      );
-    }
+    if (this.kind === 'sqlite') return (await this.runSqlite(sql, params)).lastID;
     const [row] = await manager.query(this.sql(`${sql} RETURNING id`), params);
     return Number(row.id);
+  }
+
+  /** A statement straight on TypeORM's one SQLite connection (see execute). */
+  private runSqlite(sql: string, params: unknown[]): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) =>
+      this.sqliteConnection.run(sql, params, function (this: { changes: number; lastID: number }, err: Error | null) {
+        if (err) reject(new QueryFailedError(sql, params, err));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
   }
 
   /** SQLite takes `?`; PostgreSQL numbers its placeholders. Our SQL has no `?` inside string literals. */
