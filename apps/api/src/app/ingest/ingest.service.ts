@@ -73,35 +73,27 @@ export class IngestService {
     const { readings, total } = mergeSameInstant(batch);
     const rowCount = countValues(readings);
 
-    let committed;
-    try {
-      committed = await this.db.transaction(async (m) => {
-        const stored = await this.insertNew(m, readings, source);
-        const values: StoredValue[] = [];
-        const lastSeen = new Map<number, number>();
-        for (const r of readings) {
-          const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
-          for (const metric in r.metrics) {
-            if (stored === ALL || stored.has(valueKey(r.deviceId, metric, r.ts))) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
-          }
-          if ((lastSeen.get(r.deviceId) ?? 0) < r.ts) lastSeen.set(r.deviceId, r.ts);
+    const { stored, kept, outcome, forwarded, audit } = await this.db.transaction(async (m) => {
+      const stored = await this.insertNew(m, readings, source);
+      const values: StoredValue[] = [];
+      const lastSeen = new Map<number, number>();
+      for (const r of readings) {
+        const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
+        for (const metric in r.metrics) {
+          if (stored === ALL || stored.has(valueKey(r.deviceId, metric, r.ts))) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
         }
-        const outcome = await this.alarms.evaluate(m, values);
-        for (const [id, ts] of lastSeen) {
-          await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
-        }
-        const kept = storedOnly(readings, stored);
-        // The forwarding outbox and the audit outbox, in this same transaction: only values stored now (never duplicates).
-        const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
-        const audit = await this.audit.stage(m, auditEntries(kept, devices, source));
-        return { stored, kept, outcome, forwarded, audit };
-      });
-    } catch (err) {
-      if (!isDiskFull(err)) throw err;
-      this.audit.databaseFull();
-      throw new InsufficientStorageError('The disk holding the database is full: the batch was not stored (none of its readings); free space, then send it again');
-    }
-    const { stored, kept, outcome, forwarded, audit } = committed;
+        if ((lastSeen.get(r.deviceId) ?? 0) < r.ts) lastSeen.set(r.deviceId, r.ts);
+      }
+      const outcome = await this.alarms.evaluate(m, values);
+      for (const [id, ts] of lastSeen) {
+        await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
+      }
+      const kept = storedOnly(readings, stored);
+      // The forwarding outbox and the audit outbox, in this same transaction: only values stored now (never duplicates).
+      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
+      const audit = await this.audit.stage(m, auditEntries(kept, devices, source));
+      return { stored, kept, outcome, forwarded, audit };
+    }).catch((err: unknown) => this.refuseWhenDiskFull(err));
     this.audit.databaseWritten();
     this.outbox.committed(forwarded);
 
@@ -117,6 +109,13 @@ export class IngestService {
     const storedCount = stored === ALL ? rowCount : stored.size;
     this.plantMetrics?.readingsIngested(source, batch.length, storedCount);
     return { readings: batch.length, stored: storedCount, duplicates: total - storedCount, alarmEvents: outcome.raised, alarmsCleared: outcome.cleared };
+  }
+
+  /** A database whose disk is full: 507 in the operator's words (nothing of the batch was stored); anything else as it was. */
+  private refuseWhenDiskFull(err: unknown): never {
+    if (!isDiskFull(err)) throw err;
+    this.audit.databaseFull();
+    throw new InsufficientStorageError('The disk holding the database is full: the batch was not stored (none of its readings); free space, then send it again');
   }
 
   /**
