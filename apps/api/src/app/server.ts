@@ -1,5 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { verifyAuditChain } from './audit/audit-chain';
+import { checkAuditAgainstDatabase, describeAuditDatabaseReport } from './audit/audit-database-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,8 @@ export function databaseName(config: AppConfig): string {
 }
 
 /**
- * The command line: `main.js` serves; `main.js audit-verify [file]` checks the
- * audit trail; `main.js openapi [file]` writes the OpenAPI document; `main.js db-backup <file>`
+ * The command line: `main.js` serves; `main.js audit-verify [file...] [--chain-only]` checks the
+ * audit trail's chain, then that it and the database hold the same readings; `main.js openapi [file]` writes the OpenAPI document; `main.js db-backup <file>`
  * writes a consistent copy of the SQLite database, also while the server runs. Returns the exit code on failure or for one-shot commands, the
  * running app otherwise.
  */
@@ -33,14 +34,29 @@ export async function runServer(argv: string[], env: Record<string, string | und
   }
 
   if (argv[0] === 'audit-verify') {
-    const path = argv[1] ?? config.auditLogPath;
-    const result = await verifyAuditChain(path);
-    if (result.ok) {
+    const chainOnly = argv.includes('--chain-only');
+    const named = argv.slice(1).filter((a) => a !== '--chain-only');
+    const files = named.length ? named : [config.auditLogPath];
+    for (const path of files) {
+      const result = await verifyAuditChain(path);
+      if (!result.ok) {
+        io.err(`Audit trail BROKEN at line ${result.line} of ${path}: ${result.reason} (${result.lines} line(s) before it verified)`);
+        return 1;
+      }
       io.out(`Audit trail intact: ${result.lines} line(s) verified in ${path}`);
-      return 0;
     }
-    io.err(`Audit trail BROKEN at line ${result.line} of ${path}: ${result.reason} (${result.lines} line(s) before it verified)`);
-    return 1;
+    if (chainOnly) return 0;
+    try {
+      const report = await checkAuditAgainstDatabase(files, config.database);
+      for (const line of describeAuditDatabaseReport(report, databaseName(config))) {
+        if (report.ok) io.out(line);
+        else io.err(line);
+      }
+      return report.ok ? 0 : 1;
+    } catch (err) {
+      io.err(`Cannot compare the audit trail with the database ${databaseName(config)}: ${err instanceof Error ? err.message : String(err)} (npm run audit:verify -- --chain-only checks the file alone)`);
+      return 1;
+    }
   }
 
   if (argv[0] === 'db-backup') {

@@ -59,14 +59,16 @@ describe('audit trail', () => {
   it('npm run audit:verify (main.js audit-verify) exits 0 with the count, 1 naming the broken line', async () => {
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
-    expect(await runServer(['audit-verify'], { DATA_DIR: t.dataDir }, io)).toBe(0);
+    const env = { DATA_DIR: t.dataDir, ...(t.config.database.type === 'postgres' && { DATABASE_URL: t.config.database.url }) };
+    expect(await runServer(['audit-verify'], env, io)).toBe(0);
     expect(out[0]).toMatch(/5 line\(s\) verified/);
+    expect(out[1]).toMatch(/agrees with the audit trail: 10 value\(s\) of 1 device\(s\)/);
     const tampered = join(t.dataDir, 'tampered2.log');
     const edited = lines();
     edited[3] = edited[3].replace('"source":"api"', '"source":"modbus-rtu"');
     writeFileSync(tampered, edited.join('\n') + '\n');
-    expect(await runServer(['audit-verify', tampered], { DATA_DIR: t.dataDir }, io)).toBe(1);
-    expect(out[1]).toMatch(/BROKEN at line 4/);
+    expect(await runServer(['audit-verify', tampered], env, io)).toBe(1);
+    expect(out[2]).toMatch(/BROKEN at line 4/);
   });
 
   it('continues the same chain after a restart', async () => {

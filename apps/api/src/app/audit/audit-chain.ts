@@ -1,10 +1,12 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { sha256 } from '../common/sha256';
 
 /** The hash that the first line of a new audit trail points back to. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+export type AuditEvent = 'energy-reset' | 'device-purged';
 
 export interface AuditRecord {
   seq: number;
@@ -16,12 +18,15 @@ export interface AuditRecord {
   /** Context the sender attached to the reading, if any. */
   extra?: Record<string, unknown>;
   /**
-   * Set on a line that records a command changing what the meter will report, not a reading
-   * (metrics is then empty): `energy-reset` when a meter's energy counter was set back to 0.
+   * Set on a line that records a command, not a reading (metrics is then empty): `energy-reset`
+   * when a meter's energy counter was set back to 0; `device-purged` when a device was deleted
+   * with its readings (the lines before it are then no longer in the database, on purpose).
    */
-  event?: 'energy-reset';
+  event?: AuditEvent;
   /** Who gave the command of an event line. */
   actor?: string;
+  /** On a `device-purged` line: how many stored values were deleted with the device. */
+  purgedValues?: number;
   /** SHA-256 (hex) of the previous line's full text. */
   prev: string;
 }
@@ -45,22 +50,102 @@ export interface ChainHead {
 
 /** Reads where the trail ends, so that a restarted server extends the same chain. */
 export async function readChainHead(path: string): Promise<ChainHead> {
-  if (!existsSync(path)) return { seq: 0, hash: GENESIS_HASH };
+  const [last] = await readLastLines(path, 1);
+  if (last === undefined) return { seq: 0, hash: GENESIS_HASH };
+  let record: AuditRecord;
+  try {
+    record = JSON.parse(last) as AuditRecord;
+  } catch {
+    throw new Error(`the last line of the audit trail at ${path} is not an audit line (${JSON.stringify(last.slice(0, 80))}...); check the file with npm run audit:verify`);
+  }
+  return { seq: record.seq, hash: sha256(last) };
+}
+
+const CHUNK = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * The last n complete lines of the file (fewer when it has fewer), read backwards in chunks so
+ * that only the tail is read however long the trail is. A torn line after the last newline is
+ * not a line.
+ */
+export async function readLastLines(path: string, n: number): Promise<string[]> {
+  if (n <= 0 || !existsSync(path)) return [];
   const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
-    if (size === 0) return { seq: 0, hash: GENESIS_HASH };
-    // Lines are short; the last 256 KiB always hold the last complete line.
-    const length = Math.min(size, 256 * 1024);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n').filter((l) => l.length > 0);
-    const last = lines[lines.length - 1];
-    const record = JSON.parse(last) as AuditRecord;
-    return { seq: record.seq, hash: sha256(last) };
+    let end = await completeLength(handle);
+    const chunks: Buffer[] = [];
+    let newlines = 0;
+    // One newline more than n lines need: the one that ends the line before the first of them.
+    while (end > 0 && newlines <= n) {
+      const start = Math.max(0, end - CHUNK);
+      const chunk = Buffer.alloc(end - start);
+      await handle.read(chunk, 0, chunk.length, start);
+      for (const byte of chunk) if (byte === NEWLINE) newlines++;
+      chunks.unshift(chunk);
+      end = start;
+    }
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    lines.pop(); // after the last newline: empty
+    return lines.slice(-n);
   } finally {
     await handle.close();
   }
+}
+
+/** The length of the file up to and including its last newline. */
+async function completeLength(handle: FileHandle): Promise<number> {
+  const { size } = await handle.stat();
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const chunk = Buffer.alloc(end - start);
+    await handle.read(chunk, 0, chunk.length, start);
+    const at = chunk.lastIndexOf(NEWLINE);
+    if (at >= 0) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** Bytes of the file's complete lines (up to its last newline); 0 when there is no file. */
+export async function completeLinesLength(path: string): Promise<number> {
+  if (!existsSync(path)) return 0;
+  const handle = await open(path, 'r');
+  try {
+    return await completeLength(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A line cut short (the process died or the disk filled while it was written) is removed, so
+ * that the trail ends with a complete line and the chain goes on from it. Returns the bytes
+ * removed (0 when the trail already ended with a complete line).
+ */
+export async function truncateTornLine(path: string): Promise<number> {
+  if (!existsSync(path)) return 0;
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    const complete = await completeLength(handle);
+    if (complete === size) return 0;
+    await handle.truncate(complete);
+    await handle.sync();
+    return size - complete;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * What identifies a line's reading within the trail: a device's values at one instant are
+ * stored once per metric, so no two reading lines share device, instant and metric names; an
+ * event line is told apart by its event and actor.
+ */
+export function auditEntryKey(entry: Pick<AuditRecord, 'deviceId' | 'ts' | 'metrics' | 'event' | 'actor'>): string {
+  return `${entry.deviceId}|${entry.ts}|${entry.event ?? ''}|${entry.actor ?? ''}|${Object.keys(entry.metrics).sort().join(',')}`;
 }
 
 export type VerifyResult = { ok: true; lines: number } | { ok: false; line: number; reason: string; lines: number };

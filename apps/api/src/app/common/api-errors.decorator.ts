@@ -14,6 +14,7 @@ const descriptions: Record<number, string> = {
   502: 'The meter (or its gateway or cloud) could not be read: the message names the link',
   504: 'The meter did not answer within its timeout: the message names the link',
   503: 'Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After',
+  507: 'The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe)',
 };
 
 /** Declares the error answers of a route, all with the one error body. */

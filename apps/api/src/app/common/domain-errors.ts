@@ -50,6 +50,14 @@ export class ServiceUnavailableError extends DomainError {
   }
 }
 
+/**
+ * The disk holding the database or the audit trail is full (or cannot be written): readings are
+ * not accepted until it can be, and the message says which disk and what to do.
+ */
+export class InsufficientStorageError extends DomainError {
+  readonly statusCode = 507;
+}
+
 /** A meter or cloud behind the field bus could not be read (link down, exception, corrupt reply). */
 export class MeterUnreachableError extends DomainError {
   readonly statusCode = 502;

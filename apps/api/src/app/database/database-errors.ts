@@ -56,3 +56,9 @@ export function databaseUnavailable(err: unknown): ServiceUnavailableError | und
   }
   return undefined;
 }
+
+/** SQLite's and PostgreSQL's answer when the disk holding the database is full (the caller answers 507). */
+export function databaseDiskFull(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === 'SQLITE_FULL' || code === '53100';
+}

@@ -4,7 +4,7 @@ import { PostgresReadConnections, ReadConnections, SqliteReadConnections } from 
 
 /** The part of a sqlite3 Database used here. */
 interface SqliteConnection {
-  run(sql: string, params: unknown[], done: (this: { changes: number }, err: Error | null) => void): void;
+  run(sql: string, params: unknown[], done: (this: { changes: number; lastID: number }, err: Error | null) => void): void;
   exec(sql: string, done: (err: Error | null) => void): void;
 }
 
@@ -109,9 +109,24 @@ export class Database implements OnApplicationShutdown {
 
   /** Rolls back what the runner still has open and gives it back; undefined, for the caller's variable. */
   private async releaseRunner(runner: QueryRunner): Promise<undefined> {
-    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    if (runner.isTransactionActive) {
+      if (this.kind === 'sqlite') await this.abandonSqliteTransaction(runner);
+      else await runner.rollbackTransaction().catch(() => undefined);
+    }
     await runner.release();
     return undefined;
+  }
+
+  /**
+   * SQLite ends a transaction on its own when a COMMIT fails for a full disk (or an I/O error);
+   * TypeORM's runner does not know and would open the next "transaction" as a SAVEPOINT inside
+   * whatever is left, so writes were acknowledged that no COMMIT ever covered. A plain ROLLBACK
+   * (refused harmlessly when nothing is open) and a reset of the runner's bookkeeping put both
+   * back in step: no transaction open anywhere.
+   */
+  private async abandonSqliteTransaction(runner: QueryRunner): Promise<void> {
+    await this.execSqlite('ROLLBACK').catch(() => undefined);
+    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
   }
 
   private async runAlone(write: PendingWrite<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
@@ -164,17 +179,27 @@ export class Database implements OnApplicationShutdown {
    * costs more than the insert itself on the ingest path.
    */
   async execute(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
-    if (this.kind === 'sqlite') {
-      return new Promise<number>((resolve, reject) =>
-        this.sqliteConnection.run(sql, params, function (this: { changes: number }, err: Error | null) {
-          if (err) reject(new QueryFailedError(sql, params, err));
-          else resolve(this.changes);
-        }),
-      );
-    }
+    if (this.kind === 'sqlite') return (await this.runSqlite(sql, params)).changes;
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     const result = await runner.query(this.sql(sql), params, true);
     return result.affected ?? 0;
+  }
+
+  /** Runs an INSERT of one row into a table with an `id` key and returns the new row's id. */
+  async insertReturningId(sql: string, params: unknown[], manager: EntityManager): Promise<number> {
+    if (this.kind === 'sqlite') return (await this.runSqlite(sql, params)).lastID;
+    const [row] = await manager.query(this.sql(`${sql} RETURNING id`), params);
+    return Number(row.id);
+  }
+
+  /** A statement straight on TypeORM's one SQLite connection (see execute). */
+  private runSqlite(sql: string, params: unknown[]): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) =>
+      this.sqliteConnection.run(sql, params, function (this: { changes: number; lastID: number }, err: Error | null) {
+        if (err) reject(new QueryFailedError(sql, params, err));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
   }
 
   /** SQLite takes `?`; PostgreSQL numbers its placeholders. Our SQL has no `?` inside string literals. */

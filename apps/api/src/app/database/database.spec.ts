@@ -78,6 +78,41 @@ describe('Database.transaction', () => {
     expect(rows.map((r) => r.name)).toEqual(expected);
   });
 
+  it('acknowledges no write that was not committed after SQLite ended a transaction on its own (a COMMIT refused on a full disk)', async () => {
+    if (db.kind !== 'sqlite') return;
+    // What SQLite does when a COMMIT fails with SQLITE_FULL: it rolls the transaction back itself and the write fails.
+    const refused = db.transaction(async (m) => {
+      await insert('full-refused')(m);
+      await db.execute('ROLLBACK', [], m);
+      throw new Error('SQLITE_FULL: database or disk is full');
+    });
+    await expect(refused).rejects.toThrow('SQLITE_FULL');
+    // Then writes keep coming, alone and in groups.
+    const slowInsert = (name: string) =>
+      db.transaction(async (m) => {
+        await insert(name)(m);
+        await new Promise((r) => setTimeout(r, 2));
+        return name;
+      });
+    // Some arrive while a group is being written (its COMMIT goes out with the next group's BEGIN).
+    const writes: Array<Promise<string>> = [];
+    for (let i = 0; i < 30; i++) {
+      writes.push(slowInsert(`full-after-${String(i).padStart(2, '0')}`));
+      if (i % 3 === 2) await new Promise((r) => setTimeout(r, 1));
+    }
+    const acknowledged: string[] = [];
+    for (const o of await Promise.allSettled(writes)) if (o.status === 'fulfilled') acknowledged.push(o.value);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    // Every acknowledged write is committed: a second connection to the file reads it.
+    const sqlite3 = await import('sqlite3');
+    const other = await new Promise<import('sqlite3').Database>((resolve, reject) => {
+      const c: import('sqlite3').Database = new sqlite3.Database((t.config.database as { path: string }).path, (err) => (err ? reject(err) : resolve(c)));
+    });
+    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) => other.all("SELECT name FROM clients WHERE name LIKE 'full-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))));
+    await new Promise((r) => other.close(r));
+    expect(rows.map((r) => r.name)).toEqual([...acknowledged].sort());
+  });
+
   it('rolls back a single write that fails', async () => {
     await expect(
       db.transaction(async (m) => {

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import { describeActor, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -64,9 +66,9 @@ export class DevicesController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiErrors(400, 404, 409)
-  @ApiNoContentResponse({ description: 'The device was deleted' })
-  async deleteDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Query() query: DeleteDeviceQuery): Promise<void> {
-    await this.devices.remove(scope, id, query.purge ?? false);
+  @ApiErrors(400, 404, 409, 507)
+  @ApiNoContentResponse({ description: 'The device was deleted (with purge, its readings too, recorded in the audit trail with who did it)' })
+  async deleteDevice(@CallerScope() scope: ClientScope, @CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number, @Query() query: DeleteDeviceQuery): Promise<void> {
+    await this.devices.remove(scope, id, query.purge ?? false, describeActor(p));
   }
 }

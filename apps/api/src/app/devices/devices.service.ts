@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In, Repository } from 'typeorm';
+import { AuditTrailService } from '../audit/audit-trail.service';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
@@ -31,6 +32,7 @@ export class DevicesService {
     private readonly reach: DeviceReach,
     private readonly secrets: DeviceSecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditTrailService,
   ) {}
 
   /** The active Modbus and Tuya devices of every client: what the poller reads (the database filters, not the caller). */
@@ -219,10 +221,15 @@ export class DevicesService {
     });
   }
 
-  /** Deleting a device that has readings needs `purge`: readings are the plant's record and go only on purpose. */
-  async remove(scope: ClientScope, id: number, purge: boolean): Promise<void> {
-    await this.get(scope, id);
-    await this.db.transaction(async (m) => {
+  /**
+   * Deleting a device that has readings needs `purge`: readings are the plant's record and go only on
+   * purpose, and the audit trail says so (a `device-purged` line with who did it and how many values
+   * went), committed with the delete, so that audit:verify knows why they are no longer stored.
+   */
+  async remove(scope: ClientScope, id: number, purge: boolean, actor: string): Promise<void> {
+    const device = await this.get(scope, id);
+    this.audit.assertAccepting();
+    const purged = await this.db.transaction(async (m) => {
       const [{ n }] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM measurements WHERE device_id = ?', [id], m);
       if (Number(n) > 0 && !purge) {
         throw new ConflictError(`Device ${id} has ${Number(n)} stored values; deactivate it instead, or delete with ?purge=true to remove its readings too`);
@@ -236,7 +243,10 @@ export class DevicesService {
         await m.query(this.db.sql(sql), [id]);
       }
       await this.raiseSettingsRevision(m);
+      if (Number(n) === 0) return undefined;
+      return this.audit.stage(m, [{ ts: new Date().toISOString(), deviceId: id, deviceUid: device.uid, source: 'api', metrics: {}, event: 'device-purged', actor, purgedValues: Number(n) }]);
     });
+    await this.audit.append(purged);
   }
 
   /** Poll bookkeeping: a success resets the failure count. */

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { AuditTrailService } from '../audit/audit-trail.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Forwarder } from '../forwarding/forwarder';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { PollingService } from '../polling/polling.service';
-import { DatabaseHealth, ForwarderHealth, HealthResponse, MigrationsHealth, ReadinessResponse, SchedulerHealth } from './dto/health.response';
+import { AuditHealth, DatabaseHealth, ForwarderHealth, HealthResponse, MigrationsHealth, ReadinessResponse, SchedulerHealth } from './dto/health.response';
 
 /** A check that takes longer counts as failed: a monitor must get an answer. */
 export const CHECK_TIMEOUT_MS = 3000;
@@ -33,6 +34,7 @@ export class HealthService {
   constructor(
     private readonly db: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auditTrail: AuditTrailService,
     @Optional() private readonly polling?: PollingService,
     @Optional() private readonly outbox?: ForwardingOutbox,
     @Optional() private readonly forwarderService?: Forwarder,
@@ -41,11 +43,14 @@ export class HealthService {
   async health(): Promise<HealthResponse> {
     const [database, migrations, forwarder] = await Promise.all([this.database(), this.migrations(), this.forwarder()]);
     const scheduler = this.scheduler();
+    const audit = this.audit();
     const failing = [
       ...(database.ok ? [] : ['database']),
       ...(migrations.ok ? [] : ['migrations']),
       ...(scheduler.status === 'stalled' ? ['scheduler'] : []),
       ...(forwarder.status === 'failing' ? ['forwarder'] : []),
+      ...(audit.status === 'refusing' ? ['audit'] : []),
+      ...(audit.databaseFullSince !== null ? ['storage'] : []),
     ];
     return {
       status: failing.length ? 'degraded' : 'ok',
@@ -57,6 +62,18 @@ export class HealthService {
       migrations,
       scheduler,
       forwarder,
+      audit,
+    };
+  }
+
+  audit(): AuditHealth {
+    const state = this.auditTrail.state();
+    return {
+      status: state.error ? 'refusing' : 'ok',
+      error: state.error ?? null,
+      since: iso(state.since ?? null),
+      waitingReadings: state.waitingReadings,
+      databaseFullSince: iso(state.databaseFullSince ?? null),
     };
   }
 

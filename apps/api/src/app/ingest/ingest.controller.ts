@@ -26,7 +26,7 @@ export class IngestController {
   @HttpCode(200)
   @ApiBody({ type: IngestRequestDto })
   @ApiOkResponse({ type: IngestResponse, description: 'The batch was stored (duplicates are kept once and counted)' })
-  @ApiErrors(400, 403, 404, 409, 413, 503)
+  @ApiErrors(400, 403, 404, 409, 413, 503, 507)
   ingestReadings(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<IngestResponse> {
     return this.ingest.ingestRequest(validateIngestBody(body), scope, principal.kind === 'user' || principal.scope === 'forward');
   }

@@ -4,6 +4,8 @@ import { METRIC_NAME_PATTERN, READING_SOURCES, type ReadingSource } from '@pieng
 import { AlarmEvaluator, StoredValue } from '../alarms/alarm-evaluator';
 import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
 import { ClientScope } from '../common/client-scope';
+import { InsufficientStorageError } from '../common/domain-errors';
+import { databaseDiskFull } from '../database/database-errors';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
@@ -24,8 +26,9 @@ const ROWS_PER_STATEMENT = 500;
 
 /**
  * The one write path for readings (poller, HTTP ingest, forwarding all come here):
- * check the devices, then in ONE transaction store every value and evaluate
- * the alarm rules; after the commit, append the audit trail and publish live.
+ * check the devices, then in ONE transaction store every value, evaluate the alarm
+ * rules and keep the audit entries (audit outbox); after the commit, append the audit
+ * trail and publish live. A batch is answered 2xx only once it is committed and audited.
  * A batch is stored whole or not at all; a value already stored (same device,
  * metric and timestamp) is kept once and counted as a duplicate.
  */
@@ -44,10 +47,12 @@ export class IngestService {
   /**
    * A checked POST /api/ingest body: readings named by uid (from another instance,
    * source `forward`) are mapped to this instance's devices, created on first sight
-   * under the caller's client, then stored like any other batch.
+   * under the caller's client when `mayCreateDevices` (a user, or an API key of scope
+   * `forward`), then stored like any other batch.
    */
-  /** `mayCreateDevices`: unknown uids described in `devices` are created (a user, or an API key of scope `forward`). */
   async ingestRequest(request: IngestRequest, scope: ClientScope, mayCreateDevices: boolean): Promise<IngestResult> {
+    // Before devices are created on first sight for a batch that would be refused anyway.
+    this.audit.assertAccepting();
     const uids = [...new Set(request.readings.filter((r) => r.deviceUid !== undefined).map((r) => r.deviceUid as string))];
     let readings: ValidReading[] = request.readings;
     if (uids.length) {
@@ -64,11 +69,13 @@ export class IngestService {
   }
 
   async ingest(batch: ValidReading[], scope: ClientScope, source: ReadingSource): Promise<IngestResult> {
+    // While the audit trail cannot be written, nothing new is stored: it could not be audited.
+    this.audit.assertAccepting();
     const devices = await this.devices.getMany(scope, [...new Set(batch.map((r) => r.deviceId))]);
     const { readings, total } = mergeSameInstant(batch);
     const rowCount = countValues(readings);
 
-    const { stored, outcome, forwarded } = await this.db.transaction(async (m) => {
+    const { stored, kept, outcome, forwarded, audit } = await this.db.transaction(async (m) => {
       const stored = await this.insertNew(m, readings, source);
       const values: StoredValue[] = [];
       const lastSeen = new Map<number, number>();
@@ -83,28 +90,34 @@ export class IngestService {
       for (const [id, ts] of lastSeen) {
         await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
       }
-      // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
-      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, storedOnly(readings, stored)) : { bytes: 0, overflowed: false };
-      return { stored, outcome, forwarded };
-    });
+      const kept = storedOnly(readings, stored);
+      // The forwarding outbox and the audit outbox, in this same transaction: only values stored now (never duplicates).
+      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
+      const audit = await this.audit.stage(m, auditEntries(kept, devices, source));
+      return { stored, kept, outcome, forwarded, audit };
+    }).catch((err: unknown) => this.refuseWhenDiskFull(err));
+    this.audit.databaseWritten();
     this.outbox.committed(forwarded);
 
     // After the commit: the audit trail and live subscribers only ever see stored readings.
-    const kept = storedOnly(readings, stored);
-    const auditEntries: AuditEntry[] = new Array(kept.length);
     const liveReadings: LiveReading[] = new Array(kept.length);
     for (let i = 0; i < kept.length; i++) {
       const r = kept[i];
-      const device = devices.get(r.deviceId) as { uid: string; clientId: number };
-      auditEntries[i] = { ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: device.uid, source, metrics: r.metrics, ...(r.extra && { extra: r.extra }) };
-      liveReadings[i] = { deviceId: r.deviceId, clientId: device.clientId, ts: r.ts, source, metrics: r.metrics };
+      liveReadings[i] = { deviceId: r.deviceId, clientId: (devices.get(r.deviceId) as { clientId: number }).clientId, ts: r.ts, source, metrics: r.metrics };
     }
-    await this.audit.append(auditEntries);
-    this.live.publish(liveReadings);
+    // Answered 2xx only once the lines are written; stored but not yet audited answers 507 (a retry is then safe).
+    await this.audit.append(audit).finally(() => this.live.publish(liveReadings));
 
     const storedCount = stored === ALL ? rowCount : stored.size;
     this.plantMetrics?.readingsIngested(source, batch.length, storedCount);
     return { readings: batch.length, stored: storedCount, duplicates: total - storedCount, alarmEvents: outcome.raised, alarmsCleared: outcome.cleared };
+  }
+
+  /** A database whose disk is full: 507 in the operator's words (nothing of the batch was stored); anything else as it was. */
+  private refuseWhenDiskFull(err: unknown): never {
+    if (!databaseDiskFull(err)) throw err;
+    this.audit.databaseFull();
+    throw new InsufficientStorageError('The disk holding the database is full: the batch was not stored (none of its readings); free space, then send it again');
   }
 
   /**
@@ -140,6 +153,16 @@ export class IngestService {
     }
     return stored;
   }
+}
+
+/** One audit line per stored reading. */
+function auditEntries(kept: ValidReading[], devices: Map<number, { uid: string }>, source: ReadingSource): AuditEntry[] {
+  const entries: AuditEntry[] = new Array(kept.length);
+  for (let i = 0; i < kept.length; i++) {
+    const r = kept[i];
+    entries[i] = { ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: (devices.get(r.deviceId) as { uid: string }).uid, source, metrics: r.metrics, ...(r.extra && { extra: r.extra }) };
+  }
+  return entries;
 }
 
 /** SQLite's and PostgreSQL's answer to a row whose key is already stored. */

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import type { Principal } from '../auth/principal';
+import { describeActor, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -28,7 +28,7 @@ export class PollingController {
   @Post(':id/poll')
   @HttpCode(200)
   @ApiOperation({ summary: 'Read the meter now (through its line queue) and store the reading' })
-  @ApiErrors(400, 404, 422, 502, 504)
+  @ApiErrors(400, 404, 422, 502, 504, 507)
   @ApiOkResponse({ type: PollResultResponse, description: 'The reading, as stored' })
   async pollDevice(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<PollResultResponse> {
     const r = await this.polling.pollNow(scope, id);
@@ -38,10 +38,10 @@ export class PollingController {
   @Post(':id/reset-energy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it)' })
-  @ApiErrors(400, 404, 422, 502, 504)
+  @ApiErrors(400, 404, 422, 502, 504, 507)
   @ApiOkResponse({ type: ResetEnergyResponse })
   async resetDeviceEnergy(@CallerScope() scope: ClientScope, @CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number): Promise<ResetEnergyResponse> {
-    await this.polling.resetEnergy(scope, id, p.kind === 'user' ? `user ${p.userId} (${p.email})` : `API key ${p.keyId}`);
+    await this.polling.resetEnergy(scope, id, describeActor(p));
     return { deviceId: id, reset: true };
   }
 }

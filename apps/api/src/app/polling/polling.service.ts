@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { FieldBus, FieldBusError, errorForClientUser, firstPollAt, nextPollDelayMs, nextSlotAfterRead, readingSource, slotAtOrAfter, type BusDevice, type ReadResult } from '@pieng/connectors';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
-import { DomainError, MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
+import { DomainError, InsufficientStorageError, MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DevicesService } from '../devices/devices.service';
 import type { Device } from '../devices/entities/device.entity';
@@ -44,6 +44,8 @@ interface PollState extends PolledDevice {
   lastStartedAt: number | null;
   running: boolean;
   failures: number;
+  /** The last reading could not be stored for lack of disk space (logged once until one is stored again). */
+  storageRefused?: boolean;
 }
 
 export interface PollOutcome extends ReadResult {
@@ -317,11 +319,13 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     try {
       if (!state.bus) throw new FieldBusError('config', state.configError ?? 'invalid config');
       await this.readAndStore(d.id, state.bus);
+      state.storageRefused = false;
       if (state.failures > 0) this.logger.log(`${label(d)} is answering again after ${state.failures} failed poll${state.failures === 1 ? '' : 's'}`);
       state.failures = 0;
       state.intervalMs = d.deviceType === 'tuya' ? this.tuyaIntervalMs(d, state.bus, configuredMs) : configuredMs;
       state.nextDueAt = nextSlotAfterRead(startedAt, state.intervalMs, Date.now());
     } catch (err) {
+      if (err instanceof InsufficientStorageError) return this.storageRefused(state, err, nextSlotAfterRead(startedAt, state.intervalMs, Date.now()));
       const message = err instanceof Error ? err.message : String(err);
       let failures = state.failures + 1;
       try {
@@ -351,6 +355,17 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     if (note) this.quotaNotes.set(d.id, note);
     else this.quotaNotes.delete(d.id);
     return budget.effectivePollIntervalMs;
+  }
+
+  /**
+   * The meter answered but its reading could not be stored (a full disk): not the meter's fault, so
+   * no back-off and nothing recorded on the device; said once per device, and read again at its
+   * next regular poll.
+   */
+  private storageRefused(state: PollState, err: InsufficientStorageError, nextDueAt: number): void {
+    if (!state.storageRefused) this.logger.warn(`${label(state.d)}: reading not stored: ${err.message}. Polling goes on; readings are stored again once space is freed`);
+    state.storageRefused = true;
+    state.nextDueAt = nextDueAt;
   }
 
   /** Reads through the bus, stores the reading (audited, alarms) and records the success. */
@@ -413,13 +428,15 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     }
     const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
+    // A reset the audit trail could not record would leave the drop to 0 unexplained: not while it refuses.
+    this.audit.assertAccepting();
     const startedAt = Date.now();
     try {
       await this.bus.resetEnergy(converted.device);
     } catch (err) {
       throw await this.answerFor(scope, err, converted.device, startedAt);
     }
-    await this.audit.append([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor }]);
+    await this.audit.record([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor }]);
     this.logger.log(`${label(d)}: energy counter reset by ${actor}`);
   }
 

@@ -3,7 +3,11 @@ import { startSimulator, startTuyaCloud, type RunningSimulator } from '../../../
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../testing/test-app';
+import { open, type FileHandle } from 'node:fs/promises';
 import { verifyAuditChain } from '../audit/audit-chain';
+import { checkAuditAgainstDatabase } from '../audit/audit-database-check';
+import { AuditTrailService } from '../audit/audit-trail.service';
+import { IngestService } from '../ingest/ingest.service';
 import { sleep, waitFor } from '../../testing/wait';
 import { DevicesService } from '../devices/devices.service';
 
@@ -176,6 +180,50 @@ describe('Polling Modbus TCP meters', () => {
     expect(events[0]).toMatchObject({ event: 'energy-reset', deviceId: healthy, source: 'modbus-tcp', metrics: {}, actor: expect.stringContaining('(admin@test.local)') });
     expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
   });
+
+  it('goes on polling at the interval while the audit disk is full, counts nothing against the meter, and audits every stored reading once space is back', async () => {
+    const ingest = t.app.get(IngestService);
+    const audit = t.app.get(AuditTrailService) as unknown as { handle: FileHandle };
+    const attempts: number[] = [];
+    const outcomes: string[] = [];
+    const realIngest = ingest.ingest.bind(ingest);
+    const spyIngest = jest.spyOn(ingest, 'ingest').mockImplementation(async (batch, scope, source) => {
+      if (batch[0]?.deviceId !== healthy) return realIngest(batch, scope, source);
+      attempts.push(Date.now());
+      try {
+        return await realIngest(batch, scope, source);
+      } catch (err) {
+        outcomes.push(`${(err as { statusCode?: number }).statusCode}: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+    // The audit trail's disk fills up: every write to it fails with ENOSPC, as /dev/full does (a tmpfs needs root; the system suite fills a real one).
+    const realHandle = audit.handle;
+    audit.handle = await open('/dev/full', 'a');
+    const from = Date.now();
+    let health: { failing: string[]; audit: { status: string; error: string } } | undefined;
+    try {
+      await new Promise((r) => setTimeout(r, 4000));
+      health = (await t.http.get('/api/health').expect(200)).body;
+    } finally {
+      await audit.handle.close();
+      audit.handle = realHandle;
+    }
+    // Every second, as configured: a meter failure would have backed off to 2 s, then 4 s (2 attempts at most).
+    expect(attempts.filter((at) => at >= from).length).toBeGreaterThanOrEqual(3);
+    expect(outcomes.length).toBeGreaterThanOrEqual(3);
+    expect(outcomes.every((o) => o.startsWith('507: The disk holding the audit trail'))).toBe(true);
+    expect(health?.failing).toContain('audit');
+    expect(health?.audit).toMatchObject({ status: 'refusing', error: expect.stringContaining('is full; readings are not accepted until space is freed') });
+    // Space is back: the server takes readings again by itself, the meter was never counted as failing.
+    const restoredAt = Date.now();
+    await waitFor('a reading stored again', async () => (await readings(healthy)).some((r) => Date.parse(r.ts) >= restoredAt), 5000);
+    spyIngest.mockRestore();
+    expect(await device(healthy)).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    // The reading committed when the first write failed has its line too: the trail and the database agree.
+    expect(await verifyAuditChain(t.config.auditLogPath)).toMatchObject({ ok: true });
+    expect(await checkAuditAgainstDatabase([t.config.auditLogPath], t.config.database)).toMatchObject({ ok: true });
+  }, 20_000);
 });
 
 describe('Polling beside many devices that push their own readings', () => {

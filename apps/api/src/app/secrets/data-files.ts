@@ -11,7 +11,7 @@ const SECRET_FILES = ['jwt-secret', SECRETS_KEY_FILE, 'initial-admin-password'];
 /** Every data file the server writes for this configuration, whether it exists yet or not (scheduled backups: those that exist). */
 export function dataFiles(config: AppConfig): string[] {
   const files = SECRET_FILES.map((name) => join(config.dataDir, name));
-  files.push(config.auditLogPath);
+  files.push(config.auditLogPath, `${config.auditLogPath}.id`);
   if (config.database.type === 'sqlite') {
     const db = config.database.path;
     files.push(db, `${db}-wal`, `${db}-shm`, `${db}-journal`);

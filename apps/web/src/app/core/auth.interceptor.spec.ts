@@ -85,6 +85,7 @@ describe('authInterceptor and AuthService', () => {
     [429, 'error.tooMany'],
     [500, 'error.server'],
     [503, 'error.server'],
+    [507, 'error.diskFull'],
   ])('turns %i into the banner message %s and still fails the call', (status, key) => {
     let error: unknown;
     api.listClients().subscribe({ error: (e: unknown) => (error = e) });

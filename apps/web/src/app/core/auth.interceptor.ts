@@ -31,6 +31,7 @@ export function messageForStatus(status: number, body?: unknown): MessageKey | n
   if (status === 403) return 'error.forbidden';
   if (status === 429) return 'error.tooMany';
   if (isMeterFailure(status, body)) return null;
+  if (status === 507) return 'error.diskFull';
   if (status >= 500) return 'error.server';
   return null;
 }

@@ -2,6 +2,7 @@ import { InitialSchema1764160000000 } from './1764160000000-initial-schema';
 import { Accounts1764170000000 } from './1764170000000-accounts';
 import { Forwarding1764180000000 } from './1764180000000-forwarding';
 import { Leases1764190000000 } from './1764190000000-leases';
+import { AuditOutbox1764200000000 } from './1764200000000-audit-outbox';
 import { Sessions1764210000000 } from './1764210000000-sessions';
 import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-keys-device-revision';
 import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-version';
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   Accounts1764170000000,
   Forwarding1764180000000,
   Leases1764190000000,
+  AuditOutbox1764200000000,
   Sessions1764210000000,
   ForwardKeysDeviceRevision1764220000000,
   AlarmRulesVersion1764230000000,

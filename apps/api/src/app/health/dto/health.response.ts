@@ -38,9 +38,23 @@ export class ForwarderHealth {
   @ApiProperty({ description: 'When readings last reached the next instance (ISO-8601 UTC), or null', type: String, nullable: true }) lastSuccessAt!: string | null;
 }
 
+export class AuditHealth {
+  @ApiProperty({
+    description:
+      'ok: readings are stored and audited; refusing: the audit trail cannot be written (disk full or I/O error), so new readings are answered 507 until it can (see error); it recovers by itself once space is freed',
+    enum: ['ok', 'refusing'],
+  })
+  status!: 'ok' | 'refusing';
+  @ApiProperty({ description: 'Why readings are refused, or null', type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ description: 'Since when (ISO-8601 UTC), or null', type: String, nullable: true }) since!: string | null;
+  @ApiProperty({ description: 'Readings stored in the database whose audit lines wait to be written' }) waitingReadings!: number;
+  @ApiProperty({ description: 'When the database last refused a batch because its disk is full (ISO-8601 UTC), null once a batch is stored again', type: String, nullable: true })
+  databaseFullSince!: string | null;
+}
+
 export class HealthResponse {
   @ApiProperty({ description: 'ok when every check passes; degraded otherwise (failing names the checks)', enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
-  @ApiProperty({ description: 'Names of the checks that fail: database, migrations, scheduler, forwarder', type: [String] }) failing!: string[];
+  @ApiProperty({ description: 'Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage', type: [String] }) failing!: string[];
   @ApiProperty({ description: 'Instance name (APP_NAME)' }) name!: string;
   @ApiProperty({ description: 'Seconds since start' }) uptimeSec!: number;
   @ApiProperty({ description: 'Server time (ISO-8601 UTC)' }) time!: string;
@@ -48,6 +62,7 @@ export class HealthResponse {
   @ApiProperty({ description: 'The schema is up to date', type: MigrationsHealth }) migrations!: MigrationsHealth;
   @ApiProperty({ description: 'The meter poll scheduler', type: SchedulerHealth }) scheduler!: SchedulerHealth;
   @ApiProperty({ description: 'Forwarding to the next instance', type: ForwarderHealth }) forwarder!: ForwarderHealth;
+  @ApiProperty({ description: 'The audit trail and the disks behind it', type: AuditHealth }) audit!: AuditHealth;
 }
 
 export class LivenessResponse {
