@@ -604,6 +604,21 @@ export interface components {
              */
             scope: "ingest" | "forward" | "read";
         };
+        AuditHealth: {
+            /** @description When the database last refused a batch because its disk is full (ISO-8601 UTC), null once a batch is stored again */
+            databaseFullSince: string | null;
+            /** @description Why readings are refused, or null */
+            error: string | null;
+            /** @description Since when (ISO-8601 UTC), or null */
+            since: string | null;
+            /**
+             * @description ok: readings are stored and audited; refusing: the audit trail cannot be written (disk full or I/O error), so new readings are answered 507 until it can (see error); it recovers by itself once space is freed
+             * @enum {string}
+             */
+            status: "ok" | "refusing";
+            /** @description Readings stored in the database whose audit lines wait to be written */
+            waitingReadings: number;
+        };
         ChangePasswordDto: {
             /** @description The current password */
             currentPassword: string;
@@ -983,9 +998,11 @@ export interface components {
             target: string | null;
         };
         HealthResponse: {
+            /** @description The audit trail and the disks behind it */
+            audit: components["schemas"]["AuditHealth"];
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
-            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder */
+            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage */
             failing: string[];
             /** @description Forwarding to the next instance */
             forwarder: components["schemas"]["ForwarderHealth"];
@@ -2702,7 +2719,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The device was deleted */
+            /** @description The device was deleted (with purge, its readings too, recorded in the audit trail with who did it) */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,6 +2764,15 @@ export interface operations {
             };
             /** @description Conflicts with existing data */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2909,6 +2935,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     resetDeviceEnergy: {
@@ -2986,6 +3021,15 @@ export interface operations {
             };
             /** @description The meter did not answer within its timeout: the message names the link */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3303,6 +3347,15 @@ export interface operations {
             };
             /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
