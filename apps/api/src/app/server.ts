@@ -27,7 +27,7 @@ export function databaseName(config: AppConfig): string {
 export async function runServer(argv: string[], env: Record<string, string | undefined>, io: ServerIo): Promise<number | INestApplication> {
   let config: AppConfig;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, undefined, { requireSecretsKey: argv[0] !== 'audit-verify' && argv[0] !== 'db-backup' });
   } catch (err) {
     io.err(err instanceof ConfigurationError ? err.message : String(err));
     return 1;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
 import { auditedKeys, batchBody, batchKeys, firstMissing, postBatch, runAuditVerify, storedKeys } from '../../testing/audit-kit';
-import { createPgDatabase } from '../../testing/test-app';
+import { createPgDatabase, TEST_SECRETS_KEY } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
 
 /**
@@ -36,7 +36,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit trail after kill -9 during
   });
 
   it('keeps every acknowledged batch and writes the audit line of every stored reading', async () => {
-    const env: Record<string, string> = pg ? { DATABASE_URL: pg.url } : {};
+    const env: Record<string, string> = pg ? { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY } : {};
     api = await startApiProcess({ name: `crash-${engine}`, dataDir, admin: ADMIN, env });
     const client = await apiCall<{ id: number }>(api, 'POST', '/api/clients', { name: 'Plant' });
     const { id: deviceId } = await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId: client.id, name: 'Main meter', deviceType: 'api' });

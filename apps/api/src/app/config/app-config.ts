@@ -206,7 +206,11 @@ export class ConfigurationError extends Error {}
 const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN']);
 
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): AppConfig {
+/**
+ * `requireSecretsKey: false` for the one-shot commands that never touch a stored secret
+ * (audit-verify, db-backup): they run beside a PostgreSQL server without its SECRETS_KEY.
+ */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd(), { requireSecretsKey = true } = {}): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
   const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
@@ -225,7 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   else if (url.startsWith('sqlite:')) database = { type: 'sqlite', path: abs(url.slice('sqlite:'.length)) };
   else database = { type: 'postgres', url };
   const network = networkSettings(vars);
-  if (database.type === 'postgres' && !vars.SECRETS_KEY) {
+  if (requireSecretsKey && database.type === 'postgres' && !vars.SECRETS_KEY) {
     // A key generated into DATA_DIR would differ per instance, and each instance has a DATA_DIR of its own.
     throw new ConfigurationError(
       `Invalid configuration:\n  SECRETS_KEY is required with a PostgreSQL DATABASE_URL, and must be the same on every instance of the database: device secrets are stored encrypted with it; it is ${SECRETS_KEY_FORMAT}`,
