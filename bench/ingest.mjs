@@ -62,8 +62,9 @@ function ingestBodies(deviceId, readingsTotal, perRequest) {
   return bodies;
 }
 
-export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4 } = {}) {
-  const server = await startApi();
+/** `main`: another build of the server to measure (before/after a change), as in hostile-load.mjs. */
+export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4, main } = {}) {
+  const server = await startApi({}, [], main ? { main } : {});
   try {
     const client = await api(server, 'POST', '/api/clients', { name: 'Bench' });
     const device = await api(server, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
@@ -142,4 +143,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
 }
 export { run_ as run };
 
-if (import.meta.url === `file://${process.argv[1]}`) await run_();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const at = process.argv.indexOf('--main');
+  await run_({ main: at > 0 ? process.argv[at + 1] : undefined });
+}
