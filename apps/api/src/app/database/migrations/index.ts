@@ -7,6 +7,7 @@ import { Sessions1764210000000 } from './1764210000000-sessions';
 import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-keys-device-revision';
 import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-version';
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
+import { Rollups1764250000000 } from './1764250000000-rollups';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ForwardKeysDeviceRevision1764220000000,
   AlarmRulesVersion1764230000000,
   DeviceReach1764240000000,
+  Rollups1764250000000,
 ];

@@ -1,0 +1,38 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Rollups: per device, metric and UTC-aligned bucket (1 minute, 15 minutes, 1 hour; `bucket_ms`
+ * says which), what charts and statistics need without the raw rows. Mean and σ are kept as
+ * mergeable moments (count, mean, M2 = Σ(v − mean)²), never as a raw sum of squares, which loses
+ * the variance of 230.0 ± 0.01 V to rounding. Maintained in the ingest transaction; rebuilt from the
+ * raw rows by `main.js rollups-rebuild`. Existing readings are rolled up by that command (the
+ * server runs it once for a database that holds readings but no rollups).
+ */
+export class Rollups1764250000000 implements MigrationInterface {
+  name = 'Rollups1764250000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    const real = pg ? 'DOUBLE PRECISION' : 'REAL';
+    await q.query(`CREATE TABLE rollups (
+      device_id INTEGER NOT NULL,
+      metric VARCHAR(64) NOT NULL,
+      bucket_ms INTEGER NOT NULL,
+      bucket BIGINT NOT NULL,
+      value_count INTEGER NOT NULL,
+      value_sum ${real} NOT NULL,
+      value_min ${real} NOT NULL,
+      value_max ${real} NOT NULL,
+      value_mean ${real} NOT NULL,
+      value_m2 ${real} NOT NULL,
+      first_ts BIGINT NOT NULL,
+      first_value ${real} NOT NULL,
+      last_ts BIGINT NOT NULL,
+      last_value ${real} NOT NULL,
+      PRIMARY KEY (device_id, metric, bucket_ms, bucket))${pg ? '' : ' WITHOUT ROWID'}`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE rollups`);
+  }
+}
