@@ -4,7 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Rollups: per device, metric and UTC-aligned bucket (1 minute, 15 minutes, 1 hour; `bucket_ms`
  * says which), what charts and statistics need without the raw rows. Mean and σ are kept as
  * mergeable moments (count, mean, M2 = Σ(v − mean)²), never as a raw sum of squares, which loses
- * the variance of 230.0 ± 0.01 V to rounding. Maintained in the ingest transaction; rebuilt from the
+ * the variance of 230.0 ± 0.01 V to rounding; the time's moments (ts_mean, ts_m2 = Σ(t − t̄)², ts_value_c =
+ * Σ(t − t̄)(v − v̄)) make a metric's regression against time exact from rollups. Maintained in the ingest transaction; rebuilt from the
  * raw rows by `main.js rollups-rebuild`. Existing readings are rolled up by that command (the
  * server runs it once for a database that holds readings but no rollups).
  */
@@ -25,6 +26,9 @@ export class Rollups1764250000000 implements MigrationInterface {
       value_max ${real} NOT NULL,
       value_mean ${real} NOT NULL,
       value_m2 ${real} NOT NULL,
+      ts_mean ${real} NOT NULL,
+      ts_m2 ${real} NOT NULL,
+      ts_value_c ${real} NOT NULL,
       first_ts BIGINT NOT NULL,
       first_value ${real} NOT NULL,
       last_ts BIGINT NOT NULL,
