@@ -8,6 +8,8 @@ export interface RebuildReport {
   buckets: number;
   /** Days whose rollups were kept because raw readings of them are gone (retention). */
   daysKept: number;
+  /** True when stop() ended the run before the end. */
+  stopped: boolean;
 }
 
 /** Values read per transaction, about: a chunk of days grows or shrinks towards it. */
@@ -24,11 +26,18 @@ const MAX_DAYS_PER_CHUNK = 64;
  * rollups are all that is left of them.
  */
 export class RollupRebuild {
+  private stopping = false;
+
   constructor(
     private readonly db: Database,
     private readonly store: RollupStore,
     private readonly progress: (line: string) => void = () => undefined,
   ) {}
+
+  /** Ends the run after the transaction under way (a server shutting down). */
+  stop(): void {
+    this.stopping = true;
+  }
 
   async run(deviceId?: number): Promise<RebuildReport> {
     const devices = await this.db.query<{ id: number; name: string }>(
@@ -36,7 +45,7 @@ export class RollupRebuild {
       deviceId === undefined ? [] : [deviceId],
     );
     if (deviceId !== undefined && devices.length === 0) throw new Error(`Device ${deviceId} not found`);
-    const report: RebuildReport = { devices: 0, values: 0, buckets: 0, daysKept: 0 };
+    const report: RebuildReport = { devices: 0, values: 0, buckets: 0, daysKept: 0, stopped: false };
     let lastProgress = 0;
     for (const [i, device] of devices.entries()) {
       const metrics = await this.db.query<{ metric: string; lo: number | string; hi: number | string; n: number | string }>(
@@ -53,7 +62,7 @@ export class RollupRebuild {
         }
         const end = Number(m.hi) - (Number(m.hi) % DAY_MS) + DAY_MS;
         let days = 1;
-        while (day < end) {
+        while (day < end && !this.stopping) {
           const until = Math.min(end, day + days * DAY_MS);
           const { values, buckets } = await this.rebuildRun(device.id, m.metric, day, until);
           done += values;
@@ -69,6 +78,7 @@ export class RollupRebuild {
           }
         }
       }
+      if (this.stopping) return { ...report, stopped: true };
       report.devices++;
       this.progress(`rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length} done: ${total.toLocaleString('en')} values in ${metrics.length} metric(s)`);
     }

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { RollupBackfill } from './rollup-backfill';
 import { RollupStore } from './rollup-store';
 
 @Module({
-  providers: [RollupStore],
+  providers: [RollupStore, RollupBackfill],
   exports: [RollupStore],
 })
 export class RollupsModule {}

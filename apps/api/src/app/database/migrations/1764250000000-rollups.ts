@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * mergeable moments (count, mean, M2 = Σ(v − mean)²), never as a raw sum of squares, which loses
  * the variance of 230.0 ± 0.01 V to rounding; the time's moments (ts_mean, ts_m2 = Σ(t − t̄)², ts_value_c =
  * Σ(t − t̄)(v − v̄)) make a metric's regression against time exact from rollups. Maintained in the ingest transaction; rebuilt from the
- * raw rows by `main.js rollups-rebuild`. Existing readings are rolled up by that command (the
- * server runs it once for a database that holds readings but no rollups).
+ * raw rows by `main.js rollups-rebuild`. `rollup_backfill` lists the devices whose readings were
+ * stored before rollups existed: the server rolls them up in the background and strikes each off.
  */
 export class Rollups1764250000000 implements MigrationInterface {
   name = 'Rollups1764250000000';
@@ -34,9 +34,12 @@ export class Rollups1764250000000 implements MigrationInterface {
       last_ts BIGINT NOT NULL,
       last_value ${real} NOT NULL,
       PRIMARY KEY (device_id, metric, bucket_ms, bucket))${pg ? '' : ' WITHOUT ROWID'}`);
+    await q.query(`CREATE TABLE rollup_backfill (device_id INTEGER PRIMARY KEY)`);
+    await q.query(`INSERT INTO rollup_backfill (device_id) SELECT id FROM devices d WHERE EXISTS (SELECT 1 FROM measurements m WHERE m.device_id = d.id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE rollup_backfill`);
     await q.query(`DROP TABLE rollups`);
   }
 }
