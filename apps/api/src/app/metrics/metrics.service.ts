@@ -9,9 +9,9 @@ import { LinregQuery, RawMetricsQuery, SeriesQuery, SummaryQuery } from './dto/m
 import { LinregResponse, MeasurementPage, SeriesResponse, SummaryResponse } from './dto/metric.responses';
 import { linearFit, meanAndSampleStd, processCapability } from './statistics';
 import { ClientsService } from '../clients/clients.service';
-import { DAY_MS } from '../common/time-zones';
+import { DAY_MS, offsetAt } from '../common/time-zones';
 import { coverRange } from '../rollups/range-cover';
-import { ROLLUP_RESOLUTIONS, RollupResolution } from '../rollups/rollup-store';
+import { ROLLUP_RESOLUTIONS, RollupResolution, RollupStore } from '../rollups/rollup-store';
 import { alignDown, bucketStarts, chooseStep, SeriesStep, stepMs } from './series-buckets';
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
@@ -27,6 +27,7 @@ export class MetricsService {
     private readonly db: Database,
     private readonly devices: DevicesService,
     private readonly clients: ClientsService,
+    private readonly rollups: RollupStore,
   ) {}
 
   async raw(scope: ClientScope, q: RawMetricsQuery): Promise<MeasurementPage> {
@@ -64,6 +65,7 @@ export class MetricsService {
    */
   async series(scope: ClientScope, q: SeriesQuery): Promise<SeriesResponse> {
     const device = await this.devices.get(scope, q.deviceId);
+    await this.rollups.flushDevice(q.deviceId);
     const to = q.to ?? Date.now();
     const from = q.from ?? to - DAY_MS;
     range(from, to);
@@ -81,14 +83,20 @@ export class MetricsService {
     const resolution = seriesResolution(step, starts);
     const placeholders = q.metrics.map(() => '?').join(',');
     const params = [q.deviceId, ...q.metrics, lo, hi];
+    // Days group in SQL too while the time zone keeps one offset over the range (UTC, São Paulo, or a
+    // range without a daylight-saving change): local days are then fixed-width buckets shifted by it.
+    // Otherwise the database groups by the resolution and the days are gathered here.
+    const shift = starts ? constantOffset(starts, hi, timezone) : 0;
+    const width = step.kind === 'fixed' ? step.ms : shift !== null ? step.days * DAY_MS : (resolution.bucketMs ?? 60_000);
+    if (shift !== null) starts = null;
     // Integers inlined (computed here, never from the caller's text) so both engines divide as integers.
-    const width = step.kind === 'fixed' ? step.ms : resolution.bucketMs ?? 60_000;
+    const key = (t: string) => (shift ? `(${t} + ${shift}) - (${t} + ${shift}) % ${width} - ${shift}` : `${t} - ${t} % ${width}`);
     const sql =
       resolution.bucketMs === null
-        ? `SELECT metric, ts - ts % ${width} AS b, SUM(value) AS s, COUNT(*) AS n, MIN(value) AS min, MAX(value) AS max
+        ? `SELECT metric, ${key('ts')} AS b, SUM(value) AS s, COUNT(*) AS n, MIN(value) AS min, MAX(value) AS max
            FROM measurements WHERE device_id = ? AND metric IN (${placeholders}) AND ts >= ? AND ts < ?
            GROUP BY metric, b ORDER BY metric, b`
-        : `SELECT metric, bucket - bucket % ${width} AS b, SUM(value_sum) AS s, SUM(value_count) AS n, MIN(value_min) AS min, MAX(value_max) AS max
+        : `SELECT metric, ${key('bucket')} AS b, SUM(value_sum) AS s, SUM(value_count) AS n, MIN(value_min) AS min, MAX(value_max) AS max
            FROM rollups WHERE device_id = ? AND metric IN (${placeholders}) AND bucket_ms = ${resolution.bucketMs} AND bucket >= ? AND bucket < ?
            GROUP BY metric, b ORDER BY metric, b`;
     const rows = await this.db.scan<{ metric: string; b: number | string; s: number; n: number | string; min: number; max: number }>(sql, params);
@@ -119,6 +127,7 @@ export class MetricsService {
     if ((q.lsl === undefined) !== (q.usl === undefined)) throw InvalidInputError.forFields([{ field: q.lsl === undefined ? 'lsl' : 'usl', message: 'lsl and usl go together' }]);
     if (q.lsl !== undefined && q.usl !== undefined && q.lsl >= q.usl) throw InvalidInputError.forFields([{ field: 'lsl', message: 'must be below usl' }]);
     await this.devices.get(scope, q.deviceId);
+    await this.rollups.flushDevice(q.deviceId);
     const { from, until } = openRange(q.from, q.to);
     const pieces = coverRange(from, until);
     const pivot = (await this.pivot(q.deviceId, q.metric, from, until)).y;
@@ -170,6 +179,7 @@ export class MetricsService {
   }
 
   private async fitAgainstTime(q: LinregQuery) {
+    await this.rollups.flushDevice(q.deviceId);
     const { from, until } = openRange(q.from, q.to);
     const p = await this.pivot(q.deviceId, q.y, from, until);
     // x is in seconds; the rollups keep instants in milliseconds.
@@ -248,6 +258,13 @@ function seriesResolution(step: SeriesStep, dayStarts: number[] | null): { name:
     if (step.kind === 'fixed' ? step.ms % r.bucketMs === 0 : (dayStarts ?? []).every((t) => t % r.bucketMs === 0)) return { name: r.name, bucketMs: r.bucketMs };
   }
   return { name: 'raw', bucketMs: null };
+}
+
+/** The time zone's offset when it is the same at every bucket start and at the end, else null. */
+function constantOffset(starts: number[], end: number, timezone: string): number | null {
+  if (timezone === 'UTC' || timezone === 'Etc/UTC') return 0;
+  const offset = offsetAt(starts[0], timezone);
+  return starts.every((t) => offsetAt(t, timezone) === offset) && offsetAt(end - 1, timezone) === offset ? offset : null;
 }
 
 /** Buckets (in time order) merged into the buckets that start at `starts` (local days). */

@@ -20,6 +20,7 @@ describe('rollups of readings stored before rollups existed', () => {
       const db = first.app.get(Database);
       await db.transaction(async (m) => {
         await db.execute('DELETE FROM rollups', [], m);
+        await db.execute('DELETE FROM rollup_pending', [], m);
         await db.execute('INSERT INTO rollup_backfill (device_id) VALUES (?)', [deviceId], m);
       });
       const before = await first.http.get('/api/metrics/summary').query({ deviceId, metric: 'power', from: T0, to: T0 + 3_599_999 });

@@ -96,6 +96,8 @@ export class RollupRebuild {
   private rebuildRun(deviceId: number, metric: string, from: number, until: number): Promise<{ values: number; buckets: number }> {
     return this.db.transaction(async (m) => {
       if (this.db.kind === 'postgres') await m.query('LOCK TABLE measurements IN SHARE MODE');
+      // The raw rows hold what is pending for the range: counted once, from them.
+      await this.store.dropPending(m, deviceId, metric, from, until);
       await this.db.execute('DELETE FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms IN (60000, 900000, 3600000) AND bucket >= ? AND bucket < ?', [deviceId, metric, from, until], m);
       const rows = await this.db.query<{ ts: number | string; value: number }>(
         'SELECT ts, value FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ?',

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
 import { Database } from '../database/database.service';
@@ -29,35 +29,117 @@ export interface RollupRow extends BucketMoments {
 /** Buckets per upsert statement: 10 bound values each, far below SQLite's 32,766. */
 const ROWS_PER_STATEMENT = 500;
 
+/** Pending sums merged per flush transaction, at most. */
+const PENDING_PER_FLUSH = 20_000;
+const FLUSH_EVERY_MS = 1_000;
+
+const MOMENT_COLUMNS = 'value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value';
+
 /**
- * Keeps the rollups of every stored value, inside the transaction that stores it, so a reading that
- * was answered 2xx is already in the rollups: a chart or a summary never waits for a background job
- * and never misses a late reading (a forwarded backlog of last week merges into last week's buckets).
- * The batch is first summed up here (one bucket per device, metric and minute; the 15-minute and
- * hourly buckets from those), then merged into the stored buckets by one upsert per 500 buckets.
- * Measured (bench/ingest.mjs): that costs a few per cent of the ingest rate, where upserting each
- * value into three tables halves it.
+ * Keeps the rollups of every stored value. The transaction that stores readings also stores their
+ * 1-minute sums in rollup_pending (a plain insert: cheap on the ingest path); merging those into the
+ * 1-minute, 15-minute and hourly rollups happens here, once a second for everything pending and,
+ * before a chart or a statistic is read, for that device at once, so that a reading that was answered
+ * 2xx is always in what the reader sees, late readings included (a forwarded backlog of last week
+ * merges into last week's buckets). Merging is additive (moments), so the order readings come in
+ * does not matter. Pending sums are claimed by deleting them in the transaction that merges them,
+ * and on PostgreSQL with SKIP LOCKED, so two instances never merge the same sums twice.
+ * Measured (bench/ingest.mjs): merging into three resolutions inside every ingest transaction cost
+ * a third of the ingest rate; the pending insert costs a few per cent.
  */
 @Injectable()
-export class RollupStore {
+export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Rollups');
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<unknown>;
+
   constructor(private readonly db: Database) {}
 
-  /** Adds stored values to their buckets; call it inside the transaction that stored them. */
-  add(m: EntityManager, readings: StoredReading[]): Promise<void> {
-    return this.merge(m, summarize(readings));
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.flushing ??= this.flush()
+        .catch((err: unknown) => this.log.warn(`Merging pending rollups failed, tried again in a second: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => (this.flushing = undefined));
+    }, FLUSH_EVERY_MS);
+    this.timer.unref();
   }
 
-  /** Merges already summed buckets into the stored ones (the rebuild's write). */
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+  }
+
+  /** Adds stored values to the pending sums; call it inside the transaction that stored them. */
+  async add(m: EntityManager, readings: StoredReading[]): Promise<void> {
+    const rows = summarizeMinutes(readings);
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const { sql, params } = insertPendingStatement(rows.slice(i, i + ROWS_PER_STATEMENT));
+      await this.db.execute(sql, params, m);
+    }
+  }
+
+  /** Merges what is pending (of one device, or of all) into the rollups; returns how many sums it merged. */
+  async flush(deviceId?: number): Promise<number> {
+    let merged = 0;
+    for (;;) {
+      const n = await this.db.transaction(async (m) => {
+        const rows = await this.claimPending(m, deviceId);
+        if (rows.length) await this.merge(m, withCoarser(rows));
+        return rows.length;
+      });
+      merged += n;
+      if (n < PENDING_PER_FLUSH) return merged;
+    }
+  }
+
+  /** Makes what was stored for the device visible in its rollups (before a chart or a statistic is read). */
+  async flushDevice(deviceId: number): Promise<void> {
+    const [pending] = await this.db.scan('SELECT 1 AS x FROM rollup_pending WHERE device_id = ? LIMIT 1', [deviceId]);
+    if (pending) await this.flush(deviceId);
+  }
+
+  /** Drops the pending sums of a range that is being rebuilt from the raw readings, which hold them. */
+  async dropPending(m: EntityManager, deviceId: number, metric: string, from: number, until: number): Promise<void> {
+    await this.db.execute('DELETE FROM rollup_pending WHERE device_id = ? AND metric = ? AND bucket >= ? AND bucket < ?', [deviceId, metric, from, until], m);
+  }
+
+  /** Merges already summed buckets into the stored ones. */
   async merge(m: EntityManager, rows: RollupRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const { sql, params } = upsertStatement(rows.slice(i, i + ROWS_PER_STATEMENT));
       await this.db.execute(sql, params, m);
     }
   }
+
+  /** Deletes and returns the oldest pending sums, merged per bucket (a bucket often has several: one per batch). */
+  private async claimPending(m: EntityManager, deviceId?: number): Promise<RollupRow[]> {
+    const where = deviceId === undefined ? '' : `WHERE device_id = ${Math.trunc(deviceId)}`;
+    const pick = `SELECT seq FROM rollup_pending ${where} ORDER BY seq LIMIT ${PENDING_PER_FLUSH}${this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+    // Lower-case "delete" makes TypeORM's SQLite runner return the RETURNING rows.
+    const rows = await this.db.query<Record<string, number | string>>(`delete FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`, [], m);
+    const byBucket = new Map<string, RollupRow>();
+    for (const r of rows) {
+      const row = pendingRow(r);
+      const key = `${row.deviceId}|${row.metric}|${row.bucket}`;
+      const into = byBucket.get(key);
+      if (into) mergeMoments(into, row);
+      else byBucket.set(key, row);
+    }
+    return [...byBucket.values()];
+  }
 }
 
-/** The batch's buckets at every resolution: one per device, metric and minute, then 15 minutes and hours merged from those. */
-export function summarize(readings: StoredReading[]): RollupRow[] {
+function pendingRow(r: Record<string, number | string>): RollupRow {
+  const n = (k: string) => Number(r[k]);
+  return {
+    deviceId: n('device_id'), metric: String(r['metric']), bucketMs: 60_000, bucket: n('bucket'),
+    count: n('value_count'), sum: n('value_sum'), min: n('value_min'), max: n('value_max'), mean: n('value_mean'), m2: n('value_m2'),
+    tsMean: n('ts_mean'), tsM2: n('ts_m2'), tsValueC: n('ts_value_c'), firstTs: n('first_ts'), firstValue: n('first_value'), lastTs: n('last_ts'), lastValue: n('last_value'),
+  };
+}
+
+/** The 1-minute buckets of a batch's stored values. */
+export function summarizeMinutes(readings: StoredReading[]): RollupRow[] {
   const minutes = new Map<string, RollupRow>();
   for (const r of readings) {
     const bucket = r.ts - (r.ts % 60_000);
@@ -69,8 +151,13 @@ export function summarize(readings: StoredReading[]): RollupRow[] {
       else minutes.set(key, { deviceId: r.deviceId, metric, bucketMs: 60_000, bucket, ...momentsOf(r.ts, value) });
     }
   }
-  const rows = [...minutes.values()];
-  for (const { bucketMs } of ROLLUP_RESOLUTIONS.slice(1)) rows.push(...coarsen(minutes.values(), bucketMs));
+  return [...minutes.values()];
+}
+
+/** 1-minute buckets and the 15-minute and hourly buckets merged from them. */
+export function withCoarser(minutes: RollupRow[]): RollupRow[] {
+  const rows = [...minutes];
+  for (const { bucketMs } of ROLLUP_RESOLUTIONS.slice(1)) rows.push(...coarsen(minutes, bucketMs));
   return rows;
 }
 
@@ -85,9 +172,7 @@ export function summarizeSeries(deviceId: number, metric: string, values: Array<
     if (row) addValue(row, ts, value);
     else minutes.set(bucket, { deviceId, metric, bucketMs: 60_000, bucket, ...momentsOf(ts, value) });
   }
-  const rows = [...minutes.values()];
-  for (const { bucketMs } of ROLLUP_RESOLUTIONS.slice(1)) rows.push(...coarsen(minutes.values(), bucketMs));
-  return rows;
+  return withCoarser([...minutes.values()]);
 }
 
 /** Buckets of a coarser resolution, merged from finer ones. */
@@ -103,6 +188,24 @@ export function coarsen(finer: Iterable<RollupRow>, bucketMs: number): RollupRow
   return [...out.values()];
 }
 
+/** The rows of a multi-row VALUES list: keys and counts written into the text (checked here), floating-point values bound. */
+function valueRows(rows: RollupRow[], withBucketMs: boolean): { values: string; params: number[] } {
+  const params: number[] = [];
+  const values: string[] = [];
+  for (const r of rows) {
+    if (!METRIC_NAME_PATTERN.test(r.metric)) throw new Error(`metric name ${JSON.stringify(r.metric)} is not valid`);
+    for (const n of [r.deviceId, r.bucketMs, r.bucket, r.count, r.firstTs, r.lastTs]) if (!Number.isSafeInteger(n)) throw new Error(`rollup bucket of device ${r.deviceId} has a non-integer key ${n}`);
+    values.push(`(${r.deviceId},'${r.metric}',${withBucketMs ? `${r.bucketMs},` : ''}${r.bucket},${r.count},?,?,?,?,?,?,?,?,${r.firstTs},?,${r.lastTs},?)`);
+    params.push(r.sum, r.min, r.max, r.mean, r.m2, r.tsMean, r.tsM2, r.tsValueC, r.firstValue, r.lastValue);
+  }
+  return { values: values.join(','), params };
+}
+
+function insertPendingStatement(rows: RollupRow[]): { sql: string; params: number[] } {
+  const { values, params } = valueRows(rows, false);
+  return { sql: `INSERT INTO rollup_pending (device_id, metric, bucket, ${MOMENT_COLUMNS}) VALUES ${values}`, params };
+}
+
 /**
  * One multi-row upsert that merges each bucket into the stored one with the same formulas as
  * mergeMoments (both engines evaluate every SET expression on the row as it was). Integers and the
@@ -110,22 +213,15 @@ export function coarsen(finer: Iterable<RollupRow>, bucketMs: number): RollupRow
  * floating-point values are bound.
  */
 function upsertStatement(rows: RollupRow[]): { sql: string; params: number[] } {
-  const params: number[] = [];
-  const values: string[] = [];
-  for (const r of rows) {
-    if (!METRIC_NAME_PATTERN.test(r.metric)) throw new Error(`metric name ${JSON.stringify(r.metric)} is not valid`);
-    for (const n of [r.deviceId, r.bucketMs, r.bucket, r.count, r.firstTs, r.lastTs]) if (!Number.isSafeInteger(n)) throw new Error(`rollup bucket of device ${r.deviceId} has a non-integer key ${n}`);
-    values.push(`(${r.deviceId},'${r.metric}',${r.bucketMs},${r.bucket},${r.count},?,?,?,?,?,?,?,?,${r.firstTs},?,${r.lastTs},?)`);
-    params.push(r.sum, r.min, r.max, r.mean, r.m2, r.tsMean, r.tsM2, r.tsValueC, r.firstValue, r.lastValue);
-  }
+  const { values, params } = valueRows(rows, true);
   const old = 'rollups';
   const n = `(${old}.value_count + excluded.value_count)`;
   const delta = `(excluded.value_mean - ${old}.value_mean)`;
   const deltaT = `(excluded.ts_mean - ${old}.ts_mean)`;
   // 1.0 first: a product of two integer counts would divide as integers (and overflow on PostgreSQL).
   const weight = `(1.0 * ${old}.value_count * excluded.value_count / ${n})`;
-  const sql = `INSERT INTO rollups (device_id, metric, bucket_ms, bucket, value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value)
-    VALUES ${values.join(',')}
+  const sql = `INSERT INTO rollups (device_id, metric, bucket_ms, bucket, ${MOMENT_COLUMNS})
+    VALUES ${values}
     ON CONFLICT (device_id, metric, bucket_ms, bucket) DO UPDATE SET
       value_count = ${n},
       value_sum = ${old}.value_sum + excluded.value_sum,

@@ -1,5 +1,6 @@
 import { Database } from '../database/database.service';
 import { runServer } from '../server';
+import { waitFor } from '../../testing/wait';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 
 // Three hours of readings every 10 s, starting 7 s past a whole minute, sent out of time order.
@@ -47,6 +48,8 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     // The hour 01:00-02:00 holds readings 360 (01:00:07) to 719 (01:59:57).
     const hour = idx.filter((i) => ts(i) >= T0 + 3_600_000 && ts(i) < T0 + 7_200_000);
     expect([hour[0], hour[hour.length - 1]]).toEqual([360, 719]);
+    // Without any read: the once-a-second merge empties rollup_pending.
+    await waitFor('pending sums merged', async () => (Number((await db.query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) === 0 ? true : undefined), 10_000);
     const [row] = await db.query('SELECT * FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket = ?', [deviceId, 'power', 3_600_000, T0 + 3_600_000]);
     const ref = twoPass(hour.map(power));
     expect(Number(row.value_count)).toBe(360);
@@ -156,6 +159,23 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     } finally {
       await t.http.patch(`/api/clients/${clientId}`).send({ timezone: null }).expect(200);
     }
+  });
+
+  it('follows a daylight-saving change: the 23-hour day of 29 March 2026 in Berlin', async () => {
+    const berlin = await t.http.post('/api/clients').send({ name: 'Berlin plant', timezone: 'Europe/Berlin' }).expect(201);
+    const meter = await t.http.post('/api/devices').send({ clientId: berlin.body.id, name: 'Berlin meter', deviceType: 'api' }).expect(201);
+    // Hourly from local midnight of 28 March (23:00 UTC on the 27th) to 23:00 local on the 31st: 24 + 23 + 24 + 24 = 95 readings.
+    const start = Date.parse('2026-03-27T23:00:00Z');
+    const readings = Array.from({ length: 95 }, (_, h) => ({ deviceId: meter.body.id, timestamp: start + h * 3_600_000, metrics: { power: h } }));
+    await t.http.post('/api/ingest').send({ readings }).expect(200);
+    const res = await t.http.get('/api/metrics/series').query({ deviceId: meter.body.id, metrics: 'power', from: '2026-03-27T23:00:00Z', to: '2026-03-31T21:59:59.999Z', points: 4 }).expect(200);
+    expect(res.body).toMatchObject({ bucketMs: 86_400_000, resolution: '1h', timezone: 'Europe/Berlin' });
+    expect(res.body.series[0].points.map((p: { t: string; count: number; min: number; max: number }) => [p.t, p.count, p.min, p.max])).toEqual([
+      ['2026-03-27T23:00:00.000Z', 24, 0, 23],
+      ['2026-03-28T23:00:00.000Z', 23, 24, 46],
+      ['2026-03-29T22:00:00.000Z', 24, 47, 70],
+      ['2026-03-30T22:00:00.000Z', 24, 71, 94],
+    ]);
   });
 
   it('rebuilds rollups from the raw readings with rollups-rebuild, reporting progress on stderr', async () => {
