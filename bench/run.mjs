@@ -1,11 +1,13 @@
 // npm run bench: every benchmark, each printing its figures and its ratio to a baseline measured in the same run.
 import { run as ingest } from './ingest.mjs';
+import { run as charts } from './charts.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
 import { run as hostileLoad } from './hostile-load.mjs';
 
 const results = {};
 results.ingest = await ingest();
+results.charts = await charts();
 results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();
 results.hostileLoad = await hostileLoad();

@@ -7,6 +7,11 @@ import { join } from 'node:path';
 import { buildOpenApiDocument, createApp, createLogger } from './bootstrap';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
 import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './backup/sqlite-backup';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './database/database.module';
+import { Database } from './database/database.service';
+import { RollupRebuild } from './rollups/rollup-rebuild';
+import { RollupStore } from './rollups/rollup-store';
 
 export interface ServerIo {
   out(line: string): void;
@@ -21,13 +26,15 @@ export function databaseName(config: AppConfig): string {
 /**
  * The command line: `main.js` serves; `main.js audit-verify [file...] [--chain-only]` checks the
  * audit trail's chain, then that it and the database hold the same readings; `main.js openapi [file]` writes the OpenAPI document; `main.js db-backup <file>`
- * writes a consistent copy of the SQLite database, also while the server runs. Returns the exit code on failure or for one-shot commands, the
+ * writes a consistent copy of the SQLite database, also while the server runs; `main.js rollups-rebuild [--device N]` rebuilds
+ * rollups from the raw readings that remain, with progress on stderr, also while the server runs. Returns the exit code on failure or for one-shot commands, the
  * running app otherwise.
  */
 export async function runServer(argv: string[], env: Record<string, string | undefined>, io: ServerIo): Promise<number | INestApplication> {
   let config: AppConfig;
   try {
-    config = loadConfig(env, undefined, { requireSecretsKey: argv[0] !== 'audit-verify' && argv[0] !== 'db-backup' });
+    // These commands never open a stored secret.
+    config = loadConfig(env, undefined, { requireSecretsKey: !['audit-verify', 'db-backup', 'rollups-rebuild'].includes(argv[0]) });
   } catch (err) {
     io.err(err instanceof ConfigurationError ? err.message : String(err));
     return 1;
@@ -78,6 +85,8 @@ export async function runServer(argv: string[], env: Record<string, string | und
     }
   }
 
+  if (argv[0] === 'rollups-rebuild') return rebuildRollups(argv.slice(1), config, io);
+
   if (argv[0] === 'openapi') {
     // The document as the default configuration serves it, built on a throw-away database.
     const dataDir = mkdtempSync(join(tmpdir(), 'pieng-openapi-'));
@@ -108,4 +117,32 @@ export async function runServer(argv: string[], env: Record<string, string | und
   const url = `http://localhost:${config.port}`;
   new Logger('Bootstrap').log(`${config.appName} is running: console ${url}/ · API ${url}${config.apiPrefix} · Swagger UI ${url}/docs · database ${databaseName(config)}`);
   return app;
+}
+
+async function rebuildRollups(args: string[], config: AppConfig, io: ServerIo): Promise<number> {
+  const at = args.indexOf('--device');
+  const deviceId = at >= 0 ? Number(args[at + 1]) : undefined;
+  if ((at >= 0 && !(Number.isSafeInteger(deviceId) && (deviceId as number) > 0)) || args.some((a, i) => a !== '--device' && i !== at + 1)) {
+    io.err('Usage: rollups-rebuild [--device N]   (npm run rollups:rebuild -- --device 3): rebuilds rollups from the raw readings that remain; without --device, of every device');
+    return 1;
+  }
+  // Migrations run first, as at a server's start: the command may be the first to open an upgraded database.
+  const dataSource = new DataSource(dataSourceOptions(config));
+  try {
+    await dataSource.initialize();
+    const db = new Database(dataSource, { queryTimeoutMs: config.queryTimeoutMs });
+    const started = Date.now();
+    const report = await new RollupRebuild(db, new RollupStore(db), (line) => io.err(line)).run(deviceId);
+    const seconds = (Date.now() - started) / 1000;
+    io.out(
+      `Rollups rebuilt for ${report.devices} device(s) from ${report.values.toLocaleString('en')} raw values into ${report.buckets.toLocaleString('en')} buckets in ${seconds.toFixed(1)} s` +
+        (report.daysKept ? `; ${report.daysKept} partly deleted day(s) kept their rollups` : ''),
+    );
+    return 0;
+  } catch (err) {
+    io.err(`rollups-rebuild failed on ${databaseName(config)}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
 }

@@ -18,7 +18,7 @@ export class ClientsController {
   @Get()
   @ApiOkResponse({ type: [ClientResponse] })
   async listClients(@CallerScope() scope: ClientScope): Promise<ClientResponse[]> {
-    return (await this.clients.list(scope)).map(ClientResponse.from);
+    return (await this.clients.list(scope)).map((c) => ClientResponse.from(c, this.clients.plantTimezone));
   }
 
   @Post()
@@ -26,14 +26,14 @@ export class ClientsController {
   @ApiErrors(400, 409)
   @ApiCreatedResponse({ type: ClientResponse })
   async createClient(@CallerScope() scope: ClientScope, @Body() dto: CreateClientDto): Promise<ClientResponse> {
-    return ClientResponse.from(await this.clients.create(scope, dto));
+    return ClientResponse.from(await this.clients.create(scope, dto), this.clients.plantTimezone);
   }
 
   @Get(':id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ClientResponse })
   async getClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ClientResponse> {
-    return ClientResponse.from(await this.clients.get(scope, id));
+    return ClientResponse.from(await this.clients.get(scope, id), this.clients.plantTimezone);
   }
 
   @Patch(':id')
@@ -41,7 +41,7 @@ export class ClientsController {
   @ApiErrors(400, 404, 409)
   @ApiOkResponse({ type: ClientResponse })
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
-    return ClientResponse.from(await this.clients.update(scope, id, dto));
+    return ClientResponse.from(await this.clients.update(scope, id, dto), this.clients.plantTimezone);
   }
 
   @Delete(':id')

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ClientScope } from '../common/client-scope';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Device } from '../devices/entities/device.entity';
 import { CreateClientDto } from './dto/create-client.dto';
@@ -14,7 +15,19 @@ export class ClientsService {
   constructor(
     @InjectRepository(Client) private readonly clients: Repository<Client>,
     private readonly db: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** The time zone of clients that have none of their own (PLANT_TIMEZONE). */
+  get plantTimezone(): string {
+    return this.config.plantTimezone;
+  }
+
+  /** The client's time zone: its own, else PLANT_TIMEZONE. */
+  async timezoneOf(clientId: number): Promise<string> {
+    const client = await this.clients.findOne({ where: { id: clientId }, select: { id: true, timezone: true } });
+    return client?.timezone ?? this.config.plantTimezone;
+  }
 
   list(scope: ClientScope): Promise<Client[]> {
     return this.clients.find({ where: scope.clientId === null ? {} : { id: scope.clientId }, order: { id: 'ASC' } });
@@ -30,16 +43,17 @@ export class ClientsService {
     if (scope.clientId !== null) throw new ForbiddenError("Only platform staff create clients");
     return this.db.transaction(async (m) => {
       await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
-      return m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, createdAt: Date.now() });
+      return m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, createdAt: Date.now() });
     });
   }
 
   async update(scope: ClientScope, id: number, dto: UpdateClientDto): Promise<Client> {
     await this.get(scope, id);
+    if (dto.timezone !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff set a client's time zone");
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(Client);
       if (dto.externalId !== undefined) await this.assertExternalIdFree(repo, dto.externalId, id);
-      await repo.update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.externalId !== undefined && { externalId: dto.externalId }) });
+      await repo.update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.externalId !== undefined && { externalId: dto.externalId }), ...(dto.timezone !== undefined && { timezone: dto.timezone }) });
       return repo.findOneByOrFail({ id });
     });
   }

@@ -1,3 +1,4 @@
+import { isTimeZone } from '../common/time-zones';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -73,6 +74,7 @@ class EnvironmentVariables {
   @Transform(emptyToUndefined)
   DATABASE_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) SCHEDULER_TIMEZONE?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) PLANT_TIMEZONE?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_FORWARDING?: boolean;
   @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   FORWARDER_URL?: string;
@@ -166,6 +168,8 @@ export interface AppConfig {
   dataDir: string;
   database: DatabaseSettings;
   schedulerTimezone: string;
+  /** PLANT_TIMEZONE (default UTC): the time zone of a client that has none of its own (days on charts, and later energy periods). */
+  plantTimezone: string;
   forwarding: ForwardingSettings;
   auditLogPath: string;
   jwtSecret?: string;
@@ -236,10 +240,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     );
   }
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-  } catch {
-    throw new ConfigurationError(`Invalid configuration:\n  SCHEDULER_TIMEZONE=${JSON.stringify(timezone)}: not a known IANA time zone`);
+  const plantTimezone = vars.PLANT_TIMEZONE ?? 'UTC';
+  for (const [name, zone] of [['SCHEDULER_TIMEZONE', timezone], ['PLANT_TIMEZONE', plantTimezone]]) {
+    if (!isTimeZone(zone)) throw new ConfigurationError(`Invalid configuration:\n  ${name}=${JSON.stringify(zone)}: not a known IANA time zone (for example America/Sao_Paulo)`);
   }
   return {
     appName: vars.APP_NAME ?? 'Pieng Medidor Master',
@@ -248,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     dataDir,
     database,
     schedulerTimezone: timezone,
+    plantTimezone,
     forwarding: {
       enabled: vars.ENABLE_FORWARDING ?? true,
       url: vars.FORWARDER_URL,

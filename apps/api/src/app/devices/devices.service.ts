@@ -234,8 +234,15 @@ export class DevicesService {
       if (Number(n) > 0 && !purge) {
         throw new ConflictError(`Device ${id} has ${Number(n)} stored values; deactivate it instead, or delete with ?purge=true to remove its readings too`);
       }
+      if (Number(n) === 0 && !purge) {
+        // Retention may have removed the raw readings: the rollups are then all that is left of them.
+        const [rolled] = await this.db.query('SELECT 1 AS x FROM rollups WHERE device_id = ? LIMIT 1', [id], m);
+        if (rolled) throw new ConflictError(`Device ${id} has rollups of readings that retention removed; deactivate it instead, or delete with ?purge=true to remove them too`);
+      }
       for (const sql of [
         'DELETE FROM measurements WHERE device_id = ?',
+        'DELETE FROM rollups WHERE device_id = ?',
+        'DELETE FROM rollup_backfill WHERE device_id = ?',
         'DELETE FROM alarm_events WHERE device_id = ?',
         'DELETE FROM alarm_rules WHERE device_id = ?',
         'DELETE FROM devices WHERE id = ?',

@@ -10,6 +10,7 @@ import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { PlantMetrics } from '../observability/plant-metrics';
+import { RollupStore } from '../rollups/rollup-store';
 import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
 
@@ -26,8 +27,8 @@ const ROWS_PER_STATEMENT = 500;
 
 /**
  * The one write path for readings (poller, HTTP ingest, forwarding all come here):
- * check the devices, then in ONE transaction store every value, evaluate the alarm
- * rules and keep the audit entries (audit outbox); after the commit, append the audit
+ * check the devices, then in ONE transaction store every value, add it to its rollups,
+ * evaluate the alarm rules and keep the audit entries (audit outbox); after the commit, append the audit
  * trail and publish live. A batch is answered 2xx only once it is committed and audited.
  * A batch is stored whole or not at all; a value already stored (same device,
  * metric and timestamp) is kept once and counted as a duplicate.
@@ -41,6 +42,7 @@ export class IngestService {
     private readonly audit: AuditTrailService,
     private readonly live: LiveReadings,
     private readonly outbox: ForwardingOutbox,
+    private readonly rollups: RollupStore,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -91,6 +93,7 @@ export class IngestService {
         await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
       }
       const kept = storedOnly(readings, stored);
+      await this.rollups.add(m, kept);
       // The forwarding outbox and the audit outbox, in this same transaction: only values stored now (never duplicates).
       const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
       const audit = await this.audit.stage(m, auditEntries(kept, devices, source));

@@ -4,24 +4,30 @@ import { loadConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 
 /**
- * Charts and statistics over a long history read hundreds of thousands of rows. They must not
- * hold up another client's readings (on SQLite they used to share the one connection that writes:
- * eight parallel series reads over 1M values took another client's one-reading ingest from about
- * 12 ms to 13.7 s here), and a read that runs past QUERY_TIMEOUT_MS is stopped with an answer
- * that says what to change.
+ * Some reads still scan the raw rows of a long history (a regression of one metric against
+ * another pairs every reading; charts and statistics read rollups). They must not hold up another
+ * client's readings (on SQLite they used to share the one connection that writes: eight parallel
+ * reads over 1M values took another client's one-reading ingest from about 12 ms to 13.7 s here),
+ * and a read that runs past QUERY_TIMEOUT_MS is stopped with an answer that says what to change.
  */
 const T0 = Date.UTC(2026, 0, 1);
 const VALUES = 1_000_000;
 const WHOLE_HISTORY = { from: new Date(T0).toISOString(), to: new Date(T0 + VALUES * 1000).toISOString() };
 
-/** VALUES voltage readings of one device, one a second from T0, written straight into the table (fast). */
+/** VALUES voltage and current readings of one device, one a second from T0, written straight into the table (fast; no rollups). */
 async function seedLongHistory(db: Database, deviceId: number): Promise<void> {
   const numbers =
     db.kind === 'sqlite'
       ? `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${VALUES - 1}) SELECT i FROM n`
       : `SELECT i FROM generate_series(0, ${VALUES - 1}) AS i`;
   await db.transaction((m) =>
-    db.execute(`INSERT INTO measurements (device_id, metric, ts, value, source) SELECT ${deviceId}, 'voltage', ${T0} + i * 1000, 220 + (i % 100) / 10.0, 'api' FROM (${numbers}) AS s`, [], m),
+    db.execute(
+      `INSERT INTO measurements (device_id, metric, ts, value, source)
+       SELECT ${deviceId}, 'voltage', ${T0} + i * 1000, 220 + (i % 100) / 10.0, 'api' FROM (${numbers}) AS s
+       UNION ALL SELECT ${deviceId}, 'current', ${T0} + i * 1000, 1 + (i % 50) / 100.0, 'api' FROM (${numbers}) AS s`,
+      [],
+      m,
+    ),
   );
 }
 
@@ -61,13 +67,13 @@ describe('long reads', () => {
   }, 120_000);
   afterAll(() => t.close());
 
-  it("a viewer's eight parallel chart reads over 1M values do not hold up another client's readings", async () => {
-    const series = () => viewer.get('/api/metrics/series').query({ deviceId: longDevice, metrics: 'voltage', ...WHOLE_HISTORY, points: 500 });
+  it("a viewer's eight parallel regressions over 1M pairs of values do not hold up another client's readings", async () => {
+    const series = () => viewer.get('/api/metrics/linreg').query({ deviceId: longDevice, x: 'voltage', y: 'current', ...WHOLE_HISTORY });
     // The read really covers the whole history (and warms the page cache for the measurement below).
     const started = performance.now();
     const one = await series().expect(200);
     const oneReadMs = performance.now() - started;
-    expect(one.body.series[0].points.reduce((n: number, p: { count: number }) => n + p.count, 0)).toBe(VALUES);
+    expect(one.body.n).toBe(VALUES);
 
     const idle = median(await ingestLatencies(t.http, otherDevice, T0, 9, 0));
 
@@ -92,7 +98,7 @@ describe('long reads', () => {
     }
 
     const loadedMedian = median(loaded);
-    const figures = `one series read ${oneReadMs.toFixed(0)} ms; one-reading ingest median ${idle.toFixed(1)} ms idle, ${loadedMedian.toFixed(1)} ms (${loaded.length} ingests) during 8 parallel series reads over ${VALUES} values (${readsDone} reads done)`;
+    const figures = `one regression read ${oneReadMs.toFixed(0)} ms; one-reading ingest median ${idle.toFixed(1)} ms idle, ${loadedMedian.toFixed(1)} ms (${loaded.length} ingests) during 8 parallel regressions over ${VALUES} pairs (${readsDone} reads done)`;
     process.stdout.write(`[long-reads] ${figures}\n`);
     expect(readsDone).toBeGreaterThanOrEqual(8);
     // Waiting behind the reads costs seconds (a read takes about a second here); beside them, a few ms.
@@ -104,12 +110,12 @@ describe('long reads', () => {
     const db = t.config.database;
     const strict = await startTestApp({ DATABASE_URL: db.type === 'sqlite' ? `sqlite:${db.path}` : db.url, QUERY_TIMEOUT_MS: '50' });
     try {
-      const series = () => strict.http.get('/api/metrics/series').query({ deviceId: longDevice, metrics: 'voltage', ...WHOLE_HISTORY, points: 500 });
+      const series = () => strict.http.get('/api/metrics/linreg').query({ deviceId: longDevice, x: 'voltage', y: 'current', ...WHOLE_HISTORY });
       const res = await series();
       expect(res.status).toBe(422);
       expect(res.body).toEqual({ statusCode: 422, message: expect.stringMatching(/within 50 ms \(QUERY_TIMEOUT_MS\).*narrow the time range \(from, to\)/) });
-      const summary = await strict.http.get('/api/metrics/summary').query({ deviceId: longDevice, metric: 'voltage', ...WHOLE_HISTORY });
-      expect(summary.status).toBe(422);
+      const raw = await strict.http.get('/api/metrics').query({ deviceId: longDevice, metric: 'voltage', limit: 10, ...WHOLE_HISTORY, from: new Date(T0 + 7).toISOString() });
+      expect(raw.status).toBe(200);
 
       // More long reads at once than there are read connections: each is stopped (422) or, when it never
       // got a turn within the bound, refused with a time to retry (503).
@@ -127,10 +133,10 @@ describe('long reads', () => {
 
       // A narrow range (the last ten minutes) is read well within the bound.
       const narrow = await strict.http
-        .get('/api/metrics/series')
-        .query({ deviceId: longDevice, metrics: 'voltage', from: new Date(T0 + (VALUES - 600) * 1000).toISOString(), to: new Date(T0 + VALUES * 1000).toISOString(), points: 10 })
+        .get('/api/metrics/linreg')
+        .query({ deviceId: longDevice, x: 'voltage', y: 'current', from: new Date(T0 + (VALUES - 600) * 1000).toISOString(), to: new Date(T0 + VALUES * 1000 - 1).toISOString() })
         .expect(200);
-      expect(narrow.body.series[0].points.reduce((n: number, p: { count: number }) => n + p.count, 0)).toBe(600);
+      expect(narrow.body.n).toBe(600);
     } finally {
       await strict.close(); // leaves the shared database to the first server
     }

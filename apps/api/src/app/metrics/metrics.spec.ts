@@ -99,18 +99,22 @@ describe('metrics analytics', () => {
     expect(flat.body.message).toMatch(/zero variance/);
   });
 
-  it('buckets a series for charts', async () => {
+  it('buckets a series for charts, at the smallest clock-friendly width that gives at most `points` buckets', async () => {
+    // 100 minutes in at most 10 buckets: 5 min gives 20, 15 min gives 7 (00:00, 00:15, ... 01:30).
     const res = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage,energy', from: ts(0), to: ts(99) + 59_999, points: 10 }).expect(200);
-    expect(res.body.bucketMs).toBe(600_000);
+    expect(res.body).toMatchObject({ bucketMs: 900_000, resolution: '15m', timezone: 'UTC' });
     const v = res.body.series.find((s: { metric: string }) => s.metric === 'voltage');
     expect(v.unit).toBe('V');
-    expect(v.points).toHaveLength(10);
-    const first = idx.slice(0, 10).map(voltage);
+    expect(v.points).toHaveLength(7);
+    const first = idx.slice(0, 15).map(voltage);
     expect(v.points[0].t).toBe(new Date(T0).toISOString());
-    expect(v.points[0].count).toBe(10);
-    expect(v.points[0].avg).toBeCloseTo(first.reduce((a, b) => a + b) / 10, 9);
+    expect(v.points[1].t).toBe(new Date(T0 + 900_000).toISOString());
+    expect(v.points[0].count).toBe(15);
+    expect(v.points[0].avg).toBeCloseTo(first.reduce((a, b) => a + b) / 15, 9);
     expect(v.points[0].min).toBeCloseTo(Math.min(...first), 12);
     expect(v.points[0].max).toBeCloseTo(Math.max(...first), 12);
+    // Points are whole buckets: the last one, 01:30-01:45, holds minutes 90-104 although `to` is 01:39:59.
+    expect(v.points[6]).toMatchObject({ t: new Date(T0 + 90 * 60_000).toISOString(), count: 15 });
   });
 
   it('pages raw values with a cursor, without gaps or repeats', async () => {
@@ -139,15 +143,25 @@ describe('metrics analytics', () => {
       const res = await t.http.get(path).query(query).expect(400);
       return res.body.errors.map((e: { field: string }) => e.field);
     };
-    // 2^53 - 1 ms is far past 8.64e15 ms, the last instant a Date holds (13 September 275760).
-    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: 0, to: 9007199254740991 })).toEqual(['to']);
-    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: 8640000000000001 })).toEqual(['from']);
+    // Times outside 2000-2100 are mistakes (seconds for milliseconds, a typo), answered before any query.
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: Date.UTC(2026, 0, 1), to: 9007199254740991 })).toEqual(['to']);
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: 1_764_000_000 })).toEqual(['from']);
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: '1999-12-31T23:59:59.999Z' })).toEqual(['from']);
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', to: '2101-01-01' })).toEqual(['to']);
     expect(await fields('/api/metrics/summary', { deviceId, metric: 'voltage', from: '2026-02-30T12:00:00Z', to: '2026-13-01' })).toEqual(['from', 'to']);
     expect(await fields('/api/metrics', { deviceId, from: '2026-11-26T24:00:00Z' })).toEqual(['from']);
     expect(await fields('/api/metrics/linreg', { deviceId, x: 'time', y: 'voltage', to: '2026-11-26T12:00:00' })).toEqual(['to']);
-    // The last instant a Date holds is still a time.
-    const widest = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: 0, to: 8.64e15, points: 10 }).expect(200);
-    expect(widest.body.to).toBe('+275760-09-13T00:00:00.000Z');
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: ts(10), to: ts(5) })).toEqual(['from']);
+    expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', points: 10_001 })).toEqual(['points']);
+    // The whole allowed range is a time: 101 years in 10 buckets of whole days.
+    const widest = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: '2000-01-01', to: '2100-12-31T23:59:59.999Z', points: 10 }).expect(200);
+    expect(widest.body.to).toBe('2100-12-31T23:59:59.999Z');
+    expect(widest.body.resolution).toBe('1h');
+    expect(widest.body.series[0].points).toHaveLength(1);
+    expect(widest.body.series[0].points[0].count).toBe(N);
+    // An unknown metric is an empty series, not an error.
+    const unknown = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'neverMeasured', from: ts(0), to: ts(N) }).expect(200);
+    expect(unknown.body.series).toEqual([{ metric: 'neverMeasured', unit: '', points: [] }]);
     // Ids are integer columns (at most 2^31 - 1 on PostgreSQL); a cursor's time is a stored time.
     expect(await fields('/api/metrics', { deviceId: 2 ** 31 })).toEqual(['deviceId']);
     expect(await fields('/api/metrics', { deviceId, cursor: Buffer.from('99999999999999999999999:voltage').toString('base64url') })).toEqual(['cursor']);

@@ -646,6 +646,11 @@ export interface components {
              * @example Fazenda Boa Vista
              */
             name: string;
+            /**
+             * @description IANA time zone of the client's days (its own, or PLANT_TIMEZONE when it has none)
+             * @example America/Sao_Paulo
+             */
+            timezone: string;
         };
         CreateAlarmRuleDto: {
             /**
@@ -710,6 +715,11 @@ export interface components {
              * @example Fazenda Boa Vista
              */
             name: string;
+            /**
+             * @description IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.
+             * @example America/Sao_Paulo
+             */
+            timezone?: string | null;
         };
         CreatedApiKeyResponse: {
             /** @description Client the key acts for */
@@ -1234,16 +1244,26 @@ export interface components {
             max: number;
             /** @description Minimum of the bucket */
             min: number;
-            /** @description Start of the bucket (ISO-8601 UTC) */
+            /** @description Start of the bucket (ISO-8601 UTC), aligned to the bucket width (days: local midnight) */
             t: string;
         };
         SeriesResponse: {
-            /** @description Width of a bucket in milliseconds */
+            /** @description Width of a bucket in milliseconds (a day bucket is nominally 86400000; it follows the local clock of the time zone) */
             bucketMs: number;
             /** @description Start of the period */
             from: string;
+            /**
+             * @description Where the values came from: raw readings, or the 1-minute, 15-minute or hourly rollups
+             * @enum {string}
+             */
+            resolution: "raw" | "1m" | "15m" | "1h";
             /** @description One series per metric asked for */
             series: components["schemas"]["MetricSeries"][];
+            /**
+             * @description The client's time zone, in which day buckets start at midnight
+             * @example America/Sao_Paulo
+             */
+            timezone: string;
             /** @description End of the period */
             to: string;
         };
@@ -1403,6 +1423,11 @@ export interface components {
              * @example Fazenda Boa Vista
              */
             name?: string;
+            /**
+             * @description IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.
+             * @example America/Sao_Paulo
+             */
+            timezone?: string | null;
         };
         UpdateDeviceDto: {
             /**
@@ -3643,7 +3668,7 @@ export interface operations {
                 from?: string;
                 /** @description Comma-separated metric names */
                 metrics: string;
-                /** @description Buckets over the period (at most 5000); each point is the average, min and max of its bucket. Default period: the last 24 hours. */
+                /** @description The most buckets wanted over the period (at most 10000): the bucket width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 min, 5 min, 15 min, 30 min, 1 h, 3 h, 6 h, 12 h or whole days (in the client's time zone) that gives at most this many. Each point is the average, min, max and count of its bucket. Default period: the last 24 hours. */
                 points?: number;
                 /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
                 to?: string;

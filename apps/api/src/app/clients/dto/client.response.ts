@@ -8,10 +8,12 @@ export class ClientResponse {
   name!: string;
   @ApiProperty({ description: "The client's identifier in other systems", nullable: true, type: String, example: 'CRM-0042' })
   externalId!: string | null;
+  @ApiProperty({ description: "IANA time zone of the client's days (its own, or PLANT_TIMEZONE when it has none)", example: 'America/Sao_Paulo' })
+  timezone!: string;
   @ApiProperty({ description: 'When the client was created (ISO-8601 UTC)', example: '2026-11-26T12:00:00.000Z' })
   createdAt!: string;
 
-  static from(c: Client): ClientResponse {
-    return { id: c.id, name: c.name, externalId: c.externalId, createdAt: new Date(c.createdAt).toISOString() };
+  static from(c: Client, plantTimezone: string): ClientResponse {
+    return { id: c.id, name: c.name, externalId: c.externalId, timezone: c.timezone ?? plantTimezone, createdAt: new Date(c.createdAt).toISOString() };
   }
 }

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { isTimeZone } from '../../common/time-zones';
+
+const IsTimeZone = () =>
+  ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value: unknown) => value === null || (typeof value === 'string' && value.length <= 64 && isTimeZone(value)),
+      defaultMessage: () => 'timezone must be an IANA time zone such as America/Sao_Paulo (or null for PLANT_TIMEZONE)',
+    },
+  });
 
 export class CreateClientDto {
   @ApiProperty({ description: "The client's name as the operator's staff and the client's users see it", example: 'Fazenda Boa Vista' })
@@ -14,4 +24,9 @@ export class CreateClientDto {
   @IsNotEmpty()
   @MaxLength(200)
   externalId?: string;
+
+  @ApiPropertyOptional({ description: "IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.", example: 'America/Sao_Paulo', nullable: true, type: String })
+  @IsOptional()
+  @IsTimeZone()
+  timezone?: string | null;
 }

@@ -14,6 +14,10 @@ export class Client {
   @Column({ name: 'external_id', type: 'varchar', length: 200, nullable: true })
   externalId!: string | null;
 
+  /** IANA time zone of the client's days; null follows PLANT_TIMEZONE. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  timezone!: string | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 }

@@ -8,6 +8,7 @@ import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-
 import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-version';
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
 import { Rollups1764250000000 } from './1764250000000-rollups';
+import { ClientTimezone1764255000000 } from './1764255000000-client-timezone';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AlarmRulesVersion1764230000000,
   DeviceReach1764240000000,
   Rollups1764250000000,
+  ClientTimezone1764255000000,
 ];

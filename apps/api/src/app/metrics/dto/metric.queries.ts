@@ -6,7 +6,7 @@ import { TimeRangeQuery } from './time-range';
 import { IsRowId } from '../../common/id-param';
 
 export const MAX_RAW_LIMIT = 10_000;
-export const MAX_SERIES_POINTS = 5_000;
+export const MAX_SERIES_POINTS = 10_000;
 
 export class RawMetricsQuery extends TimeRangeQuery {
   @ApiProperty({ description: 'Device id' })
@@ -46,7 +46,7 @@ export class SeriesQuery extends TimeRangeQuery {
   @Matches(METRIC_NAME_PATTERN, { each: true, message: 'metrics must be metric names such as voltage,power' })
   metrics!: string[];
 
-  @ApiPropertyOptional({ description: `Buckets over the period (at most ${MAX_SERIES_POINTS}); each point is the average, min and max of its bucket. Default period: the last 24 hours.`, default: 500 })
+  @ApiPropertyOptional({ description: `The most buckets wanted over the period (at most ${MAX_SERIES_POINTS}): the bucket width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 min, 5 min, 15 min, 30 min, 1 h, 3 h, 6 h, 12 h or whole days (in the client's time zone) that gives at most this many. Each point is the average, min, max and count of its bucket. Default period: the last 24 hours.`, default: 500 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

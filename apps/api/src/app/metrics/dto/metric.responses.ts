@@ -14,7 +14,7 @@ export class MeasurementPage {
 }
 
 export class SeriesPoint {
-  @ApiProperty({ description: 'Start of the bucket (ISO-8601 UTC)' }) t!: string;
+  @ApiProperty({ description: 'Start of the bucket (ISO-8601 UTC), aligned to the bucket width (days: local midnight)' }) t!: string;
   @ApiProperty({ description: 'Average of the bucket' }) avg!: number;
   @ApiProperty({ description: 'Minimum of the bucket' }) min!: number;
   @ApiProperty({ description: 'Maximum of the bucket' }) max!: number;
@@ -30,7 +30,9 @@ export class MetricSeries {
 export class SeriesResponse {
   @ApiProperty({ description: 'Start of the period' }) from!: string;
   @ApiProperty({ description: 'End of the period' }) to!: string;
-  @ApiProperty({ description: 'Width of a bucket in milliseconds' }) bucketMs!: number;
+  @ApiProperty({ description: 'Width of a bucket in milliseconds (a day bucket is nominally 86400000; it follows the local clock of the time zone)' }) bucketMs!: number;
+  @ApiProperty({ description: 'Where the values came from: raw readings, or the 1-minute, 15-minute or hourly rollups', enum: ['raw', '1m', '15m', '1h'] }) resolution!: 'raw' | '1m' | '15m' | '1h';
+  @ApiProperty({ description: "The client's time zone, in which day buckets start at midnight", example: 'America/Sao_Paulo' }) timezone!: string;
   @ApiProperty({ type: [MetricSeries], description: 'One series per metric asked for' }) series!: MetricSeries[];
 }
 

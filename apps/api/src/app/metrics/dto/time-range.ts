@@ -1,7 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, ValidateBy } from 'class-validator';
-import { MAX_EPOCH_MS, parseIsoDateTime } from '../../common/timestamps';
+import { parseIsoDateTime } from '../../common/timestamps';
+
+/** Readings are stored from the year 2000 on; a range outside 2000-2100 is a mistake (seconds for milliseconds, a typo). */
+const EARLIEST_QUERY_MS = Date.UTC(2000, 0, 1);
+const END_OF_2100_MS = Date.UTC(2101, 0, 1);
 
 /** What the transform leaves for a value that is not a time, so that the validator can say why. */
 class NotATime {
@@ -21,7 +25,7 @@ const toEpochMs = ({ value }: { value: unknown }): number | NotATime | undefined
     if ('error' in parsed) return new NotATime(/^must be/.test(parsed.error) ? `${parsed.error} or epoch milliseconds` : parsed.error);
     ms = parsed.ms;
   } else return new NotATime('must be an ISO-8601 date-time or epoch milliseconds');
-  if (ms > MAX_EPOCH_MS) return new NotATime(`must be at most ${MAX_EPOCH_MS} epoch milliseconds (the year 275760)`);
+  if (ms < EARLIEST_QUERY_MS || ms >= END_OF_2100_MS) return new NotATime('must be between 2000-01-01 and 2100-12-31');
   return ms;
 };
 

@@ -92,6 +92,8 @@ export function metricLabel(metric: string): string {
         </div>
         @if (chartEmpty()) {
           <p class="muted">{{ t('device.noData') }}</p>
+        } @else if (series(); as s) {
+          <p class="muted small" data-testid="series-buckets">{{ t('device.buckets', { step: stepLabel(s.bucketMs), source: sourceLabel(s.resolution) }) }}</p>
         }
       </section>
     } @else {
@@ -127,7 +129,7 @@ export class DeviceDetailPage {
   protected readonly period = signal<Period>('hour');
   protected readonly customFrom = signal(toLocalInput(new Date(Date.now() - 24 * 3600_000)));
   protected readonly customTo = signal(toLocalInput(new Date()));
-  private readonly series = signal<ApiResponse<'getSeries'> | null>(null);
+  protected readonly series = signal<ApiResponse<'getSeries'> | null>(null);
   protected readonly reading = signal(false);
   protected readonly testResult = signal<ApiResponse<'pollDevice'> | null>(null);
   protected readonly testError = signal<string | null>(null);
@@ -170,6 +172,19 @@ export class DeviceDetailPage {
       this.liveSubscription?.unsubscribe();
       this.seriesSubscription?.unsubscribe();
     });
+  }
+
+  protected sourceLabel(resolution: ApiResponse<'getSeries'>['resolution']): string {
+    const keys = { raw: 'device.source.raw', '1m': 'device.source.1m', '15m': 'device.source.15m', '1h': 'device.source.1h' } as const;
+    return this.t(keys[resolution]);
+  }
+
+  /** A bucket width as people say it: 30 s, 5 min, 1 h, 1 d. */
+  protected stepLabel(ms: number): string {
+    if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+    if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+    if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+    return `${ms / 1000} s`;
   }
 
   protected toggleMetric(metric: string): void {

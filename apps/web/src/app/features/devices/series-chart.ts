@@ -33,16 +33,27 @@ export function seriesChart(series: Series, labelOf: (metric: string) => string,
   return {
     type: 'line',
     data: {
-      datasets: series.series.map((s, i) => ({
-        label: `${labelOf(s.metric)}${s.unit ? ` (${s.unit})` : ''}`,
-        data: s.points.map((p) => ({ x: new Date(p.t).getTime(), y: p.avg })),
-        yAxisID: `y${units.indexOf(s.unit || '—')}`,
-        borderColor: SERIES_COLORS[i % SERIES_COLORS.length],
-        backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length],
-        pointRadius: s.points.length > 60 ? 0 : 2,
-        borderWidth: 2,
-        tension: 0.2,
-      })),
+      datasets: series.series.flatMap((s, i) => {
+        const color = SERIES_COLORS[i % SERIES_COLORS.length];
+        const yAxisID = `y${units.indexOf(s.unit || '—')}`;
+        const label = `${labelOf(s.metric)}${s.unit ? ` (${s.unit})` : ''}`;
+        return [
+          {
+            label,
+            data: withGaps(s.points, series.bucketMs, (p) => p.avg),
+            yAxisID,
+            borderColor: color,
+            backgroundColor: color,
+            pointRadius: s.points.length > 60 ? 0 : 2,
+            borderWidth: 2,
+            tension: 0.2,
+            spanGaps: false,
+          },
+          // The bucket's min and max as a light band behind the average, so that a peak inside a bucket stays visible.
+          { label: `${label} max`, data: withGaps(s.points, series.bucketMs, (p) => p.max), yAxisID, borderWidth: 0, pointRadius: 0, backgroundColor: `${color}33`, fill: '+1', spanGaps: false, band: true },
+          { label: `${label} min`, data: withGaps(s.points, series.bucketMs, (p) => p.min), yAxisID, borderWidth: 0, pointRadius: 0, backgroundColor: `${color}33`, fill: false, spanGaps: false, band: true },
+        ];
+      }),
     },
     options: {
       responsive: true,
@@ -50,12 +61,31 @@ export function seriesChart(series: Series, labelOf: (metric: string) => string,
       animation: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       plugins: {
-        legend: { labels: { color: textColor } },
+        legend: { labels: { color: textColor, filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as { band?: boolean }).band } },
         tooltip: { callbacks: { title: (items) => (items[0] ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(items[0].parsed.x ?? 0)) : '') } },
       },
       scales,
     },
   };
+}
+
+type Point = Series['series'][number]['points'][number];
+
+/**
+ * The points as chart data, with a break (y = null) where buckets are missing: a bucket without
+ * readings is absent from the answer, and a line across it would draw readings that never were
+ * (a meter offline for an hour). Day buckets are 23 to 25 hours long, hence the margin.
+ */
+export function withGaps(points: Point[], bucketMs: number, y: (p: Point) => number): Array<{ x: number; y: number | null }> {
+  const out: Array<{ x: number; y: number | null }> = [];
+  let previous: number | null = null;
+  for (const p of points) {
+    const x = new Date(p.t).getTime();
+    if (previous !== null && x - previous > 1.5 * bucketMs) out.push({ x: previous + bucketMs, y: null });
+    out.push({ x, y: y(p) });
+    previous = x;
+  }
+  return out;
 }
 
 /** Tick labels precise enough to tell the ticks of a span apart: days for weeks, seconds for a few minutes. */
