@@ -12,6 +12,7 @@ import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { PlantMetrics } from '../observability/plant-metrics';
 import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
+import { insertNewOnPostgres } from './postgres-measurements';
 
 export interface IngestResult {
   readings: number;
@@ -126,9 +127,10 @@ export class IngestService {
    * INSERT runs first: a value already stored fails the statement, which SQLite undoes alone (the
    * transaction stays open), and only then does it run again with RETURNING to learn which values
    * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
-   * always skips conflicts and returns what it stored.
+   * always skips conflicts, with one unnest statement that names only what it skipped (postgres-measurements.ts).
    */
   private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource): Promise<typeof ALL | Set<string>> {
+    if (this.db.kind === 'postgres') return (await insertNewOnPostgres(this.db, m, readings, source, valueKey)) ?? ALL;
     let done = 0;
     if (this.db.kind === 'sqlite') {
       const plain = insertStatements(readings, source, '');
