@@ -79,7 +79,9 @@ class CopyIn {
     connection.sendCopyFromChunk(this.data);
     connection.endCopyFrom();
   }
-  handleCommandComplete() {}
+  handleCommandComplete(msg) {
+    this.rowCount = msg.rowCount;
+  }
   handleError(err) {
     this.error = err;
   }

@@ -12,6 +12,7 @@ import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { PlantMetrics } from '../observability/plant-metrics';
 import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
+import { LiveRelay } from './live-relay';
 import { insertNewOnPostgres } from './postgres-measurements';
 
 export interface IngestResult {
@@ -42,6 +43,7 @@ export class IngestService {
     private readonly audit: AuditTrailService,
     private readonly live: LiveReadings,
     private readonly outbox: ForwardingOutbox,
+    private readonly relay: LiveRelay,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -100,14 +102,17 @@ export class IngestService {
     this.audit.databaseWritten();
     this.outbox.committed(forwarded);
 
-    // After the commit: the audit trail and live subscribers only ever see stored readings.
+    // After the commit: the audit trail and live subscribers (here and on the other instances) only ever see stored readings.
     const liveReadings: LiveReading[] = new Array(kept.length);
     for (let i = 0; i < kept.length; i++) {
       const r = kept[i];
       liveReadings[i] = { deviceId: r.deviceId, clientId: (devices.get(r.deviceId) as { clientId: number }).clientId, ts: r.ts, source, metrics: r.metrics };
     }
     // Answered 2xx only once the lines are written; stored but not yet audited answers 507 (a retry is then safe).
-    await this.audit.append(audit).finally(() => this.live.publish(liveReadings));
+    await this.audit.append(audit).finally(() => {
+      this.live.publish(liveReadings);
+      this.relay.send(liveReadings);
+    });
 
     const storedCount = stored === ALL ? rowCount : stored.size;
     this.plantMetrics?.readingsIngested(source, batch.length, storedCount);
