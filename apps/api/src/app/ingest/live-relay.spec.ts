@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/app-config';
 import { decodeLivePayload, encodeLivePayloads, MAX_PAYLOAD_BYTES } from './live-relay';
 import type { LiveReading } from './live-readings';
 
@@ -56,5 +57,11 @@ describe('live relay payloads', () => {
     for (const bad of ['', 'not json', '{}', '["o1"]', '["o1",["api"],[["v"]],[1,2,3,0,0]]', '["o1",["api"],[["v"]],[1,2,3,0,5,1]]', '["o1",["api"],[["v"]],[1,2,3,0,0,1,2]]']) {
       expect(decodeLivePayload(bad)).toBeUndefined();
     }
+  });
+
+  it('LIVE_ACROSS_INSTANCES is on unless set to false; another value names the variable', () => {
+    expect(loadConfig({}).liveAcrossInstances).toBe(true);
+    expect(loadConfig({ LIVE_ACROSS_INSTANCES: 'false' }).liveAcrossInstances).toBe(false);
+    expect(() => loadConfig({ LIVE_ACROSS_INSTANCES: 'sometimes' })).toThrow(/LIVE_ACROSS_INSTANCES/);
   });
 });
