@@ -15,6 +15,8 @@ export const RELAY_FLUSH_MS = 20;
 const MAX_WAITING_READINGS = 20_000;
 /** The listening connection is asked a trivial question this often, so that one dropped silently is found and replaced. */
 const LISTENER_PING_MS = 10_000;
+/** How long a stop waits for the last readings to be sent. */
+const SHUTDOWN_FLUSH_MS = 2000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 15_000;
 
@@ -183,7 +185,13 @@ export class LiveRelay implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.active) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.sending || this.waiting.length > 0) await this.flush();
+    // What waits goes out, unless the database keeps it waiting: a stop is not held up for a live view.
+    const sent = (async () => {
+      while (this.sending || this.waiting.length > 0) await this.flush();
+    })();
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([sent, new Promise<void>((r) => (timeout = setTimeout(r, SHUTDOWN_FLUSH_MS)))]);
+    clearTimeout(timeout);
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.ping);
