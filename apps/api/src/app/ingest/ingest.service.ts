@@ -132,7 +132,7 @@ export class IngestService {
    * INSERT runs first: a value already stored fails the statement, which SQLite undoes alone (the
    * transaction stays open), and only then does it run again with RETURNING to learn which values
    * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
-   * always skips conflicts, with one unnest statement that names only what it skipped (postgres-measurements.ts).
+   * always skips conflicts: one unnest statement per batch, whose row count says whether every value went in (postgres-measurements.ts).
    */
   private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource): Promise<typeof ALL | Set<string>> {
     if (this.db.kind === 'postgres') return (await insertNewOnPostgres(this.db, m, readings, source, valueKey)) ?? ALL;
