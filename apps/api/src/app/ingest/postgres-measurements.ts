@@ -77,40 +77,46 @@ interface UnnestChunk {
 }
 
 /**
- * The statements' parameters. Ids and instants are checked to be integers and metric names against
- * the metric name pattern (letters, digits, `_`, `.`) before they become array text; names are quoted
- * all the same, since an unquoted NULL (a valid metric name) would be read as a null. Values are
- * written as JavaScript's shortest text that reads back to the same double, which PostgreSQL reads
- * back exactly (float8in rounds correctly); -0 keeps its sign.
+ * The statements' parameters, the values in key order (device, metric, instant). Two batches that
+ * overlap then wait for each other's keys in the same order, never each for the other's (a
+ * deadlock), and a statement adds each metric's values to its place in the key's index one after
+ * the other instead of jumping between metrics (straight through the driver, four batches at once:
+ * 5.5-6.1 against 6.3-7.2 ms of the server's CPU per 500 values in two runs; through the API the
+ * difference was lost in the noise of a shared machine). Ids and instants are checked to be
+ * integers and metric names against the metric name pattern (letters, digits, `_`, `.`) before
+ * they become array text; names are quoted all the same, since an unquoted NULL (a valid metric
+ * name) would be read as a null. Values are written as JavaScript's shortest text that reads back
+ * to the same double, which PostgreSQL reads back exactly (float8in rounds correctly); -0 keeps its sign.
  */
 export function unnestChunks(readings: ValidReading[], source: ReadingSource): UnnestChunk[] {
   if (!READING_SOURCES.includes(source)) throw new Error(`unknown reading source ${JSON.stringify(source)}`);
-  const out: UnnestChunk[] = [];
-  let ids = '';
-  let metrics = '';
-  let instants = '';
-  let values = '';
-  let named: UnnestChunk['values'] = [];
-  const flush = () => {
-    out.push({ params: [source, `{${ids}}`, `{${metrics}}`, `{${instants}}`, `{${values}}`], values: named });
-    ids = metrics = instants = values = '';
-    named = [];
-  };
+  const all: Array<{ deviceId: number; metric: string; ts: number; value: number }> = [];
   for (const r of readings) {
     if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts)) throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
     for (const metric in r.metrics) {
       if (!METRIC_NAME_PATTERN.test(metric)) throw new Error(`metric name ${JSON.stringify(metric)} is not valid`);
       const value = r.metrics[metric];
       if (!Number.isFinite(value)) throw new Error(`value of ${metric} of device ${r.deviceId} at ${r.ts} is not a finite number`);
-      const sep = named.length === 0 ? '' : ',';
-      ids += sep + r.deviceId;
-      metrics += `${sep}"${metric}"`;
-      instants += sep + r.ts;
-      values += sep + (Object.is(value, -0) ? '-0' : String(value));
-      named.push({ deviceId: r.deviceId, metric, ts: r.ts });
-      if (named.length === PG_VALUES_PER_STATEMENT) flush();
+      all.push({ deviceId: r.deviceId, metric, ts: r.ts, value });
     }
   }
-  if (named.length) flush();
+  all.sort((a, b) => a.deviceId - b.deviceId || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : a.ts - b.ts));
+  const out: UnnestChunk[] = [];
+  for (let start = 0; start < all.length; start += PG_VALUES_PER_STATEMENT) {
+    const chunk = all.slice(start, start + PG_VALUES_PER_STATEMENT);
+    let ids = '';
+    let metrics = '';
+    let instants = '';
+    let values = '';
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk[i];
+      const sep = i === 0 ? '' : ',';
+      ids += sep + v.deviceId;
+      metrics += `${sep}"${v.metric}"`;
+      instants += sep + v.ts;
+      values += sep + (Object.is(v.value, -0) ? '-0' : String(v.value));
+    }
+    out.push({ params: [source, `{${ids}}`, `{${metrics}}`, `{${instants}}`, `{${values}}`], values: chunk });
+  }
   return out;
 }
