@@ -1,5 +1,6 @@
 // Starts the built API (dist/apps/api/main.js) on a fresh data directory, for benchmarks.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
 
 export const freePort = () =>
   new Promise((resolve) => {
@@ -79,4 +81,31 @@ export function api(server, method, path, body) {
     req.on('error', reject);
     req.end(text);
   });
+}
+
+// PostgreSQL, for the benchmarks that measure it (BENCH_PG).
+/** The server URL to create the bench database on (no database name), or undefined when BENCH_PG is not set. */
+export function benchPgServer(env = process.env) {
+  const v = env.BENCH_PG;
+  if (!v || v === '0' || v === 'false') return undefined;
+  return v === '1' || v === 'true' ? 'postgres://postgres@127.0.0.1:5432' : v.replace(/\/+$/, '');
+}
+
+/** A fresh database with a unique name on the server, and how to drop it. */
+export async function createBenchDatabase(server) {
+  const name = `pieng_bench_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const { Client } = require('pg');
+  const admin = new Client({ connectionString: `${server}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `${server}/${name}`,
+    async drop() {
+      const c = new Client({ connectionString: `${server}/postgres` });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }

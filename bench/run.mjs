@@ -1,6 +1,9 @@
 // npm run bench: every benchmark, each printing its figures and its ratio to a baseline measured in the same run.
+// BENCH_PG=1 (or a server URL such as postgres://postgres@127.0.0.1:5432) adds ingest on PostgreSQL, on a database it creates and drops.
+import { benchPgServer } from './api-server.mjs';
 import { run as ingest } from './ingest.mjs';
 import { run as charts } from './charts.mjs';
+import { run as ingestPg } from './ingest-pg.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
 import { run as hostileLoad } from './hostile-load.mjs';
@@ -8,6 +11,7 @@ import { run as hostileLoad } from './hostile-load.mjs';
 const results = {};
 results.ingest = await ingest();
 results.charts = await charts();
+if (benchPgServer()) results.ingestPg = await ingestPg({ server: benchPgServer() });
 results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();
 results.hostileLoad = await hostileLoad();

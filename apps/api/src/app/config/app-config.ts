@@ -119,6 +119,7 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) OUTBOUND_ALLOWED_NETWORKS?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) QUERY_TIMEOUT_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_STREAMS_PER_PRINCIPAL?: number;
+  @IsOptional() @Transform(toBool) @IsBoolean() LIVE_ACROSS_INSTANCES?: boolean;
 }
 
 export type DatabaseSettings =
@@ -200,6 +201,8 @@ export interface AppConfig {
   queryTimeoutMs: number;
   /** Live streams (GET /api/live) one user or API key may hold open on this instance. */
   liveStreamsPerPrincipal: number;
+  /** On PostgreSQL: stored readings reach the live streams of every instance on the database (LISTEN/NOTIFY). */
+  liveAcrossInstances: boolean;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -284,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     network,
     queryTimeoutMs: vars.QUERY_TIMEOUT_MS ?? 10_000,
     liveStreamsPerPrincipal: vars.LIVE_STREAMS_PER_PRINCIPAL ?? 10,
+    liveAcrossInstances: vars.LIVE_ACROSS_INSTANCES ?? true,
   };
 }
 

@@ -3,16 +3,18 @@ import { AlarmsModule } from '../alarms/alarms.module';
 import { DevicesModule } from '../devices/devices.module';
 import { ForwardingModule } from '../forwarding/forwarding.module';
 import { RollupsModule } from '../rollups/rollups.module';
+import { LeasesModule } from '../leases/leases.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 import { LiveController } from './live.controller';
 import { LiveReadings } from './live-readings';
+import { LiveRelay } from './live-relay';
 
 @Global()
 @Module({
-  imports: [DevicesModule, AlarmsModule, ForwardingModule, RollupsModule],
+  imports: [DevicesModule, AlarmsModule, ForwardingModule, RollupsModule, LeasesModule],
   controllers: [IngestController, LiveController],
-  providers: [IngestService, LiveReadings],
+  providers: [IngestService, LiveReadings, LiveRelay],
   exports: [IngestService, LiveReadings],
 })
 export class IngestModule {}

@@ -13,6 +13,8 @@ import { PlantMetrics } from '../observability/plant-metrics';
 import { RollupStore } from '../rollups/rollup-store';
 import { IngestRequest, ValidReading } from './ingest-validation';
 import { LiveReading, LiveReadings } from './live-readings';
+import { LiveRelay } from './live-relay';
+import { insertNewOnPostgres } from './postgres-measurements';
 
 export interface IngestResult {
   readings: number;
@@ -43,6 +45,7 @@ export class IngestService {
     private readonly live: LiveReadings,
     private readonly outbox: ForwardingOutbox,
     private readonly rollups: RollupStore,
+    private readonly relay: LiveRelay,
     @Optional() private readonly plantMetrics?: PlantMetrics,
   ) {}
 
@@ -102,14 +105,17 @@ export class IngestService {
     this.audit.databaseWritten();
     this.outbox.committed(forwarded);
 
-    // After the commit: the audit trail and live subscribers only ever see stored readings.
+    // After the commit: the audit trail and live subscribers (here and on the other instances) only ever see stored readings.
     const liveReadings: LiveReading[] = new Array(kept.length);
     for (let i = 0; i < kept.length; i++) {
       const r = kept[i];
       liveReadings[i] = { deviceId: r.deviceId, clientId: (devices.get(r.deviceId) as { clientId: number }).clientId, ts: r.ts, source, metrics: r.metrics };
     }
     // Answered 2xx only once the lines are written; stored but not yet audited answers 507 (a retry is then safe).
-    await this.audit.append(audit).finally(() => this.live.publish(liveReadings));
+    await this.audit.append(audit).finally(() => {
+      this.live.publish(liveReadings);
+      this.relay.send(liveReadings);
+    });
 
     const storedCount = stored === ALL ? rowCount : stored.size;
     this.plantMetrics?.readingsIngested(source, batch.length, storedCount);
@@ -129,9 +135,10 @@ export class IngestService {
    * INSERT runs first: a value already stored fails the statement, which SQLite undoes alone (the
    * transaction stays open), and only then does it run again with RETURNING to learn which values
    * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
-   * always skips conflicts and returns what it stored.
+   * always skips conflicts: one unnest statement per batch, whose row count says whether every value went in (postgres-measurements.ts).
    */
   private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource): Promise<typeof ALL | Set<string>> {
+    if (this.db.kind === 'postgres') return (await insertNewOnPostgres(this.db, m, readings, source, valueKey)) ?? ALL;
     let done = 0;
     if (this.db.kind === 'sqlite') {
       const plain = insertStatements(readings, source, '');

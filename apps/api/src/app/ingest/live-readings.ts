@@ -135,6 +135,11 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     this.timer ??= setInterval(() => this.tick(), LIVE_RECHECK_MS).unref();
   }
 
+  /** Whether any stream is open here (readings for nobody need not be decoded). */
+  get watched(): boolean {
+    return this.byClient.size > 0 || this.everyClient.size > 0;
+  }
+
   publish(readings: LiveReading[]): void {
     if (this.byClient.size === 0 && this.everyClient.size === 0) return;
     const texts = new Map<LiveReading, string>();

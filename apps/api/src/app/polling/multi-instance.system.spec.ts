@@ -8,6 +8,7 @@ import { Client as PgClient } from 'pg';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
+import { openStream, Stream } from '../../testing/live-stream';
 import { sleep, waitFor } from '../../testing/wait';
 import { createPgDatabase, TEST_SECRETS_KEY } from '../../testing/test-app';
 
@@ -282,5 +283,132 @@ describe('several API instances on one PostgreSQL database', () => {
     const repeats = [...receiver.received.values()].filter((n) => n > 1).length;
     console.log(`Forwarded ${keys.size} readings; ${repeats} sent twice (the batch in flight when the sender was killed, if any)`);
     expect(repeats).toBeLessThanOrEqual(500);
+  });
+});
+
+/**
+ * Live readings across instances (issue 12, item 7): two API processes on one fresh PostgreSQL
+ * database, as behind a load balancer. A browser's live stream on A carries the readings stored
+ * through B (LISTEN/NOTIFY), as its user may see them: a client user's stream only its own client's,
+ * platform staff's every client's; A's own readings once (it skips its own notifications); every
+ * NOTIFY payload under PostgreSQL's 8,000-byte limit; and after the listening connections are cut,
+ * they come back by themselves and the streams carry B's readings again.
+ */
+describe('live readings across two API instances on one PostgreSQL database', () => {
+  beforeAll(() => requireBuiltApi());
+
+  const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
+  let pgDb: { url: string; drop(): Promise<void> };
+  /** The test's own listener: it sees every notification the instances send. */
+  let listener: PgClient;
+  const payloads: string[] = [];
+  let a: ApiProcess;
+  let b: ApiProcess;
+  const clients: Record<'one' | 'two', { id: number; deviceId: number; token: string }> = {} as never;
+
+  /** Stores readings of one device through an instance: `count` readings from `first` s after T0, with `metrics` values each. */
+  const ingest = (inst: ApiProcess, deviceId: number, first: number, count: number, metrics = 2) =>
+    apiCall<{ stored: number }>(inst, 'POST', '/api/ingest', {
+      readings: Array.from({ length: count }, (_, i) => ({
+        deviceId,
+        timestamp: T0 + (first + i) * 1000,
+        metrics: Object.fromEntries(Array.from({ length: metrics }, (_, k) => [`m${k}`, (first + i) * 1000 + k + 0.25])),
+      })),
+    });
+  /** What a stream should show for those readings: device@ts -> metrics. */
+  const expected = (deviceId: number, first: number, count: number, metrics = 2) =>
+    Array.from({ length: count }, (_, i) => `${deviceId}@${new Date(T0 + (first + i) * 1000).toISOString()}=${JSON.stringify(Object.fromEntries(Array.from({ length: metrics }, (_, k) => [`m${k}`, (first + i) * 1000 + k + 0.25])))}`);
+  const seen = (s: Stream) => s.readings.map((r) => `${r.deviceId}@${r.ts}=${JSON.stringify(r.metrics)}`);
+  const relayBackends = async () =>
+    (await listener.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pieng live relay%'")).rows.map((r) => r.pid);
+
+  beforeAll(async () => {
+    pgDb = await createPgDatabase();
+    const env = { DATABASE_URL: pgDb.url, SECRETS_KEY: TEST_SECRETS_KEY };
+    a = await startApiProcess({ name: 'live-a', dataDir: mkdtempSync(join(tmpdir(), 'pieng-live-a-')), admin: ADMIN, env, withinMs: 60_000 });
+    b = await startApiProcess({ name: 'live-b', dataDir: mkdtempSync(join(tmpdir(), 'pieng-live-b-')), admin: ADMIN, env, withinMs: 60_000 });
+    listener = new PgClient({ connectionString: pgDb.url });
+    await listener.connect();
+    listener.on('notification', (msg) => payloads.push(msg.payload ?? ''));
+    await listener.query('LISTEN pieng_live_readings');
+    for (const name of ['one', 'two'] as const) {
+      const client = await apiCall<{ id: number }>(a, 'POST', '/api/clients', { name: `Live client ${name}` });
+      const device = await apiCall<{ id: number }>(a, 'POST', '/api/devices', { clientId: client.id, name: `Meter of ${name}`, deviceType: 'api' });
+      const email = `viewer-${name}@live.test`;
+      await apiCall(a, 'POST', '/api/users', { email, password: 'viewer-password-1', role: 'viewer', clientId: client.id });
+      const login = await fetch(`${a.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'viewer-password-1' }) });
+      clients[name] = { id: client.id, deviceId: device.id, token: ((await login.json()) as { accessToken: string }).accessToken };
+    }
+    // Each instance listens on a connection of its own.
+    await waitFor('both instances to listen', async () => (await relayBackends()).length === 2, 20_000);
+  });
+
+  afterAll(async () => {
+    for (const inst of [a, b]) {
+      if (!inst) continue;
+      await stopApiProcess(inst, 'SIGTERM');
+      rmSync(inst.dataDir, { recursive: true, force: true });
+    }
+    await listener?.end();
+    await pgDb?.drop();
+  });
+
+  it("carries on A what is stored through B, as each stream's user may see it; A's own readings once; after a dropped connection, again", async () => {
+    const one = clients.one;
+    const two = clients.two;
+    const streams = {
+      oneOnA: await openStream(a, { token: one.token }),
+      twoOnA: await openStream(a, { token: two.token }),
+      staffOnA: await openStream(a, { token: a.token }),
+      staffOneDeviceOnA: await openStream(a, { token: a.token }, { deviceId: one.deviceId }),
+    };
+    try {
+      for (const s of Object.values(streams)) expect(s.status).toBe(200);
+
+      // Through B: 3 readings of client one's meter, 2 of client two's, then 300 readings x 10 values of client one's
+      // (about 40 KB of notifications: several payloads).
+      expect((await ingest(b, one.deviceId, 0, 3)).stored).toBe(6);
+      expect((await ingest(b, two.deviceId, 0, 2)).stored).toBe(4);
+      expect((await ingest(b, one.deviceId, 100, 300, 10)).stored).toBe(3000);
+      const oneWants = [...expected(one.deviceId, 0, 3), ...expected(one.deviceId, 100, 300, 10)];
+      const twoWants = expected(two.deviceId, 0, 2);
+      await waitFor("B's readings on A's streams", async () => streams.oneOnA.readings.length >= oneWants.length && streams.staffOnA.readings.length >= oneWants.length + twoWants.length && streams.twoOnA.readings.length >= 2, 20_000);
+      expect(seen(streams.oneOnA)).toEqual(oneWants);
+      expect(seen(streams.twoOnA)).toEqual(twoWants);
+      expect(seen(streams.staffOnA).sort()).toEqual([...oneWants, ...twoWants].sort());
+      expect(seen(streams.staffOneDeviceOnA)).toEqual(oneWants);
+      for (const r of streams.oneOnA.readings) expect(r.source).toBe('api');
+      // Batched and chunked: the 300 readings of about 125 bytes each took several payloads, each under the limit,
+      // and the 305 readings far fewer notifications than one each.
+      expect(payloads.length).toBeGreaterThanOrEqual(Math.ceil((300 * 100) / 8000));
+      expect(payloads.length).toBeLessThan(20);
+      for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8000);
+
+      // A's own reading: on A's streams at once (published locally), and never a second time from its notification.
+      // Once the test's listener has seen A's notification, a marker stored through B after it reaches A after it too
+      // (one queue, in commit order): when the marker is there, A has read its own notification.
+      const before = payloads.length;
+      expect((await ingest(a, one.deviceId, 1000, 1)).stored).toBe(2);
+      await waitFor("A's notification of its own reading", async () => payloads.slice(before).some((p) => p.includes(String(T0 + 1000 * 1000))), 10_000);
+      expect((await ingest(b, one.deviceId, 1001, 1)).stored).toBe(2);
+      await waitFor('the marker on A', async () => seen(streams.oneOnA).includes(expected(one.deviceId, 1001, 1)[0]), 10_000);
+      expect(seen(streams.oneOnA).slice(oneWants.length)).toEqual([...expected(one.deviceId, 1000, 1), ...expected(one.deviceId, 1001, 1)]);
+      expect(seen(streams.twoOnA)).toEqual(twoWants);
+
+      // Both listening connections cut (as by a database restart or a network drop): each instance opens another.
+      const cut = await relayBackends();
+      await listener.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [cut]);
+      await waitFor('both instances to listen again', async () => {
+        const now = await relayBackends();
+        return now.length === 2 && now.every((pid) => !cut.includes(pid));
+      }, 20_000);
+      expect((await ingest(b, two.deviceId, 2000, 2)).stored).toBe(4);
+      await waitFor("B's readings after the reconnect on A", async () => streams.twoOnA.readings.length === twoWants.length + 2, 20_000);
+      expect(seen(streams.twoOnA)).toEqual([...twoWants, ...expected(two.deviceId, 2000, 2)]);
+      expect(seen(streams.oneOnA)).not.toContain(expected(two.deviceId, 2000, 1)[0]);
+      for (const r of streams.oneOnA.readings) expect(r.deviceId).toBe(one.deviceId);
+    } finally {
+      for (const s of Object.values(streams)) s.close();
+    }
   });
 });
