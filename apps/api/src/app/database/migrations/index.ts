@@ -8,6 +8,8 @@ import { ForwardKeysDeviceRevision1764220000000 } from './1764220000000-forward-
 import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-version';
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
 import { Rollups1764250000000 } from './1764250000000-rollups';
+import { Retention1764260000000 } from './1764260000000-retention';
+import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-by-month';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -21,4 +23,6 @@ export const MIGRATIONS = [
   AlarmRulesVersion1764230000000,
   DeviceReach1764240000000,
   Rollups1764250000000,
+  Retention1764260000000,
+  MeasurementsByMonth1764260000001,
 ];
