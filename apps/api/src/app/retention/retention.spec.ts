@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 import type { AuditRecord } from '../audit/audit-chain';
+import { AuditTrailService } from '../audit/audit-trail.service';
 import { Database } from '../database/database.service';
 import { runServer } from '../server';
 import { RETENTION_BATCH_ROWS, RetentionService } from './retention.service';
@@ -230,5 +231,47 @@ describe('retention job', () => {
     const back = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: null } }).expect(200);
     expect(back.body.retention).toEqual({ rawDays: null, oneMinuteDays: 400, fifteenMinuteDays: null, oneHourDays: 3650 });
     expect((await t.http.get(`/api/clients/${b.clientId}`).expect(200)).body.retention.rawDays).toBeNull();
+  });
+
+  it('audit-verify counts a deletion whose line still waits in the audit outbox, and counts it once when it is in both', async () => {
+    // The value the test before deleted by hand goes back: what is left of its day then agrees again.
+    await sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)', [b.deviceId, 'current', day(2, 6), 21, 'api']);
+    expect((await verify()).code).toBe(0);
+    // A's Nov 6: 8 values, deleted and staged as the job does, the line not yet appended (a stop between commit and append).
+    const values = sixDays(a.deviceId)
+      .filter((r) => new Date(r.timestamp).getUTCDate() === 6)
+      .flatMap((r): Array<[string, number, number]> => [
+        ['voltage', r.timestamp, r.metrics.voltage],
+        ['current', r.timestamp, r.metrics.current],
+      ]);
+    const audit = t.app.get(AuditTrailService);
+    const batch = await db.transaction(async (m) => {
+      await m.query(db.sql('DELETE FROM measurements WHERE device_id = ? AND ts >= ? AND ts < ?'), [a.deviceId, day(6), day(7)]);
+      return audit.stage(m, [
+        {
+          ts: iso(NOW + 2 * 86_400_000),
+          deviceId: a.deviceId,
+          deviceUid: a.uid,
+          source: 'retention',
+          metrics: {},
+          event: 'retention-deleted',
+          actor: 'retention job',
+          deleted: { reason: 'retention', metrics: ['current', 'voltage'], from: iso(day(6)), to: iso(day(6, 18)), count: 8, checksum: checksumOf(values) },
+        },
+      ]);
+    });
+    const waiting = await verify();
+    expect(waiting.err).toEqual([]);
+    expect(waiting.out[1]).toContain(`${(8704 + 23 + 8).toLocaleString('en')} value(s) deleted by retention`);
+    // Appended: the line is in the file, and its outbox row is still there too (for about a second; kept here
+    // whatever the clean-up timer does meanwhile: the row is put back as it was).
+    const [row] = await db.query<{ trail: string; entries: string; created_at: number }>('SELECT trail, entries, created_at FROM audit_outbox WHERE id = ?', [batch?.id]);
+    await audit.append(batch);
+    await sql('DELETE FROM audit_outbox WHERE id = ?', [batch?.id]);
+    await sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)', [row.trail, row.entries, row.created_at]);
+    expect(auditLines().filter((l) => l.deleted?.from === iso(day(6)))).toHaveLength(1);
+    const both = await verify();
+    expect(both.err).toEqual([]);
+    expect(both.out[1]).toContain(`${(8704 + 23 + 8).toLocaleString('en')} value(s) deleted by retention`);
   });
 });
