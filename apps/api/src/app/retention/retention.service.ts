@@ -380,7 +380,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     for (let step = 0; step < 100_000; step++) {
       const [{ freelist_count: free }] = await this.db.query<{ freelist_count: number }>('PRAGMA freelist_count');
       if (Number(free) === 0) return;
-      await this.db.transaction((m) => this.db.execute(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_STEP})`, [], m));
+      // query(), not execute(): the pragma frees one page per step of its statement, and only all() steps it to the end.
+      await this.db.transaction((m) => this.db.query(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_STEP})`, [], m));
     }
   }
 
