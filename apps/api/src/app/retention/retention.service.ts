@@ -23,8 +23,8 @@ import { measureStorage, StorageFigures } from './storage-figures';
 
 /** Rows per deletion transaction: small enough that ingest (SQLite's single writer) waits only milliseconds behind one. */
 export const RETENTION_BATCH_ROWS = 4000;
-/** Pages given back per transaction by PRAGMA incremental_vacuum (4 KB each: 16 MB). */
-const VACUUM_PAGES_PER_STEP = 4000;
+/** Pages given back per transaction by PRAGMA incremental_vacuum (4 KB each: 4 MB, tens of milliseconds of the writer). */
+const VACUUM_PAGES_PER_STEP = 1000;
 /** Rows read per statement while a partition's account is taken. */
 const PARTITION_READ_PAGE = 20_000;
 /** pg_try_advisory_lock key: one instance runs the retention job at a time. */
