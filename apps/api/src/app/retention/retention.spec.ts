@@ -274,4 +274,14 @@ describe('retention job', () => {
     expect(both.err).toEqual([]);
     expect(both.out[1]).toContain(`${(8704 + 23 + 8).toLocaleString('en')} value(s) deleted by retention`);
   });
+
+  it('deletes 15-minute and hourly rollups too when a retention is set for them (kept forever by default)', async () => {
+    await t.http.patch(`/api/clients/${a.clientId}`).send({ retention: { fifteenMinuteDays: 3, oneHourDays: 1 } }).expect(200);
+    // Nov 17: A's 15-minute cut Nov 14, hourly cut Nov 16: its buckets of Nov 1 go. B (back to the platform's 10 days: cut Nov 7)
+    // loses its Nov 2 value put back above and Nov 4-6 (24); C is still held at Nov 4.
+    const report = await t.app.get(RetentionService).run(NOW + 2 * 86_400_000);
+    expect(report.deleted).toEqual({ raw: 1 + 24, '1m': 0, '15m': 1, '1h': 1 });
+    expect(await count('SELECT COUNT(*) AS n FROM rollups', [])).toBe(0);
+    expect((await verify()).code).toBe(0);
+  });
 });
