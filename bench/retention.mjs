@@ -1,6 +1,7 @@
 // Retention benchmark (issue 12, item 4), on SQLite and, with BENCH_PG_URL (e.g. postgres://postgres@127.0.0.1:5432), on PostgreSQL:
 // (a) ingest latency while the retention job deletes 1M old values, against the same ingest with no deletion (baseline, same run)
-// (b) the deletion rate (values deleted per second by the job, batches of 4,000 rows, one audit line each)
+// (b) the deletion rate (values deleted per second by the job, batches of 4,000 rows, one audit line each; on PostgreSQL
+//     also with the old values in month partitions, dropped whole after their audit lines are written)
 // (c) disk use of one meter (10 metrics every 10 s) for one day, per resolution: raw, 1-minute, 15-minute, 1-hour rollups
 //     (the bytes the retention job records, by dbstat on SQLite and pg_total_relation_size on PostgreSQL; an empty
 //     database's figures measured first are subtracted)
@@ -77,13 +78,27 @@ async function liveIngest(server, deviceId, until) {
   return latencies;
 }
 
-async function deletionUnderLoad(engine) {
-  const { server, drop } = await serverFor(engine, { RETENTION_RAW_DAYS: '90' });
+/** PostgreSQL: the month partitions the old readings fall in, as a server running for months would have (else they sit in the default partition). */
+async function monthPartitions(dbUrl, from, to) {
+  const { Client } = require('pg');
+  const c = new Client({ connectionString: dbUrl });
+  await c.connect();
+  for (let d = new Date(Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), 1)); d.getTime() < to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) {
+    const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    const name = `measurements_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    await c.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF measurements FOR VALUES FROM (${d.getTime()}) TO (${end})`);
+  }
+  await c.end();
+}
+
+async function deletionUnderLoad(engine, { partitioned = false } = {}) {
+  const { server, dbUrl, drop } = await serverFor(engine, { RETENTION_RAW_DAYS: '90' });
   try {
     const old = await meter(server, 'Old meter');
     const live = await meter(server, 'Live meter');
     // 100,000 readings of 10 metrics (1M values, 11.6 days) starting 130 days ago: all past the 90-day retention.
     const start = Math.floor((Date.now() - 130 * DAY) / DAY) * DAY;
+    if (partitioned) await monthPartitions(dbUrl, start, start + 100_000 * 10_000);
     const seeding = performance.now();
     await ingestDay(server, old, start, 100_000);
     console.log(`  seeded 1,000,000 old values in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
@@ -101,7 +116,9 @@ async function deletionUnderLoad(engine) {
     const report = await run;
     const seconds = (performance.now() - runStarted) / 1000;
     const rate = report.deleted.raw / seconds;
-    console.log(`  retention run: ${report.deleted.raw.toLocaleString('en')} values deleted in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} values/s`);
+    console.log(
+      `  retention run: ${report.deleted.raw.toLocaleString('en')} values deleted in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} values/s${report.partitionsDropped.length ? ` (partitions dropped: ${report.partitionsDropped.join(', ')})` : ''}`,
+    );
     const line = (what, xs) => `  ${what}: ${xs.length} requests of 100 values, p50 ${fmt(pct(xs, 50))}, p95 ${fmt(pct(xs, 95))}, p99 ${fmt(pct(xs, 99))}, max ${fmt(Math.max(...xs))}`;
     console.log(line('ingest, no deletion (baseline)', baseline));
     console.log(line('ingest during the deletion   ', during));
@@ -189,8 +206,13 @@ export async function run(engines = process.env.BENCH_PG_URL ? ['sqlite', 'postg
   for (const engine of engines) {
     console.log(`\n== retention on ${engine}: ingest while 1M old values are deleted`);
     const deletion = await deletionUnderLoad(engine);
+    let partitionDrop;
+    if (engine === 'postgres') {
+      console.log(`== retention on postgres: the same 1M values in month partitions, dropped whole`);
+      partitionDrop = await deletionUnderLoad(engine, { partitioned: true });
+    }
     console.log(`== retention on ${engine}: disk use of one meter (10 metrics every 10 s) for one day`);
-    results[engine] = { deletion, diskPerMeterDay: await diskPerMeterDay(engine) };
+    results[engine] = { deletion, ...(partitionDrop && { partitionDrop }), diskPerMeterDay: await diskPerMeterDay(engine) };
   }
   return results;
 }

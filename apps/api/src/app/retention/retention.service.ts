@@ -25,8 +25,11 @@ import { measureStorage, StorageFigures } from './storage-figures';
 export const RETENTION_BATCH_ROWS = 4000;
 /** Pages given back per transaction by PRAGMA incremental_vacuum (4 KB each: 4 MB, tens of milliseconds of the writer). */
 const VACUUM_PAGES_PER_STEP = 1000;
-/** Rows read per statement while a partition's account is taken. */
-const PARTITION_READ_PAGE = 20_000;
+/**
+ * Rows read per statement while a partition's account is taken: parsing and hashing them holds the
+ * event loop, so pages stay small and requests get their turn between them.
+ */
+const PARTITION_READ_PAGE = 2000;
 /** pg_try_advisory_lock key: one instance runs the retention job at a time. */
 const RUN_LOCK = 0x5049_4552; // "PIER"
 export const RETENTION_JOB = 'retention';
@@ -334,6 +337,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       if (page.length < PARTITION_READ_PAGE) break;
       const last = page[page.length - 1];
       after = [Number(last.device_id), last.metric, Number(last.ts)];
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (device !== undefined) closeDevice();
     return { batch: await this.audit.stage(m, entries), count };
