@@ -172,6 +172,33 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
       expect(code).toBe(0);
     });
 
+    it('a partition of thousands of values is accounted for page by page: one line per device and day', async () => {
+      // A, March 2002: 4,500 readings a minute apart from Mar 1 00:00: 1,440 on each of Mar 1-3, 180 on Mar 4.
+      expect(await new MeasurementPartitions(db).create(utc(2002, 3, 1))).toBe(true);
+      const start = utc(2002, 3, 1);
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: Array.from({ length: 4500 }, (_, i) => ({ deviceId: a.deviceId, timestamp: start + i * 60_000, metrics: { energy: i } })) })
+        .expect(200);
+      const report = await retention.run(utc(2026, 11, 20, 2));
+      expect(report.partitionsDropped).toEqual(['measurements_p200203']);
+      expect(report.deleted.raw).toBe(4500);
+      const lines = readFileSync(t.config.auditLogPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditRecord)
+        .filter((l) => l.deleted?.reason === 'partition-dropped' && l.deleted.from.startsWith('2002-03'));
+      const iso = (i: number) => new Date(start + i * 60_000).toISOString();
+      expect(lines.map((l) => [l.deleted?.from, l.deleted?.to, l.deleted?.count, l.deleted?.metrics])).toEqual([
+        [iso(0), iso(1439), 1440, ['energy']],
+        [iso(1440), iso(2879), 1440, ['energy']],
+        [iso(2880), iso(4319), 1440, ['energy']],
+        [iso(4320), iso(4499), 180, ['energy']],
+      ]);
+      const code = await runServer(['audit-verify'], { DATA_DIR: t.dataDir, DATABASE_URL: t.config.database.type === 'postgres' ? t.config.database.url : '' }, { out: () => undefined, err: () => undefined });
+      expect(code).toBe(0);
+    });
+
     it('creates partitions ahead by the clock it is given, and drops every month past everyone’s retention', async () => {
       const far = await retention.run(utc(2031, 5, 31, 23));
       expect(far.partitionsCreated).toEqual(['measurements_p203105', 'measurements_p203106', 'measurements_p203107', 'measurements_p203108']);
