@@ -7,6 +7,7 @@ import { run as ingestPg } from './ingest-pg.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
 import { run as hostileLoad } from './hostile-load.mjs';
+import { run as retention } from './retention.mjs';
 
 const results = {};
 results.ingest = await ingest();
@@ -15,4 +16,5 @@ if (benchPgServer()) results.ingestPg = await ingestPg({ server: benchPgServer()
 results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();
 results.hostileLoad = await hostileLoad();
+results.retention = await retention();
 console.log('\nJSON:', JSON.stringify(results));

@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
+import { RetentionModule } from './retention/retention.module';
 import { SecretsModule } from './secrets/secrets.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
@@ -56,6 +57,7 @@ export class AppModule {
         MetricsModule,
         AlarmsModule,
         PollingModule,
+        RetentionModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),
         ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),
       ],

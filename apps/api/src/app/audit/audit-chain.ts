@@ -6,7 +6,23 @@ import { sha256 } from '../common/sha256';
 /** The hash that the first line of a new audit trail points back to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditEvent = 'energy-reset' | 'device-purged';
+export type AuditEvent = 'energy-reset' | 'device-purged' | 'retention-deleted';
+
+/**
+ * What a `retention-deleted` line says was deleted: the device's stored values of these metrics
+ * from `from` to `to` (both included, and within one UTC day), `count` of them, and the checksum
+ * of their (metric, instant, value) computed as audit-verify computes it (ValueChecksum), so that
+ * audit-verify can take them out of what the trail expects the database to hold.
+ */
+export interface DeletedValues {
+  /** Raw readings past the retention (`retention`), or a whole month's partition dropped on PostgreSQL (`partition-dropped`). */
+  reason: 'retention' | 'partition-dropped';
+  metrics: string[];
+  from: string;
+  to: string;
+  count: number;
+  checksum: string;
+}
 
 export interface AuditRecord {
   seq: number;
@@ -27,6 +43,8 @@ export interface AuditRecord {
   actor?: string;
   /** On a `device-purged` line: how many stored values were deleted with the device. */
   purgedValues?: number;
+  /** On a `retention-deleted` line: which stored values the retention job deleted. */
+  deleted?: DeletedValues;
   /** SHA-256 (hex) of the previous line's full text. */
   prev: string;
 }
@@ -144,8 +162,10 @@ export async function truncateTornLine(path: string): Promise<number> {
  * stored once per metric, so no two reading lines share device, instant and metric names; an
  * event line is told apart by its event and actor.
  */
-export function auditEntryKey(entry: Pick<AuditRecord, 'deviceId' | 'ts' | 'metrics' | 'event' | 'actor'>): string {
-  return `${entry.deviceId}|${entry.ts}|${entry.event ?? ''}|${entry.actor ?? ''}|${Object.keys(entry.metrics).sort().join(',')}`;
+export function auditEntryKey(entry: Pick<AuditRecord, 'deviceId' | 'ts' | 'metrics' | 'event' | 'actor' | 'deleted'>): string {
+  // One retention run writes several lines per device at the same instant: what each deleted tells them apart.
+  const deleted = entry.deleted ? `|${entry.deleted.from}|${entry.deleted.to}|${entry.deleted.checksum}` : '';
+  return `${entry.deviceId}|${entry.ts}|${entry.event ?? ''}|${entry.actor ?? ''}|${Object.keys(entry.metrics).sort().join(',')}${deleted}`;
 }
 
 export type VerifyResult = { ok: true; lines: number } | { ok: false; line: number; reason: string; lines: number };

@@ -4,7 +4,7 @@ import { Client as PgClient } from 'pg';
 import * as sqlite3 from 'sqlite3';
 import { sha256 } from '../common/sha256';
 import type { DatabaseSettings } from '../config/app-config';
-import { AuditRecord, completeLinesLength } from './audit-chain';
+import { AuditRecord, auditEntryKey, completeLinesLength, DeletedValues } from './audit-chain';
 import { AuditEntry, decodeAuditOutline } from './audit-outbox';
 
 /** Values listed per device and kind (missing, not stored) when they disagree; the rest are counted. */
@@ -39,6 +39,8 @@ export interface DeviceDisagreement {
   /** Values the audit trail names that the database does not hold (or holds with another value). */
   notStored: ValueRef[];
   notStoredCount: number;
+  /** Retention lines whose count and checksum do not match the audited values in their range that are gone (beyond one value found and named above). */
+  retentionMismatches: Array<{ deleted: DeletedValues; goneCount: number }>;
 }
 
 export interface AuditDatabaseReport {
@@ -53,13 +55,28 @@ export interface AuditDatabaseReport {
   appendedMeanwhile: number;
   /** Devices deleted with their readings (a device-purged line): their lines are not expected in the database. */
   purgedDevices: number;
+  /** Values the retention job deleted, as its retention-deleted lines record (not expected in the database either). */
+  retentionDeleted: number;
   disagreements: DeviceDisagreement[];
 }
 
-class Sum {
+/**
+ * The order-independent checksum of a set of stored values (metric, instant, value): their count
+ * and the sum mod 2^64 of a hash of each. The retention job computes it over what it deletes and
+ * writes it in its audit line; audit-verify subtracts it from what the trail expects.
+ */
+export class ValueChecksum {
   count = 0;
   private hi = 0;
   private lo = 0;
+
+  static of(tally: Tally): ValueChecksum {
+    const sum = new ValueChecksum();
+    sum.count = tally.count;
+    sum.hi = parseInt(tally.checksum.slice(0, 8), 16);
+    sum.lo = parseInt(tally.checksum.slice(8, 16), 16);
+    return sum;
+  }
 
   add(metric: string, ts: number, value: number): void {
     const h = sha256(`${metric}|${ts}|${value}`);
@@ -69,15 +86,28 @@ class Sum {
     this.hi = (this.hi + parseInt(h.slice(0, 8), 16) + (lo > 0xffffffff ? 1 : 0)) >>> 0;
   }
 
-  merge(other: Sum): void {
+  merge(other: ValueChecksum): void {
     this.count += other.count;
     const lo = this.lo + other.lo;
     this.lo = lo >>> 0;
     this.hi = (this.hi + other.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
   }
 
-  equals(other: Sum | undefined): boolean {
-    return other !== undefined && this.count === other.count && this.hi === other.hi && this.lo === other.lo;
+  subtract(other: ValueChecksum): void {
+    this.count -= other.count;
+    const lo = this.lo - other.lo;
+    this.lo = lo >>> 0;
+    this.hi = (this.hi - other.hi - (lo < 0 ? 1 : 0)) >>> 0;
+  }
+
+  /** No values (or values and their deletion cancelling out). */
+  get empty(): boolean {
+    return this.count === 0 && this.hi === 0 && this.lo === 0;
+  }
+
+  equals(other: ValueChecksum | undefined): boolean {
+    if (other === undefined) return this.empty;
+    return this.count === other.count && this.hi === other.hi && this.lo === other.lo;
   }
 
   tally(): Tally {
@@ -87,19 +117,28 @@ class Sum {
 
 /** Per device, per UTC day: so that a disagreement is looked up value by value only in the days it is in. */
 class Tallies {
-  readonly byDevice = new Map<number, Map<number, Sum>>();
+  readonly byDevice = new Map<number, Map<number, ValueChecksum>>();
 
   add(deviceId: number, metric: string, ts: number, value: number): void {
     let days = this.byDevice.get(deviceId);
     if (!days) this.byDevice.set(deviceId, (days = new Map()));
     const day = Math.floor(ts / DAY_MS);
     let sum = days.get(day);
-    if (!sum) days.set(day, (sum = new Sum()));
+    if (!sum) days.set(day, (sum = new ValueChecksum()));
     sum.add(metric, ts, value);
   }
 
-  total(deviceId: number): Sum {
-    const sum = new Sum();
+  /** Values deleted on purpose (a retention-deleted line): no longer expected on their day. */
+  subtract(deviceId: number, day: number, deleted: ValueChecksum): void {
+    let days = this.byDevice.get(deviceId);
+    if (!days) this.byDevice.set(deviceId, (days = new Map()));
+    let sum = days.get(day);
+    if (!sum) days.set(day, (sum = new ValueChecksum()));
+    sum.subtract(deleted);
+  }
+
+  total(deviceId: number): ValueChecksum {
+    const sum = new ValueChecksum();
     for (const s of this.byDevice.get(deviceId)?.values() ?? []) sum.merge(s);
     return sum;
   }
@@ -190,8 +229,11 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
   const snapshot = await openSnapshot(database);
   try {
     const purged = new Set<number>();
-    const notePurge = (e: Pick<AuditEntry, 'event' | 'deviceId'>) => {
+    // Retention deletions, by their line's key: one committed moments ago is in the outbox, in the file, or both.
+    const deletions = new Map<string, { deviceId: number; deleted: DeletedValues }>();
+    const notePurge = (e: Pick<AuditEntry, 'event' | 'deviceId' | 'ts' | 'metrics' | 'actor' | 'deleted'>) => {
       if (e.event === 'device-purged') purged.add(e.deviceId);
+      if (e.event === 'retention-deleted' && e.deleted) deletions.set(auditEntryKey(e), { deviceId: e.deviceId, deleted: e.deleted });
     };
 
     // Committed batches whose lines may not be in the files yet: their values are the database's own.
@@ -199,7 +241,7 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
     if (await snapshot.hasTable('audit_outbox')) {
       for (const row of await snapshot.rows<{ entries: string }>('SELECT entries FROM audit_outbox ORDER BY id')) {
         for (const e of decodeAuditOutline(row.entries)) {
-          if (e.rest?.event) notePurge({ event: e.rest.event, deviceId: e.deviceId });
+          if (e.rest?.event) notePurge({ ...e.rest, deviceId: e.deviceId, ts: new Date(e.ts).toISOString(), metrics: {} });
           for (const metric of e.names) waiting.add(valueKey(e.deviceId, metric, e.ts));
         }
       }
@@ -217,6 +259,11 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         },
         notePurge,
       );
+    }
+    let retentionDeleted = 0;
+    for (const { deviceId, deleted } of deletions.values()) {
+      trail.subtract(deviceId, Math.floor(Date.parse(deleted.from) / DAY_MS), ValueChecksum.of(deleted));
+      retentionDeleted += deleted.count;
     }
     for (const id of purged) trail.byDevice.delete(id);
 
@@ -243,13 +290,23 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
     // Devices and days where the two disagree.
     const suspect = new Map<number, Set<number>>();
     for (const id of new Set([...trail.byDevice.keys(), ...stored.byDevice.keys()])) {
-      const a = trail.byDevice.get(id) ?? new Map<number, Sum>();
-      const d = stored.byDevice.get(id) ?? new Map<number, Sum>();
-      const days = new Set([...a.keys(), ...d.keys()].filter((day) => !a.get(day)?.equals(d.get(day))));
+      const a = trail.byDevice.get(id) ?? new Map<number, ValueChecksum>();
+      const d = stored.byDevice.get(id) ?? new Map<number, ValueChecksum>();
+      const same = (x: ValueChecksum | undefined, y: ValueChecksum | undefined) => (x ? x.equals(y) : (y?.empty ?? true));
+      const days = new Set([...a.keys(), ...d.keys()].filter((day) => !same(a.get(day), d.get(day))));
       if (days.size) suspect.set(id, days);
     }
 
-    const report: AuditDatabaseReport = { ok: true, devices: devices.size, values, waiting: waiting.size, appendedMeanwhile: 0, purgedDevices: purged.size, disagreements: [] };
+    const report: AuditDatabaseReport = {
+      ok: true,
+      devices: devices.size,
+      values,
+      waiting: waiting.size,
+      appendedMeanwhile: 0,
+      purgedDevices: purged.size,
+      retentionDeleted,
+      disagreements: [],
+    };
     if (suspect.size === 0) return report;
 
     // Value by value in those days: what the trail names, what the database holds, what was appended after the snapshot.
@@ -281,6 +338,7 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         missingLinesCount: 0,
         notStored: [],
         notStoredCount: 0,
+        retentionMismatches: [],
       };
       for (const day of [...days].sort((a, b) => a - b)) {
         const rows = await snapshot.rows<{ metric: string; ts: number | string; value: number | string }>(
@@ -304,14 +362,48 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
         }
       }
       const rest = [...expected].map(([key, value]) => ({ metric: key.slice(0, key.lastIndexOf('|')), ts: Number(key.slice(key.lastIndexOf('|') + 1)), value })).sort((a, b) => a.ts - b.ts);
-      for (const v of rest) if (disagreement.notStoredCount++ < LISTED_PER_DEVICE) disagreement.notStored.push(v);
-      if (disagreement.missingLinesCount + disagreement.notStoredCount > 0) report.disagreements.push(disagreement);
+      for (const v of accountForRetention(rest, [...deletions.values()].filter((d) => d.deviceId === deviceId), days, disagreement.retentionMismatches)) {
+        if (disagreement.notStoredCount++ < LISTED_PER_DEVICE) disagreement.notStored.push(v);
+      }
+      if (disagreement.missingLinesCount + disagreement.notStoredCount + disagreement.retentionMismatches.length > 0) report.disagreements.push(disagreement);
     }
     report.ok = report.disagreements.length === 0;
     return report;
   } finally {
     await snapshot.close();
   }
+}
+
+/**
+ * Of the audited values missing from the database in the suspect days, those a retention line
+ * accounts for: per line, the values in its range must add up to its count and checksum. When
+ * they come to exactly one value more, that value was deleted by someone else (before retention
+ * deleted the rest of its range) and is returned with the unaccounted ones; any other difference
+ * is a mismatch of the line. Returns the values no retention line accounts for.
+ */
+function accountForRetention(gone: ValueRef[], lines: Array<{ deleted: DeletedValues }>, days: Set<number>, mismatches: DeviceDisagreement['retentionMismatches']): ValueRef[] {
+  const inDays = lines.filter((l) => days.has(Math.floor(Date.parse(l.deleted.from) / DAY_MS)));
+  const covered = new Map<{ deleted: DeletedValues }, ValueRef[]>(inDays.map((l) => [l, []]));
+  const unaccounted: ValueRef[] = [];
+  for (const v of gone) {
+    const line = inDays.find((l) => v.ts >= Date.parse(l.deleted.from) && v.ts <= Date.parse(l.deleted.to) && l.deleted.metrics.includes(v.metric));
+    if (line) (covered.get(line) as ValueRef[]).push(v);
+    else unaccounted.push(v);
+  }
+  for (const [line, values] of covered) {
+    const sum = new ValueChecksum();
+    for (const v of values) sum.add(v.metric, v.ts, v.value);
+    sum.subtract(ValueChecksum.of(line.deleted));
+    if (sum.empty) continue;
+    const extra = sum.count === 1 ? values.find((v) => {
+      const one = new ValueChecksum();
+      one.add(v.metric, v.ts, v.value);
+      return one.equals(sum);
+    }) : undefined;
+    if (extra) unaccounted.push(extra);
+    else mismatches.push({ deleted: line.deleted, goneCount: values.length });
+  }
+  return unaccounted.sort((a, b) => a.ts - b.ts);
 }
 
 const n = (x: number) => x.toLocaleString('en');
@@ -323,6 +415,7 @@ export function describeAuditDatabaseReport(report: AuditDatabaseReport, databas
     ...(report.waiting ? [`${n(report.waiting)} value(s) committed moments ago wait in the database for their lines (the server writes them next)`] : []),
     ...(report.appendedMeanwhile ? [`${n(report.appendedMeanwhile)} value(s) were stored and audited while the check ran`] : []),
     ...(report.purgedDevices ? [`${n(report.purgedDevices)} device(s) deleted with their readings, as their device-purged lines record`] : []),
+    ...(report.retentionDeleted ? [`${n(report.retentionDeleted)} value(s) deleted by retention, as its retention-deleted lines record (count and checksum)`] : []),
   ];
   if (report.ok) {
     return [`Database ${database} agrees with the audit trail: ${n(report.values)} value(s) of ${n(report.devices)} device(s), count and checksum equal per device${notes.length ? `; ${notes.join('; ')}` : ''}`];
@@ -334,6 +427,11 @@ export function describeAuditDatabaseReport(report: AuditDatabaseReport, databas
     );
     if (d.missingLinesCount) {
       lines.push(`    ${n(d.missingLinesCount)} stored value(s) with no audit line: ${d.missingLines.map(at).join('; ')}${d.missingLinesCount > d.missingLines.length ? `; and ${n(d.missingLinesCount - d.missingLines.length)} more` : ''}`);
+    }
+    for (const m of d.retentionMismatches) {
+      lines.push(
+        `    retention line of ${m.deleted.from} to ${m.deleted.to} (${m.deleted.metrics.join(', ')}) says ${n(m.deleted.count)} value(s) with checksum ${m.deleted.checksum} were deleted; the audit trail has ${n(m.goneCount)} gone in that range that do not add up to it`,
+      );
     }
     if (d.notStoredCount) {
       lines.push(`    ${n(d.notStoredCount)} audited value(s) not in the database: ${d.notStored.map(at).join('; ')}${d.notStoredCount > d.notStored.length ? `; and ${n(d.notStoredCount - d.notStored.length)} more` : ''}`);

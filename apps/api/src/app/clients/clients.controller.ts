@@ -38,7 +38,7 @@ export class ClientsController {
 
   @Patch(':id')
   @MinRole('admin')
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 403, 404, 409)
   @ApiOkResponse({ type: ClientResponse })
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.update(scope, id, dto), this.clients.plantTimezone);

@@ -50,10 +50,25 @@ export class ClientsService {
   async update(scope: ClientScope, id: number, dto: UpdateClientDto): Promise<Client> {
     await this.get(scope, id);
     if (dto.timezone !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff set a client's time zone");
+    // How long the client's readings are kept is the platform's to decide (disk, contracts), not the client's.
+    if (dto.retention !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff change a client's retention");
+    const r = dto.retention;
+    const retention: Partial<Client> = {
+      ...(r?.rawDays !== undefined && { retentionRawDays: r.rawDays }),
+      ...(r?.oneMinuteDays !== undefined && { retentionOneMinuteDays: r.oneMinuteDays }),
+      ...(r?.fifteenMinuteDays !== undefined && { retentionFifteenMinuteDays: r.fifteenMinuteDays }),
+      ...(r?.oneHourDays !== undefined && { retentionOneHourDays: r.oneHourDays }),
+    };
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(Client);
       if (dto.externalId !== undefined) await this.assertExternalIdFree(repo, dto.externalId, id);
-      await repo.update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.externalId !== undefined && { externalId: dto.externalId }), ...(dto.timezone !== undefined && { timezone: dto.timezone }) });
+      const changes = {
+        ...(dto.name !== undefined && { name: dto.name }),
+        ...(dto.externalId !== undefined && { externalId: dto.externalId }),
+        ...(dto.timezone !== undefined && { timezone: dto.timezone }),
+        ...retention,
+      };
+      if (Object.keys(changes).length > 0) await repo.update({ id }, changes);
       return repo.findOneByOrFail({ id });
     });
   }

@@ -28,6 +28,22 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: retention', () => {
+  it('keeps raw readings 90 days and 1-minute rollups 180 by default, 15-minute and hourly ones forever', () => {
+    expect(loadConfig({}).retention).toEqual({ days: { raw: 90, oneMinute: 180, fifteenMinutes: null, oneHour: null }, hour: 2 });
+    expect(loadConfig({ RETENTION_RAW_DAYS: '10', RETENTION_1M_DAYS: '30', RETENTION_15M_DAYS: '400', RETENTION_1H_DAYS: '', RETENTION_HOUR: '4' }).retention).toEqual({
+      days: { raw: 10, oneMinute: 30, fifteenMinutes: 400, oneHour: null },
+      hour: 4,
+    });
+  });
+
+  it('names the variable when a retention is not a positive whole number of days', () => {
+    expect(() => loadConfig({ RETENTION_RAW_DAYS: '0' })).toThrow(/RETENTION_RAW_DAYS="0"/);
+    expect(() => loadConfig({ RETENTION_1M_DAYS: '1.5' })).toThrow(/RETENTION_1M_DAYS="1\.5": .*RETENTION_1M_DAYS must be a whole number of days/);
+    expect(() => loadConfig({ RETENTION_1H_DAYS: 'forever' })).toThrow(/RETENTION_1H_DAYS="forever"/);
+  });
+});
+
 describe('loadConfig: what the server may reach for users of a client', () => {
   it('defaults to the private ranges without loopback, the usual serial adapters, and no extra Tuya endpoint or outbound network', () => {
     expect(loadConfig({}).network).toEqual({

@@ -120,6 +120,11 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) QUERY_TIMEOUT_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_STREAMS_PER_PRINCIPAL?: number;
   @IsOptional() @Transform(toBool) @IsBoolean() LIVE_ACROSS_INSTANCES?: boolean;
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_RAW_DAYS must be a whole number of days' }) @Min(1) @Max(36500) RETENTION_RAW_DAYS?: number;
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_1M_DAYS must be a whole number of days' }) @Min(1) @Max(36500) RETENTION_1M_DAYS?: number;
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_15M_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_15M_DAYS?: number;
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_1H_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_1H_DAYS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) RETENTION_HOUR?: number;
 }
 
 export type DatabaseSettings =
@@ -148,6 +153,28 @@ export interface BackupSettings {
   /** BACKUP_RETENTION_DAYS (default 7): scheduled backups older than this are deleted. */
   retentionDays: number;
   /** BACKUP_HOUR (0-23, default 3) in SCHEDULER_TIMEZONE. */
+  hour: number;
+}
+
+/**
+ * How long each resolution is kept, in days (null: forever). Rows older than that many whole UTC
+ * days before today are deleted by the daily retention job; a client may have its own figures
+ * (set by platform staff), which win over these.
+ */
+export interface RetentionDays {
+  /** RETENTION_RAW_DAYS (default 90): the raw readings (measurements). */
+  raw: number | null;
+  /** RETENTION_1M_DAYS (default 180): 1-minute rollups. */
+  oneMinute: number | null;
+  /** RETENTION_15M_DAYS (default: forever): 15-minute rollups. */
+  fifteenMinutes: number | null;
+  /** RETENTION_1H_DAYS (default: forever): 1-hour rollups. */
+  oneHour: number | null;
+}
+
+export interface RetentionSettings {
+  days: RetentionDays;
+  /** RETENTION_HOUR (0-23, default 2) in SCHEDULER_TIMEZONE: when the daily retention job runs. */
   hour: number;
 }
 
@@ -203,6 +230,7 @@ export interface AppConfig {
   liveStreamsPerPrincipal: number;
   /** On PostgreSQL: stored readings reach the live streams of every instance on the database (LISTEN/NOTIFY). */
   liveAcrossInstances: boolean;
+  retention: RetentionSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -288,6 +316,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     queryTimeoutMs: vars.QUERY_TIMEOUT_MS ?? 10_000,
     liveStreamsPerPrincipal: vars.LIVE_STREAMS_PER_PRINCIPAL ?? 10,
     liveAcrossInstances: vars.LIVE_ACROSS_INSTANCES ?? true,
+    retention: {
+      days: {
+        raw: vars.RETENTION_RAW_DAYS ?? 90,
+        oneMinute: vars.RETENTION_1M_DAYS ?? 180,
+        fifteenMinutes: vars.RETENTION_15M_DAYS ?? null,
+        oneHour: vars.RETENTION_1H_DAYS ?? null,
+      },
+      hour: vars.RETENTION_HOUR ?? 2,
+    },
   };
 }
 

@@ -15,11 +15,27 @@ import { ApiKey } from '../api-keys/entities/api-key.entity';
 import { Database } from './database.service';
 
 /**
+ * Every connection TypeORM opens asks for incremental auto-vacuum before anything else: on a new
+ * (empty) file that takes effect with the first table, so that the pages retention frees can be
+ * given back with `PRAGMA incremental_vacuum`. On an existing file it changes nothing until a
+ * one-off VACUUM (see "Resolutions and retention" in the README).
+ */
+class IncrementalVacuumDatabase extends sqlite3.Database {
+  constructor(filename: string, mode?: number | ((err: Error | null) => void), callback?: (err: Error | null) => void) {
+    if (typeof mode === 'function') super(filename, mode);
+    else super(filename, mode, callback);
+    // Queued by sqlite3 until the file is open, ahead of TypeORM's own PRAGMAs (sent from the callback).
+    this.run('PRAGMA auto_vacuum = INCREMENTAL');
+  }
+}
+
+const sqlite3ForTypeorm: typeof sqlite3 = Object.create(sqlite3, { Database: { value: IncrementalVacuumDatabase } });
+/**
  * TypeORM calls sqlite3.verbose(), which wraps every statement to capture a stack trace and
  * util.inspect() all its parameters: on a 2,500-parameter ingest insert that costs more than
  * the insert itself. TypeORM gets the module with verbose() as a no-op instead.
  */
-const sqlite3WithoutTracing = Object.create(sqlite3, { verbose: { value: () => sqlite3 } });
+const sqlite3WithoutTracing = Object.create(sqlite3ForTypeorm, { verbose: { value: () => sqlite3ForTypeorm } });
 
 export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent, User, RefreshToken, ApiKey];
 

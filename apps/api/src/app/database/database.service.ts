@@ -4,6 +4,7 @@ import { PostgresReadConnections, ReadConnections, SqliteReadConnections } from 
 
 /** The part of a sqlite3 Database used here. */
 interface SqliteConnection {
+  all(sql: string, params: unknown[], done: (err: Error | null, rows: unknown[]) => void): void;
   run(sql: string, params: unknown[], done: (this: { changes: number; lastID: number }, err: Error | null) => void): void;
   exec(sql: string, done: (err: Error | null) => void): void;
 }
@@ -183,6 +184,18 @@ export class Database implements OnApplicationShutdown {
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     const result = await runner.query(this.sql(sql), params, true);
     return result.affected ?? 0;
+  }
+
+  /**
+   * Runs a DELETE ... RETURNING inside the caller's transaction and gives back the rows it
+   * deleted (TypeORM's query() drops them on SQLite, and wraps them on PostgreSQL).
+   */
+  async deleteReturning<T = Record<string, unknown>>(sql: string, params: unknown[], manager: EntityManager): Promise<T[]> {
+    if (this.kind === 'sqlite') {
+      return new Promise((resolve, reject) => this.sqliteConnection.all(sql, params, (err, rows) => (err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows as T[]))));
+    }
+    const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
+    return ((await runner.query(this.sql(sql), params, true)).records ?? []) as T[];
   }
 
   /** Runs an INSERT of one row into a table with an `id` key and returns the new row's id. */

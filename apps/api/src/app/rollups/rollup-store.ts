@@ -115,8 +115,7 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
   private async claimPending(m: EntityManager, deviceId?: number): Promise<RollupRow[]> {
     const where = deviceId === undefined ? '' : `WHERE device_id = ${Math.trunc(deviceId)}`;
     const pick = `SELECT seq FROM rollup_pending ${where} ORDER BY seq LIMIT ${PENDING_PER_FLUSH}${this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
-    // Lower-case "delete" makes TypeORM's SQLite runner return the RETURNING rows.
-    const rows = await this.db.query<Record<string, number | string>>(`delete FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`, [], m);
+    const rows = await this.db.deleteReturning<Record<string, number | string>>(`DELETE FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`, [], m);
     const byBucket = new Map<string, RollupRow>();
     for (const r of rows) {
       const row = pendingRow(r);

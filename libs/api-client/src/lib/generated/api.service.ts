@@ -111,6 +111,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getReadiness'>>('GET', apiUrl(this.baseUrl, 'getReadiness'));
   }
 
+  /** GET /api/retention/status */
+  getRetentionStatus(): Observable<ApiResponse<'getRetentionStatus'>> {
+    return this.http.request<ApiResponse<'getRetentionStatus'>>('GET', apiUrl(this.baseUrl, 'getRetentionStatus'));
+  }
+
   /** Time-bucketed series of several metrics, for charts (GET /api/metrics/series) */
   getSeries(request: ApiRequest<'getSeries'>): Observable<ApiResponse<'getSeries'>> {
     return this.http.request<ApiResponse<'getSeries'>>('GET', apiUrl(this.baseUrl, 'getSeries', request));
@@ -199,6 +204,11 @@ export class PiengApi {
   /** DELETE /api/api-keys/{id} */
   revokeApiKey(request: ApiRequest<'revokeApiKey'>): Observable<ApiResponse<'revokeApiKey'>> {
     return this.http.request<ApiResponse<'revokeApiKey'>>('DELETE', apiUrl(this.baseUrl, 'revokeApiKey', request));
+  }
+
+  /** POST /api/retention/run */
+  runRetention(): Observable<ApiResponse<'runRetention'>> {
+    return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
   }
 
   /** Read a meter once with settings not saved yet (validated as on creation); stores nothing (POST /api/devices/test-read) */

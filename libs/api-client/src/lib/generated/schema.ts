@@ -498,6 +498,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/retention/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["runRetention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/retention/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getRetentionStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -646,11 +678,57 @@ export interface components {
              * @example Fazenda Boa Vista
              */
             name: string;
+            /** @description The client's own retention per resolution, where platform staff set one */
+            retention: components["schemas"]["ClientRetentionResponse"];
             /**
              * @description IANA time zone of the client's days (its own, or PLANT_TIMEZONE when it has none)
              * @example America/Sao_Paulo
              */
             timezone: string;
+        };
+        ClientRetentionDto: {
+            /**
+             * @description Days the 15-minute rollups of this client are kept (a whole number, 1-36500); null goes back to the platform's default
+             * @example 365
+             */
+            fifteenMinuteDays?: number | null;
+            /**
+             * @description Days the 1-hour rollups of this client are kept (a whole number, 1-36500); null goes back to the platform's default
+             * @example 365
+             */
+            oneHourDays?: number | null;
+            /**
+             * @description Days the 1-minute rollups of this client are kept (a whole number, 1-36500); null goes back to the platform's default
+             * @example 365
+             */
+            oneMinuteDays?: number | null;
+            /**
+             * @description Days the raw readings of this client are kept (a whole number, 1-36500); null goes back to the platform's default
+             * @example 365
+             */
+            rawDays?: number | null;
+        };
+        ClientRetentionResponse: {
+            /**
+             * @description Days the client's 15-minute rollups are kept; null: the platform's default (RETENTION_15M_DAYS)
+             * @example null
+             */
+            fifteenMinuteDays: number | null;
+            /**
+             * @description Days the client's 1-hour rollups are kept; null: the platform's default (RETENTION_1H_DAYS)
+             * @example null
+             */
+            oneHourDays: number | null;
+            /**
+             * @description Days the client's 1-minute rollups are kept; null: the platform's default (RETENTION_1M_DAYS)
+             * @example null
+             */
+            oneMinuteDays: number | null;
+            /**
+             * @description Days the client's raw readings are kept; null: the platform's default (RETENTION_RAW_DAYS)
+             * @example null
+             */
+            rawDays: number | null;
         };
         CreateAlarmRuleDto: {
             /**
@@ -810,6 +888,28 @@ export interface components {
             latencyMs: number;
             /** @description Whether a trivial query succeeded (within 3 s) */
             ok: boolean;
+        };
+        DeletedPerResolutionResponse: {
+            /**
+             * @description 1-hour rollup rows deleted
+             * @example 0
+             */
+            "1h": number;
+            /**
+             * @description 1-minute rollup rows deleted
+             * @example 14400
+             */
+            "1m": number;
+            /**
+             * @description 15-minute rollup rows deleted
+             * @example 0
+             */
+            "15m": number;
+            /**
+             * @description Raw readings deleted (including those of month partitions dropped)
+             * @example 864000
+             */
+            raw: number;
         };
         DeviceResponse: {
             /** @description Whether the device is polled */
@@ -1218,6 +1318,86 @@ export interface components {
              */
             reset: boolean;
         };
+        ResolutionStatusResponse: {
+            /**
+             * @description The rollup's bucket in milliseconds; null for raw readings
+             * @example null
+             */
+            bucketMs: number | null;
+            /**
+             * @description Bytes on disk it held then (table and index pages); null before the first run
+             * @example 398458880
+             */
+            bytes: number | null;
+            /**
+             * @description How the bytes were measured: dbstat (SQLite, page by page), pg_total_relation_size (PostgreSQL) or estimate (rows × average row size)
+             * @example dbstat
+             */
+            bytesMeasuredBy: string | null;
+            /**
+             * @description Clients that have a retention of their own for this resolution (PATCH /api/clients/:id {retention})
+             * @example 0
+             */
+            clientsWithOwnRetention: number;
+            /**
+             * @description Rows the last run deleted (raw: including the rows of partitions dropped); null before the first run
+             * @example 86400
+             */
+            deletedLastRun: number | null;
+            /**
+             * @description raw (every stored value), 1m, 15m or 1h (rollups)
+             * @example raw
+             * @enum {string}
+             */
+            resolution: "raw" | "1m" | "15m" | "1h";
+            /**
+             * @description Days kept by the platform's default (RETENTION_RAW_DAYS and the like); null: forever
+             * @example 90
+             */
+            retentionDays: number | null;
+            /**
+             * @description Rows it held when the retention job last ran; null before its first run
+             * @example 7776000
+             */
+            rows: number | null;
+        };
+        RetentionRunReportResponse: {
+            deleted: components["schemas"]["DeletedPerResolutionResponse"];
+            /** @description When it finished */
+            finishedAt: string;
+            /** @description Devices whose readings were kept past their retention because the slave has not confirmed them yet */
+            heldBackDevices: number[];
+            /** @description Month partitions of measurements created ahead (PostgreSQL) */
+            partitionsCreated: string[];
+            /** @description Month partitions dropped whole (PostgreSQL) */
+            partitionsDropped: string[];
+            /** @description Why nothing was done (another instance was running the job), or null */
+            skipped: string | null;
+            /** @description When the run started (ISO-8601 UTC) */
+            startedAt: string;
+        };
+        RetentionRunResponse: {
+            /**
+             * @description When it finished
+             * @example 2026-11-30T02:00:41.000Z
+             */
+            finishedAt: string;
+            /**
+             * @description Month partitions of measurements it dropped whole (PostgreSQL; 0 on SQLite)
+             * @example 0
+             */
+            partitionsDropped: number;
+            /**
+             * @description When the last run started (ISO-8601 UTC)
+             * @example 2026-11-30T02:00:00.000Z
+             */
+            startedAt: string;
+        };
+        RetentionStatusResponse: {
+            /** @description The last run of the retention job; null when it has not run yet on this database */
+            lastRun: components["schemas"]["RetentionRunResponse"] | null;
+            resolutions: components["schemas"]["ResolutionStatusResponse"][];
+        };
         RetryDeadLettersResponse: {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
@@ -1423,6 +1603,8 @@ export interface components {
              * @example Fazenda Boa Vista
              */
             name?: string;
+            /** @description The client's own retention per resolution (platform staff only: a client's user gets 403). Fields left out are kept; null is the platform's default */
+            retention?: components["schemas"]["ClientRetentionDto"];
             /**
              * @description IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.
              * @example America/Sao_Paulo
@@ -3820,6 +4002,91 @@ export interface operations {
             };
             /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    runRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the run deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRunReportResponse"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getRetentionStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retention status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionStatusResponse"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,4 +20,17 @@ export class Client {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** The client's own retention in days per resolution (platform staff set it); null: the platform's default. */
+  @Column({ name: 'retention_raw_days', type: 'integer', nullable: true })
+  retentionRawDays!: number | null;
+
+  @Column({ name: 'retention_1m_days', type: 'integer', nullable: true })
+  retentionOneMinuteDays!: number | null;
+
+  @Column({ name: 'retention_15m_days', type: 'integer', nullable: true })
+  retentionFifteenMinuteDays!: number | null;
+
+  @Column({ name: 'retention_1h_days', type: 'integer', nullable: true })
+  retentionOneHourDays!: number | null;
 }

@@ -9,6 +9,8 @@ import { AlarmRulesVersion1764230000000 } from './1764230000000-alarm-rules-vers
 import { DeviceReach1764240000000 } from './1764240000000-device-reach';
 import { Rollups1764250000000 } from './1764250000000-rollups';
 import { ClientTimezone1764255000000 } from './1764255000000-client-timezone';
+import { Retention1764260000000 } from './1764260000000-retention';
+import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-by-month';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   DeviceReach1764240000000,
   Rollups1764250000000,
   ClientTimezone1764255000000,
+  Retention1764260000000,
+  MeasurementsByMonth1764260000001,
 ];

@@ -1,7 +1,7 @@
 import { energyInPeriod } from './energy';
 
 const point = (min: number, max: number) => ({ t: '2026-03-10T00:00:00Z', avg: (min + max) / 2, min, max, count: 1 });
-const series = (metric: string, points: ReturnType<typeof point>[]) => ({ from: '', to: '', bucketMs: 3600_000, series: [{ metric, unit: 'Wh', points }] });
+const series = (metric: string, points: ReturnType<typeof point>[]) => ({ from: '', to: '', bucketMs: 3600_000, resolution: '1h' as const, timezone: 'UTC', series: [{ metric, unit: 'Wh', points }] });
 
 describe('energyInPeriod', () => {
   it('is the last bucket maximum minus the first bucket minimum of the counter', () => {

@@ -32,7 +32,7 @@ describe('OverviewPage', () => {
     const energy: Record<number, [number, number]> = { 10: [1000, 3500], 11: [0, 0], 12: [200, 700], 20: [5000, 5250] };
     for (const [id, [start, end]] of Object.entries(energy)) {
       const req = http.expectOne((r) => r.url.startsWith('/api/metrics/series') && r.url.includes(`deviceId=${id}&`));
-      req.flush({ from: '', to: '', bucketMs: 1, series: [{ metric: 'energy', unit: 'Wh', points: [{ t: '', avg: 0, min: start, max: start, count: 1 }, { t: '', avg: 0, min: end, max: end, count: 1 }] }] });
+      req.flush({ from: '', to: '', bucketMs: 1000, resolution: 'raw', timezone: 'UTC', series: [{ metric: 'energy', unit: 'Wh', points: [{ t: '', avg: 0, min: start, max: start, count: 1 }, { t: '', avg: 0, min: end, max: end, count: 1 }] }] });
     }
     await fixture.whenStable();
     const cards = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="client-card"]')).map((c) => c.textContent?.replace(/\s+/g, ' ').trim());
