@@ -1362,6 +1362,7 @@ export interface components {
             rows: number | null;
         };
         RetentionRunReportResponse: {
+            /** @description Rows deleted per resolution */
             deleted: components["schemas"]["DeletedPerResolutionResponse"];
             /** @description When it finished */
             finishedAt: string;
@@ -1396,6 +1397,7 @@ export interface components {
         RetentionStatusResponse: {
             /** @description The last run of the retention job; null when it has not run yet on this database */
             lastRun: components["schemas"]["RetentionRunResponse"] | null;
+            /** @description Raw readings, then the 1-minute, 15-minute and hourly rollups */
             resolutions: components["schemas"]["ResolutionStatusResponse"][];
         };
         RetryDeadLettersResponse: {

@@ -17,7 +17,7 @@ export class RetentionRunReportResponse {
   startedAt!: string;
   @ApiProperty({ description: 'When it finished' })
   finishedAt!: string;
-  @ApiProperty({ type: DeletedPerResolutionResponse })
+  @ApiProperty({ type: DeletedPerResolutionResponse, description: 'Rows deleted per resolution' })
   deleted!: DeletedPerResolutionResponse;
   @ApiProperty({ description: 'Month partitions of measurements created ahead (PostgreSQL)', type: [String] })
   partitionsCreated!: string[];

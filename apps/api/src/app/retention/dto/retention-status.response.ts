@@ -40,7 +40,7 @@ export class RetentionRunResponse {
 
 /** What each resolution holds and keeps, from the figures the daily retention job records (never counted per request). */
 export class RetentionStatusResponse {
-  @ApiProperty({ type: [ResolutionStatusResponse] })
+  @ApiProperty({ type: [ResolutionStatusResponse], description: 'Raw readings, then the 1-minute, 15-minute and hourly rollups' })
   resolutions!: ResolutionStatusResponse[];
 
   @ApiProperty({ description: 'The last run of the retention job; null when it has not run yet on this database', type: RetentionRunResponse, nullable: true })
