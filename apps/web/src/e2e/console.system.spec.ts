@@ -230,8 +230,9 @@ describe('web console in chromium', () => {
     await page.getByTestId('period').selectOption('hour');
     await page.locator('[data-testid="series-chart"] canvas').waitFor();
     expect(await page.getByText('No readings in this period.').count()).toBe(0);
-    // The last hour in at most 120 points: 30 s buckets, read from the raw readings, and the chart says so.
-    await page.waitForFunction(() => /average of 30 s.*the raw readings/.test(document.querySelector('[data-testid="series-buckets"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    // The last hour in at most 120 points: 30 s buckets would be 121 (both ends count), so 1-minute ones, read from
+    // the 1-minute rollups, and the chart says so.
+    await page.waitForFunction(() => /average of 1 min.*1-minute rollups/.test(document.querySelector('[data-testid="series-buckets"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
 
     // A rule that holds for any mains voltage: its alarm is raised by the next poll.
     await page.getByRole('link', { name: /^Alarms/ }).click();
