@@ -11,15 +11,14 @@
 // (e) the same with the live notifications to other instances switched off (LIVE_ACROSS_INSTANCES=false): what they cost.
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { api, benchPgServer, createBenchDatabase, startApi } from './api-server.mjs';
+import { ingestBodies, METRICS, peakRss, T0 } from './ingest.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client } = require('pg');
 
-const T0 = Date.UTC(2026, 0, 1);
-const METRICS = ['voltage', 'current', 'power', 'energy', 'frequency', 'powerFactor', 'voltageL1', 'voltageL2', 'voltageL3', 'currentL1'];
 const ROWS = 200_000;
 
 /** The rows of the baselines: one device, ten metrics per instant, one instant a second. */
@@ -106,22 +105,6 @@ async function baseline(url, kind) {
   return ROWS / seconds;
 }
 
-function ingestBodies(deviceId, readingsTotal, perRequest) {
-  const bodies = [];
-  for (let r = 0; r < readingsTotal; r += perRequest) {
-    const readings = [];
-    for (let i = r; i < r + perRequest; i++) {
-      const metrics = {};
-      for (let k = 0; k < METRICS.length; k++) metrics[METRICS[k]] = +(230 + 5 * Math.sin(i / 500 + k) + (i % 7) * 0.01).toFixed(3);
-      readings.push({ deviceId, timestamp: T0 + i * 1000, metrics });
-    }
-    bodies.push(JSON.stringify({ readings }));
-  }
-  return bodies;
-}
-
-/** Peak resident set of a process so far (VmHWM), in MiB. */
-const peakRssMiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /** HTTP ingest of `readings` readings (x10 values) on a server started on `url`; values/s, peak RSS, and what was answered. */
 async function httpIngest(url, { readings, concurrency, env = {}, main }) {
@@ -146,7 +129,7 @@ async function httpIngest(url, { readings, concurrency, env = {}, main }) {
     // The same batch again: every value a duplicate, none stored twice.
     const again = await api(server, 'POST', '/api/ingest', bodies[0]);
     if (again.stored !== 0 || again.duplicates !== 500) throw new Error(`a repeated batch answered ${JSON.stringify(again)}`);
-    return { valuesPerSec: (readings * METRICS.length) / seconds, peakRssMiB: peakRssMiB(server.child.pid) };
+    return { valuesPerSec: (readings * METRICS.length) / seconds, peakRssMiB: peakRss(server.child.pid) };
   } finally {
     await server.stop();
     rmSync(server.dataDir, { recursive: true, force: true });

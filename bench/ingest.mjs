@@ -13,8 +13,8 @@ import { api, startApi } from './api-server.mjs';
 const require = createRequire(import.meta.url);
 const sqlite3 = require('sqlite3');
 
-const T0 = Date.UTC(2026, 0, 1);
-const METRICS = ['voltage', 'current', 'power', 'energy', 'frequency', 'powerFactor', 'voltageL1', 'voltageL2', 'voltageL3', 'currentL1'];
+export const T0 = Date.UTC(2026, 0, 1);
+export const METRICS = ['voltage', 'current', 'power', 'energy', 'frequency', 'powerFactor', 'voltageL1', 'voltageL2', 'voltageL3', 'currentL1'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const open = (file) => new Promise((res, rej) => { const db = new sqlite3.Database(file, (e) => (e ? rej(e) : res(db))); });
@@ -48,8 +48,8 @@ async function rawBaseline(schemaDb, rows) {
   return rows / seconds;
 }
 
-/** The server's peak resident memory so far (VmHWM), in MB; null where /proc is not there. */
-function peakRss(pid) {
+/** The server's peak resident memory so far (VmHWM), in MiB; null where /proc is not there. */
+export function peakRss(pid) {
   try {
     const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
     return Math.round(kb / 1024);
@@ -58,7 +58,7 @@ function peakRss(pid) {
   }
 }
 
-function ingestBodies(deviceId, readingsTotal, perRequest) {
+export function ingestBodies(deviceId, readingsTotal, perRequest) {
   const bodies = [];
   for (let r = 0; r < readingsTotal; r += perRequest) {
     const readings = [];

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Client as PgClient } from 'pg';
 import * as sqlite3 from 'sqlite3';
 import { sha256 } from '../common/sha256';
+import { DAY_MS } from '../common/time-zones';
 import type { DatabaseSettings } from '../config/app-config';
 import { AuditRecord, auditEntryKey, completeLinesLength, DeletedValues } from './audit-chain';
 import { AuditEntry, decodeAuditOutline } from './audit-outbox';
@@ -10,7 +11,6 @@ import { AuditEntry, decodeAuditOutline } from './audit-outbox';
 /** Values listed per device and kind (missing, not stored) when they disagree; the rest are counted. */
 export const LISTED_PER_DEVICE = 10;
 const PAGE = 20_000;
-const DAY_MS = 86_400_000;
 
 /** One stored value: a metric of a device at an instant. */
 export interface ValueRef {

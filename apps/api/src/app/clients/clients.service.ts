@@ -5,6 +5,7 @@ import { ClientScope } from '../common/client-scope';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { RESOLUTIONS, Resolution, retentionDaysFor } from '../retention/retention-policy';
 import { Device } from '../devices/entities/device.entity';
 import { CreateClientDto } from './dto/create-client.dto';
 import { UpdateClientDto } from './dto/update-client.dto';
@@ -23,10 +24,17 @@ export class ClientsService {
     return this.config.plantTimezone;
   }
 
-  /** The client's time zone: its own, else PLANT_TIMEZONE. */
-  async timezoneOf(clientId: number): Promise<string> {
-    const client = await this.clients.findOne({ where: { id: clientId }, select: { id: true, timezone: true } });
-    return client?.timezone ?? this.config.plantTimezone;
+  /**
+   * What reading the client's data depends on: its time zone (its own, else PLANT_TIMEZONE) and the
+   * days each resolution is kept (its own figures, else the platform's; null: forever).
+   */
+  async dataSettings(clientId: number): Promise<{ timezone: string; retentionDays: Record<Resolution, number | null> }> {
+    const c = await this.clients.findOneBy({ id: clientId });
+    const own = c
+      ? { id: c.id, retention_raw_days: c.retentionRawDays, retention_1m_days: c.retentionOneMinuteDays, retention_15m_days: c.retentionFifteenMinuteDays, retention_1h_days: c.retentionOneHourDays }
+      : undefined;
+    const retentionDays = Object.fromEntries(RESOLUTIONS.map((r) => [r.resolution, retentionDaysFor(r.resolution, this.config.retention.days, own)])) as Record<Resolution, number | null>;
+    return { timezone: c?.timezone ?? this.config.plantTimezone, retentionDays };
   }
 
   list(scope: ClientScope): Promise<Client[]> {

@@ -6,6 +6,9 @@ const SECOND = 1_000;
 const HOUR = 3_600_000;
 export const DAY_MS = 86_400_000;
 
+/** The start of the UTC-aligned bucket of width ms that holds ts. */
+export const alignDown = (ts: number, ms: number) => ts - (((ts % ms) + ms) % ms);
+
 /** Every local midnight in the time zone from the one at or before `from` to `to`. */
 export function localDayStarts(from: number, to: number, timeZone: string): number[] {
   const out: number[] = [];

@@ -9,10 +9,11 @@ import { LinregQuery, RawMetricsQuery, SeriesQuery, SummaryQuery } from './dto/m
 import { LinregResponse, MeasurementPage, SeriesResponse, SummaryResponse } from './dto/metric.responses';
 import { linearFit, meanAndSampleStd, processCapability } from './statistics';
 import { ClientsService } from '../clients/clients.service';
-import { DAY_MS, offsetAt } from '../common/time-zones';
+import { Resolution, retentionCut } from '../retention/retention-policy';
+import { alignDown, DAY_MS, offsetAt } from '../common/time-zones';
 import { coverRange } from '../rollups/range-cover';
 import { ROLLUP_RESOLUTIONS, RollupResolution, RollupStore } from '../rollups/rollup-store';
-import { alignDown, bucketStarts, chooseStep, SeriesStep, stepMs } from './series-buckets';
+import { bucketStarts, chooseStep, SeriesStep, stepMs } from './series-buckets';
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /** Range filter on the (device, metric, ts) key; absent bounds are open. */
@@ -69,8 +70,8 @@ export class MetricsService {
     const to = q.to ?? Date.now();
     const from = q.from ?? to - DAY_MS;
     range(from, to);
-    const timezone = await this.clients.timezoneOf(device.clientId);
-    const step = chooseStep(from, to, q.points ?? 500, timezone);
+    const { timezone, retentionDays } = await this.clients.dataSettings(device.clientId);
+    const step = chooseStep(from, to, q.points ?? 500, timezone, finestKept(from, retentionDays, Date.now()));
     let starts: number[] | null = null;
     let lo: number, hi: number;
     if (step.kind === 'days') {
@@ -258,6 +259,19 @@ function seriesResolution(step: SeriesStep, dayStarts: number[] | null): { name:
     if (step.kind === 'fixed' ? step.ms % r.bucketMs === 0 : (dayStarts ?? []).every((t) => t % r.bucketMs === 0)) return { name: r.name, bucketMs: r.bucketMs };
   }
   return { name: 'raw', bucketMs: null };
+}
+
+/**
+ * The finest bucket a chart that starts at `from` can be drawn in: raw readings, then 1-minute and
+ * 15-minute rollups, go when their retention ends, and a chart of last year at 5-minute steps would
+ * otherwise be empty where 15-minute rollups still hold it.
+ */
+function finestKept(from: number, days: Record<Resolution, number | null>, now: number): number {
+  for (const [resolution, widthMs] of [['raw', 0], ['1m', 60_000], ['15m', 900_000]] as const) {
+    const cut = retentionCut(now, days[resolution]);
+    if (cut === null || from >= cut) return widthMs;
+  }
+  return 3_600_000;
 }
 
 /** The time zone's offset when it is the same at every bucket start and at the end, else null. */

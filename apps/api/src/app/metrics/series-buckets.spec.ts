@@ -16,6 +16,11 @@ describe('chooseStep', () => {
     expect(chooseStep(t('2026-11-30T00:00:30Z'), t('2026-11-30T00:10:30Z'), 11, 'UTC')).toEqual({ kind: 'fixed', ms: 60_000 });
   });
 
+  it('starts at the finest width still kept: a day whose raw readings retention removed is drawn in whole minutes or more', () => {
+    expect(chooseStep(t('2026-11-30T00:00:00Z'), t('2026-11-30T00:08:19.999Z'), 500, 'UTC', 60_000)).toEqual({ kind: 'fixed', ms: 60_000 });
+    expect(chooseStep(t('2026-11-30T00:00:00Z'), t('2026-11-30T23:59:59.999Z'), 500, 'UTC', 900_000)).toEqual({ kind: 'fixed', ms: 900_000 });
+  });
+
   it('uses days past 12 hours, and whole numbers of days for long ranges', () => {
     // 2025 in 500 points: 12 h gives 730, days give 365.
     expect(chooseStep(t('2025-01-01T00:00:00Z'), t('2025-12-31T23:59:59.999Z'), 500, 'UTC')).toEqual({ kind: 'days', days: 1, timeZone: 'UTC' });

@@ -4,7 +4,7 @@
  * number of 15 minutes from UTC, so they are aligned to the local clock too, down to 15 minutes);
  * days start at midnight in the client's time zone, and so follow its daylight-saving changes.
  */
-import { DAY_MS, localDayIndex, localDayStarts } from '../common/time-zones';
+import { alignDown, DAY_MS, localDayIndex, localDayStarts } from '../common/time-zones';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -16,16 +16,14 @@ export const SUB_DAY_STEPS_MS = [SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND, M
 /** A chart's bucket width: a fixed number of milliseconds, or a number of the client's days. */
 export type SeriesStep = { kind: 'fixed'; ms: number } | { kind: 'days'; days: number; timeZone: string };
 
-/** The start of the UTC-aligned bucket of width ms that holds ts. */
-export const alignDown = (ts: number, ms: number) => ts - (((ts % ms) + ms) % ms);
-
 /**
- * The smallest step that gives at most `points` buckets over [from, to]. Past 12 hours the step is
- * one day, or as many whole days as keep the count within `points` (a ten-year range in 500 points).
+ * The smallest step of at least `minMs` that gives at most `points` buckets over [from, to]. Past
+ * 12 hours the step is one day, or as many whole days as keep the count within `points` (a
+ * ten-year range in 500 points).
  */
-export function chooseStep(from: number, to: number, points: number, timeZone: string): SeriesStep {
+export function chooseStep(from: number, to: number, points: number, timeZone: string, minMs = 0): SeriesStep {
   for (const ms of SUB_DAY_STEPS_MS) {
-    if (Math.floor(to / ms) - Math.floor(from / ms) + 1 <= points) return { kind: 'fixed', ms };
+    if (ms >= minMs && Math.floor(to / ms) - Math.floor(from / ms) + 1 <= points) return { kind: 'fixed', ms };
   }
   const days = localDayStarts(from, to, timeZone).length;
   return { kind: 'days', days: Math.max(1, Math.ceil(days / points)), timeZone };

@@ -1,8 +1,7 @@
+import { alignDown, DAY_MS } from '../common/time-zones';
 import type { RetentionDays } from '../config/app-config';
 
-export const DAY_MS = 86_400_000;
-
-/** The resolutions a plant stores: raw readings and the three rollups (their bucket_ms). */
+/** The resolutions a plant stores: raw readings and the three rollups (their bucket_ms, as in ROLLUP_RESOLUTIONS), with their retention settings. */
 export const RESOLUTIONS = [
   { resolution: 'raw', bucketMs: null, setting: 'raw', column: 'retention_raw_days' },
   { resolution: '1m', bucketMs: 60_000, setting: 'oneMinute', column: 'retention_1m_days' },
@@ -11,10 +10,9 @@ export const RESOLUTIONS = [
 ] as const;
 
 export type Resolution = (typeof RESOLUTIONS)[number]['resolution'];
-export type RollupResolution = Exclude<Resolution, 'raw'>;
 
 /** The start of the UTC day that holds the instant. */
-export const startOfUtcDay = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+export const startOfUtcDay = (ms: number) => alignDown(ms, DAY_MS);
 
 /** A client's own figures (null: the platform's) as the clients table keeps them. */
 export interface ClientRetentionRow {

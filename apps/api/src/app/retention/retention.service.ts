@@ -7,11 +7,11 @@ import { ValueChecksum } from '../audit/audit-database-check';
 import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
 import type { DeletedValues } from '../audit/audit-chain';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DAY_MS } from '../common/time-zones';
 import { Database } from '../database/database.service';
 import { MeasurementPartitions, MonthPartition, monthOf } from './measurement-partitions';
 import {
   ClientRetentionRow,
-  DAY_MS,
   holdBackForForwarding,
   RESOLUTIONS,
   Resolution,

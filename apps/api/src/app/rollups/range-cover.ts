@@ -1,3 +1,4 @@
+import { alignDown } from '../common/time-zones';
 import { ROLLUP_RESOLUTIONS } from './rollup-store';
 
 /** A piece of a time range and where its values are read: whole rollup buckets of one size, or raw rows. */
@@ -10,8 +11,7 @@ export interface RangePiece {
   until: number;
 }
 
-const alignUp = (ts: number, ms: number) => Math.ceil(ts / ms) * ms;
-const alignDown = (ts: number, ms: number) => Math.floor(ts / ms) * ms;
+const alignUp = (ts: number, ms: number) => alignDown(ts + ms - 1, ms);
 
 /**
  * Splits [from, until) into the fewest pieces that rollups cover exactly: whole hours in the middle,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../database/database.service';
+import { RollupStore } from './rollup-store';
 import { createPgDatabase, seedDevice, startTestApp, usesPostgres } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
 
@@ -37,6 +38,36 @@ describe('rollups of readings stored before rollups existed', () => {
         expect(summary.mean).toBeCloseTo(159.5, 10);
         const left = await waitFor('the backfill list emptied', async () => ((await second.app.get(Database).query('SELECT device_id FROM rollup_backfill')).length === 0 ? true : undefined));
         expect(left).toBe(true);
+      } finally {
+        await second.app.close();
+      }
+    } finally {
+      await pg?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps pending sums over a stop: they are committed with the readings, and merged after the restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pieng-pending-'));
+    const pg = usesPostgres() ? await createPgDatabase() : undefined;
+    const env = { DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url }) };
+    try {
+      const first = await startTestApp(env);
+      const { deviceId } = await seedDevice(first.http);
+      // The merge timer stopped, as a process killed right after a commit would leave it.
+      await first.app.get(RollupStore).onApplicationShutdown();
+      const T0 = Date.UTC(2026, 3, 2);
+      await first.http.post('/api/ingest').send({ readings: Array.from({ length: 60 }, (_, i) => ({ deviceId, timestamp: T0 + i * 60_000, metrics: { power: i } })) }).expect(200);
+      const pending = Number((await first.app.get(Database).query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n);
+      await first.app.close();
+      expect(pending).toBe(60);
+
+      const second = await startTestApp(env);
+      try {
+        await waitFor('the pending sums merged by the restarted server', async () => Number((await second.app.get(Database).query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) === 0 || undefined);
+        const [hour] = await second.app.get(Database).query('SELECT value_count AS n, value_mean AS mean FROM rollups WHERE device_id = ? AND bucket_ms = 3600000', [deviceId]);
+        // 0..59 in one hour: 60 values, mean 29.5.
+        expect([Number(hour.n), Number(hour.mean)]).toEqual([60, 29.5]);
       } finally {
         await second.app.close();
       }

@@ -1,6 +1,7 @@
 import { Database } from '../database/database.service';
 import { runServer } from '../server';
 import { waitFor } from '../../testing/wait';
+import { RollupStore } from './rollup-store';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 
 // Three hours of readings every 10 s, starting 7 s past a whole minute, sent out of time order.
@@ -28,7 +29,9 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
   const inRange = (from: number, to: number) => idx.filter((i) => ts(i) >= from && ts(i) <= to);
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Fixed dates in June 2026 must read the same whenever the test runs: the platform keeps everything here
+    // (a chart past a retention falls back to coarser rollups; the per-client test below sets its own).
+    t = await startTestApp({ RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
     db = t.app.get(Database);
     ({ deviceId, clientId } = await seedDevice(t.http));
     // 379 is prime to 1080: a fixed shuffle of every index, sent in batches of 200.
@@ -176,6 +179,38 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
       ['2026-03-29T22:00:00.000Z', 24, 47, 70],
       ['2026-03-30T22:00:00.000Z', 24, 71, 94],
     ]);
+  });
+
+  it('draws a chart whose start is past a retention in the finest resolution still kept', async () => {
+    const short = await t.http.post('/api/clients').send({ name: 'Short memory' }).expect(201);
+    await t.http.patch(`/api/clients/${short.body.id}`).send({ retention: { rawDays: 1, oneMinuteDays: 2 } }).expect(200);
+    const meter = await t.http.post('/api/devices').send({ clientId: short.body.id, name: 'Short meter', deviceType: 'api' }).expect(201);
+    const midnight = Date.now() - (Date.now() % 86_400_000);
+    const series = (from: number) => t.http.get('/api/metrics/series').query({ deviceId: meter.body.id, metrics: 'power', from, to: from + 3_600_000 - 1, points: 500 }).expect(200);
+    // An hour within the raw retention: 10 s buckets of the raw readings.
+    expect((await series(midnight)).body).toMatchObject({ bucketMs: 10_000, resolution: 'raw' });
+    // 36 hours before midnight: raw readings are gone (1 day), 1-minute rollups kept (2 days).
+    expect((await series(midnight - 36 * 3_600_000)).body).toMatchObject({ bucketMs: 60_000, resolution: '1m' });
+    // Five days back: only the 15-minute and hourly rollups are left; the hour is 4 quarter-hour points, not 360 empty ones.
+    const old = midnight - 5 * 86_400_000;
+    await t.http.post('/api/ingest').send({ readings: Array.from({ length: 360 }, (_, i) => ({ deviceId: meter.body.id, timestamp: old + i * 10_000, metrics: { power: i } })) }).expect(200);
+    const past = (await series(old)).body;
+    expect(past).toMatchObject({ bucketMs: 900_000, resolution: '15m' });
+    expect(past.series[0].points.map((p: { count: number }) => p.count)).toEqual([90, 90, 90, 90]);
+  });
+
+  it('merges pending sums once however many merges run at once (two instances on PostgreSQL)', async () => {
+    const meter = await t.http.post('/api/devices').send({ clientId, name: 'Busy meter', deviceType: 'api' }).expect(201);
+    const start = Date.UTC(2026, 7, 1);
+    for (let b = 0; b < 5; b++) {
+      const readings = Array.from({ length: 200 }, (_, i) => ({ deviceId: meter.body.id, timestamp: start + (b * 200 + i) * 5_000, metrics: { power: 1 } }));
+      await t.http.post('/api/ingest').send({ readings }).expect(200);
+    }
+    const store = t.app.get(RollupStore);
+    await Promise.all([store.flush(), store.flush(), store.flush(meter.body.id), store.flush()]);
+    const [{ n, total }] = await db.query('SELECT COUNT(*) AS n, SUM(value_count) AS total FROM rollups WHERE device_id = ? AND bucket_ms = 3600000', [meter.body.id]);
+    // 1,000 readings every 5 s from 00:00: 720 in the first hour, 280 in the second.
+    expect([Number(n), Number(total)]).toEqual([2, 1000]);
   });
 
   it('rebuilds rollups from the raw readings with rollups-rebuild, reporting progress on stderr', async () => {

@@ -17,24 +17,28 @@ export class Rollups1764250000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const pg = q.connection.options.type === 'postgres';
     const real = pg ? 'DOUBLE PRECISION' : 'REAL';
+    // What a bucket keeps; the pending sums keep the same, per 1-minute bucket.
+    const moments = [
+      `value_count INTEGER NOT NULL`,
+      `value_sum ${real} NOT NULL`,
+      `value_min ${real} NOT NULL`,
+      `value_max ${real} NOT NULL`,
+      `value_mean ${real} NOT NULL`,
+      `value_m2 ${real} NOT NULL`,
+      `ts_mean ${real} NOT NULL`,
+      `ts_m2 ${real} NOT NULL`,
+      `ts_value_c ${real} NOT NULL`,
+      `first_ts BIGINT NOT NULL`,
+      `first_value ${real} NOT NULL`,
+      `last_ts BIGINT NOT NULL`,
+      `last_value ${real} NOT NULL`,
+    ].join(',\n      ');
     await q.query(`CREATE TABLE rollups (
       device_id INTEGER NOT NULL,
       metric VARCHAR(64) NOT NULL,
       bucket_ms INTEGER NOT NULL,
       bucket BIGINT NOT NULL,
-      value_count INTEGER NOT NULL,
-      value_sum ${real} NOT NULL,
-      value_min ${real} NOT NULL,
-      value_max ${real} NOT NULL,
-      value_mean ${real} NOT NULL,
-      value_m2 ${real} NOT NULL,
-      ts_mean ${real} NOT NULL,
-      ts_m2 ${real} NOT NULL,
-      ts_value_c ${real} NOT NULL,
-      first_ts BIGINT NOT NULL,
-      first_value ${real} NOT NULL,
-      last_ts BIGINT NOT NULL,
-      last_value ${real} NOT NULL,
+      ${moments},
       PRIMARY KEY (device_id, metric, bucket_ms, bucket))${pg ? '' : ' WITHOUT ROWID'}`);
     // What ingest transactions summed up (1-minute buckets of the values they stored), waiting to be merged
     // into the rollups of every resolution: a plain insert costs the ingest a few per cent where merging
@@ -44,19 +48,7 @@ export class Rollups1764250000000 implements MigrationInterface {
       device_id INTEGER NOT NULL,
       metric VARCHAR(64) NOT NULL,
       bucket BIGINT NOT NULL,
-      value_count INTEGER NOT NULL,
-      value_sum ${real} NOT NULL,
-      value_min ${real} NOT NULL,
-      value_max ${real} NOT NULL,
-      value_mean ${real} NOT NULL,
-      value_m2 ${real} NOT NULL,
-      ts_mean ${real} NOT NULL,
-      ts_m2 ${real} NOT NULL,
-      ts_value_c ${real} NOT NULL,
-      first_ts BIGINT NOT NULL,
-      first_value ${real} NOT NULL,
-      last_ts BIGINT NOT NULL,
-      last_value ${real} NOT NULL)`);
+      ${moments})`);
     await q.query(`CREATE INDEX ix_rollup_pending_device ON rollup_pending (device_id, seq)`);
     await q.query(`CREATE TABLE rollup_backfill (device_id INTEGER PRIMARY KEY)`);
     await q.query(`INSERT INTO rollup_backfill (device_id) SELECT id FROM devices d WHERE EXISTS (SELECT 1 FROM measurements m WHERE m.device_id = d.id)`);
