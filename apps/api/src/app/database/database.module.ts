@@ -19,13 +19,21 @@ import { Database } from './database.service';
  * (empty) file that takes effect with the first table, so that the pages retention frees can be
  * given back with `PRAGMA incremental_vacuum`. On an existing file it changes nothing until a
  * one-off VACUUM (see "Resolutions and retention" in the README).
+ *
+ * The open callback (where TypeORM sends `journal_mode = WAL`) is held back until the PRAGMA has
+ * run: sqlite3 runs statements queued before the open in parallel with those sent from the
+ * callback, and a file switched to WAL first stays at auto_vacuum = NONE.
  */
 class IncrementalVacuumDatabase extends sqlite3.Database {
   constructor(filename: string, mode?: number | ((err: Error | null) => void), callback?: (err: Error | null) => void) {
-    if (typeof mode === 'function') super(filename, mode);
-    else super(filename, mode, callback);
-    // Queued by sqlite3 until the file is open, ahead of TypeORM's own PRAGMAs (sent from the callback).
-    this.run('PRAGMA auto_vacuum = INCREMENTAL');
+    const opened = typeof mode === 'function' ? mode : callback;
+    // sqlite3 calls the open callback with the database as `this`.
+    const afterOpen = function (this: sqlite3.Database, err: Error | null) {
+      if (err) return opened?.(err);
+      this.run('PRAGMA auto_vacuum = INCREMENTAL', (pragmaErr: Error | null) => opened?.(pragmaErr));
+    };
+    if (typeof mode === 'number') super(filename, mode, afterOpen);
+    else super(filename, afterOpen);
   }
 }
 
