@@ -24,6 +24,8 @@ import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { SitesModule } from './sites/sites.module';
+import { TariffsModule } from './tariffs/tariffs.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
 export function webConsoleRoot(): string | undefined {
@@ -50,7 +52,9 @@ export class AppModule {
         ApiKeysModule,
         HealthModule,
         ClientsModule,
+        SitesModule,
         DevicesModule,
+        TariffsModule,
         IngestModule,
         // Before MetricsModule, so that GET /api/metrics/prometheus is its own route.
         ObservabilityModule.register(logging),

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { RESOLUTIONS, Resolution, retentionDaysFor } from '../retention/retention-policy';
 import { Device } from '../devices/entities/device.entity';
+import { Site } from '../sites/entities/site.entity';
 import { CreateClientDto } from './dto/create-client.dto';
 import { UpdateClientDto } from './dto/update-client.dto';
 import { Client } from './entities/client.entity';
@@ -51,7 +52,11 @@ export class ClientsService {
     if (scope.clientId !== null) throw new ForbiddenError("Only platform staff create clients");
     return this.db.transaction(async (m) => {
       await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
-      return m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, createdAt: Date.now() });
+      const now = Date.now();
+      const client = await m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, createdAt: now });
+      // Every client has a site from the start, where its devices go until it has more than one.
+      await m.getRepository(Site).save({ clientId: client.id, name: dto.name, address: null, timezone: null, contractedKWForaPonta: null, contractedKWPonta: null, readingDay: null, mainDeviceId: null, createdAt: now });
+      return client;
     });
   }
 
@@ -87,6 +92,8 @@ export class ClientsService {
       const devices = await m.getRepository(Device).countBy({ clientId: id });
       if (devices > 0) throw new ConflictError(`Client ${id} still has ${devices} device(s); delete or move them first`);
       await m.query(this.db.sql('DELETE FROM alarm_rules WHERE client_id = ?'), [id]);
+      await m.query(this.db.sql('DELETE FROM tariffs WHERE client_id = ? OR site_id IN (SELECT id FROM sites WHERE client_id = ?)'), [id, id]);
+      await m.query(this.db.sql('DELETE FROM sites WHERE client_id = ?'), [id]);
       await m.getRepository(Client).delete({ id });
     });
   }

@@ -13,6 +13,9 @@ import { User } from '../users/entities/user.entity';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
 import { ApiKey } from '../api-keys/entities/api-key.entity';
 import { Database } from './database.service';
+import { Site } from '../sites/entities/site.entity';
+import { Tariff } from '../tariffs/entities/tariff.entity';
+import { Bandeira } from '../tariffs/entities/bandeira.entity';
 
 /**
  * Every connection TypeORM opens asks for incremental auto-vacuum before anything else: on a new
@@ -45,7 +48,7 @@ const sqlite3ForTypeorm: typeof sqlite3 = Object.create(sqlite3, { Database: { v
  */
 const sqlite3WithoutTracing = Object.create(sqlite3ForTypeorm, { verbose: { value: () => sqlite3ForTypeorm } });
 
-export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent, User, RefreshToken, ApiKey];
+export const ENTITIES = [Client, Device, Measurement, AlarmRule, AlarmEvent, User, RefreshToken, ApiKey, Site, Tariff, Bandeira];
 
 /** TypeORM options for either engine. Migrations run at start-up; the schema is never synchronized. */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -8,6 +8,7 @@ import { ClientScope } from '../common/client-scope';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { SitesService } from '../sites/sites.service';
 import { checkDeviceConfig } from './device-config';
 import { DeviceReach } from './device-reach';
 import { DeviceSecrets } from './device-secrets';
@@ -33,6 +34,7 @@ export class DevicesService {
     private readonly secrets: DeviceSecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditTrailService,
+    private readonly sites: SitesService,
   ) {}
 
   /** The active Modbus and Tuya devices of every client: what the poller reads (the database filters, not the caller). */
@@ -145,8 +147,11 @@ export class DevicesService {
       for (const uid of missing) {
         // ON CONFLICT: a concurrent batch (or another client) may have taken the uid meanwhile; the look-up below decides.
         await m.query(
-          this.db.sql(`INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES (?, ?, ?, 'api', ?, 30, '{}', 0, ?) ON CONFLICT (uid) DO NOTHING`),
-          [uid, clientId, (describe(uid) as { name: string }).name, this.db.kind === 'postgres' ? true : 1, now],
+          // In the client's first site, as every new device without a siteId.
+          this.db.sql(
+            `INSERT INTO devices (uid, client_id, site_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES (?, ?, (SELECT MIN(id) FROM sites WHERE client_id = ?), ?, 'api', ?, 30, '{}', 0, ?) ON CONFLICT (uid) DO NOTHING`,
+          ),
+          [uid, clientId, clientId, (describe(uid) as { name: string }).name, this.db.kind === 'postgres' ? true : 1, now],
         );
       }
     });
@@ -168,10 +173,14 @@ export class DevicesService {
     const config = this.secrets.seal(uid, checked);
     return this.db.transaction(async (m) => {
       await this.checkDeviceQuota(m, dto.clientId, 1);
+      if (dto.siteId !== undefined) await this.sites.assertSiteOfClient(dto.siteId, dto.clientId, m);
+      const siteId = dto.siteId ?? (await this.sites.firstSiteOf(dto.clientId, m));
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
         uid,
         clientId: dto.clientId,
+        siteId,
+        submeter: dto.submeter ?? false,
         name: dto.name,
         deviceType: dto.deviceType,
         active: dto.active ?? true,
@@ -204,11 +213,19 @@ export class DevicesService {
     }
     return this.db.transaction(async (m) => {
       // Moving a device to another client counts against that client's limit.
-      if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.checkDeviceQuota(m, dto.clientId, 1);
+      const movesClient = dto.clientId !== undefined && dto.clientId !== device.clientId;
+      if (movesClient) await this.checkDeviceQuota(m, dto.clientId as number, 1);
+      const clientId = dto.clientId ?? device.clientId;
+      if (dto.siteId !== undefined) await this.sites.assertSiteOfClient(dto.siteId, clientId, m);
+      // A device moved to another client without a siteId goes to that client's first site.
+      const siteId = dto.siteId ?? (movesClient ? await this.sites.firstSiteOf(clientId, m) : device.siteId);
+      if (siteId !== device.siteId) await this.sites.releaseMainDevice(id, siteId, m);
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
         ...device,
         ...(dto.clientId !== undefined && { clientId: dto.clientId }),
+        siteId,
+        ...(dto.submeter !== undefined && { submeter: dto.submeter }),
         ...(dto.name !== undefined && { name: dto.name }),
         ...(dto.active !== undefined && { active: dto.active }),
         ...(dto.pollIntervalSec !== undefined && { pollIntervalSec: dto.pollIntervalSec }),
@@ -245,6 +262,7 @@ export class DevicesService {
         'DELETE FROM rollup_backfill WHERE device_id = ?',
         'DELETE FROM alarm_events WHERE device_id = ?',
         'DELETE FROM alarm_rules WHERE device_id = ?',
+        'UPDATE sites SET main_device_id = NULL WHERE main_device_id = ?',
         'DELETE FROM devices WHERE id = ?',
       ]) {
         await m.query(this.db.sql(sql), [id]);

@@ -110,3 +110,13 @@ export function problemsOf(t: TariffTerms): FieldProblem[] {
   if (!(taxSum < 1)) problems.push({ field: 'taxes', message: `icms + pis + cofins must be less than 1 (they are fractions of the price); they add up to ${taxSum}` });
   return problems;
 }
+
+/** True for a real calendar date 'YYYY-MM-DD' (no 2026-02-30). */
+export function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+/** 'YYYY-MM' with a month 01-12. */
+export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;

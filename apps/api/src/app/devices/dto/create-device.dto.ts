@@ -8,6 +8,16 @@ export class CreateDeviceDto {
   @IsRowId()
   clientId!: number;
 
+  @ApiPropertyOptional({ description: "The site (consumer unit) of the client the device measures in; absent: the client's first site", example: 1 })
+  @IsOptional()
+  @IsRowId()
+  siteId?: number;
+
+  @ApiPropertyOptional({ description: "A submeter measures part of what another meter of its site measures: its energy is left out of the site's total", default: false })
+  @IsOptional()
+  @IsBoolean()
+  submeter?: boolean;
+
   @ApiProperty({ description: 'A name the plant staff recognise', example: 'Main panel PZEM' })
   @IsString()
   @IsNotEmpty()

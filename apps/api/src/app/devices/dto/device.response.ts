@@ -10,6 +10,10 @@ export class DeviceResponse {
   uid!: string;
   @ApiProperty({ description: 'Owning client', example: 1 })
   clientId!: number;
+  @ApiProperty({ description: 'The site (consumer unit) the device measures in; null when its client has no site', nullable: true, type: Number, example: 1 })
+  siteId!: number | null;
+  @ApiProperty({ description: "Whether the device is a submeter (left out of its site's total)", example: false })
+  submeter!: boolean;
   @ApiProperty({ description: 'Device name', example: 'Main panel PZEM' })
   name!: string;
   @ApiProperty({ description: 'Kind of device', enum: DEVICE_TYPES })
@@ -55,6 +59,8 @@ export class DeviceResponse {
       id: d.id,
       uid: d.uid,
       clientId: d.clientId,
+      siteId: d.siteId,
+      submeter: d.submeter,
       name: d.name,
       deviceType: d.deviceType,
       active: d.active,

@@ -15,6 +15,14 @@ export class Device {
   @Column({ name: 'client_id', type: 'integer' })
   clientId!: number;
 
+  /** The site (consumer unit) the device measures in; null for devices of a client without sites. */
+  @Column({ name: 'site_id', type: 'integer', nullable: true })
+  siteId!: number | null;
+
+  /** Measures part of what another meter of its site already measures: left out of the site's total. */
+  @Column({ type: 'boolean', default: false })
+  submeter!: boolean;
+
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
