@@ -16,6 +16,9 @@ interface Operation {
 /** Write routes any logged-in user may call about themselves. */
 const SELF_SERVICE = new Set(['changePassword']);
 
+/** Rows of the whole platform, no client's (bandeiras): a client's user reads them and may not write them (403, not 404). */
+const PLATFORM_ROWS: Record<string, string> = { bandeiras: '2026-11' };
+
 describe('authorization matrix (from /docs-json)', () => {
   let t: TestApp;
   let ops: Operation[];
@@ -41,6 +44,11 @@ describe('authorization matrix (from /docs-json)', () => {
     const user = await t.http.post('/api/users').send({ email: 'b-user@test.local', password: 'b-user-password', role: 'viewer', clientId: b['clients'] }).expect(201);
     b['users'] = user.body.id;
     b['api-keys'] = (await t.http.post('/api/api-keys').send({ name: 'B key', scope: 'read', clientId: b['clients'] }).expect(201)).body.id;
+    b['sites'] = (await t.http.get('/api/sites').query({ clientId: b['clients'] }).expect(200)).body[0].id;
+    b['tariffs'] = (
+      await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
+    ).body.id;
+    await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>
       JSON.stringify([
@@ -51,6 +59,9 @@ describe('authorization matrix (from /docs-json)', () => {
         (await t.http.get(`/api/users/${b['users']}`)).body,
         (await t.http.get('/api/api-keys')).body.filter((k: { clientId: number }) => k.clientId === b['clients']),
         (await t.http.get('/api/metrics').query({ deviceId: b['devices'] })).body,
+        (await t.http.get(`/api/sites/${b['sites']}`)).body,
+        (await t.http.get(`/api/tariffs/${b['tariffs']}`)).body,
+        (await t.http.get('/api/bandeiras').query({ from: '2026-11', to: '2026-11' })).body,
       ]);
   });
   afterAll(() => t.close());
@@ -60,7 +71,7 @@ describe('authorization matrix (from /docs-json)', () => {
     const req = agent[m](path);
     return m === 'get' || m === 'delete' ? req : req.send({});
   };
-  const withIds = (path: string, id: number) => path.replace(/\{[^}]+\}/g, String(id));
+  const withIds = (path: string, id: number | string) => path.replace(/\{[^}]+\}/g, String(id));
 
   it('lists the routes it checks', () => {
     expect(ops.length).toBeGreaterThan(30);
@@ -133,6 +144,12 @@ describe('authorization matrix (from /docs-json)', () => {
     const before = await snapshotOfB();
     const wrong: string[] = [];
     for (const op of ops.filter((o) => !o.isPublic && o.path.includes('{'))) {
+      const platformRow = Object.keys(PLATFORM_ROWS).find((k) => op.path.startsWith(`/api/${k}/{`));
+      if (platformRow) {
+        const res = await call(adminOfA, op, withIds(op.path, PLATFORM_ROWS[platformRow]));
+        if (res.status !== (op.method === 'get' ? 200 : 403)) wrong.push(`${op.method.toUpperCase()} ${op.path} -> ${res.status}`);
+        continue;
+      }
       const kind = Object.keys(b).find((k) => op.path.startsWith(`/api/${k}/{`));
       if (!kind) {
         wrong.push(`${op.path}: no row of client B for this route; add one to the test`);
@@ -158,6 +175,11 @@ describe('authorization matrix (from /docs-json)', () => {
     await adminOfA.post('/api/alarms/rules').send({ clientId: b['clients'], name: 'x', metric: 'voltage', operator: '>', threshold: 1 }).expect(404);
     await adminOfA.post('/api/api-keys').send({ name: 'x', scope: 'read', clientId: b['clients'] }).expect(404);
     await adminOfA.post('/api/users').send({ email: 'x@test.local', password: 'x-password-123', role: 'viewer', clientId: b['clients'] }).expect(404);
+    await adminOfA.post('/api/sites').send({ clientId: b['clients'], name: 'x' }).expect(404);
+    await adminOfA.post('/api/tariffs').send({ siteId: b['sites'], name: 'x', modality: 'convencional', currency: 'BRL', validFrom: '2027-01-01', energy: { foraPonta: 1 } }).expect(404);
+    await adminOfA.patch(`/api/devices/${device}`).send({ siteId: b['sites'] }).expect(404);
+    expect((await adminOfA.get('/api/sites').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
+    expect((await adminOfA.get('/api/tariffs').query({ siteId: b['sites'] }).expect(200)).body).toEqual([]);
     expect(await snapshotOfB()).toBe(before);
   });
 });

@@ -41,6 +41,16 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createDevice'>>('POST', apiUrl(this.baseUrl, 'createDevice', request), { body: request.body });
   }
 
+  /** POST /api/sites */
+  createSite(request: ApiRequest<'createSite'>): Observable<ApiResponse<'createSite'>> {
+    return this.http.request<ApiResponse<'createSite'>>('POST', apiUrl(this.baseUrl, 'createSite', request), { body: request.body });
+  }
+
+  /** POST /api/tariffs */
+  createTariff(request: ApiRequest<'createTariff'>): Observable<ApiResponse<'createTariff'>> {
+    return this.http.request<ApiResponse<'createTariff'>>('POST', apiUrl(this.baseUrl, 'createTariff', request), { body: request.body });
+  }
+
   /** POST /api/users */
   createUser(request: ApiRequest<'createUser'>): Observable<ApiResponse<'createUser'>> {
     return this.http.request<ApiResponse<'createUser'>>('POST', apiUrl(this.baseUrl, 'createUser', request), { body: request.body });
@@ -51,6 +61,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteAlarmRule'>>('DELETE', apiUrl(this.baseUrl, 'deleteAlarmRule', request));
   }
 
+  /** DELETE /api/bandeiras/{month} */
+  deleteBandeira(request: ApiRequest<'deleteBandeira'>): Observable<ApiResponse<'deleteBandeira'>> {
+    return this.http.request<ApiResponse<'deleteBandeira'>>('DELETE', apiUrl(this.baseUrl, 'deleteBandeira', request));
+  }
+
   /** DELETE /api/clients/{id} */
   deleteClient(request: ApiRequest<'deleteClient'>): Observable<ApiResponse<'deleteClient'>> {
     return this.http.request<ApiResponse<'deleteClient'>>('DELETE', apiUrl(this.baseUrl, 'deleteClient', request));
@@ -59,6 +74,16 @@ export class PiengApi {
   /** DELETE /api/devices/{id} */
   deleteDevice(request: ApiRequest<'deleteDevice'>): Observable<ApiResponse<'deleteDevice'>> {
     return this.http.request<ApiResponse<'deleteDevice'>>('DELETE', apiUrl(this.baseUrl, 'deleteDevice', request));
+  }
+
+  /** DELETE /api/sites/{id} */
+  deleteSite(request: ApiRequest<'deleteSite'>): Observable<ApiResponse<'deleteSite'>> {
+    return this.http.request<ApiResponse<'deleteSite'>>('DELETE', apiUrl(this.baseUrl, 'deleteSite', request));
+  }
+
+  /** DELETE /api/tariffs/{id} */
+  deleteTariff(request: ApiRequest<'deleteTariff'>): Observable<ApiResponse<'deleteTariff'>> {
+    return this.http.request<ApiResponse<'deleteTariff'>>('DELETE', apiUrl(this.baseUrl, 'deleteTariff', request));
   }
 
   /** DELETE /api/users/{id} */
@@ -121,9 +146,19 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getSeries'>>('GET', apiUrl(this.baseUrl, 'getSeries', request));
   }
 
+  /** GET /api/sites/{id} */
+  getSite(request: ApiRequest<'getSite'>): Observable<ApiResponse<'getSite'>> {
+    return this.http.request<ApiResponse<'getSite'>>('GET', apiUrl(this.baseUrl, 'getSite', request));
+  }
+
   /** Count, mean, sample standard deviation, min, max and process capability (Cp, Cpk) (GET /api/metrics/summary) */
   getSummary(request: ApiRequest<'getSummary'>): Observable<ApiResponse<'getSummary'>> {
     return this.http.request<ApiResponse<'getSummary'>>('GET', apiUrl(this.baseUrl, 'getSummary', request));
+  }
+
+  /** GET /api/tariffs/{id} */
+  getTariff(request: ApiRequest<'getTariff'>): Observable<ApiResponse<'getTariff'>> {
+    return this.http.request<ApiResponse<'getTariff'>>('GET', apiUrl(this.baseUrl, 'getTariff', request));
   }
 
   /** GET /api/users/{id} */
@@ -151,6 +186,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'listApiKeys'>>('GET', apiUrl(this.baseUrl, 'listApiKeys'));
   }
 
+  /** GET /api/bandeiras */
+  listBandeiras(request: ApiRequest<'listBandeiras'>): Observable<ApiResponse<'listBandeiras'>> {
+    return this.http.request<ApiResponse<'listBandeiras'>>('GET', apiUrl(this.baseUrl, 'listBandeiras', request));
+  }
+
   /** GET /api/clients */
   listClients(): Observable<ApiResponse<'listClients'>> {
     return this.http.request<ApiResponse<'listClients'>>('GET', apiUrl(this.baseUrl, 'listClients'));
@@ -164,6 +204,16 @@ export class PiengApi {
   /** Stored values of a device, in time order, page by page (GET /api/metrics) */
   listMeasurements(request: ApiRequest<'listMeasurements'>): Observable<ApiResponse<'listMeasurements'>> {
     return this.http.request<ApiResponse<'listMeasurements'>>('GET', apiUrl(this.baseUrl, 'listMeasurements', request));
+  }
+
+  /** GET /api/sites */
+  listSites(request?: ApiRequest<'listSites'>): Observable<ApiResponse<'listSites'>> {
+    return this.http.request<ApiResponse<'listSites'>>('GET', apiUrl(this.baseUrl, 'listSites', request));
+  }
+
+  /** GET /api/tariffs */
+  listTariffs(request?: ApiRequest<'listTariffs'>): Observable<ApiResponse<'listTariffs'>> {
+    return this.http.request<ApiResponse<'listTariffs'>>('GET', apiUrl(this.baseUrl, 'listTariffs', request));
   }
 
   /** GET /api/users */
@@ -184,6 +234,11 @@ export class PiengApi {
   /** Read the meter now (through its line queue) and store the reading (POST /api/devices/{id}/poll) */
   pollDevice(request: ApiRequest<'pollDevice'>): Observable<ApiResponse<'pollDevice'>> {
     return this.http.request<ApiResponse<'pollDevice'>>('POST', apiUrl(this.baseUrl, 'pollDevice', request));
+  }
+
+  /** PUT /api/bandeiras/{month} */
+  putBandeira(request: ApiRequest<'putBandeira'>): Observable<ApiResponse<'putBandeira'>> {
+    return this.http.request<ApiResponse<'putBandeira'>>('PUT', apiUrl(this.baseUrl, 'putBandeira', request), { body: request.body });
   }
 
   /** POST /api/auth/refresh */
@@ -229,6 +284,16 @@ export class PiengApi {
   /** PATCH /api/devices/{id} */
   updateDevice(request: ApiRequest<'updateDevice'>): Observable<ApiResponse<'updateDevice'>> {
     return this.http.request<ApiResponse<'updateDevice'>>('PATCH', apiUrl(this.baseUrl, 'updateDevice', request), { body: request.body });
+  }
+
+  /** PATCH /api/sites/{id} */
+  updateSite(request: ApiRequest<'updateSite'>): Observable<ApiResponse<'updateSite'>> {
+    return this.http.request<ApiResponse<'updateSite'>>('PATCH', apiUrl(this.baseUrl, 'updateSite', request), { body: request.body });
+  }
+
+  /** PATCH /api/tariffs/{id} */
+  updateTariff(request: ApiRequest<'updateTariff'>): Observable<ApiResponse<'updateTariff'>> {
+    return this.http.request<ApiResponse<'updateTariff'>>('PATCH', apiUrl(this.baseUrl, 'updateTariff', request), { body: request.body });
   }
 
   /** PATCH /api/users/{id} */

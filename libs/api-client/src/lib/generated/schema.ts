@@ -176,6 +176,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bandeiras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listBandeiras"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bandeiras/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["putBandeira"];
+        post?: never;
+        delete: operations["deleteBandeira"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clients": {
         parameters: {
             query?: never;
@@ -530,6 +562,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listSites"];
+        put?: never;
+        post: operations["createSite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getSite"];
+        put?: never;
+        post?: never;
+        delete: operations["deleteSite"];
+        options?: never;
+        head?: never;
+        patch: operations["updateSite"];
+        trace?: never;
+    };
+    "/api/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listTariffs"];
+        put?: never;
+        post: operations["createTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tariffs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getTariff"];
+        put?: never;
+        post?: never;
+        delete: operations["deleteTariff"];
+        options?: never;
+        head?: never;
+        patch: operations["updateTariff"];
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -651,6 +747,29 @@ export interface components {
             /** @description Readings stored in the database whose audit lines wait to be written */
             waitingReadings: number;
         };
+        BandeiraResponse: {
+            /**
+             * @description R$ per 100 kWh before taxes
+             * @example 1.885
+             */
+            adderPer100kWh: number;
+            /**
+             * @description The bandeira of the month (verde where none was set)
+             * @example amarela
+             * @enum {string}
+             */
+            flag: "verde" | "amarela" | "vermelha1" | "vermelha2" | "escassez";
+            /**
+             * @description Month, YYYY-MM
+             * @example 2026-11
+             */
+            month: string;
+            /**
+             * @description False when nothing was set for the month and it counts as verde
+             * @example true
+             */
+            set: boolean;
+        };
         ChangePasswordDto: {
             /** @description The current password */
             currentPassword: string;
@@ -729,6 +848,30 @@ export interface components {
              * @example null
              */
             rawDays: number | null;
+        };
+        ContractedDemandDto: {
+            /**
+             * @description Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none
+             * @example 300
+             */
+            foraPonta?: number | null;
+            /**
+             * @description Contracted demand in ponta, kW (azul); null: none
+             * @example 120
+             */
+            ponta?: number | null;
+        };
+        ContractedDemandResponse: {
+            /**
+             * @description Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none
+             * @example 300
+             */
+            foraPonta: number | null;
+            /**
+             * @description Contracted demand in ponta, kW (azul); null: none
+             * @example 120
+             */
+            ponta: number | null;
         };
         CreateAlarmRuleDto: {
             /**
@@ -862,6 +1005,96 @@ export interface components {
              * @default 30
              */
             pollIntervalSec?: number;
+            /**
+             * @description The site (consumer unit) of the client the device measures in; absent: the client's first site
+             * @example 1
+             */
+            siteId?: number;
+            /**
+             * @description A submeter measures part of what another meter of its site measures: its energy is left out of the site's total
+             * @default false
+             */
+            submeter?: boolean;
+        };
+        CreateSiteDto: {
+            /**
+             * @description Postal address of the consumer unit
+             * @example Rod. Anhanguera km 58, Jundiaí - SP
+             */
+            address?: string | null;
+            /**
+             * @description The client (tenant) the site belongs to
+             * @example 1
+             */
+            clientId: number;
+            /** @description Contracted demand (group A), kW per posto */
+            contractedKW?: components["schemas"]["ContractedDemandDto"];
+            /**
+             * @description A name the client recognises (the plant, the building, the consumer unit)
+             * @example Fábrica Jundiaí
+             */
+            name: string;
+            /**
+             * @description Day of the month the distributor reads the meter (the billing cycle's end), 1-31; null: unknown
+             * @example 12
+             */
+            readingDay?: number | null;
+            /**
+             * @description IANA time zone of the site's days, tariff windows and months; null or absent follows the client's
+             * @example America/Sao_Paulo
+             */
+            timezone?: string | null;
+        };
+        CreateTariffDto: {
+            /**
+             * @description The client whose sites all follow this tariff (unless a site has its own); give clientId or siteId, not both
+             * @example 1
+             */
+            clientId?: number;
+            /**
+             * @description Currency of the rates
+             * @example BRL
+             * @enum {string}
+             */
+            currency: "BRL";
+            /** @description Demand rates (group A), R$/kW per month before taxes; absent: none */
+            demand?: components["schemas"]["TariffDemandDto"];
+            /** @description Energy rates per posto, R$/kWh before taxes */
+            energy: components["schemas"]["TariffEnergyDto"];
+            /**
+             * @description Days fora de ponta besides weekends: "BR" (national public holidays, from the date-holidays package) or a list of local dates YYYY-MM-DD
+             * @default BR
+             * @example BR
+             */
+            holidays?: "BR" | string[];
+            /**
+             * @description convencional (one rate), branca (group B time of use: ponta, intermediário), verde (group A, one demand), azul (group A, demand per posto)
+             * @example branca
+             * @enum {string}
+             */
+            modality: "convencional" | "branca" | "verde" | "azul";
+            /**
+             * @description A name the client recognises (distributor, subgroup, resolution)
+             * @example Enel SP B3 branca 2026
+             */
+            name: string;
+            /**
+             * @description The site (consumer unit) this tariff is for; it overrides its client's; give clientId or siteId, not both
+             * @example 1
+             */
+            siteId?: number;
+            /** @description Taxes charged por dentro (fractions; they add up to less than 1); absent: none */
+            taxes?: components["schemas"]["TariffTaxesDto"];
+            /**
+             * @description The local calendar date from which this version applies (from local midnight in the site's time zone) until the next version's; the version in force at a time is the latest validFrom on or before it
+             * @example 2026-07-04
+             */
+            validFrom: string;
+            /**
+             * @description The ponta and intermediário windows, on quarter hours, not overlapping; the rest of the day is fora de ponta. convencional has none; verde and azul only ponta
+             * @default []
+             */
+            windows?: components["schemas"]["TariffWindowDto"][];
         };
         CreateUserDto: {
             /** @description The client the user belongs to; omit (null) for platform staff. A client's operator creates users of its own client only. */
@@ -962,10 +1195,20 @@ export interface components {
              */
             pollIntervalSec: number;
             /**
+             * @description The site (consumer unit) the device measures in; null when its client has no site
+             * @example 1
+             */
+            siteId: number | null;
+            /**
              * @description online, offline, backoff (failing, retried later), unknown (never read) or inactive
              * @enum {string}
              */
             status: "online" | "offline" | "backoff" | "unknown" | "inactive";
+            /**
+             * @description Whether the device is a submeter (left out of its site's total)
+             * @example false
+             */
+            submeter: boolean;
             /**
              * @description Stable identity across instances (UUID)
              * @example 3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a
@@ -1257,6 +1500,19 @@ export interface components {
              */
             ts: string;
         };
+        PutBandeiraDto: {
+            /**
+             * @description What the bandeira adds, R$ per 100 kWh before taxes (verde: 0)
+             * @example 1.885
+             */
+            adderPer100kWh: number;
+            /**
+             * @description The month's bandeira tarifária as ANEEL announced it
+             * @example amarela
+             * @enum {string}
+             */
+            flag: "verde" | "amarela" | "vermelha1" | "vermelha2" | "escassez";
+        };
         ReadinessResponse: {
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
@@ -1464,6 +1720,47 @@ export interface components {
              */
             role: "viewer" | "operator" | "admin";
         };
+        SiteResponse: {
+            /** @description Postal address */
+            address: string | null;
+            /**
+             * @description The client the site belongs to
+             * @example 1
+             */
+            clientId: number;
+            /** @description Contracted demand (group A), kW per posto */
+            contractedKW: components["schemas"]["ContractedDemandResponse"];
+            /**
+             * @description When the site was created (ISO-8601 UTC)
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Site id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description The device that measures the site's total; null: the sum of its devices that are not submeters
+             * @example null
+             */
+            mainDeviceId: number | null;
+            /**
+             * @description Site name
+             * @example Fábrica Jundiaí
+             */
+            name: string;
+            /**
+             * @description Day of the month the distributor reads the meter; null: unknown
+             * @example 12
+             */
+            readingDay: number | null;
+            /**
+             * @description The site's own IANA time zone; null follows the client's
+             * @example null
+             */
+            timezone: string | null;
+        };
         SixSigmaResponse: {
             /** @description Cp = (USL − LSL) / 6σ */
             cp: number | null;
@@ -1493,6 +1790,133 @@ export interface components {
             sixSigma: components["schemas"]["SixSigmaResponse"];
             /** @description Sample standard deviation (divides by n − 1); null below 2 values */
             std: number | null;
+        };
+        TariffDemandDto: {
+            /**
+             * @description R$/kW of demand fora de ponta per month, before taxes (verde: the one demand rate); 0 for group B
+             * @example 25.3
+             */
+            foraPonta: number;
+            /**
+             * @description R$/kW of demand in ponta per month, before taxes (azul)
+             * @example 61.2
+             */
+            ponta?: number | null;
+        };
+        TariffEnergyDto: {
+            /**
+             * @description R$/kWh fora de ponta, before taxes (convencional: the one rate)
+             * @example 0.5
+             */
+            foraPonta: number;
+            /**
+             * @description R$/kWh intermediário, before taxes (branca only)
+             * @example 0.8
+             */
+            intermediario?: number | null;
+            /**
+             * @description R$/kWh in ponta, before taxes (branca, verde, azul)
+             * @example 1.2
+             */
+            ponta?: number | null;
+        };
+        TariffResponse: {
+            /**
+             * @description The client it is for; null when it is a site's
+             * @example 1
+             */
+            clientId: number | null;
+            /**
+             * @description When it was entered (ISO-8601 UTC)
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Currency of the rates
+             * @example BRL
+             * @enum {string}
+             */
+            currency: "BRL";
+            /** @description Demand rates, R$/kW per month before taxes */
+            demand: components["schemas"]["TariffDemandDto"];
+            /** @description Energy rates, R$/kWh before taxes */
+            energy: components["schemas"]["TariffEnergyDto"];
+            /**
+             * @description "BR" (national holidays) or a list of local dates
+             * @example BR
+             */
+            holidays: "BR" | string[];
+            /**
+             * @description Tariff version id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Modality
+             * @example branca
+             * @enum {string}
+             */
+            modality: "convencional" | "branca" | "verde" | "azul";
+            /**
+             * @description Name
+             * @example Enel SP B3 branca 2026
+             */
+            name: string;
+            /**
+             * @description The site it is for; null when it is a client's
+             * @example null
+             */
+            siteId: number | null;
+            /** @description Taxes por dentro (fractions) */
+            taxes: components["schemas"]["TariffTaxesDto"];
+            /**
+             * @description Local calendar date from which this version applies
+             * @example 2026-07-04
+             */
+            validFrom: string;
+            /** @description Ponta and intermediário windows */
+            windows: components["schemas"]["TariffWindowDto"][];
+        };
+        TariffTaxesDto: {
+            /**
+             * @description COFINS as a fraction of the final price (0.18 is 18 %)
+             * @example 0.076
+             */
+            cofins: number;
+            /**
+             * @description ICMS as a fraction of the final price (0.18 is 18 %)
+             * @example 0.18
+             */
+            icms: number;
+            /**
+             * @description PIS as a fraction of the final price (0.18 is 18 %)
+             * @example 0.0165
+             */
+            pis: number;
+        };
+        TariffWindowDto: {
+            /**
+             * @description Which days the window holds on: working days (weekends and holidays are fora de ponta all day)
+             * @example weekdays
+             * @enum {string}
+             */
+            days: "weekdays";
+            /**
+             * @description Local end HH:MM on a quarter hour, after start; '24:00' is midnight at the day's end
+             * @example 20:00
+             */
+            end: string;
+            /**
+             * @description The posto of the window; the hours outside every window are fora de ponta
+             * @example ponta
+             * @enum {string}
+             */
+            posto: "ponta" | "intermediario";
+            /**
+             * @description Local start HH:MM on a quarter hour
+             * @example 17:00
+             */
+            start: string;
         };
         TestReadDto: {
             /**
@@ -1653,6 +2077,80 @@ export interface components {
              * @default 30
              */
             pollIntervalSec?: number;
+            /**
+             * @description The site (consumer unit) of the client the device measures in; absent: the client's first site
+             * @example 1
+             */
+            siteId?: number;
+            /**
+             * @description A submeter measures part of what another meter of its site measures: its energy is left out of the site's total
+             * @default false
+             */
+            submeter?: boolean;
+        };
+        UpdateSiteDto: {
+            /** @description Postal address of the consumer unit; null clears it */
+            address?: string | null;
+            /** @description Contracted demand (group A), kW per posto; a posto left out stays as it is, null clears it */
+            contractedKW?: components["schemas"]["ContractedDemandDto"];
+            /**
+             * @description The device that measures the site's total (the distributor's meter or one at the incomer); it must belong to this site. null: the total is the sum of the site's devices that are not submeters
+             * @example 7
+             */
+            mainDeviceId?: number | null;
+            /**
+             * @description A name the client recognises
+             * @example Fábrica Jundiaí
+             */
+            name?: string;
+            /** @description Day of the month the distributor reads the meter, 1-31; null: unknown */
+            readingDay?: number | null;
+            /**
+             * @description IANA time zone of the site; null follows the client's
+             * @example America/Sao_Paulo
+             */
+            timezone?: string | null;
+        };
+        UpdateTariffDto: {
+            /**
+             * @description Currency of the rates
+             * @example BRL
+             * @enum {string}
+             */
+            currency?: "BRL";
+            /** @description Demand rates (group A), R$/kW per month before taxes; absent: none */
+            demand?: components["schemas"]["TariffDemandDto"];
+            /** @description Energy rates per posto, R$/kWh before taxes */
+            energy?: components["schemas"]["TariffEnergyDto"];
+            /**
+             * @description Days fora de ponta besides weekends: "BR" (national public holidays, from the date-holidays package) or a list of local dates YYYY-MM-DD
+             * @default BR
+             * @example BR
+             */
+            holidays?: "BR" | string[];
+            /**
+             * @description convencional (one rate), branca (group B time of use: ponta, intermediário), verde (group A, one demand), azul (group A, demand per posto)
+             * @example branca
+             * @enum {string}
+             */
+            modality?: "convencional" | "branca" | "verde" | "azul";
+            /**
+             * @description A name the client recognises (distributor, subgroup, resolution)
+             * @example Enel SP B3 branca 2026
+             */
+            name?: string;
+            /** @description Taxes charged por dentro (fractions; they add up to less than 1); absent: none */
+            taxes?: components["schemas"]["TariffTaxesDto"];
+            /**
+             * @description The local calendar date from which this version applies (from local midnight in the site's time zone) until the next version's; the version in force at a time is the latest validFrom on or before it
+             * @example 2026-07-04
+             */
+            validFrom?: string;
+            /**
+             * @description The ponta and intermediário windows, on quarter hours, not overlapping; the rest of the day is fora de ponta. convencional has none; verde and azul only ponta
+             * @default []
+             */
+            windows?: components["schemas"]["TariffWindowDto"][];
         };
         UpdateUserDto: {
             /** @description Disabled users cannot log in; their tokens stop working at once */
@@ -2443,6 +2941,167 @@ export interface operations {
             };
             /** @description Request body larger than the route takes (5 MB; 16 KB on /api/auth) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listBandeiras: {
+        parameters: {
+            query: {
+                /** @description First month, YYYY-MM */
+                from: string;
+                /** @description Last month, YYYY-MM (at most 240 months after from) */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BandeiraResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putBandeira: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Month, YYYY-MM */
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutBandeiraDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BandeiraResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteBandeira: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Month, YYYY-MM */
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The month is verde again */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4089,6 +4748,599 @@ export interface operations {
             };
             /** @description Your role or API key scope does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listSites: {
+        parameters: {
+            query?: {
+                /** @description Only the sites of this client */
+                clientId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSiteDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The site was deleted, with its tariffs */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSiteDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listTariffs: {
+        parameters: {
+            query?: {
+                /** @description Only the client's own tariffs (not its sites') */
+                clientId?: number;
+                /** @description Only the site's own tariffs */
+                siteId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTariffDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tariff version was deleted; the one before it applies again */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTariffDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TariffResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
