@@ -216,3 +216,35 @@ describe('tariff terms: what cannot be priced', () => {
     expect(fields({ taxes: { icms: 0.5, pis: 0.25, cofins: 0.25 } })).toEqual(['taxes']);
   });
 });
+
+describe('TariffCalculator: daylight saving', () => {
+  it('reads windows in local time on both sides of a change of offset within a UTC day', () => {
+    // New York went from UTC−4 to UTC−5 at 06:00 UTC on Sunday 1 November 2026; Monday 2 November is a working day.
+    const ny = new TariffCalculator([{ ...branca, holidays: [] }], [], 'America/New_York');
+    // Saturday 31 October 17:00 local is 21:00 UTC (UTC−4): ponta... but a Saturday, so fora de ponta.
+    expect(ny.postoAt(Date.parse('2026-10-31T21:00:00Z'))).toBe('foraPonta');
+    // Friday 30 October 17:00 local (UTC−4) is 21:00 UTC: ponta.
+    expect(ny.postoAt(Date.parse('2026-10-30T21:00:00Z'))).toBe('ponta');
+    // Monday 2 November 17:00 local (UTC−5) is 22:00 UTC: ponta; 21:00 UTC is 16:00 local: intermediário.
+    expect(ny.postoAt(Date.parse('2026-11-02T22:00:00Z'))).toBe('ponta');
+    expect(ny.postoAt(Date.parse('2026-11-02T21:00:00Z'))).toBe('intermediario');
+    // On the day of the change: 05:45 UTC is 01:45 EDT, 06:00 UTC is 01:00 EST; both on local Sunday 1 November.
+    expect(ny.termsAt(Date.parse('2026-11-01T05:45:00Z'))?.validFrom).toBe('2026-01-01');
+    const sunday = ny.price([
+      { start: Date.parse('2026-11-01T05:45:00Z'), kWh: 1 },
+      { start: Date.parse('2026-11-01T06:00:00Z'), kWh: 1 },
+    ]);
+    expect(sunday.quarters.map((q) => q.posto)).toEqual(['foraPonta', 'foraPonta']);
+  });
+
+  it('changes version at local midnight on the day of a change of offset and the day after', () => {
+    const versions = [branca, { ...branca, validFrom: '2026-11-01' }, { ...branca, validFrom: '2026-11-02' }];
+    const ny = new TariffCalculator(versions, [], 'America/New_York');
+    // 1 November starts at 04:00 UTC (EDT, UTC−4); the offset changes at 06:00 UTC the same UTC day.
+    expect(ny.termsAt(Date.parse('2026-11-01T03:45:00Z'))?.validFrom).toBe('2026-01-01');
+    expect(ny.termsAt(Date.parse('2026-11-01T04:00:00Z'))?.validFrom).toBe('2026-11-01');
+    // 2 November starts at 05:00 UTC (EST, UTC−5).
+    expect(ny.termsAt(Date.parse('2026-11-02T04:45:00Z'))?.validFrom).toBe('2026-11-01');
+    expect(ny.termsAt(Date.parse('2026-11-02T05:00:00Z'))?.validFrom).toBe('2026-11-02');
+  });
+});

@@ -1,5 +1,5 @@
 import Holidays from 'date-holidays';
-import { offsetAt } from '../common/time-zones';
+import { DAY_MS, offsetAt } from '../common/time-zones';
 import { BandeiraFlag, minutesOf, Posto, postosOf, TariffTerms } from './tariff-terms';
 
 /** The bandeira of one calendar month ('YYYY-MM'); a month without one is verde (no adder). */
@@ -76,11 +76,28 @@ function brazilianHolidays(year: number): Set<string> {
   return days;
 }
 
-/** A local wall-clock moment: date 'YYYY-MM-DD', weekday (0 Sunday) and minutes after local midnight. */
-interface LocalMoment {
+/** One local day as the calculator prices it. */
+interface DayPlan {
+  /** 'YYYY-MM-DD'. */
   date: string;
-  weekday: number;
-  minute: number;
+  /** The version in force that day; null before the first. */
+  terms: TariffTerms | null;
+  /** The windows that hold that day, in minutes after local midnight (none on weekends and holidays). */
+  windows: { posto: Posto; from: number; to: number }[];
+  /** R$/kWh the month's bandeira adds, before taxes. */
+  adderPerKWh: number;
+  /** 1 − (icms + pis + cofins). */
+  divisor: number;
+}
+
+function postoIn(day: DayPlan, minute: number): Posto {
+  for (const w of day.windows) if (w.from <= minute && minute < w.to) return w.posto;
+  return 'foraPonta';
+}
+
+function isHoliday(terms: TariffTerms, date: string): boolean {
+  if (terms.holidays === 'BR') return brazilianHolidays(Number(date.slice(0, 4))).has(date);
+  return terms.holidays.includes(date);
 }
 
 /**
@@ -97,6 +114,10 @@ interface LocalMoment {
 export class TariffCalculator {
   private readonly versions: TariffTerms[];
   private readonly adders: Map<string, number>;
+  /** Per UTC day index: the zone's offset all that day, or null on a day it changes. */
+  private readonly dayOffsets = new Map<number, number | null>();
+  /** Per local day index (days since 1970-01-01 on the local calendar). */
+  private readonly days = new Map<number, DayPlan>();
 
   constructor(
     versions: readonly TariffTerms[],
@@ -107,9 +128,50 @@ export class TariffCalculator {
     this.adders = new Map(bandeiras.map((b) => [b.month, b.adderPer100kWh]));
   }
 
-  private local(ms: number): LocalMoment {
-    const wall = new Date(ms + offsetAt(ms, this.timeZone));
-    return { date: wall.toISOString().slice(0, 10), weekday: wall.getUTCDay(), minute: wall.getUTCHours() * 60 + wall.getUTCMinutes() };
+  /**
+   * The zone's offset at an instant. Asking Intl for every quarter cost 46 ms per month of quarters;
+   * a UTC day whose offset is the same at its first and last millisecond has no change inside it
+   * (zones change at most once a day), so it is asked twice per day, and per instant only on the
+   * days a change happens.
+   */
+  private offset(ms: number): number {
+    const day = Math.floor(ms / DAY_MS);
+    let constant = this.dayOffsets.get(day);
+    if (constant === undefined) {
+      const first = offsetAt(day * DAY_MS, this.timeZone);
+      constant = first === offsetAt((day + 1) * DAY_MS - 1, this.timeZone) ? first : null;
+      this.dayOffsets.set(day, constant);
+    }
+    return constant ?? offsetAt(ms, this.timeZone);
+  }
+
+  /** The plan of the local day that holds this instant, and the minute of that day the instant falls in. */
+  private local(ms: number): { day: DayPlan; minute: number } {
+    const wall = ms + this.offset(ms);
+    const index = Math.floor(wall / DAY_MS);
+    let day = this.days.get(index);
+    if (!day) {
+      day = this.planDay(new Date(index * DAY_MS));
+      this.days.set(index, day);
+    }
+    return { day, minute: Math.floor((wall - index * DAY_MS) / 60_000) };
+  }
+
+  /** What a local day's quarters need, worked out once per day rather than per quarter. */
+  private planDay(midnight: Date): DayPlan {
+    const date = midnight.toISOString().slice(0, 10);
+    const terms = this.termsOn(date);
+    const weekday = midnight.getUTCDay();
+    const working = terms !== null && weekday !== 0 && weekday !== 6 && !isHoliday(terms, date);
+    const postos = terms ? postosOf(terms.modality) : [];
+    return {
+      date,
+      terms,
+      // Weekends and holidays have no windows: fora de ponta all day.
+      windows: working && terms ? terms.windows.filter((w) => postos.includes(w.posto)).map((w) => ({ posto: w.posto, from: minutesOf(w.start), to: minutesOf(w.end) })) : [],
+      adderPerKWh: (this.adders.get(date.slice(0, 7)) ?? 0) / 100,
+      divisor: terms ? taxDivisor(terms) : 1,
+    };
   }
 
   private termsOn(date: string): TariffTerms | null {
@@ -120,28 +182,13 @@ export class TariffCalculator {
 
   /** The tariff version in force at an instant, or null before the first one. */
   termsAt(ms: number): TariffTerms | null {
-    return this.termsOn(this.local(ms).date);
+    return this.local(ms).day.terms;
   }
 
   /** The posto of the quarter that starts at this instant. Before the first version, fora de ponta. */
   postoAt(quarterStartMs: number): Posto {
-    const at = this.local(quarterStartMs);
-    return this.postoOf(this.termsOn(at.date), at);
-  }
-
-  private postoOf(terms: TariffTerms | null, at: LocalMoment): Posto {
-    if (!terms) return 'foraPonta';
-    if (at.weekday === 0 || at.weekday === 6 || this.isHoliday(terms, at.date)) return 'foraPonta';
-    const postos = postosOf(terms.modality);
-    for (const w of terms.windows) {
-      if (postos.includes(w.posto) && minutesOf(w.start) <= at.minute && at.minute < minutesOf(w.end)) return w.posto;
-    }
-    return 'foraPonta';
-  }
-
-  private isHoliday(terms: TariffTerms, date: string): boolean {
-    if (terms.holidays === 'BR') return brazilianHolidays(Number(date.slice(0, 4))).has(date);
-    return terms.holidays.includes(date);
+    const { day, minute } = this.local(quarterStartMs);
+    return postoIn(day, minute);
   }
 
   /** Prices each quarter's energy (kWh measured from `start`, a quarter-hour instant) and adds them up by posto. */
@@ -150,16 +197,15 @@ export class TariffCalculator {
     let cost = 0;
     let unpricedKWh = 0;
     const priced = quarters.map((q): PricedQuarter => {
-      const at = this.local(q.start);
-      const terms = this.termsOn(at.date);
-      const posto = this.postoOf(terms, at);
+      const { day, minute } = this.local(q.start);
+      const terms = day.terms;
+      const posto = postoIn(day, minute);
       if (!terms) {
         unpricedKWh += q.kWh;
         return { start: q.start, kWh: q.kWh, posto, cost: null };
       }
       const rate = terms.energy[posto] ?? terms.energy.foraPonta;
-      const adder = (this.adders.get(at.date.slice(0, 7)) ?? 0) / 100;
-      const quarterCost = (q.kWh * (rate + adder)) / taxDivisor(terms);
+      const quarterCost = (q.kWh * (rate + day.adderPerKWh)) / day.divisor;
       byPosto[posto].kWh += q.kWh;
       byPosto[posto].cost += quarterCost;
       cost += quarterCost;
