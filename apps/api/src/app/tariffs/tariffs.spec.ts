@@ -76,6 +76,7 @@ describe('tariffs', () => {
     const [site] = (await t.http.get('/api/sites').query({ clientId }).expect(200)).body;
     expect(fieldsOf(await post({ siteId: site.id }))).toEqual(['siteId']);
     expect(fieldsOf(await t.http.post('/api/tariffs').send({ ...branca }).expect(400))).toEqual(['clientId']);
+    expect(fieldsOf(await t.http.get('/api/tariffs').query({ clientId, siteId: site.id }).expect(400))).toEqual(['siteId']);
     const stored = (await t.http.post('/api/tariffs').send({ clientId, ...branca, validFrom: '2031-01-01' }).expect(201)).body;
     expect(fieldsOf(await t.http.patch(`/api/tariffs/${stored.id}`).send({ energy: null }).expect(400))).toEqual(['energy']);
     expect(fieldsOf(await t.http.patch(`/api/tariffs/${stored.id}`).send({ modality: 'convencional' }).expect(400))).toEqual(['windows[0].posto', 'windows[1].posto', 'windows[2].posto']);
