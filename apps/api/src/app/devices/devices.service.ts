@@ -11,6 +11,7 @@ import { Database } from '../database/database.service';
 import { checkDeviceConfig } from './device-config';
 import { DeviceReach } from './device-reach';
 import { DeviceSecrets } from './device-secrets';
+import { claimMqttTopic } from './mqtt-topics';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
@@ -168,8 +169,10 @@ export class DevicesService {
     const config = this.secrets.seal(uid, checked);
     return this.db.transaction(async (m) => {
       await this.checkDeviceQuota(m, dto.clientId, 1);
+      const mqttTopic = await claimMqttTopic(this.db, m, dto.deviceType, checked, dto.clientId);
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
+        mqttTopic,
         uid,
         clientId: dto.clientId,
         name: dto.name,
@@ -193,11 +196,12 @@ export class DevicesService {
     const deviceType = dto.deviceType ?? device.deviceType;
     const configChanged = dto.config !== undefined || dto.deviceType !== undefined;
     let config = device.config;
+    let checked: Record<string, unknown> | undefined;
     let connectionSetByClient = device.connectionSetByClient;
     if (configChanged) {
       // Secrets left out are kept: validated in plain with the rest, then sealed again.
       const settings = dto.config === undefined ? this.secrets.open(device) : this.secrets.keepStoredSecrets(device, dto.config);
-      const checked = checkDeviceConfig(deviceType, settings);
+      checked = checkDeviceConfig(deviceType, settings);
       // Only connection settings that change are checked against the caller (see DeviceReach).
       connectionSetByClient = await this.reach.check(scope, deviceType, checked, device);
       config = this.secrets.seal(device.uid, checked);
@@ -205,9 +209,15 @@ export class DevicesService {
     return this.db.transaction(async (m) => {
       // Moving a device to another client counts against that client's limit.
       if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.checkDeviceQuota(m, dto.clientId, 1);
+      // Moving an mqtt device to another client holds its topic to that client's prefix.
+      const mqttTopic =
+        checked !== undefined || dto.clientId !== undefined
+          ? await claimMqttTopic(this.db, m, deviceType, checked ?? this.secrets.open(device), dto.clientId ?? device.clientId, device.id)
+          : device.mqttTopic;
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
         ...device,
+        mqttTopic,
         ...(dto.clientId !== undefined && { clientId: dto.clientId }),
         ...(dto.name !== undefined && { name: dto.name }),
         ...(dto.active !== undefined && { active: dto.active }),

@@ -674,6 +674,11 @@ export interface components {
              */
             id: number;
             /**
+             * @description The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic
+             * @example null
+             */
+            mqttTopicPrefix: string | null;
+            /**
              * @description The client's name
              * @example Fazenda Boa Vista
              */
@@ -834,7 +839,7 @@ export interface components {
              */
             clientId: number;
             /**
-             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.
+             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter's own MQTT name; for json the full topic, no wildcards), energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.
              * @example {
              *       "transport": "tcp",
              *       "host": "192.168.1.50",
@@ -847,11 +852,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
              * @example modbus
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM
@@ -934,7 +939,7 @@ export interface components {
              * @description Kind of device
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description Device id on this instance
              * @example 1
@@ -942,10 +947,27 @@ export interface components {
             id: number;
             /** @description The last poll error, in plain words: in full for platform staff; for users of a client without the details that would tell a refused link from a silent one */
             lastError: string | null;
+            /**
+             * @description mqtt devices: the last payload that could not be read, as received (its first 2,000 characters)
+             * @example {"Time":"2022-01-11T21:57:38"}
+             */
+            lastRejectedPayload?: string | null;
+            /**
+             * @description mqtt devices: why the last bad payload could not be read
+             * @example SENSOR payload has no ENERGY object
+             */
+            lastRejectedReason?: string | null;
             /** @description Time of the last reading stored (ISO-8601 UTC) */
             lastSeenAt: string | null;
             /** @description Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen */
             lineWarning?: string | null;
+            /** @description mqtt devices: when the last message of the device came, readings or not (ISO-8601 UTC) */
+            mqttLastMessageAt?: string | null;
+            /**
+             * @description mqtt devices: payloads of the device that could not be read (never stored)
+             * @example 0
+             */
+            mqttRejected?: number;
             /**
              * @description Device name
              * @example Main panel PZEM
@@ -1250,7 +1272,7 @@ export interface components {
              * @description How the reading was obtained (simulator when the device config says simulated)
              * @enum {string}
              */
-            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "mqtt" | "simulator" | "demo";
             /**
              * @description Time the reading was stored under (ISO-8601 UTC)
              * @example 2026-11-26T12:00:00.000Z
@@ -1549,7 +1571,7 @@ export interface components {
              * @description How the values were obtained (simulator when the config says simulated)
              * @enum {string}
              */
-            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "mqtt" | "simulator" | "demo";
         };
         TokenResponse: {
             /** @description Bearer token for the Authorization header */
@@ -1601,6 +1623,11 @@ export interface components {
              */
             externalId?: string;
             /**
+             * @description Platform staff only: the client's mqtt devices must have topics under this prefix (acme: acme/plug1, not other/plug1), so that one client cannot bind another's meter; null lifts it
+             * @example acme
+             */
+            mqttTopicPrefix?: string | null;
+            /**
              * @description The client's name as the operator's staff and the client's users see it
              * @example Fazenda Boa Vista
              */
@@ -1625,7 +1652,7 @@ export interface components {
              */
             clientId?: number;
             /**
-             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.
+             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter's own MQTT name; for json the full topic, no wildcards), energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.
              * @example {
              *       "transport": "tcp",
              *       "host": "192.168.1.50",
@@ -1638,11 +1665,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
              * @example modbus
              * @enum {string}
              */
-            deviceType?: "modbus" | "tuya" | "api";
+            deviceType?: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM

@@ -91,3 +91,25 @@ export function topicIsUnder(topic: string, prefix: string): boolean {
   const p = prefix.replace(/\/+$/, '');
   return topic === p || topic.startsWith(`${p}/`);
 }
+
+/**
+ * The root of every topic a device is read from: no two devices may share one, or lie one under
+ * the other (a message must name one device). Tasmota `tele/<topic>`, Shelly Gen1 `shellies/<id>`,
+ * Shelly Gen2 `<prefix>`, Zigbee2MQTT `zigbee2mqtt/<name>`, json the topic itself.
+ */
+export function mqttTopicRoot(config: Pick<MqttDeviceConfig, 'format' | 'topic'>): string {
+  switch (config.format) {
+    case 'tasmota':
+      return `tele/${config.topic}`;
+    case 'shelly-gen1':
+      return `shellies/${config.topic}`;
+    case 'zigbee2mqtt':
+      return `zigbee2mqtt/${config.topic}`;
+    case 'shelly-gen2':
+    case 'json':
+      return config.topic;
+  }
+}
+
+/** Whether two topic roots would see each other's messages (equal, or one under the other). */
+export const topicRootsOverlap = (a: string, b: string): boolean => topicIsUnder(a, b) || topicIsUnder(b, a);
