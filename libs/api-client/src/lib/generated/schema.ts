@@ -1134,12 +1134,14 @@ export interface components {
             audit: components["schemas"]["AuditHealth"];
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
-            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage */
+            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage, mqtt */
             failing: string[];
             /** @description Forwarding to the next instance */
             forwarder: components["schemas"]["ForwarderHealth"];
             /** @description The schema is up to date */
             migrations: components["schemas"]["MigrationsHealth"];
+            /** @description The MQTT broker the meters publish to */
+            mqtt: components["schemas"]["MqttHealth"];
             /** @description Instance name (APP_NAME) */
             name: string;
             /** @description The meter poll scheduler */
@@ -1218,7 +1220,7 @@ export interface components {
             deviceId: number;
             /** @description Metric name */
             metric: string;
-            /** @description Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, simulator, demo) */
+            /** @description Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, mqtt, simulator, demo) */
             source: string;
             /** @description Time of the reading (ISO-8601 UTC) */
             ts: string;
@@ -1244,6 +1246,30 @@ export interface components {
             error?: string;
             /** @description Whether every schema migration has run */
             ok: boolean;
+        };
+        MqttHealth: {
+            /**
+             * @description The broker (MQTT_URL without credentials), or null when off
+             * @example mqtt://127.0.0.1:1883
+             */
+            broker: string | null;
+            /** @description The client id the persistent session is kept under (MQTT_CLIENT_ID or derived), or null when off */
+            clientId: string | null;
+            /** @description Since when the connection is up (ISO-8601 UTC), or null */
+            connectedAt: string | null;
+            /** @description Active mqtt devices read by this instance */
+            devices: number;
+            /** @description The last connection error (any credentials in URLs hidden), or null */
+            lastError: string | null;
+            /** @description When it happened (ISO-8601 UTC), or null */
+            lastErrorAt: string | null;
+            /**
+             * @description off: no MQTT_URL; standby: another instance on the same database holds the mqtt lease and reads the broker; connecting: the first attempt; connected; reconnecting: the broker was lost or refused the connection (see lastError), retried with back-off
+             * @enum {string}
+             */
+            status: "off" | "standby" | "connecting" | "connected" | "reconnecting";
+            /** @description Topic filters subscribed to now */
+            subscriptions: number;
         };
         PollResultResponse: {
             /**
