@@ -18,6 +18,8 @@ describe('mqtt devices', () => {
     // Other device types do not carry the MQTT fields.
     const api = (await t.http.post('/api/devices').send({ clientId, name: 'Pusher', deviceType: 'api' }).expect(201)).body;
     expect(api).not.toHaveProperty('mqttRejected');
+    // Nothing to poll: the meter publishes.
+    expect((await t.http.post(`/api/devices/${device.id}/poll`).expect(422)).body.message).toBe('this device publishes its readings to the MQTT broker; nothing to poll');
   });
 
   it('answers 400 naming the field: unknown format, wildcard topic, mapping path that cannot parse', async () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { METRIC_NAME_PATTERN } from '@pieng/shared';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ALL_CLIENTS } from '../common/client-scope';
 import { DomainError, NotFoundError } from '../common/domain-errors';
@@ -279,6 +280,12 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
         return;
     }
     const { timestamp, metrics } = result;
+    // What the store would refuse is refused here, so that a bad message is counted, not retried for ever.
+    const unfit = Object.entries(metrics).find(([metric, value]) => !Number.isFinite(value) || !METRIC_NAME_PATTERN.test(metric));
+    if (unfit) {
+      this.deviceState.rejected(entry.id, receivedAt, payload, `${unfit[0]} = ${unfit[1]} cannot be stored (a finite number under a metric name is needed)`);
+      return;
+    }
     if (timestamp !== undefined && (timestamp < EARLIEST_TS || timestamp > receivedAt + MAX_FUTURE_MS)) {
       this.deviceState.rejected(entry.id, receivedAt, payload, `its time ${new Date(timestamp).toISOString()} is ${timestamp < EARLIEST_TS ? 'before 2000' : 'more than 5 minutes ahead'} (the device's clock or time zone is wrong)`);
       return;

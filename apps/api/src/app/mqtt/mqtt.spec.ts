@@ -71,6 +71,10 @@ describe('MQTT meters', () => {
     expect(shown).toMatchObject({ lastRejectedPayload: 'not json', lastRejectedReason: 'payload is not JSON' });
     expect(shown.mqttLastMessageAt).not.toBeNull();
     expect(await values(id)).toEqual([]);
+    // A number past what a double holds once scaled (1e308 kWh × 1000) is refused too, not retried.
+    await publish('tele/sensorplug/SENSOR', '{"ENERGY":{"Total":1e308}}');
+    await waitFor('the overflow counted', async () => (await device(id)).mqttRejected === 3);
+    expect((await device(id)).lastRejectedReason).toBe('energy = Infinity cannot be stored (a finite number under a metric name is needed)');
   });
 
   it('sets the device status from Tasmota LWT Offline/Online', async () => {
