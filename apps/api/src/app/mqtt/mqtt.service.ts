@@ -28,6 +28,10 @@ export interface MqttConnectionState {
 
 /** Renewal of the mqtt lease, and the look at device settings, once a second. */
 const TICK_MS = 1_000;
+/** The devices are read again at least this often. */
+const RELOAD_EVERY_MS = 60_000;
+/** A clean disconnect (pending acknowledgements sent) may take this long before the socket is just closed. */
+const END_WITHIN_MS = 2_000;
 
 /** A broker URL without credentials, for logs and health. */
 const shownUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//');
@@ -55,6 +59,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Local time until which the mqtt lease is ours (0: not held). */
   private leaseValidUntil = 0;
   private revision = -1;
+  private loadedAt = 0;
   private subscribed = new Set<string>();
   private syncing: Promise<void> | undefined;
   private reconnectDelay = RECONNECT_MIN_MS;
@@ -136,9 +141,11 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
           return;
         }
         const revision = await this.devices.settingsRevision();
-        if (revision !== this.revision || !this.client) {
+        // Also every minute: a client's time zone (how Tasmota times are read) changes without a device revision.
+        if (revision !== this.revision || !this.client || Date.now() - this.loadedAt >= RELOAD_EVERY_MS) {
           await this.directory.load(this.config.plantTimezone);
           this.revision = revision;
+          this.loadedAt = Date.now();
         }
         if (!this.client) this.connect();
         else if (this.client.connected) await this.syncSubscriptions();
@@ -257,7 +264,10 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscribed.clear();
     // The message being stored finishes and is acknowledged first; what follows stays in the broker's session.
     await this.inFlight;
-    await client.endAsync(false).catch(() => client.end(true));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_WITHIN_MS)));
+    await Promise.race([client.endAsync(false).catch(() => undefined), late]).finally(() => clearTimeout(timer));
+    if (!client.disconnected) client.end(true);
     this.state.connectedAt = null;
   }
 

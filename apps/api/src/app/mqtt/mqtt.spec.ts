@@ -138,6 +138,10 @@ describe('MQTT meters', () => {
     // 1,234 W·min / 60 = 20.5667 Wh
     expect(items[0].metric).toBe('energy');
     expect(items[0].value).toBeCloseTo(20.5667, 4);
+    // Deleted: its ten topic filters (relay power and energy, seven emeter values, online) are left.
+    const before = (await health()).mqtt.subscriptions as number;
+    await t.http.delete(`/api/devices/${id}`).query({ purge: true }).expect(204);
+    await waitFor('unsubscribed', async () => (await health()).mqtt.subscriptions === before - 10);
   });
 
   it('reports the broker lost in /api/health (reconnecting, with the error) and reconnects when it is back', async () => {
