@@ -21,3 +21,7 @@ export * from './lib/tuya/tuya-budget';
 export * from './lib/network/network-list';
 export * from './lib/network/plant-network';
 export * from './lib/network/outbound-target';
+export * from './lib/mqtt/mqtt-config';
+export * from './lib/mqtt/mqtt-message';
+export * from './lib/mqtt/mqtt-decoder';
+export * from './lib/mqtt/local-time';

@@ -19,6 +19,7 @@ import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MqttModule } from './mqtt/mqtt.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
@@ -61,6 +62,7 @@ export class AppModule {
         MetricsModule,
         AlarmsModule,
         PollingModule,
+        MqttModule,
         RetentionModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),
         ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),

@@ -1,5 +1,5 @@
 /** Kinds of device a plant can register. */
-export const DEVICE_TYPES = ['modbus', 'tuya', 'api'] as const;
+export const DEVICE_TYPES = ['modbus', 'tuya', 'api', 'mqtt'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /**
@@ -12,6 +12,7 @@ export const READING_SOURCES = [
   'tuya',
   'api',
   'forward',
+  'mqtt',
   'simulator',
   'demo',
 ] as const;

@@ -9,6 +9,8 @@ export const METRICS = {
   energy: { unit: 'Wh', label: 'Active energy' },
   frequency: { unit: 'Hz', label: 'Frequency' },
   powerFactor: { unit: '', label: 'Power factor' },
+  apparentPower: { unit: 'VA', label: 'Apparent power' },
+  reactivePower: { unit: 'var', label: 'Reactive power' },
   alarm: { unit: '', label: 'Meter alarm (0/1)' },
   voltageL1: { unit: 'V', label: 'Voltage L1-N' },
   voltageL2: { unit: 'V', label: 'Voltage L2-N' },

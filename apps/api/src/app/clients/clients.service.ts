@@ -65,6 +65,8 @@ export class ClientsService {
     if (dto.timezone !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff set a client's time zone");
     // How long the client's readings are kept is the platform's to decide (disk, contracts), not the client's.
     if (dto.retention !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff change a client's retention");
+    // The prefix keeps a client to its own meters: the client may not widen it.
+    if (dto.mqttTopicPrefix !== undefined && scope.clientId !== null) throw new ForbiddenError("Only platform staff set a client's MQTT topic prefix");
     const r = dto.retention;
     const retention: Partial<Client> = {
       ...(r?.rawDays !== undefined && { retentionRawDays: r.rawDays }),
@@ -79,6 +81,7 @@ export class ClientsService {
         ...(dto.name !== undefined && { name: dto.name }),
         ...(dto.externalId !== undefined && { externalId: dto.externalId }),
         ...(dto.timezone !== undefined && { timezone: dto.timezone }),
+        ...(dto.mqttTopicPrefix !== undefined && { mqttTopicPrefix: dto.mqttTopicPrefix === null ? null : dto.mqttTopicPrefix.replace(/\/+$/, '') }),
         ...retention,
       };
       if (Object.keys(changes).length > 0) await repo.update({ id }, changes);

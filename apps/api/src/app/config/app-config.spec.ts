@@ -89,3 +89,27 @@ describe('loadConfig: what the server may reach for users of a client', () => {
     expect(both).toContain('SERIAL_PORT_ALLOW');
   });
 });
+
+describe('loadConfig: MQTT', () => {
+  it('is off without MQTT_URL, and refuses MQTT settings given without it', () => {
+    expect(loadConfig({}).mqtt).toBeUndefined();
+    expect(() => loadConfig({ MQTT_USERNAME: 'meter' })).toThrow(/MQTT_USERNAME set without MQTT_URL/);
+  });
+
+  it('takes the broker and its credentials, with a client id stable for one database and distinct for another', () => {
+    const env = { MQTT_URL: 'mqtt://127.0.0.1:1883', MQTT_USERNAME: 'pieng', MQTT_PASSWORD: 'pw', DATA_DIR: '/srv/pieng' };
+    const mqtt = loadConfig(env).mqtt;
+    expect(mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883', username: 'pieng', password: 'pw' });
+    expect(mqtt?.clientId).toMatch(/^pieng-[0-9a-f]{16}$/);
+    expect(loadConfig(env).mqtt?.clientId).toBe(mqtt?.clientId);
+    expect(loadConfig({ ...env, DATA_DIR: '/srv/other' }).mqtt?.clientId).not.toBe(mqtt?.clientId);
+    expect(loadConfig({ ...env, MQTT_CLIENT_ID: 'plant-1' }).mqtt?.clientId).toBe('plant-1');
+  });
+
+  it('stops the start naming the variable: a URL that is no broker, an id with spaces, a certificate file that cannot be read', () => {
+    expect(() => loadConfig({ MQTT_URL: 'http://broker:1883' })).toThrow(/MQTT_URL=\(value hidden\): MQTT_URL must be a broker URL/);
+    expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_CLIENT_ID: 'two words' })).toThrow(/MQTT_CLIENT_ID="two words"/);
+    expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/MQTT_CA_FILE="\/nonexistent\/ca.pem": cannot be read \(ENOENT\)/);
+    expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CERT_FILE: __filename })).toThrow(/MQTT_CERT_FILE needs MQTT_KEY_FILE/);
+  });
+});

@@ -14,6 +14,8 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_PLANT_NETWORK_POLICY, NetworkList, isValidSerialGlob, isValidTuyaEndpoint, splitList, type PlantNetworkPolicy } from '@pieng/connectors';
 
@@ -125,6 +127,18 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_15M_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_15M_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_1H_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_1H_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) RETENTION_HOUR?: number;
+  @IsOptional() @Transform(emptyToUndefined)
+  @Matches(/^(mqtts?|tcp|ssl|wss?):\/\/[^\s/]+(\/.*)?$/, { message: 'MQTT_URL must be a broker URL such as mqtt://127.0.0.1:1883 or mqtts://broker.example.com:8883' })
+  MQTT_URL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_USERNAME?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_PASSWORD?: string;
+  @IsOptional() @Transform(emptyToUndefined)
+  @Matches(/^[\x21-\x7e]{1,128}$/, { message: 'MQTT_CLIENT_ID must be 1-128 printable ASCII characters without spaces' })
+  MQTT_CLIENT_ID?: string;
+  // Files, read in loadConfig (mqttSettings): a missing or unreadable one stops the start naming it.
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CA_FILE?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CERT_FILE?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_KEY_FILE?: string;
 }
 
 export type DatabaseSettings =
@@ -188,6 +202,22 @@ export interface NetworkSettings extends PlantNetworkPolicy {
   outboundAllowedNetworks: string[];
 }
 
+/** The MQTT broker the server subscribes to (MQTT_URL and friends); absent when MQTT_URL is unset. */
+export interface MqttSettings {
+  url: string;
+  username?: string;
+  password?: string;
+  /**
+   * MQTT_CLIENT_ID, by default derived from APP_NAME and the database (the same on every instance of
+   * one database, and across restarts): the broker keeps the persistent session under it.
+   */
+  clientId: string;
+  /** PEM contents of MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 /** The validated, typed configuration every module receives. */
 export interface AppConfig {
   appName: string;
@@ -231,6 +261,8 @@ export interface AppConfig {
   /** On PostgreSQL: stored readings reach the live streams of every instance on the database (LISTEN/NOTIFY). */
   liveAcrossInstances: boolean;
   retention: RetentionSettings;
+  /** MQTT meters; undefined: MQTT off. */
+  mqtt?: MqttSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -238,7 +270,7 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 export class ConfigurationError extends Error {}
 
 /** Variables whose value never appears in an error message (it would end up in a log). */
-const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN']);
+const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN', 'MQTT_PASSWORD', 'MQTT_URL']);
 
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
 /**
@@ -275,8 +307,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   for (const [name, zone] of [['SCHEDULER_TIMEZONE', timezone], ['PLANT_TIMEZONE', plantTimezone]]) {
     if (!isTimeZone(zone)) throw new ConfigurationError(`Invalid configuration:\n  ${name}=${JSON.stringify(zone)}: not a known IANA time zone (for example America/Sao_Paulo)`);
   }
+  const appName = vars.APP_NAME ?? 'Pieng Medidor Master';
+  const mqtt = mqttSettings(vars, appName, database, abs);
   return {
-    appName: vars.APP_NAME ?? 'Pieng Medidor Master',
+    mqtt,
+    appName,
     apiPrefix: vars.API_PREFIX ?? '/api',
     port: vars.PORT ?? 3000,
     dataDir,
@@ -325,6 +360,49 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       },
       hour: vars.RETENTION_HOUR ?? 2,
     },
+  };
+}
+
+/**
+ * MQTT_* as settings (undefined without MQTT_URL). The certificate files are read now, so that a
+ * missing one stops the start naming its variable rather than failing at every reconnect.
+ */
+function mqttSettings(vars: EnvironmentVariables, appName: string, database: DatabaseSettings, abs: (p: string) => string): MqttSettings | undefined {
+  const names = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CLIENT_ID', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE'] as const;
+  if (!vars.MQTT_URL) {
+    const stray = names.filter((n) => vars[n] !== undefined);
+    if (stray.length) throw new ConfigurationError(`Invalid configuration:\n  ${stray.join(', ')} set without MQTT_URL: set MQTT_URL (mqtt://host:1883) to read MQTT meters, or unset ${stray.length === 1 ? 'it' : 'them'}`);
+    return undefined;
+  }
+  const problems: string[] = [];
+  const file = (name: 'MQTT_CA_FILE' | 'MQTT_CERT_FILE' | 'MQTT_KEY_FILE'): Buffer | undefined => {
+    const path = vars[name];
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(abs(path));
+    } catch (err) {
+      problems.push(`${name}=${JSON.stringify(path)}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return undefined;
+    }
+  };
+  const ca = file('MQTT_CA_FILE');
+  const cert = file('MQTT_CERT_FILE');
+  const key = file('MQTT_KEY_FILE');
+  if ((vars.MQTT_CERT_FILE === undefined) !== (vars.MQTT_KEY_FILE === undefined)) {
+    problems.push(`${vars.MQTT_CERT_FILE === undefined ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE'} needs ${vars.MQTT_CERT_FILE === undefined ? 'MQTT_CERT_FILE' : 'MQTT_KEY_FILE'}: a client certificate goes with its key`);
+  }
+  if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  // The same on every instance of one database and across restarts, so that the broker's persistent session follows the lease.
+  const databaseIdentity = database.type === 'sqlite' ? database.path : database.url.replace(/\/\/[^@/]*@/, '//').replace(/\?.*$/, '');
+  const clientId = vars.MQTT_CLIENT_ID ?? `pieng-${createHash('sha256').update(`${appName}\n${databaseIdentity}`).digest('hex').slice(0, 16)}`;
+  return {
+    url: vars.MQTT_URL,
+    clientId,
+    ...(vars.MQTT_USERNAME !== undefined && { username: vars.MQTT_USERNAME }),
+    ...(vars.MQTT_PASSWORD !== undefined && { password: vars.MQTT_PASSWORD }),
+    ...(ca && { ca }),
+    ...(cert && { cert }),
+    ...(key && { key }),
   };
 }
 

@@ -12,6 +12,7 @@ import { SitesService } from '../sites/sites.service';
 import { checkDeviceConfig } from './device-config';
 import { DeviceReach } from './device-reach';
 import { DeviceSecrets } from './device-secrets';
+import { claimMqttTopic } from './mqtt-topics';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { UpdateDeviceDto } from './dto/update-device.dto';
 import { Device } from './entities/device.entity';
@@ -175,8 +176,10 @@ export class DevicesService {
       await this.checkDeviceQuota(m, dto.clientId, 1);
       if (dto.siteId !== undefined) await this.sites.assertSiteOfClient(dto.siteId, dto.clientId, m);
       const siteId = dto.siteId ?? (await this.sites.firstSiteOf(dto.clientId, m));
+      const mqttTopic = await claimMqttTopic(this.db, m, dto.deviceType, checked, dto.clientId);
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
+        mqttTopic,
         uid,
         clientId: dto.clientId,
         siteId,
@@ -202,11 +205,12 @@ export class DevicesService {
     const deviceType = dto.deviceType ?? device.deviceType;
     const configChanged = dto.config !== undefined || dto.deviceType !== undefined;
     let config = device.config;
+    let checked: Record<string, unknown> | undefined;
     let connectionSetByClient = device.connectionSetByClient;
     if (configChanged) {
       // Secrets left out are kept: validated in plain with the rest, then sealed again.
       const settings = dto.config === undefined ? this.secrets.open(device) : this.secrets.keepStoredSecrets(device, dto.config);
-      const checked = checkDeviceConfig(deviceType, settings);
+      checked = checkDeviceConfig(deviceType, settings);
       // Only connection settings that change are checked against the caller (see DeviceReach).
       connectionSetByClient = await this.reach.check(scope, deviceType, checked, device);
       config = this.secrets.seal(device.uid, checked);
@@ -220,9 +224,15 @@ export class DevicesService {
       // A device moved to another client without a siteId goes to that client's first site.
       const siteId = dto.siteId ?? (movesClient ? await this.sites.firstSiteOf(clientId, m) : device.siteId);
       if (siteId !== device.siteId) await this.sites.releaseMainDevice(id, siteId, m);
+      // Moving an mqtt device to another client holds its topic to that client's prefix.
+      const mqttTopic =
+        checked !== undefined || dto.clientId !== undefined
+          ? await claimMqttTopic(this.db, m, deviceType, checked ?? this.secrets.open(device), clientId, device.id)
+          : device.mqttTopic;
       await this.raiseSettingsRevision(m);
       return m.getRepository(Device).save({
         ...device,
+        mqttTopic,
         ...(dto.clientId !== undefined && { clientId: dto.clientId }),
         siteId,
         ...(dto.submeter !== undefined && { submeter: dto.submeter }),

@@ -4,8 +4,9 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { Forwarder } from '../forwarding/forwarder';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
+import { MqttService } from '../mqtt/mqtt.service';
 import { PollingService } from '../polling/polling.service';
-import { AuditHealth, DatabaseHealth, ForwarderHealth, HealthResponse, MigrationsHealth, ReadinessResponse, SchedulerHealth } from './dto/health.response';
+import { AuditHealth, DatabaseHealth, ForwarderHealth, HealthResponse, MigrationsHealth, MqttHealth, ReadinessResponse, SchedulerHealth } from './dto/health.response';
 
 /** A check that takes longer counts as failed: a monitor must get an answer. */
 export const CHECK_TIMEOUT_MS = 3000;
@@ -38,12 +39,14 @@ export class HealthService {
     @Optional() private readonly polling?: PollingService,
     @Optional() private readonly outbox?: ForwardingOutbox,
     @Optional() private readonly forwarderService?: Forwarder,
+    @Optional() private readonly mqttService?: MqttService,
   ) {}
 
   async health(): Promise<HealthResponse> {
     const [database, migrations, forwarder] = await Promise.all([this.database(), this.migrations(), this.forwarder()]);
     const scheduler = this.scheduler();
     const audit = this.audit();
+    const mqtt = this.mqtt();
     const failing = [
       ...(database.ok ? [] : ['database']),
       ...(migrations.ok ? [] : ['migrations']),
@@ -51,6 +54,7 @@ export class HealthService {
       ...(forwarder.status === 'failing' ? ['forwarder'] : []),
       ...(audit.status === 'refusing' ? ['audit'] : []),
       ...(audit.databaseFullSince !== null ? ['storage'] : []),
+      ...(mqtt.status === 'reconnecting' ? ['mqtt'] : []),
     ];
     return {
       status: failing.length ? 'degraded' : 'ok',
@@ -63,6 +67,22 @@ export class HealthService {
       scheduler,
       forwarder,
       audit,
+      mqtt,
+    };
+  }
+
+  mqtt(): MqttHealth {
+    const s = this.mqttService?.connectionState();
+    if (!s) return { status: 'off', broker: null, clientId: null, devices: 0, subscriptions: 0, lastError: null, lastErrorAt: null, connectedAt: null };
+    return {
+      status: s.status,
+      broker: s.broker,
+      clientId: s.clientId,
+      devices: s.devices,
+      subscriptions: s.subscriptions,
+      lastError: s.lastError === null ? null : hideUrlCredentials(s.lastError),
+      lastErrorAt: iso(s.lastErrorAt),
+      connectedAt: iso(s.connectedAt),
     };
   }
 

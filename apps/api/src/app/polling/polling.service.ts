@@ -381,6 +381,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
   async pollNow(scope: ClientScope, id: number): Promise<PollOutcome> {
     const d = await this.devices.get(scope, id);
     if (d.deviceType === 'api') throw new UnprocessableError('this device pushes its own readings; nothing to poll');
+    if (d.deviceType === 'mqtt') throw new UnprocessableError('this device publishes its readings to the MQTT broker; nothing to poll');
     const converted = toBusDevice(d, this.secrets);
     if ('error' in converted) throw new UnprocessableError(converted.error);
     const state = this.states.get(id);

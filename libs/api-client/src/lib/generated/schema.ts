@@ -793,6 +793,11 @@ export interface components {
              */
             id: number;
             /**
+             * @description The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic
+             * @example null
+             */
+            mqttTopicPrefix: string | null;
+            /**
              * @description The client's name
              * @example Fazenda Boa Vista
              */
@@ -977,7 +982,7 @@ export interface components {
              */
             clientId: number;
             /**
-             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.
+             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter's own MQTT name; for json the full topic, no wildcards), energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.
              * @example {
              *       "transport": "tcp",
              *       "host": "192.168.1.50",
@@ -990,11 +995,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
              * @example modbus
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM
@@ -1167,7 +1172,7 @@ export interface components {
              * @description Kind of device
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description Device id on this instance
              * @example 1
@@ -1175,10 +1180,27 @@ export interface components {
             id: number;
             /** @description The last poll error, in plain words: in full for platform staff; for users of a client without the details that would tell a refused link from a silent one */
             lastError: string | null;
+            /**
+             * @description mqtt devices: the last payload that could not be read, as received (its first 2,000 characters)
+             * @example {"Time":"2022-01-11T21:57:38"}
+             */
+            lastRejectedPayload?: string | null;
+            /**
+             * @description mqtt devices: why the last bad payload could not be read
+             * @example SENSOR payload has no ENERGY object
+             */
+            lastRejectedReason?: string | null;
             /** @description Time of the last reading stored (ISO-8601 UTC) */
             lastSeenAt: string | null;
             /** @description Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen */
             lineWarning?: string | null;
+            /** @description mqtt devices: when the last message of the device came, readings or not (ISO-8601 UTC) */
+            mqttLastMessageAt?: string | null;
+            /**
+             * @description mqtt devices: payloads of the device that could not be read (never stored)
+             * @example 0
+             */
+            mqttRejected?: number;
             /**
              * @description Device name
              * @example Main panel PZEM
@@ -1355,12 +1377,14 @@ export interface components {
             audit: components["schemas"]["AuditHealth"];
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
-            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage */
+            /** @description Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage, mqtt */
             failing: string[];
             /** @description Forwarding to the next instance */
             forwarder: components["schemas"]["ForwarderHealth"];
             /** @description The schema is up to date */
             migrations: components["schemas"]["MigrationsHealth"];
+            /** @description The MQTT broker the meters publish to */
+            mqtt: components["schemas"]["MqttHealth"];
             /** @description Instance name (APP_NAME) */
             name: string;
             /** @description The meter poll scheduler */
@@ -1439,7 +1463,7 @@ export interface components {
             deviceId: number;
             /** @description Metric name */
             metric: string;
-            /** @description Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, simulator, demo) */
+            /** @description Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, mqtt, simulator, demo) */
             source: string;
             /** @description Time of the reading (ISO-8601 UTC) */
             ts: string;
@@ -1465,6 +1489,30 @@ export interface components {
             error?: string;
             /** @description Whether every schema migration has run */
             ok: boolean;
+        };
+        MqttHealth: {
+            /**
+             * @description The broker (MQTT_URL without credentials), or null when off
+             * @example mqtt://127.0.0.1:1883
+             */
+            broker: string | null;
+            /** @description The client id the persistent session is kept under (MQTT_CLIENT_ID or derived), or null when off */
+            clientId: string | null;
+            /** @description Since when the connection is up (ISO-8601 UTC), or null */
+            connectedAt: string | null;
+            /** @description Active mqtt devices read by this instance */
+            devices: number;
+            /** @description The last connection error (any credentials in URLs hidden), or null */
+            lastError: string | null;
+            /** @description When it happened (ISO-8601 UTC), or null */
+            lastErrorAt: string | null;
+            /**
+             * @description off: no MQTT_URL; standby: another instance on the same database holds the mqtt lease and reads the broker; connecting: the first attempt; connected; reconnecting: the broker was lost or refused the connection (see lastError), retried with back-off
+             * @enum {string}
+             */
+            status: "off" | "standby" | "connecting" | "connected" | "reconnecting";
+            /** @description Topic filters subscribed to now */
+            subscriptions: number;
         };
         PollResultResponse: {
             /**
@@ -1493,7 +1541,7 @@ export interface components {
              * @description How the reading was obtained (simulator when the device config says simulated)
              * @enum {string}
              */
-            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "mqtt" | "simulator" | "demo";
             /**
              * @description Time the reading was stored under (ISO-8601 UTC)
              * @example 2026-11-26T12:00:00.000Z
@@ -1973,7 +2021,7 @@ export interface components {
              * @description How the values were obtained (simulator when the config says simulated)
              * @enum {string}
              */
-            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "simulator" | "demo";
+            source: "modbus-rtu" | "modbus-tcp" | "tuya" | "api" | "forward" | "mqtt" | "simulator" | "demo";
         };
         TokenResponse: {
             /** @description Bearer token for the Authorization header */
@@ -2025,6 +2073,11 @@ export interface components {
              */
             externalId?: string;
             /**
+             * @description Platform staff only: the client's mqtt devices must have topics under this prefix (acme: acme/plug1, not other/plug1), so that one client cannot bind another's meter; null lifts it
+             * @example acme
+             */
+            mqttTopicPrefix?: string | null;
+            /**
              * @description The client's name as the operator's staff and the client's users see it
              * @example Fazenda Boa Vista
              */
@@ -2049,7 +2102,7 @@ export interface components {
              */
             clientId?: number;
             /**
-             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.
+             * @description Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter's own MQTT name; for json the full topic, no wildcards), energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.
              * @example {
              *       "transport": "tcp",
              *       "host": "192.168.1.50",
@@ -2062,11 +2115,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
              * @example modbus
              * @enum {string}
              */
-            deviceType?: "modbus" | "tuya" | "api";
+            deviceType?: "modbus" | "tuya" | "api" | "mqtt";
             /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM

@@ -1,4 +1,5 @@
 import type { ModbusDriverName } from '@pieng/shared';
+import type { MqttDeviceConfig } from '../mqtt/mqtt-config';
 import type { RegisterFunction, RegisterType, WordOrder } from '../modbus/register-codec';
 
 export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
@@ -130,7 +131,7 @@ export interface ApiDeviceConfig {
   simulated?: boolean;
 }
 
-export type NormalizedDeviceConfig = ModbusDeviceConfig | TuyaDeviceConfig | ApiDeviceConfig;
+export type NormalizedDeviceConfig = ModbusDeviceConfig | TuyaDeviceConfig | ApiDeviceConfig | MqttDeviceConfig;
 
 /** Whose a device is, and who chose where it connects. */
 export interface FieldDeviceOwner {

@@ -20,6 +20,7 @@ import {
   type TuyaDeviceConfig,
   type TuyaRegion,
 } from './device-config';
+import { MQTT_FORMATS, mqttTopicProblem, parseJsonPath, type MqttDeviceConfig, type MqttMappingEntry } from '../mqtt/mqtt-config';
 
 export interface ConfigError {
   /** Path of the offending value, e.g. `config.baudRate` or `config.registers[2].type`. */
@@ -135,6 +136,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function validateDeviceConfig(deviceType: 'modbus', config: unknown): ConfigValidationResult<ModbusDeviceConfig>;
 export function validateDeviceConfig(deviceType: 'tuya', config: unknown): ConfigValidationResult<TuyaDeviceConfig>;
 export function validateDeviceConfig(deviceType: 'api', config: unknown): ConfigValidationResult<ApiDeviceConfig>;
+export function validateDeviceConfig(deviceType: 'mqtt', config: unknown): ConfigValidationResult<MqttDeviceConfig>;
 export function validateDeviceConfig(deviceType: DeviceType, config: unknown): ConfigValidationResult;
 export function validateDeviceConfig(deviceType: DeviceType, config: unknown): ConfigValidationResult {
   const reader = new ConfigReader('config');
@@ -154,6 +156,9 @@ export function validateDeviceConfig(deviceType: DeviceType, config: unknown): C
     case 'api':
       reader.rejectUnknown(obj, ['simulated'], 'an api device');
       result = obj['simulated'] === undefined ? {} : { simulated: reader.boolean(obj, 'simulated', false) };
+      break;
+    case 'mqtt':
+      result = readMqttConfig(reader, obj);
       break;
   }
   if (reader.errors.length > 0 || !result) return { errors: reader.errors };
@@ -338,6 +343,64 @@ function readTuyaConfig(reader: ConfigReader, obj: Record<string, unknown>): Tuy
   const normalized: TuyaDeviceConfig = { region, accessId, accessSecret, tuyaDeviceId, scales, monthlyCallQuota, simulated };
   if (endpoint !== undefined) normalized.endpoint = endpoint;
   return normalized;
+}
+
+const MAX_MQTT_MAPPING_ENTRIES = 200;
+
+function readMqttConfig(reader: ConfigReader, obj: Record<string, unknown>): MqttDeviceConfig | undefined {
+  const format = reader.oneOf(obj, 'format', MQTT_FORMATS);
+  if (!format) return undefined;
+  const known = ['format', 'topic', ...(format === 'zigbee2mqtt' ? ['energyScale'] : []), ...(format === 'json' ? ['mapping', 'timestampPath'] : [])];
+  reader.rejectUnknown(obj, known, `mqtt format ${format}`);
+  let topic = reader.string(obj, 'topic', { required: true, maxLength: 200 });
+  const problem = topic === undefined ? undefined : mqttTopicProblem(topic);
+  if (problem) topic = reader.fail('topic', problem);
+  const config: MqttDeviceConfig = { format, topic: topic ?? '' };
+  if (format === 'zigbee2mqtt' && obj['energyScale'] !== undefined && obj['energyScale'] !== null) {
+    const energyScale = reader.finite(obj, 'energyScale', 1);
+    if (energyScale !== undefined && energyScale <= 0) reader.fail('energyScale', 'must be a positive number (10 for plugs that report energy 10 times too small)');
+    else if (energyScale !== undefined) config.energyScale = energyScale;
+  }
+  if (format === 'json') {
+    config.mapping = readMqttMapping(reader, obj['mapping']);
+    const timestampPath = reader.string(obj, 'timestampPath', { required: false, maxLength: 256 });
+    if (timestampPath !== undefined) {
+      if (!parseJsonPath(timestampPath)) reader.fail('timestampPath', 'is not a path such as time or data.ts or items[0].time');
+      else config.timestampPath = timestampPath;
+    }
+  }
+  return topic === undefined ? undefined : config;
+}
+
+function readMqttMapping(reader: ConfigReader, value: unknown): MqttMappingEntry[] | undefined {
+  if (value === undefined || value === null) return reader.fail('mapping', 'is required for format json: [{"metric": "power", "path": "a.b[0].c"}]');
+  if (!Array.isArray(value) || value.length === 0) return reader.fail('mapping', 'must be a non-empty list of {metric, path, scale?, offset?}');
+  if (value.length > MAX_MQTT_MAPPING_ENTRIES) return reader.fail('mapping', `must have at most ${MAX_MQTT_MAPPING_ENTRIES} entries`);
+  const entries: MqttMappingEntry[] = [];
+  const seen = new Set<string>();
+  value.forEach((item, index) => {
+    if (!isPlainObject(item)) {
+      reader.fail(`mapping[${index}]`, 'must be an object');
+      return;
+    }
+    const r = reader.child(`mapping[${index}]`);
+    r.rejectUnknown(item, ['metric', 'path', 'scale', 'offset'], 'a mapping entry');
+    let metric = r.string(item, 'metric', { required: true, maxLength: 64 });
+    if (metric !== undefined && !METRIC_NAME_PATTERN.test(metric)) {
+      metric = r.fail('metric', 'must start with a letter and contain only letters, digits, _ and . (at most 64)');
+    } else if (metric !== undefined && seen.has(metric)) {
+      metric = r.fail('metric', `repeats "${metric}": each metric may appear once`);
+    }
+    if (metric !== undefined) seen.add(metric);
+    let path = r.string(item, 'path', { required: true, maxLength: 256 });
+    if (path !== undefined && !parseJsonPath(path)) path = r.fail('path', 'is not a path such as ENERGY.Power or a.b[0].c');
+    const scale = r.finite(item, 'scale', 1);
+    if (scale === 0) r.fail('scale', 'must not be 0');
+    const offset = r.finite(item, 'offset', 0);
+    if (metric === undefined || path === undefined || scale === undefined || offset === undefined) return;
+    entries.push({ metric, path, scale, offset });
+  });
+  return entries;
 }
 
 /** Settings that are never shown again once saved (and that the server stores encrypted). */

@@ -25,6 +25,8 @@ export class ClientResponse {
   createdAt!: string;
   @ApiProperty({ description: "The client's own retention per resolution, where platform staff set one", type: ClientRetentionResponse })
   retention!: ClientRetentionResponse;
+  @ApiProperty({ description: "The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic", nullable: true, type: String, example: null })
+  mqttTopicPrefix!: string | null;
 
   static from(c: Client, plantTimezone: string): ClientResponse {
     return {
@@ -34,6 +36,7 @@ export class ClientResponse {
       timezone: c.timezone ?? plantTimezone,
       createdAt: new Date(c.createdAt).toISOString(),
       retention: { rawDays: c.retentionRawDays, oneMinuteDays: c.retentionOneMinuteDays, fifteenMinuteDays: c.retentionFifteenMinuteDays, oneHourDays: c.retentionOneHourDays },
+      mqttTopicPrefix: c.mqttTopicPrefix ?? null,
     };
   }
 }

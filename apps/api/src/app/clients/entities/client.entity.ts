@@ -33,4 +33,8 @@ export class Client {
 
   @Column({ name: 'retention_1h_days', type: 'integer', nullable: true })
   retentionOneHourDays!: number | null;
+
+  /** Set by platform staff: the client's mqtt devices must have topics under it; null: any topic. */
+  @Column({ name: 'mqtt_topic_prefix', type: 'varchar', length: 200, nullable: true })
+  mqttTopicPrefix!: string | null;
 }

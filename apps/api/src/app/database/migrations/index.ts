@@ -12,6 +12,7 @@ import { ClientTimezone1764255000000 } from './1764255000000-client-timezone';
 import { Retention1764260000000 } from './1764260000000-retention';
 import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-by-month';
 import { SitesTariffs1764270000001 } from './1764270000001-sites-tariffs';
+import { Mqtt1764270000002 } from './1764270000002-mqtt';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   Retention1764260000000,
   MeasurementsByMonth1764260000001,
   SitesTariffs1764270000001,
+  Mqtt1764270000002,
 ];

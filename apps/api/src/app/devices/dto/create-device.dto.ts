@@ -24,7 +24,7 @@ export class CreateDeviceDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest', enum: DEVICE_TYPES, example: 'modbus' })
+  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)', enum: DEVICE_TYPES, example: 'modbus' })
   @IsIn(DEVICE_TYPES)
   deviceType!: DeviceType;
 
@@ -45,7 +45,9 @@ export class CreateDeviceDto {
       'Driver settings, validated per driver. Modbus serial: {transport:"rtu", port, baudRate, parity, dataBits, stopBits, slaveId, driver, timeoutMs}; ' +
       'Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; ' +
       'generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; ' +
-      'Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}. Secrets are write-only.',
+      'Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; ' +
+      'MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter\'s own MQTT name; for json the full topic, no wildcards), ' +
+      'energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.',
     type: 'object',
     additionalProperties: true,
     example: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'sdm630' },

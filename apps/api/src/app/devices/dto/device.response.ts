@@ -53,6 +53,14 @@ export class DeviceResponse {
     example: 'Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)',
   })
   polledBy?: string | null;
+  @ApiPropertyOptional({ description: 'mqtt devices: payloads of the device that could not be read (never stored)', example: 0 })
+  mqttRejected?: number;
+  @ApiPropertyOptional({ description: 'mqtt devices: the last payload that could not be read, as received (its first 2,000 characters)', nullable: true, type: String, example: '{"Time":"2022-01-11T21:57:38"}' })
+  lastRejectedPayload?: string | null;
+  @ApiPropertyOptional({ description: 'mqtt devices: why the last bad payload could not be read', nullable: true, type: String, example: 'SENSOR payload has no ENERGY object' })
+  lastRejectedReason?: string | null;
+  @ApiPropertyOptional({ description: 'mqtt devices: when the last message of the device came, readings or not (ISO-8601 UTC)', nullable: true, type: String })
+  mqttLastMessageAt?: string | null;
 
   static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>, lineWarning: string | null = null, polledBy: string | null = null): DeviceResponse {
     return {
@@ -73,6 +81,12 @@ export class DeviceResponse {
       createdAt: new Date(d.createdAt).toISOString(),
       lineWarning,
       polledBy,
+      ...(d.deviceType === 'mqtt' && {
+        mqttRejected: d.mqttRejected ?? 0,
+        lastRejectedPayload: d.lastRejectedPayload ?? null,
+        lastRejectedReason: d.lastRejectedReason ?? null,
+        mqttLastMessageAt: d.mqttLastMessageAt === null || d.mqttLastMessageAt === undefined ? null : new Date(d.mqttLastMessageAt).toISOString(),
+      }),
     };
   }
 }

@@ -58,4 +58,26 @@ export class Device {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** mqtt devices: the root of the topics the device is read from (unique across the platform); null for other types. */
+  @Column({ name: 'mqtt_topic', type: 'varchar', length: 200, nullable: true })
+  mqttTopic!: string | null;
+
+  /** mqtt devices: the availability the device last announced (Tasmota LWT and the like); null before any. */
+  @Column({ name: 'mqtt_online', type: 'boolean', nullable: true })
+  mqttOnline!: boolean | null;
+
+  /** mqtt devices: when the last message of the device came (any, retained ones too). */
+  @Column({ name: 'mqtt_last_message_at', type: 'bigint', nullable: true, transformer: epochMs })
+  mqttLastMessageAt!: number | null;
+
+  /** mqtt devices: payloads that could not be read (never stored), the last one and why. */
+  @Column({ name: 'mqtt_rejected', type: 'integer', default: 0 })
+  mqttRejected!: number;
+
+  @Column({ name: 'last_rejected_payload', type: 'text', nullable: true })
+  lastRejectedPayload!: string | null;
+
+  @Column({ name: 'last_rejected_reason', type: 'text', nullable: true })
+  lastRejectedReason!: string | null;
 }

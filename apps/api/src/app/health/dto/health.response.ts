@@ -38,6 +38,22 @@ export class ForwarderHealth {
   @ApiProperty({ description: 'When readings last reached the next instance (ISO-8601 UTC), or null', type: String, nullable: true }) lastSuccessAt!: string | null;
 }
 
+export class MqttHealth {
+  @ApiProperty({
+    description:
+      'off: no MQTT_URL; standby: another instance on the same database holds the mqtt lease and reads the broker; connecting: the first attempt; connected; reconnecting: the broker was lost or refused the connection (see lastError), retried with back-off',
+    enum: ['off', 'standby', 'connecting', 'connected', 'reconnecting'],
+  })
+  status!: 'off' | 'standby' | 'connecting' | 'connected' | 'reconnecting';
+  @ApiProperty({ description: 'The broker (MQTT_URL without credentials), or null when off', type: String, nullable: true, example: 'mqtt://127.0.0.1:1883' }) broker!: string | null;
+  @ApiProperty({ description: 'The client id the persistent session is kept under (MQTT_CLIENT_ID or derived), or null when off', type: String, nullable: true }) clientId!: string | null;
+  @ApiProperty({ description: 'Active mqtt devices read by this instance' }) devices!: number;
+  @ApiProperty({ description: 'Topic filters subscribed to now' }) subscriptions!: number;
+  @ApiProperty({ description: 'The last connection error (any credentials in URLs hidden), or null', type: String, nullable: true }) lastError!: string | null;
+  @ApiProperty({ description: 'When it happened (ISO-8601 UTC), or null', type: String, nullable: true }) lastErrorAt!: string | null;
+  @ApiProperty({ description: 'Since when the connection is up (ISO-8601 UTC), or null', type: String, nullable: true }) connectedAt!: string | null;
+}
+
 export class AuditHealth {
   @ApiProperty({
     description:
@@ -54,7 +70,7 @@ export class AuditHealth {
 
 export class HealthResponse {
   @ApiProperty({ description: 'ok when every check passes; degraded otherwise (failing names the checks)', enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
-  @ApiProperty({ description: 'Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage', type: [String] }) failing!: string[];
+  @ApiProperty({ description: 'Names of the checks that fail: database, migrations, scheduler, forwarder, audit, storage, mqtt', type: [String] }) failing!: string[];
   @ApiProperty({ description: 'Instance name (APP_NAME)' }) name!: string;
   @ApiProperty({ description: 'Seconds since start' }) uptimeSec!: number;
   @ApiProperty({ description: 'Server time (ISO-8601 UTC)' }) time!: string;
@@ -63,6 +79,7 @@ export class HealthResponse {
   @ApiProperty({ description: 'The meter poll scheduler', type: SchedulerHealth }) scheduler!: SchedulerHealth;
   @ApiProperty({ description: 'Forwarding to the next instance', type: ForwarderHealth }) forwarder!: ForwarderHealth;
   @ApiProperty({ description: 'The audit trail and the disks behind it', type: AuditHealth }) audit!: AuditHealth;
+  @ApiProperty({ description: 'The MQTT broker the meters publish to', type: MqttHealth }) mqtt!: MqttHealth;
 }
 
 export class LivenessResponse {

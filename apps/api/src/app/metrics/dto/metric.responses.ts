@@ -5,7 +5,7 @@ export class MeasurementItem {
   @ApiProperty({ description: 'Metric name' }) metric!: string;
   @ApiProperty({ description: 'Time of the reading (ISO-8601 UTC)' }) ts!: string;
   @ApiProperty({ description: "Value in the metric's canonical unit" }) value!: number;
-  @ApiProperty({ description: 'Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, simulator, demo)' }) source!: string;
+  @ApiProperty({ description: 'Where the reading came from (modbus-rtu, modbus-tcp, tuya, api, forward, mqtt, simulator, demo)' }) source!: string;
 }
 
 export class MeasurementPage {

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
+import { LeasesModule } from '../leases/leases.module';
+import { MqttDeviceDirectory } from './mqtt-device-directory';
+import { MqttDeviceState } from './mqtt-device-state';
+import { MqttService } from './mqtt.service';
+
+/** Reads MQTT meters from the broker at MQTT_URL (IngestService comes from the global IngestModule). */
+@Module({
+  imports: [DevicesModule, LeasesModule],
+  providers: [MqttService, MqttDeviceDirectory, MqttDeviceState],
+  exports: [MqttService],
+})
+export class MqttModule {}

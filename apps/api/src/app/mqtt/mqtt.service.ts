@@ -1,0 +1,364 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { METRIC_NAME_PATTERN } from '@pieng/shared';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { ALL_CLIENTS } from '../common/client-scope';
+import { DomainError, NotFoundError } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig, MqttSettings } from '../config/app-config';
+import { DevicesService } from '../devices/devices.service';
+import { EARLIEST_TS, MAX_FUTURE_MS } from '../ingest/ingest-validation';
+import { IngestService } from '../ingest/ingest.service';
+import { InstanceIdentity } from '../leases/instance-identity';
+import { LeaseStore } from '../leases/lease-store';
+import { MQTT_LEASE, RECONNECT_MAX_MS, RECONNECT_MIN_MS, REDELIVERY_WINDOW_MS } from './mqtt-constants';
+import { MqttDeviceDirectory, MqttDeviceEntry } from './mqtt-device-directory';
+import { MqttDeviceState } from './mqtt-device-state';
+
+/** How the connection to the broker stands, for GET /api/health. */
+export interface MqttConnectionState {
+  /** off: no MQTT_URL; standby: another instance on the database holds the mqtt lease and connects; connecting: the first attempt; connected; reconnecting: the broker was lost or refused (see lastError). */
+  status: 'off' | 'standby' | 'connecting' | 'connected' | 'reconnecting';
+  broker: string | null;
+  clientId: string | null;
+  subscriptions: number;
+  devices: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  connectedAt: number | null;
+}
+
+/** Renewal of the mqtt lease, and the look at device settings, once a second. */
+const TICK_MS = 1_000;
+/** The devices are read again at least this often. */
+const RELOAD_EVERY_MS = 60_000;
+/** A clean disconnect (pending acknowledgements sent) may take this long before the socket is just closed. */
+const END_WITHIN_MS = 2_000;
+
+/** A broker URL without credentials, for logs and health. */
+const shownUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//');
+
+/**
+ * Reads the MQTT meters: while this instance holds the `mqtt` lease it keeps one connection to the
+ * broker (MQTT_URL) under a fixed client id with a persistent session (clean: false), subscribed
+ * at QoS 1 to the topics of every active mqtt device. Each message is decoded for its device and
+ * its reading stored through IngestService (source `mqtt`); the message is acknowledged only once
+ * stored, so a crash or a lost lease leaves it queued in the broker's session for the next holder.
+ *
+ * Duplicates: the store keeps one value per (device, metric, timestamp); a message without its
+ * own time takes the receive time, and the same topic and payload again within 10 s is a
+ * redelivery, stored once. A retained message (sent again on every subscribe) only marks the
+ * device seen, unless it carries its own time newer than the device's last stored reading.
+ */
+@Injectable()
+export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('MQTT');
+  private readonly settings: MqttSettings | undefined;
+  private client: MqttClient | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = true;
+  /** Local time until which the mqtt lease is ours (0: not held). */
+  private leaseValidUntil = 0;
+  private revision = -1;
+  private loadedAt = 0;
+  private subscribed = new Set<string>();
+  private syncing: Promise<void> | undefined;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  /** Messages without their own time stored lately: topic + payload -> receive time (oldest first). */
+  private readonly recent = new Map<string, number>();
+  /** The message being stored now (one at a time: MQTT.js hands the next over once this one is acknowledged). */
+  private inFlight: Promise<void> | undefined;
+  private readonly state: MqttConnectionState;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ingest: IngestService,
+    private readonly devices: DevicesService,
+    private readonly directory: MqttDeviceDirectory,
+    private readonly deviceState: MqttDeviceState,
+    private readonly leases: LeaseStore,
+    private readonly identity: InstanceIdentity,
+  ) {
+    this.settings = config.mqtt;
+    this.state = {
+      status: this.settings ? 'standby' : 'off',
+      broker: this.settings ? shownUrl(this.settings.url) : null,
+      clientId: this.settings?.clientId ?? null,
+      subscriptions: 0,
+      devices: 0,
+      lastError: null,
+      lastErrorAt: null,
+      connectedAt: null,
+    };
+  }
+
+  /** How the connection stands now. */
+  connectionState(): MqttConnectionState {
+    return { ...this.state, subscriptions: this.subscribed.size, devices: this.directory.size };
+  }
+
+  get holdsLease(): boolean {
+    return Date.now() < this.leaseValidUntil;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.settings) return;
+    this.stopped = false;
+    this.logger.log(`MQTT meters read from ${shownUrl(this.settings.url)} as client ${this.settings.clientId} by the holder of the "${MQTT_LEASE}" lease`);
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    void this.tick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.disconnect();
+    await this.deviceState.flush();
+    if (this.leaseValidUntil > 0) {
+      this.leaseValidUntil = 0;
+      await this.leases.release([MQTT_LEASE]).catch((err) => this.logger.warn(`Could not release the mqtt lease: ${(err as Error).message}`));
+    }
+  }
+
+  /** Forces the connection down and up again (the broker then redelivers what was not acknowledged). For tests and operators. */
+  async reconnect(): Promise<void> {
+    await this.disconnect();
+    await this.tick();
+  }
+
+  private tick(): Promise<void> {
+    this.ticking ??= (async () => {
+      try {
+        await this.renewLease();
+        if (this.stopped) return;
+        if (!this.holdsLease) {
+          if (this.client) {
+            this.logger.warn('Another instance took over the MQTT connection (mqtt lease)');
+            await this.disconnect();
+          }
+          this.state.status = 'standby';
+          return;
+        }
+        const revision = await this.devices.settingsRevision();
+        // Also every minute: a client's time zone (how Tasmota times are read) changes without a device revision.
+        if (revision !== this.revision || !this.client || Date.now() - this.loadedAt >= RELOAD_EVERY_MS) {
+          await this.directory.load(this.config.plantTimezone);
+          this.revision = revision;
+          this.loadedAt = Date.now();
+        }
+        if (!this.client) this.connect();
+        else if (this.client.connected) await this.syncSubscriptions();
+        await this.deviceState.flush();
+        this.forgetOldRedeliveries(Date.now());
+      } catch (err) {
+        this.logger.warn(`MQTT upkeep failed: ${(err as Error).message}`);
+      }
+    })().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async renewLease(): Promise<void> {
+    const ttlMs = this.config.leaseTtlSec * 1000;
+    const startedAt = Date.now();
+    try {
+      const held = (await this.leases.claim([MQTT_LEASE], ttlMs)).has(MQTT_LEASE);
+      if (held && !this.holdsLease) this.logger.log(`This instance reads the MQTT meters (${this.identity.owner})`);
+      this.leaseValidUntil = held ? startedAt + ttlMs : 0;
+    } catch (err) {
+      this.logger.warn(`Could not renew the mqtt lease: ${(err as Error).message}`);
+    }
+  }
+
+  private connect(): void {
+    const s = this.settings as MqttSettings;
+    const options: IClientOptions = {
+      clientId: s.clientId,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: RECONNECT_MIN_MS,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      // Subscriptions are kept by syncSubscriptions (the broker keeps them in the persistent session too).
+      resubscribe: false,
+      ...(s.username !== undefined && { username: s.username }),
+      ...(s.password !== undefined && { password: s.password }),
+      ...(s.ca && { ca: s.ca }),
+      ...(s.cert && { cert: s.cert }),
+      ...(s.key && { key: s.key }),
+    };
+    this.state.status = this.state.connectedAt === null ? 'connecting' : 'reconnecting';
+    const client = connect(s.url, options);
+    // Acknowledged (PUBACK) only once handled: MQTT.js sends the acknowledgement when this calls back.
+    client.handleMessage = (packet, done) => {
+      const handled = this.onMessage(packet as IPublishPacket, Date.now());
+      this.inFlight = handled.then(
+        () => undefined,
+        () => undefined,
+      );
+      handled.then(
+        () => done(),
+        // Not stored and not acknowledged: the broker keeps it for the next connection.
+        (err: unknown) => this.logger.warn(`MQTT message on ${(packet as IPublishPacket).topic} left unacknowledged: ${(err as Error).message}`),
+      );
+    };
+    client.on('connect', (connack) => {
+      this.reconnectDelay = RECONNECT_MIN_MS;
+      client.options.reconnectPeriod = RECONNECT_MIN_MS;
+      this.state.status = 'connected';
+      this.state.connectedAt = Date.now();
+      // Without a session the broker forgot our subscriptions (a first start, or its store was lost).
+      if (!connack.sessionPresent) this.subscribed.clear();
+      this.logger.log(`Connected to ${shownUrl(s.url)} (${connack.sessionPresent ? 'session resumed' : 'new session'})`);
+      void this.syncSubscriptions().catch((err) => this.noteError(err));
+    });
+    client.on('error', (err) => this.noteError(err));
+    client.on('close', () => {
+      if (this.client !== client) return;
+      if (this.state.status === 'connected') this.logger.warn(`Lost the broker ${shownUrl(s.url)}; reconnecting`);
+      this.state.status = 'reconnecting';
+    });
+    client.on('reconnect', () => {
+      // Back-off: each failed attempt doubles the wait, up to RECONNECT_MAX_MS.
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+      client.options.reconnectPeriod = this.reconnectDelay;
+    });
+    client.on('offline', () => {
+      if (this.client === client && this.state.lastError === null) this.noteError(new Error('the broker is not reachable'));
+    });
+    this.client = client;
+  }
+
+  private noteError(err: unknown): void {
+    this.state.lastError = (err as Error).message ?? String(err);
+    this.state.lastErrorAt = Date.now();
+  }
+
+  /** Subscribes to the topics of new devices and leaves those of devices gone. */
+  private syncSubscriptions(): Promise<void> {
+    this.syncing ??= (async () => {
+      const client = this.client;
+      if (!client?.connected) return;
+      const wanted = this.directory.filters();
+      const add = [...wanted].filter((t) => !this.subscribed.has(t));
+      const remove = [...this.subscribed].filter((t) => !wanted.has(t));
+      if (add.length) {
+        const granted = await client.subscribeAsync(Object.fromEntries(add.map((t) => [t, { qos: 1 as const }])));
+        for (const g of granted) {
+          if (g.qos === 128) this.noteError(new Error(`the broker refused the subscription to ${g.topic}`));
+          else this.subscribed.add(g.topic);
+        }
+      }
+      if (remove.length) {
+        await client.unsubscribeAsync(remove);
+        for (const t of remove) this.subscribed.delete(t);
+      }
+    })().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    this.subscribed.clear();
+    // The message being stored finishes and is acknowledged first; what follows stays in the broker's session.
+    await this.inFlight;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_WITHIN_MS)));
+    await Promise.race([client.endAsync(false).catch(() => undefined), late]).finally(() => clearTimeout(timer));
+    if (!client.disconnected) client.end(true);
+    this.state.connectedAt = null;
+  }
+
+  /** One message: decoded for its device and stored, or counted as rejected; resolves once it may be acknowledged. */
+  async onMessage(packet: Pick<IPublishPacket, 'topic' | 'payload' | 'retain'>, receivedAt: number): Promise<void> {
+    const entry = this.directory.find(packet.topic);
+    // A device deleted or deactivated meanwhile: nothing to store.
+    if (!entry) return;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const result = entry.decoder.decode(packet.topic, payload);
+    switch (result.kind) {
+      case 'ignored':
+        this.deviceState.seen(entry.id, receivedAt);
+        return;
+      case 'rejected':
+        this.deviceState.rejected(entry.id, receivedAt, payload, result.reason);
+        return;
+      case 'status':
+        this.deviceState.seen(entry.id, receivedAt, result.online);
+        return;
+    }
+    const { timestamp, metrics } = result;
+    // What the store would refuse is refused here, so that a bad message is counted, not retried for ever.
+    const unfit = Object.entries(metrics).find(([metric, value]) => !Number.isFinite(value) || !METRIC_NAME_PATTERN.test(metric));
+    if (unfit) {
+      this.deviceState.rejected(entry.id, receivedAt, payload, `${unfit[0]} = ${unfit[1]} cannot be stored (a finite number under a metric name is needed)`);
+      return;
+    }
+    if (timestamp !== undefined && (timestamp < EARLIEST_TS || timestamp > receivedAt + MAX_FUTURE_MS)) {
+      this.deviceState.rejected(entry.id, receivedAt, payload, `its time ${new Date(timestamp).toISOString()} is ${timestamp < EARLIEST_TS ? 'before 2000' : 'more than 5 minutes ahead'} (the device's clock or time zone is wrong)`);
+      return;
+    }
+    // A retained message is an old one sent again on subscribing: a reading only when it says it is newer than the last stored.
+    if (packet.retain && (timestamp === undefined || timestamp <= (entry.lastStoredTs ?? 0))) {
+      this.deviceState.seen(entry.id, receivedAt, true);
+      return;
+    }
+    const redeliveryKey = timestamp === undefined ? `${packet.topic}\u0000${payload.toString('latin1')}` : undefined;
+    if (redeliveryKey !== undefined) {
+      const before = this.recent.get(redeliveryKey);
+      if (before !== undefined && receivedAt - before <= REDELIVERY_WINDOW_MS) {
+        this.deviceState.seen(entry.id, receivedAt, true);
+        return;
+      }
+    }
+    const ts = timestamp ?? receivedAt;
+    if (!(await this.store(entry, ts, metrics))) return;
+    entry.lastStoredTs = Math.max(entry.lastStoredTs ?? 0, ts);
+    if (redeliveryKey !== undefined) {
+      // Re-inserted so that the map stays oldest first (forgetOldRedeliveries stops at the first young one).
+      this.recent.delete(redeliveryKey);
+      this.recent.set(redeliveryKey, receivedAt);
+    }
+    this.deviceState.seen(entry.id, receivedAt, true);
+  }
+
+  /**
+   * Stores one reading through IngestService. A failure that may pass (the database, the audit trail
+   * refusing while its disk is full) is retried with back-off while this instance holds the lease, so
+   * that the message is acknowledged only once stored; a device deleted meanwhile is dropped.
+   */
+  private async store(entry: MqttDeviceEntry, ts: number, metrics: Record<string, number>): Promise<boolean> {
+    let delay = RECONNECT_MIN_MS;
+    for (;;) {
+      try {
+        await this.ingest.ingest([{ deviceId: entry.id, ts, metrics }], ALL_CLIENTS, 'mqtt');
+        return true;
+      } catch (err) {
+        if (err instanceof NotFoundError) return false;
+        const passing = !(err instanceof DomainError) || err.statusCode >= 500;
+        if (!passing) {
+          this.deviceState.rejected(entry.id, Date.now(), Buffer.from(JSON.stringify(metrics)), (err as Error).message);
+          return false;
+        }
+        if (this.stopped || !this.holdsLease) throw err;
+        this.logger.warn(`Could not store a reading of device ${entry.id} from MQTT (retried in ${delay} ms): ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    }
+  }
+
+  private forgetOldRedeliveries(now: number): void {
+    for (const [key, at] of this.recent) {
+      if (now - at <= REDELIVERY_WINDOW_MS) break;
+      this.recent.delete(key);
+    }
+  }
+
+  /** For tests: writes the devices' MQTT state now instead of at the next flush. */
+  flushDeviceState(): Promise<void> {
+    return this.deviceState.flush();
+  }
+}
