@@ -193,6 +193,17 @@ describe('TariffsPage', () => {
     expect(text(el, 'tariff-field-error-validFrom')).toBe('Client 4 already has a tariff version from 2026-11-30');
   });
 
+  it('keeps a tax typed above 100 % from being sent, and says why in percent', async () => {
+    const { fixture, el } = await render();
+    click(el, 'tariff-add');
+    await fixture.whenStable();
+    set(el, 'taxes.icms', '150');
+    click(el, 'tariff-save');
+    await fixture.whenStable();
+    http.expectNone((r) => r.method === 'POST');
+    expect(text(el, 'tariff-percent-error-icms')).toBe('A percentage from 0 to 100.');
+  });
+
   it('edits a version: the form shows its taxes in %, and the PATCH sends every part whole', async () => {
     const { fixture, el } = await render();
     click(el, 'tariff-edit', 0);

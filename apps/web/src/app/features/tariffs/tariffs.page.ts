@@ -1,8 +1,8 @@
 import { DOCUMENT } from '@angular/common';
 import { HttpErrorResponse } from '@angular/common/http';
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { afterNextRender, ChangeDetectionStrategy, Component, computed, ElementRef, inject, Injector, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { FormBuilder, ReactiveFormsModule } from '@angular/forms';
+import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { ApiBody, ApiResponse, PiengApi } from '@pieng/api-client';
 import { map, startWith } from 'rxjs';
 import { AuthService } from '../../core/auth.service';
@@ -76,6 +76,8 @@ export class TariffsPage {
   private readonly api = inject(PiengApi);
   private readonly window = inject(DOCUMENT).defaultView;
   private readonly fb = inject(FormBuilder).nonNullable;
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly injector = inject(Injector);
   protected readonly auth = inject(AuthService);
   protected readonly i18n = inject(I18n);
   protected readonly t = this.i18n.t.bind(this.i18n);
@@ -131,9 +133,10 @@ export class TariffsPage {
     windows: this.fb.array([this.windowGroup('ponta', '17:00', '20:00')]),
     holidaysMode: ['BR' as 'BR' | 'list'],
     holidayList: [''],
-    icmsPercent: [null as number | null],
-    pisPercent: [null as number | null],
-    cofinsPercent: [null as number | null],
+    // Checked here as well: the server's words would speak of fractions ("must not be greater than 1").
+    icmsPercent: [null as number | null, [Validators.min(0), Validators.max(100)]],
+    pisPercent: [null as number | null, [Validators.min(0), Validators.max(100)]],
+    cofinsPercent: [null as number | null, [Validators.min(0), Validators.max(100)]],
   });
   protected readonly formModality = toSignal(this.tariffForm.controls.modality.valueChanges, { initialValue: this.tariffForm.controls.modality.value });
   protected readonly formHolidaysMode = toSignal(this.tariffForm.controls.holidaysMode.valueChanges, { initialValue: this.tariffForm.controls.holidaysMode.value });
@@ -227,6 +230,7 @@ export class TariffsPage {
             mainDeviceId: site.mainDeviceId,
           },
     );
+    this.reveal('site-form');
   }
 
   protected saveSite(): void {
@@ -279,6 +283,17 @@ export class TariffsPage {
     this.tariffError.set(null);
     this.editingTariff.set(tariff);
     this.fillTariffForm(tariff === 'new' ? blankTariffForm(this.today) : tariffFormOf(tariff));
+    this.reveal('tariff-form');
+  }
+
+  /** A form opens below its list; on a phone it would open out of sight. */
+  private reveal(testId: string): void {
+    afterNextRender(() => this.host.nativeElement.querySelector(`[data-testid="${testId}"]`)?.scrollIntoView?.({ block: 'start', behavior: 'smooth' }), { injector: this.injector });
+  }
+
+  protected percentOutOfRange(control: 'icmsPercent' | 'pisPercent' | 'cofinsPercent'): boolean {
+    const c = this.tariffForm.controls[control];
+    return c.invalid && c.touched;
   }
 
   protected addWindow(): void {
@@ -294,6 +309,10 @@ export class TariffsPage {
     const editing = this.editingTariff();
     const clientId = this.clientId();
     if (!editing || clientId === null) return;
+    if (this.tariffForm.invalid) {
+      this.tariffForm.markAllAsTouched();
+      return;
+    }
     const terms = tariffBody(this.tariffForm.getRawValue() as TariffFormValue);
     const done = {
       next: () => {
