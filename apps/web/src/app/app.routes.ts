@@ -16,6 +16,8 @@ export const appRoutes: Route[] = [
       { path: 'analytics', loadChildren: () => import('./features/analytics/analytics.routes').then((m) => m.ANALYTICS_ROUTES) },
       { path: 'users', loadChildren: () => import('./features/users/users.routes').then((m) => m.USERS_ROUTES) },
       { path: 'api-keys', loadChildren: () => import('./features/api-keys/api-keys.routes').then((m) => m.API_KEYS_ROUTES) },
+      { path: 'tariffs', loadChildren: () => import('./features/tariffs/tariffs.routes').then((m) => m.TARIFFS_ROUTES) },
+      { path: 'bandeiras', loadChildren: () => import('./features/bandeiras/bandeiras.routes').then((m) => m.BANDEIRAS_ROUTES) },
       { path: 'forwarding', loadChildren: () => import('./features/forwarding/forwarding.routes').then((m) => m.FORWARDING_ROUTES) },
     ],
   },

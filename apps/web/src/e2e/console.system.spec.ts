@@ -288,6 +288,28 @@ describe('web console in chromium', () => {
     await page.getByTestId('forwarding-off').waitFor();
     expect(await page.getByTestId('forwarding-pending').textContent()).toMatch(/^\d/);
 
+    // Tariffs: a tarifa branca for the first client (the form starts with the branca windows); its day on a strip.
+    await page.getByRole('link', { name: 'Sites & tariffs' }).click();
+    await page.getByTestId('site-row').first().waitFor();
+    await page.getByTestId('tariff-add').click();
+    await page.locator('[name="tariffName"]').fill('Branca 2026');
+    await page.locator('[name="energy.foraPonta"]').fill('0.5');
+    await page.locator('[name="energy.intermediario"]').fill('0.8');
+    await page.locator('[name="energy.ponta"]').fill('1.2');
+    await page.locator('[name="taxes.icms"]').fill('18');
+    await page.getByTestId('tariff-save').click();
+    const tariff = page.getByTestId('tariff-row').filter({ hasText: 'Branca 2026' });
+    await tariff.waitFor();
+    expect(await tariff.locator('[data-posto]').evaluateAll((els) => els.map((el) => el.getAttribute('data-posto')))).toEqual(['foraPonta', 'intermediario', 'ponta', 'intermediario', 'foraPonta']);
+    // Bandeiras (platform staff): November amarela.
+    const november = `${new Date().getFullYear()}-11`;
+    await page.getByRole('link', { name: 'Bandeiras' }).click();
+    const novemberRow = page.locator(`[data-testid="bandeira-row"][data-month="${november}"]`);
+    await novemberRow.locator('select').selectOption('amarela');
+    await novemberRow.locator('input').fill('1.885');
+    await novemberRow.getByTestId('bandeira-save').click();
+    await novemberRow.getByTestId('bandeira-clear').waitFor();
+
     // Screenshots of the main pages, light then dark.
     const deviceUrl = `/devices/${deviceId}`;
     for (const theme of ['light', 'dark'] as const) {
@@ -316,7 +338,7 @@ describe('web console in chromium', () => {
       await page.waitForTimeout(800);
       await shot(`analytics-${theme}`);
       expect(await unlabelledControls(page)).toEqual([]);
-      for (const [path, ready] of [['/users', 'user-row'], ['/api-keys', 'api-key-row'], ['/forwarding', 'forwarding-status']] as const) {
+      for (const [path, ready] of [['/users', 'user-row'], ['/api-keys', 'api-key-row'], ['/forwarding', 'forwarding-status'], ['/tariffs', 'tariff-strip'], ['/bandeiras', 'bandeira-row']] as const) {
         await page.goto(`${base}${path}`);
         await page.getByTestId(ready).first().waitFor();
         await page.waitForTimeout(300);
@@ -328,7 +350,7 @@ describe('web console in chromium', () => {
 
     // At a phone's width the pages still fit: navigation wraps, forms stack, wide tables scroll inside their card.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/overview', '/devices', '/alarms', '/analytics', '/users', '/api-keys', '/forwarding', '/devices/new', deviceUrl]) {
+    for (const path of ['/overview', '/devices', '/alarms', '/analytics', '/users', '/api-keys', '/forwarding', '/tariffs', '/bandeiras', '/devices/new', deviceUrl]) {
       await page.goto(`${base}${path}`);
       await page.locator('h1').first().waitFor();
       await page.waitForTimeout(300);
