@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { Database } from '../database/database.service';
-import { ChainState, counterQuarters, DEFAULT_MAX_POWER_W, EnergySettings, powerQuarters, quarterOf, QuarterResult, ReadingBucket } from './energy-counter';
+import { ChainState, counterQuarters, DEFAULT_MAX_POWER_W, EnergySettings, powerQuarters, QUARTER_MS, quarterOf, QuarterResult, ReadingBucket } from './energy-counter';
 
 export type EnergyKind = 'import' | 'export';
 
@@ -44,15 +44,20 @@ export class EnergyQuarters {
     }
     if (!earliest.size) return;
     const devices = [...new Set([...earliest.values()].map((t) => t.deviceId))].sort((a, b) => a - b);
-    // PostgreSQL: two instances merging minutes of one device take turns here, so the second reads the first's rollups.
-    if (this.db.kind === 'postgres') await this.db.query(`SELECT id FROM devices WHERE id IN (${devices.join(',')}) ORDER BY id FOR UPDATE`, [], m);
-    for (const deviceId of devices) {
+    // PostgreSQL: two instances merging minutes of one device take turns here, so the second reads the first's rollups
+    // (NO KEY UPDATE: the ingest's inserts, which share-lock the device's key, go on meanwhile).
+    const lock = this.db.kind === 'postgres' ? ' ORDER BY id FOR NO KEY UPDATE' : '';
+    const rows = await this.db.query<DeviceRow>(`SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id IN (${devices.join(',')})${lock}`, [], m);
+    for (const device of rows) {
+      const deviceId = Number(device.id);
+      const settings = energySettings(device);
       const energy = earliest.get(`${deviceId}|energy`);
       const power = earliest.get(`${deviceId}|power`);
       const exported = earliest.get(`${deviceId}|exportEnergy`);
-      if (energy) await this.recompute(m, deviceId, 'import', energy.bucket);
-      else if (power) await this.recompute(m, deviceId, 'import', power.bucket);
-      if (exported) await this.recompute(m, deviceId, 'export', exported.bucket);
+      if (energy) await this.recompute(m, deviceId, 'import', 'energy', settings, energy.bucket);
+      // Power counts only for a device without an energy counter.
+      else if (power && (await this.sourceMetric(m, deviceId, 'import')) === 'power') await this.recompute(m, deviceId, 'import', 'power', settings, power.bucket);
+      if (exported) await this.recompute(m, deviceId, 'export', 'exportEnergy', settings, exported.bucket);
     }
   }
 
@@ -60,11 +65,13 @@ export class EnergyQuarters {
   async rebuildDevice(deviceId: number): Promise<number> {
     return this.db.transaction(async (m) => {
       let written = 0;
+      const [device] = await this.db.query<DeviceRow>('SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id = ?', [deviceId], m);
+      if (!device) return 0;
       for (const kind of ['import', 'export'] as const) {
         const metric = await this.sourceMetric(m, deviceId, kind);
         if (!metric) continue;
         const [row] = await this.db.query<{ b: number | string | null }>('SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000', [deviceId, metric], m);
-        if (row?.b !== null && row?.b !== undefined) written += await this.recompute(m, deviceId, kind, Number(row.b));
+        if (row?.b !== null && row?.b !== undefined) written += await this.recompute(m, deviceId, kind, metric, energySettings(device), Number(row.b));
       }
       return written;
     });
@@ -84,16 +91,7 @@ export class EnergyQuarters {
    * last reference before that minute (the delta after it spreads back into that quarter) to the end.
    * Quarters before it, and all of them where the 1-minute rollups are gone (retention), are kept.
    */
-  private async recompute(m: EntityManager, deviceId: number, kind: EnergyKind, fromMinute: number): Promise<number> {
-    const [device] = await this.db.query<{ poll_interval_sec: number; max_power_w: number | null; config: string }>(
-      'SELECT poll_interval_sec, max_power_w, config FROM devices WHERE id = ?',
-      [deviceId],
-      m,
-    );
-    if (!device) return 0;
-    const metric = await this.sourceMetric(m, deviceId, kind);
-    if (!metric) return 0;
-    const settings = energySettings(device);
+  private async recompute(m: EntityManager, deviceId: number, kind: EnergyKind, metric: string, settings: EnergySettings, fromMinute: number): Promise<number> {
     const start = await this.stateBefore(m, deviceId, kind, fromMinute);
     const from = start ? quarterOf(start.refTs) : Number.MIN_SAFE_INTEGER;
     const compute = metric === 'power' ? powerQuarters : counterQuarters;
@@ -126,24 +124,22 @@ export class EnergyQuarters {
 
   /** The chain state stored last before minute `minute` starts, with what its quarter had counted then. */
   private async stateBefore(m: EntityManager, deviceId: number, kind: EnergyKind, minute: number): Promise<ChainState | null> {
-    const [last] = await this.db.query<{ ref_ts: number | string; ref_value: number }>(
-      'SELECT ref_ts, ref_value FROM energy_quarters WHERE device_id = ? AND kind = ? AND ref_ts < ? ORDER BY quarter DESC LIMIT 1',
-      [deviceId, kind, minute],
+    // The last state before the minute, and the row of the quarter that holds its reference (the one whose at_ref_* count).
+    const [row] = await this.db.query<Record<string, number | string | null>>(
+      `SELECT last.ref_ts, last.ref_value, own.ref_ts AS own_ref_ts, own.at_ref_wh, own.at_ref_resets, own.at_ref_rollovers, own.at_ref_spikes, own.at_ref_interpolated_wh
+       FROM (SELECT ref_ts, ref_value FROM energy_quarters WHERE device_id = ? AND kind = ? AND ref_ts < ? ORDER BY quarter DESC LIMIT 1) last
+       LEFT JOIN energy_quarters own ON own.device_id = ? AND own.kind = ? AND own.quarter = (last.ref_ts - 1) - ((last.ref_ts - 1) % ${QUARTER_MS})`,
+      [deviceId, kind, minute, deviceId, kind],
       m,
     );
-    if (!last) return null;
-    const refTs = Number(last.ref_ts);
-    const [own] = await this.db.query<Record<string, number | string>>(
-      'SELECT ref_ts, at_ref_wh, at_ref_resets, at_ref_rollovers, at_ref_spikes, at_ref_interpolated_wh FROM energy_quarters WHERE device_id = ? AND kind = ? AND quarter = ?',
-      [deviceId, kind, quarterOf(refTs)],
-      m,
-    );
+    if (!row) return null;
+    const refTs = Number(row['ref_ts']);
     // The quarter holding the reference always has a row; without it (never written so) everything is computed again.
-    if (!own || Number(own['ref_ts']) !== refTs) return null;
-    const n = (k: string) => Number(own[k]);
+    if (row['own_ref_ts'] === null || Number(row['own_ref_ts']) !== refTs) return null;
+    const n = (k: string) => Number(row[k]);
     return {
       refTs,
-      refValue: Number(last.ref_value),
+      refValue: n('ref_value'),
       atRef: { wh: n('at_ref_wh'), resets: n('at_ref_resets'), rollovers: n('at_ref_rollovers'), spikes: n('at_ref_spikes'), interpolatedWh: n('at_ref_interpolated_wh') },
     };
   }
@@ -170,8 +166,15 @@ function readingBucket(r: Record<string, number | string>): ReadingBucket {
   return { firstTs: n('first_ts'), first: n('first_value'), lastTs: n('last_ts'), last: n('last_value'), min: n('value_min'), max: n('value_max'), count: n('value_count'), sum: n('value_sum') };
 }
 
+interface DeviceRow {
+  id: number | string;
+  poll_interval_sec: number | string;
+  max_power_w: number | string | null;
+  config: unknown;
+}
+
 /** A device's settings for the calculator. */
-export function energySettings(device: { poll_interval_sec: number | string; max_power_w: number | string | null; config: unknown }): EnergySettings {
+export function energySettings(device: DeviceRow): EnergySettings {
   let driver: unknown;
   try {
     const config = typeof device.config === 'string' ? JSON.parse(device.config) : device.config;

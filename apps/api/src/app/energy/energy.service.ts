@@ -123,11 +123,21 @@ export class EnergyService {
       const clientId = q.clientId as number;
       await this.clients.get(scope, clientId);
       const { timezone } = await this.clients.dataSettings(clientId);
-      who = { deviceIds: await devicesForTotal(this.db, scope, clientId), timezone, noEnergyReason: `No device of client ${clientId} counted in its total reports an energy counter (energy) or power` };
+      who = { deviceIds: await this.devicesForTotal(scope, clientId), timezone, noEnergyReason: `No device of client ${clientId} counted in its total reports an energy counter (energy) or power` };
     }
     // A reading that was answered 2xx is counted at once: its rollups, and so its quarters, are merged first.
     for (const id of await this.pendingDevices(who.deviceIds)) await this.rollups.flushDevice(id);
     return who;
+  }
+
+  /**
+   * The devices whose energy makes up a client's total: all of its devices but the simulated ones
+   * (their readings are made up). One place, so that what a total means is decided once.
+   */
+  async devicesForTotal(scope: ClientScope, clientId: number): Promise<number[]> {
+    if (scope.clientId !== null && scope.clientId !== clientId) return [];
+    const rows = await this.db.query<{ id: number; config: string | null }>('SELECT id, config FROM devices WHERE client_id = ? ORDER BY id', [clientId]);
+    return rows.filter((d) => !isSimulated(d.config)).map((d) => Number(d.id));
   }
 
   private async pendingDevices(ids: number[]): Promise<number[]> {
@@ -165,16 +175,6 @@ export class EnergyService {
     const [row] = await this.db.query(`SELECT 1 AS x FROM energy_quarters WHERE device_id IN (${who.deviceIds.map(() => '?').join(',')}) LIMIT 1`, who.deviceIds);
     return row ? undefined : who.noEnergyReason;
   }
-}
-
-/**
- * The devices whose energy makes up a client's total: all of its devices but the simulated ones
- * (their readings are made up). One place, so that what a total means is decided once.
- */
-export async function devicesForTotal(db: Database, scope: ClientScope, clientId: number): Promise<number[]> {
-  if (scope.clientId !== null && scope.clientId !== clientId) return [];
-  const rows = await db.query<{ id: number; config: string | null }>('SELECT id, config FROM devices WHERE client_id = ? ORDER BY id', [clientId]);
-  return rows.filter((d) => !isSimulated(d.config)).map((d) => Number(d.id));
 }
 
 function isSimulated(config: string | null): boolean {
