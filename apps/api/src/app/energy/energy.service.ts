@@ -20,15 +20,56 @@ interface EnergyScope {
   noEnergyReason: string;
 }
 
-/** The summed quarters of a scope, per kind. */
-interface QuarterSums {
-  quarter: number;
+/** Energy summed over devices and quarters; null where no quarter of that kind was there. */
+interface IntervalSums {
   importWh: number | null;
   exportWh: number | null;
   resets: number;
   rollovers: number;
   spikes: number;
   interpolatedWh: number;
+}
+
+interface QuarterSums extends IntervalSums {
+  quarter: number;
+}
+
+/** Intervals summed by range reads (more: grouped by quarter), and range reads per statement (SQLite allows 500). */
+const MAX_RANGE_READS = 1000;
+const RANGE_READS_PER_QUERY = 200;
+
+const SUMS = `SUM(CASE WHEN kind = 'import' THEN wh END) AS import_wh, SUM(CASE WHEN kind = 'export' THEN wh END) AS export_wh,
+  SUM(resets) AS resets, SUM(rollovers) AS rollovers, SUM(spikes) AS spikes, SUM(interpolated_wh) AS interpolated_wh`;
+
+/**
+ * The devices' quarters, both kinds named so that the key (device_id, kind, quarter) bounds the range
+ * of each. Ids (read from the devices table, checked here) are written into the text: a client's
+ * thousand devices in 200 range reads would pass the engines' limits on bound values.
+ */
+const quartersOf = (deviceIds: number[]) => {
+  if (!deviceIds.every((id) => Number.isSafeInteger(id))) throw new Error(`device ids ${deviceIds.join(',')} are not all integers`);
+  return `device_id IN (${deviceIds.join(',')}) AND kind IN ('import', 'export')`;
+};
+
+function sumsOf(r: Record<string, number | string | null>): IntervalSums {
+  const orNull = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Number(v));
+  return {
+    importWh: orNull(r['import_wh']),
+    exportWh: orNull(r['export_wh']),
+    resets: Number(r['resets'] ?? 0),
+    rollovers: Number(r['rollovers'] ?? 0),
+    spikes: Number(r['spikes'] ?? 0),
+    interpolatedWh: Number(r['interpolated_wh'] ?? 0),
+  };
+}
+
+function addSums(into: IntervalSums, s: IntervalSums): void {
+  if (s.importWh !== null) into.importWh = (into.importWh ?? 0) + s.importWh;
+  if (s.exportWh !== null) into.exportWh = (into.exportWh ?? 0) + s.exportWh;
+  into.resets += s.resets;
+  into.rollovers += s.rollovers;
+  into.spikes += s.spikes;
+  into.interpolatedWh += s.interpolatedWh;
 }
 
 /**
@@ -50,34 +91,26 @@ export class EnergyService {
     const { from, to } = period(q);
     const who = await this.resolve(scope, q);
     const starts = intervalStarts(interval, from, to, who.timezone);
-    const sums = await this.quarterSums(who.deviceIds, starts[0], starts[starts.length - 1]);
+    const sums = await this.intervalSums(who.deviceIds, starts);
     const hasExport = sums.some((s) => s.exportWh !== null);
     const intervals: EnergyResponse['intervals'] = [];
     const total = { kWh: 0, exportKWh: 0 };
     const quality = { resets: 0, rollovers: 0, spikes: 0, interpolatedKWh: 0 };
-    let i = 0;
-    for (let k = 0; k + 1 < starts.length; k++) {
-      let importWh: number | null = null;
-      let exportWh: number | null = null;
-      for (; i < sums.length && sums[i].quarter < starts[k + 1]; i++) {
-        const s = sums[i];
-        if (s.importWh !== null) importWh = (importWh ?? 0) + s.importWh;
-        if (s.exportWh !== null) exportWh = (exportWh ?? 0) + s.exportWh;
-        quality.resets += s.resets;
-        quality.rollovers += s.rollovers;
-        quality.spikes += s.spikes;
-        quality.interpolatedKWh += s.interpolatedWh / 1000;
-      }
-      total.kWh += (importWh ?? 0) / 1000;
-      total.exportKWh += (exportWh ?? 0) / 1000;
+    sums.forEach((s, k) => {
+      total.kWh += (s.importWh ?? 0) / 1000;
+      total.exportKWh += (s.exportWh ?? 0) / 1000;
+      quality.resets += s.resets;
+      quality.rollovers += s.rollovers;
+      quality.spikes += s.spikes;
+      quality.interpolatedKWh += s.interpolatedWh / 1000;
       intervals.push({
         start: new Date(starts[k]).toISOString(),
         end: new Date(starts[k + 1]).toISOString(),
-        kWh: importWh === null ? null : importWh / 1000,
-        ...(hasExport && { exportKWh: exportWh === null ? null : exportWh / 1000 }),
+        kWh: s.importWh === null ? null : s.importWh / 1000,
+        ...(hasExport && { exportKWh: s.exportWh === null ? null : s.exportWh / 1000 }),
       });
-    }
-    const reason = sums.length ? undefined : await this.noEnergyReason(who);
+    });
+    const reason = sums.some((s) => s.importWh !== null || s.exportWh !== null) ? undefined : await this.noEnergyReason(who);
     return {
       unit: 'kWh',
       timezone: who.timezone,
@@ -146,33 +179,53 @@ export class EnergyService {
     return rows.map((r) => Number(r.device_id));
   }
 
-  /** The quarters in [from, until) summed over the devices, in time order. */
+  /**
+   * The sums of the intervals that start at starts[k] and end at starts[k + 1]. A few hundred
+   * intervals are summed by one range read each (UNION ALL: each reads its quarters in key order,
+   * where a GROUP BY over the devices' quarters sorts them all first, twice the time over a month of
+   * 100 devices); more are grouped by quarter and gathered here.
+   */
+  private async intervalSums(deviceIds: number[], starts: number[]): Promise<IntervalSums[]> {
+    const count = starts.length - 1;
+    const empty = (): IntervalSums => ({ importWh: null, exportWh: null, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
+    if (!deviceIds.length) return Array.from({ length: count }, empty);
+    if (count > MAX_RANGE_READS) {
+      const out = Array.from({ length: count }, empty);
+      let k = 0;
+      for (const q of await this.quarterSums(deviceIds, starts[0], starts[count])) {
+        while (starts[k + 1] <= q.quarter) k++;
+        addSums(out[k], q);
+      }
+      return out;
+    }
+    const out: IntervalSums[] = [];
+    for (let first = 0; first < count; first += RANGE_READS_PER_QUERY) {
+      const parts: string[] = [];
+      const params: unknown[] = [];
+      for (let k = first; k < Math.min(count, first + RANGE_READS_PER_QUERY); k++) {
+        parts.push(`SELECT ${k} AS k, ${SUMS} FROM energy_quarters WHERE ${quartersOf(deviceIds)} AND quarter >= ? AND quarter < ?`);
+        params.push(starts[k], starts[k + 1]);
+      }
+      const rows = await this.db.scan<Record<string, number | string | null>>(parts.join(' UNION ALL '), params);
+      for (const r of rows.sort((a, b) => Number(a['k']) - Number(b['k']))) out.push(sumsOf(r));
+    }
+    return out;
+  }
+
+  /** The quarters in [from, until) that hold energy, summed over the devices, in time order. */
   private async quarterSums(deviceIds: number[], from: number, until: number): Promise<QuarterSums[]> {
     if (!deviceIds.length) return [];
     const rows = await this.db.scan<Record<string, number | string | null>>(
-      `SELECT quarter,
-         SUM(CASE WHEN kind = 'import' THEN wh END) AS import_wh, SUM(CASE WHEN kind = 'export' THEN wh END) AS export_wh,
-         SUM(resets) AS resets, SUM(rollovers) AS rollovers, SUM(spikes) AS spikes, SUM(interpolated_wh) AS interpolated_wh
-       FROM energy_quarters WHERE device_id IN (${deviceIds.map(() => '?').join(',')}) AND quarter >= ? AND quarter < ?
-       GROUP BY quarter ORDER BY quarter`,
-      [...deviceIds, from, until],
+      `SELECT quarter, ${SUMS} FROM energy_quarters WHERE ${quartersOf(deviceIds)} AND quarter >= ? AND quarter < ? GROUP BY quarter ORDER BY quarter`,
+      [from, until],
     );
-    const n = (v: number | string | null) => (v === null ? null : Number(v));
-    return rows.map((r) => ({
-      quarter: Number(r['quarter']),
-      importWh: n(r['import_wh']),
-      exportWh: n(r['export_wh']),
-      resets: Number(r['resets']),
-      rollovers: Number(r['rollovers']),
-      spikes: Number(r['spikes']),
-      interpolatedWh: Number(r['interpolated_wh']),
-    }));
+    return rows.map((r) => ({ quarter: Number(r['quarter']), ...sumsOf(r) }));
   }
 
   /** The reason for an answer without any energy: none when the scope has energy elsewhere in time. */
   private async noEnergyReason(who: EnergyScope): Promise<string | undefined> {
     if (!who.deviceIds.length) return who.noEnergyReason;
-    const [row] = await this.db.query(`SELECT 1 AS x FROM energy_quarters WHERE device_id IN (${who.deviceIds.map(() => '?').join(',')}) LIMIT 1`, who.deviceIds);
+    const [row] = await this.db.query(`SELECT 1 AS x FROM energy_quarters WHERE ${quartersOf(who.deviceIds)} LIMIT 1`);
     return row ? undefined : who.noEnergyReason;
   }
 }

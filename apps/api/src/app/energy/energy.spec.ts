@@ -43,6 +43,11 @@ describe('energy API', () => {
     const hour = await energy({ deviceId, from: iso(at(0)), to: iso(at(60) - 1), interval: 'hour' }).expect(200);
     expect(hour.body.intervals).toHaveLength(1);
     expect(hour.body.intervals[0].kWh).toBeCloseTo(0.85, 12);
+    // Eleven days in quarters: 11 × 96 = 1,056 intervals (more than are read one range each: grouped by quarter instead).
+    const many = await energy({ deviceId, from: iso(at(0)), to: iso(at(11 * 1440) - 1), interval: '15m' }).expect(200);
+    expect(many.body.intervals).toHaveLength(1056);
+    expect(many.body.intervals.slice(0, 5).map((i: { kWh: number | null }) => i.kWh)).toEqual([0.25, 0.25, 0.1, 0.25, null]);
+    expect(many.body.total.kWh).toBeCloseTo(0.85, 12);
   });
 
   it('gives the 15-minute demands 1.0, 1.0, 0.4 and 1.0 kW and the peak', async () => {
