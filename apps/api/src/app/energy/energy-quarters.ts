@@ -61,20 +61,29 @@ export class EnergyQuarters {
     }
   }
 
-  /** Computes a device's quarters again from all of its 1-minute rollups (rollups-rebuild, backfill). */
+  /**
+   * Computes a device's quarters again from all of its 1-minute rollups (rollups-rebuild, backfill),
+   * BUCKETS_PER_READ minutes per transaction, each continuing from the state the one before ended in,
+   * so that ingest is not held up for long. Quarters older than the oldest 1-minute rollup are kept.
+   */
   async rebuildDevice(deviceId: number): Promise<number> {
-    return this.db.transaction(async (m) => {
-      let written = 0;
-      const [device] = await this.db.query<DeviceRow>('SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id = ?', [deviceId], m);
-      if (!device) return 0;
-      for (const kind of ['import', 'export'] as const) {
-        const metric = await this.sourceMetric(m, deviceId, kind);
-        if (!metric) continue;
-        const [row] = await this.db.query<{ b: number | string | null }>('SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000', [deviceId, metric], m);
-        if (row?.b !== null && row?.b !== undefined) written += await this.recompute(m, deviceId, kind, metric, energySettings(device), Number(row.b));
+    const [device] = await this.db.query<DeviceRow>('SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id = ?', [deviceId]);
+    if (!device) return 0;
+    let written = 0;
+    for (const kind of ['import', 'export'] as const) {
+      const metric = await this.db.transaction((m) => this.sourceMetric(m, deviceId, kind));
+      if (!metric) continue;
+      const [row] = await this.db.query<{ b: number | string | null }>('SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000', [deviceId, metric]);
+      if (row?.b === null || row?.b === undefined) continue;
+      let step: Continuation | null = { minute: Number(row.b), state: undefined };
+      while (step) {
+        const from: Continuation = step;
+        const done = await this.db.transaction((m) => this.recompute(m, deviceId, kind, metric, energySettings(device), from.minute, { start: from.state, pages: 1 }));
+        written += done.written;
+        step = done.next;
       }
-      return written;
-    });
+    }
+    return written;
   }
 
   /** The metric a kind is computed from, or null when the device has none. */
@@ -88,17 +97,28 @@ export class EnergyQuarters {
 
   /**
    * Recomputes the quarters a merge into minute `fromMinute` can change: from the quarter holding the
-   * last reference before that minute (the delta after it spreads back into that quarter) to the end.
-   * Quarters before it, and all of them where the 1-minute rollups are gone (retention), are kept.
+   * last reference before that minute (the delta after it spreads back into that quarter) to the end,
+   * or, with `pages`, for that many reads of BUCKETS_PER_READ minutes (`next` says where to go on).
+   * Quarters before it are kept.
    */
-  private async recompute(m: EntityManager, deviceId: number, kind: EnergyKind, metric: string, settings: EnergySettings, fromMinute: number): Promise<number> {
-    const start = await this.stateBefore(m, deviceId, kind, fromMinute);
+  private async recompute(
+    m: EntityManager,
+    deviceId: number,
+    kind: EnergyKind,
+    metric: string,
+    settings: EnergySettings,
+    fromMinute: number,
+    { start: given, pages = Infinity }: { start?: ChainState | null; pages?: number } = {},
+  ): Promise<{ written: number; next: Continuation | null }> {
+    const start = given === undefined ? await this.stateBefore(m, deviceId, kind, fromMinute) : given;
     const from = start ? quarterOf(start.refTs) : Number.MIN_SAFE_INTEGER;
     const compute = metric === 'power' ? powerQuarters : counterQuarters;
     const quarters = new Map<number, QuarterResult>();
     let state: ChainState | null = start;
-    let after = start ? start.refTs - (start.refTs % 60_000) : Number.MIN_SAFE_INTEGER;
-    for (;;) {
+    // Without a state before the minute, everything is computed from the first 1-minute rollup on.
+    let after = start ? start.refTs - (start.refTs % 60_000) : given === undefined ? Number.MIN_SAFE_INTEGER : fromMinute;
+    let next: Continuation | null = null;
+    for (let read = 1; ; read++) {
       const rows = await this.db.query<Record<string, number | string>>(
         `SELECT bucket, first_ts, first_value, last_ts, last_value, value_min, value_max, value_count, value_sum FROM rollups
          WHERE device_id = ? AND metric = ? AND bucket_ms = 60000 AND bucket >= ? ORDER BY bucket LIMIT ${BUCKETS_PER_READ}`,
@@ -112,14 +132,20 @@ export class EnergyQuarters {
       if (results.length) state = results[results.length - 1].state;
       if (rows.length < BUCKETS_PER_READ) break;
       // The next page reads again from the reference's minute (readings after a spike are read again), and at least one minute on.
-      const next = Number(rows[rows.length - 1].bucket) + 60_000;
-      const refMinute = state ? state.refTs - (state.refTs % 60_000) : next;
-      after = refMinute > after ? Math.min(refMinute, next) : next;
+      const following = Number(rows[rows.length - 1].bucket) + 60_000;
+      const refMinute = state ? state.refTs - (state.refTs % 60_000) : following;
+      after = refMinute > after ? Math.min(refMinute, following) : following;
+      if (read >= pages) {
+        next = { minute: after, state };
+        break;
+      }
     }
-    await this.db.execute('DELETE FROM energy_quarters WHERE device_id = ? AND kind = ? AND quarter >= ?', [deviceId, kind, from], m);
     const out = [...quarters.values()].sort((a, b) => a.quarter - b.quarter);
+    // Cut short, the quarters after the last one computed stay until the next part replaces them.
+    const until = next && out.length ? out[out.length - 1].quarter + 1 : Number.MAX_SAFE_INTEGER;
+    await this.db.execute('DELETE FROM energy_quarters WHERE device_id = ? AND kind = ? AND quarter >= ? AND quarter < ?', [deviceId, kind, from, until], m);
     for (let i = 0; i < out.length; i += QUARTERS_PER_STATEMENT) await this.insert(m, deviceId, kind, out.slice(i, i + QUARTERS_PER_STATEMENT));
-    return out.length;
+    return { written: out.length, next };
   }
 
   /** The chain state stored last before minute `minute` starts, with what its quarter had counted then. */
@@ -164,6 +190,12 @@ export class EnergyQuarters {
 function readingBucket(r: Record<string, number | string>): ReadingBucket {
   const n = (k: string) => Number(r[k]);
   return { firstTs: n('first_ts'), first: n('first_value'), lastTs: n('last_ts'), last: n('last_value'), min: n('value_min'), max: n('value_max'), count: n('value_count'), sum: n('value_sum') };
+}
+
+/** Where a recomputation cut short goes on: the minute to read from and the chain state to start with. */
+interface Continuation {
+  minute: number;
+  state: ChainState | null | undefined;
 }
 
 interface DeviceRow {

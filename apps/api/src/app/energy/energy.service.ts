@@ -173,9 +173,14 @@ export class EnergyService {
     return rows.filter((d) => !isSimulated(d.config)).map((d) => Number(d.id));
   }
 
+  /**
+   * The devices with readings still to merge. Read on a connection of its own (scan), as
+   * RollupStore.flushDevice does: on SQLite a plain query would run inside a merge under way on the
+   * writing connection, see its pending sums gone, and the read after it would miss them.
+   */
   private async pendingDevices(ids: number[]): Promise<number[]> {
     if (!ids.length) return [];
-    const rows = await this.db.query<{ device_id: number }>(`SELECT DISTINCT device_id FROM rollup_pending WHERE device_id IN (${ids.map(() => '?').join(',')})`, ids);
+    const rows = await this.db.scan<{ device_id: number }>(`SELECT DISTINCT device_id FROM rollup_pending WHERE device_id IN (${ids.map(() => '?').join(',')})`, ids);
     return rows.map((r) => Number(r.device_id));
   }
 

@@ -210,3 +210,34 @@ describe('energy quarters kept as readings come', () => {
     expect(res.body.quality.interpolatedKWh).toBeCloseTo(0.2, 12);
   });
 });
+
+describe('energy quarters rebuilt over more minutes than one read holds', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('continue from part to part with the same quarters as kept while the readings came', async () => {
+    t = await startTestApp({ RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    const { deviceId } = await seedDevice(t.http);
+    // 15 days of minutes (21,600, more than the 20,000 a rebuild reads per transaction): +2 Wh a minute, a reset to 0 on day 14.
+    const minutes = 15 * 1440;
+    const resetAt = 14 * 1440;
+    const value = (i: number) => (i < resetAt ? 2 * i : 2 * (i - resetAt));
+    for (let first = 0; first < minutes; first += 10_000) {
+      const readings = [];
+      for (let i = first; i < Math.min(minutes, first + 10_000); i++) readings.push({ deviceId, timestamp: T0 + i * MIN, metrics: { energy: value(i) } });
+      await t.http.post('/api/ingest').send({ readings }).expect(200);
+    }
+    const query = { deviceId, from: iso(T0), to: iso(T0 + minutes * MIN - 1), interval: 'day' };
+    const kept = await t.http.get('/api/energy').query(query).expect(200);
+    // 2 Wh in each of the 21,599 minutes between readings, except the reset minute, which counts its new value 0: 43,196 Wh.
+    expect(kept.body.total.kWh).toBeCloseTo(43.196, 9);
+    expect(kept.body.quality.resets).toBe(1);
+    const db = t.app.get(Database);
+    const rows = () => db.query<Record<string, unknown>>('SELECT quarter, wh, resets, ref_ts FROM energy_quarters WHERE device_id = ? ORDER BY quarter', [deviceId]);
+    const before = await rows();
+    await t.app.get(RollupStore).energy.rebuildDevice(deviceId);
+    expect(await rows()).toEqual(before);
+    const rebuilt = await t.http.get('/api/energy').query(query).expect(200);
+    expect(rebuilt.body.intervals).toEqual(kept.body.intervals);
+  });
+});
