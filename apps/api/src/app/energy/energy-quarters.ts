@@ -78,7 +78,7 @@ export class EnergyQuarters {
       let step: Continuation | null = { minute: Number(row.b), state: undefined };
       while (step) {
         const from: Continuation = step;
-        const done = await this.db.transaction((m) => this.recompute(m, deviceId, kind, metric, energySettings(device), from.minute, { start: from.state, pages: 1 }));
+        const done = await this.db.transaction((m) => this.recompute(m, deviceId, kind, metric, energySettings(device), from.minute, { start: from.state, pages: 1, rebuild: true }));
         written += done.written;
         step = done.next;
       }
@@ -99,7 +99,8 @@ export class EnergyQuarters {
    * Recomputes the quarters a merge into minute `fromMinute` can change: from the quarter holding the
    * last reference before that minute (the delta after it spreads back into that quarter) to the end,
    * or, with `pages`, for that many reads of BUCKETS_PER_READ minutes (`next` says where to go on).
-   * Quarters before it are kept.
+   * Quarters before it are kept. A rebuild starts from the state stored before the oldest 1-minute
+   * rollup even when retention has removed that state's own minute.
    */
   private async recompute(
     m: EntityManager,
@@ -108,9 +109,13 @@ export class EnergyQuarters {
     metric: string,
     settings: EnergySettings,
     fromMinute: number,
-    { start: given, pages = Infinity }: { start?: ChainState | null; pages?: number } = {},
+    { start: given, pages = Infinity, rebuild = false }: { start?: ChainState | null; pages?: number; rebuild?: boolean } = {},
   ): Promise<{ written: number; next: Continuation | null }> {
     const start = given === undefined ? await this.stateBefore(m, deviceId, kind, fromMinute) : given;
+    // A late reading from before the 1-minute retention: the readings around it are gone from the
+    // rollups, and computing on from it would spread its delta over everything retention removed.
+    // The quarters stored there stay as they were (the reading is in the raw, 15-minute and hourly data).
+    if (start && given === undefined && !rebuild && !(await this.hasMinute(m, deviceId, metric, start.refTs))) return { written: 0, next: null };
     const from = start ? quarterOf(start.refTs) : Number.MIN_SAFE_INTEGER;
     const compute = metric === 'power' ? powerQuarters : counterQuarters;
     const quarters = new Map<number, QuarterResult>();
@@ -146,6 +151,11 @@ export class EnergyQuarters {
     await this.db.execute('DELETE FROM energy_quarters WHERE device_id = ? AND kind = ? AND quarter >= ? AND quarter < ?', [deviceId, kind, from, until], m);
     for (let i = 0; i < out.length; i += QUARTERS_PER_STATEMENT) await this.insert(m, deviceId, kind, out.slice(i, i + QUARTERS_PER_STATEMENT));
     return { written: out.length, next };
+  }
+
+  private async hasMinute(m: EntityManager, deviceId: number, metric: string, ts: number): Promise<boolean> {
+    const [row] = await this.db.query('SELECT 1 AS x FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000 AND bucket = ?', [deviceId, metric, ts - (ts % 60_000)], m);
+    return row !== undefined;
   }
 
   /** The chain state stored last before minute `minute` starts, with what its quarter had counted then. */

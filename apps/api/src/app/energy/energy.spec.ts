@@ -241,3 +241,30 @@ describe('energy quarters rebuilt over more minutes than one read holds', () => 
     expect(rebuilt.body.intervals).toEqual(kept.body.intervals);
   });
 });
+
+describe('energy quarters past the 1-minute retention', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('keep their energy when a late reading arrives where the 1-minute rollups are gone, and through a rebuild', async () => {
+    t = await startTestApp({ RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    const { deviceId } = await seedDevice(t.http);
+    // +10 Wh a minute for two hours: 1,190 Wh between the first and the last reading.
+    const readings = Array.from({ length: 120 }, (_, i) => ({ deviceId, timestamp: T0 + i * MIN, metrics: { energy: 1000 + 10 * i } }));
+    await t.http.post('/api/ingest').send({ readings }).expect(200);
+    const query = { deviceId, from: iso(T0), to: iso(T0 + 2 * 3_600_000 - 1), interval: 'hour' };
+    const before = await t.http.get('/api/energy').query(query).expect(200);
+    expect(before.body.total.kWh).toBeCloseTo(1.19, 12);
+    // What the 1-minute retention does to the first hour.
+    const db = t.app.get(Database);
+    await db.transaction((m) => db.execute('DELETE FROM rollups WHERE device_id = ? AND bucket_ms = 60000 AND bucket < ?', [deviceId, T0 + 3_600_000], m));
+    // A late reading in that hour (a forwarded backlog), which would otherwise be spread over the gap the deletion left.
+    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: T0 + 30 * MIN + 30_000, metrics: { energy: 1305 } }] }).expect(200);
+    const after = await t.http.get('/api/energy').query(query).expect(200);
+    expect(after.body.intervals).toEqual(before.body.intervals);
+    await t.app.get(RollupStore).energy.rebuildDevice(deviceId);
+    const rebuilt = await t.http.get('/api/energy').query(query).expect(200);
+    const kWh = rebuilt.body.intervals.map((i: { kWh: number }) => i.kWh);
+    before.body.intervals.forEach((i: { kWh: number }, k: number) => expect(kWh[k]).toBeCloseTo(i.kWh, 12));
+  });
+});
