@@ -143,6 +143,15 @@ describe('energy API', () => {
     expect(plain.body.maxPowerW).toBe(200_000);
   });
 
+  it('integrates power where a device has no energy counter', async () => {
+    const { deviceId: watts } = await seedDevice(t.http, 'Power only', 'Client power');
+    // 1,200 W every minute from 00:00 to 00:29: 29 minutes between the first and the last reading, 1,200 × 29 / 60 = 580 Wh.
+    await ingest(Array.from({ length: 30 }, (_, i) => reading(watts, i, { power: 1200 })));
+    const res = await energy({ deviceId: watts, from: iso(at(0)), to: iso(at(60) - 1), interval: 'hour' }).expect(200);
+    expect(res.body.total.kWh).toBeCloseTo(0.58, 12);
+    expect(res.body.reason).toBeUndefined();
+  });
+
   it('answers a device without an energy counter or power with empty intervals and a reason', async () => {
     const { deviceId: volts } = await seedDevice(t.http, 'Voltmeter', 'Client volts');
     await ingest([reading(volts, 0, { voltage: 230 }), reading(volts, 1, { voltage: 231 })]);
