@@ -3,6 +3,7 @@
 import { benchPgServer } from './api-server.mjs';
 import { run as ingest } from './ingest.mjs';
 import { run as charts } from './charts.mjs';
+import { run as energy } from './energy.mjs';
 import { run as ingestPg } from './ingest-pg.mjs';
 import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
@@ -12,6 +13,7 @@ import { run as retention } from './retention.mjs';
 const results = {};
 results.ingest = await ingest();
 results.charts = await charts();
+results.energy = await energy();
 if (benchPgServer()) results.ingestPg = await ingestPg({ server: benchPgServer() });
 results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();

@@ -19,6 +19,7 @@ import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { EnergyModule } from './energy/energy.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
@@ -60,6 +61,7 @@ export class AppModule {
         // Before MetricsModule, so that GET /api/metrics/prometheus is its own route.
         ObservabilityModule.register(logging),
         MetricsModule,
+        EnergyModule,
         AlarmsModule,
         PollingModule,
         MqttModule,

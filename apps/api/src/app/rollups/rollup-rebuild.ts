@@ -79,6 +79,8 @@ export class RollupRebuild {
         }
       }
       if (this.stopping) return { ...report, stopped: true };
+      // Energy per quarter is computed from the 1-minute rollups just rebuilt (quarters older than them are kept).
+      await this.store.energy.rebuildDevice(device.id);
       report.devices++;
       this.progress(`rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length} done: ${total.toLocaleString('en')} values in ${metrics.length} metric(s)`);
     }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { EntityManager } from 'typeorm';
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
 import { Database } from '../database/database.service';
+import { EnergyQuarters } from '../energy/energy-quarters';
 import { addValue, BucketMoments, mergeMoments, momentsOf } from './bucket-moments';
 
 /** The rollup resolutions, finest first: UTC-aligned buckets of 1 minute, 15 minutes and 1 hour. */
@@ -52,8 +53,12 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly log = new Logger('Rollups');
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<unknown>;
+  /** Energy per quarter, kept from the 1-minute rollups of energy, power and exportEnergy as they are merged. */
+  readonly energy: EnergyQuarters;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.energy = new EnergyQuarters(db);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -84,7 +89,10 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
     for (;;) {
       const n = await this.db.transaction(async (m) => {
         const rows = await this.claimPending(m, deviceId);
-        if (rows.length) await this.merge(m, withCoarser(rows));
+        if (rows.length) {
+          await this.merge(m, withCoarser(rows));
+          await this.energy.afterMerge(m, rows);
+        }
         return rows.length;
       });
       merged += n;

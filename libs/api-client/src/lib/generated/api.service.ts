@@ -96,9 +96,19 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getClient'>>('GET', apiUrl(this.baseUrl, 'getClient', request));
   }
 
+  /** 15-minute demand (mean power over each window, D = kWh × 4) of a device or of a client, and its peak (GET /api/energy/demand) */
+  getDemand(request?: ApiRequest<'getDemand'>): Observable<ApiResponse<'getDemand'>> {
+    return this.http.request<ApiResponse<'getDemand'>>('GET', apiUrl(this.baseUrl, 'getDemand', request));
+  }
+
   /** GET /api/devices/{id} */
   getDevice(request: ApiRequest<'getDevice'>): Observable<ApiResponse<'getDevice'>> {
     return this.http.request<ApiResponse<'getDevice'>>('GET', apiUrl(this.baseUrl, 'getDevice', request));
+  }
+
+  /** Energy (kWh) per interval of a device or of a client, with the data-quality flags (GET /api/energy) */
+  getEnergy(request?: ApiRequest<'getEnergy'>): Observable<ApiResponse<'getEnergy'>> {
+    return this.http.request<ApiResponse<'getEnergy'>>('GET', apiUrl(this.baseUrl, 'getEnergy', request));
   }
 
   /** GET /api/forwarding/status */

@@ -323,6 +323,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/energy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Energy (kWh) per interval of a device or of a client, with the data-quality flags
+         * @description Energy comes from the `energy` counter by deltas (resets, register rollovers, spikes above the device's maxPowerW and jitter handled; a delta over a gap longer than max(3 × poll interval, 15 min) is spread evenly and counted as interpolated), or from `power` by trapezoids where there is no counter. Export comes from `exportEnergy` the same way.
+         */
+        get: operations["getEnergy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/energy/demand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 15-minute demand (mean power over each window, D = kWh × 4) of a device or of a client, and its peak */
+        get: operations["getDemand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/forwarding/dead-letters/retry": {
         parameters: {
             query?: never;
@@ -1001,6 +1038,11 @@ export interface components {
              */
             deviceType: "modbus" | "tuya" | "api" | "mqtt";
             /**
+             * @description Watts the device can never draw: a rise of its energy counter that would need more is a spike (a misread), left out of its energy and flagged. Default 200,000 W
+             * @example 20000
+             */
+            maxPowerW?: number;
+            /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM
              */
@@ -1149,6 +1191,31 @@ export interface components {
              */
             raw: number;
         };
+        DemandPeak: {
+            /** @description Start of its window (ISO-8601 UTC) */
+            at: string;
+            /** @description The highest 15-minute demand (kW) */
+            kW: number;
+        };
+        DemandPoint: {
+            /** @description Mean active power over the window (kW): D = kWh × 4; null when no reading covers it */
+            kW: number | null;
+            /** @description Start of the 15-minute window (ISO-8601 UTC) */
+            start: string;
+        };
+        DemandResponse: {
+            /**
+             * @description Width of a demand window
+             * @enum {number}
+             */
+            intervalMinutes: 15;
+            /** @description The highest window; null without readings */
+            peak: components["schemas"]["DemandPeak"] | null;
+            /** @description Every window that overlaps the period, in time order */
+            points: components["schemas"]["DemandPoint"][];
+            /** @description Why there is no demand at all (a device that reports neither an energy counter nor power) */
+            reason?: string;
+        };
         DeviceResponse: {
             /** @description Whether the device is polled */
             active: boolean;
@@ -1194,6 +1261,11 @@ export interface components {
             lastSeenAt: string | null;
             /** @description Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen */
             lineWarning?: string | null;
+            /**
+             * @description Watts above which a rise of the energy counter is a spike, not energy (the default when none was set)
+             * @example 200000
+             */
+            maxPowerW: number;
             /** @description mqtt devices: when the last message of the device came, readings or not (ISO-8601 UTC) */
             mqttLastMessageAt?: string | null;
             /**
@@ -1236,6 +1308,57 @@ export interface components {
              * @example 3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a
              */
             uid: string;
+        };
+        EnergyIntervalItem: {
+            /** @description End of the interval, exclusive (ISO-8601 UTC) */
+            end: string;
+            /** @description Energy exported in the interval (kWh), where a meter counts export; null when no reading covers it */
+            exportKWh?: number | null;
+            /** @description Energy imported in the interval (kWh); null when no reading covers it, so that a chart shows a gap */
+            kWh: number | null;
+            /** @description Start of the interval (ISO-8601 UTC) */
+            start: string;
+        };
+        EnergyQuality: {
+            /** @description Energy spread evenly over gaps in the readings longer than max(3 × poll interval, 15 min) (kWh, part of the total) */
+            interpolatedKWh: number;
+            /** @description Counter resets (a drop below 0.9 × the previous reading: the new value counted from 0) */
+            resets: number;
+            /** @description Register rollovers counted across the wrap (PZEM-004T: 2^32 Wh) */
+            rollovers: number;
+            /** @description Rises left out because they imply more than the device's maxPowerW */
+            spikes: number;
+        };
+        EnergyResponse: {
+            /**
+             * @description Width of an interval
+             * @enum {string}
+             */
+            interval: "15m" | "hour" | "day" | "week" | "month";
+            /** @description Every interval that overlaps the period, in time order, those without readings included (kWh null) */
+            intervals: components["schemas"]["EnergyIntervalItem"][];
+            /** @description What needed care in the intervals */
+            quality: components["schemas"]["EnergyQuality"];
+            /** @description Why there is no energy at all (a device that reports neither an energy counter nor power) */
+            reason?: string;
+            /**
+             * @description The client's time zone, in which days, weeks and months start at midnight
+             * @example America/Sao_Paulo
+             */
+            timezone: string;
+            /** @description Sums over the intervals */
+            total: components["schemas"]["EnergyTotal"];
+            /**
+             * @description Unit of the energies
+             * @enum {string}
+             */
+            unit: "kWh";
+        };
+        EnergyTotal: {
+            /** @description Energy exported over the period (kWh), where a meter counts export */
+            exportKWh?: number;
+            /** @description Energy imported over the period (kWh) */
+            kWh: number;
         };
         ErrorBody: {
             /** @description Per-field problems, when the request had invalid fields */
@@ -2120,6 +2243,11 @@ export interface components {
              * @enum {string}
              */
             deviceType?: "modbus" | "tuya" | "api" | "mqtt";
+            /**
+             * @description Watts the device can never draw: a rise of its energy counter that would need more is a spike (a misread), left out of its energy and flagged. Default 200,000 W
+             * @example 20000
+             */
+            maxPowerW?: number;
             /**
              * @description A name the plant staff recognise
              * @example Main panel PZEM
@@ -4038,6 +4166,172 @@ export interface operations {
             };
             /** @description The meter did not answer within its timeout: the message names the link */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEnergy: {
+        parameters: {
+            query?: {
+                /** @description A client's total: the sum of its devices, simulated devices left out (give deviceId or clientId) */
+                clientId?: number;
+                /** @description One device (give deviceId or clientId) */
+                deviceId?: number;
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description Width of an interval: 15 minutes, an hour, or a day, a week (from Monday) or a calendar month in the client's time zone. Default period: the last 24 hours */
+                interval?: "15m" | "hour" | "day" | "week" | "month";
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnergyResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getDemand: {
+        parameters: {
+            query?: {
+                /** @description A client's total: the sum of its devices, simulated devices left out (give deviceId or clientId) */
+                clientId?: number;
+                /** @description One device (give deviceId or clientId) */
+                deviceId?: number;
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemandResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ import { Rollups1764250000000 } from './1764250000000-rollups';
 import { ClientTimezone1764255000000 } from './1764255000000-client-timezone';
 import { Retention1764260000000 } from './1764260000000-retention';
 import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-by-month';
+import { Energy1764270000000 } from './1764270000000-energy';
 import { SitesTariffs1764270000001 } from './1764270000001-sites-tariffs';
 import { Mqtt1764270000002 } from './1764270000002-mqtt';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   ClientTimezone1764255000000,
   Retention1764260000000,
   MeasurementsByMonth1764260000001,
+  Energy1764270000000,
   SitesTariffs1764270000001,
   Mqtt1764270000002,
 ];

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsPositive, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DEFAULT_MAX_POWER_W } from '../../energy/energy-counter';
 import { DEVICE_TYPES, DeviceType } from '@pieng/shared';
 import { IsRowId } from '../../common/id-param';
 
@@ -39,6 +40,18 @@ export class CreateDeviceDto {
   @Min(1)
   @Max(86400)
   pollIntervalSec?: number;
+
+  @ApiPropertyOptional({
+    description: `Watts the device can never draw: a rise of its energy counter that would need more is a spike (a misread), left out of its energy and flagged. Default ${DEFAULT_MAX_POWER_W.toLocaleString('en')} W`,
+    example: 20000,
+    minimum: 1,
+    maximum: 1e9,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(1e9)
+  maxPowerW?: number;
 
   @ApiPropertyOptional({
     description:

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEVICE_STATUSES, DEVICE_TYPES, DeviceStatus, DeviceType } from '@pieng/shared';
 import { deviceStatus } from '../device-status';
 import type { Device } from '../entities/device.entity';
+import { DEFAULT_MAX_POWER_W } from '../../energy/energy-counter';
 
 export class DeviceResponse {
   @ApiProperty({ description: 'Device id on this instance', example: 1 })
@@ -22,6 +23,8 @@ export class DeviceResponse {
   active!: boolean;
   @ApiProperty({ description: 'Seconds between two polls', example: 30 })
   pollIntervalSec!: number;
+  @ApiProperty({ description: 'Watts above which a rise of the energy counter is a spike, not energy (the default when none was set)', example: 200000 })
+  maxPowerW!: number;
   @ApiProperty({ description: 'Driver settings, with secrets removed', type: 'object', additionalProperties: true })
   config!: Record<string, unknown>;
   @ApiProperty({ description: 'online, offline, backoff (failing, retried later), unknown (never read) or inactive', enum: DEVICE_STATUSES })
@@ -73,6 +76,7 @@ export class DeviceResponse {
       deviceType: d.deviceType,
       active: d.active,
       pollIntervalSec: d.pollIntervalSec,
+      maxPowerW: d.maxPowerW ?? DEFAULT_MAX_POWER_W,
       config: redact(d.config),
       status: deviceStatus(d),
       lastSeenAt: d.lastSeenAt === null ? null : new Date(d.lastSeenAt).toISOString(),

@@ -35,6 +35,10 @@ export class Device {
   @Column({ name: 'poll_interval_sec', type: 'integer', default: 30 })
   pollIntervalSec!: number;
 
+  /** Above this implied power (W) a rise of the energy counter is a spike, not energy; null: 200 kW. */
+  @Column({ name: 'max_power_w', type: 'double precision', nullable: true })
+  maxPowerW!: number | null;
+
   @Column({ type: 'simple-json' })
   config!: Record<string, unknown>;
 
