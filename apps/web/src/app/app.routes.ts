@@ -11,6 +11,7 @@ export const appRoutes: Route[] = [
       { path: '', pathMatch: 'full', redirectTo: 'overview' },
       { path: 'overview', loadChildren: () => import('./features/overview/overview.routes').then((m) => m.OVERVIEW_ROUTES) },
       { path: 'devices', loadChildren: () => import('./features/devices/devices.routes').then((m) => m.DEVICES_ROUTES) },
+      { path: 'energy', loadChildren: () => import('./features/energy/energy.routes').then((m) => m.ENERGY_ROUTES) },
       { path: 'alarms', loadChildren: () => import('./features/alarms/alarms.routes').then((m) => m.ALARMS_ROUTES) },
       { path: 'account', loadChildren: () => import('./features/account/account.routes').then((m) => m.ACCOUNT_ROUTES) },
       { path: 'analytics', loadChildren: () => import('./features/analytics/analytics.routes').then((m) => m.ANALYTICS_ROUTES) },

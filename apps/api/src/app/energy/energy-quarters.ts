@@ -11,8 +11,13 @@ export interface TouchedMinute {
   bucket: number;
 }
 
-/** The metrics energy is computed from: import from the `energy` counter, else from `power`; export from `exportEnergy`. */
-export const ENERGY_SOURCE_METRICS = ['energy', 'power', 'exportEnergy'] as const;
+/**
+ * The metrics energy is computed from, in order of preference: import from the `importEnergy` counter
+ * (Eastron SDM: its `energy` is import + export, which would count what a solar plant exports as used),
+ * else from the `energy` counter, else from `power`; export from `exportEnergy`.
+ */
+export const IMPORT_SOURCE_METRICS = ['importEnergy', 'energy', 'power'] as const;
+export const ENERGY_SOURCE_METRICS = [...IMPORT_SOURCE_METRICS, 'exportEnergy'] as const;
 
 /** Drivers whose energy counter is a uint32 Wh register (PZEM-004T and PZEM-017: registers 0x0005/0x0006). */
 const UINT32_WH_DRIVERS = new Set(['pzem004t', 'pzem017']);
@@ -51,12 +56,14 @@ export class EnergyQuarters {
     for (const device of rows) {
       const deviceId = Number(device.id);
       const settings = energySettings(device);
-      const energy = earliest.get(`${deviceId}|energy`);
-      const power = earliest.get(`${deviceId}|power`);
+      // The import comes from the first source metric the device has (one chain, never two mixed).
+      const touched = IMPORT_SOURCE_METRICS.find((metric) => earliest.has(`${deviceId}|${metric}`));
       const exported = earliest.get(`${deviceId}|exportEnergy`);
-      if (energy) await this.recompute(m, deviceId, 'import', 'energy', settings, energy.bucket);
-      // Power counts only for a device without an energy counter.
-      else if (power && (await this.sourceMetric(m, deviceId, 'import')) === 'power') await this.recompute(m, deviceId, 'import', 'power', settings, power.bucket);
+      if (touched) {
+        const source = touched === 'importEnergy' ? touched : await this.sourceMetric(m, deviceId, 'import');
+        const minute = source ? earliest.get(`${deviceId}|${source}`) : undefined;
+        if (source && minute) await this.recompute(m, deviceId, 'import', source, settings, minute.bucket);
+      }
       if (exported) await this.recompute(m, deviceId, 'export', 'exportEnergy', settings, exported.bucket);
     }
   }
@@ -88,7 +95,7 @@ export class EnergyQuarters {
 
   /** The metric a kind is computed from, or null when the device has none. */
   private async sourceMetric(m: EntityManager, deviceId: number, kind: EnergyKind): Promise<string | null> {
-    for (const metric of kind === 'export' ? ['exportEnergy'] : ['energy', 'power']) {
+    for (const metric of kind === 'export' ? ['exportEnergy'] : IMPORT_SOURCE_METRICS) {
       const [row] = await this.db.query('SELECT 1 AS x FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000 LIMIT 1', [deviceId, metric], m);
       if (row) return metric;
     }

@@ -9,15 +9,41 @@ import { DevicesService } from '../devices/devices.service';
 import { RollupStore } from '../rollups/rollup-store';
 import { QUARTER_MS } from './energy-counter';
 import { DemandQuery, EnergyQuery, EnergyScopeQuery, MAX_ENERGY_INTERVALS } from './dto/energy.queries';
-import { DemandResponse, EnergyResponse } from './dto/energy.responses';
+import { DemandResponse, EnergyResponse, PostoSplit } from './dto/energy.responses';
+import { Site } from '../sites/entities/site.entity';
+import { isSimulated, SitesService } from '../sites/sites.service';
+import { TariffCalculator } from '../tariffs/tariff-calculator';
+import { TariffOwner, TariffsService } from '../tariffs/tariffs.service';
+import type { Posto } from '../tariffs/tariff-terms';
+
+/** Devices whose energy one tariff prices: a site's total, or a client's devices outside any site. */
+interface PricingGroup {
+  deviceIds: number[];
+  /** Whose tariff applies (a site's own, else its client's). */
+  owner: TariffOwner;
+  site: Site | null;
+}
 
 /** Whose energy is summed, and in which time zone its days run. */
 interface EnergyScope {
+  groups: PricingGroup[];
+  /** Every device of every group. */
   deviceIds: number[];
   timezone: string;
+  /** The one site the scope lies in (a device's, a site, a client with one site): its contracted demand applies. */
+  site: Site | null;
   /** Said when no device of the scope has any energy. */
   noEnergyReason: string;
 }
+
+/** Cost and kWh by posto of one interval. */
+interface IntervalPrice {
+  cost: number;
+  byPosto: PostoSplit;
+}
+
+const POSTOS: readonly Posto[] = ['foraPonta', 'intermediario', 'ponta'];
+const emptySplit = (): PostoSplit => ({ foraPonta: { kWh: 0, cost: 0 }, intermediario: { kWh: 0, cost: 0 }, ponta: { kWh: 0, cost: 0 } });
 
 /** Energy summed over devices and quarters; null where no quarter of that kind was there. */
 interface IntervalSums {
@@ -62,6 +88,15 @@ function sumsOf(r: Record<string, number | string | null>): IntervalSums {
   };
 }
 
+const emptySums = (): IntervalSums => ({ importWh: null, exportWh: null, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
+
+/** A peak above 1.05 × the contracted demand of its posto; verde contracts one demand (fora de ponta) for all hours. */
+function isOverrun(byPosto: DemandResponse['peakByPosto'], peak: DemandResponse['peak'], contracted: { foraPonta: number | null; ponta: number | null }): boolean {
+  const above = (kW: number | undefined, limit: number | null) => kW !== undefined && limit !== null && kW > 1.05 * limit;
+  if (contracted.ponta === null) return above(peak?.kW, contracted.foraPonta);
+  return above(byPosto.foraPonta?.kW, contracted.foraPonta) || above(byPosto.ponta?.kW, contracted.ponta);
+}
+
 function addSums(into: IntervalSums, s: IntervalSums): void {
   if (s.importWh !== null) into.importWh = (into.importWh ?? 0) + s.importWh;
   if (s.exportWh !== null) into.exportWh = (into.exportWh ?? 0) + s.exportWh;
@@ -83,6 +118,8 @@ export class EnergyService {
     private readonly devices: DevicesService,
     private readonly clients: ClientsService,
     private readonly rollups: RollupStore,
+    private readonly sites: SitesService,
+    private readonly tariffs: TariffsService,
   ) {}
 
   async energy(scope: ClientScope, q: EnergyQuery): Promise<EnergyResponse> {
@@ -90,10 +127,43 @@ export class EnergyService {
     const { from, to } = period(q);
     const who = await this.resolve(scope, q);
     const starts = intervalStarts(interval, from, to, who.timezone);
-    const sums = await this.intervalSums(who.deviceIds, starts);
+    const count = starts.length - 1;
+    const sums: IntervalSums[] = Array.from({ length: count }, emptySums);
+    // Each group is priced by its own tariff; cost and postos are summed per interval.
+    const prices: IntervalPrice[] = Array.from({ length: count }, () => ({ cost: 0, byPosto: emptySplit() }));
+    let priced = false;
+    let unpricedKWh = 0;
+    for (const group of who.groups) {
+      const calculator = count > 0 ? await this.tariffs.calculatorFor(group.owner, starts[0], starts[count] - 1) : null;
+      if (!calculator) {
+        for (const [k, s] of (await this.intervalSums(group.deviceIds, starts)).entries()) {
+          addSums(sums[k], s);
+          // Said when another group of the scope is priced: its kWh are in the total but not in the cost.
+          unpricedKWh += (s.importWh ?? 0) / 1000;
+        }
+        continue;
+      }
+      priced = true;
+      const quarters = await this.quarterSums(group.deviceIds, starts[0], starts[count]);
+      let k = 0;
+      for (const qs of quarters) {
+        while (starts[k + 1] <= qs.quarter) k++;
+        addSums(sums[k], qs);
+      }
+      const result = calculator.price(quarters.filter((qs) => qs.importWh !== null).map((qs) => ({ start: qs.quarter, kWh: (qs.importWh as number) / 1000 })));
+      unpricedKWh += result.unpricedKWh;
+      k = 0;
+      for (const pq of result.quarters) {
+        while (starts[k + 1] <= pq.start) k++;
+        if (pq.cost === null) continue;
+        prices[k].cost += pq.cost;
+        prices[k].byPosto[pq.posto].kWh += pq.kWh;
+        prices[k].byPosto[pq.posto].cost += pq.cost;
+      }
+    }
     const hasExport = sums.some((s) => s.exportWh !== null);
     const intervals: EnergyResponse['intervals'] = [];
-    const total = { kWh: 0, exportKWh: 0 };
+    const total = { kWh: 0, exportKWh: 0, cost: 0, byPosto: emptySplit() };
     const quality = { resets: 0, rollovers: 0, spikes: 0, interpolatedKWh: 0 };
     sums.forEach((s, k) => {
       total.kWh += (s.importWh ?? 0) / 1000;
@@ -102,11 +172,21 @@ export class EnergyService {
       quality.rollovers += s.rollovers;
       quality.spikes += s.spikes;
       quality.interpolatedKWh += s.interpolatedWh / 1000;
+      if (priced) {
+        total.cost += prices[k].cost;
+        for (const p of POSTOS) {
+          total.byPosto[p].kWh += prices[k].byPosto[p].kWh;
+          total.byPosto[p].cost += prices[k].byPosto[p].cost;
+        }
+      }
+      const flagged = s.resets || s.rollovers || s.spikes || s.interpolatedWh;
       intervals.push({
         start: new Date(starts[k]).toISOString(),
         end: new Date(starts[k + 1]).toISOString(),
         kWh: s.importWh === null ? null : s.importWh / 1000,
         ...(hasExport && { exportKWh: s.exportWh === null ? null : s.exportWh / 1000 }),
+        ...(priced && { cost: s.importWh === null ? null : prices[k].cost, byPosto: prices[k].byPosto }),
+        ...(flagged && { quality: { resets: s.resets, rollovers: s.rollovers, spikes: s.spikes, interpolatedKWh: s.interpolatedWh / 1000 } }),
       });
     });
     const reason = sums.some((s) => s.importWh !== null || s.exportWh !== null) ? undefined : await this.noEnergyReason(who);
@@ -115,7 +195,7 @@ export class EnergyService {
       timezone: who.timezone,
       interval,
       intervals,
-      total: { kWh: total.kWh, ...(hasExport && { exportKWh: total.exportKWh }) },
+      total: { kWh: total.kWh, ...(hasExport && { exportKWh: total.exportKWh }), ...(priced && { cost: total.cost, byPosto: total.byPosto, unpricedKWh }) },
       quality,
       ...(reason && { reason }),
     };
@@ -128,34 +208,68 @@ export class EnergyService {
     const end = alignDown(to, QUARTER_MS) + QUARTER_MS;
     if ((end - first) / QUARTER_MS > MAX_ENERGY_INTERVALS) throw tooMany('from', (end - first) / QUARTER_MS);
     const byQuarter = new Map((await this.quarterSums(who.deviceIds, first, end)).map((s) => [s.quarter, s.importWh]));
+    // The postos of the one tariff the scope lies under: a site's (or a device's site's), else the client's own.
+    const owner: TariffOwner | null = who.site ? { siteId: who.site.id } : who.groups.length ? { clientId: await this.clientOf(who) } : null;
+    const calculator: TariffCalculator | null = owner ? await this.tariffs.calculatorFor(owner, first, end - 1) : null;
     const points: DemandResponse['points'] = [];
     let peak: DemandResponse['peak'] = null;
+    const peakByPosto: DemandResponse['peakByPosto'] = { foraPonta: null, ponta: null };
     for (let t = first; t < end; t += QUARTER_MS) {
       const wh = byQuarter.get(t) ?? null;
       // D = kWh × 4: the mean power over 15 minutes.
       const kW = wh === null ? null : (wh * 4) / 1000;
       points.push({ start: new Date(t).toISOString(), kW });
-      if (kW !== null && (peak === null || kW > peak.kW)) peak = { kW, at: new Date(t).toISOString() };
+      if (kW === null) continue;
+      if (peak === null || kW > peak.kW) peak = { kW, at: new Date(t).toISOString() };
+      // Group A has no intermediário: outside ponta is fora de ponta.
+      const posto = calculator?.postoAt(t) === 'ponta' ? 'ponta' : 'foraPonta';
+      const seen = peakByPosto[posto];
+      if (seen === null || kW > seen.kW) peakByPosto[posto] = { kW, at: new Date(t).toISOString() };
     }
+    const site = who.site;
+    const contractedKW = site && (site.contractedKWForaPonta !== null || site.contractedKWPonta !== null) ? { foraPonta: site.contractedKWForaPonta, ponta: site.contractedKWPonta } : null;
+    const overrun = contractedKW !== null && isOverrun(peakByPosto, peak, contractedKW);
+    const charge =
+      calculator && peak
+        ? calculator.demandCharge({ peakByPosto: { foraPonta: peakByPosto.foraPonta?.kW ?? 0, ponta: peakByPosto.ponta?.kW ?? 0 }, contractedKW: contractedKW ?? { foraPonta: null, ponta: null }, at: first })
+        : null;
     const reason = byQuarter.size ? undefined : await this.noEnergyReason(who);
-    return { intervalMinutes: 15, points, peak, ...(reason && { reason }) };
+    return { intervalMinutes: 15, points, peak, peakByPosto, contractedKW, overrun, ...(charge && { charge }), ...(reason && { reason }) };
   }
 
   /** The devices asked for, checked against the caller's scope (another client's: 404), with their pending readings merged. */
   private async resolve(scope: ClientScope, q: EnergyScopeQuery): Promise<EnergyScope> {
-    if ((q.deviceId === undefined) === (q.clientId === undefined)) {
-      throw InvalidInputError.forFields([{ field: 'deviceId', message: 'give either deviceId or clientId' }]);
-    }
+    const given = [q.deviceId, q.siteId, q.clientId].filter((v) => v !== undefined).length;
+    if (given !== 1) throw InvalidInputError.forFields([{ field: 'deviceId', message: 'give one of deviceId, siteId or clientId' }]);
     let who: EnergyScope;
     if (q.deviceId !== undefined) {
       const device = await this.devices.get(scope, q.deviceId);
-      const { timezone } = await this.clients.dataSettings(device.clientId);
-      who = { deviceIds: [device.id], timezone, noEnergyReason: `Device ${device.id} reports neither an energy counter (energy) nor power` };
+      const site = device.siteId !== null ? await this.sites.get(scope, device.siteId) : null;
+      const timezone = site ? await this.sites.timezoneOf(site) : (await this.clients.dataSettings(device.clientId)).timezone;
+      const group = { deviceIds: [device.id], owner: site ? { siteId: site.id } : { clientId: device.clientId }, site };
+      who = { groups: [group], deviceIds: [device.id], timezone, site, noEnergyReason: `Device ${device.id} reports neither an energy counter (importEnergy or energy) nor power` };
+    } else if (q.siteId !== undefined) {
+      const site = await this.sites.get(scope, q.siteId);
+      const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
+      who = {
+        groups: [{ deviceIds, owner: { siteId: site.id }, site }],
+        deviceIds,
+        timezone: await this.sites.timezoneOf(site),
+        site,
+        noEnergyReason: `No device counted in the total of site ${site.id} reports an energy counter or power`,
+      };
     } else {
       const clientId = q.clientId as number;
       await this.clients.get(scope, clientId);
-      const { timezone } = await this.clients.dataSettings(clientId);
-      who = { deviceIds: await this.devicesForTotal(scope, clientId), timezone, noEnergyReason: `No device of client ${clientId} counted in its total reports an energy counter (energy) or power` };
+      const groups = await this.groupsOfClient(scope, clientId);
+      const sites = groups.filter((g) => g.site !== null);
+      who = {
+        groups,
+        deviceIds: groups.flatMap((g) => g.deviceIds),
+        timezone: (await this.clients.dataSettings(clientId)).timezone,
+        site: sites.length === 1 && groups.length === 1 ? sites[0].site : null,
+        noEnergyReason: `No device of client ${clientId} counted in its total reports an energy counter or power`,
+      };
     }
     // A reading that was answered 2xx is counted at once: its rollups, and so its quarters, are merged first.
     for (const id of await this.pendingDevices(who.deviceIds)) await this.rollups.flushDevice(id);
@@ -163,13 +277,24 @@ export class EnergyService {
   }
 
   /**
-   * The devices whose energy makes up a client's total: all of its devices but the simulated ones
-   * (their readings are made up). One place, so that what a total means is decided once.
+   * What makes up a client's total: each site's total (its main meter, else its devices that are not
+   * submeters; SitesService.devicesForTotal), priced by that site's tariff, and the client's devices
+   * outside any site, priced by the client's. Simulated devices are left out everywhere.
    */
-  async devicesForTotal(scope: ClientScope, clientId: number): Promise<number[]> {
-    if (scope.clientId !== null && scope.clientId !== clientId) return [];
-    const rows = await this.db.query<{ id: number; config: string | null }>('SELECT id, config FROM devices WHERE client_id = ? ORDER BY id', [clientId]);
-    return rows.filter((d) => !isSimulated(d.config)).map((d) => Number(d.id));
+  private async groupsOfClient(scope: ClientScope, clientId: number): Promise<PricingGroup[]> {
+    const groups: PricingGroup[] = [];
+    for (const site of await this.sites.list(scope, clientId)) {
+      const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
+      if (deviceIds.length) groups.push({ deviceIds, owner: { siteId: site.id }, site });
+    }
+    const outside = (await this.devices.list(scope, clientId)).filter((d) => d.siteId === null && d.active && !d.submeter && !isSimulated(d));
+    if (outside.length) groups.push({ deviceIds: outside.map((d) => d.id), owner: { clientId }, site: null });
+    return groups;
+  }
+
+  private async clientOf(who: EnergyScope): Promise<number> {
+    const [row] = await this.db.query<{ client_id: number }>('SELECT client_id FROM devices WHERE id = ?', [who.deviceIds[0]]);
+    return Number(row.client_id);
   }
 
   /**
@@ -191,7 +316,7 @@ export class EnergyService {
    */
   private async intervalSums(deviceIds: number[], starts: number[]): Promise<IntervalSums[]> {
     const count = starts.length - 1;
-    const empty = (): IntervalSums => ({ importWh: null, exportWh: null, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
+    const empty = emptySums;
     if (!deviceIds.length) return Array.from({ length: count }, empty);
     if (count > MAX_RANGE_READS) {
       const out = Array.from({ length: count }, empty);
@@ -231,14 +356,6 @@ export class EnergyService {
     if (!who.deviceIds.length) return who.noEnergyReason;
     const [row] = await this.db.query(`SELECT 1 AS x FROM energy_quarters WHERE ${quartersOf(who.deviceIds)} LIMIT 1`);
     return row ? undefined : who.noEnergyReason;
-  }
-}
-
-function isSimulated(config: string | null): boolean {
-  try {
-    return (JSON.parse(config ?? '{}') as { simulated?: unknown }).simulated === true;
-  } catch {
-    return false;
   }
 }
 

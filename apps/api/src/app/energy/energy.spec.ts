@@ -36,7 +36,8 @@ describe('energy API', () => {
     expect(quarters.body.intervals).toEqual([
       { start: iso(at(0)), end: iso(at(15)), kWh: 0.25 },
       { start: iso(at(15)), end: iso(at(30)), kWh: 0.25 },
-      { start: iso(at(30)), end: iso(at(45)), kWh: 0.1 },
+      // The reset is flagged in the quarter where it happened.
+      { start: iso(at(30)), end: iso(at(45)), kWh: 0.1, quality: { resets: 1, rollovers: 0, spikes: 0, interpolatedKWh: 0 } },
       { start: iso(at(45)), end: iso(at(60)), kWh: 0.25 },
     ]);
     expect(quarters.body.total.kWh).toBeCloseTo(0.85, 12); // 0.25 + 0.25 + 0.1 + 0.25

@@ -84,11 +84,11 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Merges what is pending (of one device, or of all) into the rollups; returns how many sums it merged. */
-  async flush(deviceId?: number): Promise<number> {
+  async flush(deviceId?: number, { wait = false }: { wait?: boolean } = {}): Promise<number> {
     let merged = 0;
     for (;;) {
       const n = await this.db.transaction(async (m) => {
-        const rows = await this.claimPending(m, deviceId);
+        const rows = await this.claimPending(m, deviceId, wait);
         if (rows.length) {
           await this.merge(m, withCoarser(rows));
           await this.energy.afterMerge(m, rows);
@@ -100,10 +100,15 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Makes what was stored for the device visible in its rollups (before a chart or a statistic is read). */
+  /**
+   * Makes what was stored for the device visible in its rollups (before a chart or a statistic is read).
+   * A merge under way holds some of the device's pending sums: the read must wait for it to commit, not
+   * skip them (PostgreSQL: this instance's timer merge is awaited, and another instance's by a lock wait).
+   */
   async flushDevice(deviceId: number): Promise<void> {
+    await this.flushing;
     const [pending] = await this.db.scan('SELECT 1 AS x FROM rollup_pending WHERE device_id = ? LIMIT 1', [deviceId]);
-    if (pending) await this.flush(deviceId);
+    if (pending) await this.flush(deviceId, { wait: true });
   }
 
   /** The timer's turn: a read first, so that an idle server opens no write transaction every second. */
@@ -125,10 +130,15 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Deletes and returns the oldest pending sums, merged per bucket (a bucket often has several: one per batch). */
-  private async claimPending(m: EntityManager, deviceId?: number): Promise<RollupRow[]> {
+  /**
+   * Deletes and returns the oldest pending sums, merged per bucket (a bucket often has several: one per batch).
+   * On PostgreSQL the background merge skips sums another instance is merging; a read's merge (`wait`) waits
+   * for that merge to commit instead (the rows it then finds deleted are left out).
+   */
+  private async claimPending(m: EntityManager, deviceId?: number, wait = false): Promise<RollupRow[]> {
     const where = deviceId === undefined ? '' : `WHERE device_id = ${Math.trunc(deviceId)}`;
-    const pick = `SELECT seq FROM rollup_pending ${where} ORDER BY seq LIMIT ${PENDING_PER_FLUSH}${this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+    const lock = this.db.kind === 'postgres' ? (wait ? ' FOR UPDATE' : ' FOR UPDATE SKIP LOCKED') : '';
+    const pick = `SELECT seq FROM rollup_pending ${where} ORDER BY seq LIMIT ${PENDING_PER_FLUSH}${lock}`;
     const rows = await this.db.deleteReturning<Record<string, number | string>>(`DELETE FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`, [], m);
     const byBucket = new Map<string, RollupRow>();
     for (const r of rows) {

@@ -90,7 +90,7 @@ export class SitesService {
   /**
    * The devices whose energy makes the site's total: its main meter when one is set; else its active
    * devices that are not submeters (a submeter's energy is already in the meter upstream of it) and
-   * not simulated.
+   * not simulated (a simulated meter's readings are made up: `config.simulated`).
    */
   async devicesForTotal(siteId: number): Promise<Device[]> {
     const site = await this.sites.findOneBy({ id: siteId });
@@ -100,7 +100,7 @@ export class SitesService {
       if (main) return [main];
     }
     const devices = await this.devices.find({ where: { siteId, active: true, submeter: false }, order: { id: 'ASC' } });
-    return devices.filter((d) => !NOT_MEASURING_DEVICE_TYPES.includes(d.deviceType));
+    return devices.filter((d) => !NOT_MEASURING_DEVICE_TYPES.includes(d.deviceType) && !isSimulated(d));
   }
 
   /** The IANA time zone of the site's days: its own, else its client's, else PLANT_TIMEZONE. */
@@ -124,4 +124,9 @@ export class SitesService {
   async releaseMainDevice(deviceId: number, keepSiteId: number | null, m: EntityManager): Promise<void> {
     await m.getRepository(Site).update(keepSiteId === null ? { mainDeviceId: deviceId } : { mainDeviceId: deviceId, id: Not(keepSiteId) }, { mainDeviceId: null });
   }
+}
+
+/** A device whose readings come from the simulator (its config says so): never part of a total. */
+export function isSimulated(device: Pick<Device, 'config'>): boolean {
+  return (device.config as { simulated?: unknown } | null)?.simulated === true;
 }

@@ -891,6 +891,12 @@ export interface components {
              */
             rawDays: number | null;
         };
+        ContractedDemand: {
+            /** @description Contracted demand fora de ponta (kW); verde contracts this one only */
+            foraPonta: number | null;
+            /** @description Contracted demand in ponta (kW, azul) */
+            ponta: number | null;
+        };
         ContractedDemandDto: {
             /**
              * @description Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none
@@ -1191,6 +1197,37 @@ export interface components {
              */
             raw: number;
         };
+        DemandByPosto: {
+            /** @description The highest window outside the ponta hours (intermediário included); null without readings */
+            foraPonta: components["schemas"]["DemandPeak"] | null;
+            /** @description The highest window in the ponta hours; null without readings there or without a tariff */
+            ponta: components["schemas"]["DemandPeak"] | null;
+        };
+        DemandCharge: {
+            /** @description Billed demand and ultrapassagem together (BRL, taxes included) */
+            cost: number;
+            /** @description One line per posto billed */
+            lines: components["schemas"]["DemandChargeLine"][];
+        };
+        DemandChargeLine: {
+            /** @description Billed demand: max(measured, contracted) (kW) */
+            billedKW: number;
+            /** @description Contracted demand (kW) */
+            contractedKW: number | null;
+            /** @description Cost of the billed demand (BRL, taxes included) */
+            cost: number;
+            /** @description Measured peak demand (kW) */
+            measuredKW: number;
+            /** @description Cost of the overrun at twice the demand rate (ultrapassagem; BRL, taxes included) */
+            overrunCost: number;
+            /** @description Measured − contracted when the measured demand passes 1.05 × the contracted, else 0 (kW) */
+            overrunKW: number;
+            /**
+             * @description The posto billed
+             * @enum {string}
+             */
+            posto: "foraPonta" | "ponta";
+        };
         DemandPeak: {
             /** @description Start of its window (ISO-8601 UTC) */
             at: string;
@@ -1204,13 +1241,21 @@ export interface components {
             start: string;
         };
         DemandResponse: {
+            /** @description The demand charge of a group A tariff (verde, azul) over the period, as a bill for it would show */
+            charge?: components["schemas"]["DemandCharge"];
+            /** @description The site's contracted demand; null for a client with several sites or a site without one */
+            contractedKW: components["schemas"]["ContractedDemand"] | null;
             /**
              * @description Width of a demand window
              * @enum {number}
              */
             intervalMinutes: 15;
+            /** @description True when a peak passes 1.05 × the contracted demand of its posto (verde: the highest peak against the fora de ponta contract) */
+            overrun: boolean;
             /** @description The highest window; null without readings */
             peak: components["schemas"]["DemandPeak"] | null;
+            /** @description The peak in each posto of the tariff in force (all of it fora de ponta without a tariff) */
+            peakByPosto: components["schemas"]["DemandByPosto"];
             /** @description Every window that overlaps the period, in time order */
             points: components["schemas"]["DemandPoint"][];
             /** @description Why there is no demand at all (a device that reports neither an energy counter nor power) */
@@ -1310,12 +1355,18 @@ export interface components {
             uid: string;
         };
         EnergyIntervalItem: {
+            /** @description kWh and cost by posto where a tariff applies */
+            byPosto?: components["schemas"]["PostoSplit"];
+            /** @description Cost of the energy in the interval (BRL, taxes and bandeira included) where a tariff applies; null without readings or before the first tariff version */
+            cost?: number | null;
             /** @description End of the interval, exclusive (ISO-8601 UTC) */
             end: string;
             /** @description Energy exported in the interval (kWh), where a meter counts export; null when no reading covers it */
             exportKWh?: number | null;
             /** @description Energy imported in the interval (kWh); null when no reading covers it, so that a chart shows a gap */
             kWh: number | null;
+            /** @description What needed care in this interval; present only where something did (a reset, a rollover, a spike, energy spread over a gap) */
+            quality?: components["schemas"]["EnergyQuality"];
             /** @description Start of the interval (ISO-8601 UTC) */
             start: string;
         };
@@ -1355,10 +1406,16 @@ export interface components {
             unit: "kWh";
         };
         EnergyTotal: {
+            /** @description kWh and cost by posto where a tariff applies */
+            byPosto?: components["schemas"]["PostoSplit"];
+            /** @description Cost of the energy over the period (BRL, taxes and bandeira included) where a tariff applies */
+            cost?: number;
             /** @description Energy exported over the period (kWh), where a meter counts export */
             exportKWh?: number;
             /** @description Energy imported over the period (kWh) */
             kWh: number;
+            /** @description kWh not priced: used before the first tariff version, or by a site without a tariff */
+            unpricedKWh?: number;
         };
         ErrorBody: {
             /** @description Per-field problems, when the request had invalid fields */
@@ -1670,6 +1727,20 @@ export interface components {
              * @example 2026-11-26T12:00:00.000Z
              */
             ts: string;
+        };
+        PostoEnergy: {
+            /** @description Its cost in the currency of the tariff, taxes and bandeira included (BRL) */
+            cost: number;
+            /** @description Energy in the posto (kWh) */
+            kWh: number;
+        };
+        PostoSplit: {
+            /** @description Fora de ponta (off-peak; all day on weekends and national holidays) */
+            foraPonta: components["schemas"]["PostoEnergy"];
+            /** @description Intermediário (shoulder; tarifa branca only) */
+            intermediario: components["schemas"]["PostoEnergy"];
+            /** @description Ponta (peak) */
+            ponta: components["schemas"]["PostoEnergy"];
         };
         PutBandeiraDto: {
             /**
@@ -4178,14 +4249,16 @@ export interface operations {
     getEnergy: {
         parameters: {
             query?: {
-                /** @description A client's total: the sum of its devices, simulated devices left out (give deviceId or clientId) */
+                /** @description A client's total: the sum of its sites' totals (give one of deviceId, siteId, clientId) */
                 clientId?: number;
-                /** @description One device (give deviceId or clientId) */
+                /** @description One device (give one of deviceId, siteId, clientId) */
                 deviceId?: number;
                 /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
                 from?: string;
                 /** @description Width of an interval: 15 minutes, an hour, or a day, a week (from Monday) or a calendar month in the client's time zone. Default period: the last 24 hours */
                 interval?: "15m" | "hour" | "day" | "week" | "month";
+                /** @description A site's total: its main meter when one is set, else its active devices not marked submeter, simulated ones left out (give one of deviceId, siteId, clientId) */
+                siteId?: number;
                 /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
                 to?: string;
             };
@@ -4262,12 +4335,14 @@ export interface operations {
     getDemand: {
         parameters: {
             query?: {
-                /** @description A client's total: the sum of its devices, simulated devices left out (give deviceId or clientId) */
+                /** @description A client's total: the sum of its sites' totals (give one of deviceId, siteId, clientId) */
                 clientId?: number;
-                /** @description One device (give deviceId or clientId) */
+                /** @description One device (give one of deviceId, siteId, clientId) */
                 deviceId?: number;
                 /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
                 from?: string;
+                /** @description A site's total: its main meter when one is set, else its active devices not marked submeter, simulated ones left out (give one of deviceId, siteId, clientId) */
+                siteId?: number;
                 /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
                 to?: string;
             };

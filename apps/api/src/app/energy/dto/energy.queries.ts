@@ -9,15 +9,21 @@ export type EnergyInterval = (typeof ENERGY_INTERVALS)[number];
 /** The most intervals (or demand points) one answer holds. */
 export const MAX_ENERGY_INTERVALS = 50_000;
 
-/** Whose energy: one device, or a client's total. */
+/** Whose energy: one device, a site's total, or a client's total. */
 export class EnergyScopeQuery extends TimeRangeQuery {
-  @ApiPropertyOptional({ description: 'One device (give deviceId or clientId)', example: 1 })
+  @ApiPropertyOptional({ description: 'One device (give one of deviceId, siteId, clientId)', example: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsRowId()
   deviceId?: number;
 
-  @ApiPropertyOptional({ description: "A client's total: the sum of its devices, simulated devices left out (give deviceId or clientId)", example: 1 })
+  @ApiPropertyOptional({ description: "A site's total: its main meter when one is set, else its active devices not marked submeter, simulated ones left out (give one of deviceId, siteId, clientId)", example: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsRowId()
+  siteId?: number;
+
+  @ApiPropertyOptional({ description: "A client's total: the sum of its sites' totals (give one of deviceId, siteId, clientId)", example: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsRowId()

@@ -13,14 +13,14 @@ describe('OverviewPage', () => {
     TestBed.configureTestingModule({ imports: [OverviewPage], providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting()] });
   });
 
-  it('shows a card per client with device counts, active alarms and energy today', async () => {
+  it('shows a card per client with device counts, active alarms, energy today and this month with its cost', async () => {
     TestBed.inject(AuthService).open.set(true);
     const fixture = TestBed.createComponent(OverviewPage);
     await fixture.whenStable();
     const http = TestBed.inject(HttpTestingController);
     http.expectOne('/api/clients').flush([
-      { id: 1, name: 'Fazenda Boa Vista', externalId: null, createdAt: '' },
-      { id: 2, name: 'Sítio Esperança', externalId: null, createdAt: '' },
+      { id: 1, name: 'Fazenda Boa Vista', externalId: null, createdAt: '', timezone: 'UTC' },
+      { id: 2, name: 'Sítio Esperança', externalId: null, createdAt: '', timezone: 'America/Sao_Paulo' },
     ]);
     http.expectOne('/api/devices').flush([device(10, 1, 'online'), device(11, 1, 'offline'), device(12, 1, 'backoff'), device(20, 2, 'online')]);
     http.expectOne((r) => r.url.startsWith('/api/alarms/events')).flush([
@@ -28,16 +28,20 @@ describe('OverviewPage', () => {
       { id: 2, deviceId: 11, active: true },
       { id: 3, deviceId: 20, active: true },
     ]);
-    // Energy today per device: counters at midnight and now (Wh).
-    const energy: Record<number, [number, number]> = { 10: [1000, 3500], 11: [0, 0], 12: [200, 700], 20: [5000, 5250] };
-    for (const [id, [start, end]] of Object.entries(energy)) {
-      const req = http.expectOne((r) => r.url.startsWith('/api/metrics/series') && r.url.includes(`deviceId=${id}&`));
-      req.flush({ from: '', to: '', bucketMs: 1000, resolution: 'raw', timezone: 'UTC', series: [{ metric: 'energy', unit: 'Wh', points: [{ t: '', avg: 0, min: start, max: start, count: 1 }, { t: '', avg: 0, min: end, max: end, count: 1 }] }] });
+    // Energy of each client from the energy API: today (interval day) and this month (interval month), the month priced for Boa Vista.
+    const totals: Record<string, { kWh: number; cost?: number }> = { '1|day': { kWh: 3 }, '1|month': { kWh: 41.5, cost: 30.25 }, '2|day': { kWh: 0.25 }, '2|month': { kWh: 7 } };
+    for (const [key, total] of Object.entries(totals)) {
+      const [clientId, interval] = key.split('|');
+      const req = http.expectOne((r) => r.url.startsWith(`/api/energy?clientId=${clientId}&`) && r.url.endsWith(`interval=${interval}`));
+      // Today starts at midnight in the client's own time zone (São Paulo: 03:00 UTC).
+      if (clientId === '2' && interval === 'day') expect(req.request.url).toMatch(/from=\d{4}-\d\d-\d\dT03%3A00%3A00\.000Z/);
+      req.flush({ unit: 'kWh', timezone: 'UTC', interval, intervals: [], total, quality: { resets: 0, rollovers: 0, spikes: 0, interpolatedKWh: 0 } });
     }
     await fixture.whenStable();
     const cards = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="client-card"]')).map((c) => c.textContent?.replace(/\s+/g, ' ').trim());
-    // Boa Vista: 3 devices, 1 online, 2 offline (backoff counts as offline), 2 alarms, (2500 + 0 + 500) Wh = 3 kWh
-    expect(cards[0]).toBe('Fazenda Boa VistaDevices3Online1Offline2Active alarms2Energy today3 kWh');
-    expect(cards[1]).toBe('Sítio EsperançaDevices1Online1Offline0Active alarms1Energy today0.25 kWh');
+    // Boa Vista: 3 devices, 1 online, 2 offline (backoff counts as offline), 2 alarms, 3 kWh today, 41.5 kWh and R$ 30.25 this month.
+    expect(cards[0]).toBe('Fazenda Boa VistaDevices3Online1Offline2Active alarms2Energy today3 kWhThis month 41.5 kWh · R$30.25');
+    // Esperança has no tariff: no cost.
+    expect(cards[1]).toBe('Sítio EsperançaDevices1Online1Offline0Active alarms1Energy today0.25 kWhThis month 7 kWh');
   });
 });

@@ -6,8 +6,7 @@ import { catchError, forkJoin, map, of } from 'rxjs';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import { formError } from '../../shared/api-error';
-import { periodRange } from '../../shared/period';
-import { ENERGY_METRICS, energyInPeriod } from './energy';
+import { calendarPeriods } from '../energy/energy-charts';
 
 type Client = ApiResponse<'listClients'>[number];
 type Device = ApiResponse<'listDevices'>[number];
@@ -18,7 +17,14 @@ export interface ClientCard {
   online: number;
   offline: number;
   activeAlarms: number;
-  energyTodayWh: number;
+  energy: ClientEnergy | undefined;
+}
+
+/** The client's energy today and this month, from the energy API (resets and spikes handled there). */
+export interface ClientEnergy {
+  todayKWh: number;
+  monthKWh: number;
+  monthCost: number | null;
 }
 
 /** One card per client the user may see (the API scopes the lists: staff get all clients, a client's user its own). */
@@ -45,7 +51,19 @@ export interface ClientCard {
               <span>{{ t('overview.activeAlarms') }}</span>
               <a class="kpi" [class.bad]="card.activeAlarms > 0" routerLink="/alarms" [queryParams]="{ clientId: card.client.id }">{{ card.activeAlarms }}</a>
             </div>
-            <div><span>{{ t('overview.energyToday') }}</span><b class="kpi">{{ i18n.number(card.energyTodayWh / 1000, 3) }} <small>kWh</small></b></div>
+            <div>
+              <span>{{ t('overview.energyToday') }}</span>
+              <a class="kpi" routerLink="/energy" [queryParams]="{ clientId: card.client.id, view: 'today' }" data-testid="energy-today">{{ i18n.number(card.energy?.todayKWh, 3) }} <small>kWh</small></a>
+            </div>
+            <div>
+              <span>{{ t('overview.energyMonth') }}</span>
+              <a class="kpi" routerLink="/energy" [queryParams]="{ clientId: card.client.id, view: 'month' }" data-testid="energy-month">
+                {{ i18n.number(card.energy?.monthKWh, 3) }} <small>kWh</small>
+                @if (card.energy?.monthCost !== null && card.energy?.monthCost !== undefined) {
+                  <small>&nbsp;· {{ money(card.energy!.monthCost!) }}</small>
+                }
+              </a>
+            </div>
           </div>
         </section>
       } @empty {
@@ -87,7 +105,7 @@ export class OverviewPage implements OnInit {
   private readonly clients = signal<Client[]>([]);
   private readonly devices = signal<Device[]>([]);
   private readonly activeAlarmsByDevice = signal<Map<number, number>>(new Map());
-  private readonly energyByDevice = signal<Map<number, number>>(new Map());
+  private readonly energyByClient = signal<Map<number, ClientEnergy>>(new Map());
   protected readonly clientError = signal<string | null>(null);
   protected readonly clientForm = inject(FormBuilder).nonNullable.group({ name: ['', Validators.required], externalId: [''] });
 
@@ -95,14 +113,13 @@ export class OverviewPage implements OnInit {
     this.clients().map((client) => {
       const devices = this.devices().filter((d) => d.clientId === client.id);
       const alarms = this.activeAlarmsByDevice();
-      const energy = this.energyByDevice();
       return {
         client,
         total: devices.length,
         online: devices.filter((d) => d.status === 'online').length,
         offline: devices.filter((d) => d.status === 'offline' || d.status === 'backoff').length,
         activeAlarms: devices.reduce((sum, d) => sum + (alarms.get(d.id) ?? 0), 0),
-        energyTodayWh: devices.reduce((sum, d) => sum + (energy.get(d.id) ?? 0), 0),
+        energy: this.energyByClient().get(client.id),
       };
     }),
   );
@@ -127,8 +144,11 @@ export class OverviewPage implements OnInit {
     });
   }
 
+  protected money(value: number): string {
+    return new Intl.NumberFormat(this.i18n.locale(), { style: 'currency', currency: 'BRL' }).format(value);
+  }
+
   private load(): void {
-    const today = periodRange('today', new Date());
     forkJoin({
       clients: this.api.listClients(),
       devices: this.api.listDevices(),
@@ -141,15 +161,18 @@ export class OverviewPage implements OnInit {
         for (const a of alarms) byDevice.set(a.deviceId, (byDevice.get(a.deviceId) ?? 0) + 1);
         this.activeAlarmsByDevice.set(byDevice);
         this.loading.set(false);
-        const requests = devices.map((d) =>
-          this.api
-            .getSeries({ query: { deviceId: d.id, metrics: ENERGY_METRICS.join(','), from: today.from.toISOString(), to: today.to.toISOString(), points: 24 } })
-            .pipe(
-              map((series) => [d.id, energyInPeriod(series)] as const),
-              catchError(() => of([d.id, 0] as const)),
-            ),
-        );
-        if (requests.length) forkJoin(requests).subscribe((pairs) => this.energyByDevice.set(new Map(pairs)));
+        // Today and this month in each client's own calendar (its time zone), one call each.
+        const requests = clients.map((c) => {
+          const now = new Date();
+          const today = calendarPeriods('today', now, c.timezone).current;
+          const month = calendarPeriods('month', now, c.timezone).current;
+          const query = (p: typeof today, interval: 'day' | 'month') => ({ query: { clientId: c.id, from: p.from.toISOString(), to: new Date(p.to.getTime() - 1).toISOString(), interval } });
+          return forkJoin({ today: this.api.getEnergy(query(today, 'day')), month: this.api.getEnergy(query(month, 'month')) }).pipe(
+            map(({ today, month }) => [c.id, { todayKWh: today.total.kWh, monthKWh: month.total.kWh, monthCost: month.total.cost ?? null }] as const),
+            catchError(() => of(null)),
+          );
+        });
+        if (requests.length) forkJoin(requests).subscribe((pairs) => this.energyByClient.set(new Map(pairs.filter((p) => p !== null))));
       },
       error: () => this.loading.set(false),
     });
