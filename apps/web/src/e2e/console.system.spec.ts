@@ -1,14 +1,12 @@
 /**
  * @jest-environment node
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { startSimulator, type RunningSimulator } from '../../../simulator/src';
+import { ADMIN, apiToken, freePort, launchChromium, RunningApi, SCREENSHOTS, startApi } from './e2e-server';
 
 /**
  * The console end to end: the built API (serving the built console) on a temporary database, the simulator as a
@@ -16,39 +14,7 @@ import { startSimulator, type RunningSimulator } from '../../../simulator/src';
  * Builds nothing: CI runs `npm run build` first.
  */
 
-const ROOT = resolve(__dirname, '../../../..');
-const API_MAIN = join(ROOT, 'dist/apps/api/main.js');
-const WEB_INDEX = join(ROOT, 'dist/apps/web/browser/index.html');
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = join(ROOT, 'docs/screenshots');
-const ADMIN = { email: 'admin@plant.test', password: 'correct-horse-battery-9' };
-
 jest.setTimeout(240_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForHealth(base: string, api: ChildProcess, output: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}):\n${output()}`);
-    try {
-      const response = await fetch(`${base}/api/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the API did not answer /api/health:\n${output()}`);
-}
 
 /**
  * An hour of past readings for a device, so charts and analytics have a history to draw in a fresh database (the
@@ -70,12 +36,6 @@ async function backfillHour(base: string, deviceId: number, now: { energy?: numb
   }
   const response = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ readings }) });
   if (!response.ok) throw new Error(`backfill failed: ${response.status} ${await response.text()}`);
-}
-
-async function apiToken(base: string): Promise<string> {
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  if (!login.ok) throw new Error(`login failed: ${login.status}`);
-  return ((await login.json()) as { accessToken: string }).accessToken;
 }
 
 /** A second client with a device that pushes its own readings (type api), so the overview shows more than one card. */
@@ -112,36 +72,19 @@ function unlabelledControls(page: Page): Promise<string[]> {
 }
 
 describe('web console in chromium', () => {
-  let api: ChildProcess;
-  let apiOutput = '';
+  let api: RunningApi;
   let sim: RunningSimulator;
   let browser: Browser;
   let page: Page;
   let base: string;
-  let dataDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error('chromium not found: apt-get install chromium');
-    if (!existsSync(API_MAIN) || !existsSync(WEB_INDEX)) throw new Error(`run npm run build first (${API_MAIN} and ${WEB_INDEX} are needed)`);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'pieng-web-e2e-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     // Drifting values (not deterministic), so the live values visibly change.
     sim = await startSimulator({ tcpPort: 0, meters: [{ model: 'pzem004t', slaveId: 1 }] });
-    api = spawn(process.execPath, [API_MAIN], {
-      cwd: dataDir,
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ENABLE_POLLING: 'true', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    api.stdout?.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
-    api.stderr?.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
-    await waitForHealth(base, api, () => apiOutput);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    api = await startApi({ ENABLE_POLLING: 'true' });
+    base = api.base;
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US', colorScheme: 'light' });
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
@@ -149,13 +92,8 @@ describe('web console in chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (api && api.exitCode === null) {
-      const exited = new Promise((r) => api.once('exit', r));
-      api.kill('SIGTERM');
-      await exited;
-    }
+    await api?.stop();
     await sim?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });

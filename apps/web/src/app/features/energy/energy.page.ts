@@ -13,6 +13,7 @@ import { SERIES_COLORS, themeColor } from '../../shared/chart-colors';
 import { ENERGY_VIEWS, EnergyView, POSTOS, Posto, barLabel, calendarPeriods, changeFromPrevious, demandChart, energyBarsChart } from './energy-charts';
 
 type Energy = ApiResponse<'getEnergy'>;
+type Client = ApiResponse<'listClients'>[number];
 type Demand = ApiResponse<'getDemand'>;
 
 /**
@@ -90,7 +91,7 @@ type Demand = ApiResponse<'getDemand'>;
         @if (demand(); as d) {
           <p>
             {{ t('energy.peak') }}: <b data-testid="energy-peak">{{ i18n.number(d.peak?.kW, 2) }} kW</b>
-            @if (d.peak) { · {{ i18n.dateTime(d.peak.at) }} }
+            @if (d.peak) { · {{ zoned(d.peak.at) }} }
           </p>
           @if (d.overrun) {
             <p class="warn-text" role="alert" data-testid="energy-overrun">{{ t('energy.overrun') }}</p>
@@ -138,6 +139,9 @@ type Demand = ApiResponse<'getDemand'>;
     }
   `,
   styles: `
+    /* Money and kWh figures run to 9 characters: wider columns than the Overview's counts. */
+    .kpis { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
+    .kpi { white-space: nowrap; }
     .views { display: flex; gap: 0.25rem; flex-wrap: wrap; align-self: end; }
     .chart .canvas { position: relative; height: 280px; }
     .card + .card { margin-top: 1rem; }
@@ -163,7 +167,7 @@ export class EnergyPage {
 
   protected readonly clients = toSignal(this.api.listClients(), { initialValue: [] });
   private readonly devices = toSignal(this.api.listDevices(), { initialValue: [] });
-  protected readonly client = computed(() => {
+  protected readonly client = computed<Client | null>(() => {
     const wanted = Number(this.clientId());
     const device = this.devices().find((d) => d.id === this.deviceId());
     return this.clients().find((c) => c.id === (device?.clientId ?? wanted)) ?? this.clients()[0] ?? null;
@@ -241,6 +245,11 @@ export class EnergyPage {
 
   protected postoKey(posto: Posto): MessageKey {
     return `posto.${posto}` as MessageKey;
+  }
+
+  /** A time as the plant's clock shows it (the client's time zone), not the browser's. */
+  protected zoned(iso: string): string {
+    return new Intl.DateTimeFormat(this.i18n.locale(), { dateStyle: 'short', timeStyle: 'short', timeZone: this.timeZone() }).format(new Date(iso));
   }
 
   protected money(value: number | null | undefined): string {
