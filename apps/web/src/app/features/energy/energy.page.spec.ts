@@ -93,4 +93,29 @@ describe('EnergyPage', () => {
     await fixture.whenStable();
     expect((fixture.nativeElement as HTMLElement).querySelector('[data-testid="energy-error"]')?.textContent).toContain('from must be after 2000-01-01');
   });
+
+  it('shows one site’s total in the site’s own time zone when a site is picked', async () => {
+    const fixture = TestBed.createComponent(EnergyPage);
+    fixture.componentRef.setInput('clientId', '1');
+    fixture.componentRef.setInput('siteId', '5');
+    fixture.componentRef.setInput('view', 'today');
+    await fixture.whenStable();
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne('/api/clients').flush([{ id: 1, name: 'Rede', externalId: null, createdAt: '', timezone: 'America/Sao_Paulo' }]);
+    http.expectOne('/api/devices').flush([
+      { id: 7, clientId: 1, siteId: 4, name: 'Loja Centro', status: 'online', config: {} },
+      { id: 8, clientId: 1, siteId: 5, name: 'Loja Manaus', status: 'online', config: {} },
+    ]);
+    http.expectOne('/api/sites').flush([
+      { id: 4, clientId: 1, name: 'Centro', timezone: null },
+      { id: 5, clientId: 1, name: 'Manaus', timezone: 'America/Manaus' },
+    ]);
+    await fixture.whenStable();
+    const [current] = http.match((r) => r.url.startsWith('/api/energy?'));
+    // Manaus is UTC−4: its day starts at 04:00 UTC.
+    expect(current.request.url).toMatch(/^\/api\/energy\?siteId=5&from=\d{4}-\d\d-\d\dT04%3A00%3A00\.000Z&.*interval=hour$/);
+    // Only the site's devices are offered.
+    const options = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="energy-device"] option')).map((o) => o.textContent?.trim());
+    expect(options).toEqual(['Whole site (main meter)', 'Loja Manaus']);
+  });
 });

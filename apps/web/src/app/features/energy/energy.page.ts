@@ -31,15 +31,23 @@ type Demand = ApiResponse<'getDemand'>;
     </div>
     <form class="card row" (submit)="$event.preventDefault()" [attr.aria-label]="t('energy.title')">
       <label class="field">{{ t('common.client') }}
-        <select data-testid="energy-client" (change)="pick({ clientId: +$any($event.target).value, deviceId: null })">
+        <select data-testid="energy-client" (change)="pick({ clientId: +$any($event.target).value, siteId: null, deviceId: null })">
           @for (c of clients(); track c.id) {
             <option [value]="c.id" [selected]="c.id === client()?.id">{{ c.name }}</option>
           }
         </select>
       </label>
+      <label class="field">{{ t('energy.site') }}
+        <select data-testid="energy-site" (change)="pick({ siteId: $any($event.target).value === '' ? null : +$any($event.target).value, deviceId: null })">
+          <option value="" [selected]="siteId() === null">{{ t('energy.allSites') }}</option>
+          @for (s of sites(); track s.id) {
+            <option [value]="s.id" [selected]="s.id === siteId()">{{ s.name }}</option>
+          }
+        </select>
+      </label>
       <label class="field">{{ t('common.device') }}
         <select data-testid="energy-device" (change)="pick({ deviceId: $any($event.target).value === '' ? null : +$any($event.target).value })">
-          <option value="" [selected]="deviceId() === null">{{ t('energy.wholeClient') }}</option>
+          <option value="" [selected]="deviceId() === null">{{ t(siteId() === null ? 'energy.wholeClient' : 'energy.wholeSite') }}</option>
           @for (d of clientDevices(); track d.id) {
             <option [value]="d.id" [selected]="d.id === deviceId()">{{ d.name }}</option>
           }
@@ -162,6 +170,7 @@ export class EnergyPage {
 
   /** Query parameters (router input binding): what to show, so a page can be bookmarked and linked from the Overview. */
   readonly clientId = input<string | undefined>();
+  readonly siteId = input<number | null, string | undefined>(null, { transform: (v: string | undefined) => (v ? Number(v) : null) });
   readonly deviceId = input<number | null, string | undefined>(null, { transform: (v: string | undefined) => (v ? Number(v) : null) });
   readonly view = input<EnergyView, string | undefined>('month', { transform: (v: string | undefined) => ((ENERGY_VIEWS as readonly string[]).includes(v ?? '') ? (v as EnergyView) : 'month') });
 
@@ -172,8 +181,11 @@ export class EnergyPage {
     const device = this.devices().find((d) => d.id === this.deviceId());
     return this.clients().find((c) => c.id === (device?.clientId ?? wanted)) ?? this.clients()[0] ?? null;
   });
-  protected readonly clientDevices = computed(() => this.devices().filter((d) => d.clientId === this.client()?.id));
-  private readonly timeZone = computed(() => this.client()?.timezone ?? 'UTC');
+  protected readonly clientDevices = computed(() => this.devices().filter((d) => d.clientId === this.client()?.id && (this.siteId() === null || d.siteId === this.siteId())));
+  private readonly allSites = toSignal(this.api.listSites(), { initialValue: [] });
+  protected readonly sites = computed(() => this.allSites().filter((s) => s.clientId === this.client()?.id));
+  /** A site's days run in its own time zone when it has one. */
+  private readonly timeZone = computed(() => this.sites().find((s) => s.id === this.siteId())?.timezone ?? this.client()?.timezone ?? 'UTC');
 
   protected readonly current = signal<Energy | null>(null);
   protected readonly previous = signal<Energy | null>(null);
@@ -230,13 +242,14 @@ export class EnergyPage {
     effect(() => {
       const client = this.client();
       if (!client) return;
-      this.load(client.id, this.deviceId(), this.view(), this.timeZone());
+      this.load(client.id, this.siteId(), this.deviceId(), this.view(), this.timeZone());
     });
   }
 
-  protected pick(change: { clientId?: number; deviceId?: number | null; view?: EnergyView }): void {
-    const next = { clientId: change.clientId ?? this.client()?.id, deviceId: change.deviceId === undefined ? this.deviceId() : change.deviceId, view: change.view ?? this.view() };
-    void this.router.navigate([], { queryParams: { clientId: next.clientId, deviceId: next.deviceId ?? undefined, view: next.view } });
+  protected pick(change: { clientId?: number; siteId?: number | null; deviceId?: number | null; view?: EnergyView }): void {
+    const keep = <T>(changed: T | undefined, current: T) => (changed === undefined ? current : changed);
+    const next = { clientId: change.clientId ?? this.client()?.id, siteId: keep(change.siteId, this.siteId()), deviceId: keep(change.deviceId, this.deviceId()), view: change.view ?? this.view() };
+    void this.router.navigate([], { queryParams: { clientId: next.clientId, siteId: next.siteId ?? undefined, deviceId: next.deviceId ?? undefined, view: next.view } });
   }
 
   protected viewKey(view: EnergyView): MessageKey {
@@ -267,9 +280,9 @@ export class EnergyPage {
     return parts.join(' · ');
   }
 
-  private load(clientId: number, deviceId: number | null, view: EnergyView, timeZone: string): void {
+  private load(clientId: number, siteId: number | null, deviceId: number | null, view: EnergyView, timeZone: string): void {
     const { current, previous } = calendarPeriods(view, new Date(), timeZone);
-    const scope = deviceId !== null ? { deviceId } : { clientId };
+    const scope = deviceId !== null ? { deviceId } : siteId !== null ? { siteId } : { clientId };
     // The API's `to` is inclusive: the period ends just before the next one starts.
     const until = (p: typeof current) => new Date(p.to.getTime() - 1).toISOString();
     const energy = (p: typeof current) => this.api.getEnergy({ query: { ...scope, from: p.from.toISOString(), to: until(p), interval: p.interval } });
