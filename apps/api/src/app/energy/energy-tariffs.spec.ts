@@ -140,6 +140,36 @@ describe('energy with sites and tariffs', () => {
     expect(res.total.exportKWh).toBeCloseTo(0.1, 9);
   });
 
+  it('shows the excess reactive energy of hours below a power factor of 0.92, and charges it where the tariff gives a rate', async () => {
+    const client = await t.http.post('/api/clients').send({ name: 'Serraria' }).expect(201);
+    const clientId = client.body.id;
+    const device = (await t.http.post('/api/devices').send({ clientId, name: 'Motores', deviceType: 'api' }).expect(201)).body;
+    await t.http
+      .post('/api/tariffs')
+      .send({ clientId, name: 'Convencional', modality: 'convencional', currency: 'BRL', validFrom: '2026-11-01', energy: { foraPonta: 0.5, reactiveExcess: 0.4 } })
+      .expect(201);
+    // Tuesday Nov 3, 2026, 10:00-11:00 UTC: 10 kWh at 8 kW and 6 kvar (PF 0.8); 11:00-12:00: 10 kWh at 9.6 kW and 2.8 kvar (PF 0.96).
+    const t0 = Date.UTC(2026, 10, 3, 10);
+    await ingest(
+      Array.from({ length: 9 }, (_, i) => ({
+        deviceId: device.id,
+        timestamp: t0 + i * QUARTER,
+        metrics: i < 4 ? { energy: i * 2500, power: 8000, reactivePower: 6000 } : { energy: i * 2500, power: 9600, reactivePower: 2800 },
+      })),
+    );
+    const hours = (await energy({ clientId, from: iso(t0), to: iso(t0 + 2 * 3600_000 - 1), interval: 'hour' })).body;
+    // The first hour: 10 × (0.92 / 0.8 − 1) = 1.5 kWh, at R$ 0.40: R$ 0.60; the second is above 0.92: none.
+    // (The readings from 11:00 on are the second hour's: its means are 9,600 W and 2,800 var, PF 9,600 / 10,000 = 0.96.)
+    expect(hours.intervals.map((i: { reactiveExcessKWh: number }) => i.reactiveExcessKWh)).toEqual([expect.closeTo(1.5, 9), 0]);
+    expect(hours.intervals[0].reactiveExcessCost).toBeCloseTo(0.6, 9);
+    expect(hours.total.reactiveExcessKWh).toBeCloseTo(1.5, 9);
+    expect(hours.total.reactiveExcessCost).toBeCloseTo(0.6, 9);
+    // The energy's own cost is apart: 20 kWh × R$ 0.50.
+    expect(hours.total.cost).toBeCloseTo(10, 9);
+    // In 15-minute intervals it is not judged (ANEEL judges it hour by hour), and a meter without power factor has none.
+    expect((await energy({ clientId, from: iso(t0), to: iso(t0 + 3600_000 - 1), interval: '15m' })).body.total.reactiveExcessKWh).toBeUndefined();
+  });
+
   it("answers 404 for another client's site and 400 when two scopes are given", async () => {
     const mine = await t.http.post('/api/clients').send({ name: 'Mine' }).expect(201);
     const theirs = await t.http.post('/api/clients').send({ name: 'Theirs' }).expect(201);

@@ -15,6 +15,7 @@ import { isSimulated, SitesService } from '../sites/sites.service';
 import { TariffCalculator } from '../tariffs/tariff-calculator';
 import { TariffOwner, TariffsService } from '../tariffs/tariffs.service';
 import type { Posto } from '../tariffs/tariff-terms';
+import { HourMeans, hourPowerFactor, reactiveExcessKWh } from './reactive-excess';
 
 /** Devices whose energy one tariff prices: a site's total, or a client's devices outside any site. */
 interface PricingGroup {
@@ -88,6 +89,21 @@ function sumsOf(r: Record<string, number | string | null>): IntervalSums {
   };
 }
 
+const HOUR_MS = 3_600_000;
+
+/** The index k of the interval [starts[k], starts[k + 1]) that holds an instant, or −1 outside them all. */
+function intervalOf(starts: number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  if (at < starts[0] || at >= starts[hi]) return -1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid] <= at) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 const emptySums = (): IntervalSums => ({ importWh: null, exportWh: null, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
 
 /** A peak above 1.05 × the contracted demand of its posto; verde contracts one demand (fora de ponta) for all hours. */
@@ -133,8 +149,24 @@ export class EnergyService {
     const prices: IntervalPrice[] = Array.from({ length: count }, () => ({ cost: 0, byPosto: emptySplit() }));
     let priced = false;
     let unpricedKWh = 0;
+    // Excess reactive energy per interval, where a meter reports its power factor (judged hour by hour, so not in 15m intervals).
+    const reactive = { seen: false, charged: false, kWh: new Array<number>(count).fill(0), cost: new Array<number>(count).fill(0) };
     for (const group of who.groups) {
       const calculator = count > 0 ? await this.tariffs.calculatorFor(group.owner, starts[0], starts[count] - 1) : null;
+      if (interval !== '15m' && count > 0) {
+        const excess = await this.hourlyReactiveExcess(group.deviceIds, starts[0], starts[count]);
+        if (excess) reactive.seen = true;
+        for (const [hour, kWh] of excess ?? []) {
+          const k = intervalOf(starts, hour);
+          if (k < 0) continue;
+          reactive.kWh[k] += kWh;
+          const cost = calculator?.priceReactiveExcess(hour, kWh) ?? null;
+          if (cost !== null) {
+            reactive.cost[k] += cost;
+            reactive.charged = true;
+          }
+        }
+      }
       if (!calculator) {
         for (const [k, s] of (await this.intervalSums(group.deviceIds, starts)).entries()) {
           addSums(sums[k], s);
@@ -187,15 +219,24 @@ export class EnergyService {
         ...(hasExport && { exportKWh: s.exportWh === null ? null : s.exportWh / 1000 }),
         ...(priced && { cost: s.importWh === null ? null : prices[k].cost, byPosto: prices[k].byPosto }),
         ...(flagged && { quality: { resets: s.resets, rollovers: s.rollovers, spikes: s.spikes, interpolatedKWh: s.interpolatedWh / 1000 } }),
+        ...(reactive.seen && { reactiveExcessKWh: reactive.kWh[k] }),
+        ...(reactive.charged && { reactiveExcessCost: reactive.cost[k] }),
       });
     });
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
     const reason = sums.some((s) => s.importWh !== null || s.exportWh !== null) ? undefined : await this.noEnergyReason(who);
     return {
       unit: 'kWh',
       timezone: who.timezone,
       interval,
       intervals,
-      total: { kWh: total.kWh, ...(hasExport && { exportKWh: total.exportKWh }), ...(priced && { cost: total.cost, byPosto: total.byPosto, unpricedKWh }) },
+      total: {
+        kWh: total.kWh,
+        ...(hasExport && { exportKWh: total.exportKWh }),
+        ...(priced && { cost: total.cost, byPosto: total.byPosto, unpricedKWh }),
+        ...(reactive.seen && { reactiveExcessKWh: sum(reactive.kWh) }),
+        ...(reactive.charged && { reactiveExcessCost: sum(reactive.cost) }),
+      },
       quality,
       ...(reason && { reason }),
     };
@@ -349,6 +390,42 @@ export class EnergyService {
       [from, until],
     );
     return rows.map((r) => ({ quarter: Number(r['quarter']), ...sumsOf(r) }));
+  }
+
+  /**
+   * Excess reactive energy (kWh) per UTC hour in [from, until), summed over the devices: each device-hour's
+   * active energy (from its quarters) against its power factor (from the hour's rollups of power and
+   * reactive power, else of power factor). Null when none of the devices reports either in that time.
+   */
+  private async hourlyReactiveExcess(deviceIds: number[], from: number, until: number): Promise<Map<number, number> | null> {
+    if (!deviceIds.length) return null;
+    const hourly = `device_id IN (${deviceIds.map((id) => Math.trunc(id)).join(',')}) AND bucket_ms = ${HOUR_MS} AND bucket >= ? AND bucket < ?`;
+    const [reported] = await this.db.scan(`SELECT 1 AS x FROM rollups WHERE ${hourly} AND metric IN ('reactivePower', 'powerFactor') LIMIT 1`, [from, until]);
+    if (!reported) return null;
+    const means = new Map<string, HourMeans>();
+    for (const r of await this.db.scan<{ device_id: number; metric: keyof HourMeans; bucket: number; value_mean: number }>(
+      `SELECT device_id, metric, bucket, value_mean FROM rollups WHERE ${hourly} AND metric IN ('power', 'reactivePower', 'powerFactor')`,
+      [from, until],
+    )) {
+      const key = `${r.device_id}|${Number(r.bucket)}`;
+      means.set(key, { ...means.get(key), [r.metric]: Number(r.value_mean) });
+    }
+    const energy = new Map<string, number>();
+    for (const q of await this.db.scan<{ device_id: number; quarter: number; wh: number }>(
+      `SELECT device_id, quarter, wh FROM energy_quarters WHERE ${quartersOf(deviceIds)} AND kind = 'import' AND quarter >= ? AND quarter < ?`,
+      [from, until],
+    )) {
+      const key = `${q.device_id}|${alignDown(Number(q.quarter), HOUR_MS)}`;
+      energy.set(key, (energy.get(key) ?? 0) + Number(q.wh) / 1000);
+    }
+    const excess = new Map<number, number>();
+    for (const [key, hour] of means) {
+      const pf = hourPowerFactor(hour);
+      const kWh = pf === null ? 0 : reactiveExcessKWh(energy.get(key) ?? 0, pf);
+      const start = Number(key.split('|')[1]);
+      if (kWh > 0) excess.set(start, (excess.get(start) ?? 0) + kWh);
+    }
+    return excess;
   }
 
   /** The reason for an answer without any energy: none when the scope has energy elsewhere in time. */

@@ -185,6 +185,18 @@ export class TariffCalculator {
     return this.local(ms).day.terms;
   }
 
+  /**
+   * The cost (R$, taxes included) of excess reactive energy measured in the hour that starts at this
+   * instant, at the rate of the version in force then; null when that version gives no rate for it
+   * (the excess is then shown, not charged) or before the first version.
+   */
+  priceReactiveExcess(hourStartMs: number, kWh: number): number | null {
+    const terms = this.termsAt(hourStartMs);
+    const rate = terms?.energy.reactiveExcess;
+    if (!terms || rate === null || rate === undefined) return null;
+    return (kWh * rate) / taxDivisor(terms);
+  }
+
   /** The posto of the quarter that starts at this instant. Before the first version, fora de ponta. */
   postoAt(quarterStartMs: number): Posto {
     const { day, minute } = this.local(quarterStartMs);

@@ -35,8 +35,8 @@ export interface TariffTerms {
   modality: Modality;
   /** 'YYYY-MM-DD', from the local midnight of that day in the site's (or client's) time zone. */
   validFrom: string;
-  /** R$/kWh before taxes. */
-  energy: { foraPonta: number; intermediario?: number | null; ponta?: number | null };
+  /** R$/kWh before taxes; `reactiveExcess`: R$ per kWh of excess reactive energy (power factor below 0.92). */
+  energy: { foraPonta: number; intermediario?: number | null; ponta?: number | null; reactiveExcess?: number | null };
   /** R$/kW per month before taxes (group A). */
   demand: { foraPonta: number; ponta?: number | null };
   windows: TariffWindow[];

@@ -1367,6 +1367,10 @@ export interface components {
             kWh: number | null;
             /** @description What needed care in this interval; present only where something did (a reset, a rollover, a spike, energy spread over a gap) */
             quality?: components["schemas"]["EnergyQuality"];
+            /** @description What the excess reactive energy costs (BRL, taxes included) where the tariff gives a rate for it */
+            reactiveExcessCost?: number;
+            /** @description Excess reactive energy (kWh): hours with a power factor below 0.92 add kWh × (0.92 / PF − 1); present where a meter reports power factor or reactive power (not in 15m intervals: it is judged hour by hour) */
+            reactiveExcessKWh?: number;
             /** @description Start of the interval (ISO-8601 UTC) */
             start: string;
         };
@@ -1414,6 +1418,10 @@ export interface components {
             exportKWh?: number;
             /** @description Energy imported over the period (kWh) */
             kWh: number;
+            /** @description Its cost (BRL, taxes included) where the tariff gives a rate for it; not part of `cost` */
+            reactiveExcessCost?: number;
+            /** @description Excess reactive energy over the period (kWh; power factor below 0.92, hour by hour), where a meter reports power factor or reactive power */
+            reactiveExcessKWh?: number;
             /** @description kWh not priced: used before the first tariff version, or by a site without a tariff */
             unpricedKWh?: number;
         };
@@ -2061,6 +2069,11 @@ export interface components {
              * @example 1.2
              */
             ponta?: number | null;
+            /**
+             * @description R$ per kWh of excess reactive energy (hours with a power factor below 0.92), before taxes; absent: the excess is shown, not charged
+             * @example 0.3
+             */
+            reactiveExcess?: number | null;
         };
         TariffResponse: {
             /**

@@ -33,6 +33,10 @@ export class EnergyIntervalItem {
   byPosto?: PostoSplit;
   @ApiPropertyOptional({ type: EnergyQuality, description: 'What needed care in this interval; present only where something did (a reset, a rollover, a spike, energy spread over a gap)' })
   quality?: EnergyQuality;
+  @ApiPropertyOptional({ description: 'Excess reactive energy (kWh): hours with a power factor below 0.92 add kWh × (0.92 / PF − 1); present where a meter reports power factor or reactive power (not in 15m intervals: it is judged hour by hour)' })
+  reactiveExcessKWh?: number;
+  @ApiPropertyOptional({ description: 'What the excess reactive energy costs (BRL, taxes included) where the tariff gives a rate for it' })
+  reactiveExcessCost?: number;
 }
 
 export class EnergyTotal {
@@ -41,6 +45,8 @@ export class EnergyTotal {
   @ApiPropertyOptional({ description: 'Cost of the energy over the period (BRL, taxes and bandeira included) where a tariff applies' }) cost?: number;
   @ApiPropertyOptional({ type: PostoSplit, description: 'kWh and cost by posto where a tariff applies' }) byPosto?: PostoSplit;
   @ApiPropertyOptional({ description: 'kWh not priced: used before the first tariff version, or by a site without a tariff' }) unpricedKWh?: number;
+  @ApiPropertyOptional({ description: 'Excess reactive energy over the period (kWh; power factor below 0.92, hour by hour), where a meter reports power factor or reactive power' }) reactiveExcessKWh?: number;
+  @ApiPropertyOptional({ description: 'Its cost (BRL, taxes included) where the tariff gives a rate for it; not part of `cost`' }) reactiveExcessCost?: number;
 }
 
 export class EnergyResponse {

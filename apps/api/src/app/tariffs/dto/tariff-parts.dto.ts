@@ -26,6 +26,19 @@ export class TariffEnergyDto {
   @Min(0)
   @Max(MAX_RATE)
   ponta?: number | null;
+
+  @ApiPropertyOptional({
+    description: 'R$ per kWh of excess reactive energy (hours with a power factor below 0.92), before taxes; absent: the excess is shown, not charged',
+    minimum: 0,
+    nullable: true,
+    type: Number,
+    example: 0.3,
+  })
+  @IsOptional()
+  @IsNumber(RATE)
+  @Min(0)
+  @Max(MAX_RATE)
+  reactiveExcess?: number | null;
 }
 
 export class TariffDemandDto {

@@ -83,6 +83,15 @@ type Demand = ApiResponse<'getDemand'>;
           @if (e.total.exportKWh) {
             <div><span>{{ t('energy.exported') }}</span><b class="kpi">{{ i18n.number(e.total.exportKWh, 3) }} <small>kWh</small></b></div>
           }
+          @if (e.total.reactiveExcessKWh !== undefined) {
+            <div>
+              <span>{{ t('energy.reactiveExcess') }}</span>
+              <b class="kpi" data-testid="energy-reactive">{{ i18n.number(e.total.reactiveExcessKWh, 3) }} <small>kWh</small></b>
+              @if (e.total.reactiveExcessCost !== undefined) {
+                <small>{{ money(e.total.reactiveExcessCost) }}</small>
+              }
+            </div>
+          }
           @for (p of postosUsed(); track p) {
             <div><span>{{ t(postoKey(p)) }}</span><b class="kpi">{{ i18n.number(e.total.byPosto?.[p]?.kWh, 3) }} <small>kWh</small></b></div>
           }

@@ -1,4 +1,4 @@
-import { energyPostos, fractionToPercent, percentToFraction, QUARTER_HOURS, windowPostos } from './tariff-form';
+import { blankTariffForm, energyPostos, fractionToPercent, percentToFraction, QUARTER_HOURS, tariffBody, windowPostos } from './tariff-form';
 
 describe('tariff form helpers', () => {
   it('turns percentages into fractions and back without floating-point crumbs', () => {
@@ -21,5 +21,13 @@ describe('tariff form helpers', () => {
     expect(QUARTER_HOURS).toHaveLength(97);
     expect(QUARTER_HOURS.slice(69, 71)).toEqual(['17:15', '17:30']);
     expect(QUARTER_HOURS[96]).toBe('24:00');
+  });
+});
+
+describe('the reactive excess rate', () => {
+  it('is sent only when entered, beside the energy rates', () => {
+    const base = { ...blankTariffForm('2026-11-01'), name: 'Conv', modality: 'convencional' as const, energyForaPonta: 0.5 };
+    expect(tariffBody(base).energy).toEqual({ foraPonta: 0.5 });
+    expect(tariffBody({ ...base, energyReactiveExcess: 0.3 }).energy).toEqual({ foraPonta: 0.5, reactiveExcess: 0.3 });
   });
 });

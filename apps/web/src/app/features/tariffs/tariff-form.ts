@@ -50,6 +50,8 @@ export interface TariffFormValue {
   energyForaPonta: number | null;
   energyIntermediario: number | null;
   energyPonta: number | null;
+  /** R$ per kWh of excess reactive energy; blank: shown on the Energy page, not charged. */
+  energyReactiveExcess: number | null;
   demandForaPonta: number | null;
   demandPonta: number | null;
   windows: { posto: WindowPosto; start: string; end: string }[];
@@ -70,6 +72,7 @@ export function blankTariffForm(today: string): TariffFormValue {
     energyForaPonta: null,
     energyIntermediario: null,
     energyPonta: null,
+    energyReactiveExcess: null,
     demandForaPonta: null,
     demandPonta: null,
     windows: [
@@ -93,6 +96,7 @@ export function tariffFormOf(t: Tariff): TariffFormValue {
     energyForaPonta: t.energy.foraPonta,
     energyIntermediario: t.energy.intermediario ?? null,
     energyPonta: t.energy.ponta ?? null,
+    energyReactiveExcess: t.energy.reactiveExcess ?? null,
     demandForaPonta: t.demand.foraPonta,
     demandPonta: t.demand.ponta ?? null,
     windows: t.windows.map((w) => ({ posto: w.posto, start: w.start, end: w.end })),
@@ -121,6 +125,7 @@ export function tariffBody(v: TariffFormValue): TariffTermsBody {
       foraPonta: v.energyForaPonta as number,
       ...(energy.includes('intermediario') && { intermediario: v.energyIntermediario }),
       ...(energy.includes('ponta') && { ponta: v.energyPonta }),
+      ...(v.energyReactiveExcess !== null && { reactiveExcess: v.energyReactiveExcess }),
     },
     // Group B pays no demand: 0 says so (the API's convention).
     demand: demand.length ? { foraPonta: v.demandForaPonta as number, ...(demand.includes('ponta') && { ponta: v.demandPonta }) } : { foraPonta: 0 },

@@ -128,6 +128,7 @@ export class TariffsPage {
     energyForaPonta: [null as number | null],
     energyIntermediario: [null as number | null],
     energyPonta: [null as number | null],
+    energyReactiveExcess: [null as number | null],
     demandForaPonta: [null as number | null],
     demandPonta: [null as number | null],
     windows: this.fb.array([this.windowGroup('ponta', '17:00', '20:00')]),
