@@ -14,7 +14,7 @@ describe('MQTT across instances (mqtt lease)', () => {
   let two: TestApp;
   let drop: () => Promise<void>;
   let meter: MqttClient;
-  const env = (url: string) => ({ DATABASE_URL: url, MQTT_URL: broker.url, MQTT_CLIENT_ID: `pieng-lease-${process.pid}`, LEASE_TTL_SEC: '2' });
+  const env = (url: string) => ({ DATABASE_URL: url, MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-lease-${process.pid}`, LEASE_TTL_SEC: '2' });
   const mqttHealth = async (t: TestApp) => (await t.http.get('/api/health').expect(200)).body.mqtt;
 
   beforeAll(async () => {

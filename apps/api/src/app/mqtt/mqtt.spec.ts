@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { startTestBroker, TestBroker } from '../../testing/mqtt-broker';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
+import { IngestService } from '../ingest/ingest.service';
 import { MqttService } from './mqtt.service';
 
 interface Item {
@@ -36,7 +37,7 @@ describe('MQTT meters', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    t = await startTestApp({ MQTT_URL: broker.url, MQTT_CLIENT_ID: `pieng-spec-${process.pid}`, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    t = await startTestApp({ MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-spec-${process.pid}`, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
     meter = await broker.publisher();
     clientId = (await t.http.post('/api/clients').send({ name: 'Plant SP', timezone: 'America/Sao_Paulo' }).expect(201)).body.id;
     await waitFor('connected to the broker', async () => (await health()).mqtt.status === 'connected');
@@ -131,6 +132,51 @@ describe('MQTT meters', () => {
     expect(await values(zigbee)).toEqual([]);
   });
 
+  it('stores the messages that came while a batch was being stored in one transaction, acknowledging none before its commit', async () => {
+    const id = await addDevice('Batch plug', { format: 'tasmota', topic: 'batchplug' });
+    const ingest = t.app.get(IngestService);
+    const original = ingest.ingest.bind(ingest);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: number[] = [];
+    const spy = jest.spyOn(ingest, 'ingest').mockImplementation(async (batch, scope, source) => {
+      if (batch.some((r) => r.deviceId === id)) {
+        calls.push(batch.length);
+        // The first batch of this device waits until the test has published the rest.
+        if (calls.length === 1) await gate;
+      }
+      return original(batch, scope, source);
+    });
+    try {
+      // 00:00:00 to 00:00:50 São Paulo time: 51 readings, Power = the second.
+      const sensor = (second: number) => JSON.stringify({ Time: `2024-03-01T00:00:${String(second).padStart(2, '0')}`, ENERGY: { Total: 1, Power: second } });
+      await publish('tele/batchplug/SENSOR', sensor(0));
+      await waitFor('the first message being stored', async () => calls.length === 1);
+      for (let second = 1; second <= 50; second++) await publish('tele/batchplug/SENSOR', sensor(second));
+      // The same message again (its own time): one more to acknowledge, stored once.
+      await publish('tele/batchplug/SENSOR', sensor(7));
+      // 1 being stored + 51 queued, none acknowledged.
+      await waitFor('52 messages unacknowledged', async () => (await health()).mqtt.unacknowledged === 52);
+      expect(await values(id)).toEqual([]);
+
+      // The broker restarts meanwhile: as none was acknowledged, it sends all 52 again on the new connection.
+      await broker.stop();
+      await broker.start();
+      await waitFor('the 52 sent again', async () => (await health()).mqtt.unacknowledged === 104, 60_000);
+      release();
+      // 51 distinct times × 2 metrics (energy, power) = 102 values, whatever came twice stored once.
+      await waitFor('all stored', async () => (await values(id)).length === 102);
+      await waitFor('all acknowledged', async () => (await health()).mqtt.unacknowledged === 0);
+      // The first batch (1 message), then in one transaction the 51 queued behind it and the 52 sent again (duplicates): 51 + 52 = 103.
+      expect(calls).toEqual([1, 103]);
+      expect((await values(id)).filter((i) => i.metric === 'power').map((i) => i.value)).toEqual(Array.from({ length: 51 }, (_, k) => k));
+      meter = await broker.publisher();
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+  }, 90_000);
+
   it('reads a Shelly Gen1 relay, energy in watt-minutes as Wh', async () => {
     const id = await addDevice('Shelly plug', { format: 'shelly-gen1', topic: 'shellyplug-s-7AD2AB' });
     await publish('shellies/shellyplug-s-7AD2AB/relay/0/energy', '1234');
@@ -169,6 +215,7 @@ describe('MQTT meters', () => {
     const database = t.config.database;
     t = await startTestApp({
       MQTT_URL: broker.url,
+      MQTT_PROTOCOL_VERSION: '4',
       MQTT_CLIENT_ID: `pieng-spec-${process.pid}`,
       RETENTION_RAW_DAYS: '36500',
       RETENTION_1M_DAYS: '36500',

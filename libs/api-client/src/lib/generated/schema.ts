@@ -1513,6 +1513,8 @@ export interface components {
             status: "off" | "standby" | "connecting" | "connected" | "reconnecting";
             /** @description Topic filters subscribed to now */
             subscriptions: number;
+            /** @description Messages received and not yet acknowledged to the broker: their readings wait for, or are in, the batch being stored (acknowledged once committed) */
+            unacknowledged: number;
         };
         PollResultResponse: {
             /**

@@ -49,6 +49,7 @@ export class MqttHealth {
   @ApiProperty({ description: 'The client id the persistent session is kept under (MQTT_CLIENT_ID or derived), or null when off', type: String, nullable: true }) clientId!: string | null;
   @ApiProperty({ description: 'Active mqtt devices read by this instance' }) devices!: number;
   @ApiProperty({ description: 'Topic filters subscribed to now' }) subscriptions!: number;
+  @ApiProperty({ description: 'Messages received and not yet acknowledged to the broker: their readings wait for, or are in, the batch being stored (acknowledged once committed)' }) unacknowledged!: number;
   @ApiProperty({ description: 'The last connection error (any credentials in URLs hidden), or null', type: String, nullable: true }) lastError!: string | null;
   @ApiProperty({ description: 'When it happened (ISO-8601 UTC), or null', type: String, nullable: true }) lastErrorAt!: string | null;
   @ApiProperty({ description: 'Since when the connection is up (ISO-8601 UTC), or null', type: String, nullable: true }) connectedAt!: string | null;
