@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
+import { MQTT_ANNOUNCEMENT_FILTERS } from '@pieng/connectors';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ALL_CLIENTS } from '../common/client-scope';
 import { DomainError, NotFoundError } from '../common/domain-errors';
@@ -12,6 +13,7 @@ import { LeaseStore } from '../leases/lease-store';
 import { MQTT_LEASE, RECONNECT_MAX_MS, RECONNECT_MIN_MS, REDELIVERY_WINDOW_MS } from './mqtt-constants';
 import { MqttDeviceDirectory, MqttDeviceEntry } from './mqtt-device-directory';
 import { MqttDeviceState } from './mqtt-device-state';
+import { MqttDiscovery } from './mqtt-discovery';
 
 /** How the connection to the broker stands, for GET /api/health. */
 export interface MqttConnectionState {
@@ -136,6 +138,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly devices: DevicesService,
     private readonly directory: MqttDeviceDirectory,
     private readonly deviceState: MqttDeviceState,
+    private readonly discovery: MqttDiscovery,
     private readonly leases: LeaseStore,
     private readonly identity: InstanceIdentity,
   ) {
@@ -300,7 +303,8 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     this.syncing ??= (async () => {
       const client = this.client;
       if (!client?.connected) return;
-      const wanted = this.directory.filters();
+      // The devices' topics, and where meters announce themselves (GET /api/mqtt/discovered).
+      const wanted = new Set([...this.directory.filters(), ...MQTT_ANNOUNCEMENT_FILTERS]);
       const add = [...wanted].filter((t) => !this.subscribed.has(t));
       const remove = [...this.subscribed].filter((t) => !wanted.has(t));
       if (add.length) {
@@ -338,6 +342,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
    * the queue (or it is a redelivery of one that does) and is acknowledged with it once stored.
    */
   private take(packet: Pick<IPublishPacket, 'topic' | 'payload' | 'retain'>, receivedAt: number, ack: MessageAck | undefined): 'handled' | 'queued' {
+    this.discovery.observe(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), receivedAt);
     const entry = this.directory.find(packet.topic);
     // A device deleted or deactivated meanwhile: nothing to store.
     if (!entry) return 'handled';
@@ -387,7 +392,10 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
         return 'queued';
       }
     }
-    const reading: QueuedReading = { entry, ts: timestamp ?? receivedAt, metrics, receivedAt, redeliveryKey, acks: ack ? [ack] : [] };
+    // Without its own time: the receive time, but a millisecond after the device's previous such message, so that two received in the same millisecond (one batch) are both kept.
+    const ts = timestamp ?? Math.max(receivedAt, (entry.lastReceiveTs ?? 0) + 1);
+    if (timestamp === undefined) entry.lastReceiveTs = ts;
+    const reading: QueuedReading = { entry, ts, metrics, receivedAt, redeliveryKey, acks: ack ? [ack] : [] };
     this.queue.push(reading);
     if (redeliveryKey !== undefined) this.queuedByKey.set(redeliveryKey, reading);
     if (ack) this.unacknowledged++;

@@ -530,6 +530,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mqtt/discovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listDiscovered"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -1236,6 +1252,34 @@ export interface components {
              * @example 3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a
              */
             uid: string;
+        };
+        DiscoveredMqttDeviceResponse: {
+            /**
+             * @description The MQTT topic the announcement came on
+             * @example tasmota/discovery/A4CF12C2E9A6/config
+             */
+            announcedOn: string;
+            /** @description The active mqtt device that already reads it, or null */
+            deviceId: number | null;
+            /**
+             * @description The device config format to read it with
+             * @enum {string}
+             */
+            format: "tasmota" | "shelly-gen1" | "shelly-gen2" | "zigbee2mqtt" | "json";
+            /** @description When it was last announced (ISO-8601 UTC) */
+            lastSeenAt: string;
+            /**
+             * @description The model as announced, or null
+             * @example Sonoff Pow R2
+             */
+            model: string | null;
+            /** @description The name as announced, or null */
+            name: string | null;
+            /**
+             * @description The device config topic (Tasmota's Topic, the Shelly Gen1 id, the Shelly Gen2 prefix, the Zigbee2MQTT friendly name)
+             * @example tasmota_C2E9A6
+             */
+            topic: string;
         };
         ErrorBody: {
             /** @description Per-field problems, when the request had invalid fields */
@@ -4718,6 +4762,43 @@ export interface operations {
             };
             /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listDiscovered: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveredMqttDeviceResponse"][];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
