@@ -105,8 +105,8 @@ describe('loadConfig: MQTT', () => {
     expect(loadConfig({ ...env, DATA_DIR: '/srv/other' }).mqtt?.clientId).not.toBe(mqtt?.clientId);
     expect(loadConfig({ ...env, MQTT_CLIENT_ID: 'plant-1' }).mqtt?.clientId).toBe('plant-1');
     // MQTT 5 unless told 4.
-    expect(mqtt?.protocolVersion).toBe(5);
-    expect(loadConfig({ ...env, MQTT_PROTOCOL_VERSION: '4' }).mqtt?.protocolVersion).toBe(4);
+    expect(mqtt).toMatchObject({ protocolVersion: 5, publish: false });
+    expect(loadConfig({ ...env, MQTT_PROTOCOL_VERSION: '4', MQTT_PUBLISH: 'true' }).mqtt).toMatchObject({ protocolVersion: 4, publish: true });
   });
 
   it('stops the start naming the variable: a URL that is no broker, an id with spaces, a certificate file that cannot be read', () => {

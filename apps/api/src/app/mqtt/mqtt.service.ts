@@ -14,6 +14,7 @@ import { MQTT_LEASE, RECONNECT_MAX_MS, RECONNECT_MIN_MS, REDELIVERY_WINDOW_MS } 
 import { MqttDeviceDirectory, MqttDeviceEntry } from './mqtt-device-directory';
 import { MqttDeviceState } from './mqtt-device-state';
 import { MqttDiscovery } from './mqtt-discovery';
+import { MqttPublisher } from './mqtt-publisher';
 
 /** How the connection to the broker stands, for GET /api/health. */
 export interface MqttConnectionState {
@@ -24,6 +25,10 @@ export interface MqttConnectionState {
   subscriptions: number;
   /** Messages received and not acknowledged yet (queued or being stored). */
   unacknowledged: number;
+  /** MQTT_PUBLISH: readings waiting to be published, publications acknowledged by the broker, readings not published (dropped). */
+  publishQueued: number;
+  published: number;
+  publishDropped: number;
   devices: number;
   lastError: string | null;
   lastErrorAt: number | null;
@@ -139,6 +144,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly directory: MqttDeviceDirectory,
     private readonly deviceState: MqttDeviceState,
     private readonly discovery: MqttDiscovery,
+    private readonly publisher: MqttPublisher,
     private readonly leases: LeaseStore,
     private readonly identity: InstanceIdentity,
   ) {
@@ -149,6 +155,9 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       clientId: this.settings?.clientId ?? null,
       subscriptions: 0,
       unacknowledged: 0,
+      publishQueued: 0,
+      published: 0,
+      publishDropped: 0,
       devices: 0,
       lastError: null,
       lastErrorAt: null,
@@ -158,7 +167,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** How the connection stands now. */
   connectionState(): MqttConnectionState {
-    return { ...this.state, subscriptions: this.subscribed.size, unacknowledged: this.unacknowledged, devices: this.directory.size };
+    return { ...this.state, subscriptions: this.subscribed.size, unacknowledged: this.unacknowledged, publishQueued: this.publisher.queued, published: this.publisher.published, publishDropped: this.publisher.dropped, devices: this.directory.size };
   }
 
   get holdsLease(): boolean {
@@ -209,6 +218,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
         // Also every minute: a client's time zone (how Tasmota times are read) changes without a device revision.
         if (revision !== this.revision || !this.client || Date.now() - this.loadedAt >= RELOAD_EVERY_MS) {
           await this.directory.load(this.config.plantTimezone);
+          if (revision !== this.revision) this.publisher.devicesChanged();
           this.revision = revision;
           this.loadedAt = Date.now();
         }
@@ -275,10 +285,12 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       if (!connack.sessionPresent) this.subscribed.clear();
       this.logger.log(`Connected to ${shownUrl(s.url)} (${connack.sessionPresent ? 'session resumed' : 'new session'})`);
       void this.syncSubscriptions().catch((err) => this.noteError(err));
+      this.publisher.attach(client);
     });
     client.on('error', (err) => this.noteError(err));
     client.on('close', () => {
       if (this.client !== client) return;
+      this.publisher.attach(undefined);
       if (this.state.status === 'connected') this.logger.warn(`Lost the broker ${shownUrl(s.url)}; reconnecting`);
       this.state.status = 'reconnecting';
     });
@@ -326,6 +338,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     const client = this.client;
     if (!client) return;
     this.client = undefined;
+    this.publisher.attach(undefined);
     this.subscribed.clear();
     // What is queued is stored and acknowledged first; what follows stays in the broker's session.
     await this.drain();

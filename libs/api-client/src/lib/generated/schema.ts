@@ -1550,6 +1550,12 @@ export interface components {
             lastError: string | null;
             /** @description When it happened (ISO-8601 UTC), or null */
             lastErrorAt: string | null;
+            /** @description MQTT_PUBLISH: readings or publications dropped since the start (the queue full while the broker was away or slow, or unacknowledged when the connection closed for good) */
+            publishDropped: number;
+            /** @description MQTT_PUBLISH: publications (states and Home Assistant configs) acknowledged by the broker since the start */
+            published: number;
+            /** @description MQTT_PUBLISH: stored readings waiting to be published (at most 10,000; past it the oldest are dropped) */
+            publishQueued: number;
             /**
              * @description off: no MQTT_URL; standby: another instance on the same database holds the mqtt lease and reads the broker; connecting: the first attempt; connected; reconnecting: the broker was lost or refused the connection (see lastError), retried with back-off
              * @enum {string}
