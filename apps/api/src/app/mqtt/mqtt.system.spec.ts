@@ -1,3 +1,4 @@
+import { MQTT_ANNOUNCEMENT_FILTERS } from '@pieng/connectors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,8 @@ describe('MQTT meters against Mosquitto', () => {
   };
   const subscribed = (devices: number) => waitFor(`subscribed for ${devices} devices`, async () => {
     const h = (await health()).mqtt;
-    return h.status === 'connected' && h.devices === devices && h.subscriptions > 0;
+    // Each device here has two topics, beside the announcement filters subscribed from the start.
+    return h.status === 'connected' && h.devices === devices && h.subscriptions >= MQTT_ANNOUNCEMENT_FILTERS.length + 2 * devices;
   });
   const tasmota = (time: string, total: number, power: number) => JSON.stringify({ Time: time, ENERGY: { Total: total, Power: power, Voltage: 230 } });
 
