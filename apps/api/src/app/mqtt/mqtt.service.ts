@@ -67,6 +67,8 @@ interface QueuedReading {
   receivedAt: number;
   redeliveryKey: string | undefined;
   acks: MessageAck[];
+  /** Stored (or dropped: its device deleted) and its messages acknowledged: a redelivery now is acknowledged at once. */
+  settled?: boolean;
 }
 
 /**
@@ -398,6 +400,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       // Sent again while the first is still queued: acknowledged with it.
       const queued = this.queuedByKey.get(redeliveryKey);
       if (queued && receivedAt - queued.receivedAt <= REDELIVERY_WINDOW_MS) {
+        if (queued.settled) return 'handled';
         if (ack) {
           queued.acks.push(ack);
           this.unacknowledged++;
@@ -451,6 +454,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       );
       for (const r of batch) this.stored(r);
       acknowledge(batch.flatMap((r) => r.acks));
+      for (const r of batch) r.settled = true;
       return;
     } catch (err) {
       if (batch.length === 1 && (this.stopped || !this.holdsLease)) throw err;
@@ -458,6 +462,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const r of batch) {
       if (await this.store(r.entry, r.ts, r.metrics)) this.stored(r);
       acknowledge(r.acks);
+      r.settled = true;
     }
   }
 
