@@ -9,6 +9,7 @@ import { run as pollCycle } from './poll-cycle.mjs';
 import { run as forwarding } from './forwarding.mjs';
 import { run as hostileLoad } from './hostile-load.mjs';
 import { run as retention } from './retention.mjs';
+import { run as mqtt } from './mqtt.mjs';
 
 const results = {};
 results.ingest = await ingest();
@@ -19,4 +20,5 @@ results.pollCycle = await pollCycle();
 results.forwarding = await forwarding();
 results.hostileLoad = await hostileLoad();
 results.retention = await retention();
+results.mqtt = await mqtt();
 console.log('\nJSON:', JSON.stringify(results));

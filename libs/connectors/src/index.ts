@@ -25,3 +25,4 @@ export * from './lib/mqtt/mqtt-config';
 export * from './lib/mqtt/mqtt-message';
 export * from './lib/mqtt/mqtt-decoder';
 export * from './lib/mqtt/local-time';
+export * from './lib/mqtt/announcements';

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 
 /**
- * An MQTT broker in the test process (aedes) on a loopback TCP port, so that API tests need no
+ * An MQTT broker in the test process (aedes, MQTT 3.1.1 only: the app is started with MQTT_PROTOCOL_VERSION=4) on a loopback TCP port, so that API tests need no
  * broker installed. `stop()` takes it off the network, keeping its sessions and queued messages
  * (a broker restart with persistence); `start()` listens again on the same port.
  */

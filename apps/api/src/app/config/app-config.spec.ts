@@ -104,6 +104,9 @@ describe('loadConfig: MQTT', () => {
     expect(loadConfig(env).mqtt?.clientId).toBe(mqtt?.clientId);
     expect(loadConfig({ ...env, DATA_DIR: '/srv/other' }).mqtt?.clientId).not.toBe(mqtt?.clientId);
     expect(loadConfig({ ...env, MQTT_CLIENT_ID: 'plant-1' }).mqtt?.clientId).toBe('plant-1');
+    // MQTT 5 unless told 4.
+    expect(mqtt).toMatchObject({ protocolVersion: 5, publish: false });
+    expect(loadConfig({ ...env, MQTT_PROTOCOL_VERSION: '4', MQTT_PUBLISH: 'true' }).mqtt).toMatchObject({ protocolVersion: 4, publish: true });
   });
 
   it('stops the start naming the variable: a URL that is no broker, an id with spaces, a certificate file that cannot be read', () => {
@@ -111,5 +114,6 @@ describe('loadConfig: MQTT', () => {
     expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_CLIENT_ID: 'two words' })).toThrow(/MQTT_CLIENT_ID="two words"/);
     expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/MQTT_CA_FILE="\/nonexistent\/ca.pem": cannot be read \(ENOENT\)/);
     expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CERT_FILE: __filename })).toThrow(/MQTT_CERT_FILE needs MQTT_KEY_FILE/);
+    expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_PROTOCOL_VERSION: '3' })).toThrow(/MQTT_PROTOCOL_VERSION must be 5 \(MQTT 5, the default\) or 4/);
   });
 });

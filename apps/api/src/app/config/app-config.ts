@@ -139,6 +139,8 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CA_FILE?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CERT_FILE?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_KEY_FILE?: string;
+  @IsOptional() @Transform(toInt) @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1, for brokers without MQTT 5)' }) MQTT_PROTOCOL_VERSION?: 4 | 5;
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'MQTT_PUBLISH must be true or false' }) MQTT_PUBLISH?: boolean;
 }
 
 export type DatabaseSettings =
@@ -212,6 +214,14 @@ export interface MqttSettings {
    * one database, and across restarts): the broker keeps the persistent session under it.
    */
   clientId: string;
+  /**
+   * MQTT_PROTOCOL_VERSION: 5 by default, because an MQTT 5 client tells the broker how many unacknowledged
+   * messages it takes (Receive Maximum), which lets readings be stored in batches; under 3.1.1 the broker's
+   * own limit applies (Mosquitto's max_inflight_messages, 20 by default).
+   */
+  protocolVersion: 4 | 5;
+  /** MQTT_PUBLISH: each stored reading that did not come in over MQTT is published, with Home Assistant discovery configs (mqtt-publisher.ts). */
+  publish: boolean;
   /** PEM contents of MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE. */
   ca?: Buffer;
   cert?: Buffer;
@@ -368,7 +378,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
  * missing one stops the start naming its variable rather than failing at every reconnect.
  */
 function mqttSettings(vars: EnvironmentVariables, appName: string, database: DatabaseSettings, abs: (p: string) => string): MqttSettings | undefined {
-  const names = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CLIENT_ID', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE'] as const;
+  const names = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CLIENT_ID', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_PROTOCOL_VERSION', 'MQTT_PUBLISH'] as const;
   if (!vars.MQTT_URL) {
     const stray = names.filter((n) => vars[n] !== undefined);
     if (stray.length) throw new ConfigurationError(`Invalid configuration:\n  ${stray.join(', ')} set without MQTT_URL: set MQTT_URL (mqtt://host:1883) to read MQTT meters, or unset ${stray.length === 1 ? 'it' : 'them'}`);
@@ -398,6 +408,8 @@ function mqttSettings(vars: EnvironmentVariables, appName: string, database: Dat
   return {
     url: vars.MQTT_URL,
     clientId,
+    protocolVersion: vars.MQTT_PROTOCOL_VERSION ?? 5,
+    publish: vars.MQTT_PUBLISH ?? false,
     ...(vars.MQTT_USERNAME !== undefined && { username: vars.MQTT_USERNAME }),
     ...(vars.MQTT_PASSWORD !== undefined && { password: vars.MQTT_PASSWORD }),
     ...(ca && { ca }),

@@ -73,13 +73,17 @@ export class HealthService {
 
   mqtt(): MqttHealth {
     const s = this.mqttService?.connectionState();
-    if (!s) return { status: 'off', broker: null, clientId: null, devices: 0, subscriptions: 0, lastError: null, lastErrorAt: null, connectedAt: null };
+    if (!s) return { status: 'off', broker: null, clientId: null, devices: 0, subscriptions: 0, unacknowledged: 0, publishQueued: 0, published: 0, publishDropped: 0, lastError: null, lastErrorAt: null, connectedAt: null };
     return {
       status: s.status,
       broker: s.broker,
       clientId: s.clientId,
       devices: s.devices,
       subscriptions: s.subscriptions,
+      unacknowledged: s.unacknowledged,
+      publishQueued: s.publishQueued,
+      published: s.published,
+      publishDropped: s.publishDropped,
       lastError: s.lastError === null ? null : hideUrlCredentials(s.lastError),
       lastErrorAt: iso(s.lastErrorAt),
       connectedAt: iso(s.connectedAt),

@@ -72,6 +72,8 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
   private checkFailing = false;
   private closing = false;
   private readonly changes: Subscription;
+  /** In-process listeners (the MQTT publisher): every batch of stored readings, after its commit. */
+  private readonly listeners = new Set<(readings: LiveReading[]) => void>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -140,7 +142,14 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     return this.byClient.size > 0 || this.everyClient.size > 0;
   }
 
+  /** Calls `listener` with every batch of stored readings (it must only take them, quickly); returns how to stop. */
+  listen(listener: (readings: LiveReading[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   publish(readings: LiveReading[]): void {
+    for (const listener of this.listeners) listener(readings);
     if (this.byClient.size === 0 && this.everyClient.size === 0) return;
     const texts = new Map<LiveReading, string>();
     const text = (r: LiveReading) => {

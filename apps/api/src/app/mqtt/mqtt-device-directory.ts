@@ -11,6 +11,8 @@ export interface MqttDeviceEntry {
   decoder: MqttPayloadDecoder;
   /** Time of the last reading stored (devices.last_seen_at), kept up to date by the subscriber. */
   lastStoredTs: number | null;
+  /** The time given to its last message without a time of its own (the receive time, kept distinct per message). */
+  lastReceiveTs?: number;
 }
 
 interface DeviceRow {
@@ -73,6 +75,11 @@ export class MqttDeviceDirectory {
       end = topic.lastIndexOf('/', end - 1);
       if (end <= 0) return undefined;
     }
+  }
+
+  /** The id of the device whose topics lie under exactly this root. */
+  deviceAt(root: string): number | undefined {
+    return this.byRoot.get(root)?.id;
   }
 
   /** Every topic filter to subscribe to. */

@@ -1,3 +1,4 @@
+import { MQTT_ANNOUNCEMENT_FILTERS } from '@pieng/connectors';
 import type { MqttClient } from 'mqtt';
 import { startTestBroker, TestBroker } from '../../testing/mqtt-broker';
 import { createPgDatabase, startTestApp, TestApp } from '../../testing/test-app';
@@ -14,7 +15,7 @@ describe('MQTT across instances (mqtt lease)', () => {
   let two: TestApp;
   let drop: () => Promise<void>;
   let meter: MqttClient;
-  const env = (url: string) => ({ DATABASE_URL: url, MQTT_URL: broker.url, MQTT_CLIENT_ID: `pieng-lease-${process.pid}`, LEASE_TTL_SEC: '2' });
+  const env = (url: string) => ({ DATABASE_URL: url, MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-lease-${process.pid}`, LEASE_TTL_SEC: '2' });
   const mqttHealth = async (t: TestApp) => (await t.http.get('/api/health').expect(200)).body.mqtt;
 
   beforeAll(async () => {
@@ -36,7 +37,8 @@ describe('MQTT across instances (mqtt lease)', () => {
   it('connects from the lease holder only, and from the other once the holder stops', async () => {
     const clientId = (await one.http.post('/api/clients').send({ name: 'Shared plant' }).expect(201)).body.id;
     const id = (await one.http.post('/api/devices').send({ clientId, name: 'Plug', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: 'shared plug' } }).expect(201)).body.id;
-    await waitFor('one subscribed', async () => (await mqttHealth(one)).subscriptions > 0);
+    // Its two topics (the state and availability) beside the announcement filters.
+    await waitFor('one subscribed', async () => (await mqttHealth(one)).subscriptions === MQTT_ANNOUNCEMENT_FILTERS.length + 2);
     // Two waits on standby, never connecting (it would take the session from one).
     await waitFor('two on standby', async () => (await mqttHealth(two)).status === 'standby');
 

@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { startTestBroker, TestBroker } from '../../testing/mqtt-broker';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
+import { IngestService } from '../ingest/ingest.service';
 import { MqttService } from './mqtt.service';
 
 interface Item {
@@ -24,11 +25,12 @@ describe('MQTT meters', () => {
     (await t.http.get('/api/metrics').query({ deviceId, from: '2020-01-01T00:00:00Z', to: '2030-01-01T00:00:00Z', limit: 1000 }).expect(200)).body.items;
   /** Creates the device and waits until the server has subscribed to its topics. */
   const addDevice = async (name: string, config: Record<string, unknown>): Promise<number> => {
-    const before = (await health()).mqtt.devices as number;
+    const before = (await health()).mqtt;
     const id = (await t.http.post('/api/devices').send({ clientId, name, deviceType: 'mqtt', config }).expect(201)).body.id as number;
+    // Its topics subscribed: more than before (the announcement filters are there from the start).
     await waitFor(`subscribed for ${name}`, async () => {
       const h = (await health()).mqtt;
-      return h.devices === before + 1 && h.subscriptions > 0 && h.status === 'connected';
+      return h.devices === before.devices + 1 && h.subscriptions > before.subscriptions && h.status === 'connected';
     });
     return id;
   };
@@ -36,7 +38,7 @@ describe('MQTT meters', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    t = await startTestApp({ MQTT_URL: broker.url, MQTT_CLIENT_ID: `pieng-spec-${process.pid}`, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    t = await startTestApp({ MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-spec-${process.pid}`, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
     meter = await broker.publisher();
     clientId = (await t.http.post('/api/clients').send({ name: 'Plant SP', timezone: 'America/Sao_Paulo' }).expect(201)).body.id;
     await waitFor('connected to the broker', async () => (await health()).mqtt.status === 'connected');
@@ -131,6 +133,82 @@ describe('MQTT meters', () => {
     expect(await values(zigbee)).toEqual([]);
   });
 
+  it('stores the messages that came while a batch was being stored in one transaction, acknowledging none before its commit', async () => {
+    const id = await addDevice('Batch plug', { format: 'tasmota', topic: 'batchplug' });
+    const ingest = t.app.get(IngestService);
+    const original = ingest.ingest.bind(ingest);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: number[] = [];
+    const spy = jest.spyOn(ingest, 'ingest').mockImplementation(async (batch, scope, source) => {
+      if (batch.some((r) => r.deviceId === id)) {
+        calls.push(batch.length);
+        // The first batch of this device waits until the test has published the rest.
+        if (calls.length === 1) await gate;
+      }
+      return original(batch, scope, source);
+    });
+    try {
+      // 00:00:00 to 00:00:50 São Paulo time: 51 readings, Power = the second.
+      const sensor = (second: number) => JSON.stringify({ Time: `2024-03-01T00:00:${String(second).padStart(2, '0')}`, ENERGY: { Total: 1, Power: second } });
+      await publish('tele/batchplug/SENSOR', sensor(0));
+      await waitFor('the first message being stored', async () => calls.length === 1);
+      for (let second = 1; second <= 50; second++) await publish('tele/batchplug/SENSOR', sensor(second));
+      // The same message again (its own time): one more to acknowledge, stored once.
+      await publish('tele/batchplug/SENSOR', sensor(7));
+      // 1 being stored + 51 queued, none acknowledged.
+      await waitFor('52 messages unacknowledged', async () => (await health()).mqtt.unacknowledged === 52);
+      expect(await values(id)).toEqual([]);
+
+      // The broker restarts meanwhile: as none was acknowledged, it sends all 52 again on the new connection.
+      await broker.stop();
+      await broker.start();
+      await waitFor('the 52 sent again', async () => (await health()).mqtt.unacknowledged === 104, 60_000);
+      release();
+      // 51 distinct times × 2 metrics (energy, power) = 102 values, whatever came twice stored once.
+      await waitFor('all stored', async () => (await values(id)).length === 102);
+      await waitFor('all acknowledged', async () => (await health()).mqtt.unacknowledged === 0);
+      // The first batch (1 message), then in one transaction the 51 queued behind it and the 52 sent again (duplicates): 51 + 52 = 103.
+      expect(calls).toEqual([1, 103]);
+      expect((await values(id)).filter((i) => i.metric === 'power').map((i) => i.value)).toEqual(Array.from({ length: 51 }, (_, k) => k));
+      meter = await broker.publisher();
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+  }, 90_000);
+
+  it('lists the meters announced on the broker to platform staff, with the device that reads one', async () => {
+    // As the firmwares publish them: Tasmota's discovery config (retained), Shelly Gen1 announce, Shelly Gen2 online, Zigbee2MQTT's device list (retained).
+    await publish('tasmota/discovery/A4CF12C2E9A6/config', '{"ip":"192.168.1.42","dn":"Boiler","fn":["Boiler"],"hn":"tasmota-C2E9A6-2470","mac":"A4CF12C2E9A6","md":"Sonoff Pow R2","ty":0,"ofln":"Offline","onln":"Online","sw":"13.2.0","t":"tasmota_C2E9A6","ft":"%prefix%/%topic%/","tp":["cmnd","stat","tele"],"ver":1}', true);
+    await publish('shellies/announce', '{"id":"shellyplug-s-7AD2AC","model":"SHPLG-S","mac":"A4CF127AD2AC","ip":"192.168.1.30","new_fw":false,"fw_ver":"20230913-112003/v1.14.0-gcb84623"}');
+    await publish('shellypro3em-a8032ab12345/online', 'true', true);
+    await publish(
+      'zigbee2mqtt/bridge/devices',
+      JSON.stringify([
+        { ieee_address: '0x00124b00120144ae', type: 'Coordinator', friendly_name: 'Coordinator', definition: null },
+        { ieee_address: '0xa4c138ad1e2f0e4b', type: 'Router', friendly_name: 'attic plug', definition: { model: 'TS011F_plug_1', vendor: 'TuYa', description: 'Smart plug (with power monitoring)' } },
+      ]),
+      true,
+    );
+    type Discovered = { format: string; topic: string; announcedOn: string; model: string | null; name: string | null; lastSeenAt: string; deviceId: number | null };
+    const list = async (): Promise<Discovered[]> => (await t.http.get('/api/mqtt/discovered').expect(200)).body;
+    const found = await waitFor('the four announced', async () => ((await list()).length >= 4 ? list() : undefined));
+    const byTopic = Object.fromEntries(found.map((d) => [d.topic, d]));
+    expect(byTopic['tasmota_C2E9A6']).toMatchObject({ format: 'tasmota', announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config', model: 'Sonoff Pow R2', name: 'Boiler', deviceId: null });
+    expect(byTopic['shellyplug-s-7AD2AC']).toMatchObject({ format: 'shelly-gen1', model: 'SHPLG-S', deviceId: null });
+    expect(byTopic['shellypro3em-a8032ab12345']).toMatchObject({ format: 'shelly-gen2', model: 'shellypro3em', announcedOn: 'shellypro3em-a8032ab12345/online' });
+    expect(byTopic['attic plug']).toMatchObject({ format: 'zigbee2mqtt', model: 'TS011F_plug_1', name: 'TuYa Smart plug (with power monitoring)' });
+    expect(byTopic['Coordinator']).toBeUndefined();
+    expect(Date.parse(byTopic['tasmota_C2E9A6'].lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);
+
+    // Added from the list: the entry names its device.
+    const id = await addDevice('Boiler', { format: 'tasmota', topic: 'tasmota_C2E9A6' });
+    expect((await list()).find((d) => d.topic === 'tasmota_C2E9A6')?.deviceId).toBe(id);
+    // A client's own users do not see what the broker announces (it belongs to no client yet).
+    await (await t.userAgent('admin', clientId)).get('/api/mqtt/discovered').expect(403);
+  });
+
   it('reads a Shelly Gen1 relay, energy in watt-minutes as Wh', async () => {
     const id = await addDevice('Shelly plug', { format: 'shelly-gen1', topic: 'shellyplug-s-7AD2AB' });
     await publish('shellies/shellyplug-s-7AD2AB/relay/0/energy', '1234');
@@ -169,6 +247,7 @@ describe('MQTT meters', () => {
     const database = t.config.database;
     t = await startTestApp({
       MQTT_URL: broker.url,
+      MQTT_PROTOCOL_VERSION: '4',
       MQTT_CLIENT_ID: `pieng-spec-${process.pid}`,
       RETENTION_RAW_DAYS: '36500',
       RETENTION_1M_DAYS: '36500',

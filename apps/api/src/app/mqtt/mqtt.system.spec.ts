@@ -1,3 +1,4 @@
+import { MQTT_ANNOUNCEMENT_FILTERS } from '@pieng/connectors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,8 @@ describe('MQTT meters against Mosquitto', () => {
   };
   const subscribed = (devices: number) => waitFor(`subscribed for ${devices} devices`, async () => {
     const h = (await health()).mqtt;
-    return h.status === 'connected' && h.devices === devices && h.subscriptions > 0;
+    // Each device here has two topics, beside the announcement filters subscribed from the start.
+    return h.status === 'connected' && h.devices === devices && h.subscriptions >= MQTT_ANNOUNCEMENT_FILTERS.length + 2 * devices;
   });
   const tasmota = (time: string, total: number, power: number) => JSON.stringify({ Time: time, ENERGY: { Total: total, Power: power, Voltage: 230 } });
 
@@ -76,7 +78,7 @@ describe('MQTT meters against Mosquitto', () => {
       name: 'mqtt-system',
       dataDir,
       admin: ADMIN,
-      env: { MQTT_URL: BROKER, MQTT_CLIENT_ID: CLIENT_ID, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500', ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) },
+      env: { MQTT_URL: BROKER, MQTT_CLIENT_ID: CLIENT_ID, MQTT_PUBLISH: 'true', RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500', ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) },
     });
     meter = await connectAsync(BROKER, { clientId: `meter-${RUN}`, reconnectPeriod: 1000 });
     clientId = (await apiCall<{ id: number }>(api, 'POST', '/api/clients', { name: 'System plant', timezone: 'UTC' })).id;
@@ -144,5 +146,51 @@ describe('MQTT meters against Mosquitto', () => {
     await waitFor('online after a reading of now', async () => (await device(tasmotaId)).status === 'online');
     await meter.publishAsync(`tele/${tasmotaTopic}/LWT`, 'Offline', { qos: 1, retain: true });
     await waitFor('offline after LWT Offline', async () => (await device(tasmotaId)).status === 'offline');
+  });
+  it('loses nothing and doubles nothing when killed (SIGKILL) while storing a burst in batches', async () => {
+    const topic = `burst_${RUN}`.replace(/-/g, '_');
+    const before = (await health()).mqtt.subscriptions;
+    const plug = (await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId, name: 'Burst', deviceType: 'mqtt', config: { format: 'tasmota', topic } })).id;
+    // Its two topics (SENSOR, LWT) subscribed.
+    await waitFor('subscribed to the burst topics', async () => (await health()).mqtt.subscriptions === before + 2);
+    const count = async () => (await apiCall<{ count: number }>(api, 'GET', `/api/metrics/summary?deviceId=${plug}&metric=power&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`)).count;
+    // 1,000 readings one second apart from 2024-04-01T00:00:00 (UTC client), 3 values each.
+    const time = (i: number) => new Date(Date.UTC(2024, 3, 1) + i * 1000).toISOString().slice(0, 19);
+    const published = Promise.all(Array.from({ length: 1000 }, (_, i) => meter.publishAsync(`tele/${topic}/SENSOR`, tasmota(time(i), 2 + i / 1000, i), { qos: 1 })));
+    await waitFor('some stored', async () => (await count()) > 0, 20_000, 20);
+    await stopApiProcess(api, 'SIGKILL');
+    await published;
+    await start();
+    await waitFor('all 1,000 stored', async () => (await count()) === 1000, 60_000);
+    // Each value once: 1,000 readings × 3 metrics.
+    const all = await apiCall<{ count: number }>(api, 'GET', `/api/metrics/summary?deviceId=${plug}&metric=voltage&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`);
+    expect(all.count).toBe(1000);
+    await waitFor('nothing left unacknowledged', async () => (await apiCall<{ mqtt: { unacknowledged: number } }>(api, 'GET', '/api/health')).mqtt.unacknowledged === 0);
+  });
+
+  it('lists a meter announced on the broker, and publishes stored readings with their Home Assistant configs (MQTT_PUBLISH)', async () => {
+    const shellyId = `shellyplug-s-${RUN}`;
+    await meter.publishAsync('shellies/announce', JSON.stringify({ id: shellyId, model: 'SHPLG-S', mac: 'A4CF127AD2AB', ip: '192.168.1.30', new_fw: false, fw_ver: '20230913-112003/v1.14.0-gcb84623' }), { qos: 1 });
+    const found = await waitFor('the Shelly announced', async () =>
+      (await apiCall<Array<{ format: string; topic: string; model: string | null }>>(api, 'GET', '/api/mqtt/discovered')).find((d) => d.topic === shellyId),
+    );
+    expect(found).toMatchObject({ format: 'shelly-gen1', model: 'SHPLG-S' });
+
+    const homeAssistant = await connectAsync(BROKER, { clientId: `ha-${RUN}`, reconnectPeriod: 0 });
+    try {
+      const seen: Array<{ topic: string; payload: string; retain: boolean }> = [];
+      homeAssistant.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), retain: packet.retain }));
+      await homeAssistant.subscribeAsync(['pieng/#', 'homeassistant/sensor/#'], { qos: 1 });
+      const meterDevice = await apiCall<{ id: number; uid: string }>(api, 'POST', '/api/devices', { clientId, name: 'Main meter', deviceType: 'api' });
+      await apiCall(api, 'POST', '/api/ingest', { readings: [{ deviceId: meterDevice.id, timestamp: '2024-05-01T00:00:00Z', metrics: { energy: 1234 } }] });
+      const state = await waitFor('the state', async () => seen.find((m) => m.topic === `pieng/${clientId}/${meterDevice.uid}/state`));
+      expect(JSON.parse(state.payload)).toEqual({ ts: '2024-05-01T00:00:00.000Z', energy: 1234 });
+      const config = await waitFor('the discovery config', async () => seen.find((m) => m.topic === `homeassistant/sensor/pieng_${meterDevice.uid}_energy/config`));
+      expect(JSON.parse(config.payload)).toMatchObject({ device_class: 'energy', unit_of_measurement: 'Wh', state_class: 'total_increasing' });
+      // Leaves the broker as it was: the retained config cleared.
+      await meter.publishAsync(config.topic, '', { qos: 1, retain: true });
+    } finally {
+      await homeAssistant.endAsync();
+    }
   });
 });

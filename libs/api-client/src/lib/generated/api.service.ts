@@ -211,6 +211,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'listDevices'>>('GET', apiUrl(this.baseUrl, 'listDevices', request));
   }
 
+  /** GET /api/mqtt/discovered */
+  listDiscovered(): Observable<ApiResponse<'listDiscovered'>> {
+    return this.http.request<ApiResponse<'listDiscovered'>>('GET', apiUrl(this.baseUrl, 'listDiscovered'));
+  }
+
   /** Stored values of a device, in time order, page by page (GET /api/metrics) */
   listMeasurements(request: ApiRequest<'listMeasurements'>): Observable<ApiResponse<'listMeasurements'>> {
     return this.http.request<ApiResponse<'listMeasurements'>>('GET', apiUrl(this.baseUrl, 'listMeasurements', request));

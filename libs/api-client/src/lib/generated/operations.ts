@@ -43,6 +43,7 @@ export const API_OPERATIONS = {
   listBandeiras: { method: 'GET', path: '/api/bandeiras' },
   listClients: { method: 'GET', path: '/api/clients' },
   listDevices: { method: 'GET', path: '/api/devices' },
+  listDiscovered: { method: 'GET', path: '/api/mqtt/discovered' },
   listMeasurements: { method: 'GET', path: '/api/metrics' },
   listSites: { method: 'GET', path: '/api/sites' },
   listTariffs: { method: 'GET', path: '/api/tariffs' },

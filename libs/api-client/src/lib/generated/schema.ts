@@ -567,6 +567,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mqtt/discovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listDiscovered"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -1354,6 +1370,34 @@ export interface components {
              */
             uid: string;
         };
+        DiscoveredMqttDeviceResponse: {
+            /**
+             * @description The MQTT topic the announcement came on
+             * @example tasmota/discovery/A4CF12C2E9A6/config
+             */
+            announcedOn: string;
+            /** @description The active mqtt device that already reads it, or null */
+            deviceId: number | null;
+            /**
+             * @description The device config format to read it with
+             * @enum {string}
+             */
+            format: "tasmota" | "shelly-gen1" | "shelly-gen2" | "zigbee2mqtt" | "json";
+            /** @description When it was last announced (ISO-8601 UTC) */
+            lastSeenAt: string;
+            /**
+             * @description The model as announced, or null
+             * @example Sonoff Pow R2
+             */
+            model: string | null;
+            /** @description The name as announced, or null */
+            name: string | null;
+            /**
+             * @description The device config topic (Tasmota's Topic, the Shelly Gen1 id, the Shelly Gen2 prefix, the Zigbee2MQTT friendly name)
+             * @example tasmota_C2E9A6
+             */
+            topic: string;
+        };
         EnergyIntervalItem: {
             /** @description kWh and cost by posto where a tariff applies */
             byPosto?: components["schemas"]["PostoSplit"];
@@ -1694,6 +1738,12 @@ export interface components {
             lastError: string | null;
             /** @description When it happened (ISO-8601 UTC), or null */
             lastErrorAt: string | null;
+            /** @description MQTT_PUBLISH: readings or publications dropped since the start (the queue full while the broker was away or slow, or unacknowledged when the connection closed for good) */
+            publishDropped: number;
+            /** @description MQTT_PUBLISH: publications (states and Home Assistant configs) acknowledged by the broker since the start */
+            published: number;
+            /** @description MQTT_PUBLISH: stored readings waiting to be published (at most 10,000; past it the oldest are dropped) */
+            publishQueued: number;
             /**
              * @description off: no MQTT_URL; standby: another instance on the same database holds the mqtt lease and reads the broker; connecting: the first attempt; connected; reconnecting: the broker was lost or refused the connection (see lastError), retried with back-off
              * @enum {string}
@@ -1701,6 +1751,8 @@ export interface components {
             status: "off" | "standby" | "connecting" | "connected" | "reconnecting";
             /** @description Topic filters subscribed to now */
             subscriptions: number;
+            /** @description Messages received and not yet acknowledged to the broker: their readings wait for, or are in, the batch being stored (acknowledged once committed) */
+            unacknowledged: number;
         };
         PollResultResponse: {
             /**
@@ -5098,6 +5150,43 @@ export interface operations {
             };
             /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listDiscovered: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveredMqttDeviceResponse"][];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

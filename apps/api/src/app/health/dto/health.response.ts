@@ -49,6 +49,10 @@ export class MqttHealth {
   @ApiProperty({ description: 'The client id the persistent session is kept under (MQTT_CLIENT_ID or derived), or null when off', type: String, nullable: true }) clientId!: string | null;
   @ApiProperty({ description: 'Active mqtt devices read by this instance' }) devices!: number;
   @ApiProperty({ description: 'Topic filters subscribed to now' }) subscriptions!: number;
+  @ApiProperty({ description: 'Messages received and not yet acknowledged to the broker: their readings wait for, or are in, the batch being stored (acknowledged once committed)' }) unacknowledged!: number;
+  @ApiProperty({ description: 'MQTT_PUBLISH: stored readings waiting to be published (at most 10,000; past it the oldest are dropped)' }) publishQueued!: number;
+  @ApiProperty({ description: 'MQTT_PUBLISH: publications (states and Home Assistant configs) acknowledged by the broker since the start' }) published!: number;
+  @ApiProperty({ description: 'MQTT_PUBLISH: readings or publications dropped since the start (the queue full while the broker was away or slow, or unacknowledged when the connection closed for good)' }) publishDropped!: number;
   @ApiProperty({ description: 'The last connection error (any credentials in URLs hidden), or null', type: String, nullable: true }) lastError!: string | null;
   @ApiProperty({ description: 'When it happened (ISO-8601 UTC), or null', type: String, nullable: true }) lastErrorAt!: string | null;
   @ApiProperty({ description: 'Since when the connection is up (ISO-8601 UTC), or null', type: String, nullable: true }) connectedAt!: string | null;

@@ -51,4 +51,33 @@ describe('device config', () => {
     const rtu = { ...EMPTY_FORM, transport: 'rtu' as const, serialPort: '/dev/ttyAMA0', baudRate: 9600, stopBits: 2, slaveId: 9, driver: 'pzem017' as const };
     expect(formFromConfig('modbus', buildConfig(rtu))).toEqual(rtu);
   });
+
+  it('builds an mqtt config with only its format keys, and reads it back', () => {
+    const zigbee = { ...EMPTY_FORM, deviceType: 'mqtt' as const, mqttFormat: 'zigbee2mqtt' as const, mqttTopic: 'office plug', energyScale: 10 };
+    expect(buildConfig(zigbee)).toEqual({ format: 'zigbee2mqtt', topic: 'office plug', energyScale: 10 });
+    expect(formFromConfig('mqtt', buildConfig(zigbee))).toEqual(zigbee);
+    // Tasmota has no energy scale; defaults (scale 1, offset 0) are left out of a json mapping.
+    expect(buildConfig({ ...zigbee, mqttFormat: 'tasmota', mqttTopic: 'plug1' })).toEqual({ format: 'tasmota', topic: 'plug1' });
+    const json = {
+      ...EMPTY_FORM,
+      deviceType: 'mqtt' as const,
+      mqttFormat: 'json' as const,
+      mqttTopic: 'site/meter1/state',
+      timestampPath: 'ts',
+      mqttMapping: [
+        { metric: 'power', path: 'data.p', scale: 1, offset: 0 },
+        { metric: 'energy', path: 'data.e_kwh', scale: 1000, offset: 0 },
+      ],
+    };
+    expect(buildConfig(json)).toEqual({
+      format: 'json',
+      topic: 'site/meter1/state',
+      timestampPath: 'ts',
+      mapping: [
+        { metric: 'power', path: 'data.p' },
+        { metric: 'energy', path: 'data.e_kwh', scale: 1000 },
+      ],
+    });
+    expect(formFromConfig('mqtt', buildConfig(json))).toEqual(json);
+  });
 });

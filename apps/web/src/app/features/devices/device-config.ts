@@ -9,6 +9,16 @@ export const REGISTER_FUNCTIONS = [3, 4] as const;
 export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64'] as const;
 export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
 export const TUYA_REGIONS = ['cn', 'us', 'us-e', 'eu', 'eu-w', 'in', 'sg'] as const;
+export const MQTT_FORMATS = ['tasmota', 'shelly-gen1', 'shelly-gen2', 'zigbee2mqtt', 'json'] as const;
+export type MqttFormat = (typeof MQTT_FORMATS)[number];
+
+/** One value of a `json` MQTT payload: the metric, where it is (`a.b[0].c`), and value × scale + offset. */
+export interface MqttMappingRow {
+  metric: string;
+  path: string;
+  scale: number;
+  offset: number;
+}
 
 /** Serial framing each meter ships with, so picking a model fills in the line settings. */
 export const DRIVER_SERIAL_DEFAULTS: Record<ModbusDriverName, { baudRate: number; stopBits: number }> = {
@@ -32,7 +42,7 @@ export interface RegisterRow {
 
 /** The device form's flat value: every driver's fields side by side; `buildConfig` keeps the ones the driver uses. */
 export interface DeviceFormValue {
-  deviceType: 'modbus' | 'tuya' | 'api';
+  deviceType: 'modbus' | 'tuya' | 'api' | 'mqtt';
   transport: Transport;
   driver: ModbusDriverName;
   serialPort: string;
@@ -51,6 +61,13 @@ export interface DeviceFormValue {
   accessSecret: string;
   tuyaDeviceId: string;
   endpoint: string;
+  mqttFormat: MqttFormat;
+  mqttTopic: string;
+  /** zigbee2mqtt: energy × this (some plugs report it ten times too small). */
+  energyScale: number;
+  /** json: where the payload's time is (empty: the time of receipt). */
+  timestampPath: string;
+  mqttMapping: MqttMappingRow[];
 }
 
 export const EMPTY_FORM: DeviceFormValue = {
@@ -73,6 +90,11 @@ export const EMPTY_FORM: DeviceFormValue = {
   accessSecret: '',
   tuyaDeviceId: '',
   endpoint: '',
+  mqttFormat: 'tasmota',
+  mqttTopic: '',
+  energyScale: 1,
+  timestampPath: '',
+  mqttMapping: [],
 };
 
 /**
@@ -81,6 +103,19 @@ export const EMPTY_FORM: DeviceFormValue = {
  */
 export function buildConfig(v: DeviceFormValue): Record<string, unknown> {
   if (v.deviceType === 'api') return {};
+  if (v.deviceType === 'mqtt') {
+    return {
+      format: v.mqttFormat,
+      topic: v.mqttTopic,
+      ...(v.mqttFormat === 'zigbee2mqtt' && v.energyScale !== 1 ? { energyScale: v.energyScale } : {}),
+      ...(v.mqttFormat === 'json'
+        ? {
+            mapping: v.mqttMapping.map((m) => ({ metric: m.metric, path: m.path, ...(m.scale !== 1 ? { scale: m.scale } : {}), ...(m.offset !== 0 ? { offset: m.offset } : {}) })),
+            ...(v.timestampPath ? { timestampPath: v.timestampPath } : {}),
+          }
+        : {}),
+    };
+  }
   if (v.deviceType === 'tuya') {
     return {
       region: v.region,
@@ -123,6 +158,20 @@ export function formFromConfig(deviceType: DeviceFormValue['deviceType'], config
         unit: r.unit ?? '',
       }))
     : [];
+  const mqttMapping = Array.isArray(c['mapping'])
+    ? (c['mapping'] as Partial<MqttMappingRow>[]).map((m) => ({ metric: m.metric ?? '', path: m.path ?? '', scale: m.scale ?? 1, offset: m.offset ?? 0 }))
+    : [];
+  if (deviceType === 'mqtt') {
+    return {
+      ...EMPTY_FORM,
+      deviceType,
+      mqttFormat: (MQTT_FORMATS as readonly string[]).includes(str('format', '')) ? (c['format'] as MqttFormat) : EMPTY_FORM.mqttFormat,
+      mqttTopic: str('topic', ''),
+      energyScale: num('energyScale', 1),
+      timestampPath: str('timestampPath', ''),
+      mqttMapping,
+    };
+  }
   return {
     ...EMPTY_FORM,
     deviceType,

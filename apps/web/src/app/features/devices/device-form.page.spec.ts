@@ -2,6 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
+import { AuthService } from '../../core/auth.service';
 import { DeviceFormPage } from './device-form.page';
 
 function set(el: HTMLElement, name: string, value: string | boolean): void {
@@ -127,5 +128,51 @@ describe('DeviceFormPage', () => {
     (el.querySelector('[aria-label="Remove register 1"]') as HTMLButtonElement).click();
     await fixture.whenStable();
     expect(el.querySelectorAll('pm-register-map-editor tbody tr').length).toBe(1);
+  });
+
+  it('adds an mqtt meter announced on the broker with one click (staff), and a json meter with its mapping rows', async () => {
+    TestBed.inject(AuthService).user.set({ id: 1, email: 'staff@plant', role: 'admin', clientId: null } as never);
+    const { fixture, http, el } = await render();
+    set(el, 'deviceType', 'mqtt');
+    await fixture.whenStable();
+    // The announced meters not read by a device yet.
+    http.expectOne('/api/mqtt/discovered').flush([
+      { format: 'tasmota', topic: 'tasmota_C2E9A6', announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config', model: 'Sonoff Pow R2', name: 'Boiler', lastSeenAt: '2026-11-30T12:00:00.000Z', deviceId: null },
+      { format: 'zigbee2mqtt', topic: 'office plug', announcedOn: 'zigbee2mqtt/bridge/devices', model: 'TS011F_plug_1', name: null, lastSeenAt: '2026-11-30T12:00:00.000Z', deviceId: 7 },
+    ]);
+    await fixture.whenStable();
+    expect(el.querySelectorAll('[data-testid="mqtt-discovered"] tbody tr')).toHaveLength(1);
+    expect(el.querySelector('[data-testid="test-read"]')).toBeNull();
+    (el.querySelector('[data-testid="add-discovered-tasmota_C2E9A6"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    (el.querySelector('[data-testid="save-device"]') as HTMLButtonElement).click();
+    const create = http.expectOne('/api/devices');
+    expect(create.request.body).toEqual({ clientId: 4, name: 'Boiler', deviceType: 'mqtt', active: true, pollIntervalSec: 30, config: { format: 'tasmota', topic: 'tasmota_C2E9A6' } });
+    create.flush({ error: 'Bad Request', message: 'config.topic must lie under this client\'s MQTT topic prefix "acme"', statusCode: 400, errors: [{ field: 'config.topic', message: 'must lie under "acme"' }] }, { status: 400, statusText: 'Bad Request' });
+    await fixture.whenStable();
+    // The server's field error shows at the topic.
+    expect(el.querySelector('[data-testid="field-error-mqttTopic"]')?.textContent).toContain('must lie under');
+
+    // Any JSON payload: rows of metric, path, scale and offset.
+    set(el, 'mqttFormat', 'json');
+    set(el, 'mqttTopic', 'site/meter1/state');
+    await fixture.whenStable();
+    (el.querySelector('[data-testid="add-mapping"]') as HTMLButtonElement).click();
+    (el.querySelector('[data-testid="add-mapping"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    set(el, 'metric0', 'power');
+    set(el, 'path0', 'data.p');
+    set(el, 'metric1', 'energy');
+    set(el, 'path1', 'data.e_kwh');
+    set(el, 'scale1', '1000');
+    (el.querySelector('[data-testid="save-device"]') as HTMLButtonElement).click();
+    expect(http.expectOne('/api/devices').request.body.config).toEqual({
+      format: 'json',
+      topic: 'site/meter1/state',
+      mapping: [
+        { metric: 'power', path: 'data.p' },
+        { metric: 'energy', path: 'data.e_kwh', scale: 1000 },
+      ],
+    });
   });
 });

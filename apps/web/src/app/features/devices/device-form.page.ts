@@ -5,14 +5,16 @@ import { Router, RouterLink } from '@angular/router';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
 import { DEVICE_TYPES, MODBUS_DRIVERS, ModbusDriverName } from '@pieng/shared';
 import { Observable } from 'rxjs';
+import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { errorMessage, formError } from '../../shared/api-error';
-import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig } from './device-config';
+import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig } from './device-config';
 import { RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
 import { ReadToShow, TestReadResult } from './test-read-result';
 
 type Device = ApiResponse<'getDevice'>;
+type Discovered = ApiResponse<'listDiscovered'>[number];
 
 /** Add or edit a device: the fields of its driver, a register map for generic meters, and a test read. */
 @Component({
@@ -29,6 +31,7 @@ export class DeviceFormPage {
   private readonly api = inject(PiengApi);
   private readonly router = inject(Router);
   private readonly fb = inject(FormBuilder);
+  private readonly auth = inject(AuthService);
   protected readonly i18n = inject(I18n);
   protected readonly t = this.i18n.t.bind(this.i18n);
 
@@ -37,8 +40,8 @@ export class DeviceFormPage {
   /** `?clientId=` preselects the client of a new device. */
   readonly clientId = input<string>();
 
-  // mqtt devices are set up through the API for now (the form has no fields for them yet).
-  protected readonly deviceTypes = DEVICE_TYPES.filter((t): t is DeviceFormValue['deviceType'] => t !== 'mqtt');
+  protected readonly deviceTypes = DEVICE_TYPES as readonly DeviceFormValue['deviceType'][];
+  protected readonly mqttFormats = MQTT_FORMATS;
   protected readonly drivers = MODBUS_DRIVERS;
   protected readonly transports = TRANSPORTS;
   protected readonly parities = PARITIES;
@@ -76,12 +79,20 @@ export class DeviceFormPage {
     accessSecret: [EMPTY_FORM.accessSecret],
     tuyaDeviceId: [EMPTY_FORM.tuyaDeviceId],
     endpoint: [EMPTY_FORM.endpoint],
+    mqttFormat: [EMPTY_FORM.mqttFormat as MqttFormat],
+    mqttTopic: [EMPTY_FORM.mqttTopic],
+    energyScale: [EMPTY_FORM.energyScale],
+    timestampPath: [EMPTY_FORM.timestampPath],
+    mqttMapping: new FormArray<ReturnType<DeviceFormPage['mappingGroup']>>([]),
   });
   private readonly value = toSignal(this.form.valueChanges, { initialValue: this.form.getRawValue() });
   protected readonly deviceType = computed(() => this.value().deviceType);
   protected readonly transport = computed(() => this.value().transport);
   protected readonly driver = computed(() => this.value().driver);
   protected readonly editing = computed(() => this.id() !== undefined);
+  protected readonly mqttFormat = computed(() => this.value().mqttFormat);
+  /** Meters announced on the broker (platform staff adding an mqtt device): one click fills the form. */
+  protected readonly discovered = signal<Discovered[]>([]);
 
   constructor() {
     effect(() => {
@@ -96,11 +107,33 @@ export class DeviceFormPage {
       const id = this.id();
       if (id !== undefined) this.api.getDevice({ path: { id: Number(id) } }).subscribe((d) => this.fill(d));
     });
+    effect(() => {
+      if (this.deviceType() === 'mqtt' && !this.editing() && this.auth.isStaff()) {
+        this.api.listDiscovered().subscribe({ next: (list) => this.discovered.set(list.filter((d) => d.deviceId === null)), error: () => this.discovered.set([]) });
+      }
+    });
     // A meter model comes with its serial framing: fill it in, the user can still change it.
     this.form.controls.driver.valueChanges.subscribe((driver) => {
       const defaults = DRIVER_SERIAL_DEFAULTS[driver];
       this.form.patchValue({ baudRate: defaults.baudRate, stopBits: defaults.stopBits }, { emitEvent: false });
     });
+  }
+
+  protected mappingGroup(row: MqttMappingRow) {
+    return this.fb.nonNullable.group({ metric: [row.metric, Validators.required], path: [row.path, Validators.required], scale: [row.scale], offset: [row.offset] });
+  }
+
+  protected addMapping(): void {
+    this.form.controls.mqttMapping.push(this.mappingGroup({ metric: '', path: '', scale: 1, offset: 0 }));
+  }
+
+  protected removeMapping(index: number): void {
+    this.form.controls.mqttMapping.removeAt(index);
+  }
+
+  /** Fills the form with an announced meter: its format and topic, and its name as announced. */
+  protected addDiscovered(d: Discovered): void {
+    this.form.patchValue({ deviceType: 'mqtt', mqttFormat: d.format as MqttFormat, mqttTopic: d.topic, name: this.form.controls.name.value || d.name || d.model || d.topic });
   }
 
   protected transportKey(transport: string): MessageKey {
@@ -117,7 +150,7 @@ export class DeviceFormPage {
    */
   protected testRead(): void {
     const v = this.form.getRawValue();
-    if (v.deviceType === 'api') return;
+    if (v.deviceType === 'api' || v.deviceType === 'mqtt') return;
     this.testResult.set(null);
     this.testError.set(null);
     this.error.set(null);
@@ -154,6 +187,9 @@ export class DeviceFormPage {
   });
 
   private submit(): Observable<Device> {
+    // A field that left the page with its device type (the Modbus host's `required`) keeps the validity it had until checked again.
+    for (const control of Object.values(this.form.controls)) control.updateValueAndValidity({ emitEvent: false });
+    this.form.updateValueAndValidity({ emitEvent: false });
     if (this.form.invalid) {
       this.form.markAllAsTouched();
       return new Observable((s) => s.error(null));
@@ -188,16 +224,21 @@ export class DeviceFormPage {
     const registers = this.form.controls.registers;
     registers.clear();
     for (const row of v.registers) registers.push(registerGroup(this.fb, row));
-    this.form.patchValue({ ...v, registers: undefined, clientId: device.clientId, name: device.name, active: device.active, pollIntervalSec: device.pollIntervalSec }, { emitEvent: true });
+    const mapping = this.form.controls.mqttMapping;
+    mapping.clear();
+    for (const row of v.mqttMapping) mapping.push(this.mappingGroup(row));
+    this.form.patchValue({ ...v, registers: undefined, mqttMapping: undefined, clientId: device.clientId, name: device.name, active: device.active, pollIntervalSec: device.pollIntervalSec }, { emitEvent: true });
   }
 }
 
-const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint']);
+const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint', 'energyScale', 'timestampPath']);
 
 /** The form control an API field error belongs to, or null when none shows it. */
 export function controlOf(field: string, transport: string | undefined): string | null {
   const name = field.startsWith('config.') ? field.slice('config.'.length) : field;
   if (name === 'unitId') return 'slaveId';
+  if (name === 'format') return 'mqttFormat';
+  if (name === 'topic') return 'mqttTopic';
   if (name === 'port' && field.startsWith('config.') && transport === 'rtu') return 'serialPort';
   return CONTROLS.has(name) ? name : null;
 }
