@@ -76,6 +76,9 @@ interface QueuedReading {
  * the messages came on. A connection since closed gets none: the broker sends those messages again on
  * the next one, where they are stored once (same key) and acknowledged then. Never on a newer
  * connection: the broker may have given the same packet id to another message there.
+ * MQTT.js has no supported way to acknowledge later (handleMessage takes one message at a time), so this
+ * leans on how 5.16.0 handles a handleMessage error (no PUBACK, on to the next message): package.json pins
+ * that exact version, and the specs that hold a batch back fail if an upgrade changes it.
  */
 function acknowledge(acks: MessageAck[]): void {
   const byStream = new Map<MessageAck['stream'], { client: MqttClient; ids: number[] }>();
