@@ -293,14 +293,13 @@ export class CombinedStatements {
       if (this.db.kind === 'sqlite') {
         // All sent at once: they queue on the database's thread without a turn of the busy main thread
         // between them. Settled only once every one has: none may still run when the transaction is rolled back.
-        const outcomes = await Promise.allSettled(
-          parts.map(async (p) => {
-            if (p.kind === 'value') return p.settle.resolve(await this.db.sqliteValue(p.sql, p.params));
-            const { lastID } = await this.db.runSqlite(p.sql, p.params);
-            if (p.kind === 'insertId') p.settle.resolve(lastID);
-          }),
-        );
+        const outcomes = await Promise.allSettled(parts.map(async (p) => (p.kind === 'value' ? this.db.sqliteValue(p.sql, p.params) : (await this.db.runSqlite(p.sql, p.params)).lastID)));
         for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+        parts.forEach((p, i) => {
+          const answer = (outcomes[i] as PromiseFulfilledResult<unknown>).value;
+          if (p.kind === 'insertId') p.settle.resolve(answer as number);
+          else if (p.kind === 'value') p.settle.resolve(answer);
+        });
         return;
       }
       const ctes: string[] = [];
