@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Database } from '../database/database.service';
+import { CombinedStatements, Database } from '../database/database.service';
 import { conditionHolds } from './alarm-condition';
 import { AlarmRule } from './entities/alarm-rule.entity';
 
@@ -19,7 +19,9 @@ export interface AlarmOutcome {
 }
 
 /** The columns of a rule the evaluation needs. */
-type RuleCondition = Pick<AlarmRule, 'id' | 'clientId' | 'deviceId' | 'name' | 'metric' | 'operator' | 'threshold'>;
+export type RuleCondition = Pick<AlarmRule, 'id' | 'clientId' | 'deviceId' | 'name' | 'metric' | 'operator' | 'threshold'>;
+
+const RULES_VERSION = "SELECT value AS version FROM revisions WHERE name = 'alarm-rules'";
 
 const appliesTo = (rule: RuleCondition, v: StoredValue) => rule.clientId === v.clientId && rule.metric === v.metric && (rule.deviceId === null || rule.deviceId === v.deviceId);
 
@@ -45,9 +47,27 @@ export class AlarmEvaluator {
   constructor(private readonly db: Database) {}
 
   async evaluate(m: EntityManager, values: StoredValue[]): Promise<AlarmOutcome> {
+    if (values.length === 0) return { raised: 0, cleared: 0 };
+    return this.evaluateWith(m, await this.rulesFor(m, [...new Set(values.map((v) => v.clientId))]), () => values);
+  }
+
+  /** The rules' version counter, read with the ingest's other statements (Database.combined), for rulesOf. */
+  async readVersion(statements: CombinedStatements): Promise<number> {
+    return Number((await statements.value(RULES_VERSION)) ?? 0);
+  }
+
+  /** The clients' enabled rules as of that version, for evaluateWith (which builds the values to check only when a client has rules at all). */
+  rulesOf(m: EntityManager, clientIds: number[], version: number): Promise<Map<number, RuleCondition[]>> {
+    return this.rulesFor(m, clientIds, version);
+  }
+
+  /** evaluate(), with the rules rulesOf() read in the same transaction; `values` is called only when a client has a rule. */
+  async evaluateWith(m: EntityManager, cached: Map<number, RuleCondition[]>, valuesOf: () => StoredValue[]): Promise<AlarmOutcome> {
     const outcome = { raised: 0, cleared: 0 };
-    if (values.length === 0) return outcome;
-    const cached = await this.rulesFor(m, [...new Set(values.map((v) => v.clientId))]);
+    let anyRule = false;
+    for (const rules of cached.values()) anyRule ||= rules.length > 0;
+    if (!anyRule) return outcome;
+    const values = valuesOf();
     const candidates = new Set<number>();
     for (const v of values) for (const rule of cached.get(v.clientId) ?? []) if (appliesTo(rule, v)) candidates.add(rule.id);
     if (candidates.size === 0) return outcome;
@@ -98,8 +118,8 @@ export class AlarmEvaluator {
   }
 
   /** The clients' enabled rules from the cache, reloaded for the clients it lacks and all of it when the version has moved. */
-  private async rulesFor(m: EntityManager, clientIds: number[]): Promise<Map<number, RuleCondition[]>> {
-    const [row] = await this.db.query<{ version: number | string }>("SELECT value AS version FROM revisions WHERE name = 'alarm-rules'", [], m);
+  private async rulesFor(m: EntityManager, clientIds: number[], knownVersion?: number): Promise<Map<number, RuleCondition[]>> {
+    const [row] = knownVersion === undefined ? await this.db.query<{ version: number | string }>(RULES_VERSION, [], m) : [{ version: knownVersion }];
     const version = Number(row?.version ?? 0);
     // Batches run concurrently on PostgreSQL: one that read an older version than the cache's uses the newer rules.
     if (!this.cache || version > this.cache.version) this.cache = { version, byClient: new Map() };

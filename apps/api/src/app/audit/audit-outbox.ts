@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Database } from '../database/database.service';
+import { CombinedStatements, Database } from '../database/database.service';
 import type { AuditRecord } from './audit-chain';
 
 /** An audit line before the chain gives it its place (seq) and its link to the line before (prev). */
@@ -33,9 +33,15 @@ const IDS_PER_STATEMENT = 500;
 export class AuditOutbox {
   constructor(private readonly db: Database) {}
 
-  /** Inside the caller's transaction, after the values the entries name are stored; the new row's id. */
-  add(m: EntityManager, trail: string, entries: AuditEntry[]): Promise<number> {
-    return this.db.insertReturningId('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)', [trail, encodeAuditEntries(entries), Date.now()], m);
+  /**
+   * Inside the caller's transaction, after the values the entries name are stored; the new row's id.
+   * `encoded`: encodeAuditEntries(entries), when the caller worked it out before its transaction;
+   * `with`: the caller's other statements, sent together with this one (Database.combined).
+   */
+  add(m: EntityManager, trail: string, entries: AuditEntry[], options: { encoded?: string; with?: CombinedStatements } = {}): Promise<number> {
+    const sql = 'INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)';
+    const params = [trail, options.encoded ?? encodeAuditEntries(entries), Date.now()];
+    return options.with ? options.with.insertId(sql, params) : this.db.insertReturningId(sql, params, m);
   }
 
   /**

@@ -8,7 +8,7 @@ import { InsufficientStorageError, ServiceUnavailableError } from '../common/dom
 import { PRIVATE_FILE_MODE } from '../common/private-files';
 import { sha256 } from '../common/sha256';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Database } from '../database/database.service';
+import { CombinedStatements, Database } from '../database/database.service';
 import { auditEntryKey, ChainHead, formatAuditLine, readChainHead, readLastLines, truncateTornLine } from './audit-chain';
 import { AuditBatch, AuditEntry, AuditOutbox } from './audit-outbox';
 
@@ -106,11 +106,14 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Inside the transaction that stores what the entries describe: keeps them in the audit outbox,
-   * so that they are committed together. Returns what append() needs after the commit.
+   * so that they are committed together. Returns what append() needs after the commit. `encoded`:
+   * encodeAuditEntries(entries), when the caller worked it out before its transaction; `with`: the
+   * caller's other statements, to send the outbox row with them (the promise settles once the caller
+   * has sent them, Database.combined).
    */
-  async stage(m: EntityManager, entries: AuditEntry[]): Promise<AuditBatch | undefined> {
+  async stage(m: EntityManager, entries: AuditEntry[], options: { encoded?: string; with?: CombinedStatements } = {}): Promise<AuditBatch | undefined> {
     if (entries.length === 0) return undefined;
-    return { id: await this.outbox.add(m, this.trail, entries), entries };
+    return { id: await this.outbox.add(m, this.trail, entries, options), entries };
   }
 
   /**

@@ -23,6 +23,12 @@ interface PendingWrite<T> {
   reject: (err: unknown) => void;
 }
 
+/** One write statement with `?` placeholders and its parameters. */
+export interface SqlWrite {
+  sql: string;
+  params: unknown[];
+}
+
 export interface DatabaseOptions {
   /** QUERY_TIMEOUT_MS: the bound of a scan(). */
   queryTimeoutMs: number;
@@ -205,8 +211,23 @@ export class Database implements OnApplicationShutdown {
     return Number(row.id);
   }
 
+  /**
+   * Statements of the caller's transaction that do not wait for each other's answers, gathered and
+   * sent at once (CombinedStatements.send): one round trip to the server on PostgreSQL.
+   */
+  combined(manager: EntityManager): CombinedStatements {
+    return new CombinedStatements(this, manager);
+  }
+
+  /** A SELECT of one value on TypeORM's one SQLite connection (in the transaction open on it). */
+  sqliteValue(sql: string, params: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.sqliteConnection.all(sql, params, (err, rows) => (err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows[0] ? Object.values(rows[0] as object)[0] : undefined))),
+    );
+  }
+
   /** A statement straight on TypeORM's one SQLite connection (see execute). */
-  private runSqlite(sql: string, params: unknown[]): Promise<{ changes: number; lastID: number }> {
+  runSqlite(sql: string, params: unknown[]): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) =>
       this.sqliteConnection.run(sql, params, function (this: { changes: number; lastID: number }, err: Error | null) {
         if (err) reject(new QueryFailedError(sql, params, err));
@@ -220,5 +241,105 @@ export class Database implements OnApplicationShutdown {
     if (this.kind === 'sqlite') return text;
     let n = 0;
     return text.replace(/\?/g, () => `$${++n}`);
+  }
+}
+
+type Combined =
+  | { kind: 'write'; sql: string; params: unknown[] }
+  | { kind: 'insertId'; sql: string; params: unknown[]; settle: Settle<number> }
+  | { kind: 'value'; sql: string; params: unknown[]; settle: Settle<unknown> };
+
+interface Settle<T> {
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Statements of one transaction that need no answer (write), or one row's new id (insertId), or one
+ * value (value), that do not depend on each other: they are gathered, then sent together by send().
+ * PostgreSQL: one statement, `WITH w0 AS (…), w1 AS (… RETURNING id) SELECT (SELECT id FROM w1), (value)`,
+ * whose parts all see the same snapshot, so two parts must not touch the same rows. SQLite: all at
+ * once. Each answer's promise settles when send() does.
+ */
+export class CombinedStatements {
+  private readonly parts: Combined[] = [];
+  private sent = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly manager: EntityManager,
+  ) {}
+
+  write({ sql, params }: SqlWrite): void {
+    this.add({ kind: 'write', sql, params });
+  }
+
+  /** An INSERT of one row into a table with an `id` key: the new row's id. */
+  insertId(sql: string, params: unknown[]): Promise<number> {
+    return this.answer<number>((settle) => this.add({ kind: 'insertId', sql, params, settle }));
+  }
+
+  /** A SELECT of one column of at most one row: its value (undefined without a row). */
+  value(sql: string, params: unknown[] = []): Promise<unknown> {
+    return this.answer<unknown>((settle) => this.add({ kind: 'value', sql, params, settle }));
+  }
+
+  async send(): Promise<void> {
+    if (this.sent) throw new Error('CombinedStatements sent twice');
+    this.sent = true;
+    const parts = this.parts;
+    if (parts.length === 0) return;
+    try {
+      if (this.db.kind === 'sqlite') {
+        // All sent at once: they queue on the database's thread without a turn of the busy main thread
+        // between them. Settled only once every one has: none may still run when the transaction is rolled back.
+        const outcomes = await Promise.allSettled(parts.map(async (p) => (p.kind === 'value' ? this.db.sqliteValue(p.sql, p.params) : (await this.db.runSqlite(p.sql, p.params)).lastID)));
+        for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+        parts.forEach((p, i) => {
+          const answer = (outcomes[i] as PromiseFulfilledResult<unknown>).value;
+          if (p.kind === 'insertId') p.settle.resolve(answer as number);
+          else if (p.kind === 'value') p.settle.resolve(answer);
+        });
+        return;
+      }
+      const ctes: string[] = [];
+      const answers: string[] = [];
+      const params: unknown[] = [];
+      parts.forEach((p, i) => {
+        if (p.kind === 'value') return;
+        ctes.push(`w${i} AS (${p.sql}${p.kind === 'insertId' ? ' RETURNING id' : ''})`);
+        params.push(...p.params);
+        if (p.kind === 'insertId') answers.push(`(SELECT id FROM w${i}) AS a${i}`);
+      });
+      parts.forEach((p, i) => {
+        if (p.kind !== 'value') return;
+        answers.push(`(${p.sql}) AS a${i}`);
+        params.push(...p.params);
+      });
+      const text = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${answers.length ? answers.join(', ') : '1 AS a'}`;
+      const [row] = await this.manager.query(this.db.sql(text), params);
+      parts.forEach((p, i) => {
+        if (p.kind === 'insertId') p.settle.resolve(Number(row[`a${i}`]));
+        else if (p.kind === 'value') p.settle.resolve(row[`a${i}`] ?? undefined);
+      });
+    } catch (err) {
+      for (const p of parts) if (p.kind !== 'write') p.settle.reject(err);
+      throw err;
+    }
+  }
+
+  /** A statement added once they are sent would never run, and its answer never come: a bug, said at once. */
+  private add(part: Combined): void {
+    if (this.sent) throw new Error('a statement was added to CombinedStatements after send()');
+    this.parts.push(part);
+  }
+
+  private answer<T>(add: (settle: Settle<T>) => void): Promise<T> {
+    let settle!: Settle<T>;
+    const promise = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
+    // The caller hears of a failure from send(); an answer it no longer waits for must not count as unhandled.
+    promise.catch(() => undefined);
+    add(settle);
+    return promise;
   }
 }

@@ -123,3 +123,65 @@ describe('Database.transaction', () => {
     expect(await names('single-fail')).toEqual([]);
   });
 });
+
+/** Statements of one transaction sent together (one statement on PostgreSQL): each answer, and all or nothing. */
+describe('Database.combined', () => {
+  let t: TestApp;
+  let db: Database;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = t.app.get(Database);
+  });
+  afterAll(() => t.close());
+
+  const clientRow = (name: string) => ({ sql: 'INSERT INTO clients (name, created_at) VALUES (?, ?)', params: [name, Date.now()] });
+  const names = async (prefix: string) =>
+    (await db.query<{ name: string }>('SELECT name FROM clients WHERE name LIKE ? ORDER BY name', [`${prefix}%`])).map((r) => r.name);
+
+  it('runs the writes, answers the new row id and the value read, in the caller transaction', async () => {
+    const known = { id: await db.transaction((m) => db.insertReturningId(clientRow('combined-known').sql, clientRow('combined-known').params, m)) };
+    const knownName = 'combined-known';
+    const { id, name } = await db.transaction(async (m) => {
+      const together = db.combined(m);
+      together.write(clientRow('combined-a'));
+      const row = clientRow('combined-b');
+      const id = together.insertId(row.sql, row.params);
+      const name = together.value('SELECT name FROM clients WHERE id = ?', [known.id]);
+      together.write(clientRow('combined-c'));
+      await together.send();
+      return { id: await id, name: await name };
+    });
+    expect(await names('combined-')).toEqual(['combined-a', 'combined-b', 'combined-c', 'combined-known']);
+    const [b] = await db.query<{ id: number }>("SELECT id FROM clients WHERE name = 'combined-b'");
+    expect(id).toBe(Number(b.id));
+    expect(name).toBe(knownName);
+  });
+
+  it('stores nothing when one of them fails, and says so to every answer', async () => {
+    let answer: Promise<number> | undefined;
+    await expect(
+      db.transaction(async (m) => {
+        const together = db.combined(m);
+        together.write(clientRow('combined-fail-a'));
+        const row = clientRow('combined-fail-b');
+        answer = together.insertId(row.sql, row.params);
+        // A client without a name breaks the NOT NULL constraint.
+        together.write({ sql: 'INSERT INTO clients (name, created_at) VALUES (NULL, ?)', params: [Date.now()] });
+        await together.send();
+      }),
+    ).rejects.toThrow();
+    await expect(answer).rejects.toThrow();
+    expect(await names('combined-fail-')).toEqual([]);
+  });
+
+  it('refuses a statement added after they were sent (it would never run)', async () => {
+    await db.transaction(async (m) => {
+      const together = db.combined(m);
+      together.write(clientRow('combined-late-a'));
+      await together.send();
+      expect(() => together.write(clientRow('combined-late-b'))).toThrow(/after send/);
+    });
+    expect(await names('combined-late-')).toEqual(['combined-late-a']);
+  });
+});

@@ -3,10 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { METRIC_NAME_PATTERN, READING_SOURCES, type ReadingSource } from '@pieng/shared';
 import { AlarmEvaluator, StoredValue } from '../alarms/alarm-evaluator';
 import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
+import { encodeAuditEntries } from '../audit/audit-outbox';
 import { ClientScope } from '../common/client-scope';
 import { InsufficientStorageError } from '../common/domain-errors';
 import { databaseDiskFull } from '../database/database-errors';
-import { Database } from '../database/database.service';
+import { Database, SqlWrite } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { PlantMetrics } from '../observability/plant-metrics';
@@ -79,27 +80,31 @@ export class IngestService {
     const devices = await this.devices.getMany(scope, [...new Set(batch.map((r) => r.deviceId))]);
     const { readings, total } = mergeSameInstant(batch);
     const rowCount = countValues(readings);
+    const clientIds = [...new Set([...devices.values()].map((d) => d.clientId))];
+    const lastSeen = lastSeenUpdates(readings);
+    // Worked out before the transaction's turn for the usual case, every value new: on SQLite one
+    // transaction writes at a time, and JavaScript run inside it holds up every batch behind it.
+    const inserts = this.db.kind === 'sqlite' ? insertStatements(readings, source, '') : undefined;
+    const allNew = { sums: this.rollups.pendingInserts(readings), audit: auditEntries(readings, devices, source) };
+    const allNewEncoded = encodeAuditEntries(allNew.audit);
 
     const { stored, kept, outcome, forwarded, audit } = await this.db.transaction(async (m) => {
-      const stored = await this.insertNew(m, readings, source);
-      const values: StoredValue[] = [];
-      const lastSeen = new Map<number, number>();
-      for (const r of readings) {
-        const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
-        for (const metric in r.metrics) {
-          if (stored === ALL || stored.has(valueKey(r.deviceId, metric, r.ts))) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
-        }
-        if ((lastSeen.get(r.deviceId) ?? 0) < r.ts) lastSeen.set(r.deviceId, r.ts);
-      }
-      const outcome = await this.alarms.evaluate(m, values);
-      for (const [id, ts] of lastSeen) {
-        await this.db.execute('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', [ts, id, ts], m);
-      }
+      const stored = await this.insertNew(m, readings, source, inserts);
       const kept = storedOnly(readings, stored);
-      await this.rollups.add(m, kept);
-      // The forwarding outbox and the audit outbox, in this same transaction: only values stored now (never duplicates).
+      // What depends only on which values were stored goes in one round trip (Database.combined): the
+      // pending rollup sums, the devices' last_seen_at, the audit outbox row and the alarm rules' version.
+      // On PostgreSQL the device rows are locked from here to the commit, before any alarm rule or event
+      // (and in id order), so two batches, or a batch and a rule change, never wait for each other in a circle.
+      const together = this.db.combined(m);
+      for (const w of stored === ALL ? allNew.sums : this.rollups.pendingInserts(kept)) together.write(w);
+      for (const w of lastSeen) together.write(w);
+      const staged = stored === ALL ? this.audit.stage(m, allNew.audit, { encoded: allNewEncoded, with: together }) : this.audit.stage(m, auditEntries(kept, devices, source), { with: together });
+      const version = this.alarms.readVersion(together);
+      const [audit, rulesVersion] = await Promise.all([staged, version, together.send()]);
+      const rules = await this.alarms.rulesOf(m, clientIds, rulesVersion);
+      const outcome = await this.alarms.evaluateWith(m, rules, () => storedValues(kept, devices));
+      // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
       const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
-      const audit = await this.audit.stage(m, auditEntries(kept, devices, source));
       return { stored, kept, outcome, forwarded, audit };
     }).catch((err: unknown) => this.refuseWhenDiskFull(err));
     this.audit.databaseWritten();
@@ -137,11 +142,11 @@ export class IngestService {
    * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
    * always skips conflicts: one unnest statement per batch, whose row count says whether every value went in (postgres-measurements.ts).
    */
-  private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource): Promise<typeof ALL | Set<string>> {
+  private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource, plainInserts?: ReturnType<typeof insertStatements>): Promise<typeof ALL | Set<string>> {
     if (this.db.kind === 'postgres') return (await insertNewOnPostgres(this.db, m, readings, source, valueKey)) ?? ALL;
     let done = 0;
     if (this.db.kind === 'sqlite') {
-      const plain = insertStatements(readings, source, '');
+      const plain = plainInserts ?? insertStatements(readings, source, '');
       try {
         for (; done < plain.length; done++) await this.db.execute(plain[done].sql, plain[done].params, m);
         return ALL;
@@ -173,6 +178,28 @@ function auditEntries(kept: ValidReading[], devices: Map<number, { uid: string }
     entries[i] = { ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: (devices.get(r.deviceId) as { uid: string }).uid, source, metrics: r.metrics, ...(r.extra && { extra: r.extra }) };
   }
   return entries;
+}
+
+/** The values to check against the alarm rules, with their device's client. */
+function storedValues(kept: ValidReading[], devices: Map<number, { clientId: number }>): StoredValue[] {
+  const values: StoredValue[] = [];
+  for (const r of kept) {
+    const clientId = (devices.get(r.deviceId) as { clientId: number }).clientId;
+    for (const metric in r.metrics) values.push({ deviceId: r.deviceId, clientId, metric, ts: r.ts, value: r.metrics[metric] });
+  }
+  return values;
+}
+
+/**
+ * Each device's newest instant in the batch (duplicates included: the meter that sent them was
+ * seen), as updates of last_seen_at in device id order: PostgreSQL batches lock device rows in the same order.
+ */
+function lastSeenUpdates(readings: ValidReading[]): SqlWrite[] {
+  const newest = new Map<number, number>();
+  for (const r of readings) if ((newest.get(r.deviceId) ?? -Infinity) < r.ts) newest.set(r.deviceId, r.ts);
+  return [...newest]
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, ts]) => ({ sql: 'UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)', params: [ts, id, ts] }));
 }
 
 /** SQLite's and PostgreSQL's answer to a row whose key is already stored. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { METRIC_NAME_PATTERN } from '@pieng/shared';
-import { Database } from '../database/database.service';
+import { Database, SqlWrite } from '../database/database.service';
 import { EnergyQuarters } from '../energy/energy-quarters';
 import { addValue, BucketMoments, mergeMoments, momentsOf } from './bucket-moments';
 
@@ -76,11 +76,19 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Adds stored values to the pending sums; call it inside the transaction that stored them. */
   async add(m: EntityManager, readings: StoredReading[]): Promise<void> {
+    for (const { sql, params } of this.pendingInserts(readings)) await this.db.execute(sql, params, m);
+  }
+
+  /**
+   * The INSERTs that add these values to the pending sums, for the caller to run inside the
+   * transaction that stores them: the ingest works them out before its transaction's turn (on
+   * SQLite every other batch waits while JavaScript runs inside it) and sends them with its other writes.
+   */
+  pendingInserts(readings: StoredReading[]): SqlWrite[] {
     const rows = summarizeMinutes(readings);
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const { sql, params } = insertPendingStatement(rows.slice(i, i + ROWS_PER_STATEMENT));
-      await this.db.execute(sql, params, m);
-    }
+    const statements: SqlWrite[] = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(insertPendingStatement(rows.slice(i, i + ROWS_PER_STATEMENT)));
+    return statements;
   }
 
   /** Merges what is pending (of one device, or of all) into the rollups; returns how many sums it merged. */
