@@ -244,6 +244,9 @@ export class Database implements OnApplicationShutdown {
   }
 }
 
+/** Bound values per combined statement on PostgreSQL, well under its limit of 65,535. */
+const PARAMS_PER_COMBINED_STATEMENT = 30_000;
+
 type Combined =
   | { kind: 'write'; sql: string; params: unknown[] }
   | { kind: 'insertId'; sql: string; params: unknown[]; settle: Settle<number> }
@@ -302,26 +305,43 @@ export class CombinedStatements {
         });
         return;
       }
-      const ctes: string[] = [];
-      const answers: string[] = [];
-      const params: unknown[] = [];
-      parts.forEach((p, i) => {
-        if (p.kind === 'value') return;
-        ctes.push(`w${i} AS (${p.sql}${p.kind === 'insertId' ? ' RETURNING id' : ''})`);
-        params.push(...p.params);
-        if (p.kind === 'insertId') answers.push(`(SELECT id FROM w${i}) AS a${i}`);
-      });
-      parts.forEach((p, i) => {
-        if (p.kind !== 'value') return;
-        answers.push(`(${p.sql}) AS a${i}`);
-        params.push(...p.params);
-      });
-      const text = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${answers.length ? answers.join(', ') : '1 AS a'}`;
-      const [row] = await this.manager.query(this.db.sql(text), params);
-      parts.forEach((p, i) => {
-        if (p.kind === 'insertId') p.settle.resolve(Number(row[`a${i}`]));
-        else if (p.kind === 'value') p.settle.resolve(row[`a${i}`] ?? undefined);
-      });
+      // PostgreSQL takes at most 65,535 bound values per statement: a big batch's parts (10,000 readings'
+      // pending sums alone are 160,000) go in several statements of the transaction, the answers last.
+      const ordered = [...parts.filter((p) => p.kind !== 'value'), ...parts.filter((p) => p.kind === 'value')];
+      const statements: Combined[][] = [[]];
+      let bound = 0;
+      for (const p of ordered) {
+        const current = statements[statements.length - 1];
+        if (current.length && bound + p.params.length > PARAMS_PER_COMBINED_STATEMENT) {
+          statements.push([p]);
+          bound = p.params.length;
+        } else {
+          current.push(p);
+          bound += p.params.length;
+        }
+      }
+      for (const group of statements) {
+        const ctes: string[] = [];
+        const answers: string[] = [];
+        const params: unknown[] = [];
+        group.forEach((p, i) => {
+          if (p.kind === 'value') return;
+          ctes.push(`w${i} AS (${p.sql}${p.kind === 'insertId' ? ' RETURNING id' : ''})`);
+          params.push(...p.params);
+          if (p.kind === 'insertId') answers.push(`(SELECT id FROM w${i}) AS a${i}`);
+        });
+        group.forEach((p, i) => {
+          if (p.kind !== 'value') return;
+          answers.push(`(${p.sql}) AS a${i}`);
+          params.push(...p.params);
+        });
+        const text = `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${answers.length ? answers.join(', ') : '1 AS a'}`;
+        const [row] = await this.manager.query(this.db.sql(text), params);
+        group.forEach((p, i) => {
+          if (p.kind === 'insertId') p.settle.resolve(Number(row[`a${i}`]));
+          else if (p.kind === 'value') p.settle.resolve(row[`a${i}`] ?? undefined);
+        });
+      }
     } catch (err) {
       for (const p of parts) if (p.kind !== 'write') p.settle.reject(err);
       throw err;
