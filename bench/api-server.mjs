@@ -109,3 +109,27 @@ export async function createBenchDatabase(server) {
     },
   };
 }
+
+/** The middle of the timings (the upper one of an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The median time (ms) of `times` runs of fn, one after another. */
+export async function timed(times, fn) {
+  const ms = [];
+  for (let i = 0; i < times; i++) {
+    const s = performance.now();
+    await fn();
+    ms.push(performance.now() - s);
+  }
+  return median(ms);
+}
+
+/** A read-only sqlite3 connection to the server's database, for the baselines a bench measures beside the API. */
+export const openReadOnly = (file) => {
+  const sqlite3 = require('sqlite3');
+  return new Promise((res, rej) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (e) => (e ? rej(e) : res(db)));
+  });
+};
+
+export const all = (db, sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows))));

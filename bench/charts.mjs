@@ -4,30 +4,14 @@
 // (b) GET /api/metrics/series, 500 points over the year (rollups): time and b/a (target <= 0.25, moonshot 0.1; under 50 ms)
 // (c) baseline: the raw aggregate a summary needs (count, shifted sums, min, max) over those rows
 // (d) GET /api/metrics/summary over the year: time and d/c (target <= 0.25)
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { rmSync } from 'node:fs';
-import { api, startApi } from './api-server.mjs';
+import { all, api, openReadOnly as open, startApi, timed } from './api-server.mjs';
 
-const require = createRequire(import.meta.url);
-const sqlite3 = require('sqlite3');
 
 const FROM = Date.UTC(2025, 0, 1);
 const TO = Date.UTC(2026, 0, 1) - 1;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const open = (file) => new Promise((res, rej) => { const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (e) => (e ? rej(e) : res(db))); });
-const all = (db, sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows))));
-
-async function timed(times, fn) {
-  const ms = [];
-  for (let i = 0; i < times; i++) {
-    const s = performance.now();
-    await fn();
-    ms.push(performance.now() - s);
-  }
-  return median(ms);
-}
 
 export async function run({ print = true, readings = 1_000_000, main } = {}) {
   const server = await startApi({}, [], main ? { main } : {});

@@ -3,29 +3,13 @@
 // order as live meters would send them, so that the server keeps the energy per quarter as it merges the rollups.
 // (a) baseline: one SQL SUM of the month's quarters of those devices, straight through sqlite3 on the same database
 // (b) GET /api/energy?clientId&interval=day over the month: time (target: under 200 ms) and b/a
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { rmSync } from 'node:fs';
-import { api, startApi } from './api-server.mjs';
+import { all, api, openReadOnly as open, startApi, timed } from './api-server.mjs';
 
-const require = createRequire(import.meta.url);
-const sqlite3 = require('sqlite3');
 
 const FROM = Date.UTC(2026, 9, 1);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const open = (file) => new Promise((res, rej) => { const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (e) => (e ? rej(e) : res(db))); });
-const all = (db, sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows))));
-
-async function timed(times, fn) {
-  const ms = [];
-  for (let i = 0; i < times; i++) {
-    const s = performance.now();
-    await fn();
-    ms.push(performance.now() - s);
-  }
-  return median(ms);
-}
 
 /**
  * `ingestOnly`: stops after storing the readings and returns the ingest rate (to compare builds:

@@ -30,6 +30,7 @@ interface EnergyScope {
   groups: PricingGroup[];
   /** Every device of every group. */
   deviceIds: number[];
+  clientId: number;
   timezone: string;
   /** The one site the scope lies in (a device's, a site, a client with one site): its contracted demand applies. */
   site: Site | null;
@@ -250,8 +251,8 @@ export class EnergyService {
     if ((end - first) / QUARTER_MS > MAX_ENERGY_INTERVALS) throw tooMany('from', (end - first) / QUARTER_MS);
     const byQuarter = new Map((await this.quarterSums(who.deviceIds, first, end)).map((s) => [s.quarter, s.importWh]));
     // The postos of the one tariff the scope lies under: a site's (or a device's site's), else the client's own.
-    const owner: TariffOwner | null = who.site ? { siteId: who.site.id } : who.groups.length ? { clientId: await this.clientOf(who) } : null;
-    const calculator: TariffCalculator | null = owner ? await this.tariffs.calculatorFor(owner, first, end - 1) : null;
+    const owner: TariffOwner = who.site ? { siteId: who.site.id } : { clientId: who.clientId };
+    const calculator: TariffCalculator | null = await this.tariffs.calculatorFor(owner, first, end - 1);
     const points: DemandResponse['points'] = [];
     let peak: DemandResponse['peak'] = null;
     const peakByPosto: DemandResponse['peakByPosto'] = { foraPonta: null, ponta: null };
@@ -288,13 +289,14 @@ export class EnergyService {
       const site = device.siteId !== null ? await this.sites.get(scope, device.siteId) : null;
       const timezone = site ? await this.sites.timezoneOf(site) : (await this.clients.dataSettings(device.clientId)).timezone;
       const group = { deviceIds: [device.id], owner: site ? { siteId: site.id } : { clientId: device.clientId }, site };
-      who = { groups: [group], deviceIds: [device.id], timezone, site, noEnergyReason: `Device ${device.id} reports neither an energy counter (importEnergy or energy) nor power` };
+      who = { groups: [group], deviceIds: [device.id], clientId: device.clientId, timezone, site, noEnergyReason: `Device ${device.id} reports neither an energy counter (importEnergy or energy) nor power` };
     } else if (q.siteId !== undefined) {
       const site = await this.sites.get(scope, q.siteId);
       const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
       who = {
         groups: [{ deviceIds, owner: { siteId: site.id }, site }],
         deviceIds,
+        clientId: site.clientId,
         timezone: await this.sites.timezoneOf(site),
         site,
         noEnergyReason: `No device counted in the total of site ${site.id} reports an energy counter or power`,
@@ -307,6 +309,7 @@ export class EnergyService {
       who = {
         groups,
         deviceIds: groups.flatMap((g) => g.deviceIds),
+        clientId,
         timezone: (await this.clients.dataSettings(clientId)).timezone,
         site: sites.length === 1 && groups.length === 1 ? sites[0].site : null,
         noEnergyReason: `No device of client ${clientId} counted in its total reports an energy counter or power`,
@@ -331,11 +334,6 @@ export class EnergyService {
     const outside = (await this.devices.list(scope, clientId)).filter((d) => d.siteId === null && d.active && !d.submeter && !isSimulated(d));
     if (outside.length) groups.push({ deviceIds: outside.map((d) => d.id), owner: { clientId }, site: null });
     return groups;
-  }
-
-  private async clientOf(who: EnergyScope): Promise<number> {
-    const [row] = await this.db.query<{ client_id: number }>('SELECT client_id FROM devices WHERE id = ?', [who.deviceIds[0]]);
-    return Number(row.client_id);
   }
 
   /**
