@@ -29,6 +29,8 @@ export async function createApp(config: AppConfig, options: { logStream?: LogStr
     logger: logging.logger,
     abortOnError: false,
   });
+  // Nothing in an answer should say which framework serves it.
+  app.disable('x-powered-by');
   app.use(closeConnectionWithUnreadBody());
   app.use(requestIdMiddleware());
   app.use(app.get(PlantMetrics).httpMiddleware());
@@ -40,7 +42,12 @@ export async function createApp(config: AppConfig, options: { logStream?: LogStr
   app.enableShutdownHooks();
 
   const document = buildOpenApiDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', customSiteTitle: `${config.appName} API` });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: `${config.appName} API`,
+    // The token typed into Authorize survives a reload of the page (kept in the browser's local storage).
+    swaggerOptions: { persistAuthorization: true },
+  });
   return app;
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOperation, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -20,6 +20,7 @@ export class AlarmsController {
   @Get('rules')
   @ApiErrors(400)
   @ApiOkResponse({ type: [AlarmRuleResponse] })
+  @ApiOperation({ summary: 'List alarm rules of the clients you may see' })
   async listAlarmRules(@CallerScope() scope: ClientScope, @Query() query: AlarmRuleQuery): Promise<AlarmRuleResponse[]> {
     return (await this.alarms.listRules(scope, query)).map(AlarmRuleResponse.from);
   }
@@ -27,6 +28,8 @@ export class AlarmsController {
   @Post('rules')
   @ApiErrors(400, 404)
   @ApiCreatedResponse({ type: AlarmRuleResponse })
+  @ApiOperation({ summary: 'Create an alarm rule on a metric of a device, or of every device of a client' })
+  @ApiBody({ type: CreateAlarmRuleDto, examples: { overvoltage: { summary: 'Overvoltage on every meter of client 1', value: { clientId: 1, name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242 } } } })
   async createAlarmRule(@CallerScope() scope: ClientScope, @Body() dto: CreateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.createRule(scope, dto));
   }
@@ -34,6 +37,8 @@ export class AlarmsController {
   @Patch('rules/:id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmRuleResponse })
+  @ApiOperation({ summary: 'Change an alarm rule (threshold, operator, enabled)' })
+  @ApiBody({ type: UpdateAlarmRuleDto, examples: { threshold: { summary: 'Raise the threshold', value: { threshold: 245 } }, disable: { summary: 'Disable the rule', value: { enabled: false } } } })
   async updateAlarmRule(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.updateRule(scope, id, dto));
   }
@@ -42,6 +47,7 @@ export class AlarmsController {
   @HttpCode(204)
   @ApiErrors(400, 404)
   @ApiNoContentResponse({ description: 'The rule was deleted' })
+  @ApiOperation({ summary: 'Delete an alarm rule (its events are kept)' })
   async deleteAlarmRule(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.alarms.deleteRule(scope, id);
   }
@@ -49,6 +55,7 @@ export class AlarmsController {
   @Get('events')
   @ApiErrors(400)
   @ApiOkResponse({ type: [AlarmEventResponse] })
+  @ApiOperation({ summary: 'List alarm events, newest first (active, acknowledged filters)' })
   listAlarmEvents(@CallerScope() scope: ClientScope, @Query() query: AlarmEventQuery): Promise<AlarmEventResponse[]> {
     return this.alarms.listEvents(scope, query);
   }
@@ -57,6 +64,7 @@ export class AlarmsController {
   @HttpCode(200)
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmEventResponse })
+  @ApiOperation({ summary: 'Acknowledge an alarm event' })
   acknowledgeAlarmEvent(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<AlarmEventResponse> {
     return this.alarms.acknowledge(scope, id);
   }

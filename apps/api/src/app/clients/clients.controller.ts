@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { MinRole } from '../auth/roles';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
@@ -17,6 +17,7 @@ export class ClientsController {
 
   @Get()
   @ApiOkResponse({ type: [ClientResponse] })
+  @ApiOperation({ summary: 'List the clients (tenants) you may see' })
   async listClients(@CallerScope() scope: ClientScope): Promise<ClientResponse[]> {
     return (await this.clients.list(scope)).map((c) => ClientResponse.from(c, this.clients.plantTimezone));
   }
@@ -25,6 +26,8 @@ export class ClientsController {
   @MinRole('admin')
   @ApiErrors(400, 409)
   @ApiCreatedResponse({ type: ClientResponse })
+  @ApiOperation({ summary: 'Create a client (tenant) with its time zone; its first site is created with it' })
+  @ApiBody({ type: CreateClientDto, examples: { farm: { summary: 'A farm in São Paulo', value: { name: 'Fazenda Boa Vista', externalId: 'CRM-0042', timezone: 'America/Sao_Paulo' } } } })
   async createClient(@CallerScope() scope: ClientScope, @Body() dto: CreateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.create(scope, dto), this.clients.plantTimezone);
   }
@@ -32,6 +35,7 @@ export class ClientsController {
   @Get(':id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ClientResponse })
+  @ApiOperation({ summary: 'One client' })
   async getClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.get(scope, id), this.clients.plantTimezone);
   }
@@ -40,6 +44,8 @@ export class ClientsController {
   @MinRole('admin')
   @ApiErrors(400, 403, 404, 409)
   @ApiOkResponse({ type: ClientResponse })
+  @ApiOperation({ summary: 'Change a client\'s name, external id, time zone, MQTT topic prefix or retention' })
+  @ApiBody({ type: UpdateClientDto, examples: { rename: { summary: 'Rename and move to another time zone', value: { name: 'Fazenda Boa Vista II', timezone: 'America/Manaus' } }, retention: { summary: 'Keep raw readings a year (platform staff)', value: { retention: { rawDays: 365, oneMinuteDays: 730 } } } } })
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.update(scope, id, dto), this.clients.plantTimezone);
   }
@@ -49,6 +55,7 @@ export class ClientsController {
   @HttpCode(204)
   @ApiErrors(400, 404, 409)
   @ApiNoContentResponse({ description: 'The client was deleted' })
+  @ApiOperation({ summary: 'Delete a client that has no devices left' })
   async deleteClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.clients.remove(scope, id);
   }

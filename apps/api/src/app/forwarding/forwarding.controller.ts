@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { MinRole } from '../auth/roles';
@@ -21,6 +21,7 @@ export class ForwardingController {
   /** Where forwarding to the next instance stands: target, backlog, last success and error, dead letters, outbox bound. */
   @Get('status')
   @ApiOkResponse({ type: ForwardingStatusResponse, description: 'Forwarding status' })
+  @ApiOperation({ summary: 'Forwarding to the slave instance: outbox depth, lag, last error and dead letters' })
   getForwardingStatus(@CurrentPrincipal() p: Principal): Promise<ForwardingStatusResponse> {
     assertPlatformStaff(p);
     return this.forwarding.status();
@@ -31,6 +32,7 @@ export class ForwardingController {
   @HttpCode(200)
   @ApiOkResponse({ type: RetryDeadLettersResponse, description: 'Dead letters re-queued' })
   @ApiErrors(403)
+  @ApiOperation({ summary: 'Send the dead-lettered forwarding batches again' })
   async retryDeadLetters(@CurrentPrincipal() p: Principal): Promise<RetryDeadLettersResponse> {
     assertPlatformStaff(p);
     return { requeued: await this.forwarding.retryDeadLetters() };

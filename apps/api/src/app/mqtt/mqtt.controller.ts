@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { StaffOnly } from '../auth/current-principal.decorator';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { DiscoveredMqttDeviceResponse } from './dto/discovered-mqtt-device.response';
@@ -15,6 +15,7 @@ export class MqttController {
   @StaffOnly()
   @ApiErrors()
   @ApiOkResponse({ type: [DiscoveredMqttDeviceResponse] })
+  @ApiOperation({ summary: 'MQTT meters announced on the broker (Tasmota, Shelly, Zigbee2MQTT), to add in one click' })
   listDiscovered(): DiscoveredMqttDeviceResponse[] {
     return this.discovery.list().map(DiscoveredMqttDeviceResponse.from);
   }

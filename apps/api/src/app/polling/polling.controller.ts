@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { describeActor, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -21,6 +21,7 @@ export class PollingController {
   @ApiOperation({ summary: 'Read a meter once with settings not saved yet (validated as on creation); stores nothing' })
   @ApiOkResponse({ type: TestReadResponse, description: 'The decoded values and how long the read took' })
   @ApiErrors(400, 404, 422, 502, 504)
+  @ApiBody({ type: TestReadDto, examples: { tcp: { summary: 'Try an SDM630 before saving it', value: { deviceType: 'modbus', config: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'sdm630' } } } } })
   testReadDevice(@CallerScope() scope: ClientScope, @Body() dto: TestReadDto): Promise<TestReadResponse> {
     return this.polling.testRead(scope, dto);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { MinRole } from '../auth/roles';
@@ -27,6 +27,7 @@ export class RetentionController {
   @Get('status')
   @ApiErrors(403)
   @ApiOkResponse({ type: RetentionStatusResponse, description: 'Retention status' })
+  @ApiOperation({ summary: 'Rows and bytes held per resolution, as the retention job last recorded them' })
   getRetentionStatus(@CurrentPrincipal() p: Principal): Promise<RetentionStatusResponse> {
     assertPlatformStaff(p);
     return this.retention.status();
@@ -42,6 +43,7 @@ export class RetentionController {
   @HttpCode(200)
   @ApiErrors(403, 507)
   @ApiOkResponse({ type: RetentionRunReportResponse, description: 'What the run deleted' })
+  @ApiOperation({ summary: 'Run the retention job now (deletes what each client\'s retention allows)' })
   async runRetention(@CurrentPrincipal() p: Principal): Promise<RetentionRunReportResponse> {
     assertPlatformStaff(p);
     const report = await this.job.run();

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { StaffOnly } from '../auth/current-principal.decorator';
 import { MinRole } from '../auth/roles';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -18,6 +18,7 @@ export class BandeirasController {
   @Get()
   @ApiErrors(400)
   @ApiOkResponse({ type: [BandeiraResponse] })
+  @ApiOperation({ summary: 'List the monthly bandeiras tarifárias (green, yellow, red 1, red 2)' })
   listBandeiras(@Query() query: BandeiraQuery): Promise<BandeiraResponse[]> {
     return this.bandeiras.list(query.from, query.to);
   }
@@ -28,6 +29,8 @@ export class BandeirasController {
   @ApiParam(MONTH_PARAM)
   @ApiErrors(400)
   @ApiOkResponse({ type: BandeiraResponse })
+  @ApiOperation({ summary: 'Set the bandeira of a month' })
+  @ApiBody({ type: PutBandeiraDto, examples: { amarela: { summary: 'Bandeira amarela', value: { flag: 'amarela', adderPer100kWh: 1.885 } } } })
   putBandeira(@Param('month') month: string, @Body() dto: PutBandeiraDto): Promise<BandeiraResponse> {
     return this.bandeiras.put(month, dto);
   }
@@ -39,6 +42,7 @@ export class BandeirasController {
   @ApiParam(MONTH_PARAM)
   @ApiErrors(400, 404)
   @ApiNoContentResponse({ description: 'The month is verde again' })
+  @ApiOperation({ summary: 'Remove the bandeira of a month' })
   async deleteBandeira(@Param('month') month: string): Promise<void> {
     await this.bandeiras.remove(month);
   }

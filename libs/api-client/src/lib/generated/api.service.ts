@@ -11,87 +11,87 @@ export class PiengApi {
   private readonly http = inject(HttpClient);
   private readonly baseUrl = inject(API_BASE_URL);
 
-  /** POST /api/alarms/events/{id}/ack */
+  /** Acknowledge an alarm event (POST /api/alarms/events/{id}/ack) */
   acknowledgeAlarmEvent(request: ApiRequest<'acknowledgeAlarmEvent'>): Observable<ApiResponse<'acknowledgeAlarmEvent'>> {
     return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request));
   }
 
-  /** PATCH /api/auth/password */
+  /** Change your own password (ends your other sessions) (PATCH /api/auth/password) */
   changePassword(request: ApiRequest<'changePassword'>): Observable<ApiResponse<'changePassword'>> {
     return this.http.request<ApiResponse<'changePassword'>>('PATCH', apiUrl(this.baseUrl, 'changePassword', request), { body: request.body });
   }
 
-  /** POST /api/alarms/rules */
+  /** Create an alarm rule on a metric of a device, or of every device of a client (POST /api/alarms/rules) */
   createAlarmRule(request: ApiRequest<'createAlarmRule'>): Observable<ApiResponse<'createAlarmRule'>> {
     return this.http.request<ApiResponse<'createAlarmRule'>>('POST', apiUrl(this.baseUrl, 'createAlarmRule', request), { body: request.body });
   }
 
-  /** POST /api/api-keys */
+  /** Create an API key (ingest, read or forward scope); the secret is shown only in this answer (POST /api/api-keys) */
   createApiKey(request: ApiRequest<'createApiKey'>): Observable<ApiResponse<'createApiKey'>> {
     return this.http.request<ApiResponse<'createApiKey'>>('POST', apiUrl(this.baseUrl, 'createApiKey', request), { body: request.body });
   }
 
-  /** POST /api/clients */
+  /** Create a client (tenant) with its time zone; its first site is created with it (POST /api/clients) */
   createClient(request: ApiRequest<'createClient'>): Observable<ApiResponse<'createClient'>> {
     return this.http.request<ApiResponse<'createClient'>>('POST', apiUrl(this.baseUrl, 'createClient', request), { body: request.body });
   }
 
-  /** POST /api/devices */
+  /** Add a meter (Modbus RTU/TCP, PZEM, Eastron SDM, register map, Tuya, MQTT or pushed over the API) (POST /api/devices) */
   createDevice(request: ApiRequest<'createDevice'>): Observable<ApiResponse<'createDevice'>> {
     return this.http.request<ApiResponse<'createDevice'>>('POST', apiUrl(this.baseUrl, 'createDevice', request), { body: request.body });
   }
 
-  /** POST /api/sites */
+  /** Create a site with its time zone, contracted demand, reading day and main meter (POST /api/sites) */
   createSite(request: ApiRequest<'createSite'>): Observable<ApiResponse<'createSite'>> {
     return this.http.request<ApiResponse<'createSite'>>('POST', apiUrl(this.baseUrl, 'createSite', request), { body: request.body });
   }
 
-  /** POST /api/tariffs */
+  /** Create a tariff version (convencional, branca, verde or azul) valid from a local date (POST /api/tariffs) */
   createTariff(request: ApiRequest<'createTariff'>): Observable<ApiResponse<'createTariff'>> {
     return this.http.request<ApiResponse<'createTariff'>>('POST', apiUrl(this.baseUrl, 'createTariff', request), { body: request.body });
   }
 
-  /** POST /api/users */
+  /** Create a user with a role, in a client or as platform staff (POST /api/users) */
   createUser(request: ApiRequest<'createUser'>): Observable<ApiResponse<'createUser'>> {
     return this.http.request<ApiResponse<'createUser'>>('POST', apiUrl(this.baseUrl, 'createUser', request), { body: request.body });
   }
 
-  /** DELETE /api/alarms/rules/{id} */
+  /** Delete an alarm rule (its events are kept) (DELETE /api/alarms/rules/{id}) */
   deleteAlarmRule(request: ApiRequest<'deleteAlarmRule'>): Observable<ApiResponse<'deleteAlarmRule'>> {
     return this.http.request<ApiResponse<'deleteAlarmRule'>>('DELETE', apiUrl(this.baseUrl, 'deleteAlarmRule', request));
   }
 
-  /** DELETE /api/bandeiras/{month} */
+  /** Remove the bandeira of a month (DELETE /api/bandeiras/{month}) */
   deleteBandeira(request: ApiRequest<'deleteBandeira'>): Observable<ApiResponse<'deleteBandeira'>> {
     return this.http.request<ApiResponse<'deleteBandeira'>>('DELETE', apiUrl(this.baseUrl, 'deleteBandeira', request));
   }
 
-  /** DELETE /api/clients/{id} */
+  /** Delete a client that has no devices left (DELETE /api/clients/{id}) */
   deleteClient(request: ApiRequest<'deleteClient'>): Observable<ApiResponse<'deleteClient'>> {
     return this.http.request<ApiResponse<'deleteClient'>>('DELETE', apiUrl(this.baseUrl, 'deleteClient', request));
   }
 
-  /** DELETE /api/devices/{id} */
+  /** Delete a device; its readings are kept unless ?purge=true (DELETE /api/devices/{id}) */
   deleteDevice(request: ApiRequest<'deleteDevice'>): Observable<ApiResponse<'deleteDevice'>> {
     return this.http.request<ApiResponse<'deleteDevice'>>('DELETE', apiUrl(this.baseUrl, 'deleteDevice', request));
   }
 
-  /** DELETE /api/sites/{id} */
+  /** Delete a site that holds no devices (DELETE /api/sites/{id}) */
   deleteSite(request: ApiRequest<'deleteSite'>): Observable<ApiResponse<'deleteSite'>> {
     return this.http.request<ApiResponse<'deleteSite'>>('DELETE', apiUrl(this.baseUrl, 'deleteSite', request));
   }
 
-  /** DELETE /api/tariffs/{id} */
+  /** Delete a tariff version (DELETE /api/tariffs/{id}) */
   deleteTariff(request: ApiRequest<'deleteTariff'>): Observable<ApiResponse<'deleteTariff'>> {
     return this.http.request<ApiResponse<'deleteTariff'>>('DELETE', apiUrl(this.baseUrl, 'deleteTariff', request));
   }
 
-  /** DELETE /api/users/{id} */
+  /** Delete a user (their sessions end at once) (DELETE /api/users/{id}) */
   deleteUser(request: ApiRequest<'deleteUser'>): Observable<ApiResponse<'deleteUser'>> {
     return this.http.request<ApiResponse<'deleteUser'>>('DELETE', apiUrl(this.baseUrl, 'deleteUser', request));
   }
 
-  /** GET /api/clients/{id} */
+  /** One client (GET /api/clients/{id}) */
   getClient(request: ApiRequest<'getClient'>): Observable<ApiResponse<'getClient'>> {
     return this.http.request<ApiResponse<'getClient'>>('GET', apiUrl(this.baseUrl, 'getClient', request));
   }
@@ -101,7 +101,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getDemand'>>('GET', apiUrl(this.baseUrl, 'getDemand', request));
   }
 
-  /** GET /api/devices/{id} */
+  /** One device, with its status, last error and (for MQTT) the last rejected payload (GET /api/devices/{id}) */
   getDevice(request: ApiRequest<'getDevice'>): Observable<ApiResponse<'getDevice'>> {
     return this.http.request<ApiResponse<'getDevice'>>('GET', apiUrl(this.baseUrl, 'getDevice', request));
   }
@@ -111,7 +111,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getEnergy'>>('GET', apiUrl(this.baseUrl, 'getEnergy', request));
   }
 
-  /** GET /api/forwarding/status */
+  /** Forwarding to the slave instance: outbox depth, lag, last error and dead letters (GET /api/forwarding/status) */
   getForwardingStatus(): Observable<ApiResponse<'getForwardingStatus'>> {
     return this.http.request<ApiResponse<'getForwardingStatus'>>('GET', apiUrl(this.baseUrl, 'getForwardingStatus'));
   }
@@ -131,7 +131,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getLiveness'>>('GET', apiUrl(this.baseUrl, 'getLiveness'));
   }
 
-  /** GET /api/auth/me */
+  /** The logged-in user, with role and client (GET /api/auth/me) */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
   }
@@ -146,7 +146,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getReadiness'>>('GET', apiUrl(this.baseUrl, 'getReadiness'));
   }
 
-  /** GET /api/retention/status */
+  /** Rows and bytes held per resolution, as the retention job last recorded them (GET /api/retention/status) */
   getRetentionStatus(): Observable<ApiResponse<'getRetentionStatus'>> {
     return this.http.request<ApiResponse<'getRetentionStatus'>>('GET', apiUrl(this.baseUrl, 'getRetentionStatus'));
   }
@@ -156,7 +156,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getSeries'>>('GET', apiUrl(this.baseUrl, 'getSeries', request));
   }
 
-  /** GET /api/sites/{id} */
+  /** One site (GET /api/sites/{id}) */
   getSite(request: ApiRequest<'getSite'>): Observable<ApiResponse<'getSite'>> {
     return this.http.request<ApiResponse<'getSite'>>('GET', apiUrl(this.baseUrl, 'getSite', request));
   }
@@ -166,52 +166,52 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getSummary'>>('GET', apiUrl(this.baseUrl, 'getSummary', request));
   }
 
-  /** GET /api/tariffs/{id} */
+  /** One tariff version (GET /api/tariffs/{id}) */
   getTariff(request: ApiRequest<'getTariff'>): Observable<ApiResponse<'getTariff'>> {
     return this.http.request<ApiResponse<'getTariff'>>('GET', apiUrl(this.baseUrl, 'getTariff', request));
   }
 
-  /** GET /api/users/{id} */
+  /** One user (GET /api/users/{id}) */
   getUser(request: ApiRequest<'getUser'>): Observable<ApiResponse<'getUser'>> {
     return this.http.request<ApiResponse<'getUser'>>('GET', apiUrl(this.baseUrl, 'getUser', request));
   }
 
-  /** POST /api/ingest */
+  /** Store a batch of readings (all or nothing; duplicates are counted and kept once) (POST /api/ingest) */
   ingestReadings(request: ApiRequest<'ingestReadings'>): Observable<ApiResponse<'ingestReadings'>> {
     return this.http.request<ApiResponse<'ingestReadings'>>('POST', apiUrl(this.baseUrl, 'ingestReadings', request), { body: request.body });
   }
 
-  /** GET /api/alarms/events */
+  /** List alarm events, newest first (active, acknowledged filters) (GET /api/alarms/events) */
   listAlarmEvents(request?: ApiRequest<'listAlarmEvents'>): Observable<ApiResponse<'listAlarmEvents'>> {
     return this.http.request<ApiResponse<'listAlarmEvents'>>('GET', apiUrl(this.baseUrl, 'listAlarmEvents', request));
   }
 
-  /** GET /api/alarms/rules */
+  /** List alarm rules of the clients you may see (GET /api/alarms/rules) */
   listAlarmRules(request?: ApiRequest<'listAlarmRules'>): Observable<ApiResponse<'listAlarmRules'>> {
     return this.http.request<ApiResponse<'listAlarmRules'>>('GET', apiUrl(this.baseUrl, 'listAlarmRules', request));
   }
 
-  /** GET /api/api-keys */
+  /** List API keys (never their secrets) (GET /api/api-keys) */
   listApiKeys(): Observable<ApiResponse<'listApiKeys'>> {
     return this.http.request<ApiResponse<'listApiKeys'>>('GET', apiUrl(this.baseUrl, 'listApiKeys'));
   }
 
-  /** GET /api/bandeiras */
+  /** List the monthly bandeiras tarifárias (green, yellow, red 1, red 2) (GET /api/bandeiras) */
   listBandeiras(request: ApiRequest<'listBandeiras'>): Observable<ApiResponse<'listBandeiras'>> {
     return this.http.request<ApiResponse<'listBandeiras'>>('GET', apiUrl(this.baseUrl, 'listBandeiras', request));
   }
 
-  /** GET /api/clients */
+  /** List the clients (tenants) you may see (GET /api/clients) */
   listClients(): Observable<ApiResponse<'listClients'>> {
     return this.http.request<ApiResponse<'listClients'>>('GET', apiUrl(this.baseUrl, 'listClients'));
   }
 
-  /** GET /api/devices */
+  /** List the devices (meters) you may see, with status and last reading time (GET /api/devices) */
   listDevices(request?: ApiRequest<'listDevices'>): Observable<ApiResponse<'listDevices'>> {
     return this.http.request<ApiResponse<'listDevices'>>('GET', apiUrl(this.baseUrl, 'listDevices', request));
   }
 
-  /** GET /api/mqtt/discovered */
+  /** MQTT meters announced on the broker (Tasmota, Shelly, Zigbee2MQTT), to add in one click (GET /api/mqtt/discovered) */
   listDiscovered(): Observable<ApiResponse<'listDiscovered'>> {
     return this.http.request<ApiResponse<'listDiscovered'>>('GET', apiUrl(this.baseUrl, 'listDiscovered'));
   }
@@ -221,27 +221,27 @@ export class PiengApi {
     return this.http.request<ApiResponse<'listMeasurements'>>('GET', apiUrl(this.baseUrl, 'listMeasurements', request));
   }
 
-  /** GET /api/sites */
+  /** List the sites (plants or buildings) of the clients you may see (GET /api/sites) */
   listSites(request?: ApiRequest<'listSites'>): Observable<ApiResponse<'listSites'>> {
     return this.http.request<ApiResponse<'listSites'>>('GET', apiUrl(this.baseUrl, 'listSites', request));
   }
 
-  /** GET /api/tariffs */
+  /** List tariff versions (per client or per site) (GET /api/tariffs) */
   listTariffs(request?: ApiRequest<'listTariffs'>): Observable<ApiResponse<'listTariffs'>> {
     return this.http.request<ApiResponse<'listTariffs'>>('GET', apiUrl(this.baseUrl, 'listTariffs', request));
   }
 
-  /** GET /api/users */
+  /** List the users you may manage (platform staff: all; a client admin: the client's) (GET /api/users) */
   listUsers(): Observable<ApiResponse<'listUsers'>> {
     return this.http.request<ApiResponse<'listUsers'>>('GET', apiUrl(this.baseUrl, 'listUsers'));
   }
 
-  /** POST /api/auth/login */
+  /** Log in with e-mail and password; answers an access token and a refresh token (POST /api/auth/login) */
   login(request: ApiRequest<'login'>): Observable<ApiResponse<'login'>> {
     return this.http.request<ApiResponse<'login'>>('POST', apiUrl(this.baseUrl, 'login', request), { body: request.body });
   }
 
-  /** POST /api/auth/logout */
+  /** End the session of a refresh token: its tokens stop working on every instance (POST /api/auth/logout) */
   logout(request: ApiRequest<'logout'>): Observable<ApiResponse<'logout'>> {
     return this.http.request<ApiResponse<'logout'>>('POST', apiUrl(this.baseUrl, 'logout', request), { body: request.body });
   }
@@ -251,12 +251,12 @@ export class PiengApi {
     return this.http.request<ApiResponse<'pollDevice'>>('POST', apiUrl(this.baseUrl, 'pollDevice', request));
   }
 
-  /** PUT /api/bandeiras/{month} */
+  /** Set the bandeira of a month (PUT /api/bandeiras/{month}) */
   putBandeira(request: ApiRequest<'putBandeira'>): Observable<ApiResponse<'putBandeira'>> {
     return this.http.request<ApiResponse<'putBandeira'>>('PUT', apiUrl(this.baseUrl, 'putBandeira', request), { body: request.body });
   }
 
-  /** POST /api/auth/refresh */
+  /** Exchange a refresh token for a new access token (and a new refresh token) (POST /api/auth/refresh) */
   refreshSession(request: ApiRequest<'refreshSession'>): Observable<ApiResponse<'refreshSession'>> {
     return this.http.request<ApiResponse<'refreshSession'>>('POST', apiUrl(this.baseUrl, 'refreshSession', request), { body: request.body });
   }
@@ -266,17 +266,17 @@ export class PiengApi {
     return this.http.request<ApiResponse<'resetDeviceEnergy'>>('POST', apiUrl(this.baseUrl, 'resetDeviceEnergy', request));
   }
 
-  /** POST /api/forwarding/dead-letters/retry */
+  /** Send the dead-lettered forwarding batches again (POST /api/forwarding/dead-letters/retry) */
   retryDeadLetters(): Observable<ApiResponse<'retryDeadLetters'>> {
     return this.http.request<ApiResponse<'retryDeadLetters'>>('POST', apiUrl(this.baseUrl, 'retryDeadLetters'));
   }
 
-  /** DELETE /api/api-keys/{id} */
+  /** Revoke an API key: requests with it answer 401 from now on (DELETE /api/api-keys/{id}) */
   revokeApiKey(request: ApiRequest<'revokeApiKey'>): Observable<ApiResponse<'revokeApiKey'>> {
     return this.http.request<ApiResponse<'revokeApiKey'>>('DELETE', apiUrl(this.baseUrl, 'revokeApiKey', request));
   }
 
-  /** POST /api/retention/run */
+  /** Run the retention job now (deletes what each client's retention allows) (POST /api/retention/run) */
   runRetention(): Observable<ApiResponse<'runRetention'>> {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
   }
@@ -286,32 +286,32 @@ export class PiengApi {
     return this.http.request<ApiResponse<'testReadDevice'>>('POST', apiUrl(this.baseUrl, 'testReadDevice', request), { body: request.body });
   }
 
-  /** PATCH /api/alarms/rules/{id} */
+  /** Change an alarm rule (threshold, operator, enabled) (PATCH /api/alarms/rules/{id}) */
   updateAlarmRule(request: ApiRequest<'updateAlarmRule'>): Observable<ApiResponse<'updateAlarmRule'>> {
     return this.http.request<ApiResponse<'updateAlarmRule'>>('PATCH', apiUrl(this.baseUrl, 'updateAlarmRule', request), { body: request.body });
   }
 
-  /** PATCH /api/clients/{id} */
+  /** Change a client's name, external id, time zone, MQTT topic prefix or retention (PATCH /api/clients/{id}) */
   updateClient(request: ApiRequest<'updateClient'>): Observable<ApiResponse<'updateClient'>> {
     return this.http.request<ApiResponse<'updateClient'>>('PATCH', apiUrl(this.baseUrl, 'updateClient', request), { body: request.body });
   }
 
-  /** PATCH /api/devices/{id} */
+  /** Change a device's name, connection, poll interval, site or active flag (PATCH /api/devices/{id}) */
   updateDevice(request: ApiRequest<'updateDevice'>): Observable<ApiResponse<'updateDevice'>> {
     return this.http.request<ApiResponse<'updateDevice'>>('PATCH', apiUrl(this.baseUrl, 'updateDevice', request), { body: request.body });
   }
 
-  /** PATCH /api/sites/{id} */
+  /** Change a site's settings (PATCH /api/sites/{id}) */
   updateSite(request: ApiRequest<'updateSite'>): Observable<ApiResponse<'updateSite'>> {
     return this.http.request<ApiResponse<'updateSite'>>('PATCH', apiUrl(this.baseUrl, 'updateSite', request), { body: request.body });
   }
 
-  /** PATCH /api/tariffs/{id} */
+  /** Change a tariff version (PATCH /api/tariffs/{id}) */
   updateTariff(request: ApiRequest<'updateTariff'>): Observable<ApiResponse<'updateTariff'>> {
     return this.http.request<ApiResponse<'updateTariff'>>('PATCH', apiUrl(this.baseUrl, 'updateTariff', request), { body: request.body });
   }
 
-  /** PATCH /api/users/{id} */
+  /** Change a user's role, client or password, or disable the account (PATCH /api/users/{id}) */
   updateUser(request: ApiRequest<'updateUser'>): Observable<ApiResponse<'updateUser'>> {
     return this.http.request<ApiResponse<'updateUser'>>('PATCH', apiUrl(this.baseUrl, 'updateUser', request), { body: request.body });
   }

@@ -7,6 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List alarm events, newest first (active, acknowledged filters) */
         get: operations["listAlarmEvents"];
         put?: never;
         post?: never;
@@ -25,6 +26,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Acknowledge an alarm event */
         post: operations["acknowledgeAlarmEvent"];
         delete?: never;
         options?: never;
@@ -39,8 +41,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List alarm rules of the clients you may see */
         get: operations["listAlarmRules"];
         put?: never;
+        /** Create an alarm rule on a metric of a device, or of every device of a client */
         post: operations["createAlarmRule"];
         delete?: never;
         options?: never;
@@ -58,9 +62,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Delete an alarm rule (its events are kept) */
         delete: operations["deleteAlarmRule"];
         options?: never;
         head?: never;
+        /** Change an alarm rule (threshold, operator, enabled) */
         patch: operations["updateAlarmRule"];
         trace?: never;
     };
@@ -71,8 +77,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List API keys (never their secrets) */
         get: operations["listApiKeys"];
         put?: never;
+        /** Create an API key (ingest, read or forward scope); the secret is shown only in this answer */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -90,6 +98,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Revoke an API key: requests with it answer 401 from now on */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -105,6 +114,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Log in with e-mail and password; answers an access token and a refresh token */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -121,6 +131,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** End the session of a refresh token: its tokens stop working on every instance */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -135,6 +146,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The logged-in user, with role and client */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -157,6 +169,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /** Change your own password (ends your other sessions) */
         patch: operations["changePassword"];
         trace?: never;
     };
@@ -169,6 +182,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Exchange a refresh token for a new access token (and a new refresh token) */
         post: operations["refreshSession"];
         delete?: never;
         options?: never;
@@ -183,6 +197,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List the monthly bandeiras tarifárias (green, yellow, red 1, red 2) */
         get: operations["listBandeiras"];
         put?: never;
         post?: never;
@@ -200,8 +215,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Set the bandeira of a month */
         put: operations["putBandeira"];
         post?: never;
+        /** Remove the bandeira of a month */
         delete: operations["deleteBandeira"];
         options?: never;
         head?: never;
@@ -215,8 +232,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List the clients (tenants) you may see */
         get: operations["listClients"];
         put?: never;
+        /** Create a client (tenant) with its time zone; its first site is created with it */
         post: operations["createClient"];
         delete?: never;
         options?: never;
@@ -231,12 +250,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One client */
         get: operations["getClient"];
         put?: never;
         post?: never;
+        /** Delete a client that has no devices left */
         delete: operations["deleteClient"];
         options?: never;
         head?: never;
+        /** Change a client's name, external id, time zone, MQTT topic prefix or retention */
         patch: operations["updateClient"];
         trace?: never;
     };
@@ -247,8 +269,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List the devices (meters) you may see, with status and last reading time */
         get: operations["listDevices"];
         put?: never;
+        /** Add a meter (Modbus RTU/TCP, PZEM, Eastron SDM, register map, Tuya, MQTT or pushed over the API) */
         post: operations["createDevice"];
         delete?: never;
         options?: never;
@@ -263,12 +287,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One device, with its status, last error and (for MQTT) the last rejected payload */
         get: operations["getDevice"];
         put?: never;
         post?: never;
+        /** Delete a device; its readings are kept unless ?purge=true */
         delete: operations["deleteDevice"];
         options?: never;
         head?: never;
+        /** Change a device's name, connection, poll interval, site or active flag */
         patch: operations["updateDevice"];
         trace?: never;
     };
@@ -369,6 +396,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Send the dead-lettered forwarding batches again */
         post: operations["retryDeadLetters"];
         delete?: never;
         options?: never;
@@ -383,6 +411,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Forwarding to the slave instance: outbox depth, lag, last error and dead letters */
         get: operations["getForwardingStatus"];
         put?: never;
         post?: never;
@@ -452,6 +481,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Store a batch of readings (all or nothing; duplicates are counted and kept once) */
         post: operations["ingestReadings"];
         delete?: never;
         options?: never;
@@ -574,6 +604,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** MQTT meters announced on the broker (Tasmota, Shelly, Zigbee2MQTT), to add in one click */
         get: operations["listDiscovered"];
         put?: never;
         post?: never;
@@ -592,6 +623,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Run the retention job now (deletes what each client's retention allows) */
         post: operations["runRetention"];
         delete?: never;
         options?: never;
@@ -606,6 +638,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Rows and bytes held per resolution, as the retention job last recorded them */
         get: operations["getRetentionStatus"];
         put?: never;
         post?: never;
@@ -622,8 +655,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List the sites (plants or buildings) of the clients you may see */
         get: operations["listSites"];
         put?: never;
+        /** Create a site with its time zone, contracted demand, reading day and main meter */
         post: operations["createSite"];
         delete?: never;
         options?: never;
@@ -638,12 +673,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One site */
         get: operations["getSite"];
         put?: never;
         post?: never;
+        /** Delete a site that holds no devices */
         delete: operations["deleteSite"];
         options?: never;
         head?: never;
+        /** Change a site's settings */
         patch: operations["updateSite"];
         trace?: never;
     };
@@ -654,8 +692,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List tariff versions (per client or per site) */
         get: operations["listTariffs"];
         put?: never;
+        /** Create a tariff version (convencional, branca, verde or azul) valid from a local date */
         post: operations["createTariff"];
         delete?: never;
         options?: never;
@@ -670,12 +710,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One tariff version */
         get: operations["getTariff"];
         put?: never;
         post?: never;
+        /** Delete a tariff version */
         delete: operations["deleteTariff"];
         options?: never;
         head?: never;
+        /** Change a tariff version */
         patch: operations["updateTariff"];
         trace?: never;
     };
@@ -686,8 +729,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List the users you may manage (platform staff: all; a client admin: the client's) */
         get: operations["listUsers"];
         put?: never;
+        /** Create a user with a role, in a client or as platform staff */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -702,12 +747,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One user */
         get: operations["getUser"];
         put?: never;
         post?: never;
+        /** Delete a user (their sessions end at once) */
         delete: operations["deleteUser"];
         options?: never;
         head?: never;
+        /** Change a user's role, client or password, or disable the account */
         patch: operations["updateUser"];
         trace?: never;
     };
