@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { captureStdout } from '../testing/capture-stdout';
 import { runServer } from './server';
 
 describe('runServer', () => {
@@ -36,5 +38,18 @@ describe('runServer', () => {
   it('reports a missing audit trail as broken', async () => {
     expect(await runServer(['audit-verify', join(dir, 'none.log')], { DATA_DIR: dir }, io)).toBe(1);
     expect(lines[0]).toMatch(/not found/);
+  });
+
+  it('says the first admin\'s password last at start, after where the console is, not above a hundred route lines', async () => {
+    const { result: app, output } = await captureStdout(() => runServer([], { DATA_DIR: dir, PORT: '0', LOG_FORMAT: 'pretty', LOG_LEVEL: 'log' }, io));
+    try {
+      const shown = output.split('\n').filter((l) => l.trim());
+      expect(shown.some((l) => l.includes('Mapped {'))).toBe(false);
+      expect(shown.length).toBeLessThan(30);
+      expect(shown[shown.length - 2]).toMatch(/is running: console http:\/\/localhost:\d+\//);
+      expect(shown[shown.length - 1]).toMatch(/WARN: \[Bootstrap\] First start: created the admin account admin@pieng\.local with the password \S+ /);
+    } finally {
+      await (app as INestApplication).close();
+    }
   });
 });

@@ -12,6 +12,7 @@ import { dataSourceOptions } from './database/database.module';
 import { Database } from './database/database.service';
 import { RollupRebuild } from './rollups/rollup-rebuild';
 import { RollupStore } from './rollups/rollup-store';
+import { AuthService } from './auth/auth.service';
 
 export interface ServerIo {
   out(line: string): void;
@@ -116,6 +117,8 @@ export async function runServer(argv: string[], env: Record<string, string | und
   await app.listen(config.port);
   const url = `http://localhost:${config.port}`;
   new Logger('Bootstrap').log(`${config.appName} is running: console ${url}/ · API ${url}${config.apiPrefix} · Swagger UI ${url}/docs · database ${databaseName(config)}`);
+  const firstStart = app.get(AuthService).firstStartNotice;
+  if (firstStart) new Logger('Bootstrap').warn(firstStart);
   return app;
 }
 

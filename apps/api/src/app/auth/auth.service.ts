@@ -45,6 +45,9 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly db: Database,
   ) {}
 
+  /** The first admin's generated password, said again once the server listens (the last line an operator sees at start). */
+  firstStartNotice: string | undefined;
+
   /** First start: with no user at all, create the admin, so that someone can log in. */
   async onApplicationBootstrap(): Promise<void> {
     if ((await this.users.count()) > 0) return;
@@ -68,10 +71,10 @@ export class AuthService implements OnApplicationBootstrap {
     const file = join(this.config.dataDir, 'initial-admin-password');
     writeFileSync(file, password + '\n', { mode: 0o600 });
     chmodSync(file, 0o600);
-    this.logger.warn(
+    this.firstStartNotice =
       `First start: created the admin account ${email} with the password ${password} (also in ${file}, readable by this user only). ` +
-        'Log in and change it: it is shown only this once.',
-    );
+      'Log in and change it: it is shown only this once.';
+    this.logger.warn(this.firstStartNotice);
   }
 
   async login(emailRaw: string, password: string, address: string): Promise<TokenResponse> {

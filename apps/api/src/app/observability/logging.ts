@@ -133,16 +133,31 @@ export class AppPinoLogger extends PinoLogger {
   }
 }
 
+/**
+ * Nest's start-up lines (one per module and one per route, about a hundred) go to debug: at info
+ * they pushed what an operator needs at start (the first admin's password, where the console is)
+ * out of sight.
+ */
+const START_UP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+export class AppNestLogger extends NestPinoLogger {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams[optionalParams.length - 1];
+    if (typeof context === 'string' && START_UP_CONTEXTS.has(context)) return super.debug(message, ...optionalParams);
+    return super.log(message, ...optionalParams);
+  }
+}
+
 export interface AppLogging {
   root: Pino;
   params: Params;
   /** The Nest LoggerService every `new Logger('Context')` goes through. */
-  logger: NestPinoLogger;
+  logger: AppNestLogger;
 }
 
 /** One application's logging: its pino root, the nestjs-pino parameters and the Nest logger. */
 export function createLogging(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'appName' | 'apiPrefix'>, stream: LogStream = 'stdout'): AppLogging {
   const root = createPino(config, stream);
   const params = loggerParams(config, root);
-  return { root, params, logger: new NestPinoLogger(new AppPinoLogger(params, root), params) };
+  return { root, params, logger: new AppNestLogger(new AppPinoLogger(params, root), params) };
 }

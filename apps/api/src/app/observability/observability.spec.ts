@@ -4,21 +4,11 @@ import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 import { loggableUrl } from './logging';
 import { saneRequestId } from './request-id';
 import { freePort } from '../../testing/free-port';
+import { captureStdout } from '../../testing/capture-stdout';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Everything written to stdout while fn runs (pino writes its lines there). */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ result: T; output: string }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
-  try {
-    const result = await fn();
-    return { result, output: chunks.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 type LogLine = Record<string, unknown> & { level: string; msg: string; reqId?: string; context?: string };
 const jsonLines = (output: string): LogLine[] =>
   output
