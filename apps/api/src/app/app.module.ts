@@ -1,8 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { ServeStaticModule } from '@nestjs/serve-static';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { UsersModule } from './users/users.module';
@@ -30,16 +27,9 @@ import { SitesModule } from './sites/sites.module';
 import { TariffsModule } from './tariffs/tariffs.module';
 
 /** Where `npm run build` puts the web console, next to the API's own bundle. */
-export function webConsoleRoot(): string | undefined {
-  const candidates = [join(__dirname, '..', 'web', 'browser'), join(process.cwd(), 'dist', 'apps', 'web', 'browser')];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
-}
-
 @Module({})
 export class AppModule {
   static register(config: AppConfig, logging: AppLogging = createLogging(config)): DynamicModule {
-    const webRoot = webConsoleRoot();
-    const prefix = config.apiPrefix.replace(/^\//, '');
     return {
       module: AppModule,
       global: true,
@@ -67,7 +57,6 @@ export class AppModule {
         MqttModule,
         RetentionModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),
-        ...(webRoot ? [ServeStaticModule.forRoot({ rootPath: webRoot, exclude: [`/${prefix}/{*path}`, '/docs/{*path}', '/docs-json'] })] : []),
       ],
       controllers: [DashboardController],
       providers: [{ provide: APP_CONFIG, useValue: config }, HttpDrain],

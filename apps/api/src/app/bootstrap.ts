@@ -11,6 +11,7 @@ import { createLogging, LogStream } from './observability/logging';
 import { PlantMetrics } from './observability/plant-metrics';
 import { requestIdMiddleware } from './observability/request-id';
 import { makeDataFilesPrivate } from './secrets/data-files';
+import { webConsoleFiles, webConsoleRoot } from './web-console/web-console-files';
 
 /** The Nest logger for lines outside an application (structured pino lines: JSON, or readable with LOG_FORMAT=pretty). */
 export function createLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat' | 'appName' | 'apiPrefix'>): LoggerService {
@@ -31,6 +32,9 @@ export async function createApp(config: AppConfig, options: { logStream?: LogStr
   });
   // Nothing in an answer should say which framework serves it.
   app.disable('x-powered-by');
+  // The built console, when there is one (npm run build): compressed, cached, and index.html for its routes.
+  const webRoot = webConsoleRoot();
+  if (webRoot) app.use(webConsoleFiles(webRoot, config.apiPrefix));
   app.use(closeConnectionWithUnreadBody());
   app.use(requestIdMiddleware());
   app.use(app.get(PlantMetrics).httpMiddleware());

@@ -106,6 +106,14 @@ describe('authInterceptor and AuthService', () => {
     expect(TestBed.inject(NoticeService).message()).toBe('error.server');
   });
 
+  it('leaves a refused login (429) to the login page, which says how long to wait', () => {
+    let error: unknown;
+    auth.login('ops@plant.test', 'wrong').subscribe({ error: (e: unknown) => (error = e) });
+    http.expectOne('/api/auth/login').flush({ statusCode: 429, message: 'Too many failed logins' }, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '60' } });
+    expect(TestBed.inject(NoticeService).message()).toBeNull();
+    expect((error as HttpErrorResponse).headers.get('Retry-After')).toBe('60');
+  });
+
   it('leaves validation errors to the page (no banner)', () => {
     api.createClient({ body: { name: '' } }).subscribe({ error: () => undefined });
     http.expectOne('/api/clients').flush({ statusCode: 400, message: 'name must not be empty' }, { status: 400, statusText: 'Bad Request' });

@@ -51,7 +51,8 @@ export const authInterceptor: HttpInterceptorFn = (request: HttpRequest<unknown>
 
   const report = (error: unknown) => {
     if (error instanceof HttpErrorResponse) {
-      const key = messageForStatus(error.status, error.error);
+      // The login page says itself how long to wait (from Retry-After), next to the form.
+      const key = isSessionCall && error.status === 429 ? null : messageForStatus(error.status, error.error);
       if (key) notice.show(key);
     }
     return throwError(() => error);

@@ -42,4 +42,13 @@ describe('LoginPage', () => {
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="login-error"]')?.textContent).toContain('E-mail or password is wrong.');
   });
+
+  it('says how long to wait after too many failed sign-ins, from Retry-After', async () => {
+    const { fixture, el } = await fillAndSubmit('wrong');
+    TestBed.inject(HttpTestingController)
+      .expectOne('/api/auth/login')
+      .flush({ statusCode: 429, message: 'Too many failed logins; try again in 15 minute(s)' }, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '842' } });
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="login-error"]')?.textContent?.trim()).toBe('Too many failed sign-ins. Try again in 15 min.');
+  });
 });

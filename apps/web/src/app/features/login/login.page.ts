@@ -26,7 +26,7 @@ import type { MessageKey } from '../../core/translations';
           <input type="password" formControlName="password" autocomplete="current-password" required name="password" />
         </label>
         @if (error(); as e) {
-          <p class="error-text" role="alert" data-testid="login-error">{{ t(e) }}</p>
+          <p class="error-text" role="alert" data-testid="login-error">{{ t(e.key, e.params) }}</p>
         }
         <button class="primary" type="submit" [disabled]="busy()">{{ t('login.submit') }}</button>
         <div class="row prefs">
@@ -61,7 +61,7 @@ export class LoginPage {
   readonly returnUrl = input<string>();
   readonly expired = input<string>();
   protected readonly busy = signal(false);
-  protected readonly error = signal<MessageKey | null>(null);
+  protected readonly error = signal<{ key: MessageKey; params?: Record<string, number> } | null>(null);
   protected readonly form = inject(FormBuilder).nonNullable.group({
     email: ['', [Validators.required, Validators.email]],
     password: ['', Validators.required],
@@ -88,9 +88,18 @@ export class LoginPage {
       },
       error: (e: unknown) => {
         this.busy.set(false);
-        if (e instanceof HttpErrorResponse && (e.status === 401 || e.status === 400)) this.error.set('login.failed');
-        // other failures (429, 5xx, offline) are shown by the interceptor's banner
+        if (!(e instanceof HttpErrorResponse)) return;
+        if (e.status === 401 || e.status === 400) this.error.set({ key: 'login.failed' });
+        else if (e.status === 429) this.error.set(tooManyAttempts(Number(e.headers.get('Retry-After'))));
+        // other failures (5xx, offline) are shown by the interceptor's banner
       },
     });
   }
+}
+
+/** How long to wait, from the server's Retry-After (seconds): in minutes, rounded up, or seconds under a minute. */
+function tooManyAttempts(retryAfterSec: number): { key: MessageKey; params?: Record<string, number> } {
+  if (!Number.isFinite(retryAfterSec) || retryAfterSec <= 0) return { key: 'login.tooMany' };
+  if (retryAfterSec < 60) return { key: 'login.tooManySeconds', params: { seconds: Math.ceil(retryAfterSec) } };
+  return { key: 'login.tooManyMinutes', params: { minutes: Math.ceil(retryAfterSec / 60) } };
 }

@@ -52,7 +52,7 @@ describe('UsersPage', () => {
     set(el, 'role', 'operator');
     const client = el.querySelector<HTMLSelectElement>('[name="clientId"]');
     if (!client) throw new Error('no client select');
-    client.selectedIndex = 1; // "Plant" after "None (platform staff)"
+    client.selectedIndex = 2; // "Plant" after "Choose a client…" and "None (platform staff)"
     client.dispatchEvent(new Event('change'));
     (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
     const create = http.expectOne((r) => r.url === '/api/users' && r.method === 'POST');
@@ -60,7 +60,28 @@ describe('UsersPage', () => {
     create.flush({ statusCode: 400, message: 'email must be an email address', errors: [{ field: 'email', message: 'email must be an email address' }] }, { status: 400, statusText: 'Bad Request' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="field-error-email"]')?.textContent).toBe('email must be an email address');
-    expect(el.querySelector('[data-testid="user-error"]')?.textContent).toBe('email must be an email address');
+    // Once, beside its field: not again above the button.
+    expect(el.querySelector('[data-testid="user-error"]')).toBeNull();
+  });
+
+  it('makes platform staff an explicit choice, with a warning, never a default', async () => {
+    const { fixture, el } = await render();
+    set(el, 'email', 'joao@plant.test');
+    set(el, 'password', 'long-enough-1');
+    (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    http.expectNone((r) => r.url === '/api/users' && r.method === 'POST');
+    expect(el.querySelector('[data-testid="field-error-clientId"]')?.textContent).toBe('Choose the client this user belongs to, or platform staff.');
+
+    const client = el.querySelector<HTMLSelectElement>('[name="clientId"]') as HTMLSelectElement;
+    client.selectedIndex = 1; // None (platform staff)
+    client.dispatchEvent(new Event('change'));
+    (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
+    const create = http.expectOne((r) => r.url === '/api/users' && r.method === 'POST');
+    expect(create.request.body.clientId).toBeNull();
+    create.flush({ statusCode: 400, message: 'x', errors: [{ field: 'email', message: 'taken' }] }, { status: 400, statusText: 'Bad Request' });
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="staff-warning"]')?.textContent).toBe('Platform staff see and change the data of every client.');
   });
 
   it('disables a user and resets a password', async () => {

@@ -53,7 +53,8 @@ export class UsersPage {
     email: ['', [Validators.required, Validators.email]],
     password: ['', [Validators.required, Validators.minLength(MIN_PASSWORD)]],
     role: ['viewer' as Role],
-    clientId: [null as number | null],
+    // No default: a user without a client is platform staff and sees every client, so that is chosen, never fallen into.
+    clientId: ['' as number | null | ''],
   });
   protected readonly resetForm = inject(FormBuilder).nonNullable.group({ password: ['', [Validators.required, Validators.minLength(MIN_PASSWORD)]] });
 
@@ -74,6 +75,12 @@ export class UsersPage {
     return this.auth.user()?.id === user.id;
   }
 
+  /** The error above the button: only one that no field shows already. */
+  protected readonly formMessage = computed(() => {
+    const e = this.error();
+    return e && Object.keys(e.fields).length === 0 ? e.message : null;
+  });
+
   protected fieldError(field: string): string | null {
     return this.error()?.fields[field] ?? null;
   }
@@ -85,7 +92,11 @@ export class UsersPage {
     }
     const v = this.form.getRawValue();
     const ownClient = this.auth.user()?.clientId ?? null;
-    const body: ApiBody<'createUser'> = { email: v.email.trim(), password: v.password, role: v.role, clientId: ownClient ?? v.clientId };
+    if (ownClient === null && v.clientId === '') {
+      this.error.set({ message: '', fields: { clientId: this.t('users.clientRequired') } });
+      return;
+    }
+    const body: ApiBody<'createUser'> = { email: v.email.trim(), password: v.password, role: v.role, clientId: ownClient ?? (v.clientId === '' ? null : v.clientId) };
     this.api.createUser({ body }).subscribe({
       next: (user) => {
         this.error.set(null);
