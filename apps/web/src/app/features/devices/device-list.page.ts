@@ -4,6 +4,7 @@ import { ApiResponse, PiengApi } from '@pieng/api-client';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
+import { formError } from '../../shared/api-error';
 
 type Device = ApiResponse<'listDevices'>[number];
 type Client = ApiResponse<'listClients'>[number];
@@ -39,6 +40,9 @@ type Client = ApiResponse<'listClients'>[number];
             <th scope="col">{{ t('devices.status') }}</th>
             <th scope="col">{{ t('devices.lastSeen') }}</th>
             <th scope="col">{{ t('devices.lastError') }}</th>
+            @if (auth.canEdit()) {
+              <th scope="col"><span class="sr-only">{{ t('common.actions') }}</span></th>
+            }
           </tr>
         </thead>
         <tbody>
@@ -50,13 +54,39 @@ type Client = ApiResponse<'listClients'>[number];
               <td><span class="status" [class]="d.status">{{ t(statusKey(d.status)) }}</span></td>
               <td>{{ i18n.dateTime(d.lastSeenAt) }}</td>
               <td class="error-text">{{ d.lastError ?? '' }}</td>
+              @if (auth.canEdit()) {
+                <td>
+                  <button type="button" class="danger" (click)="askDelete(d)" data-testid="delete-device" [attr.aria-label]="t('devices.delete') + ' ' + d.name">{{ t('devices.delete') }}</button>
+                </td>
+              }
             </tr>
+            @if (deleting()?.id === d.id) {
+              <tr>
+                <td colspan="7">
+                  <div class="confirm" role="alertdialog" [attr.aria-label]="t('devices.deleteTitle', { name: d.name })" data-testid="delete-confirm">
+                    <strong>{{ t('devices.deleteTitle', { name: d.name }) }}</strong>
+                    <p class="muted">{{ t('devices.deleteKeeps') }}</p>
+                    <label><input type="checkbox" [checked]="purge()" (change)="purge.set($any($event.target).checked)" data-testid="delete-purge" /> {{ t('devices.deletePurge') }}</label>
+                    @if (deleteError(); as e) {
+                      <p class="error-text" role="alert">{{ e }}</p>
+                    }
+                    <div class="row">
+                      <button type="button" class="danger" (click)="confirmDelete(d)" data-testid="delete-confirm-button">{{ purge() ? t('devices.deleteWithReadings') : t('devices.delete') }}</button>
+                      <button type="button" (click)="deleting.set(null)">{{ t('common.cancel') }}</button>
+                    </div>
+                  </div>
+                </td>
+              </tr>
+            }
           } @empty {
-            <tr><td colspan="6" class="muted">{{ loading() ? t('common.loading') : t('common.none') }}</td></tr>
+            <tr><td colspan="7" class="muted">{{ loading() ? t('common.loading') : t('common.none') }}</td></tr>
           }
         </tbody>
       </table>
     </div>
+  `,
+  styles: `
+    .confirm { display: flex; flex-direction: column; gap: 0.5rem; border-left: 3px solid var(--danger); padding-left: 0.75rem; }
   `,
 })
 export class DeviceListPage {
@@ -72,6 +102,10 @@ export class DeviceListPage {
   protected readonly devices = signal<Device[]>([]);
   protected readonly clients = signal<Client[]>([]);
   protected readonly String = String;
+  /** The device whose deletion waits for confirmation, whether its readings go too, and why the last try failed. */
+  protected readonly deleting = signal<Device | null>(null);
+  protected readonly purge = signal(false);
+  protected readonly deleteError = signal<string | null>(null);
   protected readonly visible = computed(() => {
     const id = Number(this.clientFilter());
     return id ? this.devices().filter((d) => d.clientId === id) : this.devices();
@@ -85,6 +119,22 @@ export class DeviceListPage {
         this.loading.set(false);
       },
       error: () => this.loading.set(false),
+    });
+  }
+
+  protected askDelete(device: Device): void {
+    this.deleting.set(device);
+    this.purge.set(false);
+    this.deleteError.set(null);
+  }
+
+  protected confirmDelete(device: Device): void {
+    this.api.deleteDevice({ path: { id: device.id }, query: { purge: this.purge() } }).subscribe({
+      next: () => {
+        this.deleting.set(null);
+        this.devices.update((all) => all.filter((d) => d.id !== device.id));
+      },
+      error: (e: unknown) => this.deleteError.set(formError(e)?.message ?? this.t('error.server')),
     });
   }
 
