@@ -57,7 +57,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 200; i++) {
+  // A minute: on a busy two-core machine the server's start alone has taken more than 20 s.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}):\n${output}`);
     try {
       if ((await fetch(`${base}/api/health`)).ok) return { base, dataDir, output: () => output, stop };
