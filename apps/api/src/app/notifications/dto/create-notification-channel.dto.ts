@@ -30,7 +30,8 @@ export class CreateNotificationChannelDto {
     description:
       'Per type. email: {to: [addresses]}; webhook: {url} (the signing secret is generated and shown once in the answer); telegram: {botToken, chatId}; sms: {to: [numbers in E.164, e.g. +5511987654321]}',
     example: { to: ['ops@example.com'] },
-    type: Object,
+    type: 'object',
+    additionalProperties: true,
   })
   @IsObject()
   config!: Record<string, unknown>;

@@ -13,7 +13,8 @@ export class NotificationChannelResponse {
   type!: ChannelType;
   @ApiProperty({
     description: 'The configuration without secrets: a Telegram bot token shows only its bot id, a webhook secret never (it is shown once, on creation)',
-    type: Object,
+    type: 'object',
+    additionalProperties: true,
     example: { to: ['ops@example.com'] },
   })
   config!: Record<string, unknown>;

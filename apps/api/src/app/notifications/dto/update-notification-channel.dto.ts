@@ -6,7 +6,8 @@ export class UpdateNotificationChannelDto extends PartialType(OmitType(CreateNot
   @ApiPropertyOptional({
     description: "Fields to change in the type's configuration; those left out are kept (a Telegram botToken need not be sent again). A webhook keeps its secret",
     example: { url: 'https://hooks.example.com/pieng' },
-    type: Object,
+    type: 'object',
+    additionalProperties: true,
   })
   @IsOptional()
   @IsObject()
