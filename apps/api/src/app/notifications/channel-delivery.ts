@@ -48,6 +48,8 @@ export class ChannelDelivery implements OnModuleDestroy {
   private mailer?: Transporter;
   /** When each Telegram chat may receive its next message (local clock, ms). */
   private readonly telegramNext = new Map<string, number>();
+  /** The send each chat's next message waits for. */
+  private readonly telegramTurns = new Map<string, Promise<void>>();
   readonly targets: OutboundTargets;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -109,27 +111,42 @@ export class ChannelDelivery implements OnModuleDestroy {
     throw new DeliveryError(`webhook answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`, !retryable(res.status), res.status === 429 ? retryAfterHeader(res.headers['retry-after']) : undefined);
   }
 
+  /**
+   * One message at a time per chat, the next no sooner than a second after Telegram answered the
+   * last (so that a second passes between two arrivals there, whatever the network's delays), or
+   * after the retry_after of a 429.
+   */
   private async telegram(config: TelegramConfig, message: RenderedMessage): Promise<void> {
-    // One message per second per chat: wait for the chat's turn (the dispatcher sends one channel's rows one after another).
-    const wait = (this.telegramNext.get(config.chatId) ?? 0) - Date.now();
-    if (wait > 0) await sleep(wait);
-    this.telegramNext.set(config.chatId, Date.now() + TELEGRAM_CHAT_INTERVAL_MS);
-    const url = `${this.config.notifications.telegramApiUrl}/bot${config.botToken}/sendMessage`;
-    let res: Response;
+    const chat = config.chatId;
+    const before = this.telegramTurns.get(chat) ?? Promise.resolve();
+    let done!: () => void;
+    const turn = before.then(() => new Promise<void>((r) => (done = r)));
+    this.telegramTurns.set(chat, turn);
+    await before;
+    let next = TELEGRAM_CHAT_INTERVAL_MS;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: config.chatId, text: message.text, disable_web_page_preview: true }), signal: AbortSignal.timeout(TIMEOUT_MS) });
-    } catch (err) {
-      throw new DeliveryError(`Telegram: ${(err as Error).message}`);
+      const wait = (this.telegramNext.get(chat) ?? 0) - Date.now();
+      if (wait > 0) await sleep(wait);
+      const url = `${this.config.notifications.telegramApiUrl}/bot${config.botToken}/sendMessage`;
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: chat, text: message.text, disable_web_page_preview: true }), signal: AbortSignal.timeout(TIMEOUT_MS) });
+      } catch (err) {
+        throw new DeliveryError(`Telegram: ${(err as Error).message}`);
+      }
+      if (res.ok) return;
+      const answer = (await res.json().catch(() => ({}))) as { description?: string; parameters?: { retry_after?: number } };
+      const description = `Telegram answered ${res.status}${answer.description ? `: ${answer.description}` : ''}`;
+      if (res.status === 429) {
+        next = Math.max(next, (answer.parameters?.retry_after ?? 1) * 1000);
+        throw new DeliveryError(description, false, next);
+      }
+      throw new DeliveryError(description, !retryable(res.status));
+    } finally {
+      this.telegramNext.set(chat, Date.now() + next);
+      done?.();
+      if (this.telegramTurns.get(chat) === turn) this.telegramTurns.delete(chat);
     }
-    if (res.ok) return;
-    const answer = (await res.json().catch(() => ({}))) as { description?: string; parameters?: { retry_after?: number } };
-    const description = `Telegram answered ${res.status}${answer.description ? `: ${answer.description}` : ''}`;
-    if (res.status === 429) {
-      const retryAfterMs = (answer.parameters?.retry_after ?? 1) * 1000;
-      this.telegramNext.set(config.chatId, Date.now() + retryAfterMs);
-      throw new DeliveryError(description, false, retryAfterMs);
-    }
-    throw new DeliveryError(description, !retryable(res.status));
   }
 
   private async sms(config: SmsConfig, message: RenderedMessage): Promise<void> {

@@ -259,6 +259,17 @@ describe('notifications', () => {
     expect((await deliveries({ channelId: ch.body.id })).map((r) => r['eventId'])).toEqual([1002]);
   });
 
+  it("goes with its client: deleting a client deletes its channels and their log", async () => {
+    const c = await t.http.post('/api/clients').send({ name: 'Short-lived' }).expect(201);
+    const ch = await t.http.post('/api/notification-channels').send({ clientId: c.body.id, name: 'Tmp', type: 'email', config: { to: ['tmp@plant.example'] } }).expect(201);
+    await enqueue([transition({ eventId: 1101, clientId: c.body.id, deviceId: 99, channelIds: [ch.body.id], muted: true })]);
+    expect(await deliveries({ channelId: ch.body.id })).toHaveLength(1);
+    await t.http.delete(`/api/clients/${c.body.id}`).expect(204);
+    await t.http.get(`/api/notification-channels/${ch.body.id}`).expect(404);
+    expect(await deliveries({ channelId: ch.body.id })).toEqual([]);
+    expect(await db.query('SELECT id FROM notifications WHERE channel_id = ?', [ch.body.id])).toEqual([]);
+  });
+
   it('refuses bad input with 400 naming the field', async () => {
     const post = (body: Record<string, unknown>) => t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'x', ...body }).expect(400);
     const field = async (body: Record<string, unknown>) => (await post(body)).body.errors[0].field;
