@@ -53,6 +53,7 @@ describe('notification delivery across a killed server', () => {
       name: 'notify',
       dataDir,
       admin: ADMIN,
+      withinMs: 90_000,
       env: { NOTIFICATION_RETRY_MIN_MS: '200', NOTIFICATION_RETRY_MAX_MS: '500', ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) },
     });
     const client = await apiCall<{ id: number }>(api, 'POST', '/api/clients', { name: 'Client K' });
@@ -85,7 +86,7 @@ describe('notification delivery across a killed server', () => {
     await stopApiProcess(api, 'SIGKILL');
 
     receiver.state.answers = [];
-    api = await startApiProcess({ name: 'notify', dataDir, env: api.env, port: api.port, admin: ADMIN });
+    api = await startApiProcess({ name: 'notify', dataDir, env: api.env, port: api.port, admin: ADMIN, withinMs: 90_000 });
     await waitFor('all seven delivered', async () => (await log()).filter((r) => r.status === 'delivered').length === 7, 30_000);
     // One more, sent by the restarted server: once it is through, the dispatcher has looked at the outbox again since.
     await enqueue([make(8)]);

@@ -330,6 +330,7 @@ describe('notifications', () => {
     await userB.get(`/api/notification-channels/${mine.body.id}`).expect(404);
   });
 
+  // A second app of its own (another OUTBOUND_ALLOWED_NETWORKS): its start takes most of the time.
   it('lets a client use a private target listed in OUTBOUND_ALLOWED_NETWORKS, and changes a channel without resending its secret', async () => {
     const other = await startTestApp({ OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' });
     try {
@@ -346,5 +347,5 @@ describe('notifications', () => {
     } finally {
       await other.close();
     }
-  });
+  }, 90_000);
 });
