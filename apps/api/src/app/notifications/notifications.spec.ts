@@ -112,7 +112,7 @@ describe('notifications', () => {
     ]);
     expect(kit.smtp.messages.filter((m) => m.to.includes('b@client.example'))).toHaveLength(1);
     // An English client: en words, the plant's time zone (UTC in tests), a dot for decimals.
-    const mail = kit.smtp.messages.find((m) => m.to.includes('b@client.example'))!;
+    const [mail] = kit.smtp.messages.filter((m) => m.to.includes('b@client.example'));
     expect(mail.subject).toBe('[MAJOR] Overvoltage: Meter A, raised');
     expect(mail.text).toContain('Time: 2026-11-26 08:00:00 (UTC)');
     expect(mail.text).toContain('Value: 245.5 V');
@@ -322,7 +322,7 @@ describe('notifications', () => {
     kit.hook.state.answers = [500];
     expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: false, error: 'webhook answered 500: status 500' });
     expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: true });
-    expect(kit.hook.state.accepted.at(-1)!.body).toMatchObject({ type: 'notification.test' });
+    expect(kit.hook.state.accepted.at(-1)?.body).toMatchObject({ type: 'notification.test' });
     // The user changing the URL to loopback is refused: only staff may point it there.
     const res = await userB.patch(`/api/notification-channels/${staffMade.body.id}`).send({ config: { url: `${kit.hook.url}?x=1` } }).expect(400);
     expect(res.body.errors[0].field).toBe('config.url');

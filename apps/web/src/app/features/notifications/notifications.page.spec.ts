@@ -82,10 +82,10 @@ describe('NotificationsPage', () => {
 
   it('shows the field the server refused', async () => {
     const { fixture, el } = await render();
-    const name = el.querySelector<HTMLInputElement>('[name="channelName"]')!;
+    const name = el.querySelector('[name="channelName"]') as HTMLInputElement;
     name.value = 'Bad';
     name.dispatchEvent(new Event('input'));
-    const to = el.querySelector<HTMLInputElement>('[name="to"]')!;
+    const to = el.querySelector('[name="to"]') as HTMLInputElement;
     to.value = 'ok@plant.example, nope';
     to.dispatchEvent(new Event('input'));
     (el.querySelector('[data-testid="save-channel"]') as HTMLButtonElement).click();
