@@ -42,7 +42,7 @@ const list = (text: string) =>
     .secret { border-color: var(--warn); background: var(--warn-soft); }
     .secret code { display: block; padding: 0.5rem; margin: 0.5rem 0; background: var(--surface); border: 1px solid var(--border); border-radius: 6px; word-break: break-all; }
     .actions { display: flex; flex-wrap: wrap; gap: 0.25rem; }
-    .target { word-break: break-all; max-width: 16rem; }
+    .target { min-width: 11rem; max-width: 16rem; overflow-wrap: anywhere; }
     .failed { color: var(--danger); }
     .ok { color: var(--ok, inherit); }
     td small { display: block; color: var(--muted); word-break: break-word; }
