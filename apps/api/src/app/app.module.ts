@@ -18,6 +18,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { EnergyModule } from './energy/energy.module';
 import { MqttModule } from './mqtt/mqtt.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
@@ -53,6 +54,7 @@ export class AppModule {
         MetricsModule,
         EnergyModule,
         AlarmsModule,
+        NotificationsModule,
         PollingModule,
         MqttModule,
         RetentionModule,

@@ -19,6 +19,7 @@ export const appRoutes: Route[] = [
       { path: 'api-keys', loadChildren: () => import('./features/api-keys/api-keys.routes').then((m) => m.API_KEYS_ROUTES) },
       { path: 'tariffs', loadChildren: () => import('./features/tariffs/tariffs.routes').then((m) => m.TARIFFS_ROUTES) },
       { path: 'bandeiras', loadChildren: () => import('./features/bandeiras/bandeiras.routes').then((m) => m.BANDEIRAS_ROUTES) },
+      { path: 'notifications', loadChildren: () => import('./features/notifications/notifications.routes').then((m) => m.NOTIFICATIONS_ROUTES) },
       { path: 'forwarding', loadChildren: () => import('./features/forwarding/forwarding.routes').then((m) => m.FORWARDING_ROUTES) },
     ],
   },

@@ -48,6 +48,9 @@ describe('authorization matrix (from /docs-json)', () => {
     b['tariffs'] = (
       await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
     ).body.id;
+    b['notification-channels'] = (
+      await t.http.post('/api/notification-channels').send({ clientId: b['clients'], name: 'B mail', type: 'email', config: { to: ['b@client.example'] } }).expect(201)
+    ).body.id;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>
@@ -62,6 +65,7 @@ describe('authorization matrix (from /docs-json)', () => {
         (await t.http.get(`/api/sites/${b['sites']}`)).body,
         (await t.http.get(`/api/tariffs/${b['tariffs']}`)).body,
         (await t.http.get('/api/bandeiras').query({ from: '2026-11', to: '2026-11' })).body,
+        (await t.http.get(`/api/notification-channels/${b['notification-channels']}`)).body,
       ]);
   });
   afterAll(() => t.close());
@@ -180,6 +184,9 @@ describe('authorization matrix (from /docs-json)', () => {
     await adminOfA.patch(`/api/devices/${device}`).send({ siteId: b['sites'] }).expect(404);
     expect((await adminOfA.get('/api/sites').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
     expect((await adminOfA.get('/api/tariffs').query({ siteId: b['sites'] }).expect(200)).body).toEqual([]);
+    await adminOfA.post('/api/notification-channels').send({ clientId: b['clients'], name: 'x', type: 'email', config: { to: ['x@y.example'] } }).expect(404);
+    expect((await adminOfA.get('/api/notification-channels').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
+    expect((await adminOfA.get('/api/notifications').query({ channelId: b['notification-channels'] }).expect(200)).body).toEqual([]);
     expect(await snapshotOfB()).toBe(before);
   });
 });

@@ -53,7 +53,7 @@ export class ClientsService {
     return this.db.transaction(async (m) => {
       await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
       const now = Date.now();
-      const client = await m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, createdAt: now });
+      const client = await m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, language: dto.language ?? 'en', createdAt: now });
       // Every client has a site from the start, where its devices go until it has more than one.
       await m.getRepository(Site).save({ clientId: client.id, name: dto.name, address: null, timezone: null, contractedKWForaPonta: null, contractedKWPonta: null, readingDay: null, mainDeviceId: null, createdAt: now });
       return client;
@@ -81,6 +81,7 @@ export class ClientsService {
         ...(dto.name !== undefined && { name: dto.name }),
         ...(dto.externalId !== undefined && { externalId: dto.externalId }),
         ...(dto.timezone !== undefined && { timezone: dto.timezone }),
+        ...(dto.language !== undefined && { language: dto.language }),
         ...(dto.mqttTopicPrefix !== undefined && { mqttTopicPrefix: dto.mqttTopicPrefix === null ? null : dto.mqttTopicPrefix.replace(/\/+$/, '') }),
         ...retention,
       };

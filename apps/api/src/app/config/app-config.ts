@@ -141,6 +141,20 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_KEY_FILE?: string;
   @IsOptional() @Transform(toInt) @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1, for brokers without MQTT 5)' }) MQTT_PROTOCOL_VERSION?: 4 | 5;
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'MQTT_PUBLISH must be true or false' }) MQTT_PUBLISH?: boolean;
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'PUBLIC_URL must be the http(s) URL users open the console at, such as https://energia.example.com' })
+  PUBLIC_URL?: string;
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be smtp://user:pass@host:587 or smtps://user:pass@host:465' })
+  SMTP_URL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) SMTP_FROM?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org' })
+  TELEGRAM_API_URL?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: "SMS_GATEWAY_URL must be the gateway's http(s) URL (Twilio: https://api.twilio.com/2010-04-01/Accounts/<AccountSid>/Messages.json)" })
+  SMS_GATEWAY_URL?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) SMS_GATEWAY_TOKEN?: string;
+  @IsOptional() @IsIn(['twilio', 'json'], { message: 'SMS_GATEWAY_FORMAT must be twilio (form-encoded To, From, Body) or json' }) @Transform(emptyToUndefined) SMS_GATEWAY_FORMAT?: string;
+  @IsOptional() @IsString() @Transform(emptyToUndefined) SMS_FROM?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) NOTIFICATION_RETRY_MIN_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86400000) NOTIFICATION_RETRY_MAX_MS?: number;
 }
 
 export type DatabaseSettings =
@@ -228,6 +242,25 @@ export interface MqttSettings {
   key?: Buffer;
 }
 
+/** Where alarm notifications go out (the channels themselves are rows: see the notifications module). */
+export interface NotificationSettings {
+  /** PUBLIC_URL: the console's address, for the link to the event in a message; without it messages carry no link. */
+  publicUrl?: string;
+  /** SMTP_URL and SMTP_FROM: the mail server e-mail channels send through; without SMTP_URL e-mail channels fail with that reason. */
+  smtpUrl?: string;
+  smtpFrom: string;
+  /** TELEGRAM_API_URL (default https://api.telegram.org). */
+  telegramApiUrl: string;
+  /** SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN (Twilio: AccountSid:AuthToken, sent as Basic auth; json: a bearer token), SMS_GATEWAY_FORMAT, SMS_FROM. */
+  smsGatewayUrl?: string;
+  smsGatewayToken?: string;
+  smsGatewayFormat: 'twilio' | 'json';
+  smsFrom?: string;
+  /** Retry delays of a failed delivery: doubling from min up to max, with jitter, for 24 hours. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
 /** The validated, typed configuration every module receives. */
 export interface AppConfig {
   appName: string;
@@ -273,6 +306,7 @@ export interface AppConfig {
   retention: RetentionSettings;
   /** MQTT meters; undefined: MQTT off. */
   mqtt?: MqttSettings;
+  notifications: NotificationSettings;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -280,7 +314,7 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 export class ConfigurationError extends Error {}
 
 /** Variables whose value never appears in an error message (it would end up in a log). */
-const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN', 'MQTT_PASSWORD', 'MQTT_URL']);
+const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN', 'MQTT_PASSWORD', 'MQTT_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN']);
 
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
 /**
@@ -369,6 +403,18 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         oneHour: vars.RETENTION_1H_DAYS ?? null,
       },
       hour: vars.RETENTION_HOUR ?? 2,
+    },
+    notifications: {
+      publicUrl: vars.PUBLIC_URL?.replace(/\/+$/, ''),
+      smtpUrl: vars.SMTP_URL,
+      smtpFrom: vars.SMTP_FROM ?? `${appName} <alarms@localhost>`,
+      telegramApiUrl: (vars.TELEGRAM_API_URL ?? 'https://api.telegram.org').replace(/\/+$/, ''),
+      smsGatewayUrl: vars.SMS_GATEWAY_URL,
+      smsGatewayToken: vars.SMS_GATEWAY_TOKEN,
+      smsGatewayFormat: (vars.SMS_GATEWAY_FORMAT as 'twilio' | 'json' | undefined) ?? 'twilio',
+      smsFrom: vars.SMS_FROM,
+      retryMinMs: vars.NOTIFICATION_RETRY_MIN_MS ?? 5_000,
+      retryMaxMs: Math.max(vars.NOTIFICATION_RETRY_MAX_MS ?? 900_000, vars.NOTIFICATION_RETRY_MIN_MS ?? 5_000),
     },
   };
 }

@@ -41,6 +41,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createDevice'>>('POST', apiUrl(this.baseUrl, 'createDevice', request), { body: request.body });
   }
 
+  /** Creates a channel (a webhook's signing secret is in this answer only) (POST /api/notification-channels) */
+  createNotificationChannel(request: ApiRequest<'createNotificationChannel'>): Observable<ApiResponse<'createNotificationChannel'>> {
+    return this.http.request<ApiResponse<'createNotificationChannel'>>('POST', apiUrl(this.baseUrl, 'createNotificationChannel', request), { body: request.body });
+  }
+
   /** Create a site with its time zone, contracted demand, reading day and main meter (POST /api/sites) */
   createSite(request: ApiRequest<'createSite'>): Observable<ApiResponse<'createSite'>> {
     return this.http.request<ApiResponse<'createSite'>>('POST', apiUrl(this.baseUrl, 'createSite', request), { body: request.body });
@@ -74,6 +79,11 @@ export class PiengApi {
   /** Delete a device; its readings are kept unless ?purge=true (DELETE /api/devices/{id}) */
   deleteDevice(request: ApiRequest<'deleteDevice'>): Observable<ApiResponse<'deleteDevice'>> {
     return this.http.request<ApiResponse<'deleteDevice'>>('DELETE', apiUrl(this.baseUrl, 'deleteDevice', request));
+  }
+
+  /** Deletes a channel and its delivery log (DELETE /api/notification-channels/{id}) */
+  deleteNotificationChannel(request: ApiRequest<'deleteNotificationChannel'>): Observable<ApiResponse<'deleteNotificationChannel'>> {
+    return this.http.request<ApiResponse<'deleteNotificationChannel'>>('DELETE', apiUrl(this.baseUrl, 'deleteNotificationChannel', request));
   }
 
   /** Delete a site that holds no devices (DELETE /api/sites/{id}) */
@@ -134,6 +144,11 @@ export class PiengApi {
   /** The logged-in user, with role and client (GET /api/auth/me) */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
+  }
+
+  /** One notification channel (GET /api/notification-channels/{id}) */
+  getNotificationChannel(request: ApiRequest<'getNotificationChannel'>): Observable<ApiResponse<'getNotificationChannel'>> {
+    return this.http.request<ApiResponse<'getNotificationChannel'>>('GET', apiUrl(this.baseUrl, 'getNotificationChannel', request));
   }
 
   /** Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN (GET /api/metrics/prometheus) */
@@ -221,6 +236,16 @@ export class PiengApi {
     return this.http.request<ApiResponse<'listMeasurements'>>('GET', apiUrl(this.baseUrl, 'listMeasurements', request));
   }
 
+  /** Notification channels the caller may see, with their last delivery and failures (GET /api/notification-channels) */
+  listNotificationChannels(request?: ApiRequest<'listNotificationChannels'>): Observable<ApiResponse<'listNotificationChannels'>> {
+    return this.http.request<ApiResponse<'listNotificationChannels'>>('GET', apiUrl(this.baseUrl, 'listNotificationChannels', request));
+  }
+
+  /** The delivery log: each notification with its status, attempts and last error, newest first (GET /api/notifications) */
+  listNotifications(request?: ApiRequest<'listNotifications'>): Observable<ApiResponse<'listNotifications'>> {
+    return this.http.request<ApiResponse<'listNotifications'>>('GET', apiUrl(this.baseUrl, 'listNotifications', request));
+  }
+
   /** List the sites (plants or buildings) of the clients you may see (GET /api/sites) */
   listSites(request?: ApiRequest<'listSites'>): Observable<ApiResponse<'listSites'>> {
     return this.http.request<ApiResponse<'listSites'>>('GET', apiUrl(this.baseUrl, 'listSites', request));
@@ -281,6 +306,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
   }
 
+  /** Sends a test message now and says whether it was delivered (the reason only to platform staff) (POST /api/notification-channels/{id}/test) */
+  testNotificationChannel(request: ApiRequest<'testNotificationChannel'>): Observable<ApiResponse<'testNotificationChannel'>> {
+    return this.http.request<ApiResponse<'testNotificationChannel'>>('POST', apiUrl(this.baseUrl, 'testNotificationChannel', request));
+  }
+
   /** Read a meter once with settings not saved yet (validated as on creation); stores nothing (POST /api/devices/test-read) */
   testReadDevice(request: ApiRequest<'testReadDevice'>): Observable<ApiResponse<'testReadDevice'>> {
     return this.http.request<ApiResponse<'testReadDevice'>>('POST', apiUrl(this.baseUrl, 'testReadDevice', request), { body: request.body });
@@ -299,6 +329,11 @@ export class PiengApi {
   /** Change a device's name, connection, poll interval, site or active flag (PATCH /api/devices/{id}) */
   updateDevice(request: ApiRequest<'updateDevice'>): Observable<ApiResponse<'updateDevice'>> {
     return this.http.request<ApiResponse<'updateDevice'>>('PATCH', apiUrl(this.baseUrl, 'updateDevice', request), { body: request.body });
+  }
+
+  /** Changes a channel; configuration fields left out are kept (PATCH /api/notification-channels/{id}) */
+  updateNotificationChannel(request: ApiRequest<'updateNotificationChannel'>): Observable<ApiResponse<'updateNotificationChannel'>> {
+    return this.http.request<ApiResponse<'updateNotificationChannel'>>('PATCH', apiUrl(this.baseUrl, 'updateNotificationChannel', request), { body: request.body });
   }
 
   /** Change a site's settings (PATCH /api/sites/{id}) */

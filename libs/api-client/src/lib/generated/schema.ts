@@ -614,6 +614,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification channels the caller may see, with their last delivery and failures */
+        get: operations["listNotificationChannels"];
+        put?: never;
+        /** Creates a channel (a webhook's signing secret is in this answer only) */
+        post: operations["createNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification channel */
+        get: operations["getNotificationChannel"];
+        put?: never;
+        post?: never;
+        /** Deletes a channel and its delivery log */
+        delete: operations["deleteNotificationChannel"];
+        options?: never;
+        head?: never;
+        /** Changes a channel; configuration fields left out are kept */
+        patch: operations["updateNotificationChannel"];
+        trace?: never;
+    };
+    "/api/notification-channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a test message now and says whether it was delivered (the reason only to platform staff) */
+        post: operations["testNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: each notification with its status, attempts and last error, newest first */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -877,6 +948,18 @@ export interface components {
             /** @description The new password, at least 10 characters */
             newPassword: string;
         };
+        ChannelTestResponse: {
+            /**
+             * @description Whether the test message was accepted by the target
+             * @example true
+             */
+            delivered: boolean;
+            /**
+             * @description Why not (platform staff only; a client's user is told only whether it was delivered)
+             * @example webhook answered 500
+             */
+            error?: string;
+        };
         ClientResponse: {
             /**
              * @description When the client was created (ISO-8601 UTC)
@@ -893,6 +976,12 @@ export interface components {
              * @example 1
              */
             id: number;
+            /**
+             * @description Language of the client's notifications
+             * @example en
+             * @enum {string}
+             */
+            language: "en" | "pt-BR";
             /**
              * @description The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic
              * @example null
@@ -1044,6 +1133,12 @@ export interface components {
              */
             externalId?: string;
             /**
+             * @description Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en
+             * @example pt-BR
+             * @enum {string}
+             */
+            language?: "en" | "pt-BR";
+            /**
              * @description The client's name as the operator's staff and the client's users see it
              * @example Fazenda Boa Vista
              */
@@ -1132,6 +1227,54 @@ export interface components {
              * @default false
              */
             submeter?: boolean;
+        };
+        CreateNotificationChannelDto: {
+            /**
+             * @description The client whose alarms the channel receives; a client's user may leave it out (their own client). null: a platform-wide channel for platform alarms (platform staff only)
+             * @example 1
+             */
+            clientId?: number | null;
+            /**
+             * @description Per type. email: {to: [addresses]}; webhook: {url} (the signing secret is generated and shown once in the answer); telegram: {botToken, chatId}; sms: {to: [numbers in E.164, e.g. +5511987654321]}
+             * @example {
+             *       "to": [
+             *         "ops@example.com"
+             *       ]
+             *     }
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A disabled channel queues nothing (default true)
+             * @example true
+             */
+            enabled?: boolean;
+            /**
+             * @description The least severity sent (default warning, i.e. every alarm; sms: major)
+             * @example major
+             * @enum {string}
+             */
+            minSeverity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description A name people recognise
+             * @example Maintenance team e-mail
+             */
+            name: string;
+            /**
+             * @description The transitions sent (default raised and cleared)
+             * @example [
+             *       "raised",
+             *       "cleared"
+             *     ]
+             */
+            on?: ("raised" | "cleared" | "acknowledged")[];
+            /**
+             * @description How messages are sent
+             * @example email
+             * @enum {string}
+             */
+            type: "email" | "webhook" | "telegram" | "sms";
         };
         CreateSiteDto: {
             /**
@@ -1802,6 +1945,163 @@ export interface components {
             /** @description Messages received and not yet acknowledged to the broker: their readings wait for, or are in, the batch being stored (acknowledged once committed) */
             unacknowledged: number;
         };
+        NotificationChannelResponse: {
+            /**
+             * @description The client whose alarms it receives; null: platform-wide
+             * @example 1
+             */
+            clientId: number | null;
+            /**
+             * @description The configuration without secrets: a Telegram bot token shows only its bot id, a webhook secret never (it is shown once, on creation)
+             * @example {
+             *       "to": [
+             *         "ops@example.com"
+             *       ]
+             *     }
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Created (ISO-8601 UTC)
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Whether it queues notifications
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * @description Notifications that failed for good (retries over, or refused)
+             * @example 0
+             */
+            failed: number;
+            /**
+             * @description Channel id
+             * @example 3
+             */
+            id: number;
+            /**
+             * @description Last delivered notification (ISO-8601 UTC), null: none yet
+             * @example 2026-11-30T12:05:00.000Z
+             */
+            lastDeliveredAt: string | null;
+            /**
+             * @description The last error of a delivery attempt on this channel, if any
+             * @example null
+             */
+            lastError: string | null;
+            /**
+             * @description The least severity sent
+             * @example warning
+             * @enum {string}
+             */
+            minSeverity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description Name
+             * @example Maintenance team e-mail
+             */
+            name: string;
+            /**
+             * @description The transitions sent
+             * @example [
+             *       "raised",
+             *       "cleared"
+             *     ]
+             */
+            on: ("raised" | "cleared" | "acknowledged")[];
+            /**
+             * @description Notifications waiting to be sent or retried
+             * @example 0
+             */
+            pending: number;
+            /**
+             * @description Webhook only, on creation only: the signing secret (whsec_ + base64). Store it now: it is never shown again
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret?: string;
+            /**
+             * @description How messages are sent
+             * @example email
+             * @enum {string}
+             */
+            type: "email" | "webhook" | "telegram" | "sms";
+        };
+        NotificationResponse: {
+            /**
+             * @description Attempts so far
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * @description The channel
+             * @example 3
+             */
+            channelId: number;
+            /**
+             * @description The channel's name
+             * @example Maintenance team e-mail
+             */
+            channelName: string;
+            /**
+             * @description Queued (ISO-8601 UTC)
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Delivered
+             * @example 2026-11-30T12:00:01.000Z
+             */
+            deliveredAt: string | null;
+            /**
+             * @description The device, null for a platform alarm
+             * @example Meter A
+             */
+            deviceName: string | null;
+            /**
+             * @description The alarm event
+             * @example 40
+             */
+            eventId: number | null;
+            /**
+             * @description Delivery id
+             * @example 12
+             */
+            id: number;
+            /**
+             * @description What happened: raised, reAlarmed, cleared, acknowledged, escalated
+             * @example raised
+             */
+            kind: string;
+            /**
+             * @description The last attempt failed with this
+             * @example null
+             */
+            lastError: string | null;
+            /**
+             * @description Next attempt (pending only)
+             * @example null
+             */
+            nextAttemptAt: string | null;
+            /**
+             * @description The alarm rule
+             * @example Overvoltage
+             */
+            ruleName: string;
+            /**
+             * @description The alarm's severity
+             * @example critical
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description pending (waiting or retrying), delivered, failed (refused, or 24 hours of retries over), muted (maintenance, shelved or chattering: recorded, not sent), cancelled (an escalation whose event was acknowledged in time)
+             * @example delivered
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "muted" | "cancelled";
+        };
         PollResultResponse: {
             /**
              * @description The device that was read
@@ -2380,6 +2680,12 @@ export interface components {
              */
             externalId?: string;
             /**
+             * @description Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en
+             * @example pt-BR
+             * @enum {string}
+             */
+            language?: "en" | "pt-BR";
+            /**
              * @description Platform staff only: the client's mqtt devices must have topics under this prefix (acme: acme/plug1, not other/plug1), so that one client cannot bind another's meter; null lifts it
              * @example acme
              */
@@ -2452,6 +2758,41 @@ export interface components {
              * @default false
              */
             submeter?: boolean;
+        };
+        UpdateNotificationChannelDto: {
+            /**
+             * @description Fields to change in the type's configuration; those left out are kept (a Telegram botToken need not be sent again). A webhook keeps its secret
+             * @example {
+             *       "url": "https://hooks.example.com/pieng"
+             *     }
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A disabled channel queues nothing (default true)
+             * @example true
+             */
+            enabled?: boolean;
+            /**
+             * @description The least severity sent (default warning, i.e. every alarm; sms: major)
+             * @example major
+             * @enum {string}
+             */
+            minSeverity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description A name people recognise
+             * @example Maintenance team e-mail
+             */
+            name?: string;
+            /**
+             * @description The transitions sent (default raised and cleared)
+             * @example [
+             *       "raised",
+             *       "cleared"
+             *     ]
+             */
+            on?: ("raised" | "cleared" | "acknowledged")[];
         };
         UpdateSiteDto: {
             /** @description Postal address of the consumer unit; null clears it */
@@ -5222,6 +5563,398 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DiscoveredMqttDeviceResponse"][];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listNotificationChannels: {
+        parameters: {
+            query?: {
+                /** @description Only this client's channels */
+                clientId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNotificationChannelDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNotificationChannelDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    testNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only this channel */
+                channelId?: number;
+                /** @description Most rows answered, newest first (default 100, at most 1000) */
+                limit?: number;
+                /** @description Only this status */
+                status?: "pending" | "delivered" | "failed" | "muted" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not logged in, or the token or API key is invalid */

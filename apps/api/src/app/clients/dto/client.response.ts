@@ -21,6 +21,8 @@ export class ClientResponse {
   externalId!: string | null;
   @ApiProperty({ description: "IANA time zone of the client's days (its own, or PLANT_TIMEZONE when it has none)", example: 'America/Sao_Paulo' })
   timezone!: string;
+  @ApiProperty({ description: "Language of the client's notifications", enum: ['en', 'pt-BR'], example: 'en' })
+  language!: 'en' | 'pt-BR';
   @ApiProperty({ description: 'When the client was created (ISO-8601 UTC)', example: '2026-11-26T12:00:00.000Z' })
   createdAt!: string;
   @ApiProperty({ description: "The client's own retention per resolution, where platform staff set one", type: ClientRetentionResponse })
@@ -34,6 +36,7 @@ export class ClientResponse {
       name: c.name,
       externalId: c.externalId,
       timezone: c.timezone ?? plantTimezone,
+      language: c.language ?? 'en',
       createdAt: new Date(c.createdAt).toISOString(),
       retention: { rawDays: c.retentionRawDays, oneMinuteDays: c.retentionOneMinuteDays, fifteenMinuteDays: c.retentionFifteenMinuteDays, oneHourDays: c.retentionOneHourDays },
       mqttTopicPrefix: c.mqttTopicPrefix ?? null,

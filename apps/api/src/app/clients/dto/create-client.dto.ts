@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
 import { isTimeZone } from '../../common/time-zones';
 
 const IsTimeZone = () =>
@@ -29,4 +29,9 @@ export class CreateClientDto {
   @IsOptional()
   @IsTimeZone()
   timezone?: string | null;
+
+  @ApiPropertyOptional({ description: "Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en", example: 'pt-BR', enum: ['en', 'pt-BR'] })
+  @IsOptional()
+  @IsIn(['en', 'pt-BR'], { message: 'language must be en or pt-BR' })
+  language?: 'en' | 'pt-BR';
 }

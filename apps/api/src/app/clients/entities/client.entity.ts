@@ -18,6 +18,10 @@ export class Client {
   @Column({ type: 'varchar', length: 64, nullable: true })
   timezone!: string | null;
 
+  /** Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR. */
+  @Column({ type: 'varchar', length: 8, default: 'en' })
+  language!: 'en' | 'pt-BR';
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 
