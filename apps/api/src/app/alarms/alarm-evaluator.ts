@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CombinedStatements, Database } from '../database/database.service';
 import { conditionHolds } from './alarm-condition';
-import { AlarmRule } from './entities/alarm-rule.entity';
+import { AlarmEventStore, RULE_COLUMNS, RuleCondition, ruleFromRow } from './alarm-event-store';
+import { AlarmState, AlarmStateMachine } from './alarm-state-machine';
+
+export type { RuleCondition } from './alarm-event-store';
 
 /** One value just stored, with the owner of its device (rules are per client). */
 export interface StoredValue {
@@ -18,19 +21,22 @@ export interface AlarmOutcome {
   cleared: number;
 }
 
-/** The columns of a rule the evaluation needs. */
-export type RuleCondition = Pick<AlarmRule, 'id' | 'clientId' | 'deviceId' | 'name' | 'metric' | 'operator' | 'threshold'>;
-
 const RULES_VERSION = "SELECT value AS version FROM revisions WHERE name = 'alarm-rules'";
 
-const appliesTo = (rule: RuleCondition, v: StoredValue) => rule.clientId === v.clientId && rule.metric === v.metric && (rule.deviceId === null || rule.deviceId === v.deviceId);
+/** Offline rules watch every reading of a device (any reading means it is not silent); the others one metric. */
+const appliesTo = (rule: RuleCondition, v: StoredValue) =>
+  rule.clientId === v.clientId && (rule.type === 'offline' || rule.metric === v.metric) && (rule.deviceId === null || rule.deviceId === v.deviceId);
+
+/** What of a state tells whether a reading moved it (and it must be stored). */
+const fingerprint = (s: AlarmState) => `${s.active}|${s.acknowledged}|${s.pendingSince}|${s.clearingSince}|${s.latched}|${s.lastTs}|${s.raises.length}|${s.quietAt}`;
 
 /**
- * Runs inside the ingest transaction. For each stored value, the client's
- * enabled rules on that metric (for every device, or for that device) are
- * checked: a rule whose condition starts to hold raises one event per device;
- * while it keeps holding nothing new is written; the first value that no
- * longer meets it clears the event.
+ * Runs inside the ingest transaction. For each stored value, in reading-time order, the client's
+ * enabled rules on that metric (for every device, or for that device) move that rule's state on the
+ * device (AlarmStateMachine: delays, deadband, latch, re-alarm, chattering), and what they do is
+ * written by AlarmEventStore in the same transaction: events, their history, the transitions for
+ * notification. A rule whose condition does not hold and that has no stored state is passed over
+ * without a write: rules that never fire cost the ingest a comparison per value.
  *
  * Rules may change through any instance on the database. Each batch reads the rules' version
  * counter (bumped by a trigger with every change, see the AlarmRulesVersion migration) and reloads
@@ -44,7 +50,10 @@ export class AlarmEvaluator {
   /** Enabled rules per client, as of a version of the counter. */
   private cache?: { version: number; byClient: Map<number, RuleCondition[]> };
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly store: AlarmEventStore,
+  ) {}
 
   async evaluate(m: EntityManager, values: StoredValue[]): Promise<AlarmOutcome> {
     if (values.length === 0) return { raised: 0, cleared: 0 };
@@ -75,45 +84,37 @@ export class AlarmEvaluator {
     const relevant = values.filter((v) => rules.some((r) => appliesTo(r, v)));
     if (relevant.length === 0) return outcome;
 
+    const changes = this.store.begin(m);
     const deviceIds = [...new Set(relevant.map((v) => v.deviceId))];
-    const active = new Map<string, number>(); // `${ruleId}:${deviceId}` -> event id
-    const rows = await this.db.query<{ id: number; rule_id: number; device_id: number }>(
-      `SELECT id, rule_id, device_id FROM alarm_events WHERE cleared_at IS NULL AND device_id IN (${deviceIds.map(() => '?').join(',')})`,
+    await changes.load(
+      rules.map((r) => r.id),
       deviceIds,
-      m,
     );
-    for (const r of rows) active.set(`${r.rule_id}:${r.device_id}`, Number(r.id));
+    const machines = new Map(rules.map((r) => [r.id, new AlarmStateMachine(r)]));
 
     relevant.sort((a, b) => a.ts - b.ts);
+    // Offline rules: the device's first reading of the batch ends its silence.
+    const firstSeen = new Map<number, number>();
+    for (const v of relevant) if (!firstSeen.has(v.deviceId)) firstSeen.set(v.deviceId, v.ts);
     for (const v of relevant) {
       for (const rule of rules) {
         if (!appliesTo(rule, v)) continue;
-        const key = `${rule.id}:${v.deviceId}`;
-        const holds = conditionHolds(v.value, rule.operator, rule.threshold);
-        const eventId = active.get(key);
-        if (holds && eventId === undefined) {
-          const details = `${rule.name}: ${v.metric} ${v.value} ${rule.operator} ${rule.threshold}`;
-          const [inserted] = await this.db.query<{ id: number }>(
-            'insert into alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, details) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
-              'ON CONFLICT (rule_id, device_id) WHERE cleared_at IS NULL DO NOTHING RETURNING id',
-            [rule.id, v.deviceId, v.metric, v.value, v.ts, false, details],
-            m,
-          );
-          if (inserted) {
-            active.set(key, Number(inserted.id));
-            outcome.raised++;
-          } else {
-            // A batch of the same device committed meanwhile raised it (two senders at once): that event stands.
-            const [open] = await this.db.query<{ id: number }>('SELECT id FROM alarm_events WHERE rule_id = ? AND device_id = ? AND cleared_at IS NULL', [rule.id, v.deviceId], m);
-            if (open) active.set(key, Number(open.id));
-          }
-        } else if (!holds && eventId !== undefined) {
-          await this.db.query('UPDATE alarm_events SET cleared_at = ? WHERE id = ?', [v.ts, eventId], m);
-          active.delete(key);
-          outcome.cleared++;
-        }
+        if (rule.type === 'offline' && firstSeen.get(v.deviceId) !== v.ts) continue;
+        const known = changes.peek(rule.id, v.deviceId);
+        // The usual case, kept cheap: nothing remembered and the condition does not hold.
+        if (!known && rule.type === 'threshold' && !conditionHolds(v.value, rule.operator, rule.threshold)) continue;
+        if (!known && rule.type === 'offline') continue;
+        const s = known ?? changes.stateOf(rule.id, v.deviceId);
+        const before = fingerprint(s.state);
+        const wasLatched = s.state.latched;
+        const machine = machines.get(rule.id) as AlarmStateMachine;
+        const steps = machine.observe(s.state, v.ts, v.value);
+        if (steps.length || fingerprint(s.state) !== before) await changes.apply(rule, machine, s, steps, wasLatched);
       }
     }
+    await changes.flush();
+    outcome.raised = changes.raised;
+    outcome.cleared = changes.cleared;
     return outcome;
   }
 
@@ -144,19 +145,7 @@ export class AlarmEvaluator {
   }
 
   private async readRules(m: EntityManager, column: 'id' | 'client_id', ids: number[], tail = ''): Promise<RuleCondition[]> {
-    const rows = await this.db.query<{ id: number; client_id: number; device_id: number | null; name: string; metric: string; operator: RuleCondition['operator']; threshold: number | string }>(
-      `SELECT id, client_id, device_id, name, metric, operator, threshold FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`,
-      [...ids, true],
-      m,
-    );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      clientId: Number(r.client_id),
-      deviceId: r.device_id === null ? null : Number(r.device_id),
-      name: r.name,
-      metric: r.metric,
-      operator: r.operator,
-      threshold: Number(r.threshold),
-    }));
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`, [...ids, true], m);
+    return rows.map(ruleFromRow);
   }
 }

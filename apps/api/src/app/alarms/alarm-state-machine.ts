@@ -84,7 +84,6 @@ export class AlarmStateMachine {
       s.lastTs = ts;
       s.lastValue = value;
     }
-    if (this.rule.type === 'offline') s.lastTs = ts;
     this.step(s, ts, holds, value, steps);
     this.forgetChatter(s, ts);
     return steps;

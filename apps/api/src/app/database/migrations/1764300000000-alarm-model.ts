@@ -9,7 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   trigger; rows go only with their event, by the foreign key).
  * - `alarm_states`: where a rule stands for one device between readings (a pending on-delay, a
  *   clearing off-delay, the last value for rates and counters, recent raises for chattering). A row
- *   exists only while there is something to remember, so a rule that never fires writes nothing.
+ *   exists only while there is something to remember, so a rule that never fires writes nothing;
+ *   `due_at` is when the alarm timer must look at it next (an off-delay, a re-alarm, the end of chattering).
  * - `alarm_maintenance`: windows during which a device's or a site's transitions are kept but muted.
  */
 export class AlarmModel1764300000000 implements MigrationInterface {
@@ -65,8 +66,16 @@ export class AlarmModel1764300000000 implements MigrationInterface {
       device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
       event_id INTEGER NULL REFERENCES alarm_events(id) ON DELETE SET NULL,
       state TEXT NOT NULL,
+      due_at BIGINT NULL,
       PRIMARY KEY (rule_id, device_id))`);
     await q.query(`CREATE INDEX ix_alarm_states_device ON alarm_states (device_id)`);
+    await q.query(`CREATE INDEX ix_alarm_states_due ON alarm_states (due_at) WHERE due_at IS NOT NULL`);
+    // Events open before this migration go on from where they stand: active, acknowledged or not.
+    const state = (ack: string) =>
+      `'{"active":true,"acknowledged":' || ${ack} || ',"acknowledgedAt":' || COALESCE(CAST(acknowledged_at AS TEXT), 'null') || ',"pendingSince":null,"clearingSince":null,"latched":false,"lastTs":null,"lastValue":null,"raises":[],"quietAt":null}'`;
+    await q.query(
+      `INSERT INTO alarm_states (rule_id, device_id, event_id, state) SELECT rule_id, device_id, id, ${state(`CASE WHEN acknowledged = ${pg ? 'TRUE' : '1'} THEN 'true' ELSE 'false' END`)} FROM alarm_events WHERE cleared_at IS NULL`,
+    );
 
     await q.query(`CREATE TABLE alarm_maintenance (
       id ${id},
