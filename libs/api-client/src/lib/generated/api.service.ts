@@ -11,9 +11,9 @@ export class PiengApi {
   private readonly http = inject(HttpClient);
   private readonly baseUrl = inject(API_BASE_URL);
 
-  /** POST /api/alarms/events/{id}/ack */
+  /** Acknowledge an event, with an optional comment (POST /api/alarms/events/{id}/ack) */
   acknowledgeAlarmEvent(request: ApiRequest<'acknowledgeAlarmEvent'>): Observable<ApiResponse<'acknowledgeAlarmEvent'>> {
-    return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request));
+    return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request), { body: request.body });
   }
 
   /** PATCH /api/auth/password */
@@ -21,7 +21,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'changePassword'>>('PATCH', apiUrl(this.baseUrl, 'changePassword', request), { body: request.body });
   }
 
-  /** POST /api/alarms/rules */
+  /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) (POST /api/alarms/rules) */
   createAlarmRule(request: ApiRequest<'createAlarmRule'>): Observable<ApiResponse<'createAlarmRule'>> {
     return this.http.request<ApiResponse<'createAlarmRule'>>('POST', apiUrl(this.baseUrl, 'createAlarmRule', request), { body: request.body });
   }
@@ -41,6 +41,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createDevice'>>('POST', apiUrl(this.baseUrl, 'createDevice', request), { body: request.body });
   }
 
+  /** A maintenance window for a device or a site: events kept, notifications muted (POST /api/alarms/maintenance) */
+  createMaintenanceWindow(request: ApiRequest<'createMaintenanceWindow'>): Observable<ApiResponse<'createMaintenanceWindow'>> {
+    return this.http.request<ApiResponse<'createMaintenanceWindow'>>('POST', apiUrl(this.baseUrl, 'createMaintenanceWindow', request), { body: request.body });
+  }
+
   /** POST /api/sites */
   createSite(request: ApiRequest<'createSite'>): Observable<ApiResponse<'createSite'>> {
     return this.http.request<ApiResponse<'createSite'>>('POST', apiUrl(this.baseUrl, 'createSite', request), { body: request.body });
@@ -56,7 +61,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createUser'>>('POST', apiUrl(this.baseUrl, 'createUser', request), { body: request.body });
   }
 
-  /** DELETE /api/alarms/rules/{id} */
+  /** Delete an alarm rule and its events (DELETE /api/alarms/rules/{id}) */
   deleteAlarmRule(request: ApiRequest<'deleteAlarmRule'>): Observable<ApiResponse<'deleteAlarmRule'>> {
     return this.http.request<ApiResponse<'deleteAlarmRule'>>('DELETE', apiUrl(this.baseUrl, 'deleteAlarmRule', request));
   }
@@ -76,6 +81,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteDevice'>>('DELETE', apiUrl(this.baseUrl, 'deleteDevice', request));
   }
 
+  /** Delete a maintenance window (DELETE /api/alarms/maintenance/{id}) */
+  deleteMaintenanceWindow(request: ApiRequest<'deleteMaintenanceWindow'>): Observable<ApiResponse<'deleteMaintenanceWindow'>> {
+    return this.http.request<ApiResponse<'deleteMaintenanceWindow'>>('DELETE', apiUrl(this.baseUrl, 'deleteMaintenanceWindow', request));
+  }
+
   /** DELETE /api/sites/{id} */
   deleteSite(request: ApiRequest<'deleteSite'>): Observable<ApiResponse<'deleteSite'>> {
     return this.http.request<ApiResponse<'deleteSite'>>('DELETE', apiUrl(this.baseUrl, 'deleteSite', request));
@@ -89,6 +99,16 @@ export class PiengApi {
   /** DELETE /api/users/{id} */
   deleteUser(request: ApiRequest<'deleteUser'>): Observable<ApiResponse<'deleteUser'>> {
     return this.http.request<ApiResponse<'deleteUser'>>('DELETE', apiUrl(this.baseUrl, 'deleteUser', request));
+  }
+
+  /** Active events: unacknowledged (the counter), acknowledged, shelved (GET /api/alarms/events/counts) */
+  getAlarmCounts(request?: ApiRequest<'getAlarmCounts'>): Observable<ApiResponse<'getAlarmCounts'>> {
+    return this.http.request<ApiResponse<'getAlarmCounts'>>('GET', apiUrl(this.baseUrl, 'getAlarmCounts', request));
+  }
+
+  /** Every transition of an event, in order (append-only) (GET /api/alarms/events/{id}/history) */
+  getAlarmEventHistory(request: ApiRequest<'getAlarmEventHistory'>): Observable<ApiResponse<'getAlarmEventHistory'>> {
+    return this.http.request<ApiResponse<'getAlarmEventHistory'>>('GET', apiUrl(this.baseUrl, 'getAlarmEventHistory', request));
   }
 
   /** GET /api/clients/{id} */
@@ -181,12 +201,17 @@ export class PiengApi {
     return this.http.request<ApiResponse<'ingestReadings'>>('POST', apiUrl(this.baseUrl, 'ingestReadings', request), { body: request.body });
   }
 
-  /** GET /api/alarms/events */
+  /** Alarm events, newest first (shelved ones hidden unless asked for) (GET /api/alarms/events) */
   listAlarmEvents(request?: ApiRequest<'listAlarmEvents'>): Observable<ApiResponse<'listAlarmEvents'>> {
     return this.http.request<ApiResponse<'listAlarmEvents'>>('GET', apiUrl(this.baseUrl, 'listAlarmEvents', request));
   }
 
-  /** GET /api/alarms/rules */
+  /** Metrics a rule may watch: those the device (or the client’s devices) reports, then the known names, with units (GET /api/alarms/metrics) */
+  listAlarmMetrics(request?: ApiRequest<'listAlarmMetrics'>): Observable<ApiResponse<'listAlarmMetrics'>> {
+    return this.http.request<ApiResponse<'listAlarmMetrics'>>('GET', apiUrl(this.baseUrl, 'listAlarmMetrics', request));
+  }
+
+  /** Alarm rules of the caller’s clients (GET /api/alarms/rules) */
   listAlarmRules(request?: ApiRequest<'listAlarmRules'>): Observable<ApiResponse<'listAlarmRules'>> {
     return this.http.request<ApiResponse<'listAlarmRules'>>('GET', apiUrl(this.baseUrl, 'listAlarmRules', request));
   }
@@ -214,6 +239,11 @@ export class PiengApi {
   /** GET /api/mqtt/discovered */
   listDiscovered(): Observable<ApiResponse<'listDiscovered'>> {
     return this.http.request<ApiResponse<'listDiscovered'>>('GET', apiUrl(this.baseUrl, 'listDiscovered'));
+  }
+
+  /** Maintenance windows (GET /api/alarms/maintenance) */
+  listMaintenanceWindows(request?: ApiRequest<'listMaintenanceWindows'>): Observable<ApiResponse<'listMaintenanceWindows'>> {
+    return this.http.request<ApiResponse<'listMaintenanceWindows'>>('GET', apiUrl(this.baseUrl, 'listMaintenanceWindows', request));
   }
 
   /** Stored values of a device, in time order, page by page (GET /api/metrics) */
@@ -281,12 +311,22 @@ export class PiengApi {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
   }
 
+  /** Shelve an event: hidden, its notifications muted, until a time (POST /api/alarms/events/{id}/shelve) */
+  shelveAlarmEvent(request: ApiRequest<'shelveAlarmEvent'>): Observable<ApiResponse<'shelveAlarmEvent'>> {
+    return this.http.request<ApiResponse<'shelveAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'shelveAlarmEvent', request), { body: request.body });
+  }
+
   /** Read a meter once with settings not saved yet (validated as on creation); stores nothing (POST /api/devices/test-read) */
   testReadDevice(request: ApiRequest<'testReadDevice'>): Observable<ApiResponse<'testReadDevice'>> {
     return this.http.request<ApiResponse<'testReadDevice'>>('POST', apiUrl(this.baseUrl, 'testReadDevice', request), { body: request.body });
   }
 
-  /** PATCH /api/alarms/rules/{id} */
+  /** Unshelve an event before its time (POST /api/alarms/events/{id}/unshelve) */
+  unshelveAlarmEvent(request: ApiRequest<'unshelveAlarmEvent'>): Observable<ApiResponse<'unshelveAlarmEvent'>> {
+    return this.http.request<ApiResponse<'unshelveAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'unshelveAlarmEvent', request));
+  }
+
+  /** Change an alarm rule (a changed condition clears its open events) (PATCH /api/alarms/rules/{id}) */
   updateAlarmRule(request: ApiRequest<'updateAlarmRule'>): Observable<ApiResponse<'updateAlarmRule'>> {
     return this.http.request<ApiResponse<'updateAlarmRule'>>('PATCH', apiUrl(this.baseUrl, 'updateAlarmRule', request), { body: request.body });
   }

@@ -7,6 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Alarm events, newest first (shelved ones hidden unless asked for) */
         get: operations["listAlarmEvents"];
         put?: never;
         post?: never;
@@ -25,7 +26,128 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Acknowledge an event, with an optional comment */
         post: operations["acknowledgeAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every transition of an event, in order (append-only) */
+        get: operations["getAlarmEventHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/shelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Shelve an event: hidden, its notifications muted, until a time */
+        post: operations["shelveAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/unshelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unshelve an event before its time */
+        post: operations["unshelveAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active events: unacknowledged (the counter), acknowledged, shelved */
+        get: operations["getAlarmCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Maintenance windows */
+        get: operations["listMaintenanceWindows"];
+        put?: never;
+        /** A maintenance window for a device or a site: events kept, notifications muted */
+        post: operations["createMaintenanceWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/maintenance/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a maintenance window */
+        delete: operations["deleteMaintenanceWindow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metrics a rule may watch: those the device (or the client’s devices) reports, then the known names, with units */
+        get: operations["listAlarmMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -39,8 +161,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Alarm rules of the caller’s clients */
         get: operations["listAlarmRules"];
         put?: never;
+        /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) */
         post: operations["createAlarmRule"];
         delete?: never;
         options?: never;
@@ -58,9 +182,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Delete an alarm rule and its events */
         delete: operations["deleteAlarmRule"];
         options?: never;
         head?: never;
+        /** Change an alarm rule (a changed condition clears its open events) */
         patch: operations["updateAlarmRule"];
         trace?: never;
     };
@@ -715,54 +841,304 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AcknowledgeAlarmEventDto: {
+            /**
+             * @description What the operator saw or did
+             * @example Tap changer checked, utility informed
+             */
+            comment?: string;
+        };
+        AlarmCountsResponse: {
+            /**
+             * @description Active events already acknowledged (shown apart)
+             * @example 1
+             */
+            activeAcknowledged: number;
+            /**
+             * @description Active events nobody has acknowledged (shelved ones excluded): the counter
+             * @example 2
+             */
+            activeUnacknowledged: number;
+            /**
+             * @description Active events shelved (hidden)
+             * @example 0
+             */
+            shelved: number;
+        };
         AlarmEventResponse: {
-            /** @description Whether someone acknowledged it */
+            /**
+             * @description Whether someone acknowledged it
+             * @example false
+             */
             acknowledged: boolean;
-            /** @description When it was acknowledged */
+            /**
+             * @description When it was acknowledged
+             * @example null
+             */
             acknowledgedAt: string | null;
-            /** @description Whether the condition still holds (not cleared) */
+            /**
+             * @description Who acknowledged it
+             * @example ops@plant.local
+             */
+            acknowledgedBy: string | null;
+            /**
+             * @description Whether it is still active (not cleared)
+             * @example true
+             */
             active: boolean;
-            /** @description Time of the first reading that no longer met the condition */
+            /**
+             * @description Raised while its rule chattered on the device (3 raises in 60 s): notifications muted until 5 quiet minutes
+             * @example false
+             */
+            chattering: boolean;
+            /**
+             * @description Time it cleared
+             * @example null
+             */
             clearedAt: string | null;
-            /** @description What happened, in words */
+            /**
+             * @description The comment given on acknowledging
+             * @example Tap changer checked
+             */
+            comment: string | null;
+            /**
+             * @description What happened, in words
+             * @example Overvoltage: voltage 245.5 > 242
+             */
             details: string | null;
-            /** @description Device whose reading raised it */
+            /**
+             * @description Device whose reading raised it
+             * @example 1
+             */
             deviceId: number;
-            /** @description Event id */
+            /**
+             * @description Event id
+             * @example 7
+             */
             id: number;
-            /** @description Metric */
+            /**
+             * @description Active only because its rule latches: the condition has cleared, an acknowledgement clears it
+             * @example false
+             */
+            latched: boolean;
+            /**
+             * @description Metric (empty for an offline alarm)
+             * @example voltage
+             */
             metric: string;
-            /** @description Time of the reading that raised it (ISO-8601 UTC) */
+            /**
+             * @description Time of the reading that raised it (ISO-8601 UTC)
+             * @example 2026-11-30T08:00:01.000Z
+             */
             raisedAt: string;
-            /** @description The rule that raised it */
+            /**
+             * @description The rule that raised it
+             * @example 1
+             */
             ruleId: number;
-            /** @description The rule’s name */
+            /**
+             * @description The rule’s name
+             * @example Overvoltage
+             */
             ruleName: string;
-            /** @description The value that raised it */
+            /**
+             * @description Severity of its rule when it was raised
+             * @example major
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description Hidden and muted until then
+             * @example null
+             */
+            shelvedUntil: string | null;
+            /**
+             * @description Why it was shelved
+             * @example null
+             */
+            shelveReason: string | null;
+            /**
+             * @description The unit of the value (known metrics; s for offline)
+             * @example V
+             */
+            unit: string | null;
+            /**
+             * @description The value that raised it (offline: seconds since the last reading)
+             * @example 245.5
+             */
             value: number;
         };
-        AlarmRuleResponse: {
-            /** @description Owning client */
-            clientId: number;
-            /** @description Creation time (ISO-8601 UTC) */
-            createdAt: string;
-            /** @description The one device watched, or null for all the client’s devices */
-            deviceId: number | null;
-            /** @description Whether the rule is evaluated */
-            enabled: boolean;
-            /** @description Rule id */
+        AlarmHistoryEntryResponse: {
+            /**
+             * @description Who did it (acknowledge, shelve, unshelve)
+             * @example ops@plant.local
+             */
+            actor: string | null;
+            /**
+             * @description When (ISO-8601 UTC): the reading’s time, or the clock’s for timers and operators
+             * @example 2026-11-30T08:00:01.000Z
+             */
+            at: string;
+            /**
+             * @description Acknowledgement comment or shelving reason
+             * @example null
+             */
+            comment: string | null;
+            /**
+             * @description The event
+             * @example 7
+             */
+            eventId: number;
+            /**
+             * @description History row id (in order of recording)
+             * @example 12
+             */
             id: number;
-            /** @description Metric watched */
+            /**
+             * @description What happened
+             * @example raised
+             * @enum {string}
+             */
+            kind: "raised" | "cleared" | "acknowledged" | "reAlarmed" | "shelved" | "unshelved";
+            /**
+             * @description Recorded but not notified (maintenance window, shelved, chattering)
+             * @example false
+             */
+            muted: boolean;
+            /**
+             * @description The value at a raise or clear
+             * @example 245.5
+             */
+            value: number | null;
+        };
+        AlarmMetricResponse: {
+            /**
+             * @description Label (known metrics), else the name
+             * @example Voltage
+             */
+            label: string;
+            /**
+             * @description Metric name
+             * @example voltage
+             */
             metric: string;
-            /** @description Rule name */
+            /**
+             * @description Whether the device (or a device of the client) has reported it
+             * @example true
+             */
+            reported: boolean;
+            /**
+             * @description Canonical unit (empty when unknown or dimensionless)
+             * @example V
+             */
+            unit: string;
+        };
+        AlarmRuleResponse: {
+            /**
+             * @description Notification channels
+             * @example [
+             *       1
+             *     ]
+             */
+            channelIds: number[];
+            /**
+             * @description Owning client
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description Creation time (ISO-8601 UTC)
+             * @example 2026-11-30T08:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Hysteresis (absolute, metric’s unit)
+             * @example 2
+             */
+            deadband: number;
+            /**
+             * @description The one device watched, or null for all the client’s devices
+             * @example 1
+             */
+            deviceId: number | null;
+            /**
+             * @description Whether the rule is evaluated
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * @description Minutes before escalation
+             * @example null
+             */
+            escalateAfterMin: number | null;
+            /**
+             * @description Escalation channel
+             * @example null
+             */
+            escalationChannelId: number | null;
+            /**
+             * @description Rule id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Active until acknowledged even when clear
+             * @example false
+             */
+            latch: boolean;
+            /**
+             * @description Metric watched (null for offline rules)
+             * @example voltage
+             */
+            metric: string | null;
+            /**
+             * @description Rule name
+             * @example Overvoltage
+             */
             name: string;
             /**
-             * @description Comparison
+             * @description Seconds the condition must be clear before clearing
+             * @example 0
+             */
+            offDelaySec: number;
+            /**
+             * @description Seconds the condition must hold before raising
+             * @example 0
+             */
+            onDelaySec: number;
+            /**
+             * @description Comparison (threshold, rateOfChange)
+             * @example >
              * @enum {string}
              */
             operator: ">" | "<" | ">=" | "<=" | "==" | "!=";
-            /** @description Threshold in the metric’s canonical unit */
+            /**
+             * @description Seconds after which an acknowledged, still active event is unacknowledged again
+             * @example null
+             */
+            reAlarmSec: number | null;
+            /**
+             * @description How urgent its events are
+             * @example major
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline: seconds without a reading
+             * @example null
+             */
+            staleAfterSec: number | null;
+            /**
+             * @description Threshold in the metric’s canonical unit (per minute for rateOfChange)
+             * @example 242
+             */
             threshold: number;
+            /**
+             * @description What the rule watches
+             * @example threshold
+             * @enum {string}
+             */
+            type: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         ApiKeyResponse: {
             /** @description Client the key acts for */
@@ -939,10 +1315,25 @@ export interface components {
         };
         CreateAlarmRuleDto: {
             /**
+             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @default []
+             * @example [
+             *       1,
+             *       2
+             *     ]
+             */
+            channelIds?: number[];
+            /**
              * @description The client whose devices the rule watches
              * @example 1
              */
             clientId: number;
+            /**
+             * @description Hysteresis, absolute, in the metric’s unit: an active `>` alarm clears only at or below threshold − deadband (`<`: at or above threshold + deadband)
+             * @default 0
+             * @example 2
+             */
+            deadband?: number;
             /**
              * @description One device of the client; omit to watch all the client's devices
              * @example 1
@@ -954,26 +1345,78 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description The metric the rule looks at
+             * @description Minutes before escalation (with escalationChannelId)
+             * @example 15
+             */
+            escalateAfterMin?: number | null;
+            /**
+             * @description A channel told too when an event is still unacknowledged escalateAfterMin minutes after it was raised
+             * @example 3
+             */
+            escalationChannelId?: number | null;
+            /**
+             * @description The event stays active after its condition clears until someone acknowledges it
+             * @default false
+             * @example false
+             */
+            latch?: boolean;
+            /**
+             * @description The metric the rule looks at: one the device (or a device of the client) reports, or a known metric name. Not used by offline rules.
              * @example voltage
              */
-            metric: string;
+            metric?: string;
             /**
              * @description A name the staff recognise
              * @example Overvoltage
              */
             name: string;
             /**
-             * @description Raise when `value <operator> threshold` holds
+             * @description Seconds the condition must be clear before the event clears; 0 = at once
+             * @default 0
+             * @example 30
+             */
+            offDelaySec?: number;
+            /**
+             * @description Seconds the condition must hold (on reading times) before the event is raised; 0 = at once
+             * @default 0
+             * @example 10
+             */
+            onDelaySec?: number;
+            /**
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
              * @example >
              * @enum {string}
              */
-            operator: ">" | "<" | ">=" | "<=" | "==" | "!=";
+            operator?: ">" | "<" | ">=" | "<=" | "==" | "!=";
             /**
-             * @description The threshold, in the metric's canonical unit
+             * @description An acknowledged event still active becomes unacknowledged again after this many seconds; null or 0 = never
+             * @example 3600
+             */
+            reAlarmSec?: number | null;
+            /**
+             * @description How urgent its events are
+             * @default major
+             * @example critical
+             * @enum {string}
+             */
+            severity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline rules: seconds without any reading of the device before it is offline
+             * @example 300
+             */
+            staleAfterSec?: number | null;
+            /**
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
              * @example 242
              */
-            threshold: number;
+            threshold?: number;
+            /**
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @default threshold
+             * @example threshold
+             * @enum {string}
+             */
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         CreateApiKeyDto: {
             /** @description The client the key acts for; a client's user may omit it (their own client), platform staff must give it */
@@ -1084,6 +1527,33 @@ export interface components {
              * @default false
              */
             submeter?: boolean;
+        };
+        CreateMaintenanceWindowDto: {
+            /**
+             * @description The device in maintenance (this or siteId)
+             * @example 1
+             */
+            deviceId?: number;
+            /**
+             * @description Start (ISO-8601)
+             * @example 2026-12-01T08:00:00Z
+             */
+            from: string;
+            /**
+             * @description Why
+             * @example Transformer inspection
+             */
+            reason: string;
+            /**
+             * @description The site in maintenance: every device of it (this or deviceId)
+             * @example 1
+             */
+            siteId?: number;
+            /**
+             * @description End (ISO-8601), after from
+             * @example 2026-12-01T12:00:00Z
+             */
+            to: string;
         };
         CreateSiteDto: {
             /**
@@ -1690,6 +2160,48 @@ export interface components {
             /** @description true when a session was ended */
             loggedOut?: boolean;
         };
+        MaintenanceWindowResponse: {
+            /**
+             * @description Client of the device or site
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description Who created it
+             * @example ops@plant.local
+             */
+            createdBy: string | null;
+            /**
+             * @description The device, or null for a site window
+             * @example 1
+             */
+            deviceId: number | null;
+            /**
+             * @description Start (ISO-8601 UTC)
+             * @example 2026-12-01T08:00:00.000Z
+             */
+            from: string;
+            /**
+             * @description Window id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Why
+             * @example Transformer inspection
+             */
+            reason: string;
+            /**
+             * @description The site, or null for a device window
+             * @example null
+             */
+            siteId: number | null;
+            /**
+             * @description End (ISO-8601 UTC)
+             * @example 2026-12-01T12:00:00.000Z
+             */
+            to: string;
+        };
         MeasurementItem: {
             /** @description Device id */
             deviceId: number;
@@ -2022,6 +2534,18 @@ export interface components {
              */
             role: "viewer" | "operator" | "admin";
         };
+        ShelveAlarmEventDto: {
+            /**
+             * @description Why
+             * @example Sensor being replaced
+             */
+            reason: string;
+            /**
+             * @description Hidden and muted until this time (ISO-8601, in the future, at most 30 days ahead)
+             * @example 2026-12-01T08:00:00Z
+             */
+            until: string;
+        };
         SiteResponse: {
             /** @description Postal address */
             address: string | null;
@@ -2294,6 +2818,21 @@ export interface components {
         };
         UpdateAlarmRuleDto: {
             /**
+             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @default []
+             * @example [
+             *       1,
+             *       2
+             *     ]
+             */
+            channelIds?: number[];
+            /**
+             * @description Hysteresis, absolute, in the metric’s unit: an active `>` alarm clears only at or below threshold − deadband (`<`: at or above threshold + deadband)
+             * @default 0
+             * @example 2
+             */
+            deadband?: number;
+            /**
              * @description One device of the client; omit to watch all the client's devices
              * @example 1
              */
@@ -2304,7 +2843,23 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description The metric the rule looks at
+             * @description Minutes before escalation (with escalationChannelId)
+             * @example 15
+             */
+            escalateAfterMin?: number | null;
+            /**
+             * @description A channel told too when an event is still unacknowledged escalateAfterMin minutes after it was raised
+             * @example 3
+             */
+            escalationChannelId?: number | null;
+            /**
+             * @description The event stays active after its condition clears until someone acknowledges it
+             * @default false
+             * @example false
+             */
+            latch?: boolean;
+            /**
+             * @description The metric the rule looks at: one the device (or a device of the client) reports, or a known metric name. Not used by offline rules.
              * @example voltage
              */
             metric?: string;
@@ -2314,16 +2869,52 @@ export interface components {
              */
             name?: string;
             /**
-             * @description Raise when `value <operator> threshold` holds
+             * @description Seconds the condition must be clear before the event clears; 0 = at once
+             * @default 0
+             * @example 30
+             */
+            offDelaySec?: number;
+            /**
+             * @description Seconds the condition must hold (on reading times) before the event is raised; 0 = at once
+             * @default 0
+             * @example 10
+             */
+            onDelaySec?: number;
+            /**
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
              * @example >
              * @enum {string}
              */
             operator?: ">" | "<" | ">=" | "<=" | "==" | "!=";
             /**
-             * @description The threshold, in the metric's canonical unit
+             * @description An acknowledged event still active becomes unacknowledged again after this many seconds; null or 0 = never
+             * @example 3600
+             */
+            reAlarmSec?: number | null;
+            /**
+             * @description How urgent its events are
+             * @default major
+             * @example critical
+             * @enum {string}
+             */
+            severity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline rules: seconds without any reading of the device before it is offline
+             * @example 300
+             */
+            staleAfterSec?: number | null;
+            /**
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
              * @example 242
              */
             threshold?: number;
+            /**
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @default threshold
+             * @example threshold
+             * @enum {string}
+             */
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         UpdateClientDto: {
             /**
@@ -2521,8 +3112,12 @@ export interface operations {
                 clientId?: number;
                 /** @description Only events of this device */
                 deviceId?: number;
+                /** @description true: shelved events are listed with the others */
+                includeShelved?: boolean;
                 /** @description At most this many events, newest first */
                 limit?: number;
+                /** @description true: only shelved events; false or absent: shelved events are hidden (see includeShelved) */
+                shelved?: boolean;
             };
             header?: never;
             path?: never;
@@ -2576,6 +3171,185 @@ export interface operations {
             };
             cookie?: never;
         };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeAlarmEventDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlarmEventHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmHistoryEntryResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shelveAlarmEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelveAlarmEventDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unshelveAlarmEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
         requestBody?: never;
         responses: {
             200: {
@@ -2584,6 +3358,283 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlarmCounts: {
+        parameters: {
+            query?: {
+                /** @description The metrics the client's devices report */
+                clientId?: number;
+                /** @description The metrics this device reports */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmCountsResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listMaintenanceWindows: {
+        parameters: {
+            query?: {
+                /** @description Only this client's windows */
+                clientId?: number;
+                /** @description Only windows of this device (its own and its site’s) */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMaintenanceWindowDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listAlarmMetrics: {
+        parameters: {
+            query?: {
+                /** @description The metrics the client's devices report */
+                clientId?: number;
+                /** @description The metrics this device reports */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmMetricResponse"][];
                 };
             };
             /** @description Invalid request: the message and `errors` name the fields */
