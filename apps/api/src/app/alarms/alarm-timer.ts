@@ -26,6 +26,8 @@ export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger('AlarmTimer');
   private interval?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  /** Whether the last claim got the lease: only then is there one to hand back at shutdown. */
+  private holding = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,12 +48,14 @@ export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.interval);
     await this.running;
-    await this.leases.release([ALARMS_LEASE]).catch(() => undefined);
+    // Handed back so that another instance takes over at once instead of when it expires.
+    if (this.holding) await this.leases.release([ALARMS_LEASE]).catch(() => undefined);
   }
 
   /** One round at `now` (epoch ms): null when another instance holds the lease, else the transitions written. */
   async tick(now: number): Promise<number | null> {
     const held = (await this.leases.claim([ALARMS_LEASE], Math.max(this.config.leaseTtlSec * 1000, 3 * ALARM_TIMER_PERIOD_MS))).has(ALARMS_LEASE);
+    this.holding = held;
     if (!held) return null;
     let transitions = 0;
 
