@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -98,6 +98,8 @@ export class AlarmsController {
 
   @Post('events/:id/ack')
   @ApiOperation({ summary: 'Acknowledge an event, with an optional comment' })
+  // The body is optional: acknowledging without a word stays a plain POST, as before comments.
+  @ApiBody({ type: AcknowledgeAlarmEventDto, required: false })
   @HttpCode(200)
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmEventResponse })

@@ -3171,7 +3171,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["AcknowledgeAlarmEventDto"];
             };
