@@ -27,6 +27,13 @@ const RULES_VERSION = "SELECT value AS version FROM revisions WHERE name = 'alar
 const appliesTo = (rule: RuleCondition, v: StoredValue) =>
   rule.clientId === v.clientId && (rule.type === 'offline' || rule.metric === v.metric) && (rule.deviceId === null || rule.deviceId === v.deviceId);
 
+const NONE: RuleCondition[] = [];
+
+interface RuleIndex {
+  byMetric: Map<string, RuleCondition[]>;
+  offline: RuleCondition[];
+}
+
 /** What of a state tells whether a reading moved it (and it must be stored). */
 const fingerprint = (s: AlarmState) => `${s.active}|${s.acknowledged}|${s.pendingSince}|${s.clearingSince}|${s.latched}|${s.lastTs}|${s.raises.length}|${s.quietAt}`;
 
@@ -49,6 +56,8 @@ const fingerprint = (s: AlarmState) => `${s.active}|${s.acknowledged}|${s.pendin
 export class AlarmEvaluator {
   /** Enabled rules per client, as of a version of the counter. */
   private cache?: { version: number; byClient: Map<number, RuleCondition[]> };
+  /** The cached lists by metric; gone with the lists when the cache is replaced. */
+  private readonly indexes = new WeakMap<RuleCondition[], RuleIndex>();
 
   constructor(
     private readonly db: Database,
@@ -77,15 +86,36 @@ export class AlarmEvaluator {
     for (const rules of cached.values()) anyRule ||= rules.length > 0;
     if (!anyRule) return outcome;
     const values = valuesOf();
+    // The rules each value may concern, found by metric (a plant has many rules on few metrics).
     const candidates = new Set<number>();
-    for (const v of values) for (const rule of cached.get(v.clientId) ?? []) if (appliesTo(rule, v)) candidates.add(rule.id);
+    let mayAct = false;
+    for (const v of values) {
+      const index = this.indexOf(cached.get(v.clientId));
+      if (!index) continue;
+      for (const rule of index.byMetric.get(v.metric) ?? NONE) {
+        if (rule.deviceId !== null && rule.deviceId !== v.deviceId) continue;
+        candidates.add(rule.id);
+        mayAct ||= rule.type !== 'threshold' || conditionHolds(v.value, rule.operator, rule.threshold);
+      }
+      for (const rule of index.offline) if (rule.deviceId === null || rule.deviceId === v.deviceId) candidates.add(rule.id);
+    }
     if (candidates.size === 0) return outcome;
+    const deviceIds = [...new Set(values.map((v) => v.deviceId))];
+    // The usual case: no rule's condition holds and none of them is in the middle of anything
+    // (pending, active, remembering a value): nothing to write, so no rule to lock either.
+    if (!mayAct && !(await this.anyState(m, [...candidates], deviceIds))) return outcome;
+
     const rules = await this.lockRules(m, [...candidates]);
-    const relevant = values.filter((v) => rules.some((r) => appliesTo(r, v)));
+    const locked = new Map<string, RuleCondition[]>();
+    const offline: RuleCondition[] = [];
+    for (const rule of rules) {
+      if (rule.type === 'offline') offline.push(rule);
+      else locked.set(rule.metric, [...(locked.get(rule.metric) ?? NONE), rule]);
+    }
+    const relevant = offline.length ? values.slice() : values.filter((v) => locked.has(v.metric));
     if (relevant.length === 0) return outcome;
 
     const changes = this.store.begin(m);
-    const deviceIds = [...new Set(relevant.map((v) => v.deviceId))];
     await changes.load(
       rules.map((r) => r.id),
       deviceIds,
@@ -97,25 +127,55 @@ export class AlarmEvaluator {
     const firstSeen = new Map<number, number>();
     for (const v of relevant) if (!firstSeen.has(v.deviceId)) firstSeen.set(v.deviceId, v.ts);
     for (const v of relevant) {
-      for (const rule of rules) {
-        if (!appliesTo(rule, v)) continue;
-        if (rule.type === 'offline' && firstSeen.get(v.deviceId) !== v.ts) continue;
-        const known = changes.peek(rule.id, v.deviceId);
-        // The usual case, kept cheap: nothing remembered and the condition does not hold.
-        if (!known && rule.type === 'threshold' && !conditionHolds(v.value, rule.operator, rule.threshold)) continue;
-        if (!known && rule.type === 'offline') continue;
-        const s = known ?? changes.stateOf(rule.id, v.deviceId);
-        const before = fingerprint(s.state);
-        const wasLatched = s.state.latched;
-        const machine = machines.get(rule.id) as AlarmStateMachine;
-        const steps = machine.observe(s.state, v.ts, v.value);
-        if (steps.length || fingerprint(s.state) !== before) await changes.apply(rule, machine, s, steps, wasLatched);
+      const metricRules = locked.get(v.metric) ?? NONE;
+      const offlineRules = offline.length && firstSeen.get(v.deviceId) === v.ts ? offline : NONE;
+      for (const list of [metricRules, offlineRules]) {
+        for (const rule of list) {
+          if (!appliesTo(rule, v)) continue;
+          const known = changes.peek(rule.id, v.deviceId);
+          // The usual case, kept cheap: nothing remembered and the condition does not hold.
+          if (!known && rule.type === 'threshold' && !conditionHolds(v.value, rule.operator, rule.threshold)) continue;
+          if (!known && rule.type === 'offline') continue;
+          const s = known ?? changes.stateOf(rule.id, v.deviceId);
+          const before = fingerprint(s.state);
+          const wasLatched = s.state.latched;
+          const machine = machines.get(rule.id) as AlarmStateMachine;
+          const steps = machine.observe(s.state, v.ts, v.value);
+          if (steps.length || fingerprint(s.state) !== before) await changes.apply(rule, machine, s, steps, wasLatched);
+        }
       }
+      // An offline rule is observed once per device and batch.
+      if (offlineRules.length) firstSeen.set(v.deviceId, NaN);
     }
     await changes.flush();
     outcome.raised = changes.raised;
     outcome.cleared = changes.cleared;
     return outcome;
+  }
+
+  /** Whether any of these rules has a stored state on any of these devices. */
+  private async anyState(m: EntityManager, ruleIds: number[], deviceIds: number[]): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 AS found FROM alarm_states WHERE device_id IN (${deviceIds.map(() => '?').join(',')}) AND rule_id IN (${ruleIds.map(() => '?').join(',')}) LIMIT 1`,
+      [...deviceIds, ...ruleIds],
+      m,
+    );
+    return rows.length > 0;
+  }
+
+  /** A client's cached rules by metric, and its offline rules (built once per cached list). */
+  private indexOf(rules: RuleCondition[] | undefined): RuleIndex | undefined {
+    if (!rules || rules.length === 0) return undefined;
+    let index = this.indexes.get(rules);
+    if (!index) {
+      index = { byMetric: new Map(), offline: [] };
+      for (const rule of rules) {
+        if (rule.type === 'offline') index.offline.push(rule);
+        else index.byMetric.set(rule.metric, [...(index.byMetric.get(rule.metric) ?? NONE), rule]);
+      }
+      this.indexes.set(rules, index);
+    }
+    return index;
   }
 
   /** The clients' enabled rules from the cache, reloaded for the clients it lacks and all of it when the version has moved. */
