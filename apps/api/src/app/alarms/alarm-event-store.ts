@@ -315,7 +315,7 @@ export class AlarmChanges {
 export function nextDue(s: AlarmState, rule: RuleCondition): number | null {
   const due: number[] = [];
   if (s.active && s.clearingSince !== null && !s.latched) due.push(s.clearingSince + rule.offDelaySec * 1000);
-  if (s.active && s.acknowledged && s.acknowledgedAt !== null && (rule.reAlarmSec ?? 0) > 0) due.push(s.acknowledgedAt + (rule.reAlarmSec as number) * 1000);
+  if (s.active && s.acknowledged && !s.latched && s.acknowledgedAt !== null && (rule.reAlarmSec ?? 0) > 0) due.push(s.acknowledgedAt + (rule.reAlarmSec as number) * 1000);
   if (s.quietAt !== null) due.push(s.quietAt);
   return due.length ? Math.min(...due) : null;
 }

@@ -218,3 +218,23 @@ describe('AlarmStateMachine', () => {
     expect(ne.kinds()).toEqual(['raised@1']);
   });
 });
+
+describe('nextDue (when the alarm timer must look at a state)', () => {
+  // Imported here: the due time is what the store writes beside the state, from the same rule settings.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { nextDue } = require('./alarm-event-store') as typeof import('./alarm-event-store');
+  const asRule = (over: Partial<AlarmRuleSettings>) => ({ ...rule(over), id: 1, clientId: 1, deviceId: null, name: 'r', metric: 'voltage', severity: 'major' as const, channelIds: [], escalationChannelId: null, escalateAfterMin: null });
+
+  it('an off-delay running, a re-alarm, the end of chattering; nothing for a latched or idle state', () => {
+    const h = harness({ offDelaySec: 30, reAlarmSec: 600 });
+    h.read(0, 250);
+    h.ack(10);
+    h.read(20, 230); // clearing since 20: due at 50; re-alarm due at 610
+    expect(nextDue(h.state, asRule({ offDelaySec: 30, reAlarmSec: 600 }))).toBe(sec(50));
+    const latched = harness({ latch: true, reAlarmSec: 600 });
+    latched.read(0, 250);
+    latched.read(1, 230); // latched, not acknowledged
+    expect(nextDue(latched.state, asRule({ latch: true, reAlarmSec: 600 }))).toBeNull();
+    expect(nextDue(harness().state, asRule({}))).toBeNull();
+  });
+});

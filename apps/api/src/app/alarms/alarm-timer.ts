@@ -64,8 +64,10 @@ export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown
     for (const rule of offline) {
       const staleBefore = now - (rule.staleAfterSec ?? 0) * 1000;
       const devices = await this.db.query<{ id: number; last_seen_at: number | string }>(
-        `SELECT id, last_seen_at FROM devices WHERE client_id = ? AND active = ? AND last_seen_at IS NOT NULL AND last_seen_at <= ?${rule.deviceId !== null ? ' AND id = ?' : ''}`,
-        [rule.clientId, true, staleBefore, ...(rule.deviceId !== null ? [rule.deviceId] : [])],
+        // Those already alarmed (an open event in their state) have nothing new to say until a reading comes.
+        `SELECT id, last_seen_at FROM devices d WHERE client_id = ? AND active = ? AND last_seen_at IS NOT NULL AND last_seen_at <= ?${rule.deviceId !== null ? ' AND id = ?' : ''}
+         AND NOT EXISTS (SELECT 1 FROM alarm_states s WHERE s.rule_id = ? AND s.device_id = d.id AND s.event_id IS NOT NULL)`,
+        [rule.clientId, true, staleBefore, ...(rule.deviceId !== null ? [rule.deviceId] : []), rule.id],
       );
       for (const d of devices) transitions += await this.advance(rule.id, Number(d.id), (machine, s, lastSeen) => machine.tick(s, now, lastSeen));
     }
