@@ -286,10 +286,14 @@ export class AlarmsService {
   private async maintenanceRows(scope: ClientScope, query: MaintenanceWindowQuery & { id?: number }): Promise<MaintenanceWindowResponse[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (scope.clientId !== null) (where.push('client_id = ?'), params.push(scope.clientId));
-    if (query.clientId !== undefined) (where.push('client_id = ?'), params.push(query.clientId));
-    if (query.id !== undefined) (where.push('id = ?'), params.push(query.id));
-    if (query.deviceId !== undefined) (where.push('(device_id = ? OR site_id = (SELECT site_id FROM devices WHERE id = ?))'), params.push(query.deviceId, query.deviceId));
+    const filter = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (scope.clientId !== null) filter('client_id = ?', scope.clientId);
+    if (query.clientId !== undefined) filter('client_id = ?', query.clientId);
+    if (query.id !== undefined) filter('id = ?', query.id);
+    if (query.deviceId !== undefined) filter('(device_id = ? OR site_id = (SELECT site_id FROM devices WHERE id = ?))', query.deviceId, query.deviceId);
     const rows = await this.db.query(`SELECT * FROM alarm_maintenance ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY from_ts DESC, id DESC LIMIT 1000`, params);
     return rows.map(MaintenanceWindowResponse.fromRow);
   }
