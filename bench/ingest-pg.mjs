@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { api, benchPgServer, createBenchDatabase, startApi } from './api-server.mjs';
-import { ingestBodies, METRICS, peakRss, T0 } from './ingest.mjs';
+import { createAlarmRules, ingestBodies, METRICS, peakRss, T0 } from './ingest.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client } = require('pg');
@@ -112,6 +112,8 @@ async function httpIngest(url, { readings, concurrency, env = {}, main }) {
   try {
     const client = await api(server, 'POST', '/api/clients', { name: `Bench ${Date.now()}` });
     const device = await api(server, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
+    // 50 alarm rules on the client, as in ingest.mjs (issue 15).
+    await createAlarmRules(server, client.id, 50);
     const bodies = ingestBodies(device.id, readings, 50);
     let next = 0;
     let stored = 0;

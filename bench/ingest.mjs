@@ -1,6 +1,7 @@
 // Ingest and analytics benchmark (issue: core API).
 // (a) baseline: 500-row multi-VALUES inserts straight through the sqlite3 driver into the same schema, a commit per 1,000 rows (best of 3 runs)
-// (b) POST /api/ingest, 50 readings x 10 metrics per request, concurrent clients: values/s and b/a
+// (b) POST /api/ingest, 50 readings x 10 metrics per request, concurrent clients: values/s and b/a, with 50 alarm
+//     rules on the client (issue 15: alarm evaluation must not take ingest below the bar), most of which never fire
 // (c) /api/metrics/summary on a 100k-row series inside a 1M-row table vs the same aggregate SQL run directly
 // (d) /api/metrics/series, 500 points over that series
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -72,12 +73,34 @@ export function ingestBodies(deviceId, readingsTotal, perRequest) {
   return bodies;
 }
 
+/**
+ * `count` alarm rules on the client, as a plant would have them: thresholds on every metric the bench
+ * sends that its values (230 ± 5) never reach, one that holds from the first reading and stays
+ * active (no write per reading once raised), one rate of change (its state, the last value, is
+ * written once per batch) and one offline rule (every batch then loads the rules' states).
+ */
+export async function createAlarmRules(server, clientId, count) {
+  const bodies = [];
+  if (count >= 3) {
+    bodies.push({ name: 'Always on', metric: 'voltage', operator: '>', threshold: 100, deadband: 5, severity: 'warning' });
+    bodies.push({ name: 'Fast change', type: 'rateOfChange', metric: 'power', operator: '>', threshold: 10_000 });
+    bodies.push({ name: 'Silent', type: 'offline', staleAfterSec: 3600 });
+  }
+  for (let i = bodies.length; i < count; i++) {
+    const metric = METRICS[i % METRICS.length];
+    bodies.push({ name: `Never ${i}`, metric, operator: i % 2 ? '>' : '<', threshold: i % 2 ? 1000 + i : -1000 - i, onDelaySec: i % 3, offDelaySec: i % 4, severity: ['critical', 'major', 'minor', 'warning'][i % 4] });
+  }
+  for (const body of bodies) await api(server, 'POST', '/api/alarms/rules', { clientId, ...body });
+  return bodies.length;
+}
+
 /** `main`: another build of the server to measure (before/after a change), as in hostile-load.mjs. */
-export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4, main, analytics = true } = {}) {
+export async function run_({ print = true, readingsPerSeries = 100_000, concurrency = 4, main, analytics = true, alarmRules = 50 } = {}) {
   const server = await startApi({}, [], main ? { main } : {});
   try {
     const client = await api(server, 'POST', '/api/clients', { name: 'Bench' });
     const device = await api(server, 'POST', '/api/devices', { clientId: client.id, name: 'Bench meter', deviceType: 'api' });
+    const rules = await createAlarmRules(server, client.id, alarmRules);
 
     // (a) on a copy of the server's own, migrated, schema
     // The best of three runs: one short run swings with the disk's fsync times, and the best one makes b/a the harder to meet.
@@ -101,7 +124,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     const httpValuesPerSec = (readingsPerSeries * METRICS.length) / ingestSeconds;
     const peakRssMb = peakRss(server.child.pid);
 
-    if (!analytics) return { rawRowsPerSec: Math.round(rawRowsPerSec), httpValuesPerSec: Math.round(httpValuesPerSec), ingestRatio: +(httpValuesPerSec / rawRowsPerSec).toFixed(2), peakRssMb };
+    if (!analytics) return { alarmRules: rules, rawRowsPerSec: Math.round(rawRowsPerSec), httpValuesPerSec: Math.round(httpValuesPerSec), ingestRatio: +(httpValuesPerSec / rawRowsPerSec).toFixed(2), peakRssMb };
     // (c) summary over one 100k-row series in the 1M-row table, against the same aggregate run directly
     const from = T0, to = T0 + readingsPerSeries * 1000;
     const q = `deviceId=${device.id}&metric=voltage&from=${from}&to=${to}`;
@@ -132,6 +155,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     }
 
     const result = {
+      alarmRules: rules,
       rawRuns: rawRuns.map(Math.round),
       rawRowsPerSec: Math.round(rawRowsPerSec),
       httpValuesPerSec: Math.round(httpValuesPerSec),
@@ -145,7 +169,7 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     if (print) {
       console.log('\nIngest and analytics (SQLite, this machine)');
       console.log(`  (a) raw sqlite3 multi-row inserts          ${result.rawRowsPerSec.toLocaleString('en')} rows/s (best of ${rawRuns.map((r) => Math.round(r / 1000) + 'k').join(', ')})`);
-      console.log(`  (b) POST /api/ingest, ${concurrency} clients, 500 values/request  ${result.httpValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.ingestRatio} (target >= 0.6, rollups included); server peak RSS ${result.peakRssMb} MB (target < 250)`);
+      console.log(`  (b) POST /api/ingest, ${concurrency} clients, 500 values/request, ${rules} alarm rules on the client  ${result.httpValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.ingestRatio} (target >= 0.6, rollups included); server peak RSS ${result.peakRssMb} MB (target < 250)`);
       console.log(`  (c) summary on 100k of 1M rows              ${result.summaryMs} ms over HTTP vs ${result.summaryDirectMs} ms direct SQL   ratio ${result.summaryRatio} (target <= 1.5)`);
       console.log(`  (d) series, 500 points over 100k rows       ${result.seriesMs} ms (target <= 250)`);
     }
@@ -159,5 +183,6 @@ export { run_ as run };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf('--main');
-  await run_({ main: at > 0 ? process.argv[at + 1] : undefined });
+  const rules = process.argv.indexOf('--alarm-rules');
+  await run_({ main: at > 0 ? process.argv[at + 1] : undefined, ...(rules > 0 && { alarmRules: Number(process.argv[rules + 1]) }) });
 }

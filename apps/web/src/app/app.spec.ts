@@ -19,13 +19,12 @@ describe('App shell', () => {
     await fixture.whenStable();
     await new Promise((resolve) => setTimeout(resolve, 5)); // the badge's first poll is on a timer
     const http = TestBed.inject(HttpTestingController);
-    http.expectOne((r) => r.url.startsWith('/api/alarms/events')).flush([
-      { id: 1, active: true, acknowledged: false },
-      { id: 2, active: true, acknowledged: true },
-    ]);
+    http.expectOne('/api/alarms/events/counts').flush({ activeUnacknowledged: 2, activeAcknowledged: 1, shelved: 0 });
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
+    // The counter shows the active unacknowledged events; the acknowledged active ones apart.
     expect(el.querySelector('[data-testid="active-alarm-count"]')?.textContent?.trim()).toBe('2');
+    expect(el.querySelector('[data-testid="acknowledged-alarm-count"]')?.textContent?.trim()).toBe('1');
     expect(el.querySelector('nav')?.textContent).toContain('Devices');
     expect(el.textContent).toContain('ops@plant.test');
     TestBed.inject(I18n).setLanguage('pt-BR');

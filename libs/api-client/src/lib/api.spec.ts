@@ -35,8 +35,9 @@ describe('PiengApi', () => {
     post.flush({ id: 5 });
     expect(created).toEqual({ id: 5 });
 
-    api.acknowledgeAlarmEvent({ path: { id: 9 } }).subscribe();
-    expect(http.expectOne('/base/api/alarms/events/9/ack').request.method).toBe('POST');
+    api.acknowledgeAlarmEvent({ path: { id: 9 }, body: { comment: 'seen' } }).subscribe();
+    const ack = http.expectOne('/base/api/alarms/events/9/ack');
+    expect([ack.request.method, ack.request.body]).toEqual(['POST', { comment: 'seen' }]);
     api.deleteDevice({ path: { id: 2 }, query: { purge: true } }).subscribe();
     expect(http.expectOne('/base/api/devices/2?purge=true').request.method).toBe('DELETE');
     http.verify();

@@ -26,3 +26,11 @@ export type ModbusDriverName = (typeof MODBUS_DRIVERS)[number];
 
 export const DEVICE_STATUSES = ['online', 'offline', 'backoff', 'unknown', 'inactive'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** What an alarm rule watches (issue 15): a value against a threshold, silence, a rate, an energy counter going backwards. */
+export const ALARM_RULE_TYPES = ['threshold', 'offline', 'rateOfChange', 'counterReset'] as const;
+export type AlarmRuleType = (typeof ALARM_RULE_TYPES)[number];
+
+/** ISA-18.2 priorities, most urgent first. */
+export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export type AlarmSeverity = (typeof ALARM_SEVERITIES)[number];

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CombinedStatements, Database } from '../database/database.service';
 import { conditionHolds } from './alarm-condition';
-import { AlarmRule } from './entities/alarm-rule.entity';
+import { AlarmEventStore, RULE_COLUMNS, RuleCondition, ruleFromRow } from './alarm-event-store';
+import { AlarmState, AlarmStateMachine } from './alarm-state-machine';
+
+export type { RuleCondition } from './alarm-event-store';
 
 /** One value just stored, with the owner of its device (rules are per client). */
 export interface StoredValue {
@@ -18,19 +21,29 @@ export interface AlarmOutcome {
   cleared: number;
 }
 
-/** The columns of a rule the evaluation needs. */
-export type RuleCondition = Pick<AlarmRule, 'id' | 'clientId' | 'deviceId' | 'name' | 'metric' | 'operator' | 'threshold'>;
-
 const RULES_VERSION = "SELECT value AS version FROM revisions WHERE name = 'alarm-rules'";
 
-const appliesTo = (rule: RuleCondition, v: StoredValue) => rule.clientId === v.clientId && rule.metric === v.metric && (rule.deviceId === null || rule.deviceId === v.deviceId);
+/** Offline rules watch every reading of a device (any reading means it is not silent); the others one metric. */
+const appliesTo = (rule: RuleCondition, v: StoredValue) =>
+  rule.clientId === v.clientId && (rule.type === 'offline' || rule.metric === v.metric) && (rule.deviceId === null || rule.deviceId === v.deviceId);
+
+const NONE: RuleCondition[] = [];
+
+interface RuleIndex {
+  byMetric: Map<string, RuleCondition[]>;
+  offline: RuleCondition[];
+}
+
+/** What of a state tells whether a reading moved it (and it must be stored). */
+const fingerprint = (s: AlarmState) => `${s.active}|${s.acknowledged}|${s.pendingSince}|${s.clearingSince}|${s.latched}|${s.lastTs}|${s.raises.length}|${s.quietAt}`;
 
 /**
- * Runs inside the ingest transaction. For each stored value, the client's
- * enabled rules on that metric (for every device, or for that device) are
- * checked: a rule whose condition starts to hold raises one event per device;
- * while it keeps holding nothing new is written; the first value that no
- * longer meets it clears the event.
+ * Runs inside the ingest transaction. For each stored value, in reading-time order, the client's
+ * enabled rules on that metric (for every device, or for that device) move that rule's state on the
+ * device (AlarmStateMachine: delays, deadband, latch, re-alarm, chattering), and what they do is
+ * written by AlarmEventStore in the same transaction: events, their history, the transitions for
+ * notification. A rule whose condition does not hold and that has no stored state is passed over
+ * without a write: rules that never fire cost the ingest a comparison per value.
  *
  * Rules may change through any instance on the database. Each batch reads the rules' version
  * counter (bumped by a trigger with every change, see the AlarmRulesVersion migration) and reloads
@@ -43,8 +56,13 @@ const appliesTo = (rule: RuleCondition, v: StoredValue) => rule.clientId === v.c
 export class AlarmEvaluator {
   /** Enabled rules per client, as of a version of the counter. */
   private cache?: { version: number; byClient: Map<number, RuleCondition[]> };
+  /** The cached lists by metric; gone with the lists when the cache is replaced. */
+  private readonly indexes = new WeakMap<RuleCondition[], RuleIndex>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly store: AlarmEventStore,
+  ) {}
 
   async evaluate(m: EntityManager, values: StoredValue[]): Promise<AlarmOutcome> {
     if (values.length === 0) return { raised: 0, cleared: 0 };
@@ -68,53 +86,96 @@ export class AlarmEvaluator {
     for (const rules of cached.values()) anyRule ||= rules.length > 0;
     if (!anyRule) return outcome;
     const values = valuesOf();
+    // The rules each value may concern, found by metric (a plant has many rules on few metrics).
     const candidates = new Set<number>();
-    for (const v of values) for (const rule of cached.get(v.clientId) ?? []) if (appliesTo(rule, v)) candidates.add(rule.id);
+    let mayAct = false;
+    for (const v of values) {
+      const index = this.indexOf(cached.get(v.clientId));
+      if (!index) continue;
+      for (const rule of index.byMetric.get(v.metric) ?? NONE) {
+        if (rule.deviceId !== null && rule.deviceId !== v.deviceId) continue;
+        candidates.add(rule.id);
+        mayAct ||= rule.type !== 'threshold' || conditionHolds(v.value, rule.operator, rule.threshold);
+      }
+      for (const rule of index.offline) if (rule.deviceId === null || rule.deviceId === v.deviceId) candidates.add(rule.id);
+    }
     if (candidates.size === 0) return outcome;
+    const deviceIds = [...new Set(values.map((v) => v.deviceId))];
+    // The usual case: no rule's condition holds and none of them is in the middle of anything
+    // (pending, active, remembering a value): nothing to write, so no rule to lock either.
+    if (!mayAct && !(await this.anyState(m, [...candidates], deviceIds))) return outcome;
+
     const rules = await this.lockRules(m, [...candidates]);
-    const relevant = values.filter((v) => rules.some((r) => appliesTo(r, v)));
+    const locked = new Map<string, RuleCondition[]>();
+    const offline: RuleCondition[] = [];
+    for (const rule of rules) {
+      if (rule.type === 'offline') offline.push(rule);
+      else locked.set(rule.metric, [...(locked.get(rule.metric) ?? NONE), rule]);
+    }
+    const relevant = offline.length ? values.slice() : values.filter((v) => locked.has(v.metric));
     if (relevant.length === 0) return outcome;
 
-    const deviceIds = [...new Set(relevant.map((v) => v.deviceId))];
-    const active = new Map<string, number>(); // `${ruleId}:${deviceId}` -> event id
-    const rows = await this.db.query<{ id: number; rule_id: number; device_id: number }>(
-      `SELECT id, rule_id, device_id FROM alarm_events WHERE cleared_at IS NULL AND device_id IN (${deviceIds.map(() => '?').join(',')})`,
+    const changes = this.store.begin(m);
+    await changes.load(
+      rules.map((r) => r.id),
       deviceIds,
-      m,
     );
-    for (const r of rows) active.set(`${r.rule_id}:${r.device_id}`, Number(r.id));
+    const machines = new Map(rules.map((r) => [r.id, new AlarmStateMachine(r)]));
 
     relevant.sort((a, b) => a.ts - b.ts);
+    // Offline rules: the device's first reading of the batch ends its silence.
+    const firstSeen = new Map<number, number>();
+    for (const v of relevant) if (!firstSeen.has(v.deviceId)) firstSeen.set(v.deviceId, v.ts);
     for (const v of relevant) {
-      for (const rule of rules) {
-        if (!appliesTo(rule, v)) continue;
-        const key = `${rule.id}:${v.deviceId}`;
-        const holds = conditionHolds(v.value, rule.operator, rule.threshold);
-        const eventId = active.get(key);
-        if (holds && eventId === undefined) {
-          const details = `${rule.name}: ${v.metric} ${v.value} ${rule.operator} ${rule.threshold}`;
-          const [inserted] = await this.db.query<{ id: number }>(
-            'insert into alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, details) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
-              'ON CONFLICT (rule_id, device_id) WHERE cleared_at IS NULL DO NOTHING RETURNING id',
-            [rule.id, v.deviceId, v.metric, v.value, v.ts, false, details],
-            m,
-          );
-          if (inserted) {
-            active.set(key, Number(inserted.id));
-            outcome.raised++;
-          } else {
-            // A batch of the same device committed meanwhile raised it (two senders at once): that event stands.
-            const [open] = await this.db.query<{ id: number }>('SELECT id FROM alarm_events WHERE rule_id = ? AND device_id = ? AND cleared_at IS NULL', [rule.id, v.deviceId], m);
-            if (open) active.set(key, Number(open.id));
-          }
-        } else if (!holds && eventId !== undefined) {
-          await this.db.query('UPDATE alarm_events SET cleared_at = ? WHERE id = ?', [v.ts, eventId], m);
-          active.delete(key);
-          outcome.cleared++;
+      const metricRules = locked.get(v.metric) ?? NONE;
+      const offlineRules = offline.length && firstSeen.get(v.deviceId) === v.ts ? offline : NONE;
+      for (const list of [metricRules, offlineRules]) {
+        for (const rule of list) {
+          if (!appliesTo(rule, v)) continue;
+          const known = changes.peek(rule.id, v.deviceId);
+          // The usual case, kept cheap: nothing remembered and the condition does not hold.
+          if (!known && rule.type === 'threshold' && !conditionHolds(v.value, rule.operator, rule.threshold)) continue;
+          if (!known && rule.type === 'offline') continue;
+          const s = known ?? changes.stateOf(rule.id, v.deviceId);
+          const before = fingerprint(s.state);
+          const wasLatched = s.state.latched;
+          const machine = machines.get(rule.id) as AlarmStateMachine;
+          const steps = machine.observe(s.state, v.ts, v.value);
+          if (steps.length || fingerprint(s.state) !== before) await changes.apply(rule, machine, s, steps, wasLatched);
         }
       }
+      // An offline rule is observed once per device and batch.
+      if (offlineRules.length) firstSeen.set(v.deviceId, NaN);
     }
+    await changes.flush();
+    outcome.raised = changes.raised;
+    outcome.cleared = changes.cleared;
     return outcome;
+  }
+
+  /** Whether any of these rules has a stored state on any of these devices. */
+  private async anyState(m: EntityManager, ruleIds: number[], deviceIds: number[]): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 AS found FROM alarm_states WHERE device_id IN (${deviceIds.map(() => '?').join(',')}) AND rule_id IN (${ruleIds.map(() => '?').join(',')}) LIMIT 1`,
+      [...deviceIds, ...ruleIds],
+      m,
+    );
+    return rows.length > 0;
+  }
+
+  /** A client's cached rules by metric, and its offline rules (built once per cached list). */
+  private indexOf(rules: RuleCondition[] | undefined): RuleIndex | undefined {
+    if (!rules || rules.length === 0) return undefined;
+    let index = this.indexes.get(rules);
+    if (!index) {
+      index = { byMetric: new Map(), offline: [] };
+      for (const rule of rules) {
+        if (rule.type === 'offline') index.offline.push(rule);
+        else index.byMetric.set(rule.metric, [...(index.byMetric.get(rule.metric) ?? NONE), rule]);
+      }
+      this.indexes.set(rules, index);
+    }
+    return index;
   }
 
   /** The clients' enabled rules from the cache, reloaded for the clients it lacks and all of it when the version has moved. */
@@ -144,19 +205,7 @@ export class AlarmEvaluator {
   }
 
   private async readRules(m: EntityManager, column: 'id' | 'client_id', ids: number[], tail = ''): Promise<RuleCondition[]> {
-    const rows = await this.db.query<{ id: number; client_id: number; device_id: number | null; name: string; metric: string; operator: RuleCondition['operator']; threshold: number | string }>(
-      `SELECT id, client_id, device_id, name, metric, operator, threshold FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`,
-      [...ids, true],
-      m,
-    );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      clientId: Number(r.client_id),
-      deviceId: r.device_id === null ? null : Number(r.device_id),
-      name: r.name,
-      metric: r.metric,
-      operator: r.operator,
-      threshold: Number(r.threshold),
-    }));
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`, [...ids, true], m);
+    return rows.map(ruleFromRow);
   }
 }

@@ -2,16 +2,21 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClientsModule } from '../clients/clients.module';
 import { DevicesModule } from '../devices/devices.module';
+import { LeasesModule } from '../leases/leases.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { AlarmEvaluator } from './alarm-evaluator';
+import { AlarmEventStore } from './alarm-event-store';
+import { AlarmTimer } from './alarm-timer';
 import { AlarmsController } from './alarms.controller';
 import { AlarmsService } from './alarms.service';
 import { AlarmEvent } from './entities/alarm-event.entity';
 import { AlarmRule } from './entities/alarm-rule.entity';
 
+/** Alarm rules, events and their history; each transition goes to the notification outbox (NotificationsModule's AlarmTransitionSink) in the transaction that makes it. */
 @Module({
-  imports: [TypeOrmModule.forFeature([AlarmRule, AlarmEvent]), ClientsModule, DevicesModule],
+  imports: [TypeOrmModule.forFeature([AlarmRule, AlarmEvent]), ClientsModule, DevicesModule, LeasesModule, NotificationsModule],
   controllers: [AlarmsController],
-  providers: [AlarmsService, AlarmEvaluator],
+  providers: [AlarmsService, AlarmEvaluator, AlarmEventStore, AlarmTimer],
   exports: [AlarmEvaluator],
 })
 export class AlarmsModule {}

@@ -19,6 +19,11 @@ const SELF_SERVICE = new Set(['changePassword']);
 /** Rows of the whole platform, no client's (bandeiras): a client's user reads them and may not write them (403, not 404). */
 const PLATFORM_ROWS: Record<string, string> = { bandeiras: '2026-11' };
 
+/** Bodies for routes whose body is required: a well-formed one, so that the answer is about the caller, not the body. */
+const VALID_BODIES: Record<string, object> = {
+  shelveAlarmEvent: { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'matrix' },
+};
+
 describe('authorization matrix (from /docs-json)', () => {
   let t: TestApp;
   let ops: Operation[];
@@ -41,6 +46,7 @@ describe('authorization matrix (from /docs-json)', () => {
     b['alarms/rules'] = rule.body.id;
     await t.http.post('/api/ingest').send({ readings: [{ deviceId: b['devices'], timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 250 } }] }).expect(200);
     b['alarms/events'] = (await t.http.get('/api/alarms/events').query({ deviceId: b['devices'] }).expect(200)).body[0].id;
+    b['alarms/maintenance'] = (await t.http.post('/api/alarms/maintenance').send({ deviceId: b['devices'], from: '2026-12-01T08:00:00Z', to: '2026-12-01T12:00:00Z', reason: 'B work' }).expect(201)).body.id;
     const user = await t.http.post('/api/users').send({ email: 'b-user@test.local', password: 'b-user-password', role: 'viewer', clientId: b['clients'] }).expect(201);
     b['users'] = user.body.id;
     b['api-keys'] = (await t.http.post('/api/api-keys').send({ name: 'B key', scope: 'read', clientId: b['clients'] }).expect(201)).body.id;
@@ -59,6 +65,8 @@ describe('authorization matrix (from /docs-json)', () => {
         (await t.http.get(`/api/devices/${b['devices']}`)).body,
         (await t.http.get('/api/alarms/rules').query({ clientId: b['clients'] })).body,
         (await t.http.get('/api/alarms/events').query({ clientId: b['clients'] })).body,
+        (await t.http.get('/api/alarms/maintenance').query({ clientId: b['clients'] })).body,
+        (await t.http.get(`/api/alarms/events/${b['alarms/events']}/history`)).body,
         (await t.http.get(`/api/users/${b['users']}`)).body,
         (await t.http.get('/api/api-keys')).body.filter((k: { clientId: number }) => k.clientId === b['clients']),
         (await t.http.get('/api/metrics').query({ deviceId: b['devices'] })).body,
@@ -73,7 +81,7 @@ describe('authorization matrix (from /docs-json)', () => {
   const call = (agent: TestApp['anon'] | TestApp['http'], op: Operation, path: string) => {
     const m = op.method as 'get' | 'post' | 'patch' | 'delete' | 'put';
     const req = agent[m](path);
-    return m === 'get' || m === 'delete' ? req : req.send({});
+    return m === 'get' || m === 'delete' ? req : req.send(VALID_BODIES[op.operationId] ?? {});
   };
   const withIds = (path: string, id: number | string) => path.replace(/\{[^}]+\}/g, String(id));
 

@@ -25,6 +25,6 @@ import { NotificationsService } from './notifications.service';
     NotificationsService,
     { provide: AlarmTransitionSink, useExisting: NotificationOutbox },
   ],
-  exports: [NotificationOutbox, AlarmTransitionSink],
+  exports: [NotificationOutbox, AlarmTransitionSink, NotificationChannelsService],
 })
 export class NotificationsModule {}

@@ -1,26 +1,32 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
-import { PiengApi } from '@pieng/api-client';
+import { ApiResponse, PiengApi } from '@pieng/api-client';
 import { Subscription, catchError, of, switchMap, timer } from 'rxjs';
 
-/** The number of active alarms shown in the header of every page; refreshed every 15 s and after an acknowledgement. */
+type AlarmCounts = ApiResponse<'getAlarmCounts'>;
+
+/**
+ * The alarm counter in the header of every page: active events nobody has acknowledged (shelved
+ * ones excluded), and the acknowledged active ones apart. Refreshed every 15 s and after an acknowledgement.
+ */
 @Injectable({ providedIn: 'root' })
 export class AlarmCountService {
   private readonly api = inject(PiengApi);
-  private readonly events = signal<{ active: boolean; acknowledged: boolean }[]>([]);
-  readonly active = computed(() => this.events().filter((e) => e.active).length);
-  readonly unacknowledged = computed(() => this.events().filter((e) => e.active && !e.acknowledged).length);
+  private readonly counts = signal<AlarmCounts>({ activeUnacknowledged: 0, activeAcknowledged: 0, shelved: 0 });
+  readonly unacknowledged = computed(() => this.counts().activeUnacknowledged);
+  readonly acknowledged = computed(() => this.counts().activeAcknowledged);
+  readonly active = computed(() => this.counts().activeUnacknowledged + this.counts().activeAcknowledged);
   private polling: Subscription | null = null;
 
   start(periodMs = 15000): void {
     this.polling ??= timer(0, periodMs)
-      .pipe(switchMap(() => this.api.listAlarmEvents({ query: { active: true, limit: 500 } }).pipe(catchError(() => of(null)))))
-      .subscribe((events) => {
-        if (events) this.events.set(events);
+      .pipe(switchMap(() => this.api.getAlarmCounts().pipe(catchError(() => of(null)))))
+      .subscribe((counts) => {
+        if (counts) this.counts.set(counts);
       });
   }
 
   refresh(): void {
-    this.api.listAlarmEvents({ query: { active: true, limit: 500 } }).subscribe({ next: (events) => this.events.set(events), error: () => undefined });
+    this.api.getAlarmCounts().subscribe({ next: (counts) => this.counts.set(counts), error: () => undefined });
   }
 
   stop(): void {

@@ -30,6 +30,18 @@ export class AlarmEventQuery {
   @IsBoolean()
   acknowledged?: boolean;
 
+  @ApiPropertyOptional({ description: 'true: only shelved events; false or absent: shelved events are hidden (see includeShelved)', example: false })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  shelved?: boolean;
+
+  @ApiPropertyOptional({ description: 'true: shelved events are listed with the others', example: false })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  includeShelved?: boolean;
+
   @ApiPropertyOptional({ description: 'At most this many events, newest first', default: 100, maximum: 1000 })
   @IsOptional()
   @Type(() => Number)

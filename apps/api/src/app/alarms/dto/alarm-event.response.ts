@@ -1,36 +1,56 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ALARM_SEVERITIES, AlarmSeverity, metricUnit } from '@pieng/shared';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const flag = (v: unknown) => v === true || Number(v) === 1;
 
 export class AlarmEventResponse {
-  @ApiProperty({ description: 'Event id' }) id!: number;
-  @ApiProperty({ description: 'The rule that raised it' }) ruleId!: number;
-  @ApiProperty({ description: 'The rule’s name' }) ruleName!: string;
-  @ApiProperty({ description: 'Device whose reading raised it' }) deviceId!: number;
-  @ApiProperty({ description: 'Metric' }) metric!: string;
-  @ApiProperty({ description: 'The value that raised it' }) value!: number;
-  @ApiProperty({ description: 'Time of the reading that raised it (ISO-8601 UTC)' }) raisedAt!: string;
-  @ApiProperty({ description: 'Time of the first reading that no longer met the condition', nullable: true, type: String }) clearedAt!: string | null;
-  @ApiProperty({ description: 'Whether the condition still holds (not cleared)' }) active!: boolean;
-  @ApiProperty({ description: 'Whether someone acknowledged it' }) acknowledged!: boolean;
-  @ApiProperty({ description: 'When it was acknowledged', nullable: true, type: String }) acknowledgedAt!: string | null;
-  @ApiProperty({ description: 'What happened, in words', nullable: true, type: String }) details!: string | null;
+  @ApiProperty({ description: 'Event id', example: 7 }) id!: number;
+  @ApiProperty({ description: 'The rule that raised it', example: 1 }) ruleId!: number;
+  @ApiProperty({ description: 'The rule’s name', example: 'Overvoltage' }) ruleName!: string;
+  @ApiProperty({ description: 'Device whose reading raised it', example: 1 }) deviceId!: number;
+  @ApiProperty({ description: 'Metric (empty for an offline alarm)', example: 'voltage' }) metric!: string;
+  @ApiProperty({ description: 'The value that raised it (offline: seconds since the last reading)', example: 245.5 }) value!: number;
+  @ApiProperty({ description: 'The unit of the value (known metrics; s for offline)', nullable: true, type: String, example: 'V' }) unit!: string | null;
+  @ApiProperty({ description: 'Severity of its rule when it was raised', enum: ALARM_SEVERITIES, example: 'major' }) severity!: AlarmSeverity;
+  @ApiProperty({ description: 'Time of the reading that raised it (ISO-8601 UTC)', example: '2026-11-30T08:00:01.000Z' }) raisedAt!: string;
+  @ApiProperty({ description: 'Time it cleared', nullable: true, type: String, example: null }) clearedAt!: string | null;
+  @ApiProperty({ description: 'Whether it is still active (not cleared)', example: true }) active!: boolean;
+  @ApiProperty({ description: 'Active only because its rule latches: the condition has cleared, an acknowledgement clears it', example: false }) latched!: boolean;
+  @ApiProperty({ description: 'Whether someone acknowledged it', example: false }) acknowledged!: boolean;
+  @ApiProperty({ description: 'When it was acknowledged', nullable: true, type: String, example: null }) acknowledgedAt!: string | null;
+  @ApiProperty({ description: 'Who acknowledged it', nullable: true, type: String, example: 'ops@plant.local' }) acknowledgedBy!: string | null;
+  @ApiProperty({ description: 'The comment given on acknowledging', nullable: true, type: String, example: 'Tap changer checked' }) comment!: string | null;
+  @ApiProperty({ description: 'Hidden and muted until then', nullable: true, type: String, example: null }) shelvedUntil!: string | null;
+  @ApiProperty({ description: 'Why it was shelved', nullable: true, type: String, example: null }) shelveReason!: string | null;
+  @ApiProperty({ description: 'Raised while its rule chattered on the device (3 raises in 60 s): notifications muted until 5 quiet minutes', example: false }) chattering!: boolean;
+  @ApiProperty({ description: 'What happened, in words', nullable: true, type: String, example: 'Overvoltage: voltage 245.5 > 242' }) details!: string | null;
 
-  static fromRow(r: Record<string, unknown>): AlarmEventResponse {
+  static fromRow(r: Record<string, unknown>, now = Date.now()): AlarmEventResponse {
     const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     const clearedAt = n(r['cleared_at']);
+    const shelvedUntil = n(r['shelved_until']);
+    const metric = String(r['metric']);
     return {
       id: Number(r['id']),
       ruleId: Number(r['rule_id']),
       ruleName: String(r['rule_name']),
       deviceId: Number(r['device_id']),
-      metric: String(r['metric']),
+      metric,
       value: Number(r['value']),
+      unit: metric === '' ? 's' : metricUnit(metric) ?? null,
+      severity: (r['severity'] as AlarmSeverity) ?? 'major',
       raisedAt: iso(Number(r['raised_at'])) as string,
       clearedAt: iso(clearedAt),
       active: clearedAt === null,
-      acknowledged: r['acknowledged'] === true || Number(r['acknowledged']) === 1,
+      latched: flag(r['latched']),
+      acknowledged: flag(r['acknowledged']),
       acknowledgedAt: iso(n(r['acknowledged_at'])),
+      acknowledgedBy: (r['acknowledged_by'] as string | null) ?? null,
+      comment: (r['ack_comment'] as string | null) ?? null,
+      shelvedUntil: shelvedUntil !== null && shelvedUntil > now ? iso(shelvedUntil) : null,
+      shelveReason: shelvedUntil !== null && shelvedUntil > now ? ((r['shelve_reason'] as string | null) ?? null) : null,
+      chattering: flag(r['chattering']),
       details: (r['details'] as string | null) ?? null,
     };
   }

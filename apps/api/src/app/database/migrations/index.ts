@@ -14,6 +14,7 @@ import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-b
 import { Energy1764270000000 } from './1764270000000-energy';
 import { SitesTariffs1764270000001 } from './1764270000001-sites-tariffs';
 import { Mqtt1764270000002 } from './1764270000002-mqtt';
+import { AlarmModel1764300000000 } from './1764300000000-alarm-model';
 import { Notifications1764310000000 } from './1764310000000-notifications';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
@@ -34,5 +35,6 @@ export const MIGRATIONS = [
   Energy1764270000000,
   SitesTariffs1764270000001,
   Mqtt1764270000002,
+  AlarmModel1764300000000,
   Notifications1764310000000,
 ];

@@ -1,17 +1,28 @@
+import { DOCUMENT } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal } from '@angular/core';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
-import { ALARM_OPERATORS, AlarmOperator, METRICS } from '@pieng/shared';
+import { ALARM_OPERATORS, ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmOperator, AlarmRuleType, AlarmSeverity, METRICS } from '@pieng/shared';
 import { AlarmCountService } from '../../core/alarm-count.service';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
+import type { MessageKey } from '../../core/translations';
 import { interval } from 'rxjs';
 import { formError } from '../../shared/api-error';
 
 type Rule = ApiResponse<'listAlarmRules'>[number];
 type AlarmEvent = ApiResponse<'listAlarmEvents'>[number];
+type AlarmMetric = ApiResponse<'listAlarmMetrics'>[number];
+
+/** "1, 2" -> [1, 2]; anything that is not a positive whole number is left for the API to refuse, naming the field. */
+const parseIds = (text: string): number[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
 
 @Component({
   selector: 'pm-alarms-page',
@@ -22,16 +33,30 @@ type AlarmEvent = ApiResponse<'listAlarmEvents'>[number];
     .rule-form { display: flex; flex-direction: column; gap: 0.75rem; }
     td.actions { white-space: nowrap; }
     td.actions button { margin-right: 0.3rem; }
+    .severity { display: inline-block; padding: 0.05rem 0.55rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; }
+    .severity.critical { background: var(--danger); color: #fff; }
+    .severity.major { background: var(--danger-soft); color: var(--danger); }
+    .severity.minor { background: var(--warn-soft); color: var(--warn); }
+    .severity.warning { background: var(--accent-soft); color: var(--accent); }
+    .inline-form { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: flex-end; margin-top: 0.3rem; }
+    .inline-form input { max-width: 12rem; }
+    .counts { margin: 0 0 0.5rem; }
+    @media (max-width: 480px) {
+      td.actions { white-space: normal; }
+      .inline-form input { max-width: 100%; }
+    }
   `,
 })
 export class AlarmsPage {
   private readonly api = inject(PiengApi);
-  private readonly alarmCount = inject(AlarmCountService);
+  private readonly window = inject(DOCUMENT).defaultView;
+  protected readonly alarmCount = inject(AlarmCountService);
   protected readonly auth = inject(AuthService);
   protected readonly i18n = inject(I18n);
   protected readonly t = this.i18n.t.bind(this.i18n);
   protected readonly operators = ALARM_OPERATORS;
-  protected readonly metricNames = Object.keys(METRICS);
+  protected readonly types = ALARM_RULE_TYPES;
+  protected readonly severities = ALARM_SEVERITIES;
 
   /** `?clientId=` from the overview's alarm link. */
   readonly clientId = input<string>();
@@ -41,23 +66,47 @@ export class AlarmsPage {
   protected readonly events = signal<AlarmEvent[]>([]);
   protected readonly editing = signal<Rule | null>(null);
   protected readonly ruleError = signal<string | null>(null);
+  protected readonly eventError = signal<string | null>(null);
+  /** The metrics the chosen device (or the client's devices) report, then the known ones, with units. */
+  protected readonly metrics = signal<AlarmMetric[]>([]);
+  /** The event whose acknowledgement (comment) or shelving form is open. */
+  protected readonly acking = signal<number | null>(null);
+  protected readonly shelving = signal<number | null>(null);
 
   // Event filters
   protected readonly filterClient = signal<number | null>(null);
   protected readonly filterDevice = signal<number | null>(null);
   protected readonly onlyActive = signal(false);
   protected readonly onlyUnacked = signal(false);
+  protected readonly showShelved = signal(false);
 
-  protected readonly ruleForm = inject(FormBuilder).nonNullable.group({
+  private readonly fb = inject(FormBuilder).nonNullable;
+  protected readonly ruleForm = this.fb.group({
     clientId: [0, [Validators.required, Validators.min(1)]],
     deviceId: [null as number | null],
     name: ['', Validators.required],
-    metric: ['voltage', Validators.required],
+    type: ['threshold' as AlarmRuleType],
+    metric: ['voltage'],
     operator: ['>' as AlarmOperator],
-    threshold: [0, Validators.required],
+    threshold: [0],
+    severity: ['major' as AlarmSeverity],
+    deadband: [0, Validators.min(0)],
+    onDelaySec: [0, Validators.min(0)],
+    offDelaySec: [0, Validators.min(0)],
+    latch: [false],
+    reAlarmSec: [null as number | null, Validators.min(0)],
+    staleAfterSec: [null as number | null, Validators.min(1)],
+    channelIds: [''],
+    escalationChannelId: [null as number | null],
+    escalateAfterMin: [null as number | null, Validators.min(1)],
     enabled: [true],
   });
+  protected readonly ackForm = this.fb.group({ comment: [''] });
+  protected readonly shelveForm = this.fb.group({ hours: [8, [Validators.required, Validators.min(0.1)]], reason: ['', Validators.required] });
+
   private readonly ruleClient = toSignal(this.ruleForm.controls.clientId.valueChanges, { initialValue: 0 });
+  private readonly ruleDevice = toSignal(this.ruleForm.controls.deviceId.valueChanges, { initialValue: null });
+  protected readonly ruleType = toSignal(this.ruleForm.controls.type.valueChanges, { initialValue: 'threshold' as AlarmRuleType });
   protected readonly ruleDevices = computed(() => this.devices().filter((d) => d.clientId === this.ruleClient()));
   protected readonly filterDevices = computed(() => (this.filterClient() ? this.devices().filter((d) => d.clientId === this.filterClient()) : this.devices()));
 
@@ -70,12 +119,13 @@ export class AlarmsPage {
       const clients = this.clients();
       if (clients.length && !this.ruleForm.controls.clientId.value) this.ruleForm.controls.clientId.setValue(Number(this.clientId()) || clients[0].id);
     });
-    effect(() => this.loadEvents(this.filterClient(), this.filterDevice(), this.onlyActive(), this.onlyUnacked()));
+    effect(() => this.loadMetrics(this.ruleClient(), this.ruleDevice()));
+    effect(() => this.loadEvents());
     this.loadRules();
     // New events arrive while the page is open: look again every 10 s, like the header's badge.
     interval(10_000)
       .pipe(takeUntilDestroyed())
-      .subscribe(() => this.loadEvents(this.filterClient(), this.filterDevice(), this.onlyActive(), this.onlyUnacked()));
+      .subscribe(() => this.loadEvents());
   }
 
   protected deviceName(id: number | null): string {
@@ -87,9 +137,51 @@ export class AlarmsPage {
     return this.clients().find((c) => c.id === id)?.name ?? `#${id}`;
   }
 
+  protected typeLabel(type: string): string {
+    return this.t(`alarms.type.${type}` as MessageKey);
+  }
+
+  protected severityLabel(severity: string): string {
+    return this.t(`alarms.severity.${severity}` as MessageKey);
+  }
+
+  /** "Voltage > 242 V", "No readings (offline) 300 s", ... */
+  protected describe(rule: Rule): string {
+    const unit = this.unitOf(rule.metric ?? '');
+    switch (rule.type) {
+      case 'offline':
+        return `${this.typeLabel('offline')} ${rule.staleAfterSec ?? ''} s`;
+      case 'counterReset':
+        return `${this.metricLabel(rule.metric ?? '')}: ${this.typeLabel('counterReset')}`;
+      case 'rateOfChange':
+        return `Δ ${this.metricLabel(rule.metric ?? '')}/min ${rule.operator} ${this.i18n.number(rule.threshold, 3)} ${unit}`.trim();
+      default:
+        return `${this.metricLabel(rule.metric ?? '')} ${rule.operator} ${this.i18n.number(rule.threshold, 3)} ${unit}`.trim();
+    }
+  }
+
   protected edit(rule: Rule): void {
     this.editing.set(rule);
-    this.ruleForm.setValue({ clientId: rule.clientId, deviceId: rule.deviceId, name: rule.name, metric: rule.metric, operator: rule.operator, threshold: rule.threshold, enabled: rule.enabled });
+    this.ruleForm.setValue({
+      clientId: rule.clientId,
+      deviceId: rule.deviceId,
+      name: rule.name,
+      type: rule.type,
+      metric: rule.metric ?? '',
+      operator: rule.operator,
+      threshold: rule.threshold,
+      severity: rule.severity,
+      deadband: rule.deadband,
+      onDelaySec: rule.onDelaySec,
+      offDelaySec: rule.offDelaySec,
+      latch: rule.latch,
+      reAlarmSec: rule.reAlarmSec,
+      staleAfterSec: rule.staleAfterSec,
+      channelIds: rule.channelIds.join(', '),
+      escalationChannelId: rule.escalationChannelId,
+      escalateAfterMin: rule.escalateAfterMin,
+      enabled: rule.enabled,
+    });
   }
 
   protected cancelEdit(): void {
@@ -103,10 +195,28 @@ export class AlarmsPage {
       return;
     }
     const v = this.ruleForm.getRawValue();
+    const offline = v.type === 'offline';
+    const compares = v.type === 'threshold' || v.type === 'rateOfChange';
+    const body = {
+      deviceId: v.deviceId,
+      name: v.name,
+      type: v.type,
+      ...(!offline && { metric: v.metric }),
+      ...(compares && { operator: v.operator, threshold: Number(v.threshold) }),
+      ...(offline && { staleAfterSec: v.staleAfterSec }),
+      severity: v.severity,
+      deadband: Number(v.deadband),
+      onDelaySec: Number(v.onDelaySec),
+      offDelaySec: Number(v.offDelaySec),
+      latch: v.latch,
+      reAlarmSec: v.reAlarmSec === null ? null : Number(v.reAlarmSec),
+      channelIds: parseIds(v.channelIds),
+      escalationChannelId: v.escalationChannelId === null ? null : Number(v.escalationChannelId),
+      escalateAfterMin: v.escalateAfterMin === null ? null : Number(v.escalateAfterMin),
+      enabled: v.enabled,
+    };
     const editing = this.editing();
-    const request = editing
-      ? this.api.updateAlarmRule({ path: { id: editing.id }, body: { deviceId: v.deviceId, name: v.name, metric: v.metric, operator: v.operator, threshold: v.threshold, enabled: v.enabled } })
-      : this.api.createAlarmRule({ body: { ...v } });
+    const request = editing ? this.api.updateAlarmRule({ path: { id: editing.id }, body }) : this.api.createAlarmRule({ body: { clientId: v.clientId, ...body } });
     request.subscribe({
       next: () => {
         this.ruleError.set(null);
@@ -122,14 +232,49 @@ export class AlarmsPage {
   }
 
   protected remove(rule: Rule): void {
-    this.api.deleteAlarmRule({ path: { id: rule.id } }).subscribe(() => this.loadRules());
+    if (!this.window?.confirm(this.t('alarms.confirmDelete', { name: rule.name }))) return;
+    this.api.deleteAlarmRule({ path: { id: rule.id } }).subscribe(() => {
+      this.loadRules();
+      this.loadEvents();
+      this.alarmCount.refresh();
+    });
+  }
+
+  protected startAck(event: AlarmEvent): void {
+    this.shelving.set(null);
+    this.ackForm.reset({ comment: '' });
+    this.acking.set(event.id);
   }
 
   protected acknowledge(event: AlarmEvent): void {
-    this.api.acknowledgeAlarmEvent({ path: { id: event.id } }).subscribe(() => {
-      this.loadEvents(this.filterClient(), this.filterDevice(), this.onlyActive(), this.onlyUnacked());
-      this.alarmCount.refresh();
+    const comment = this.ackForm.getRawValue().comment.trim();
+    this.api.acknowledgeAlarmEvent({ path: { id: event.id }, body: comment ? { comment } : {} }).subscribe({
+      next: () => this.afterEventChange(),
+      error: (e: unknown) => this.eventError.set(formError(e)?.message ?? null),
     });
+  }
+
+  protected startShelve(event: AlarmEvent): void {
+    this.acking.set(null);
+    this.shelveForm.reset({ hours: 8, reason: '' });
+    this.shelving.set(event.id);
+  }
+
+  protected shelve(event: AlarmEvent): void {
+    if (this.shelveForm.invalid) {
+      this.shelveForm.markAllAsTouched();
+      return;
+    }
+    const v = this.shelveForm.getRawValue();
+    const until = new Date(Date.now() + Number(v.hours) * 3_600_000).toISOString();
+    this.api.shelveAlarmEvent({ path: { id: event.id }, body: { until, reason: v.reason } }).subscribe({
+      next: () => this.afterEventChange(),
+      error: (e: unknown) => this.eventError.set(formError(e)?.message ?? null),
+    });
+  }
+
+  protected unshelve(event: AlarmEvent): void {
+    this.api.unshelveAlarmEvent({ path: { id: event.id } }).subscribe(() => this.afterEventChange());
   }
 
   protected numberOrNull(value: string): number | null {
@@ -140,13 +285,46 @@ export class AlarmsPage {
     return (METRICS as Record<string, { label: string } | undefined>)[metric]?.label ?? metric;
   }
 
+  protected unitOf(metric: string): string {
+    return this.metrics().find((m) => m.metric === metric)?.unit ?? (METRICS as Record<string, { unit: string } | undefined>)[metric]?.unit ?? '';
+  }
+
+  /** The event's value with its unit: "245.5 V", "3600 s" (offline). */
+  protected valueWithUnit(e: AlarmEvent): string {
+    return `${this.i18n.number(e.value, 3)}${e.unit ? ' ' + e.unit : ''}`;
+  }
+
+  private afterEventChange(): void {
+    this.eventError.set(null);
+    this.acking.set(null);
+    this.shelving.set(null);
+    this.loadEvents();
+    this.alarmCount.refresh();
+  }
+
   private loadRules(): void {
     this.api.listAlarmRules().subscribe((rules) => this.rules.set(rules));
   }
 
-  private loadEvents(clientId: number | null, deviceId: number | null, active: boolean, unacked: boolean): void {
+  private loadMetrics(clientId: number, deviceId: number | null): void {
+    if (!clientId) return;
+    this.api.listAlarmMetrics({ query: deviceId ? { deviceId } : { clientId } }).subscribe({ next: (metrics) => this.metrics.set(metrics), error: () => undefined });
+  }
+
+  private loadEvents(): void {
+    const clientId = this.filterClient();
+    const deviceId = this.filterDevice();
     this.api
-      .listAlarmEvents({ query: { clientId: clientId ?? undefined, deviceId: deviceId ?? undefined, active: active ? true : undefined, acknowledged: unacked ? false : undefined, limit: 200 } })
+      .listAlarmEvents({
+        query: {
+          clientId: clientId ?? undefined,
+          deviceId: deviceId ?? undefined,
+          active: this.onlyActive() ? true : undefined,
+          acknowledged: this.onlyUnacked() ? false : undefined,
+          includeShelved: this.showShelved() ? true : undefined,
+          limit: 200,
+        },
+      })
       .subscribe((events) => this.events.set(events));
   }
 }
