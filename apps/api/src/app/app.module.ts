@@ -24,6 +24,7 @@ import { MqttModule } from './mqtt/mqtt.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
+import { CommissioningModule } from './commissioning/commissioning.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SitesModule } from './sites/sites.module';
@@ -64,6 +65,7 @@ export class AppModule {
         EnergyModule,
         AlarmsModule,
         PollingModule,
+        CommissioningModule,
         MqttModule,
         RetentionModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),

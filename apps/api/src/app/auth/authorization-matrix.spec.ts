@@ -22,7 +22,7 @@ const PLATFORM_ROWS: Record<string, string> = { bandeiras: '2026-11' };
 describe('authorization matrix (from /docs-json)', () => {
   let t: TestApp;
   let ops: Operation[];
-  const b: Record<string, number> = {};
+  const b: Record<string, number | string> = {};
   let snapshotOfB: () => Promise<string>;
 
   beforeAll(async () => {
@@ -48,6 +48,8 @@ describe('authorization matrix (from /docs-json)', () => {
     b['tariffs'] = (
       await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
     ).body.id;
+    // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
+    b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(202)).body.jobId;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>
