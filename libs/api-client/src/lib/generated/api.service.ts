@@ -16,6 +16,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request));
   }
 
+  /** Cancel a line scan (after the probe in progress); answers its final state (POST /api/lines/scan/{jobId}/cancel) */
+  cancelLineScan(request: ApiRequest<'cancelLineScan'>): Observable<ApiResponse<'cancelLineScan'>> {
+    return this.http.request<ApiResponse<'cancelLineScan'>>('POST', apiUrl(this.baseUrl, 'cancelLineScan', request));
+  }
+
   /** PATCH /api/auth/password */
   changePassword(request: ApiRequest<'changePassword'>): Observable<ApiResponse<'changePassword'>> {
     return this.http.request<ApiResponse<'changePassword'>>('PATCH', apiUrl(this.baseUrl, 'changePassword', request), { body: request.body });
@@ -91,6 +96,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteUser'>>('DELETE', apiUrl(this.baseUrl, 'deleteUser', request));
   }
 
+  /** Read a generic meter's registers once and rank the decodings (type, word order, scale) whose values fall in the expected ranges (POST /api/devices/detect-layout) */
+  detectLayout(request: ApiRequest<'detectLayout'>): Observable<ApiResponse<'detectLayout'>> {
+    return this.http.request<ApiResponse<'detectLayout'>>('POST', apiUrl(this.baseUrl, 'detectLayout', request), { body: request.body });
+  }
+
   /** GET /api/clients/{id} */
   getClient(request: ApiRequest<'getClient'>): Observable<ApiResponse<'getClient'>> {
     return this.http.request<ApiResponse<'getClient'>>('GET', apiUrl(this.baseUrl, 'getClient', request));
@@ -124,6 +134,11 @@ export class PiengApi {
   /** Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp (GET /api/metrics/linreg) */
   getLinearRegression(request: ApiRequest<'getLinearRegression'>): Observable<ApiResponse<'getLinearRegression'>> {
     return this.http.request<ApiResponse<'getLinearRegression'>>('GET', apiUrl(this.baseUrl, 'getLinearRegression', request));
+  }
+
+  /** Progress of a line scan: ids scanned, devices found, estimated time left (GET /api/lines/scan/{jobId}) */
+  getLineScan(request: ApiRequest<'getLineScan'>): Observable<ApiResponse<'getLineScan'>> {
+    return this.http.request<ApiResponse<'getLineScan'>>('GET', apiUrl(this.baseUrl, 'getLineScan', request));
   }
 
   /** Liveness: 200 while the process answers (GET /api/health/live) */
@@ -279,6 +294,21 @@ export class PiengApi {
   /** POST /api/retention/run */
   runRetention(): Observable<ApiResponse<'runRetention'>> {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
+  }
+
+  /** Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time (POST /api/lines/scan) */
+  scanLine(request: ApiRequest<'scanLine'>): Observable<ApiResponse<'scanLine'>> {
+    return this.http.request<ApiResponse<'scanLine'>>('POST', apiUrl(this.baseUrl, 'scanLine', request), { body: request.body });
+  }
+
+  /** Give a PZEM-004T/017 a new Modbus address (checked free on its line first; the device's config follows once the meter confirms; audited) (POST /api/devices/{id}/pzem/address) */
+  setPzemAddress(request: ApiRequest<'setPzemAddress'>): Observable<ApiResponse<'setPzemAddress'>> {
+    return this.http.request<ApiResponse<'setPzemAddress'>>('POST', apiUrl(this.baseUrl, 'setPzemAddress', request), { body: request.body });
+  }
+
+  /** Write the alarm threshold of a PZEM-004T ({watts}) or the voltage alarm thresholds of a PZEM-017 ({highVolts, lowVolts}); audited (POST /api/devices/{id}/pzem/alarm-threshold) */
+  setPzemAlarmThreshold(request: ApiRequest<'setPzemAlarmThreshold'>): Observable<ApiResponse<'setPzemAlarmThreshold'>> {
+    return this.http.request<ApiResponse<'setPzemAlarmThreshold'>>('POST', apiUrl(this.baseUrl, 'setPzemAlarmThreshold', request), { body: request.body });
   }
 
   /** Read a meter once with settings not saved yet (validated as on creation); stores nothing (POST /api/devices/test-read) */

@@ -289,6 +289,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/{id}/pzem/address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a PZEM-004T/017 a new Modbus address (checked free on its line first; the device's config follows once the meter confirms; audited) */
+        post: operations["setPzemAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/pzem/alarm-threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write the alarm threshold of a PZEM-004T ({watts}) or the voltage alarm thresholds of a PZEM-017 ({highVolts, lowVolts}); audited */
+        post: operations["setPzemAlarmThreshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices/{id}/reset-energy": {
         parameters: {
             query?: never;
@@ -300,6 +334,23 @@ export interface paths {
         put?: never;
         /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it) */
         post: operations["resetDeviceEnergy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/detect-layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read a generic meter's registers once and rank the decodings (type, word order, scale) whose values fall in the expected ranges */
+        post: operations["detectLayout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -453,6 +504,74 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["ingestReadings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time */
+        post: operations["scanLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a line scan: ids scanned, devices found, estimated time left */
+        get: operations["getLineScan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a line scan (after the probe in progress); answers its final state */
+        post: operations["cancelLineScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A line scan's progress as server-sent events (text/event-stream): a `progress` event after each id, the stream ends with the scan */
+        get: operations["lineScanEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1277,6 +1396,112 @@ export interface components {
             /** @description Why there is no demand at all (a device that reports neither an energy counter nor power) */
             reason?: string;
         };
+        DetectedRegisterResponse: {
+            /**
+             * @description Register address
+             * @example 0
+             */
+            address: number;
+            /** @description Up to 3 decodings whose value is in range, best first (empty: none fits) */
+            candidates: components["schemas"]["LayoutCandidateResponse"][];
+            /**
+             * @description Function code
+             * @example 4
+             */
+            function: number;
+            /**
+             * @description Metric
+             * @example voltage
+             */
+            metric: string;
+            /**
+             * @description The expected range used, [min, max]
+             * @example [
+             *       80,
+             *       300
+             *     ]
+             */
+            range: number[];
+            /**
+             * @description The words read (up to 4, fewer where the meter has no more registers)
+             * @example [
+             *       32768,
+             *       17254,
+             *       0,
+             *       16968
+             *     ]
+             */
+            words: number[];
+        };
+        DetectLayoutDto: {
+            /**
+             * @description The line: a Modbus device's config without its slave id / unit id, as for a line scan
+             * @example {
+             *       "transport": "tcp",
+             *       "host": "192.168.1.50",
+             *       "port": 502
+             *     }
+             */
+            connection: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Expected ranges per metric, [min, max] in its canonical unit, over the defaults (voltage 80-300 V, frequency 45-65 Hz, power factor -1..1, ...)
+             * @example {
+             *       "voltage": [
+             *         200,
+             *         250
+             *       ],
+             *       "energy": [
+             *         100000,
+             *         200000
+             *       ]
+             *     }
+             */
+            expect?: {
+                [key: string]: number[];
+            };
+            /** @description The registers to decode (1-50), each read once */
+            registers: components["schemas"]["DetectRegisterDto"][];
+            /**
+             * @description Slave id of the meter (RTU and RTU over TCP; 1-247)
+             * @example 1
+             */
+            slaveId?: number;
+            /**
+             * @description Unit id of the meter (Modbus TCP; 0-255)
+             * @example 1
+             */
+            unitId?: number;
+        };
+        DetectLayoutResponse: {
+            /** @description One entry per register asked, in order */
+            registers: components["schemas"]["DetectedRegisterResponse"][];
+        };
+        DetectRegisterDto: {
+            /**
+             * @description Register address (0-65535)
+             * @example 0
+             */
+            address: number;
+            /**
+             * @description Function code: 3 holding, 4 input
+             * @example 4
+             * @enum {number}
+             */
+            function: 3 | 4;
+            /**
+             * @description Metric the register holds (its default expected range comes from the metric list)
+             * @example voltage
+             */
+            metric: string;
+            /**
+             * @description The type the register map declares for it, if any: it wins a tie
+             * @example float32
+             * @enum {string}
+             */
+            type?: "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float32" | "float64";
+        };
         DeviceResponse: {
             /** @description Whether the device is polled */
             active: boolean;
@@ -1655,6 +1880,35 @@ export interface components {
             /** @description Values (one per metric of a reading) newly stored */
             stored: number;
         };
+        LayoutCandidateResponse: {
+            /**
+             * @description How many of the request's registers fall in range with this type and order
+             * @example 2
+             */
+            layoutVotes: number;
+            /**
+             * @description Word/byte order
+             * @example CDAB
+             * @enum {string}
+             */
+            order: "ABCD" | "CDAB" | "BADC" | "DCBA";
+            /**
+             * @description Scale (value = raw × scale)
+             * @example 1
+             */
+            scale: number;
+            /**
+             * @description Register type
+             * @example float32
+             * @enum {string}
+             */
+            type: "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float32" | "float64";
+            /**
+             * @description The value this decoding gives
+             * @example 230.5
+             */
+            value: number;
+        };
         LinregResponse: {
             /** @description Intercept (y at x = 0; when x is time, at the Unix epoch) */
             intercept: number;
@@ -1815,6 +2069,69 @@ export interface components {
              */
             flag: "verde" | "amarela" | "vermelha1" | "vermelha2" | "escassez";
         };
+        PzemAddressDto: {
+            /**
+             * @description The new Modbus address of the meter (1-247); must be free on its line
+             * @example 2
+             */
+            newAddress: number;
+        };
+        PzemAddressResponse: {
+            /**
+             * @description The device
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description The address it had (248 = the general address 0xF8)
+             * @example 248
+             */
+            from: number;
+            /**
+             * @description The address the meter confirmed and the device config now holds
+             * @example 2
+             */
+            to: number;
+        };
+        PzemAlarmThresholdDto: {
+            /**
+             * @description PZEM-017: high-voltage alarm threshold in V (0-655.35, 0.01 V steps)
+             * @example 300
+             */
+            highVolts?: number;
+            /**
+             * @description PZEM-017: low-voltage alarm threshold in V (0-655.35, below highVolts)
+             * @example 7
+             */
+            lowVolts?: number;
+            /**
+             * @description PZEM-004T: power alarm threshold in W (0-65535, 1 W steps)
+             * @example 2300
+             */
+            watts?: number;
+        };
+        PzemAlarmThresholdResponse: {
+            /**
+             * @description The device
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description PZEM-017: the high-voltage threshold written, in V
+             * @example 300
+             */
+            highVolts?: number;
+            /**
+             * @description PZEM-017: the low-voltage threshold written, in V
+             * @example 7
+             */
+            lowVolts?: number;
+            /**
+             * @description PZEM-004T: the threshold written, in W
+             * @example 2300
+             */
+            watts?: number;
+        };
         ReadinessResponse: {
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
@@ -1961,6 +2278,118 @@ export interface components {
         RetryDeadLettersResponse: {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
+        };
+        ScanFoundResponse: {
+            /**
+             * @description registers: it sent the registers asked for; exception: it answered with a Modbus exception (a device is there all the same)
+             * @enum {string}
+             */
+            answered: "registers" | "exception";
+            /**
+             * @description The Modbus exception code, when it answered with one
+             * @example 2
+             */
+            exceptionCode?: number;
+            /**
+             * @description Slave id / unit id that answered
+             * @example 3
+             */
+            id: number;
+            /**
+             * @description Time the probe took, in milliseconds
+             * @example 41.8
+             */
+            ms: number;
+        };
+        ScanJobResponse: {
+            /** @description Why the scan stopped, when it failed (e.g. the port could not be opened) */
+            error?: string;
+            /** @description The worst case on the wire, as when the scan started */
+            estimate: string;
+            /**
+             * @description Estimated time left, in milliseconds (ids left × mean time per id so far)
+             * @example 232000
+             */
+            estimatedMsLeft: number;
+            /** @description Devices found so far, in id order */
+            found: components["schemas"]["ScanFoundResponse"][];
+            /**
+             * @description The scan job
+             * @example 0d9f6a3e-2f57-4a8e-9c1e-4c1c1d0e8b55
+             */
+            jobId: string;
+            /**
+             * @description Ids probed so far
+             * @example 12
+             */
+            scanned: number;
+            /**
+             * @description running, done, cancelled or failed (see error)
+             * @enum {string}
+             */
+            status: "running" | "done" | "cancelled" | "failed";
+            /**
+             * @description Ids to probe in all
+             * @example 247
+             */
+            total: number;
+        };
+        ScanLineDto: {
+            /**
+             * @description The line: a Modbus device's config without its slave id / unit id (transport, port or host, serial settings; driver optional, it only picks serial defaults). Held to the same network and serial-port allow-lists as a device's settings.
+             * @example {
+             *       "transport": "rtu",
+             *       "port": "/dev/serial/by-id/usb-FTDI-if00-port0",
+             *       "baudRate": 9600
+             *     }
+             */
+            connection: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description First slave id to probe (1-247, default 1)
+             * @example 1
+             */
+            from?: number;
+            /** @description What is read at each id (default: input register 0, one register) */
+            probe?: components["schemas"]["ScanProbeDto"];
+            /**
+             * @description How long to wait for each id (50-10000 ms; default the connection's timeoutMs, else 1000)
+             * @example 200
+             */
+            timeoutMs?: number;
+            /**
+             * @description Last slave id to probe (1-247, at least `from`, default 247)
+             * @example 247
+             */
+            to?: number;
+        };
+        ScanProbeDto: {
+            /**
+             * @description Register address read at every id (0-65535)
+             * @example 0
+             */
+            address: number;
+            /**
+             * @description Registers read at every id (1-125)
+             * @example 1
+             */
+            count: number;
+            /**
+             * @description Function code of the probe read: 3 holding registers, 4 input registers
+             * @example 4
+             * @enum {number}
+             */
+            function: 3 | 4;
+        };
+        ScanStartedResponse: {
+            /** @description The worst case on the wire (every id silent), e.g. "247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers" */
+            estimate: string;
+            /**
+             * @description The scan job, for GET /api/lines/scan/{jobId} and its event stream
+             * @example 0d9f6a3e-2f57-4a8e-9c1e-4c1c1d0e8b55
+             */
+            jobId: string;
         };
         SchedulerHealth: {
             /** @description Seconds since that tick, or null */
@@ -4131,6 +4560,209 @@ export interface operations {
             };
         };
     };
+    setPzemAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PzemAddressDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PzemAddressResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    setPzemAlarmThreshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PzemAlarmThresholdDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PzemAlarmThresholdResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     resetDeviceEnergy: {
         parameters: {
             query?: never;
@@ -4215,6 +4847,83 @@ export interface operations {
             };
             /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detectLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DetectLayoutDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectLayoutResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4711,6 +5420,238 @@ export interface operations {
             };
             /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    scanLine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanLineDto"];
+            };
+        };
+        responses: {
+            /** @description The scan started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanStartedResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLineScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanJobResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancelLineScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanJobResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lineScanEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of `progress` events, each data a ScanJobResponse */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
