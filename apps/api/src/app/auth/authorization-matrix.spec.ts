@@ -49,7 +49,7 @@ describe('authorization matrix (from /docs-json)', () => {
       await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
     ).body.id;
     // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
-    b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(202)).body.jobId;
+    b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(201)).body.jobId;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>

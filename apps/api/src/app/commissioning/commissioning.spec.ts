@@ -61,7 +61,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
   describe('line scan', () => {
     it('finds ids 1, 2 and 3 (3 by its exception) and not 4 or 5 (the gateway says nobody is there), with progress events', async () => {
       const operator = await t.userAgent('operator', clientId);
-      const started = await operator.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 5, timeoutMs: 300 }).expect(202);
+      const started = await operator.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 5, timeoutMs: 300 }).expect(201);
       expect(started.body.estimate).toBe('5 ids × 300 ms timeout: at most 2 s when none answers');
       const job = await finished(t, started.body.jobId);
       expect(job).toMatchObject({ status: 'done', scanned: 5, total: 5, estimatedMsLeft: 0 });
@@ -78,7 +78,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it('streams one progress event per id while it runs', async () => {
-      const started = await t.http.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 4, timeoutMs: 300 }).expect(202);
+      const started = await t.http.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 4, timeoutMs: 300 }).expect(201);
       const stream = await collectEvents(t, t.adminToken, started.body.jobId);
       const scanned = stream.events.map((e) => e.scanned);
       // Each id reported once, in order, ending with the final state (the first event may already be past id 1).
@@ -90,7 +90,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     it('answers 409 to a second scan of the same line, reads a polled meter between its probes, and cancels', async () => {
       const device = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM on the gateway', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 1, timeoutMs: 300 } }).expect(201)).body.id;
       // Ids 10-247 are silent: 238 x 100 ms, about 24 s, unless cancelled.
-      const started = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 10, to: 247, timeoutMs: 100 }).expect(202);
+      const started = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 10, to: 247, timeoutMs: 100 }).expect(201);
       expect(started.body.estimate).toMatch(/^238 ids × 100 ms timeout plus 12\.0 ms on the wire at 9600 8N1: at most 27 s/);
       const second = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 3 }).expect(409);
       expect(second.body.message).toContain('already running on this line');
@@ -110,7 +110,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       expect(cancelled.body.scanned).toBeLessThan(238);
       expect((await t.http.get(`/api/lines/scan/${started.body.jobId}`).expect(200)).body.status).toBe('cancelled');
       // The line is free again.
-      const again = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 2, timeoutMs: 100 }).expect(202);
+      const again = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 2, timeoutMs: 100 }).expect(201);
       expect((await finished(t, again.body.jobId)).found.map((f: { id: number }) => f.id)).toEqual([1, 2]);
       await t.http.delete(`/api/devices/${device}`).query({ purge: true }).expect(204);
     });
@@ -135,7 +135,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       expect(refused.body.message).toContain('another client');
       expect(tcp.receiveLog.length).toBe(before);
       // Staff's scan of that line is not the operator's to see or cancel.
-      const staffJob = (await t.http.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 2, timeoutMs: 300 }).expect(202)).body.jobId;
+      const staffJob = (await t.http.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 2, timeoutMs: 300 }).expect(201)).body.jobId;
       await operator.get(`/api/lines/scan/${staffJob}`).expect(404);
       await operator.post(`/api/lines/scan/${staffJob}/cancel`).expect(404);
       const viewer = await t.userAgent('viewer', clientId);

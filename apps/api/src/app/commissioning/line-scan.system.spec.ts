@@ -34,7 +34,7 @@ describe('line scan over a pty (socat)', () => {
 
   it('finds 1, 2 and 3 (3 by its exception), each probe taking at least its wire time', async () => {
     const line = { transport: 'rtu', port: cable.b, baudRate: 9600, driver: 'pzem004t' };
-    const started = await t.http.post('/api/lines/scan').send({ connection: line, from: 1, to: 5, timeoutMs: 200 }).expect(202);
+    const started = await t.http.post('/api/lines/scan').send({ connection: line, from: 1, to: 5, timeoutMs: 200 }).expect(201);
     // Per id: 8 request bytes + t3.5 = 11.5 characters x 1.0417 ms = 11.98 ms on top of the timeout: 5 x 211.98 = 1060 ms.
     expect(started.body.estimate).toBe('5 ids × 200 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 2 s when none answers');
     const job = await waitFor('the scan to finish', async () => {
@@ -57,7 +57,7 @@ describe('line scan over a pty (socat)', () => {
     const line = { transport: 'rtu', port: cable.b, baudRate: 9600, driver: 'pzem004t' };
     const clientId = (await t.http.post('/api/clients').send({ name: 'Pty client' }).expect(201)).body.id;
     const device = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM 1', deviceType: 'modbus', config: { ...line, slaveId: 1, timeoutMs: 300 } }).expect(201)).body.id;
-    const started = await t.http.post('/api/lines/scan').send({ connection: line, from: 10, to: 60, timeoutMs: 100 }).expect(202);
+    const started = await t.http.post('/api/lines/scan').send({ connection: line, from: 10, to: 60, timeoutMs: 100 }).expect(201);
     await waitFor('a few probes', async () => (await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body.scanned >= 2);
     const poll = await t.http.post(`/api/devices/${device}/poll`).expect(200);
     expect(poll.body.metrics).toMatchObject({ voltage: 230.2, current: 1, energy: 12345 });

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Get, Sse } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
@@ -18,9 +18,8 @@ export class LinesController {
   constructor(private readonly scans: LineScans) {}
 
   @Post('scan')
-  @HttpCode(202)
   @ApiOperation({ summary: 'Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time' })
-  @ApiAcceptedResponse({ type: ScanStartedResponse, description: 'The scan started' })
+  @ApiCreatedResponse({ type: ScanStartedResponse, description: 'The scan job was created and runs' })
   @ApiErrors(400, 403, 409)
   scanLine(@CallerScope() scope: ClientScope, @Body() dto: ScanLineDto): Promise<ScanStartedResponse> {
     return this.scans.start(scope, dto);

@@ -5442,8 +5442,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The scan started */
-            202: {
+            /** @description The scan job was created and runs */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
