@@ -50,7 +50,7 @@ describe('commissioning in the console', () => {
       ],
     });
     await fixture.whenStable();
-    const rows = [...el.querySelectorAll('[data-testid="scan-results"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim()));
+    const rows = Array.from(el.querySelectorAll('[data-testid="scan-results"] tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim()));
     expect(rows).toEqual([
       ['1', 'registers', '40', 'Add as 1'],
       ['3', 'Modbus exception 2', '30', 'Add as 3'],
