@@ -271,7 +271,9 @@ export class FieldBus {
    */
   async readRegisters(device: BusDevice, fn: 3 | 4, address: number, count: number): Promise<number[]> {
     if (device.deviceType !== 'modbus') throw new FieldBusError('unsupported', 'only Modbus devices have registers');
-    const reply = await this.linkFor(device).transaction(transactionContext(device.config), (client) =>
+    // A scan probes with short timeouts (100-300 ms); opening a gateway socket may take longer than one answer.
+    const ctx = { ...transactionContext(device.config), openTimeoutMs: Math.max(device.config.timeoutMs, 2000) };
+    const reply = await this.linkFor(device).transaction(ctx, (client) =>
       fn === 3 ? client.readHoldingRegisters(address, count) : client.readInputRegisters(address, count),
     );
     return reply.data;

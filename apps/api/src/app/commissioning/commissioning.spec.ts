@@ -92,7 +92,9 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       // Ids 10-247 are silent: 238 x 100 ms, about 24 s, unless cancelled.
       const started = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 10, to: 247, timeoutMs: 100 }).expect(201);
       expect(started.body.estimate).toMatch(/^238 ids × 100 ms timeout plus 12\.0 ms on the wire at 9600 8N1: at most 27 s/);
-      const second = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 3 }).expect(409);
+      const second = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 3 });
+      // (On failure, say what became of the first scan.)
+      if (second.status !== 409) throw new Error(`second scan answered ${second.status}; the first: ${JSON.stringify((await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body)}`);
       expect(second.body.message).toContain('already running on this line');
       await waitFor('the scan to probe a few ids', async () => (await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body.scanned >= 3);
       // A poll while the scan runs goes through the same line queue: it waits at most one probe, and succeeds.
