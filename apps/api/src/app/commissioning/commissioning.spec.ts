@@ -13,7 +13,7 @@ async function collectEvents(t: TestApp, token: string, jobId: string): Promise<
   const events = text
     .split('\n\n')
     .filter((block) => /^event: progress$/m.test(block))
-    .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
+    .map((block) => JSON.parse((block.split('\n').find((l) => l.startsWith('data: ')) ?? 'data: null').slice(6)));
   return { status: res.status, events };
 }
 
