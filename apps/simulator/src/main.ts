@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { METER_MODELS, type MeterModel } from './app/meters';
-import { startSimulator, type SimulatorMeterSpec } from './app/simulator';
+import { startSimulator, type SimulatedLine, type SimulatorMeterSpec } from './app/simulator';
 import { startTuyaCloud } from './app/tuya-cloud';
 
 const USAGE = `Pieng Medidor meter simulator: simulated meters speaking real Modbus.
@@ -19,6 +19,9 @@ Options:
   --host <ip>         listen address (default 127.0.0.1)
   --deterministic     fixed values instead of smoothly varying ones
   --reply-delay <ms>  meter processing time before each reply (default 0)
+  --baud <rate>       RTU links (serial, rtu-tcp) take their wire time at this baud rate: each reply
+                      leaves after request + t3.5 + reply would have taken on a real line
+  --framing <8N1>     data bits, parity (N/E/O) and stop bits of that line (default 8N1; 8N2 for a PZEM-017)
   --silent <id>       slave id that never answers (repeatable)
   --exception <id:code>  slave id that answers every request with this exception code
   --bad-crc <id>      slave id whose replies carry a corrupt CRC
@@ -41,6 +44,16 @@ export function parseMeters(specs: string[]): SimulatorMeterSpec[] {
   });
 }
 
+/** --baud 9600 --framing 8N2 -> the simulated line's settings. */
+export function parseLine(baud: string, framing = '8N1'): SimulatedLine {
+  const baudRate = Number(baud);
+  if (!Number.isInteger(baudRate) || baudRate < 300 || baudRate > 4_000_000) throw new Error(`--baud needs a baud rate such as 9600, got "${baud}"`);
+  const match = /^([78])([NEO])([12])$/i.exec(framing);
+  if (!match) throw new Error(`--framing needs data bits, parity and stop bits such as 8N1 or 8N2, got "${framing}"`);
+  const parity = ({ N: 'none', E: 'even', O: 'odd' } as const)[match[2].toUpperCase() as 'N' | 'E' | 'O'];
+  return { baudRate, dataBits: Number(match[1]) as 7 | 8, parity, stopBits: Number(match[3]) as 1 | 2 };
+}
+
 function portArg(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -58,6 +71,8 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       deterministic: { type: 'boolean' },
       'reply-delay': { type: 'string' },
+      baud: { type: 'string' },
+      framing: { type: 'string' },
       silent: { type: 'string', multiple: true },
       exception: { type: 'string', multiple: true },
       'bad-crc': { type: 'string', multiple: true },
@@ -101,6 +116,7 @@ async function main(): Promise<void> {
     serialPath: values.serial,
     deterministic: values.deterministic,
     replyDelayMs: values['reply-delay'] ? Number(values['reply-delay']) : undefined,
+    line: values.baud ? parseLine(values.baud, values.framing) : undefined,
     log: values.verbose ? (line) => console.log(line) : undefined,
   });
   for (const id of values.silent ?? []) simulator.setSilent(Number(id), true);

@@ -26,3 +26,5 @@ export * from './lib/mqtt/mqtt-message';
 export * from './lib/mqtt/mqtt-decoder';
 export * from './lib/mqtt/local-time';
 export * from './lib/mqtt/announcements';
+export * from './lib/commissioning/line-scan';
+export * from './lib/commissioning/layout-detection';

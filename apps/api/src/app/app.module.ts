@@ -22,6 +22,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 import { PollingModule } from './polling/polling.module';
+import { CommissioningModule } from './commissioning/commissioning.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { SitesModule } from './sites/sites.module';
@@ -56,6 +57,7 @@ export class AppModule {
         AlarmsModule,
         NotificationsModule,
         PollingModule,
+        CommissioningModule,
         MqttModule,
         RetentionModule,
         ...(config.enableDevEndpoints ? [DevModule] : []),

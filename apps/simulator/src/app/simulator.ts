@@ -11,6 +11,43 @@ export interface SimulatorMeterSpec {
   slaveId?: number;
   /** Fixed values (canonical units, energy in Wh); the meter then stays deterministic. */
   values?: MeterValues;
+  /**
+   * Raw register words served as given, ahead of the model's own table: a read that lies wholly
+   * inside one block answers its words (e.g. a float32 in CDAB, to test layout detection).
+   */
+  registers?: RegisterBlock[];
+}
+
+export interface RegisterBlock {
+  function: 3 | 4;
+  address: number;
+  words: number[];
+}
+
+/**
+ * The character framing of the simulated RS485 line (for --baud): with it, every RTU reply leaves
+ * only once the request, the silence that ends it (t3.5) and the reply itself would have taken on
+ * the wire. The silence after the reply is the master's to keep. Encoded here from the Modbus
+ * RTU rules on its own, not taken from the connectors (see DESIGN.md).
+ */
+export interface SimulatedLine {
+  baudRate: number;
+  dataBits?: 7 | 8;
+  parity?: 'none' | 'even' | 'odd';
+  stopBits?: 1 | 2;
+}
+
+/** Bits per character: start + data + parity (if any) + stop. 8N1 = 10, 8N2 = 11. */
+export function lineBitsPerCharacter(line: SimulatedLine): number {
+  return 1 + (line.dataBits ?? 8) + ((line.parity ?? 'none') === 'none' ? 0 : 1) + (line.stopBits ?? 1);
+}
+
+/** Milliseconds from the request's first byte to the reply's last: request + t3.5 + reply on the wire. */
+export function lineReplyTimeMs(line: SimulatedLine, requestBytes: number, replyBytes: number): number {
+  const charMs = (lineBitsPerCharacter(line) * 1000) / line.baudRate;
+  // t3.5 is 3.5 characters up to 19200 baud, a fixed 1.75 ms above (Modbus over serial line, 2.5.1.1).
+  const silenceMs = line.baudRate > 19200 ? 1.75 : 3.5 * charMs;
+  return (requestBytes + replyBytes) * charMs + silenceMs;
 }
 
 export interface SimulatorOptions {
@@ -29,6 +66,8 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** The meter's processing time before each reply (default 0). */
   replyDelayMs?: number;
+  /** RTU links (serial, RTU over TCP) take their wire time at these serial settings (default: instant). */
+  line?: SimulatedLine;
   /** PZEM calibration (0x41) echo delay (default 3500 ms, as the datasheet's 3-4 s). */
   calibrationDelayMs?: number;
   /** Address a PZEM puts in replies to the general address 0xF8 (UNVERIFIED on hardware). */
@@ -121,6 +160,8 @@ class Simulator implements RunningSimulator {
   serialPath?: string;
   readonly receiveLog: SimulatorLogEntry[] = [];
   private readonly meters: SimulatedMeter[];
+  /** Each meter's spec (its raw registers), found by the meter even after its address changed. */
+  private readonly specs = new Map<SimulatedMeter, SimulatorMeterSpec>();
   private readonly faults = new Map<number, SlaveFault>();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
@@ -137,6 +178,7 @@ class Simulator implements RunningSimulator {
       const meter = createMeter(spec.model, spec.slaveId ?? 1, clock);
       if (options.deterministic) meter.setValues(defaultFixedValues(spec.model));
       if (spec.values) meter.setValues(spec.values);
+      this.specs.set(meter, spec);
       return meter;
     });
     const ids = this.meters.map((meter) => meter.slaveId);
@@ -240,12 +282,34 @@ class Simulator implements RunningSimulator {
     const fault = this.faults.get(meter.slaveId);
     if (fault?.kind === 'silent') return { reply: { kind: 'none' }, corruptCrc: false };
     if (fault?.kind === 'exception') return { reply: { kind: 'reply', pdu: exceptionPdu(pdu[0], fault.code) }, corruptCrc: false };
-    const reply = executePdu(meter, pdu, { calibrationDelayMs: this.options.calibrationDelayMs ?? 3500 });
+    const raw = this.rawRegisters(meter, pdu);
+    const reply = raw ?? executePdu(meter, pdu, { calibrationDelayMs: this.options.calibrationDelayMs ?? 3500 });
     if (reply.kind === 'reply') {
       const extra = (this.options.replyDelayMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
       reply.delayMs = (reply.delayMs ?? 0) + extra;
     }
     return { reply, corruptCrc: fault?.kind === 'bad-crc' };
+  }
+
+  /** A read wholly inside one of the meter's raw register blocks, answered from it; else undefined. */
+  private rawRegisters(meter: SimulatedMeter, pdu: Buffer): SlaveReply | undefined {
+    const fc = pdu[0];
+    if ((fc !== 3 && fc !== 4) || pdu.length !== 5) return undefined;
+    const address = pdu.readUInt16BE(1);
+    const quantity = pdu.readUInt16BE(3);
+    const spec = this.specs.get(meter);
+    const block = spec?.registers?.find((b) => b.function === fc && address >= b.address && address + quantity <= b.address + b.words.length);
+    if (!block) {
+      // Inside a block but running past its end: the meter has no register there.
+      if (spec?.registers?.some((b) => b.function === fc && address >= b.address && address < b.address + b.words.length)) return { kind: 'reply', pdu: exceptionPdu(fc, 0x02) };
+      return undefined;
+    }
+    const words = block.words.slice(address - block.address, address - block.address + quantity);
+    const out = Buffer.alloc(2 + words.length * 2);
+    out[0] = fc;
+    out[1] = words.length * 2;
+    words.forEach((w, i) => out.writeUInt16BE(w & 0xffff, 2 + i * 2));
+    return { kind: 'reply', pdu: out };
   }
 
   // ---- Modbus TCP: MBAP header (transaction id, protocol 0, length, unit id) + PDU ----
@@ -324,7 +388,9 @@ class Simulator implements RunningSimulator {
     if (reply.kind === 'none') return;
     const out = rtuFrame(replyAddress, reply.pdu);
     if (corruptCrc) out[out.length - 1] ^= 0xff;
-    this.later(reply.delayMs ?? 0, () => {
+    const wireMs = this.options.line ? lineReplyTimeMs(this.options.line, frame.length, out.length) : 0;
+    // Rounded up: a timer fires late, never early, so a reply never comes sooner than the line allows.
+    this.later(Math.ceil((reply.delayMs ?? 0) + wireMs), () => {
       this.log(link, 'reply', replyAddress, reply.pdu[0], out);
       this.sendInPieces(out, send);
     });

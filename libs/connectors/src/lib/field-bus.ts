@@ -4,7 +4,8 @@ import type { ReadingSource } from '@pieng/shared';
 import { tuyaBaseUrl, type FieldDevice, type ModbusDeviceConfig, type TuyaDeviceConfig } from './config/device-config';
 import { createMeterDriver } from './drivers/create-driver';
 import type { MeterDriver, MetricValues } from './drivers/meter-driver';
-import { PZEM004T_HOLDING, PZEM_RESET_ENERGY_FC } from './drivers/pzem.driver';
+import { PZEM004T_HOLDING, PZEM017_HOLDING, PZEM_RESET_ENERGY_FC } from './drivers/pzem.driver';
+import type { ProbeOutcome, ScanProbe } from './commissioning/line-scan';
 import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from './errors';
 import { planLineSchedule, type LineScheduleReport, type ScheduledLineDevice } from './scheduling/line-schedule';
 import { crc16Modbus, withCrc } from './modbus/crc16';
@@ -245,6 +246,55 @@ export class FieldBus {
     await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
       client.writeRegister(PZEM004T_HOLDING.slaveAddress, address),
     );
+  }
+
+  /**
+   * PZEM-017 voltage alarm thresholds (holding 0x0000 high, 0x0001 low; 0.01 V per unit), two
+   * writes, each confirmed by the meter's echo.
+   */
+  async writeVoltageThresholds(device: BusDevice, highVolts: number, lowVolts: number): Promise<void> {
+    const modbus = this.requirePzem(device, 'write the voltage thresholds', ['pzem017']);
+    const high = Math.round(highVolts * 100);
+    const low = Math.round(lowVolts * 100);
+    for (const [name, value] of [['high', high], ['low', low]] as const) {
+      if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new FieldBusError('config', `the ${name}-voltage threshold must be from 0 to 655.35 V`);
+    }
+    const ctx = transactionContext(modbus.config);
+    const link = this.linkFor(modbus);
+    await link.transaction(ctx, (client) => client.writeRegister(PZEM017_HOLDING.highVoltageThreshold, high));
+    await link.transaction(ctx, (client) => client.writeRegister(PZEM017_HOLDING.lowVoltageThreshold, low));
+  }
+
+  /**
+   * One read of `count` registers at the device's unit id, through its line queue (one transaction
+   * like a poll's): the words, or a FieldBusError (an exception, a timeout).
+   */
+  async readRegisters(device: BusDevice, fn: 3 | 4, address: number, count: number): Promise<number[]> {
+    if (device.deviceType !== 'modbus') throw new FieldBusError('unsupported', 'only Modbus devices have registers');
+    // A scan probes with short timeouts (100-300 ms); opening a gateway socket may take longer than one answer.
+    const ctx = { ...transactionContext(device.config), openTimeoutMs: Math.max(device.config.timeoutMs, 2000) };
+    const reply = await this.linkFor(device).transaction(ctx, (client) =>
+      fn === 3 ? client.readHoldingRegisters(address, count) : client.readInputRegisters(address, count),
+    );
+    return reply.data;
+  }
+
+  /**
+   * A line-scan probe of one slave id: one read through the line's queue, so that it never collides
+   * with a poll. An answer with registers or with a Modbus exception means a device is there; a
+   * silence means none; a line that cannot be opened throws.
+   */
+  async probe(device: BusDevice, probe: ScanProbe): Promise<ProbeOutcome> {
+    try {
+      await this.readRegisters(device, probe.function, probe.address, probe.count);
+      return { answered: 'registers' };
+    } catch (error) {
+      if (!(error instanceof FieldBusError)) throw error;
+      if (error.kind === 'exception' && error.details.modbusCode !== undefined) return { answered: 'exception', exceptionCode: error.details.modbusCode };
+      // A garbled reply (two slaves at one id, noise) is no device the scan can offer to add.
+      if (error.kind === 'timeout' || error.kind === 'corrupt') return { answered: 'none' };
+      throw error;
+    }
   }
 
   /**

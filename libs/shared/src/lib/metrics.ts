@@ -35,3 +35,39 @@ export const METRIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 export function metricUnit(metric: string): string | undefined {
   return (METRICS as Record<string, { unit: string }>)[metric]?.unit;
 }
+
+/**
+ * Plausible ranges per metric in its canonical unit, used by register-layout detection to tell a
+ * right decoding from a wrong one (a float read as int32 lands far outside). Deliberately wide:
+ * they must hold for any meter of a plant (mains phase-to-neutral 80-300 V, 45-65 Hz grids); the
+ * caller narrows them (`expect`) when it knows more, e.g. the energy shown on the meter's display.
+ */
+export const DEFAULT_METRIC_RANGES: Readonly<Record<KnownMetric, readonly [number, number]>> = {
+  voltage: [80, 300],
+  voltageL1: [80, 300],
+  voltageL2: [80, 300],
+  voltageL3: [80, 300],
+  current: [0, 2000],
+  currentL1: [0, 2000],
+  currentL2: [0, 2000],
+  currentL3: [0, 2000],
+  power: [-2_000_000, 2_000_000],
+  powerL1: [-700_000, 700_000],
+  powerL2: [-700_000, 700_000],
+  powerL3: [-700_000, 700_000],
+  apparentPower: [0, 2_000_000],
+  reactivePower: [-2_000_000, 2_000_000],
+  energy: [0, 1e12],
+  importEnergy: [0, 1e12],
+  exportEnergy: [0, 1e12],
+  frequency: [45, 65],
+  powerFactor: [-1, 1],
+  alarm: [0, 1],
+  highVoltageAlarm: [0, 1],
+  lowVoltageAlarm: [0, 1],
+};
+
+/** The default expected range of a metric, or undefined for a metric the platform does not know. */
+export function defaultMetricRange(metric: string): readonly [number, number] | undefined {
+  return (DEFAULT_METRIC_RANGES as Record<string, readonly [number, number]>)[metric];
+}

@@ -6,7 +6,7 @@ import { sha256 } from '../common/sha256';
 /** The hash that the first line of a new audit trail points back to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditEvent = 'energy-reset' | 'device-purged' | 'retention-deleted';
+export type AuditEvent = 'energy-reset' | 'device-purged' | 'retention-deleted' | 'pzem-address-changed' | 'pzem-alarm-threshold';
 
 /**
  * What a `retention-deleted` line says was deleted: the device's stored values of these metrics
@@ -36,7 +36,9 @@ export interface AuditRecord {
   /**
    * Set on a line that records a command, not a reading (metrics is then empty): `energy-reset`
    * when a meter's energy counter was set back to 0; `device-purged` when a device was deleted
-   * with its readings (the lines before it are then no longer in the database, on purpose).
+   * with its readings (the lines before it are then no longer in the database, on purpose);
+   * `pzem-address-changed` / `pzem-alarm-threshold` when a PZEM's address or alarm threshold was
+   * written (`extra` holds what was written).
    */
   event?: AuditEvent;
   /** Who gave the command of an event line. */

@@ -27,7 +27,7 @@ const VALID_BODIES: Record<string, object> = {
 describe('authorization matrix (from /docs-json)', () => {
   let t: TestApp;
   let ops: Operation[];
-  const b: Record<string, number> = {};
+  const b: Record<string, number | string> = {};
   let snapshotOfB: () => Promise<string>;
 
   beforeAll(async () => {
@@ -57,6 +57,8 @@ describe('authorization matrix (from /docs-json)', () => {
     b['notification-channels'] = (
       await t.http.post('/api/notification-channels').send({ clientId: b['clients'], name: 'B mail', type: 'email', config: { to: ['b@client.example'] } }).expect(201)
     ).body.id;
+    // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
+    b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(201)).body.jobId;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>

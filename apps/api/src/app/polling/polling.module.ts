@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { LeasesModule } from '../leases/leases.module';
+import { FieldBus } from '@pieng/connectors';
 import { fieldBusProvider } from './field-bus.provider';
 import { PollingController } from './polling.controller';
 import { PollingLeases } from './polling-leases';
@@ -11,6 +12,6 @@ import { PollingService } from './polling.service';
   imports: [DevicesModule, LeasesModule],
   controllers: [PollingController],
   providers: [fieldBusProvider, PollingService, PollingLeases],
-  exports: [PollingService],
+  exports: [PollingService, FieldBus],
 })
 export class PollingModule {}

@@ -11,9 +11,14 @@ export class PiengApi {
   private readonly http = inject(HttpClient);
   private readonly baseUrl = inject(API_BASE_URL);
 
-  /** Acknowledge an alarm event (POST /api/alarms/events/{id}/ack) */
+  /** Acknowledge an event, with an optional comment (POST /api/alarms/events/{id}/ack) */
   acknowledgeAlarmEvent(request: ApiRequest<'acknowledgeAlarmEvent'>): Observable<ApiResponse<'acknowledgeAlarmEvent'>> {
-    return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request));
+    return this.http.request<ApiResponse<'acknowledgeAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'acknowledgeAlarmEvent', request), { body: request.body });
+  }
+
+  /** Cancel a line scan (after the probe in progress); answers its final state (POST /api/lines/scan/{jobId}/cancel) */
+  cancelLineScan(request: ApiRequest<'cancelLineScan'>): Observable<ApiResponse<'cancelLineScan'>> {
+    return this.http.request<ApiResponse<'cancelLineScan'>>('POST', apiUrl(this.baseUrl, 'cancelLineScan', request));
   }
 
   /** Change your own password (ends your other sessions) (PATCH /api/auth/password) */
@@ -21,7 +26,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'changePassword'>>('PATCH', apiUrl(this.baseUrl, 'changePassword', request), { body: request.body });
   }
 
-  /** Create an alarm rule on a metric of a device, or of every device of a client (POST /api/alarms/rules) */
+  /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) (POST /api/alarms/rules) */
   createAlarmRule(request: ApiRequest<'createAlarmRule'>): Observable<ApiResponse<'createAlarmRule'>> {
     return this.http.request<ApiResponse<'createAlarmRule'>>('POST', apiUrl(this.baseUrl, 'createAlarmRule', request), { body: request.body });
   }
@@ -39,6 +44,11 @@ export class PiengApi {
   /** Add a meter (Modbus RTU/TCP, PZEM, Eastron SDM, register map, Tuya, MQTT or pushed over the API) (POST /api/devices) */
   createDevice(request: ApiRequest<'createDevice'>): Observable<ApiResponse<'createDevice'>> {
     return this.http.request<ApiResponse<'createDevice'>>('POST', apiUrl(this.baseUrl, 'createDevice', request), { body: request.body });
+  }
+
+  /** A maintenance window for a device or a site: events kept, notifications muted (POST /api/alarms/maintenance) */
+  createMaintenanceWindow(request: ApiRequest<'createMaintenanceWindow'>): Observable<ApiResponse<'createMaintenanceWindow'>> {
+    return this.http.request<ApiResponse<'createMaintenanceWindow'>>('POST', apiUrl(this.baseUrl, 'createMaintenanceWindow', request), { body: request.body });
   }
 
   /** Creates a channel (a webhook's signing secret is in this answer only) (POST /api/notification-channels) */
@@ -61,7 +71,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createUser'>>('POST', apiUrl(this.baseUrl, 'createUser', request), { body: request.body });
   }
 
-  /** Delete an alarm rule (its events are kept) (DELETE /api/alarms/rules/{id}) */
+  /** Delete an alarm rule and its events (DELETE /api/alarms/rules/{id}) */
   deleteAlarmRule(request: ApiRequest<'deleteAlarmRule'>): Observable<ApiResponse<'deleteAlarmRule'>> {
     return this.http.request<ApiResponse<'deleteAlarmRule'>>('DELETE', apiUrl(this.baseUrl, 'deleteAlarmRule', request));
   }
@@ -79,6 +89,11 @@ export class PiengApi {
   /** Delete a device; its readings are kept unless ?purge=true (DELETE /api/devices/{id}) */
   deleteDevice(request: ApiRequest<'deleteDevice'>): Observable<ApiResponse<'deleteDevice'>> {
     return this.http.request<ApiResponse<'deleteDevice'>>('DELETE', apiUrl(this.baseUrl, 'deleteDevice', request));
+  }
+
+  /** Delete a maintenance window (DELETE /api/alarms/maintenance/{id}) */
+  deleteMaintenanceWindow(request: ApiRequest<'deleteMaintenanceWindow'>): Observable<ApiResponse<'deleteMaintenanceWindow'>> {
+    return this.http.request<ApiResponse<'deleteMaintenanceWindow'>>('DELETE', apiUrl(this.baseUrl, 'deleteMaintenanceWindow', request));
   }
 
   /** Deletes a channel and its delivery log (DELETE /api/notification-channels/{id}) */
@@ -99,6 +114,21 @@ export class PiengApi {
   /** Delete a user (their sessions end at once) (DELETE /api/users/{id}) */
   deleteUser(request: ApiRequest<'deleteUser'>): Observable<ApiResponse<'deleteUser'>> {
     return this.http.request<ApiResponse<'deleteUser'>>('DELETE', apiUrl(this.baseUrl, 'deleteUser', request));
+  }
+
+  /** Read a generic meter's registers once and rank the decodings (type, word order, scale) whose values fall in the expected ranges (POST /api/devices/detect-layout) */
+  detectLayout(request: ApiRequest<'detectLayout'>): Observable<ApiResponse<'detectLayout'>> {
+    return this.http.request<ApiResponse<'detectLayout'>>('POST', apiUrl(this.baseUrl, 'detectLayout', request), { body: request.body });
+  }
+
+  /** Active events: unacknowledged (the counter), acknowledged, shelved (GET /api/alarms/events/counts) */
+  getAlarmCounts(request?: ApiRequest<'getAlarmCounts'>): Observable<ApiResponse<'getAlarmCounts'>> {
+    return this.http.request<ApiResponse<'getAlarmCounts'>>('GET', apiUrl(this.baseUrl, 'getAlarmCounts', request));
+  }
+
+  /** Every transition of an event, in order (append-only) (GET /api/alarms/events/{id}/history) */
+  getAlarmEventHistory(request: ApiRequest<'getAlarmEventHistory'>): Observable<ApiResponse<'getAlarmEventHistory'>> {
+    return this.http.request<ApiResponse<'getAlarmEventHistory'>>('GET', apiUrl(this.baseUrl, 'getAlarmEventHistory', request));
   }
 
   /** One client (GET /api/clients/{id}) */
@@ -134,6 +164,11 @@ export class PiengApi {
   /** Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp (GET /api/metrics/linreg) */
   getLinearRegression(request: ApiRequest<'getLinearRegression'>): Observable<ApiResponse<'getLinearRegression'>> {
     return this.http.request<ApiResponse<'getLinearRegression'>>('GET', apiUrl(this.baseUrl, 'getLinearRegression', request));
+  }
+
+  /** Progress of a line scan: ids scanned, devices found, estimated time left (GET /api/lines/scan/{jobId}) */
+  getLineScan(request: ApiRequest<'getLineScan'>): Observable<ApiResponse<'getLineScan'>> {
+    return this.http.request<ApiResponse<'getLineScan'>>('GET', apiUrl(this.baseUrl, 'getLineScan', request));
   }
 
   /** Liveness: 200 while the process answers (GET /api/health/live) */
@@ -196,12 +231,17 @@ export class PiengApi {
     return this.http.request<ApiResponse<'ingestReadings'>>('POST', apiUrl(this.baseUrl, 'ingestReadings', request), { body: request.body });
   }
 
-  /** List alarm events, newest first (active, acknowledged filters) (GET /api/alarms/events) */
+  /** Alarm events, newest first (shelved ones hidden unless asked for) (GET /api/alarms/events) */
   listAlarmEvents(request?: ApiRequest<'listAlarmEvents'>): Observable<ApiResponse<'listAlarmEvents'>> {
     return this.http.request<ApiResponse<'listAlarmEvents'>>('GET', apiUrl(this.baseUrl, 'listAlarmEvents', request));
   }
 
-  /** List alarm rules of the clients you may see (GET /api/alarms/rules) */
+  /** Metrics a rule may watch: those the device (or the client’s devices) reports, then the known names, with units (GET /api/alarms/metrics) */
+  listAlarmMetrics(request?: ApiRequest<'listAlarmMetrics'>): Observable<ApiResponse<'listAlarmMetrics'>> {
+    return this.http.request<ApiResponse<'listAlarmMetrics'>>('GET', apiUrl(this.baseUrl, 'listAlarmMetrics', request));
+  }
+
+  /** Alarm rules of the caller’s clients (GET /api/alarms/rules) */
   listAlarmRules(request?: ApiRequest<'listAlarmRules'>): Observable<ApiResponse<'listAlarmRules'>> {
     return this.http.request<ApiResponse<'listAlarmRules'>>('GET', apiUrl(this.baseUrl, 'listAlarmRules', request));
   }
@@ -229,6 +269,11 @@ export class PiengApi {
   /** MQTT meters announced on the broker (Tasmota, Shelly, Zigbee2MQTT), to add in one click (GET /api/mqtt/discovered) */
   listDiscovered(): Observable<ApiResponse<'listDiscovered'>> {
     return this.http.request<ApiResponse<'listDiscovered'>>('GET', apiUrl(this.baseUrl, 'listDiscovered'));
+  }
+
+  /** Maintenance windows (GET /api/alarms/maintenance) */
+  listMaintenanceWindows(request?: ApiRequest<'listMaintenanceWindows'>): Observable<ApiResponse<'listMaintenanceWindows'>> {
+    return this.http.request<ApiResponse<'listMaintenanceWindows'>>('GET', apiUrl(this.baseUrl, 'listMaintenanceWindows', request));
   }
 
   /** Stored values of a device, in time order, page by page (GET /api/metrics) */
@@ -306,6 +351,26 @@ export class PiengApi {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
   }
 
+  /** Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time (POST /api/lines/scan) */
+  scanLine(request: ApiRequest<'scanLine'>): Observable<ApiResponse<'scanLine'>> {
+    return this.http.request<ApiResponse<'scanLine'>>('POST', apiUrl(this.baseUrl, 'scanLine', request), { body: request.body });
+  }
+
+  /** Give a PZEM-004T/017 a new Modbus address (checked free on its line first; the device's config follows once the meter confirms; audited) (POST /api/devices/{id}/pzem/address) */
+  setPzemAddress(request: ApiRequest<'setPzemAddress'>): Observable<ApiResponse<'setPzemAddress'>> {
+    return this.http.request<ApiResponse<'setPzemAddress'>>('POST', apiUrl(this.baseUrl, 'setPzemAddress', request), { body: request.body });
+  }
+
+  /** Write the alarm threshold of a PZEM-004T ({watts}) or the voltage alarm thresholds of a PZEM-017 ({highVolts, lowVolts}); audited (POST /api/devices/{id}/pzem/alarm-threshold) */
+  setPzemAlarmThreshold(request: ApiRequest<'setPzemAlarmThreshold'>): Observable<ApiResponse<'setPzemAlarmThreshold'>> {
+    return this.http.request<ApiResponse<'setPzemAlarmThreshold'>>('POST', apiUrl(this.baseUrl, 'setPzemAlarmThreshold', request), { body: request.body });
+  }
+
+  /** Shelve an event: hidden, its notifications muted, until a time (POST /api/alarms/events/{id}/shelve) */
+  shelveAlarmEvent(request: ApiRequest<'shelveAlarmEvent'>): Observable<ApiResponse<'shelveAlarmEvent'>> {
+    return this.http.request<ApiResponse<'shelveAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'shelveAlarmEvent', request), { body: request.body });
+  }
+
   /** Sends a test message now and says whether it was delivered (the reason only to platform staff) (POST /api/notification-channels/{id}/test) */
   testNotificationChannel(request: ApiRequest<'testNotificationChannel'>): Observable<ApiResponse<'testNotificationChannel'>> {
     return this.http.request<ApiResponse<'testNotificationChannel'>>('POST', apiUrl(this.baseUrl, 'testNotificationChannel', request));
@@ -316,7 +381,12 @@ export class PiengApi {
     return this.http.request<ApiResponse<'testReadDevice'>>('POST', apiUrl(this.baseUrl, 'testReadDevice', request), { body: request.body });
   }
 
-  /** Change an alarm rule (threshold, operator, enabled) (PATCH /api/alarms/rules/{id}) */
+  /** Unshelve an event before its time (POST /api/alarms/events/{id}/unshelve) */
+  unshelveAlarmEvent(request: ApiRequest<'unshelveAlarmEvent'>): Observable<ApiResponse<'unshelveAlarmEvent'>> {
+    return this.http.request<ApiResponse<'unshelveAlarmEvent'>>('POST', apiUrl(this.baseUrl, 'unshelveAlarmEvent', request));
+  }
+
+  /** Change an alarm rule (a changed condition clears its open events) (PATCH /api/alarms/rules/{id}) */
   updateAlarmRule(request: ApiRequest<'updateAlarmRule'>): Observable<ApiResponse<'updateAlarmRule'>> {
     return this.http.request<ApiResponse<'updateAlarmRule'>>('PATCH', apiUrl(this.baseUrl, 'updateAlarmRule', request), { body: request.body });
   }

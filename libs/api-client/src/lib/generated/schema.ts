@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List alarm events, newest first (active, acknowledged filters) */
+        /** Alarm events, newest first (shelved ones hidden unless asked for) */
         get: operations["listAlarmEvents"];
         put?: never;
         post?: never;
@@ -26,8 +26,128 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge an alarm event */
+        /** Acknowledge an event, with an optional comment */
         post: operations["acknowledgeAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every transition of an event, in order (append-only) */
+        get: operations["getAlarmEventHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/shelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Shelve an event: hidden, its notifications muted, until a time */
+        post: operations["shelveAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/{id}/unshelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unshelve an event before its time */
+        post: operations["unshelveAlarmEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/events/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active events: unacknowledged (the counter), acknowledged, shelved */
+        get: operations["getAlarmCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Maintenance windows */
+        get: operations["listMaintenanceWindows"];
+        put?: never;
+        /** A maintenance window for a device or a site: events kept, notifications muted */
+        post: operations["createMaintenanceWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/maintenance/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a maintenance window */
+        delete: operations["deleteMaintenanceWindow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alarms/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metrics a rule may watch: those the device (or the client’s devices) reports, then the known names, with units */
+        get: operations["listAlarmMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -41,10 +161,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List alarm rules of the clients you may see */
+        /** Alarm rules of the caller’s clients */
         get: operations["listAlarmRules"];
         put?: never;
-        /** Create an alarm rule on a metric of a device, or of every device of a client */
+        /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) */
         post: operations["createAlarmRule"];
         delete?: never;
         options?: never;
@@ -62,11 +182,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete an alarm rule (its events are kept) */
+        /** Delete an alarm rule and its events */
         delete: operations["deleteAlarmRule"];
         options?: never;
         head?: never;
-        /** Change an alarm rule (threshold, operator, enabled) */
+        /** Change an alarm rule (a changed condition clears its open events) */
         patch: operations["updateAlarmRule"];
         trace?: never;
     };
@@ -316,6 +436,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/{id}/pzem/address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a PZEM-004T/017 a new Modbus address (checked free on its line first; the device's config follows once the meter confirms; audited) */
+        post: operations["setPzemAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/pzem/alarm-threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write the alarm threshold of a PZEM-004T ({watts}) or the voltage alarm thresholds of a PZEM-017 ({highVolts, lowVolts}); audited */
+        post: operations["setPzemAlarmThreshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices/{id}/reset-energy": {
         parameters: {
             query?: never;
@@ -327,6 +481,23 @@ export interface paths {
         put?: never;
         /** Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it) */
         post: operations["resetDeviceEnergy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/detect-layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read a generic meter's registers once and rank the decodings (type, word order, scale) whose values fall in the expected ranges */
+        post: operations["detectLayout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -483,6 +654,74 @@ export interface paths {
         put?: never;
         /** Store a batch of readings (all or nothing; duplicates are counted and kept once) */
         post: operations["ingestReadings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time */
+        post: operations["scanLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a line scan: ids scanned, devices found, estimated time left */
+        get: operations["getLineScan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a line scan (after the probe in progress); answers its final state */
+        post: operations["cancelLineScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lines/scan/{jobId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A line scan's progress as server-sent events (text/event-stream): a `progress` event after each id, the stream ends with the scan */
+        get: operations["lineScanEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -834,54 +1073,304 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AcknowledgeAlarmEventDto: {
+            /**
+             * @description What the operator saw or did
+             * @example Tap changer checked, utility informed
+             */
+            comment?: string;
+        };
+        AlarmCountsResponse: {
+            /**
+             * @description Active events already acknowledged (shown apart)
+             * @example 1
+             */
+            activeAcknowledged: number;
+            /**
+             * @description Active events nobody has acknowledged (shelved ones excluded): the counter
+             * @example 2
+             */
+            activeUnacknowledged: number;
+            /**
+             * @description Active events shelved (hidden)
+             * @example 0
+             */
+            shelved: number;
+        };
         AlarmEventResponse: {
-            /** @description Whether someone acknowledged it */
+            /**
+             * @description Whether someone acknowledged it
+             * @example false
+             */
             acknowledged: boolean;
-            /** @description When it was acknowledged */
+            /**
+             * @description When it was acknowledged
+             * @example null
+             */
             acknowledgedAt: string | null;
-            /** @description Whether the condition still holds (not cleared) */
+            /**
+             * @description Who acknowledged it
+             * @example ops@plant.local
+             */
+            acknowledgedBy: string | null;
+            /**
+             * @description Whether it is still active (not cleared)
+             * @example true
+             */
             active: boolean;
-            /** @description Time of the first reading that no longer met the condition */
+            /**
+             * @description Raised while its rule chattered on the device (3 raises in 60 s): notifications muted until 5 quiet minutes
+             * @example false
+             */
+            chattering: boolean;
+            /**
+             * @description Time it cleared
+             * @example null
+             */
             clearedAt: string | null;
-            /** @description What happened, in words */
+            /**
+             * @description The comment given on acknowledging
+             * @example Tap changer checked
+             */
+            comment: string | null;
+            /**
+             * @description What happened, in words
+             * @example Overvoltage: voltage 245.5 > 242
+             */
             details: string | null;
-            /** @description Device whose reading raised it */
+            /**
+             * @description Device whose reading raised it
+             * @example 1
+             */
             deviceId: number;
-            /** @description Event id */
+            /**
+             * @description Event id
+             * @example 7
+             */
             id: number;
-            /** @description Metric */
+            /**
+             * @description Active only because its rule latches: the condition has cleared, an acknowledgement clears it
+             * @example false
+             */
+            latched: boolean;
+            /**
+             * @description Metric (empty for an offline alarm)
+             * @example voltage
+             */
             metric: string;
-            /** @description Time of the reading that raised it (ISO-8601 UTC) */
+            /**
+             * @description Time of the reading that raised it (ISO-8601 UTC)
+             * @example 2026-11-30T08:00:01.000Z
+             */
             raisedAt: string;
-            /** @description The rule that raised it */
+            /**
+             * @description The rule that raised it
+             * @example 1
+             */
             ruleId: number;
-            /** @description The rule’s name */
+            /**
+             * @description The rule’s name
+             * @example Overvoltage
+             */
             ruleName: string;
-            /** @description The value that raised it */
+            /**
+             * @description Severity of its rule when it was raised
+             * @example major
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description Hidden and muted until then
+             * @example null
+             */
+            shelvedUntil: string | null;
+            /**
+             * @description Why it was shelved
+             * @example null
+             */
+            shelveReason: string | null;
+            /**
+             * @description The unit of the value (known metrics; s for offline)
+             * @example V
+             */
+            unit: string | null;
+            /**
+             * @description The value that raised it (offline: seconds since the last reading)
+             * @example 245.5
+             */
             value: number;
         };
-        AlarmRuleResponse: {
-            /** @description Owning client */
-            clientId: number;
-            /** @description Creation time (ISO-8601 UTC) */
-            createdAt: string;
-            /** @description The one device watched, or null for all the client’s devices */
-            deviceId: number | null;
-            /** @description Whether the rule is evaluated */
-            enabled: boolean;
-            /** @description Rule id */
+        AlarmHistoryEntryResponse: {
+            /**
+             * @description Who did it (acknowledge, shelve, unshelve)
+             * @example ops@plant.local
+             */
+            actor: string | null;
+            /**
+             * @description When (ISO-8601 UTC): the reading’s time, or the clock’s for timers and operators
+             * @example 2026-11-30T08:00:01.000Z
+             */
+            at: string;
+            /**
+             * @description Acknowledgement comment or shelving reason
+             * @example null
+             */
+            comment: string | null;
+            /**
+             * @description The event
+             * @example 7
+             */
+            eventId: number;
+            /**
+             * @description History row id (in order of recording)
+             * @example 12
+             */
             id: number;
-            /** @description Metric watched */
+            /**
+             * @description What happened
+             * @example raised
+             * @enum {string}
+             */
+            kind: "raised" | "cleared" | "acknowledged" | "reAlarmed" | "shelved" | "unshelved";
+            /**
+             * @description Recorded but not notified (maintenance window, shelved, chattering)
+             * @example false
+             */
+            muted: boolean;
+            /**
+             * @description The value at a raise or clear
+             * @example 245.5
+             */
+            value: number | null;
+        };
+        AlarmMetricResponse: {
+            /**
+             * @description Label (known metrics), else the name
+             * @example Voltage
+             */
+            label: string;
+            /**
+             * @description Metric name
+             * @example voltage
+             */
             metric: string;
-            /** @description Rule name */
+            /**
+             * @description Whether the device (or a device of the client) has reported it
+             * @example true
+             */
+            reported: boolean;
+            /**
+             * @description Canonical unit (empty when unknown or dimensionless)
+             * @example V
+             */
+            unit: string;
+        };
+        AlarmRuleResponse: {
+            /**
+             * @description Notification channels
+             * @example [
+             *       1
+             *     ]
+             */
+            channelIds: number[];
+            /**
+             * @description Owning client
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description Creation time (ISO-8601 UTC)
+             * @example 2026-11-30T08:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Hysteresis (absolute, metric’s unit)
+             * @example 2
+             */
+            deadband: number;
+            /**
+             * @description The one device watched, or null for all the client’s devices
+             * @example 1
+             */
+            deviceId: number | null;
+            /**
+             * @description Whether the rule is evaluated
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * @description Minutes before escalation
+             * @example null
+             */
+            escalateAfterMin: number | null;
+            /**
+             * @description Escalation channel
+             * @example null
+             */
+            escalationChannelId: number | null;
+            /**
+             * @description Rule id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Active until acknowledged even when clear
+             * @example false
+             */
+            latch: boolean;
+            /**
+             * @description Metric watched (null for offline rules)
+             * @example voltage
+             */
+            metric: string | null;
+            /**
+             * @description Rule name
+             * @example Overvoltage
+             */
             name: string;
             /**
-             * @description Comparison
+             * @description Seconds the condition must be clear before clearing
+             * @example 0
+             */
+            offDelaySec: number;
+            /**
+             * @description Seconds the condition must hold before raising
+             * @example 0
+             */
+            onDelaySec: number;
+            /**
+             * @description Comparison (threshold, rateOfChange)
+             * @example >
              * @enum {string}
              */
             operator: ">" | "<" | ">=" | "<=" | "==" | "!=";
-            /** @description Threshold in the metric’s canonical unit */
+            /**
+             * @description Seconds after which an acknowledged, still active event is unacknowledged again
+             * @example null
+             */
+            reAlarmSec: number | null;
+            /**
+             * @description How urgent its events are
+             * @example major
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline: seconds without a reading
+             * @example null
+             */
+            staleAfterSec: number | null;
+            /**
+             * @description Threshold in the metric’s canonical unit (per minute for rateOfChange)
+             * @example 242
+             */
             threshold: number;
+            /**
+             * @description What the rule watches
+             * @example threshold
+             * @enum {string}
+             */
+            type: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         ApiKeyResponse: {
             /** @description Client the key acts for */
@@ -1076,10 +1565,25 @@ export interface components {
         };
         CreateAlarmRuleDto: {
             /**
+             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @default []
+             * @example [
+             *       1,
+             *       2
+             *     ]
+             */
+            channelIds?: number[];
+            /**
              * @description The client whose devices the rule watches
              * @example 1
              */
             clientId: number;
+            /**
+             * @description Hysteresis, absolute, in the metric’s unit: an active `>` alarm clears only at or below threshold − deadband (`<`: at or above threshold + deadband)
+             * @default 0
+             * @example 2
+             */
+            deadband?: number;
             /**
              * @description One device of the client; omit to watch all the client's devices
              * @example 1
@@ -1091,26 +1595,78 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description The metric the rule looks at
+             * @description Minutes before escalation (with escalationChannelId)
+             * @example 15
+             */
+            escalateAfterMin?: number | null;
+            /**
+             * @description A channel told too when an event is still unacknowledged escalateAfterMin minutes after it was raised
+             * @example 3
+             */
+            escalationChannelId?: number | null;
+            /**
+             * @description The event stays active after its condition clears until someone acknowledges it
+             * @default false
+             * @example false
+             */
+            latch?: boolean;
+            /**
+             * @description The metric the rule looks at: one the device (or a device of the client) reports, or a known metric name. Not used by offline rules.
              * @example voltage
              */
-            metric: string;
+            metric?: string;
             /**
              * @description A name the staff recognise
              * @example Overvoltage
              */
             name: string;
             /**
-             * @description Raise when `value <operator> threshold` holds
+             * @description Seconds the condition must be clear before the event clears; 0 = at once
+             * @default 0
+             * @example 30
+             */
+            offDelaySec?: number;
+            /**
+             * @description Seconds the condition must hold (on reading times) before the event is raised; 0 = at once
+             * @default 0
+             * @example 10
+             */
+            onDelaySec?: number;
+            /**
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
              * @example >
              * @enum {string}
              */
-            operator: ">" | "<" | ">=" | "<=" | "==" | "!=";
+            operator?: ">" | "<" | ">=" | "<=" | "==" | "!=";
             /**
-             * @description The threshold, in the metric's canonical unit
+             * @description An acknowledged event still active becomes unacknowledged again after this many seconds; null or 0 = never
+             * @example 3600
+             */
+            reAlarmSec?: number | null;
+            /**
+             * @description How urgent its events are
+             * @default major
+             * @example critical
+             * @enum {string}
+             */
+            severity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline rules: seconds without any reading of the device before it is offline
+             * @example 300
+             */
+            staleAfterSec?: number | null;
+            /**
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
              * @example 242
              */
-            threshold: number;
+            threshold?: number;
+            /**
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @default threshold
+             * @example threshold
+             * @enum {string}
+             */
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         CreateApiKeyDto: {
             /** @description The client the key acts for; a client's user may omit it (their own client), platform staff must give it */
@@ -1227,6 +1783,33 @@ export interface components {
              * @default false
              */
             submeter?: boolean;
+        };
+        CreateMaintenanceWindowDto: {
+            /**
+             * @description The device in maintenance (this or siteId)
+             * @example 1
+             */
+            deviceId?: number;
+            /**
+             * @description Start (ISO-8601)
+             * @example 2026-12-01T08:00:00Z
+             */
+            from: string;
+            /**
+             * @description Why
+             * @example Transformer inspection
+             */
+            reason: string;
+            /**
+             * @description The site in maintenance: every device of it (this or deviceId)
+             * @example 1
+             */
+            siteId?: number;
+            /**
+             * @description End (ISO-8601), after from
+             * @example 2026-12-01T12:00:00Z
+             */
+            to: string;
         };
         CreateNotificationChannelDto: {
             /**
@@ -1467,6 +2050,112 @@ export interface components {
             points: components["schemas"]["DemandPoint"][];
             /** @description Why there is no demand at all (a device that reports neither an energy counter nor power) */
             reason?: string;
+        };
+        DetectedRegisterResponse: {
+            /**
+             * @description Register address
+             * @example 0
+             */
+            address: number;
+            /** @description Up to 3 decodings whose value is in range, best first (empty: none fits) */
+            candidates: components["schemas"]["LayoutCandidateResponse"][];
+            /**
+             * @description Function code
+             * @example 4
+             */
+            function: number;
+            /**
+             * @description Metric
+             * @example voltage
+             */
+            metric: string;
+            /**
+             * @description The expected range used, [min, max]
+             * @example [
+             *       80,
+             *       300
+             *     ]
+             */
+            range: number[];
+            /**
+             * @description The words read (up to 4, fewer where the meter has no more registers)
+             * @example [
+             *       32768,
+             *       17254,
+             *       0,
+             *       16968
+             *     ]
+             */
+            words: number[];
+        };
+        DetectLayoutDto: {
+            /**
+             * @description The line: a Modbus device's config without its slave id / unit id, as for a line scan
+             * @example {
+             *       "transport": "tcp",
+             *       "host": "192.168.1.50",
+             *       "port": 502
+             *     }
+             */
+            connection: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Expected ranges per metric, [min, max] in its canonical unit, over the defaults (voltage 80-300 V, frequency 45-65 Hz, power factor -1..1, ...)
+             * @example {
+             *       "voltage": [
+             *         200,
+             *         250
+             *       ],
+             *       "energy": [
+             *         100000,
+             *         200000
+             *       ]
+             *     }
+             */
+            expect?: {
+                [key: string]: number[];
+            };
+            /** @description The registers to decode (1-50), each read once */
+            registers: components["schemas"]["DetectRegisterDto"][];
+            /**
+             * @description Slave id of the meter (RTU and RTU over TCP; 1-247)
+             * @example 1
+             */
+            slaveId?: number;
+            /**
+             * @description Unit id of the meter (Modbus TCP; 0-255)
+             * @example 1
+             */
+            unitId?: number;
+        };
+        DetectLayoutResponse: {
+            /** @description One entry per register asked, in order */
+            registers: components["schemas"]["DetectedRegisterResponse"][];
+        };
+        DetectRegisterDto: {
+            /**
+             * @description Register address (0-65535)
+             * @example 0
+             */
+            address: number;
+            /**
+             * @description Function code: 3 holding, 4 input
+             * @example 4
+             * @enum {number}
+             */
+            function: 3 | 4;
+            /**
+             * @description Metric the register holds (its default expected range comes from the metric list)
+             * @example voltage
+             */
+            metric: string;
+            /**
+             * @description The type the register map declares for it, if any: it wins a tie
+             * @example float32
+             * @enum {string}
+             */
+            type?: "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float32" | "float64";
         };
         DeviceResponse: {
             /** @description Whether the device is polled */
@@ -1846,6 +2535,35 @@ export interface components {
             /** @description Values (one per metric of a reading) newly stored */
             stored: number;
         };
+        LayoutCandidateResponse: {
+            /**
+             * @description How many of the request's registers fall in range with this type and order
+             * @example 2
+             */
+            layoutVotes: number;
+            /**
+             * @description Word/byte order
+             * @example CDAB
+             * @enum {string}
+             */
+            order: "ABCD" | "CDAB" | "BADC" | "DCBA";
+            /**
+             * @description Scale (value = raw × scale)
+             * @example 1
+             */
+            scale: number;
+            /**
+             * @description Register type
+             * @example float32
+             * @enum {string}
+             */
+            type: "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float32" | "float64";
+            /**
+             * @description The value this decoding gives
+             * @example 230.5
+             */
+            value: number;
+        };
         LinregResponse: {
             /** @description Intercept (y at x = 0; when x is time, at the Unix epoch) */
             intercept: number;
@@ -1880,6 +2598,48 @@ export interface components {
         LogoutResponse: {
             /** @description true when a session was ended */
             loggedOut?: boolean;
+        };
+        MaintenanceWindowResponse: {
+            /**
+             * @description Client of the device or site
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description Who created it
+             * @example ops@plant.local
+             */
+            createdBy: string | null;
+            /**
+             * @description The device, or null for a site window
+             * @example 1
+             */
+            deviceId: number | null;
+            /**
+             * @description Start (ISO-8601 UTC)
+             * @example 2026-12-01T08:00:00.000Z
+             */
+            from: string;
+            /**
+             * @description Window id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Why
+             * @example Transformer inspection
+             */
+            reason: string;
+            /**
+             * @description The site, or null for a device window
+             * @example null
+             */
+            siteId: number | null;
+            /**
+             * @description End (ISO-8601 UTC)
+             * @example 2026-12-01T12:00:00.000Z
+             */
+            to: string;
         };
         MeasurementItem: {
             /** @description Device id */
@@ -2163,6 +2923,69 @@ export interface components {
              */
             flag: "verde" | "amarela" | "vermelha1" | "vermelha2" | "escassez";
         };
+        PzemAddressDto: {
+            /**
+             * @description The new Modbus address of the meter (1-247); must be free on its line
+             * @example 2
+             */
+            newAddress: number;
+        };
+        PzemAddressResponse: {
+            /**
+             * @description The device
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description The address it had (248 = the general address 0xF8)
+             * @example 248
+             */
+            from: number;
+            /**
+             * @description The address the meter confirmed and the device config now holds
+             * @example 2
+             */
+            to: number;
+        };
+        PzemAlarmThresholdDto: {
+            /**
+             * @description PZEM-017: high-voltage alarm threshold in V (0-655.35, 0.01 V steps)
+             * @example 300
+             */
+            highVolts?: number;
+            /**
+             * @description PZEM-017: low-voltage alarm threshold in V (0-655.35, below highVolts)
+             * @example 7
+             */
+            lowVolts?: number;
+            /**
+             * @description PZEM-004T: power alarm threshold in W (0-65535, 1 W steps)
+             * @example 2300
+             */
+            watts?: number;
+        };
+        PzemAlarmThresholdResponse: {
+            /**
+             * @description The device
+             * @example 1
+             */
+            deviceId: number;
+            /**
+             * @description PZEM-017: the high-voltage threshold written, in V
+             * @example 300
+             */
+            highVolts?: number;
+            /**
+             * @description PZEM-017: the low-voltage threshold written, in V
+             * @example 7
+             */
+            lowVolts?: number;
+            /**
+             * @description PZEM-004T: the threshold written, in W
+             * @example 2300
+             */
+            watts?: number;
+        };
         ReadinessResponse: {
             /** @description The database answers */
             database: components["schemas"]["DatabaseHealth"];
@@ -2310,6 +3133,118 @@ export interface components {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
         };
+        ScanFoundResponse: {
+            /**
+             * @description registers: it sent the registers asked for; exception: it answered with a Modbus exception (a device is there all the same)
+             * @enum {string}
+             */
+            answered: "registers" | "exception";
+            /**
+             * @description The Modbus exception code, when it answered with one
+             * @example 2
+             */
+            exceptionCode?: number;
+            /**
+             * @description Slave id / unit id that answered
+             * @example 3
+             */
+            id: number;
+            /**
+             * @description Time the probe took, in milliseconds
+             * @example 41.8
+             */
+            ms: number;
+        };
+        ScanJobResponse: {
+            /** @description Why the scan stopped, when it failed (e.g. the port could not be opened) */
+            error?: string;
+            /** @description The worst case on the wire, as when the scan started */
+            estimate: string;
+            /**
+             * @description Estimated time left, in milliseconds (ids left × mean time per id so far)
+             * @example 232000
+             */
+            estimatedMsLeft: number;
+            /** @description Devices found so far, in id order */
+            found: components["schemas"]["ScanFoundResponse"][];
+            /**
+             * @description The scan job
+             * @example 0d9f6a3e-2f57-4a8e-9c1e-4c1c1d0e8b55
+             */
+            jobId: string;
+            /**
+             * @description Ids probed so far
+             * @example 12
+             */
+            scanned: number;
+            /**
+             * @description running, done, cancelled or failed (see error)
+             * @enum {string}
+             */
+            status: "running" | "done" | "cancelled" | "failed";
+            /**
+             * @description Ids to probe in all
+             * @example 247
+             */
+            total: number;
+        };
+        ScanLineDto: {
+            /**
+             * @description The line: a Modbus device's config without its slave id / unit id (transport, port or host, serial settings; driver optional, it only picks serial defaults). Held to the same network and serial-port allow-lists as a device's settings.
+             * @example {
+             *       "transport": "rtu",
+             *       "port": "/dev/serial/by-id/usb-FTDI-if00-port0",
+             *       "baudRate": 9600
+             *     }
+             */
+            connection: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description First slave id to probe (1-247, default 1)
+             * @example 1
+             */
+            from?: number;
+            /** @description What is read at each id (default: input register 0, one register) */
+            probe?: components["schemas"]["ScanProbeDto"];
+            /**
+             * @description How long to wait for each id (50-10000 ms; default the connection's timeoutMs, else 1000)
+             * @example 200
+             */
+            timeoutMs?: number;
+            /**
+             * @description Last slave id to probe (1-247, at least `from`, default 247)
+             * @example 247
+             */
+            to?: number;
+        };
+        ScanProbeDto: {
+            /**
+             * @description Register address read at every id (0-65535)
+             * @example 0
+             */
+            address: number;
+            /**
+             * @description Registers read at every id (1-125)
+             * @example 1
+             */
+            count: number;
+            /**
+             * @description Function code of the probe read: 3 holding registers, 4 input registers
+             * @example 4
+             * @enum {number}
+             */
+            function: 3 | 4;
+        };
+        ScanStartedResponse: {
+            /** @description The worst case on the wire (every id silent), e.g. "247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers" */
+            estimate: string;
+            /**
+             * @description The scan job, for GET /api/lines/scan/{jobId} and its event stream
+             * @example 0d9f6a3e-2f57-4a8e-9c1e-4c1c1d0e8b55
+             */
+            jobId: string;
+        };
         SchedulerHealth: {
             /** @description Seconds since that tick, or null */
             lastTickAgeSec: number | null;
@@ -2369,6 +3304,18 @@ export interface components {
              * @enum {string}
              */
             role: "viewer" | "operator" | "admin";
+        };
+        ShelveAlarmEventDto: {
+            /**
+             * @description Why
+             * @example Sensor being replaced
+             */
+            reason: string;
+            /**
+             * @description Hidden and muted until this time (ISO-8601, in the future, at most 30 days ahead)
+             * @example 2026-12-01T08:00:00Z
+             */
+            until: string;
         };
         SiteResponse: {
             /** @description Postal address */
@@ -2642,6 +3589,21 @@ export interface components {
         };
         UpdateAlarmRuleDto: {
             /**
+             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @default []
+             * @example [
+             *       1,
+             *       2
+             *     ]
+             */
+            channelIds?: number[];
+            /**
+             * @description Hysteresis, absolute, in the metric’s unit: an active `>` alarm clears only at or below threshold − deadband (`<`: at or above threshold + deadband)
+             * @default 0
+             * @example 2
+             */
+            deadband?: number;
+            /**
              * @description One device of the client; omit to watch all the client's devices
              * @example 1
              */
@@ -2652,7 +3614,23 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description The metric the rule looks at
+             * @description Minutes before escalation (with escalationChannelId)
+             * @example 15
+             */
+            escalateAfterMin?: number | null;
+            /**
+             * @description A channel told too when an event is still unacknowledged escalateAfterMin minutes after it was raised
+             * @example 3
+             */
+            escalationChannelId?: number | null;
+            /**
+             * @description The event stays active after its condition clears until someone acknowledges it
+             * @default false
+             * @example false
+             */
+            latch?: boolean;
+            /**
+             * @description The metric the rule looks at: one the device (or a device of the client) reports, or a known metric name. Not used by offline rules.
              * @example voltage
              */
             metric?: string;
@@ -2662,16 +3640,52 @@ export interface components {
              */
             name?: string;
             /**
-             * @description Raise when `value <operator> threshold` holds
+             * @description Seconds the condition must be clear before the event clears; 0 = at once
+             * @default 0
+             * @example 30
+             */
+            offDelaySec?: number;
+            /**
+             * @description Seconds the condition must hold (on reading times) before the event is raised; 0 = at once
+             * @default 0
+             * @example 10
+             */
+            onDelaySec?: number;
+            /**
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
              * @example >
              * @enum {string}
              */
             operator?: ">" | "<" | ">=" | "<=" | "==" | "!=";
             /**
-             * @description The threshold, in the metric's canonical unit
+             * @description An acknowledged event still active becomes unacknowledged again after this many seconds; null or 0 = never
+             * @example 3600
+             */
+            reAlarmSec?: number | null;
+            /**
+             * @description How urgent its events are
+             * @default major
+             * @example critical
+             * @enum {string}
+             */
+            severity?: "critical" | "major" | "minor" | "warning";
+            /**
+             * @description offline rules: seconds without any reading of the device before it is offline
+             * @example 300
+             */
+            staleAfterSec?: number | null;
+            /**
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
              * @example 242
              */
             threshold?: number;
+            /**
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @default threshold
+             * @example threshold
+             * @enum {string}
+             */
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
         UpdateClientDto: {
             /**
@@ -2910,8 +3924,12 @@ export interface operations {
                 clientId?: number;
                 /** @description Only events of this device */
                 deviceId?: number;
+                /** @description true: shelved events are listed with the others */
+                includeShelved?: boolean;
                 /** @description At most this many events, newest first */
                 limit?: number;
+                /** @description true: only shelved events; false or absent: shelved events are hidden (see includeShelved) */
+                shelved?: boolean;
             };
             header?: never;
             path?: never;
@@ -2965,6 +3983,185 @@ export interface operations {
             };
             cookie?: never;
         };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeAlarmEventDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlarmEventHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmHistoryEntryResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shelveAlarmEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelveAlarmEventDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unshelveAlarmEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
         requestBody?: never;
         responses: {
             200: {
@@ -2973,6 +4170,283 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlarmEventResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAlarmCounts: {
+        parameters: {
+            query?: {
+                /** @description The metrics the client's devices report */
+                clientId?: number;
+                /** @description The metrics this device reports */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmCountsResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listMaintenanceWindows: {
+        parameters: {
+            query?: {
+                /** @description Only this client's windows */
+                clientId?: number;
+                /** @description Only windows of this device (its own and its site’s) */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMaintenanceWindowDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenanceWindowResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteMaintenanceWindow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listAlarmMetrics: {
+        parameters: {
+            query?: {
+                /** @description The metrics the client's devices report */
+                clientId?: number;
+                /** @description The metrics this device reports */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmMetricResponse"][];
                 };
             };
             /** @description Invalid request: the message and `errors` name the fields */
@@ -4520,6 +5994,209 @@ export interface operations {
             };
         };
     };
+    setPzemAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PzemAddressDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PzemAddressResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    setPzemAlarmThreshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PzemAlarmThresholdDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PzemAlarmThresholdResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     resetDeviceEnergy: {
         parameters: {
             query?: never;
@@ -4604,6 +6281,83 @@ export interface operations {
             };
             /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detectLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DetectLayoutDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectLayoutResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter (or its gateway or cloud) could not be read: the message names the link */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The meter did not answer within its timeout: the message names the link */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5100,6 +6854,238 @@ export interface operations {
             };
             /** @description The disk holding the database or the audit trail is full: nothing new is accepted until space is freed (the message says which; a retry later is safe) */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    scanLine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanLineDto"];
+            };
+        };
+        responses: {
+            /** @description The scan job was created and runs */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanStartedResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getLineScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanJobResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancelLineScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanJobResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lineScanEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of `progress` events, each data a ScanJobResponse */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -47,6 +47,8 @@ export interface TransactionContext {
   timeoutMs: number;
   /** Extra silence required before this transaction, on top of t3.5. */
   pauseMs: number;
+  /** How long opening the link may take when it is closed (default: timeoutMs). */
+  openTimeoutMs?: number;
 }
 
 export function linkKeyOf(endpoint: LinkEndpoint): string {
@@ -134,7 +136,7 @@ export class ModbusLink {
   /** One request/reply on the line, through the modbus-serial client. */
   transaction<T>(ctx: TransactionContext, operation: (client: ModbusClient) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      const client = await this.ensureOpen(ctx.timeoutMs);
+      const client = await this.ensureOpen(ctx.openTimeoutMs ?? ctx.timeoutMs);
       await this.keepSilence(ctx.pauseMs);
       client.setID(ctx.unitId);
       client.setTimeout(ctx.timeoutMs);

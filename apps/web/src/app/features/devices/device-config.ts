@@ -195,3 +195,12 @@ export function formFromConfig(deviceType: DeviceFormValue['deviceType'], config
     endpoint: str('endpoint', ''),
   };
 }
+
+/** The line a device's form describes, without its slave id / unit id (for a line scan or a layout detection). */
+export function lineConnection(v: DeviceFormValue): Record<string, unknown> {
+  const config = { ...buildConfig(v) };
+  delete config['slaveId'];
+  delete config['unitId'];
+  delete config['registers'];
+  return config;
+}

@@ -16,6 +16,7 @@ import { themeColor } from '../../shared/chart-colors';
 import { PERIODS, Period, periodRange, toLocalInput } from '../../shared/period';
 import { seriesChart } from './series-chart';
 import { TestReadResult } from './test-read-result';
+import { PzemCommands } from './pzem-commands';
 
 type Device = ApiResponse<'getDevice'>;
 
@@ -26,7 +27,7 @@ export function metricLabel(metric: string): string {
 
 @Component({
   selector: 'pm-device-detail-page',
-  imports: [RouterLink, BaseChartDirective, TestReadResult],
+  imports: [RouterLink, BaseChartDirective, TestReadResult, PzemCommands],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (device(); as d) {
@@ -46,6 +47,9 @@ export function metricLabel(metric: string): string {
         <p class="error-text">{{ t('devices.lastError') }}: {{ d.lastError }}</p>
       }
       <pm-test-read-result [result]="testResult()" [error]="testError()" />
+      @if (auth.canEdit() && d.deviceType === 'modbus' && (d.config['driver'] === 'pzem004t' || d.config['driver'] === 'pzem017')) {
+        <pm-pzem-commands [device]="d" (changed)="reload()" />
+      }
 
       <section class="card" aria-labelledby="live-title">
         <div class="page-head">
@@ -214,6 +218,11 @@ export class DeviceDetailPage {
 
   protected periodKey(period: Period): MessageKey {
     return `period.${period}` as MessageKey;
+  }
+
+  /** The device again (after a PZEM address change), without touching the charts or the live stream. */
+  protected reload(): void {
+    this.api.getDevice({ path: { id: Number(this.id()) } }).subscribe((device) => this.device.set(device));
   }
 
   private load(id: number): void {

@@ -9,8 +9,9 @@ import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { errorMessage, formError } from '../../shared/api-error';
-import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig } from './device-config';
-import { RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
+import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig, lineConnection } from './device-config';
+import { LineScan } from './line-scan';
+import { DetectTarget, RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
 import { ReadToShow, TestReadResult } from './test-read-result';
 
 type Device = ApiResponse<'getDevice'>;
@@ -19,7 +20,7 @@ type Discovered = ApiResponse<'listDiscovered'>[number];
 /** Add or edit a device: the fields of its driver, a register map for generic meters, and a test read. */
 @Component({
   selector: 'pm-device-form-page',
-  imports: [ReactiveFormsModule, RouterLink, RegisterMapEditor, TestReadResult],
+  imports: [ReactiveFormsModule, RouterLink, RegisterMapEditor, TestReadResult, LineScan],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './device-form.page.html',
   styles: `
@@ -91,6 +92,16 @@ export class DeviceFormPage {
   protected readonly driver = computed(() => this.value().driver);
   protected readonly editing = computed(() => this.id() !== undefined);
   protected readonly mqttFormat = computed(() => this.value().mqttFormat);
+  /** The line the form describes, without the slave id: what the Scan button probes. */
+  protected readonly connection = computed(() => {
+    this.value();
+    return lineConnection(this.form.getRawValue() as DeviceFormValue);
+  });
+  /** The meter "Detect" reads in the register-map editor: the form's line and slave id / unit id. */
+  protected readonly detectTarget = computed<DetectTarget>(() => {
+    const v = this.value();
+    return v.transport === 'tcp' ? { connection: this.connection(), unitId: v.slaveId } : { connection: this.connection(), slaveId: v.slaveId };
+  });
   /** Meters announced on the broker (platform staff adding an mqtt device): one click fills the form. */
   protected readonly discovered = signal<Discovered[]>([]);
 
@@ -134,6 +145,12 @@ export class DeviceFormPage {
   /** Fills the form with an announced meter: its format and topic, and its name as announced. */
   protected addDiscovered(d: Discovered): void {
     this.form.patchValue({ deviceType: 'mqtt', mqttFormat: d.format as MqttFormat, mqttTopic: d.topic, name: this.form.controls.name.value || d.name || d.model || d.topic });
+  }
+
+  /** "Add as ..." in the scan results: the form takes the id as the meter's slave id / unit id. */
+  protected addFound(id: number): void {
+    this.form.controls.slaveId.setValue(id);
+    if (!this.form.controls.name.value) this.form.controls.name.setValue(`${this.form.controls.driver.value} ${id}`);
   }
 
   protected transportKey(transport: string): MessageKey {
