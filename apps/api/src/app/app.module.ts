@@ -20,6 +20,7 @@ import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { EnergyModule } from './energy/energy.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
@@ -62,6 +63,7 @@ export class AppModule {
         ObservabilityModule.register(logging),
         MetricsModule,
         EnergyModule,
+        AnalyticsModule,
         AlarmsModule,
         PollingModule,
         MqttModule,

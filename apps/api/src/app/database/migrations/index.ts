@@ -14,6 +14,7 @@ import { MeasurementsByMonth1764260000001 } from './1764260000001-measurements-b
 import { Energy1764270000000 } from './1764270000000-energy';
 import { SitesTariffs1764270000001 } from './1764270000001-sites-tariffs';
 import { Mqtt1764270000002 } from './1764270000002-mqtt';
+import { Baselines1764340000000 } from './1764340000000-baselines';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   Energy1764270000000,
   SitesTariffs1764270000001,
   Mqtt1764270000002,
+  Baselines1764340000000,
 ];
