@@ -1239,7 +1239,9 @@ export interface components {
              *       "b": 14
              *     }
              */
-            inputs: Record<string, never>;
+            inputs: {
+                [key: string]: number;
+            };
         };
         ClientResponse: {
             /**

@@ -159,7 +159,7 @@ export class BalanceQuery extends TimeRangeQuery {
 }
 
 export class CheckExpressionDto {
-  @ApiProperty({ description: 'Input names and the device each stands for (devices of one client)', example: { main: 12, a: 13, b: 14 } })
+  @ApiProperty({ description: 'Input names and the device each stands for (devices of one client)', type: 'object', additionalProperties: { type: 'integer' }, example: { main: 12, a: 13, b: 14 } })
   @IsObject()
   inputs!: Record<string, number>;
 
