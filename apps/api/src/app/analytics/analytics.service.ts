@@ -266,7 +266,11 @@ export class AnalyticsService {
 
   // ---- anomalies and forecast --------------------------------------------------------------------
 
-  private async devicesOf(scope: ClientScope, q: { deviceId?: number; clientId?: number }): Promise<Device[]> {
+  /**
+   * One device, or a client's measuring devices: virtual meters are left out (their inputs are
+   * there), and for a forecast (`forTotal`) submeters too, whose energy the main meter already counts.
+   */
+  private async devicesOf(scope: ClientScope, q: { deviceId?: number; clientId?: number }, forTotal = false): Promise<Device[]> {
     if ((q.deviceId === undefined) === (q.clientId === undefined)) throw InvalidInputError.forFields([{ field: 'deviceId', message: 'give one of deviceId or clientId' }]);
     if (q.deviceId !== undefined) return [await this.devices.get(scope, q.deviceId)];
     if (scope.clientId !== null && scope.clientId !== q.clientId) throw new NotFoundError(`Client ${q.clientId} not found`);
@@ -275,7 +279,7 @@ export class AnalyticsService {
       const [client] = await this.db.query('SELECT id FROM clients WHERE id = ?', [q.clientId]);
       if (!client) throw new NotFoundError(`Client ${q.clientId} not found`);
     }
-    return list;
+    return list.filter((d) => d.deviceType !== 'virtual' && !(forTotal && d.submeter));
   }
 
   /** Hourly energy from `from` − 35 days to `to`, with local day, hour and day type. */
@@ -315,7 +319,7 @@ export class AnalyticsService {
    */
   async forecast(scope: ClientScope, q: ForecastQuery): Promise<ForecastResponse> {
     const at = q.at ?? Date.now();
-    const devices = await this.devicesOf(scope, q);
+    const devices = await this.devicesOf(scope, q, true);
     let timezone = 'UTC';
     const today = { actualKWh: 0, remainingKWh: 0, cost: 0, priced: false };
     const month = { actualKWh: 0, remainingKWh: 0, cost: 0, priced: false };

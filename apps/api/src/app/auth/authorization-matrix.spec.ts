@@ -48,6 +48,14 @@ describe('authorization matrix (from /docs-json)', () => {
     b['tariffs'] = (
       await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
     ).body.id;
+    // A saved energy baseline of B: a constant fitted to four days of its energy counter.
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [0, 1, 2, 3, 4].map((d) => ({ deviceId: b['devices'], timestamp: Date.UTC(2026, 10, 20 + d), metrics: { energy: 1000 + d * 5000 + (d % 2) * 500 } })) })
+      .expect(200);
+    b['analytics/baselines'] = (
+      await t.http.post('/api/analytics/baselines').send({ name: 'B baseline', deviceId: b['devices'], from: '2026-11-20', to: '2026-11-23T23:59:59Z', interval: 'day', drivers: [] }).expect(201)
+    ).body.id;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>
