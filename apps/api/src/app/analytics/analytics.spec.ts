@@ -180,6 +180,19 @@ describe('analytics API', () => {
       expect((await t.http.get('/api/analytics/balance').query({ mainDeviceId: main, from: iso(MON), to: iso(MON + DAY) }).expect(400)).body.message).toMatch(/subDeviceIds/);
     });
 
+    it("takes a site's main meter and its submeters", async () => {
+      const siteId = (await t.http.get(`/api/devices/${main}`).expect(200)).body.siteId;
+      const range = { from: iso(MON), to: iso(MON + DAY - 1) };
+      const none = await t.http.get('/api/analytics/balance').query({ siteId, ...range }).expect(422);
+      expect(none.body.message).toMatch(/no main meter/);
+      await t.http.patch(`/api/sites/${siteId}`).send({ mainDeviceId: main }).expect(200);
+      for (const id of [a, b]) await t.http.patch(`/api/devices/${id}`).send({ submeter: true }).expect(200);
+      const res = await t.http.get('/api/analytics/balance').query({ siteId, ...range }).expect(200);
+      expect(res.body.mainDeviceId).toBe(main);
+      expect(res.body.subDeviceIds).toEqual([a, b]);
+      expect(res.body.days[0].unmeteredKWh).toBeCloseTo(60, 9);
+    });
+
     it('checks an expression: reads and a sample, or a 400 naming the position or the unknown input', async () => {
       const inputs = { main, a, b };
       const ok = await t.http.post('/api/analytics/expressions/check').send({ inputs, expression: 'main.power - (a.power + b.power)' }).expect(200);
