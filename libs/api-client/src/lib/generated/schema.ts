@@ -1077,16 +1077,30 @@ export interface components {
              * @example 10
              */
             thresholdPct: number;
+            /** @description Totals over the period */
+            total: components["schemas"]["BalanceTotal"];
+        };
+        BalanceTotal: {
             /**
-             * @description Totals over the period: main, sub, unmetered kWh and share
-             * @example {
-             *       "mainKWh": 240,
-             *       "subKWh": 180,
-             *       "unmeteredKWh": 60,
-             *       "unmeteredPct": 25
-             *     }
+             * @description Main meter (kWh)
+             * @example 240
              */
-            total: Record<string, never>;
+            mainKWh: number;
+            /**
+             * @description Sum of the sub-meters (kWh)
+             * @example 180
+             */
+            subKWh: number;
+            /**
+             * @description main − Σ sub (kWh)
+             * @example 60
+             */
+            unmeteredKWh: number;
+            /**
+             * @description unmetered / main × 100 (%)
+             * @example 25
+             */
+            unmeteredPct: number | null;
         };
         BandCounts: {
             /** @example 963 */

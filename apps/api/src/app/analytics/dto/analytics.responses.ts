@@ -142,13 +142,19 @@ export class BalanceDay {
   @ApiProperty({ description: 'Unmetered share above the threshold', example: true }) flagged!: boolean;
 }
 
+export class BalanceTotal {
+  @ApiProperty({ description: 'Main meter (kWh)', example: 240 }) mainKWh!: number;
+  @ApiProperty({ description: 'Sum of the sub-meters (kWh)', example: 180 }) subKWh!: number;
+  @ApiProperty({ description: 'main − Σ sub (kWh)', example: 60 }) unmeteredKWh!: number;
+  @ApiProperty({ description: 'unmetered / main × 100 (%)', nullable: true, type: Number, example: 25 }) unmeteredPct!: number | null;
+}
+
 export class BalanceResponse {
   @ApiProperty({ description: 'Main meter', example: 12 }) mainDeviceId!: number;
   @ApiProperty({ description: 'Sub-meters', type: [Number], example: [13, 14] }) subDeviceIds!: number[];
   @ApiProperty({ description: 'Threshold (%)', example: 10 }) thresholdPct!: number;
   @ApiProperty({ type: [BalanceDay] }) days!: BalanceDay[];
-  @ApiProperty({ description: 'Totals over the period: main, sub, unmetered kWh and share', example: { mainKWh: 240, subKWh: 180, unmeteredKWh: 60, unmeteredPct: 25 } })
-  total!: { mainKWh: number; subKWh: number; unmeteredKWh: number; unmeteredPct: number | null };
+  @ApiProperty({ type: () => BalanceTotal, description: 'Totals over the period' }) total!: BalanceTotal;
 }
 
 export class ExpressionCheckResponse {
