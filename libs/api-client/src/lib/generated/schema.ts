@@ -1482,7 +1482,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored
              * @example modbus
              * @enum {string}
              */
@@ -3092,7 +3092,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored
              * @example modbus
              * @enum {string}
              */
