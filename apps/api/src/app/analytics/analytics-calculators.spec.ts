@@ -2,7 +2,7 @@ import { degreeDays, expectedEnergy, FitError, fitBaseline, g14Verdict } from '.
 import { dayType, expectedBand, median, robustScore, scoreHours, HourEnergy } from './consumption-anomaly';
 import { forecastSlot, pastForecastError, smoothedResiduals } from './consumption-forecast';
 import { classifyVoltage, PRODIST_RANGES, weeklyConformity } from './voltage-conformity';
-import { compileExpression, ExpressionError } from './virtual-meter-expression';
+import { compileExpression, ExpressionError, limitedMath } from './virtual-meter-expression';
 
 describe('baseline fit (least squares by QR, G14 figures)', () => {
   it('fits kWh = 8 + 2 · units to 10, 12, 14, 16 against 1, 2, 3, 4 with R² = 1, and a fifth day saves 18 − 17 = 1 kWh', () => {
@@ -200,5 +200,17 @@ describe('virtual meter expressions (restricted mathjs)', () => {
 
   it('refuses an expression of more than 500 characters', () => {
     expect(() => compileExpression(`main.power${' + 1'.repeat(125)}`, inputs)).toThrow(/more than 500/);
+  });
+});
+
+describe('the restricted mathjs instance', () => {
+  it.each(['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative', 'resolve', 'compile'])('has %s overridden to throw', (name) => {
+    expect(() => limitedMath[name]('1')).toThrow(`Function ${name} is disabled`);
+  });
+
+  it('has no units, strings or chains, and its matrix and format (needed by the parser) are out of an expression's reach', () => {
+    for (const name of ['unit', 'string', 'chain']) expect(limitedMath[name]).toBeUndefined();
+    expect(() => compileExpression('matrix([1])', [])).toThrow(/calls matrix/);
+    expect(() => compileExpression('format(1)', [])).toThrow(/calls format/);
   });
 });
