@@ -208,7 +208,7 @@ describe('the restricted mathjs instance', () => {
     expect(() => limitedMath[name]('1')).toThrow(`Function ${name} is disabled`);
   });
 
-  it('has no units, strings or chains, and its matrix and format (needed by the parser) are out of an expression's reach', () => {
+  it('has no units, strings or chains, and its matrix and format (needed by the parser) are out of reach of an expression', () => {
     for (const name of ['unit', 'string', 'chain']) expect(limitedMath[name]).toBeUndefined();
     expect(() => compileExpression('matrix([1])', [])).toThrow(/calls matrix/);
     expect(() => compileExpression('format(1)', [])).toThrow(/calls format/);
