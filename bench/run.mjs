@@ -11,6 +11,7 @@ import { run as hostileLoad } from './hostile-load.mjs';
 import { run as retention } from './retention.mjs';
 import { run as mqtt } from './mqtt.mjs';
 import { run as lineTiming } from './line-timing.mjs';
+import { run as analytics } from './analytics.mjs';
 
 const results = {};
 results.ingest = await ingest();
@@ -23,4 +24,5 @@ results.hostileLoad = await hostileLoad();
 results.retention = await retention();
 results.mqtt = await mqtt();
 results.lineTiming = await lineTiming();
+results.analytics = await analytics();
 console.log('\nJSON:', JSON.stringify(results));

@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { EnergyModule } from './energy/energy.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { AppLogging, createLogging } from './observability/logging';
@@ -54,6 +55,7 @@ export class AppModule {
         ObservabilityModule.register(logging),
         MetricsModule,
         EnergyModule,
+        AnalyticsModule,
         AlarmsModule,
         NotificationsModule,
         PollingModule,

@@ -1,5 +1,5 @@
 /** Kinds of device a plant can register. */
-export const DEVICE_TYPES = ['modbus', 'tuya', 'api', 'mqtt'] as const;
+export const DEVICE_TYPES = ['modbus', 'tuya', 'api', 'mqtt', 'virtual'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /**

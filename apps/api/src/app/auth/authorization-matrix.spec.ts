@@ -59,6 +59,14 @@ describe('authorization matrix (from /docs-json)', () => {
     ).body.id;
     // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
     b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(201)).body.jobId;
+    // A saved energy baseline of B: a constant fitted to four days of its energy counter.
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [0, 1, 2, 3, 4].map((d) => ({ deviceId: b['devices'], timestamp: Date.UTC(2026, 10, 20 + d), metrics: { energy: 1000 + d * 5000 + (d % 2) * 500 } })) })
+      .expect(200);
+    b['analytics/baselines'] = (
+      await t.http.post('/api/analytics/baselines').send({ name: 'B baseline', deviceId: b['devices'], from: '2026-11-20', to: '2026-11-23T23:59:59Z', interval: 'day', drivers: [] }).expect(201)
+    ).body.id;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
     snapshotOfB = async () =>

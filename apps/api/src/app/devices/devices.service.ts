@@ -5,7 +5,8 @@ import { EntityManager, In, Repository } from 'typeorm';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
-import { ConflictError, ForbiddenError, NotFoundError } from '../common/domain-errors';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-errors';
+import { compileExpression, ExpressionError } from '../analytics/virtual-meter-expression';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { SitesService } from '../sites/sites.service';
@@ -89,10 +90,13 @@ export class DevicesService {
   }
 
   /** Devices by id, all within the scope; any missing id is a 404 naming it. */
-  async getMany(scope: ClientScope, ids: number[]): Promise<Map<number, Pick<Device, 'id' | 'uid' | 'clientId'>>> {
+  async getMany(scope: ClientScope, ids: number[]): Promise<Map<number, Pick<Device, 'id' | 'uid' | 'clientId' | 'deviceType'>>> {
     // Hand-written: this runs for every ingest batch, and the ORM's query building costs more than the query.
-    const rows = await this.db.query<{ id: number; uid: string; client_id: number }>(`SELECT id, uid, client_id FROM devices WHERE id IN (${ids.map(() => '?').join(',')})`, ids);
-    const found = rows.map((r) => ({ id: Number(r.id), uid: r.uid, clientId: Number(r.client_id) }));
+    const rows = await this.db.query<{ id: number; uid: string; client_id: number; device_type: Device['deviceType'] }>(
+      `SELECT id, uid, client_id, device_type FROM devices WHERE id IN (${ids.map(() => '?').join(',')})`,
+      ids,
+    );
+    const found = rows.map((r) => ({ id: Number(r.id), uid: r.uid, clientId: Number(r.client_id), deviceType: r.device_type }));
     const byId = new Map(found.filter((d) => scope.clientId === null || d.clientId === scope.clientId).map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     if (missing.length) throw new NotFoundError(`Device${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} not found`);
@@ -169,6 +173,7 @@ export class DevicesService {
   async create(scope: ClientScope, dto: CreateDeviceDto): Promise<Device> {
     await this.clients.get(scope, dto.clientId);
     const checked = checkDeviceConfig(dto.deviceType, dto.config ?? {});
+    if (dto.deviceType === 'virtual') await this.checkVirtualInputs(scope, dto.clientId, checked, null);
     const connectionSetByClient = await this.reach.check(scope, dto.deviceType, checked);
     const uid = randomUUID();
     const config = this.secrets.seal(uid, checked);
@@ -200,6 +205,29 @@ export class DevicesService {
     });
   }
 
+  /**
+   * A virtual meter's expressions parse (restricted mathjs; 400 naming the metric and the position)
+   * and its inputs are measuring devices of its own client (another client's: 404 as if absent).
+   */
+  private async checkVirtualInputs(scope: ClientScope, clientId: number, config: Record<string, unknown>, selfId: number | null): Promise<void> {
+    const { inputs, metrics } = config as { inputs: Record<string, number>; metrics: Record<string, string> };
+    for (const [metric, text] of Object.entries(metrics)) {
+      try {
+        compileExpression(text, Object.keys(inputs));
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        throw InvalidInputError.forFields([{ field: `config.metrics.${metric}`, message: `config.metrics.${metric} ${err.message}${err.position !== null ? ` (at character ${err.position})` : ''}` }]);
+      }
+    }
+    for (const [name, id] of Object.entries(inputs)) {
+      const input = await this.get(scope, id);
+      const field = `config.inputs.${name}`;
+      if (input.clientId !== clientId) throw InvalidInputError.forFields([{ field, message: `${field}: device ${id} belongs to another client` }]);
+      if (id === selfId) throw InvalidInputError.forFields([{ field, message: `${field}: a virtual meter cannot read itself` }]);
+      if (input.deviceType === 'virtual') throw InvalidInputError.forFields([{ field, message: `${field}: device ${id} is itself virtual; name the meters it reads instead` }]);
+    }
+  }
+
   async update(scope: ClientScope, id: number, dto: UpdateDeviceDto): Promise<Device> {
     const device = await this.get(scope, id);
     if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.clients.get(scope, dto.clientId);
@@ -212,6 +240,7 @@ export class DevicesService {
       // Secrets left out are kept: validated in plain with the rest, then sealed again.
       const settings = dto.config === undefined ? this.secrets.open(device) : this.secrets.keepStoredSecrets(device, dto.config);
       checked = checkDeviceConfig(deviceType, settings);
+      if (deviceType === 'virtual') await this.checkVirtualInputs(scope, dto.clientId ?? device.clientId, checked, device.id);
       // Only connection settings that change are checked against the caller (see DeviceReach).
       connectionSetByClient = await this.reach.check(scope, deviceType, checked, device);
       config = this.secrets.seal(device.uid, checked);

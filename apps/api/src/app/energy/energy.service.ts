@@ -16,6 +16,7 @@ import { TariffCalculator } from '../tariffs/tariff-calculator';
 import { TariffOwner, TariffsService } from '../tariffs/tariffs.service';
 import type { Posto } from '../tariffs/tariff-terms';
 import { HourMeans, hourPowerFactor, reactiveExcessKWh } from './reactive-excess';
+import { virtualEnergy, VirtualMeterConfig } from '../analytics/virtual-meter';
 
 /** Devices whose energy one tariff prices: a site's total, or a client's devices outside any site. */
 interface PricingGroup {
@@ -140,6 +141,11 @@ export class EnergyService {
   ) {}
 
   async energy(scope: ClientScope, q: EnergyQuery): Promise<EnergyResponse> {
+    if (q.deviceId !== undefined && q.siteId === undefined && q.clientId === undefined) {
+      const device = await this.devices.get(scope, q.deviceId);
+      // A virtual meter's energy is its expression over its inputs' energy of each interval.
+      if (device.deviceType === 'virtual') return virtualEnergy(device.config as unknown as VirtualMeterConfig, device.id, (inputId) => this.energy(scope, { ...q, deviceId: inputId }));
+    }
     const interval = q.interval ?? 'hour';
     const { from, to } = period(q);
     const who = await this.resolve(scope, q);
@@ -331,7 +337,7 @@ export class EnergyService {
       const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
       if (deviceIds.length) groups.push({ deviceIds, owner: { siteId: site.id }, site });
     }
-    const outside = (await this.devices.list(scope, clientId)).filter((d) => d.siteId === null && d.active && !d.submeter && !isSimulated(d));
+    const outside = (await this.devices.list(scope, clientId)).filter((d) => d.siteId === null && d.active && !d.submeter && d.deviceType !== 'virtual' && !isSimulated(d));
     if (outside.length) groups.push({ deviceIds: outside.map((d) => d.id), owner: { clientId }, site: null });
     return groups;
   }

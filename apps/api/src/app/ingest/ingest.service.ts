@@ -5,7 +5,7 @@ import { AlarmEvaluator, StoredValue } from '../alarms/alarm-evaluator';
 import { AuditEntry, AuditTrailService } from '../audit/audit-trail.service';
 import { encodeAuditEntries } from '../audit/audit-outbox';
 import { ClientScope } from '../common/client-scope';
-import { InsufficientStorageError } from '../common/domain-errors';
+import { InsufficientStorageError, InvalidInputError } from '../common/domain-errors';
 import { databaseDiskFull } from '../database/database-errors';
 import { Database, SqlWrite } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
@@ -78,6 +78,9 @@ export class IngestService {
     // While the audit trail cannot be written, nothing new is stored: it could not be audited.
     this.audit.assertAccepting();
     const devices = await this.devices.getMany(scope, [...new Set(batch.map((r) => r.deviceId))]);
+    // A virtual meter stores nothing: its values are computed from its inputs on each query.
+    const toVirtual = batch.findIndex((r) => devices.get(r.deviceId)?.deviceType === 'virtual');
+    if (toVirtual >= 0) throw InvalidInputError.forFields([{ field: `readings[${toVirtual}].deviceId`, message: `readings[${toVirtual}].deviceId ${batch[toVirtual].deviceId} is a virtual meter: it stores no readings (its values are computed from its inputs)` }]);
     const { readings, total } = mergeSameInstant(batch);
     const rowCount = countValues(readings);
     const clientIds = [...new Set([...devices.values()].map((d) => d.clientId))];

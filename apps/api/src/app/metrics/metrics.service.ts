@@ -14,6 +14,7 @@ import { alignDown, DAY_MS, offsetAt } from '../common/time-zones';
 import { coverRange } from '../rollups/range-cover';
 import { ROLLUP_RESOLUTIONS, RollupResolution, RollupStore } from '../rollups/rollup-store';
 import { bucketStarts, chooseStep, SeriesStep, stepMs } from './series-buckets';
+import { evaluateAligned, expressionOf, VIRTUAL_SOURCE, VirtualMeterConfig, virtualMinutes } from '../analytics/virtual-meter';
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /** Range filter on the (device, metric, ts) key; absent bounds are open. */
@@ -32,7 +33,8 @@ export class MetricsService {
   ) {}
 
   async raw(scope: ClientScope, q: RawMetricsQuery): Promise<MeasurementPage> {
-    await this.devices.get(scope, q.deviceId);
+    const device = await this.devices.get(scope, q.deviceId);
+    if (device.deviceType === 'virtual') throw new UnprocessableError(`Device ${device.id} is a virtual meter: it stores no readings; ask /api/metrics/series, /api/metrics/summary or /api/energy for its computed values`);
     const limit = q.limit ?? 1000;
     const r = range(q.from, q.to);
     const where = ['device_id = ?', r.sql];
@@ -66,6 +68,7 @@ export class MetricsService {
    */
   async series(scope: ClientScope, q: SeriesQuery): Promise<SeriesResponse> {
     const device = await this.devices.get(scope, q.deviceId);
+    if (device.deviceType === 'virtual') return this.virtualSeries(scope, device.config as unknown as VirtualMeterConfig, q);
     await this.rollups.flushDevice(q.deviceId);
     const to = q.to ?? Date.now();
     const from = q.from ?? to - DAY_MS;
@@ -127,7 +130,8 @@ export class MetricsService {
   async summary(scope: ClientScope, q: SummaryQuery): Promise<SummaryResponse> {
     if ((q.lsl === undefined) !== (q.usl === undefined)) throw InvalidInputError.forFields([{ field: q.lsl === undefined ? 'lsl' : 'usl', message: 'lsl and usl go together' }]);
     if (q.lsl !== undefined && q.usl !== undefined && q.lsl >= q.usl) throw InvalidInputError.forFields([{ field: 'lsl', message: 'must be below usl' }]);
-    await this.devices.get(scope, q.deviceId);
+    const device = await this.devices.get(scope, q.deviceId);
+    if (device.deviceType === 'virtual') return this.virtualSummary(device.config as unknown as VirtualMeterConfig, q);
     await this.rollups.flushDevice(q.deviceId);
     const { from, until } = openRange(q.from, q.to);
     const pieces = coverRange(from, until);
@@ -165,6 +169,54 @@ export class MetricsService {
       sixSigma = { ...processCapability(mean, std, lsl, usl), defaultLimits };
     }
     return { count: n, mean, std, min, max, sixSigma };
+  }
+
+  /**
+   * A virtual meter's chart: each input's series on the same buckets (one client, so one step),
+   * and the expression evaluated on the bucket means where every input it reads has one.
+   */
+  private async virtualSeries(scope: ClientScope, config: VirtualMeterConfig, q: SeriesQuery): Promise<SeriesResponse> {
+    const perInput = new Map<string, Set<string>>();
+    const exprs = new Map(q.metrics.map((m) => [m, expressionOf(config, m)]));
+    for (const e of exprs.values()) for (const r of e?.reads ?? []) (perInput.get(r.input) ?? perInput.set(r.input, new Set()).get(r.input))?.add(r.metric);
+    const valuesByRead = new Map<string, Map<number, number>>();
+    let shape: SeriesResponse | null = null;
+    for (const [input, metrics] of perInput) {
+      const res = await this.series(scope, { ...q, deviceId: config.inputs[input], metrics: [...metrics] });
+      shape ??= res;
+      for (const s of res.series) valuesByRead.set(`${input}.${s.metric}`, new Map(s.points.map((p) => [Date.parse(p.t), p.avg])));
+    }
+    const to = q.to ?? Date.now();
+    const base = shape ?? { from: new Date(q.from ?? to - DAY_MS).toISOString(), to: new Date(to).toISOString(), bucketMs: 60_000, resolution: '1m' as const, timezone: 'UTC', series: [] };
+    return {
+      ...base,
+      source: VIRTUAL_SOURCE,
+      series: q.metrics.map((metric) => {
+        const e = exprs.get(metric);
+        const points = e ? evaluateAligned(e, valuesByRead) : [];
+        return { metric, unit: metricUnit(metric) ?? '', points: points.map(({ t, v }) => ({ t: new Date(t).toISOString(), avg: v, min: v, max: v, count: 1 })) };
+      }),
+    };
+  }
+
+  /** A virtual meter's statistics over the 1-minute buckets of the range (each bucket one value of the expression). */
+  private async virtualSummary(config: VirtualMeterConfig, q: SummaryQuery): Promise<SummaryResponse> {
+    for (const id of Object.values(config.inputs)) await this.rollups.flushDevice(id);
+    const { from, until } = openRange(q.from, q.to);
+    const values = await virtualMinutes(this.db, config, q.metric, alignDown(from, 60_000), until);
+    const pivot = values[0]?.v ?? 0;
+    let s1 = 0, s2 = 0, min: number | null = null, max: number | null = null;
+    for (const { v } of values) {
+      s1 += v - pivot;
+      s2 += (v - pivot) ** 2;
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    }
+    const { mean, std } = meanAndSampleStd({ n: values.length, s1, s2, pivot });
+    const defaultLimits = q.lsl === undefined;
+    let sixSigma: SummaryResponse['sixSigma'] = { mean, std, lsl: q.lsl ?? null, usl: q.usl ?? null, cp: null, cpk: null, defaultLimits };
+    if (mean !== null && std !== null) sixSigma = { ...processCapability(mean, std, q.lsl ?? mean - 3 * std, q.usl ?? mean + 3 * std), defaultLimits };
+    return { count: values.length, mean, std, min, max, sixSigma, source: VIRTUAL_SOURCE };
   }
 
   /**

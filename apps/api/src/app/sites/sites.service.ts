@@ -12,7 +12,8 @@ import { UpdateSiteDto } from './dto/update-site.dto';
 import { Site } from './entities/site.entity';
 
 /** Device types that never measure a plant: left out of a site's total. */
-const NOT_MEASURING_DEVICE_TYPES = ['simulator'];
+// A virtual meter's energy is its inputs', already counted: never part of a total.
+const NOT_MEASURING_DEVICE_TYPES = ['simulator', 'virtual'];
 
 @Injectable()
 export class SitesService {

@@ -26,6 +26,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'changePassword'>>('PATCH', apiUrl(this.baseUrl, 'changePassword', request), { body: request.body });
   }
 
+  /** Check a virtual-meter expression over named inputs (the device form validates with it as one types) (POST /api/analytics/expressions/check) */
+  checkExpression(request: ApiRequest<'checkExpression'>): Observable<ApiResponse<'checkExpression'>> {
+    return this.http.request<ApiResponse<'checkExpression'>>('POST', apiUrl(this.baseUrl, 'checkExpression', request), { body: request.body });
+  }
+
   /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) (POST /api/alarms/rules) */
   createAlarmRule(request: ApiRequest<'createAlarmRule'>): Observable<ApiResponse<'createAlarmRule'>> {
     return this.http.request<ApiResponse<'createAlarmRule'>>('POST', apiUrl(this.baseUrl, 'createAlarmRule', request), { body: request.body });
@@ -81,6 +86,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteBandeira'>>('DELETE', apiUrl(this.baseUrl, 'deleteBandeira', request));
   }
 
+  /** Delete a saved baseline (DELETE /api/analytics/baselines/{id}) */
+  deleteBaseline(request: ApiRequest<'deleteBaseline'>): Observable<ApiResponse<'deleteBaseline'>> {
+    return this.http.request<ApiResponse<'deleteBaseline'>>('DELETE', apiUrl(this.baseUrl, 'deleteBaseline', request));
+  }
+
   /** Delete a client that has no devices left (DELETE /api/clients/{id}) */
   deleteClient(request: ApiRequest<'deleteClient'>): Observable<ApiResponse<'deleteClient'>> {
     return this.http.request<ApiResponse<'deleteClient'>>('DELETE', apiUrl(this.baseUrl, 'deleteClient', request));
@@ -121,6 +131,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'detectLayout'>>('POST', apiUrl(this.baseUrl, 'detectLayout', request), { body: request.body });
   }
 
+  /** Fit an energy baseline: energy = b0 + Σ bi · driver_i by least squares, with standard errors, R², CV(RMSE), NMBE and the ASHRAE Guideline 14 verdict (POST /api/analytics/baseline) */
+  fitBaseline(request: ApiRequest<'fitBaseline'>): Observable<ApiResponse<'fitBaseline'>> {
+    return this.http.request<ApiResponse<'fitBaseline'>>('POST', apiUrl(this.baseUrl, 'fitBaseline', request), { body: request.body });
+  }
+
   /** Active events: unacknowledged (the counter), acknowledged, shelved (GET /api/alarms/events/counts) */
   getAlarmCounts(request?: ApiRequest<'getAlarmCounts'>): Observable<ApiResponse<'getAlarmCounts'>> {
     return this.http.request<ApiResponse<'getAlarmCounts'>>('GET', apiUrl(this.baseUrl, 'getAlarmCounts', request));
@@ -129,6 +144,21 @@ export class PiengApi {
   /** Every transition of an event, in order (append-only) (GET /api/alarms/events/{id}/history) */
   getAlarmEventHistory(request: ApiRequest<'getAlarmEventHistory'>): Observable<ApiResponse<'getAlarmEventHistory'>> {
     return this.http.request<ApiResponse<'getAlarmEventHistory'>>('GET', apiUrl(this.baseUrl, 'getAlarmEventHistory', request));
+  }
+
+  /** Hourly consumption scored against the median of the same hour on the last 4 days of the same day type: z = 0.6745 · (x − median) / MAD, |z| > 3.5 an anomaly (GET /api/analytics/anomalies) */
+  getAnomalies(request?: ApiRequest<'getAnomalies'>): Observable<ApiResponse<'getAnomalies'>> {
+    return this.http.request<ApiResponse<'getAnomalies'>>('GET', apiUrl(this.baseUrl, 'getAnomalies', request));
+  }
+
+  /** Where the energy goes: the main meter against the sum of its sub-meters per day, the unmetered share and days above a threshold (GET /api/analytics/balance) */
+  getBalance(request?: ApiRequest<'getBalance'>): Observable<ApiResponse<'getBalance'>> {
+    return this.http.request<ApiResponse<'getBalance'>>('GET', apiUrl(this.baseUrl, 'getBalance', request));
+  }
+
+  /** One saved baseline (GET /api/analytics/baselines/{id}) */
+  getBaseline(request: ApiRequest<'getBaseline'>): Observable<ApiResponse<'getBaseline'>> {
+    return this.http.request<ApiResponse<'getBaseline'>>('GET', apiUrl(this.baseUrl, 'getBaseline', request));
   }
 
   /** One client (GET /api/clients/{id}) */
@@ -149,6 +179,11 @@ export class PiengApi {
   /** Energy (kWh) per interval of a device or of a client, with the data-quality flags (GET /api/energy) */
   getEnergy(request?: ApiRequest<'getEnergy'>): Observable<ApiResponse<'getEnergy'>> {
     return this.http.request<ApiResponse<'getEnergy'>>('GET', apiUrl(this.baseUrl, 'getEnergy', request));
+  }
+
+  /** Today's and this month's energy and cost forecast: measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals; with the forecast's own past error (GET /api/analytics/forecast) */
+  getForecast(request?: ApiRequest<'getForecast'>): Observable<ApiResponse<'getForecast'>> {
+    return this.http.request<ApiResponse<'getForecast'>>('GET', apiUrl(this.baseUrl, 'getForecast', request));
   }
 
   /** Forwarding to the slave instance: outbox depth, lag, last error and dead letters (GET /api/forwarding/status) */
@@ -201,6 +236,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getRetentionStatus'>>('GET', apiUrl(this.baseUrl, 'getRetentionStatus'));
   }
 
+  /** Expected energy from a saved baseline and the period's drivers, and savings (expected − actual) per interval and cumulative (GET /api/analytics/baselines/{id}/savings) */
+  getSavings(request: ApiRequest<'getSavings'>): Observable<ApiResponse<'getSavings'>> {
+    return this.http.request<ApiResponse<'getSavings'>>('GET', apiUrl(this.baseUrl, 'getSavings', request));
+  }
+
   /** Time-bucketed series of several metrics, for charts (GET /api/metrics/series) */
   getSeries(request: ApiRequest<'getSeries'>): Observable<ApiResponse<'getSeries'>> {
     return this.http.request<ApiResponse<'getSeries'>>('GET', apiUrl(this.baseUrl, 'getSeries', request));
@@ -224,6 +264,11 @@ export class PiengApi {
   /** One user (GET /api/users/{id}) */
   getUser(request: ApiRequest<'getUser'>): Observable<ApiResponse<'getUser'>> {
     return this.http.request<ApiResponse<'getUser'>>('GET', apiUrl(this.baseUrl, 'getUser', request));
+  }
+
+  /** PRODIST Módulo 8 voltage conformity: 10-minute mean voltages (per phase) as adequate, precarious or critical, and DRP/DRC per week of 1,008 readings against DRPM 3 % and DRCM 0.5 % (GET /api/quality/voltage) */
+  getVoltageQuality(request: ApiRequest<'getVoltageQuality'>): Observable<ApiResponse<'getVoltageQuality'>> {
+    return this.http.request<ApiResponse<'getVoltageQuality'>>('GET', apiUrl(this.baseUrl, 'getVoltageQuality', request));
   }
 
   /** Store a batch of readings (all or nothing; duplicates are counted and kept once) (POST /api/ingest) */
@@ -254,6 +299,11 @@ export class PiengApi {
   /** List the monthly bandeiras tarifárias (green, yellow, red 1, red 2) (GET /api/bandeiras) */
   listBandeiras(request: ApiRequest<'listBandeiras'>): Observable<ApiResponse<'listBandeiras'>> {
     return this.http.request<ApiResponse<'listBandeiras'>>('GET', apiUrl(this.baseUrl, 'listBandeiras', request));
+  }
+
+  /** Saved baselines (GET /api/analytics/baselines) */
+  listBaselines(request?: ApiRequest<'listBaselines'>): Observable<ApiResponse<'listBaselines'>> {
+    return this.http.request<ApiResponse<'listBaselines'>>('GET', apiUrl(this.baseUrl, 'listBaselines', request));
   }
 
   /** List the clients (tenants) you may see (GET /api/clients) */
@@ -349,6 +399,11 @@ export class PiengApi {
   /** Run the retention job now (deletes what each client's retention allows) (POST /api/retention/run) */
   runRetention(): Observable<ApiResponse<'runRetention'>> {
     return this.http.request<ApiResponse<'runRetention'>>('POST', apiUrl(this.baseUrl, 'runRetention'));
+  }
+
+  /** Fit and save a baseline, for expected energy and savings of later periods (POST /api/analytics/baselines) */
+  saveBaseline(request: ApiRequest<'saveBaseline'>): Observable<ApiResponse<'saveBaseline'>> {
+    return this.http.request<ApiResponse<'saveBaseline'>>('POST', apiUrl(this.baseUrl, 'saveBaseline', request), { body: request.body });
   }
 
   /** Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time (POST /api/lines/scan) */

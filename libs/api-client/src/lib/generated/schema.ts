@@ -190,6 +190,150 @@ export interface paths {
         patch: operations["updateAlarmRule"];
         trace?: never;
     };
+    "/api/analytics/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hourly consumption scored against the median of the same hour on the last 4 days of the same day type: z = 0.6745 · (x − median) / MAD, |z| > 3.5 an anomaly
+         * @description Day types: Monday-Friday, Saturday, Sunday and national holidays (Brazil). MAD floored at 1 % of the median. At most 62 days per call.
+         */
+        get: operations["getAnomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the energy goes: the main meter against the sum of its sub-meters per day, the unmetered share and days above a threshold */
+        get: operations["getBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fit an energy baseline: energy = b0 + Σ bi · driver_i by least squares, with standard errors, R², CV(RMSE), NMBE and the ASHRAE Guideline 14 verdict
+         * @description Points are the intervals with energy and every driver. Needs at least coefficients + 2 points; collinear or constant drivers are a 422 naming the driver.
+         */
+        post: operations["fitBaseline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/baselines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Saved baselines */
+        get: operations["listBaselines"];
+        put?: never;
+        /** Fit and save a baseline, for expected energy and savings of later periods */
+        post: operations["saveBaseline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/baselines/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One saved baseline */
+        get: operations["getBaseline"];
+        put?: never;
+        post?: never;
+        /** Delete a saved baseline */
+        delete: operations["deleteBaseline"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/baselines/{id}/savings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Expected energy from a saved baseline and the period's drivers, and savings (expected − actual) per interval and cumulative */
+        get: operations["getSavings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/expressions/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a virtual-meter expression over named inputs (the device form validates with it as one types) */
+        post: operations["checkExpression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's and this month's energy and cost forecast: measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals; with the forecast's own past error */
+        get: operations["getForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/api-keys": {
         parameters: {
             query?: never;
@@ -924,6 +1068,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/voltage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PRODIST Módulo 8 voltage conformity: 10-minute mean voltages (per phase) as adequate, precarious or critical, and DRP/DRC per week of 1,008 readings against DRPM 3 % and DRCM 0.5 %
+         * @description Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.
+         */
+        get: operations["getVoltageQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -1372,6 +1536,67 @@ export interface components {
              */
             type: "threshold" | "offline" | "rateOfChange" | "counterReset";
         };
+        AnomaliesResponse: {
+            /**
+             * @description How many of them are anomalies
+             * @example 1
+             */
+            anomalies: number;
+            /** @description Scored hours in time order (hours with fewer than 4 earlier days of their type are not scored) */
+            hours: components["schemas"]["AnomalyHour"][];
+            /**
+             * @description The time zone of the day types and hours
+             * @example America/Sao_Paulo
+             */
+            timezone: string;
+        };
+        AnomalyHour: {
+            /**
+             * @description |z| > 3.5
+             * @example true
+             */
+            anomaly: boolean;
+            /**
+             * @description Upper edge of the expected band (kWh)
+             * @example 11.91
+             */
+            bandHighKWh: number;
+            /**
+             * @description Lower edge of the expected band: median − 3.5 · MAD / 0.6745 (kWh)
+             * @example 8.79
+             */
+            bandLowKWh: number;
+            /**
+             * @description Device
+             * @example 12
+             */
+            deviceId: number;
+            /**
+             * @description Median of the same hour on the last 4 days of the same day type (kWh)
+             * @example 10.35
+             */
+            expectedKWh: number;
+            /**
+             * @description Energy of the hour (kWh)
+             * @example 12.4
+             */
+            kWh: number;
+            /**
+             * @description Median absolute deviation, floored at 1 % of the median (kWh)
+             * @example 0.3
+             */
+            mad: number;
+            /**
+             * @description Start of the hour (ISO-8601 UTC)
+             * @example 2026-11-20T09:00:00.000Z
+             */
+            start: string;
+            /**
+             * @description z = 0.6745 · (kWh − expected) / MAD
+             * @example 4.61
+             */
+            z: number;
+        };
         ApiKeyResponse: {
             /** @description Client the key acts for */
             clientId: number;
@@ -1408,6 +1633,91 @@ export interface components {
             /** @description Readings stored in the database whose audit lines wait to be written */
             waitingReadings: number;
         };
+        BalanceDay: {
+            /**
+             * @description Unmetered share above the threshold
+             * @example true
+             */
+            flagged: boolean;
+            /**
+             * @description Main meter (kWh)
+             * @example 240
+             */
+            mainKWh: number | null;
+            /**
+             * @description Start of the day (ISO-8601 UTC)
+             * @example 2026-11-02T03:00:00.000Z
+             */
+            start: string;
+            /**
+             * @description Sum of the sub-meters (kWh)
+             * @example 180
+             */
+            subKWh: number;
+            /**
+             * @description main − Σ sub (kWh)
+             * @example 60
+             */
+            unmeteredKWh: number | null;
+            /**
+             * @description unmetered / main × 100 (%)
+             * @example 25
+             */
+            unmeteredPct: number | null;
+        };
+        BalanceResponse: {
+            days: components["schemas"]["BalanceDay"][];
+            /**
+             * @description Main meter
+             * @example 12
+             */
+            mainDeviceId: number;
+            /**
+             * @description Sub-meters
+             * @example [
+             *       13,
+             *       14
+             *     ]
+             */
+            subDeviceIds: number[];
+            /**
+             * @description Threshold (%)
+             * @example 10
+             */
+            thresholdPct: number;
+            /** @description Totals over the period */
+            total: components["schemas"]["BalanceTotal"];
+        };
+        BalanceTotal: {
+            /**
+             * @description Main meter (kWh)
+             * @example 240
+             */
+            mainKWh: number;
+            /**
+             * @description Sum of the sub-meters (kWh)
+             * @example 180
+             */
+            subKWh: number;
+            /**
+             * @description main − Σ sub (kWh)
+             * @example 60
+             */
+            unmeteredKWh: number;
+            /**
+             * @description unmetered / main × 100 (%)
+             * @example 25
+             */
+            unmeteredPct: number | null;
+        };
+        BandCounts: {
+            /** @example 963 */
+            adequate: number;
+            /** @example 5 */
+            critical: number;
+            /** @example 40 */
+            precarious: number;
+        };
         BandeiraResponse: {
             /**
              * @description R$ per 100 kWh before taxes
@@ -1431,6 +1741,106 @@ export interface components {
              */
             set: boolean;
         };
+        BaselineCoefficient: {
+            /**
+             * @description `intercept`, or the driver as deviceId:metric:transform
+             * @example 7:production:sum
+             */
+            name: string;
+            /**
+             * @description Standard error of the coefficient
+             * @example 0.05
+             */
+            standardError: number;
+            /**
+             * @description Fitted value (kWh per unit of the driver; kWh for the intercept)
+             * @example 2
+             */
+            value: number;
+        };
+        BaselineDriverDto: {
+            /**
+             * @description Base temperature of cdd/hdd (°C)
+             * @example 22
+             */
+            base?: number;
+            /**
+             * @description Device whose metric explains the energy (same client as the metered device)
+             * @example 7
+             */
+            deviceId: number;
+            /**
+             * @description Metric of that device
+             * @example temperature
+             */
+            metric: string;
+            /**
+             * @description sum or mean of the metric over each interval, or cooling/heating degree-days from its daily mean (CDD = Σ max(0, Tmean − base))
+             * @example cdd
+             * @enum {string}
+             */
+            transform: "sum" | "mean" | "cdd" | "hdd";
+        };
+        BaselineFitResponse: {
+            /** @description Intercept then one coefficient per driver */
+            coefficients: components["schemas"]["BaselineCoefficient"][];
+            /**
+             * @description CV(RMSE) (%) = sqrt(SSE / (n − p)) / mean × 100
+             * @example 0
+             */
+            cvRmse: number;
+            /**
+             * @description Metered device
+             * @example 12
+             */
+            deviceId: number;
+            g14: components["schemas"]["G14Verdict"];
+            /**
+             * @description Width of a point
+             * @enum {string}
+             */
+            interval: "day" | "week" | "month";
+            /**
+             * @description Points used (intervals with energy and every driver)
+             * @example 4
+             */
+            n: number;
+            /**
+             * @description NMBE (%) = Σ(y − ŷ) / ((n − p) · mean) × 100
+             * @example 0
+             */
+            nmbe: number;
+            points: components["schemas"]["BaselinePoint"][];
+            /**
+             * @description Coefficient of determination
+             * @example 1
+             */
+            r2: number;
+        };
+        BaselinePoint: {
+            /**
+             * @description The driver values of the interval, in the order of the drivers
+             * @example [
+             *       1
+             *     ]
+             */
+            drivers: number[];
+            /**
+             * @description Energy the model gives (kWh)
+             * @example 10
+             */
+            fittedKWh: number;
+            /**
+             * @description Measured energy (kWh)
+             * @example 10
+             */
+            kWh: number;
+            /**
+             * @description Start of the interval (ISO-8601 UTC)
+             * @example 2026-11-02T00:00:00.000Z
+             */
+            start: string;
+        };
         ChangePasswordDto: {
             /** @description The current password */
             currentPassword: string;
@@ -1448,6 +1858,24 @@ export interface components {
              * @example webhook answered 500
              */
             error?: string;
+        };
+        CheckExpressionDto: {
+            /**
+             * @description The expression (at most 500 characters)
+             * @example main.power - (a.power + b.power)
+             */
+            expression: string;
+            /**
+             * @description Input names and the device each stands for (devices of one client)
+             * @example {
+             *       "main": 12,
+             *       "a": 13,
+             *       "b": 14
+             *     }
+             */
+            inputs: {
+                [key: string]: number;
+            };
         };
         ClientResponse: {
             /**
@@ -1753,11 +2181,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored
              * @example modbus
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api" | "mqtt";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt" | "virtual";
             /**
              * @description Watts the device can never draw: a rise of its energy counter that would need more is a spike (a misread), left out of its energy and flagged. Default 200,000 W
              * @example 20000
@@ -2180,7 +2608,7 @@ export interface components {
              * @description Kind of device
              * @enum {string}
              */
-            deviceType: "modbus" | "tuya" | "api" | "mqtt";
+            deviceType: "modbus" | "tuya" | "api" | "mqtt" | "virtual";
             /**
              * @description Device id on this instance
              * @example 1
@@ -2321,6 +2749,11 @@ export interface components {
             /** @description Why there is no energy at all (a device that reports neither an energy counter nor power) */
             reason?: string;
             /**
+             * @description `virtual` for a virtual meter: computed from its inputs on each query, never stored
+             * @enum {string}
+             */
+            source?: "virtual";
+            /**
              * @description The client's time zone, in which days, weeks and months start at midnight
              * @example America/Sao_Paulo
              */
@@ -2363,6 +2796,26 @@ export interface components {
              */
             statusCode: number;
         };
+        ExpressionCheckResponse: {
+            /**
+             * @description input.metric pairs the expression reads
+             * @example [
+             *       "main.power",
+             *       "a.power"
+             *     ]
+             */
+            reads: string[];
+            /**
+             * @description Value with every input at 1 (a quick sanity check)
+             * @example -1
+             */
+            sample?: number | null;
+            /**
+             * @description Always true (a bad expression is a 400 naming the problem and position)
+             * @example true
+             */
+            valid: boolean;
+        };
         FieldErrorBody: {
             /**
              * @description The field, as a path into the request (e.g. readings[0].metrics.voltage)
@@ -2374,6 +2827,87 @@ export interface components {
              * @example must be a finite number
              */
             message: string;
+        };
+        FitBaselineDto: {
+            /**
+             * @description Device whose energy is modelled (a meter or a virtual meter)
+             * @example 12
+             */
+            deviceId: number;
+            /** @description Independent variables (at most 10); none fits a constant */
+            drivers: components["schemas"]["BaselineDriverDto"][];
+            /**
+             * @description Start of the period, inclusive (ISO-8601 or epoch ms)
+             * @example 2026-11-26T00:00:00Z
+             */
+            from?: string;
+            /**
+             * @description Width of a point: a day, a week (from Monday) or a calendar month in the device's time zone
+             * @example day
+             * @enum {string}
+             */
+            interval: "day" | "week" | "month";
+            /**
+             * @description End of the period, inclusive (ISO-8601 or epoch ms)
+             * @example 2026-11-27T00:00:00Z
+             */
+            to?: string;
+        };
+        ForecastPart: {
+            /**
+             * @description Energy measured so far (kWh)
+             * @example 120
+             */
+            actualKWh: number;
+            /**
+             * @description Cost of the forecast at the average price paid so far (R$), when a tariff prices the energy
+             * @example 250.5
+             */
+            forecastCost: number | null;
+            /**
+             * @description actual + remaining (kWh)
+             * @example 320
+             */
+            forecastKWh: number;
+            /**
+             * @description Energy expected for the rest, adjusted by (1 + s) (kWh)
+             * @example 200
+             */
+            remainingKWh: number;
+        };
+        ForecastResponse: {
+            /**
+             * @description When the forecast is made (ISO-8601)
+             * @example 2026-11-20T15:00:00.000Z
+             */
+            at: string;
+            /**
+             * @description Where the expected energy comes from
+             * @enum {string}
+             */
+            method: "anomalyMedian";
+            month: components["schemas"]["ForecastPart"];
+            /**
+             * @description How many past days that error is over
+             * @example 12
+             */
+            pastErrorDays: number;
+            /**
+             * @description The forecast's own mean absolute percentage error over the past days it could be made for (%)
+             * @example 4.2
+             */
+            pastErrorPct: number | null;
+            /**
+             * @description s: the exponentially weighted mean (α = 0.3) of the daily residuals actual / expected − 1
+             * @example 0.033
+             */
+            s: number;
+            /**
+             * @description Time zone of the day and month
+             * @example America/Sao_Paulo
+             */
+            timezone: string;
+            today: components["schemas"]["ForecastPart"];
         };
         ForwardedDeviceDto: {
             /**
@@ -2483,6 +3017,28 @@ export interface components {
              * @example http://slave.example:3000/api/ingest
              */
             target: string | null;
+        };
+        G14Verdict: {
+            /**
+             * @description Which ASHRAE Guideline 14 limits apply: monthly for month points, hourly (the finer-than-monthly limits) for day and week points
+             * @enum {string}
+             */
+            criteria: "monthly" | "hourly";
+            /**
+             * @description CV(RMSE) limit (%)
+             * @example 15
+             */
+            cvRmseLimit: number;
+            /**
+             * @description NMBE limit (± %)
+             * @example 5
+             */
+            nmbeLimit: number;
+            /**
+             * @description Whether both figures are within their limits
+             * @example true
+             */
+            passes: boolean;
         };
         HealthResponse: {
             /** @description The audit trail and the disks behind it */
@@ -3133,6 +3689,158 @@ export interface components {
             /** @description Dead-lettered readings put back in the queue (they keep their place, oldest first) */
             requeued: number;
         };
+        SaveBaselineDto: {
+            /**
+             * @description Device whose energy is modelled (a meter or a virtual meter)
+             * @example 12
+             */
+            deviceId: number;
+            /** @description Independent variables (at most 10); none fits a constant */
+            drivers: components["schemas"]["BaselineDriverDto"][];
+            /**
+             * @description Start of the period, inclusive (ISO-8601 or epoch ms)
+             * @example 2026-11-26T00:00:00Z
+             */
+            from?: string;
+            /**
+             * @description Width of a point: a day, a week (from Monday) or a calendar month in the device's time zone
+             * @example day
+             * @enum {string}
+             */
+            interval: "day" | "week" | "month";
+            /**
+             * @description Name of the saved baseline
+             * @example Plant 2025, production and CDD
+             */
+            name: string;
+            /**
+             * @description End of the period, inclusive (ISO-8601 or epoch ms)
+             * @example 2026-11-27T00:00:00Z
+             */
+            to?: string;
+        };
+        SavedBaseline: {
+            /** @description Intercept then one coefficient per driver */
+            coefficients: components["schemas"]["BaselineCoefficient"][];
+            /**
+             * @description When it was saved (ISO-8601)
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description CV(RMSE) (%) = sqrt(SSE / (n − p)) / mean × 100
+             * @example 0
+             */
+            cvRmse: number;
+            /**
+             * @description Metered device
+             * @example 12
+             */
+            deviceId: number;
+            /**
+             * @description The drivers as given
+             * @example [
+             *       {
+             *         "deviceId": 7,
+             *         "metric": "production",
+             *         "transform": "sum"
+             *       }
+             *     ]
+             */
+            drivers: string[];
+            /**
+             * @description Start of the fitted period (ISO-8601)
+             * @example 2026-11-02T00:00:00.000Z
+             */
+            from: string;
+            g14: components["schemas"]["G14Verdict"];
+            /**
+             * @description Baseline id
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Width of a point
+             * @enum {string}
+             */
+            interval: "day" | "week" | "month";
+            /**
+             * @description Points used (intervals with energy and every driver)
+             * @example 4
+             */
+            n: number;
+            /**
+             * @description Name
+             * @example Plant 2025
+             */
+            name: string;
+            /**
+             * @description NMBE (%) = Σ(y − ŷ) / ((n − p) · mean) × 100
+             * @example 0
+             */
+            nmbe: number;
+            points: components["schemas"]["BaselinePoint"][];
+            /**
+             * @description Coefficient of determination
+             * @example 1
+             */
+            r2: number;
+            /**
+             * @description End of the fitted period (ISO-8601)
+             * @example 2026-11-06T00:00:00.000Z
+             */
+            to: string;
+        };
+        SavingsPoint: {
+            /**
+             * @description Measured energy (kWh)
+             * @example 17
+             */
+            actualKWh: number;
+            /**
+             * @description Running sum of the savings (kWh)
+             * @example 1
+             */
+            cumulativeKWh: number;
+            /**
+             * @description Energy the baseline expects from the interval drivers (kWh)
+             * @example 18
+             */
+            expectedKWh: number;
+            /**
+             * @description expected − actual (kWh); positive is energy saved
+             * @example 1
+             */
+            savingsKWh: number;
+            /**
+             * @description Start of the interval (ISO-8601 UTC)
+             * @example 2026-11-06T00:00:00.000Z
+             */
+            start: string;
+        };
+        SavingsResponse: {
+            /**
+             * @description Σ actual (kWh)
+             * @example 17
+             */
+            actualKWh: number;
+            /**
+             * @description Baseline id
+             * @example 1
+             */
+            baselineId: number;
+            /**
+             * @description Σ expected (kWh)
+             * @example 18
+             */
+            expectedKWh: number;
+            points: components["schemas"]["SavingsPoint"][];
+            /**
+             * @description Σ savings (kWh)
+             * @example 1
+             */
+            savingsKWh: number;
+        };
         ScanFoundResponse: {
             /**
              * @description registers: it sent the registers asked for; exception: it answered with a Modbus exception (a device is there all the same)
@@ -3283,6 +3991,11 @@ export interface components {
             /** @description One series per metric asked for */
             series: components["schemas"]["MetricSeries"][];
             /**
+             * @description `virtual` for a virtual meter: each bucket is its expression over its inputs' bucket means, computed on each query and never stored
+             * @enum {string}
+             */
+            source?: "virtual";
+            /**
              * @description The client's time zone, in which day buckets start at midnight
              * @example America/Sao_Paulo
              */
@@ -3385,6 +4098,11 @@ export interface components {
             min: number | null;
             /** @description Process capability against the limits given (or mean ± 3σ) */
             sixSigma: components["schemas"]["SixSigmaResponse"];
+            /**
+             * @description `virtual` for a virtual meter: the statistics of its expression over its inputs' 1-minute buckets (count = buckets)
+             * @enum {string}
+             */
+            source?: "virtual";
             /** @description Sample standard deviation (divides by n − 1); null below 2 values */
             std: number | null;
         };
@@ -3742,11 +4460,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)
+             * @description `modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored
              * @example modbus
              * @enum {string}
              */
-            deviceType?: "modbus" | "tuya" | "api" | "mqtt";
+            deviceType?: "modbus" | "tuya" | "api" | "mqtt" | "virtual";
             /**
              * @description Watts the device can never draw: a rise of its energy counter that would need more is a spike (a misread), left out of its energy and flagged. Default 200,000 W
              * @example 20000
@@ -3903,6 +4621,136 @@ export interface components {
              * @enum {string}
              */
             role: "viewer" | "operator" | "admin";
+        };
+        VoltageQualityResponse: {
+            /**
+             * @description Adequate range [low, high] (V)
+             * @example [
+             *       202,
+             *       231
+             *     ]
+             */
+            adequate: string[];
+            /**
+             * @description DRC limit (%)
+             * @example 0.5
+             */
+            drcm: number;
+            /**
+             * @description DRP limit (%)
+             * @example 3
+             */
+            drpm: number;
+            /**
+             * @description Nominal voltage (V)
+             * @example 220
+             */
+            nominal: number;
+            /** @description Readings outside the adequate range (at most 2,000, earliest first) */
+            outside: components["schemas"]["VoltageReading"][];
+            /**
+             * @description Precarious outer range [low, high] (V); beyond is critical
+             * @example [
+             *       191,
+             *       233
+             *     ]
+             */
+            precarious: string[];
+            /**
+             * @description Where the ranges come from
+             * @example ANEEL PRODIST Módulo 8
+             */
+            reference: string;
+            /**
+             * @description The system(s) the ranges are for
+             * @example 220/127 V and 380/220 V
+             */
+            system: string;
+            /** @description All readings of all phases by band */
+            totals: components["schemas"]["BandCounts"];
+            weeks: components["schemas"]["VoltageWeek"][];
+        };
+        VoltageReading: {
+            /** @enum {string} */
+            band: "precarious" | "critical";
+            /**
+             * @description Phase (metric)
+             * @example voltage
+             */
+            phase: string;
+            /**
+             * @description Start of the ten-minute window
+             * @example 2026-11-02T00:00:00.000Z
+             */
+            start: string;
+            /**
+             * @description Mean voltage of the window (V)
+             * @example 196.4
+             */
+            voltage: number;
+        };
+        VoltageWeek: {
+            /**
+             * @description Counts per phase (voltage, or voltageL1..L3)
+             * @example {
+             *       "voltage": {
+             *         "adequate": 1000,
+             *         "precarious": 8,
+             *         "critical": 0
+             *       }
+             *     }
+             */
+            byPhase: Record<string, never>;
+            /**
+             * @description Whether the week holds the 1,008 readings the indices are defined on
+             * @example true
+             */
+            complete: boolean;
+            /**
+             * @description DRC = nlc / 1008 × 100 (%)
+             * @example 0
+             */
+            drc: number;
+            /**
+             * @description DRC ≤ DRCM (0.5 %)
+             * @example true
+             */
+            drcPasses: boolean;
+            /**
+             * @description DRP = nlp / 1008 × 100 (%)
+             * @example 0.79
+             */
+            drp: number;
+            /**
+             * @description DRP ≤ DRPM (3 %)
+             * @example true
+             */
+            drpPasses: boolean;
+            /**
+             * @description End (exclusive)
+             * @example 2026-11-09T00:00:00.000Z
+             */
+            end: string;
+            /**
+             * @description Critical readings of the worst phase
+             * @example 0
+             */
+            nlc: number;
+            /**
+             * @description Precarious readings of the worst phase
+             * @example 8
+             */
+            nlp: number;
+            /**
+             * @description Ten-minute windows with a voltage
+             * @example 1008
+             */
+            readings: number;
+            /**
+             * @description Start of the week of 1,008 ten-minute readings (ISO-8601)
+             * @example 2026-11-02T00:00:00.000Z
+             */
+            start: string;
         };
     };
     responses: never;
@@ -4674,6 +5522,638 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlarmRuleResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAnomalies: {
+        parameters: {
+            query?: {
+                /** @description Every device of a client (give deviceId or clientId) */
+                clientId?: number;
+                /** @description One device (give deviceId or clientId) */
+                deviceId?: number;
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description Only the hours scored as anomalies (|z| > 3.5) */
+                onlyAnomalies?: boolean;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomaliesResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getBalance: {
+        parameters: {
+            query?: {
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description The main meter */
+                mainDeviceId?: number;
+                /** @description A site: its main meter against its devices marked submeter (give siteId, or mainDeviceId and subDeviceIds) */
+                siteId?: number;
+                /** @description Comma-separated sub-meter ids */
+                subDeviceIds?: string;
+                /** @description A day whose unmetered share is above this (%) is flagged */
+                thresholdPct?: number;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    fitBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FitBaselineDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineFitResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listBaselines: {
+        parameters: {
+            query?: {
+                /** @description Only the baselines of this device */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedBaseline"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    saveBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveBaselineDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedBaseline"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedBaseline"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getSavings: {
+        parameters: {
+            query?: {
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavingsResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkExpression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckExpressionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpressionCheckResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getForecast: {
+        parameters: {
+            query?: {
+                /** @description The instant the forecast is made at (ISO-8601 or epoch ms); default now */
+                at?: string;
+                /** @description A client's devices (give deviceId or clientId) */
+                clientId?: number;
+                /** @description One device (give deviceId or clientId) */
+                deviceId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForecastResponse"];
                 };
             };
             /** @description Invalid request: the message and `errors` name the fields */
@@ -7954,6 +9434,79 @@ export interface operations {
             };
             /** @description Your role or API key scope does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getVoltageQuality: {
+        parameters: {
+            query: {
+                /** @description Device measuring voltage (voltage, or voltageL1..L3 per phase) */
+                deviceId: number;
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description Nominal voltage (V) whose PRODIST Módulo 8 ranges apply: 127, 220 or 380 */
+                nominal?: number;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoltageQualityResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -131,7 +131,18 @@ export interface ApiDeviceConfig {
   simulated?: boolean;
 }
 
-export type NormalizedDeviceConfig = ModbusDeviceConfig | TuyaDeviceConfig | ApiDeviceConfig | MqttDeviceConfig;
+/**
+ * A virtual meter: named inputs (device ids of the same client) and one expression per metric
+ * over `input.metric` (issue 18). Its values are computed from the inputs' stored data on each
+ * query and never stored. The expressions are parsed by the API (restricted mathjs); here only
+ * their shape is checked, so the connectors stay free of the expression language.
+ */
+export interface VirtualDeviceConfig {
+  inputs: Record<string, number>;
+  metrics: Record<string, string>;
+}
+
+export type NormalizedDeviceConfig = ModbusDeviceConfig | TuyaDeviceConfig | ApiDeviceConfig | MqttDeviceConfig | VirtualDeviceConfig;
 
 /** Whose a device is, and who chose where it connects. */
 export interface FieldDeviceOwner {

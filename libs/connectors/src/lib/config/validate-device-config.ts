@@ -19,6 +19,7 @@ import {
   type TuyaDataPoint,
   type TuyaDeviceConfig,
   type TuyaRegion,
+  type VirtualDeviceConfig,
 } from './device-config';
 import { MQTT_FORMATS, mqttTopicProblem, parseJsonPath, type MqttDeviceConfig, type MqttMappingEntry } from '../mqtt/mqtt-config';
 
@@ -137,6 +138,7 @@ export function validateDeviceConfig(deviceType: 'modbus', config: unknown): Con
 export function validateDeviceConfig(deviceType: 'tuya', config: unknown): ConfigValidationResult<TuyaDeviceConfig>;
 export function validateDeviceConfig(deviceType: 'api', config: unknown): ConfigValidationResult<ApiDeviceConfig>;
 export function validateDeviceConfig(deviceType: 'mqtt', config: unknown): ConfigValidationResult<MqttDeviceConfig>;
+export function validateDeviceConfig(deviceType: 'virtual', config: unknown): ConfigValidationResult<VirtualDeviceConfig>;
 export function validateDeviceConfig(deviceType: DeviceType, config: unknown): ConfigValidationResult;
 export function validateDeviceConfig(deviceType: DeviceType, config: unknown): ConfigValidationResult {
   const reader = new ConfigReader('config');
@@ -160,9 +162,43 @@ export function validateDeviceConfig(deviceType: DeviceType, config: unknown): C
     case 'mqtt':
       result = readMqttConfig(reader, obj);
       break;
+    case 'virtual':
+      result = readVirtualConfig(reader, obj);
+      break;
   }
   if (reader.errors.length > 0 || !result) return { errors: reader.errors };
   return { config: result };
+}
+
+/** An input's name: an identifier that is none of the expression language's words or functions. */
+const VIRTUAL_INPUT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+const RESERVED_INPUT_NAMES = new Set(['min', 'max', 'abs', 'sqrt', 'round', 'and', 'or', 'not', 'xor', 'mod', 'to', 'in', 'end', 'true', 'false', 'null', 'undefined', 'Infinity', 'NaN', 'pi', 'e']);
+export const MAX_VIRTUAL_INPUTS = 20;
+export const MAX_VIRTUAL_EXPRESSION_LENGTH = 500;
+
+function readVirtualConfig(reader: ConfigReader, obj: Record<string, unknown>): VirtualDeviceConfig | undefined {
+  reader.rejectUnknown(obj, ['inputs', 'metrics'], 'a virtual device');
+  const inputs: Record<string, number> = {};
+  const metrics: Record<string, string> = {};
+  const rawInputs = obj['inputs'];
+  if (!isPlainObject(rawInputs) || Object.keys(rawInputs).length === 0) reader.fail('inputs', 'must name at least one input, e.g. {"main": 12}');
+  else if (Object.keys(rawInputs).length > MAX_VIRTUAL_INPUTS) reader.fail('inputs', `must name at most ${MAX_VIRTUAL_INPUTS} inputs`);
+  else
+    for (const [name, id] of Object.entries(rawInputs)) {
+      if (!VIRTUAL_INPUT_NAME.test(name) || RESERVED_INPUT_NAMES.has(name)) reader.fail(`inputs.${name}`, 'must be named by a letter and letters, digits or _ (at most 32), and not a function or word of the expression language');
+      else if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2_147_483_647) reader.fail(`inputs.${name}`, 'must be a device id');
+      else inputs[name] = id;
+    }
+  const rawMetrics = obj['metrics'];
+  if (!isPlainObject(rawMetrics) || Object.keys(rawMetrics).length === 0) reader.fail('metrics', 'must give at least one metric expression, e.g. {"power": "main.power - a.power"}');
+  else
+    for (const [metric, text] of Object.entries(rawMetrics)) {
+      if (!METRIC_NAME_PATTERN.test(metric)) reader.fail(`metrics.${metric}`, 'is not a metric name');
+      else if (typeof text !== 'string' || !text.trim()) reader.fail(`metrics.${metric}`, 'must be an expression');
+      else if (text.length > MAX_VIRTUAL_EXPRESSION_LENGTH) reader.fail(`metrics.${metric}`, `must be at most ${MAX_VIRTUAL_EXPRESSION_LENGTH} characters`);
+      else metrics[metric] = text;
+    }
+  return { inputs, metrics };
 }
 
 const COMMON_MODBUS_KEYS = ['transport', 'driver', 'timeoutMs', 'interFramePauseMs', 'simulated', 'registers', 'maxGap', 'maxRegistersPerRequest'];

@@ -25,7 +25,7 @@ export class CreateDeviceDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL)', enum: DEVICE_TYPES, example: 'modbus' })
+  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored', enum: DEVICE_TYPES, example: 'modbus' })
   @IsIn(DEVICE_TYPES)
   deviceType!: DeviceType;
 

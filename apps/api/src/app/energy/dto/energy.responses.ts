@@ -57,6 +57,7 @@ export class EnergyResponse {
   @ApiProperty({ type: EnergyTotal, description: 'Sums over the intervals' }) total!: EnergyTotal;
   @ApiProperty({ type: EnergyQuality, description: 'What needed care in the intervals' }) quality!: EnergyQuality;
   @ApiPropertyOptional({ description: 'Why there is no energy at all (a device that reports neither an energy counter nor power)', type: String }) reason?: string;
+  @ApiPropertyOptional({ description: '`virtual` for a virtual meter: computed from its inputs on each query, never stored', enum: ['virtual'] }) source?: 'virtual';
 }
 
 export class DemandPoint {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class MeasurementItem {
   @ApiProperty({ description: 'Device id' }) deviceId!: number;
@@ -34,6 +34,7 @@ export class SeriesResponse {
   @ApiProperty({ description: 'Where the values came from: raw readings, or the 1-minute, 15-minute or hourly rollups', enum: ['raw', '1m', '15m', '1h'] }) resolution!: 'raw' | '1m' | '15m' | '1h';
   @ApiProperty({ description: "The client's time zone, in which day buckets start at midnight", example: 'America/Sao_Paulo' }) timezone!: string;
   @ApiProperty({ type: [MetricSeries], description: 'One series per metric asked for' }) series!: MetricSeries[];
+  @ApiPropertyOptional({ description: "`virtual` for a virtual meter: each bucket is its expression over its inputs' bucket means, computed on each query and never stored", enum: ['virtual'] }) source?: 'virtual';
 }
 
 export class SixSigmaResponse {
@@ -53,6 +54,7 @@ export class SummaryResponse {
   @ApiProperty({ description: 'Minimum', nullable: true, type: Number }) min!: number | null;
   @ApiProperty({ description: 'Maximum', nullable: true, type: Number }) max!: number | null;
   @ApiProperty({ type: SixSigmaResponse, description: 'Process capability against the limits given (or mean ± 3σ)' }) sixSigma!: SixSigmaResponse;
+  @ApiPropertyOptional({ description: "`virtual` for a virtual meter: the statistics of its expression over its inputs' 1-minute buckets (count = buckets)", enum: ['virtual'] }) source?: 'virtual';
 }
 
 export class LinregResponse {

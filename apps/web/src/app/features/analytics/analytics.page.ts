@@ -11,12 +11,13 @@ import type { MessageKey } from '../../core/translations';
 import { themeColor } from '../../shared/chart-colors';
 import { tickFormat } from '../devices/series-chart';
 import { PERIODS, Period, periodRange } from '../../shared/period';
+import { AnalyticsNav } from './analytics-nav';
 import { HistogramData, histogram, histogramChart, limitLinesPlugin, pairByTimestamp, regressionChart } from './analytics-charts';
 
 /** Summary statistics, process capability against LSL/USL with a histogram, and a linear regression of two metrics. */
 @Component({
   selector: 'pm-analytics-page',
-  imports: [BaseChartDirective],
+  imports: [BaseChartDirective, AnalyticsNav],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './analytics.page.html',
   styles: `

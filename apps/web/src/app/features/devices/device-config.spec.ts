@@ -1,6 +1,17 @@
-import { EMPTY_FORM, buildConfig, formFromConfig } from './device-config';
+import { EMPTY_FORM, buildConfig, formFromConfig, parseVirtualInputs } from './device-config';
 
 describe('device config', () => {
+  it('builds a virtual meter config from the inputs text and the expressions, and reads it back', () => {
+    const v = { ...EMPTY_FORM, deviceType: 'virtual' as const, virtualInputs: 'main=12, a = 13,b=14', virtualPower: ' main.power - (a.power + b.power) ', virtualEnergy: '' };
+    const config = buildConfig(v);
+    // An empty expression is left out: the meter then has no energy.
+    expect(config).toEqual({ inputs: { main: 12, a: 13, b: 14 }, metrics: { power: 'main.power - (a.power + b.power)' } });
+    const back = formFromConfig('virtual', config);
+    expect([back.virtualInputs, back.virtualPower, back.virtualEnergy]).toEqual(['main=12, a=13, b=14', 'main.power - (a.power + b.power)', '']);
+    // What is not name=number goes to the server as NaN (a JSON null), which names the input.
+    expect(parseVirtualInputs('main=12, a=x')).toEqual({ main: 12, a: NaN });
+  });
+
   it('builds a Modbus TCP config with only the transport keys', () => {
     expect(buildConfig({ ...EMPTY_FORM, transport: 'tcp', host: '10.0.0.5', port: 5020, slaveId: 3, driver: 'sdm630', simulated: true })).toEqual({
       transport: 'tcp',

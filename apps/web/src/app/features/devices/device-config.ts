@@ -42,7 +42,7 @@ export interface RegisterRow {
 
 /** The device form's flat value: every driver's fields side by side; `buildConfig` keeps the ones the driver uses. */
 export interface DeviceFormValue {
-  deviceType: 'modbus' | 'tuya' | 'api' | 'mqtt';
+  deviceType: 'modbus' | 'tuya' | 'api' | 'mqtt' | 'virtual';
   transport: Transport;
   driver: ModbusDriverName;
   serialPort: string;
@@ -68,6 +68,11 @@ export interface DeviceFormValue {
   /** json: where the payload's time is (empty: the time of receipt). */
   timestampPath: string;
   mqttMapping: MqttMappingRow[];
+  /** virtual: inputs as `name=deviceId` separated by commas (`main=12, a=13`). */
+  virtualInputs: string;
+  /** virtual: the expressions of power and energy (empty: the meter has no such metric). */
+  virtualPower: string;
+  virtualEnergy: string;
 }
 
 export const EMPTY_FORM: DeviceFormValue = {
@@ -95,7 +100,25 @@ export const EMPTY_FORM: DeviceFormValue = {
   energyScale: 1,
   timestampPath: '',
   mqttMapping: [],
+  virtualInputs: '',
+  virtualPower: '',
+  virtualEnergy: '',
 };
+
+/** `main=12, a=13` as {main: 12, a: 13}; entries that are not name=number are kept as NaN for the server to name. */
+export function parseVirtualInputs(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, id] = part.split('=').map((x) => x.trim());
+    out[name] = /^\d+$/.test(id ?? '') ? Number(id) : NaN;
+  }
+  return out;
+}
+
+/** The metric expressions of a virtual meter that the form has (power, energy). */
+export function virtualMetrics(v: Pick<DeviceFormValue, 'virtualPower' | 'virtualEnergy'>): Record<string, string> {
+  return { ...(v.virtualPower.trim() ? { power: v.virtualPower.trim() } : {}), ...(v.virtualEnergy.trim() ? { energy: v.virtualEnergy.trim() } : {}) };
+}
 
 /**
  * The `config` object the API expects for the form's driver. Only the driver's own keys go out: the API rejects
@@ -103,6 +126,7 @@ export const EMPTY_FORM: DeviceFormValue = {
  */
 export function buildConfig(v: DeviceFormValue): Record<string, unknown> {
   if (v.deviceType === 'api') return {};
+  if (v.deviceType === 'virtual') return { inputs: parseVirtualInputs(v.virtualInputs), metrics: virtualMetrics(v) };
   if (v.deviceType === 'mqtt') {
     return {
       format: v.mqttFormat,
@@ -161,6 +185,17 @@ export function formFromConfig(deviceType: DeviceFormValue['deviceType'], config
   const mqttMapping = Array.isArray(c['mapping'])
     ? (c['mapping'] as Partial<MqttMappingRow>[]).map((m) => ({ metric: m.metric ?? '', path: m.path ?? '', scale: m.scale ?? 1, offset: m.offset ?? 0 }))
     : [];
+  if (deviceType === 'virtual') {
+    const inputs = (c['inputs'] ?? {}) as Record<string, number>;
+    const metrics = (c['metrics'] ?? {}) as Record<string, string>;
+    return {
+      ...EMPTY_FORM,
+      deviceType,
+      virtualInputs: Object.entries(inputs).map(([name, id]) => `${name}=${id}`).join(', '),
+      virtualPower: metrics['power'] ?? '',
+      virtualEnergy: metrics['energy'] ?? '',
+    };
+  }
   if (deviceType === 'mqtt') {
     return {
       ...EMPTY_FORM,

@@ -9,7 +9,7 @@ import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { errorMessage, formError } from '../../shared/api-error';
-import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig, lineConnection } from './device-config';
+import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig, lineConnection, parseVirtualInputs } from './device-config';
 import { LineScan } from './line-scan';
 import { DetectTarget, RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
 import { ReadToShow, TestReadResult } from './test-read-result';
@@ -85,6 +85,9 @@ export class DeviceFormPage {
     energyScale: [EMPTY_FORM.energyScale],
     timestampPath: [EMPTY_FORM.timestampPath],
     mqttMapping: new FormArray<ReturnType<DeviceFormPage['mappingGroup']>>([]),
+    virtualInputs: [EMPTY_FORM.virtualInputs],
+    virtualPower: [EMPTY_FORM.virtualPower],
+    virtualEnergy: [EMPTY_FORM.virtualEnergy],
   });
   private readonly value = toSignal(this.form.valueChanges, { initialValue: this.form.getRawValue() });
   protected readonly deviceType = computed(() => this.value().deviceType);
@@ -102,6 +105,9 @@ export class DeviceFormPage {
     const v = this.value();
     return v.transport === 'tcp' ? { connection: this.connection(), unitId: v.slaveId } : { connection: this.connection(), slaveId: v.slaveId };
   });
+  /** A virtual meter's expressions as the server judged them while typing: null while unchecked, '' when valid, else the server's message. */
+  protected readonly expressionCheck = signal<Record<string, string | null>>({});
+  private checkTimer: ReturnType<typeof setTimeout> | undefined;
   /** Meters announced on the broker (platform staff adding an mqtt device): one click fills the form. */
   protected readonly discovered = signal<Discovered[]>([]);
 
@@ -123,11 +129,36 @@ export class DeviceFormPage {
         this.api.listDiscovered().subscribe({ next: (list) => this.discovered.set(list.filter((d) => d.deviceId === null)), error: () => this.discovered.set([]) });
       }
     });
+    // A virtual meter's expressions are checked by the server as they are typed (after a pause), with the inputs as they are.
+    effect(() => {
+      const v = this.value();
+      if (v.deviceType !== 'virtual') return;
+      clearTimeout(this.checkTimer);
+      this.checkTimer = setTimeout(() => this.checkExpressions(v.virtualInputs ?? '', { power: v.virtualPower ?? '', energy: v.virtualEnergy ?? '' }), 400);
+    });
     // A meter model comes with its serial framing: fill it in, the user can still change it.
     this.form.controls.driver.valueChanges.subscribe((driver) => {
       const defaults = DRIVER_SERIAL_DEFAULTS[driver];
       this.form.patchValue({ baudRate: defaults.baudRate, stopBits: defaults.stopBits }, { emitEvent: false });
     });
+  }
+
+  private checkExpressions(inputsText: string, expressions: Record<string, string>): void {
+    const inputs = parseVirtualInputs(inputsText);
+    if (Object.values(inputs).some((id) => !Number.isInteger(id))) {
+      this.expressionCheck.set({ inputs: this.t('form.virtual.inputsHint') });
+      return;
+    }
+    for (const [metric, expression] of Object.entries(expressions)) {
+      if (!expression.trim()) {
+        this.expressionCheck.update((c) => ({ ...c, [metric]: null, inputs: null }));
+        continue;
+      }
+      this.api.checkExpression({ body: { inputs, expression } }).subscribe({
+        next: () => this.expressionCheck.update((c) => ({ ...c, [metric]: '', inputs: null })),
+        error: (e: unknown) => this.expressionCheck.update((c) => ({ ...c, [metric]: errorMessage(e) ?? this.t('error.server') })),
+      });
+    }
   }
 
   protected mappingGroup(row: MqttMappingRow) {
@@ -167,7 +198,7 @@ export class DeviceFormPage {
    */
   protected testRead(): void {
     const v = this.form.getRawValue();
-    if (v.deviceType === 'api' || v.deviceType === 'mqtt') return;
+    if (v.deviceType === 'api' || v.deviceType === 'mqtt' || v.deviceType === 'virtual') return;
     this.testResult.set(null);
     this.testError.set(null);
     this.error.set(null);
@@ -248,7 +279,7 @@ export class DeviceFormPage {
   }
 }
 
-const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint', 'energyScale', 'timestampPath']);
+const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint', 'energyScale', 'timestampPath', 'virtualInputs', 'virtualPower', 'virtualEnergy']);
 
 /** The form control an API field error belongs to, or null when none shows it. */
 export function controlOf(field: string, transport: string | undefined): string | null {
@@ -256,6 +287,9 @@ export function controlOf(field: string, transport: string | undefined): string 
   if (name === 'unitId') return 'slaveId';
   if (name === 'format') return 'mqttFormat';
   if (name === 'topic') return 'mqttTopic';
+  if (name === 'inputs' || name.startsWith('inputs.')) return 'virtualInputs';
+  if (name === 'metrics.power') return 'virtualPower';
+  if (name === 'metrics.energy') return 'virtualEnergy';
   if (name === 'port' && field.startsWith('config.') && transport === 'rtu') return 'serialPort';
   return CONTROLS.has(name) ? name : null;
 }

@@ -37,10 +37,13 @@ describe('OverviewPage', () => {
       if (clientId === '2' && interval === 'day') expect(req.request.url).toMatch(/from=\d{4}-\d\d-\d\dT03%3A00%3A00\.000Z/);
       req.flush({ unit: 'kWh', timezone: 'UTC', interval, intervals: [], total, quality: { resets: 0, rollovers: 0, spikes: 0, interpolatedKWh: 0 } });
     }
+    // The month forecast: Boa Vista's, with its past error; Esperança's fails (a 500), and its card simply has none.
+    http.expectOne('/api/analytics/forecast?clientId=1').flush({ month: { actualKWh: 41.5, remainingKWh: 48.5, forecastKWh: 90, forecastCost: 65.5 }, pastErrorPct: 4.2, pastErrorDays: 12 });
+    http.expectOne('/api/analytics/forecast?clientId=2').flush({ message: 'boom' }, { status: 500, statusText: 'Server Error' });
     await fixture.whenStable();
     const cards = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="client-card"]')).map((c) => c.textContent?.replace(/\s+/g, ' ').trim());
     // Boa Vista: 3 devices, 1 online, 2 offline (backoff counts as offline), 2 alarms, 3 kWh today, 41.5 kWh and R$ 30.25 this month.
-    expect(cards[0]).toBe('Fazenda Boa VistaDevices3Online1Offline2Active alarms2Energy today3 kWhThis month 41.5 kWh · R$30.25');
+    expect(cards[0]).toBe('Fazenda Boa VistaDevices3Online1Offline2Active alarms2Energy today3 kWhThis month 41.5 kWh · R$30.25Month forecast 90 kWh · R$65.50past error 4.2 % over 12 days');
     // Esperança has no tariff: no cost.
     expect(cards[1]).toBe('Sítio EsperançaDevices1Online1Offline0Active alarms1Energy today0.25 kWhThis month 7 kWh');
   });

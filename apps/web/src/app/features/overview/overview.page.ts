@@ -64,6 +64,16 @@ export interface ClientEnergy {
                 }
               </a>
             </div>
+            @if (forecastByClient().get(card.client.id); as f) {
+              <div data-testid="month-forecast">
+                <span>{{ t('overview.monthForecast') }}</span>
+                <a class="kpi" routerLink="/analytics/anomalies">
+                  {{ i18n.number(f.month.forecastKWh, 1) }} <small>kWh</small>
+                  @if (f.month.forecastCost !== null) { <small>&nbsp;· {{ money(f.month.forecastCost) }}</small> }
+                </a>
+                @if (f.pastErrorPct !== null) { <small class="muted">{{ t('overview.forecastError', { pct: i18n.number(f.pastErrorPct, 1), days: f.pastErrorDays }) }}</small> }
+              </div>
+            }
           </div>
         </section>
       } @empty {
@@ -106,6 +116,8 @@ export class OverviewPage implements OnInit {
   private readonly devices = signal<Device[]>([]);
   private readonly activeAlarmsByDevice = signal<Map<number, number>>(new Map());
   private readonly energyByClient = signal<Map<number, ClientEnergy>>(new Map());
+  /** This month's forecast per client (measured so far + expected rest), with its own past error. */
+  protected readonly forecastByClient = signal<Map<number, ApiResponse<'getForecast'>>>(new Map());
   protected readonly clientError = signal<string | null>(null);
   protected readonly clientForm = inject(FormBuilder).nonNullable.group({ name: ['', Validators.required], externalId: [''] });
 
@@ -173,6 +185,8 @@ export class OverviewPage implements OnInit {
           );
         });
         if (requests.length) forkJoin(requests).subscribe((pairs) => this.energyByClient.set(new Map(pairs.filter((p) => p !== null))));
+        const forecasts = clients.map((c) => this.api.getForecast({ query: { clientId: c.id } }).pipe(map((f) => [c.id, f] as const), catchError(() => of(null))));
+        if (forecasts.length) forkJoin(forecasts).subscribe((pairs) => this.forecastByClient.set(new Map(pairs.filter((p) => p !== null))));
       },
       error: () => this.loading.set(false),
     });
