@@ -68,6 +68,8 @@ describe('API documentation (/docs)', () => {
     const rule = (await t.http.post('/api/alarms/rules').send({ ...examplesOf('createAlarmRule')[0], clientId }).expect(201)).body as { id: number };
     for (const body of examplesOf('updateAlarmRule')) await t.http.patch(`/api/alarms/rules/${rule.id}`).send(body).expect(200);
 
+    for (const body of examplesOf('createNotificationChannel').filter((b) => b['type'] !== 'webhook')) await t.http.post('/api/notification-channels').send({ ...body, clientId }).expect(201);
+
     const pushed = devices.find((d) => d.deviceType === 'api') as { id: number; uid?: string };
     const [byId] = examplesOf('ingestReadings');
     const readings = (byId['readings'] as Array<Record<string, unknown>>).map((r) => ({ ...r, deviceId: pushed.id }));

@@ -42,7 +42,7 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
   beforeAll(async () => {
     t = await startTestApp();
     sink = new RecordingSink(t.app.get(Database));
-    // The notifications module provides the sink at merge; until then this test puts its recorder where the @Optional() one would be.
+    // A recorder in place of the notification outbox: what the alarm model hands over, and when.
     Object.assign(t.app.get(AlarmEventStore), { sink });
     timer = t.app.get(AlarmTimer);
     a = await seedDevice(t.http, 'Meter A', 'Client A');
@@ -101,8 +101,10 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
   });
 
   it('raise with an on-delay and clear with the deadband; every transition reaches the sink in order, after its history row, with the rule’s channels', async () => {
-    const r = await rule({ name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242, deadband: 2, onDelaySec: 10, severity: 'critical', channelIds: [4, 5], escalationChannelId: 6, escalateAfterMin: 15 });
-    expect(r).toMatchObject({ severity: 'critical', deadband: 2, onDelaySec: 10, channelIds: [4, 5], escalationChannelId: 6, escalateAfterMin: 15 });
+    const channel = async (name: string) => (await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name, type: 'email', config: { to: ['ops@plant.test'] } }).expect(201)).body.id as number;
+    const [one, two, escalation] = [await channel('One'), await channel('Two'), await channel('Escalation')];
+    const r = await rule({ name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242, deadband: 2, onDelaySec: 10, severity: 'critical', channelIds: [one, two], escalationChannelId: escalation, escalateAfterMin: 15 });
+    expect(r).toMatchObject({ severity: 'critical', deadband: 2, onDelaySec: 10, channelIds: [one, two], escalationChannelId: escalation, escalateAfterMin: 15 });
     await ingest(a.deviceId, 100, { voltage: 245 }); // pending since 100
     expect((await ingest(a.deviceId, 105, { voltage: 246 })).body.alarmEvents).toBe(0);
     expect((await ingest(a.deviceId, 110, { voltage: 247 })).body.alarmEvents).toBe(1); // 10 s held
@@ -133,8 +135,8 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
       unit: 'V',
       operator: '>',
       threshold: 242,
-      channelIds: [4, 5],
-      escalationChannelId: 6,
+      channelIds: [one, two],
+      escalationChannelId: escalation,
       escalateAfterMin: 15,
       muted: false,
     });

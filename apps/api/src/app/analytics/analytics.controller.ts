@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
@@ -31,6 +31,7 @@ export class AnalyticsController {
   })
   @ApiErrors(400, 404, 422)
   @ApiOkResponse({ type: BaselineFitResponse })
+  @ApiBody({ type: FitBaselineDto, examples: { production: { summary: 'Daily kWh against production and cooling degree-days', value: { deviceId: 12, from: '2025-01-01T00:00:00-03:00', to: '2026-01-01T00:00:00-03:00', interval: 'day', drivers: [{ deviceId: 20, metric: 'count', transform: 'sum' }, { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 }] } } } })
   fitBaseline(@CallerScope() scope: ClientScope, @Body() dto: FitBaselineDto): Promise<BaselineFitResponse> {
     return this.analytics.fitBaseline(scope, dto);
   }
@@ -39,6 +40,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Fit and save a baseline, for expected energy and savings of later periods' })
   @ApiErrors(400, 404, 422)
   @ApiCreatedResponse({ type: SavedBaseline })
+  @ApiBody({ type: SaveBaselineDto, examples: { production: { summary: 'Save the 2025 baseline to measure savings against', value: { name: 'Plant 2025, production and CDD', deviceId: 12, from: '2025-01-01T00:00:00-03:00', to: '2026-01-01T00:00:00-03:00', interval: 'day', drivers: [{ deviceId: 20, metric: 'count', transform: 'sum' }, { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 }] } } } })
   saveBaseline(@CallerScope() scope: ClientScope, @Body() dto: SaveBaselineDto): Promise<SavedBaseline> {
     return this.analytics.saveBaseline(scope, dto);
   }
@@ -108,6 +110,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Check a virtual-meter expression over named inputs (the device form validates with it as one types)' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ExpressionCheckResponse })
+  @ApiBody({ type: CheckExpressionDto, examples: { unmetered: { summary: 'The unmetered share of a panel', value: { inputs: { main: 12, a: 13, b: 14 }, expression: 'main.power - (a.power + b.power)' } } } })
   checkExpression(@CallerScope() scope: ClientScope, @Body() dto: CheckExpressionDto): Promise<ExpressionCheckResponse> {
     return this.analytics.checkExpression(scope, dto);
   }

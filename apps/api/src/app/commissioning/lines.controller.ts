@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Get, Sse } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
@@ -21,6 +21,7 @@ export class LinesController {
   @ApiOperation({ summary: 'Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time' })
   @ApiCreatedResponse({ type: ScanStartedResponse, description: 'The scan job was created and runs' })
   @ApiErrors(400, 403, 409)
+  @ApiBody({ type: ScanLineDto, examples: { rtu: { summary: 'Every id of an RS485 line at 9600 baud', value: { connection: { transport: 'rtu', port: '/dev/serial/by-id/usb-FTDI-if00-port0', baudRate: 9600 }, from: 1, to: 247, timeoutMs: 200 } }, gateway: { summary: 'Ids 1-10 behind a Modbus TCP gateway, holding register 0', value: { connection: { transport: 'tcp', host: '192.168.1.60', port: 502 }, from: 1, to: 10, probe: { function: 3, address: 0, count: 1 }, timeoutMs: 300 } } } })
   scanLine(@CallerScope() scope: ClientScope, @Body() dto: ScanLineDto): Promise<ScanStartedResponse> {
     return this.scans.start(scope, dto);
   }

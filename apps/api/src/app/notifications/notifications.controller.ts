@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Min } from 'class-validator';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -40,6 +40,7 @@ export class NotificationChannelsController {
   @ApiOperation({ summary: "Creates a channel (a webhook's signing secret is in this answer only)" })
   @ApiErrors(400, 403, 404)
   @ApiCreatedResponse({ type: NotificationChannelResponse })
+  @ApiBody({ type: CreateNotificationChannelDto, examples: { email: { summary: 'E-mail the maintenance team', value: { clientId: 1, name: 'Maintenance team e-mail', type: 'email', config: { to: ['ops@example.com'] }, minSeverity: 'major', on: ['raised', 'cleared'] } }, webhook: { summary: 'A signed webhook to the SCADA', value: { clientId: 1, name: 'SCADA', type: 'webhook', config: { url: 'https://scada.example.com/hooks/pieng' }, on: ['raised', 'cleared', 'acknowledged'] } }, telegram: { summary: 'A Telegram group', value: { clientId: 1, name: 'Plant group', type: 'telegram', config: { botToken: '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11', chatId: '-1001234567890' }, minSeverity: 'minor' } }, sms: { summary: 'SMS to the on-call phone (critical and major)', value: { clientId: 1, name: 'On call', type: 'sms', config: { to: ['+5511987654321'] } } } } })
   createNotificationChannel(@CallerScope() scope: ClientScope, @Body() dto: CreateNotificationChannelDto): Promise<NotificationChannelResponse> {
     return this.channels.create(scope, dto);
   }
@@ -56,6 +57,7 @@ export class NotificationChannelsController {
   @ApiOperation({ summary: 'Changes a channel; configuration fields left out are kept' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: NotificationChannelResponse })
+  @ApiBody({ type: UpdateNotificationChannelDto, examples: { pause: { summary: 'Pause a channel', value: { enabled: false } }, severity: { summary: 'Only critical from now on', value: { minSeverity: 'critical' } } } })
   updateNotificationChannel(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateNotificationChannelDto): Promise<NotificationChannelResponse> {
     return this.channels.update(scope, id, dto);
   }
