@@ -20,6 +20,8 @@ import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { EnergyModule } from './energy/energy.module';
+import { ExportsModule } from './exports/exports.module';
+import { ReportsModule } from './reports/reports.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { AppLogging, createLogging } from './observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
@@ -62,6 +64,8 @@ export class AppModule {
         ObservabilityModule.register(logging),
         MetricsModule,
         EnergyModule,
+        ExportsModule,
+        ReportsModule,
         AlarmsModule,
         PollingModule,
         MqttModule,
