@@ -10,6 +10,7 @@ import { run as forwarding } from './forwarding.mjs';
 import { run as hostileLoad } from './hostile-load.mjs';
 import { run as retention } from './retention.mjs';
 import { run as mqtt } from './mqtt.mjs';
+import { run as exportsBench } from './exports.mjs';
 
 const results = {};
 results.ingest = await ingest();
@@ -21,4 +22,5 @@ results.forwarding = await forwarding();
 results.hostileLoad = await hostileLoad();
 results.retention = await retention();
 results.mqtt = await mqtt();
+results.exports = await exportsBench();
 console.log('\nJSON:', JSON.stringify(results));

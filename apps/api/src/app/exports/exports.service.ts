@@ -13,7 +13,7 @@ import { ROLLUP_RESOLUTIONS } from '../rollups/rollup-store';
 import { RollupStore } from '../rollups/rollup-store';
 import { EnergyExportQuery, ExportFormat, MAX_RAW_EXPORT_DAYS, ReadingsExportQuery } from './dto/export.queries';
 import { LocalTimeFormat } from './local-time';
-import { bucketSources, JoinedRow, joinByInstant, metricValues, PAGE_SIZE } from './readings-pages';
+import { bucketSources, JoinedRow, joinByInstant, metricPages } from './readings-pages';
 import { Cell, CONTENT_TYPES, tableStream } from './table-file';
 
 /** A file ready to be sent: its bytes as they are produced, its type and the name it is saved under. */
@@ -67,33 +67,26 @@ export class ExportsService {
     header.push(resolution === 'raw' ? 'source' : 'sources');
     // A bucket that starts before `from` holds values of the range too: the rows start at the bucket that holds `from`.
     const table = { deviceId: device.id, bucketMs, from: bucketMs === null ? from : from - (from % bucketMs), until: to + 1 };
-    const joined = joinByInstant(metrics.map((m) => metricValues(this.db, table, m)));
+    const joined = joinByInstant(metrics.map((m) => metricPages(this.db, table, m)));
     const db = this.db;
-    async function* rows(): AsyncGenerator<Cell[]> {
-      if (bucketMs === null) {
-        for await (const r of joined) yield [time.format(r.ts), ...r.values.map((v) => v?.value ?? null), sourcesOf(r)];
-        return;
-      }
-      // Rollup rows in groups of a page, each group's sources read at once.
-      let group: JoinedRow[] = [];
-      const flush = async function* () {
+    async function* rows(): AsyncGenerator<Cell[][]> {
+      for await (const group of joined) {
+        if (bucketMs === null) {
+          yield group.map((r) => [time.format(r.ts), ...r.values.map((v) => v?.value ?? null), sourcesOf(r)]);
+          continue;
+        }
+        // A batch of buckets, and the sources of all of them in one read.
         const sources = await bucketSources(db, device.id, metrics, bucketMs, group[0].ts, group[group.length - 1].ts + bucketMs);
-        for (const r of group) {
+        yield group.map((r) => {
           const cells: Cell[] = [time.format(r.ts)];
           for (const v of r.values) {
             cells.push(v?.value ?? null);
             if (minMax) cells.push(v?.min ?? null, v?.max ?? null);
           }
           cells.push((sources.get(r.ts) ?? []).join(' '));
-          yield cells;
-        }
-        group = [];
-      };
-      for await (const r of joined) {
-        group.push(r);
-        if (group.length === PAGE_SIZE) yield* flush();
+          return cells;
+        });
       }
-      if (group.length) yield* flush();
     }
     const fileName = `readings_device-${device.id}_${time.fileStamp(from)}_${time.fileStamp(to)}_${resolution}.${format}`;
     return this.file(format, { locale: q.locale ?? 'en', header, rows: rows(), sheetName: `device ${device.id}` }, fileName);
@@ -115,8 +108,8 @@ export class ExportsService {
       i.byPosto?.ponta.kWh ?? null, i.byPosto?.ponta.cost ?? null, i.reactiveExcessKWh ?? null, i.reactiveExcessCost ?? null,
       i.quality?.resets ?? 0, i.quality?.rollovers ?? 0, i.quality?.spikes ?? 0, i.quality?.interpolatedKWh ?? 0,
     ];
-    async function* rows(): AsyncGenerator<Cell[]> {
-      for (const i of answer.intervals) yield row(i);
+    async function* rows(): AsyncGenerator<Cell[][]> {
+      yield answer.intervals.map(row);
     }
     const who = q.deviceId ? `device-${q.deviceId}` : q.siteId ? `site-${q.siteId}` : `client-${q.clientId}`;
     const first = answer.intervals[0];
@@ -126,7 +119,7 @@ export class ExportsService {
     return this.file(format, { locale: q.locale ?? 'en', header, rows: rows(), sheetName: 'energy' }, fileName);
   }
 
-  private file(format: ExportFormat, t: { locale: 'en' | 'pt-BR'; header: string[]; rows: AsyncIterable<Cell[]>; sheetName: string }, fileName: string): ExportFile {
+  private file(format: ExportFormat, t: { locale: 'en' | 'pt-BR'; header: string[]; rows: AsyncIterable<Cell[][]>; sheetName: string }, fileName: string): ExportFile {
     return { stream: tableStream({ format, ...t }), contentType: CONTENT_TYPES[format], fileName };
   }
 }

@@ -28,9 +28,8 @@ export interface ValueTable {
  * goes on). Each page is a scan() on the read connections: it holds no connection between pages, never
  * makes a write wait, and the next page is read only when the consumer asks for it.
  */
-export async function* metricValues(db: Database, t: ValueTable, metric: string, pageSize = PAGE_SIZE): AsyncGenerator<MetricValue> {
-  let after = t.from - 1;
-  for (;;) {
+export async function* metricPages(db: Database, t: ValueTable, metric: string, pageSize = PAGE_SIZE): AsyncGenerator<MetricValue[]> {
+  const read = async (after: number): Promise<MetricValue[]> => {
     const rows =
       t.bucketMs === null
         ? await db.scan<{ ts: number | string; value: number; source: string }>(
@@ -38,17 +37,26 @@ export async function* metricValues(db: Database, t: ValueTable, metric: string,
             [t.deviceId, metric, after, t.until, pageSize],
           )
         : // The mean as sum / count, as the chart series gives it (the running mean drifts in the last digits).
-          await db.scan<{ ts: number | string; value: number; min: number; max: number }>(
+          await db.scan<{ ts: number | string; s: number; n: number | string; min: number; max: number }>(
             `SELECT bucket AS ts, value_sum AS s, value_count AS n, value_min AS min, value_max AS max FROM rollups
              WHERE device_id = ? AND metric = ? AND bucket_ms = ${Math.trunc(t.bucketMs)} AND bucket > ? AND bucket < ? ORDER BY bucket LIMIT ?`,
             [t.deviceId, metric, after, t.until, pageSize],
           );
-    for (const r of rows) {
+    return rows.map((r) => {
       const row = r as { ts: number | string; value?: number; s?: number; n?: number | string; source?: string; min?: number; max?: number };
-      yield { ts: Number(row.ts), value: row.value === undefined ? Number(row.s) / Number(row.n) : Number(row.value), source: row.source, min: row.min === undefined ? undefined : Number(row.min), max: row.max === undefined ? undefined : Number(row.max) };
-    }
-    if (rows.length < pageSize) return;
-    after = Number(rows[rows.length - 1].ts);
+      return row.value !== undefined
+        ? { ts: Number(row.ts), value: Number(row.value), source: row.source }
+        : { ts: Number(row.ts), value: Number(row.s) / Number(row.n), min: Number(row.min), max: Number(row.max) };
+    });
+  };
+  // One page read ahead: the database reads the next page while this one is being written out.
+  let next: Promise<MetricValue[]> | null = read(t.from - 1);
+  while (next) {
+    const page: MetricValue[] = await next;
+    next = page.length === pageSize ? read(page[page.length - 1].ts) : null;
+    // A read ahead that the consumer never asks for (a client that went away) must not count as unhandled.
+    next?.catch(() => undefined);
+    if (page.length) yield page;
   }
 }
 
@@ -58,23 +66,43 @@ export interface JoinedRow {
   values: Array<MetricValue | undefined>;
 }
 
-/** The metrics' values joined by instant (each stream is in time order): one row per instant, in time order. */
-export async function* joinByInstant(streams: AsyncIterator<MetricValue>[]): AsyncGenerator<JoinedRow> {
-  const heads: Array<MetricValue | undefined> = await Promise.all(streams.map(async (s) => (await s.next()).value ?? undefined));
-  for (;;) {
-    let ts = Infinity;
-    for (const h of heads) if (h && h.ts < ts) ts = h.ts;
-    if (ts === Infinity) return;
-    const values: Array<MetricValue | undefined> = [];
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (h && h.ts === ts) {
-        values.push(h);
-        heads[i] = (await streams[i].next()).value ?? undefined;
-      } else values.push(undefined);
+/**
+ * The metrics' pages joined by instant (each stream is in time order): rows in time order, one per
+ * instant, handed on in batches of up to `batch` (a row at a time would cost a promise per value).
+ */
+export async function* joinByInstant(streams: AsyncIterator<MetricValue[]>[], batch = PAGE_SIZE): AsyncGenerator<JoinedRow[]> {
+  const pages: Array<MetricValue[] | null> = streams.map(() => []);
+  const at = streams.map(() => 0);
+  /** Makes sure stream i has a value at its index, or is done (null). */
+  const refill = async (i: number) => {
+    while (pages[i] !== null && at[i] >= pages[i]!.length) {
+      const next = await streams[i].next();
+      pages[i] = next.done ? null : next.value;
+      at[i] = 0;
     }
-    yield { ts, values };
+  };
+  let out: JoinedRow[] = [];
+  for (;;) {
+    for (let i = 0; i < streams.length; i++) if (pages[i] !== null && at[i] >= pages[i]!.length) await refill(i);
+    let ts = Infinity;
+    for (let i = 0; i < streams.length; i++) {
+      const page = pages[i];
+      if (page !== null && page[at[i]].ts < ts) ts = page[at[i]].ts;
+    }
+    if (ts === Infinity) break;
+    const values: Array<MetricValue | undefined> = [];
+    for (let i = 0; i < streams.length; i++) {
+      const page = pages[i];
+      if (page !== null && page[at[i]].ts === ts) values.push(page[at[i]++]);
+      else values.push(undefined);
+    }
+    out.push({ ts, values });
+    if (out.length === batch) {
+      yield out;
+      out = [];
+    }
   }
+  if (out.length) yield out;
 }
 
 /**

@@ -91,6 +91,16 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteUser'>>('DELETE', apiUrl(this.baseUrl, 'deleteUser', request));
   }
 
+  /** The energy accounting table (kWh, cost, kWh and cost per posto, quality flags) of GET /api/energy as CSV or Excel (GET /api/exports/energy) */
+  exportEnergy(request?: ApiRequest<'exportEnergy'>): Observable<ApiResponse<'exportEnergy'>> {
+    return this.http.request<ApiResponse<'exportEnergy'>>('GET', apiUrl(this.baseUrl, 'exportEnergy', request));
+  }
+
+  /** A device's readings as CSV or Excel: one row per instant, one column per metric with its unit, times in the client's time zone (GET /api/exports/readings) */
+  exportReadings(request: ApiRequest<'exportReadings'>): Observable<ApiResponse<'exportReadings'>> {
+    return this.http.request<ApiResponse<'exportReadings'>>('GET', apiUrl(this.baseUrl, 'exportReadings', request));
+  }
+
   /** GET /api/clients/{id} */
   getClient(request: ApiRequest<'getClient'>): Observable<ApiResponse<'getClient'>> {
     return this.http.request<ApiResponse<'getClient'>>('GET', apiUrl(this.baseUrl, 'getClient', request));
@@ -134,6 +144,11 @@ export class PiengApi {
   /** GET /api/auth/me */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
+  }
+
+  /** A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality (GET /api/reports/monthly) */
+  getMonthlyReport(request: ApiRequest<'getMonthlyReport'>): Observable<ApiResponse<'getMonthlyReport'>> {
+    return this.http.request<ApiResponse<'getMonthlyReport'>>('GET', apiUrl(this.baseUrl, 'getMonthlyReport', request));
   }
 
   /** Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN (GET /api/metrics/prometheus) */
