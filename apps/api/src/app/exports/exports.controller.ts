@@ -1,4 +1,5 @@
-import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Query, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
@@ -6,8 +7,14 @@ import type { ClientScope } from '../common/client-scope';
 import { EnergyExportQuery, ReadingsExportQuery } from './dto/export.queries';
 import { ExportFile, ExportsService } from './exports.service';
 
-/** A download: the client saves it under the file name; the body streams as it is produced. */
-function download(file: ExportFile): StreamableFile {
+/**
+ * A download: the client saves it under the file name; the body streams as it is produced. A client
+ * that goes away mid-file ends the export too (piping alone would leave it paused, its pages held).
+ */
+function download(file: ExportFile, res: Response): StreamableFile {
+  res.on('close', () => {
+    if (!file.stream.readableEnded) file.stream.destroy();
+  });
   return new StreamableFile(file.stream, { type: file.contentType, disposition: `attachment; filename="${file.fileName}"` });
 }
 
@@ -26,8 +33,8 @@ export class ExportsController {
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiResponse(FILE_RESPONSE)
   @ApiErrors(400, 404, 422, 503)
-  async exportReadings(@CallerScope() scope: ClientScope, @Query() q: ReadingsExportQuery): Promise<StreamableFile> {
-    return download(await this.exports.readings(scope, q));
+  async exportReadings(@CallerScope() scope: ClientScope, @Query() q: ReadingsExportQuery, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+    return download(await this.exports.readings(scope, q), res);
   }
 
   @Get('energy')
@@ -35,7 +42,7 @@ export class ExportsController {
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiResponse(FILE_RESPONSE)
   @ApiErrors(400, 404, 422, 503)
-  async exportEnergy(@CallerScope() scope: ClientScope, @Query() q: EnergyExportQuery): Promise<StreamableFile> {
-    return download(await this.exports.energyTable(scope, q));
+  async exportEnergy(@CallerScope() scope: ClientScope, @Query() q: EnergyExportQuery, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+    return download(await this.exports.energyTable(scope, q), res);
   }
 }

@@ -1,7 +1,11 @@
 import type { Database } from '../database/database.service';
 
-/** Values per page and metric: a page is one short read, and a handful of them in memory at once. */
-export const PAGE_SIZE = 2_000;
+/**
+ * Values per page and metric. Small on purpose: a page's objects then die young (V8's scavenger frees
+ * them) instead of being promoted and piling up until a full collection. Measured on 600,000 values:
+ * pages of 2,000 grew the heap by 163 MB (and took 17 s), pages of 500 by 16 MB (6.4 s).
+ */
+export const PAGE_SIZE = 500;
 
 export interface MetricValue {
   ts: number;
@@ -49,14 +53,14 @@ export async function* metricPages(db: Database, t: ValueTable, metric: string, 
         : { ts: Number(row.ts), value: Number(row.s) / Number(row.n), min: Number(row.min), max: Number(row.max) };
     });
   };
-  // One page read ahead: the database reads the next page while this one is being written out.
-  let next: Promise<MetricValue[]> | null = read(t.from - 1);
-  while (next) {
-    const page: MetricValue[] = await next;
-    next = page.length === pageSize ? read(page[page.length - 1].ts) : null;
-    // A read ahead that the consumer never asks for (a client that went away) must not count as unhandled.
-    next?.catch(() => undefined);
+  // One read at a time per export: a page ahead per metric would hold both SQLite read connections, and
+  // other clients' charts would wait behind an export.
+  let after = t.from - 1;
+  for (;;) {
+    const page = await read(after);
     if (page.length) yield page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1].ts;
   }
 }
 

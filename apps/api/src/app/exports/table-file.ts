@@ -68,24 +68,22 @@ function xlsxStream({ header, rows, sheetName = 'data', rowsPerSheet = XLSX_ROWS
     let sheet = book.addWorksheet(sheetName);
     sheet.addRow(header).commit();
     let inSheet = 0;
-    let sinceYield = 0;
-    for await (const row of rows) {
-      if (stopped) return;
-      if (inSheet === rowsPerSheet) {
-        sheet.commit();
-        sheet = book.addWorksheet(`${sheetName} ${++sheetNo}`);
-        sheet.addRow(header).commit();
-        inSheet = 0;
+    for await (const batch of rows) {
+      for (const row of batch) {
+        if (inSheet === rowsPerSheet) {
+          sheet.commit();
+          sheet = book.addWorksheet(`${sheetName} ${++sheetNo}`);
+          sheet.addRow(header).commit();
+          inSheet = 0;
+        }
+        sheet.addRow(row).commit();
+        inSheet++;
       }
-      sheet.addRow(row).commit();
-      inSheet++;
-      if (++sinceYield === 1000) {
-        sinceYield = 0;
-        // Let the compressor run, and wait while the client has not read what is already written.
-        await new Promise((resolve) => setImmediate(resolve));
-        // ('drain' alone is not enough: it comes only after a write was refused, and the zip writer may not have been.)
-        while (!stopped && out.writableLength + out.readableLength > XLSX_BUFFER_BYTES) await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      // Let the compressor run, and wait while the client has not read what is already written
+      // ('drain' alone would not do: it comes only after a write was refused, and the zip writer's may not have been).
+      await new Promise((resolve) => setImmediate(resolve));
+      while (!stopped && out.writableLength + out.readableLength > XLSX_BUFFER_BYTES) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (stopped) return; // leaving the loop closes the row source
     }
     sheet.commit();
     await book.commit();
