@@ -52,9 +52,13 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
       let x = MARGIN;
       doc.font(header && r === 0 ? 'bold' : 'body');
       row.forEach((cell, i) => {
+        // A cell keeps to its line: a text wider than its column is set smaller rather than wrapped onto the next row.
+        let size = 9;
+        while (size > 6 && doc.fontSize(size).widthOfString(cell) > widths[i] - 4) size -= 0.5;
         doc.text(cell, x, y, { width: widths[i] - 4, align: i === 0 ? 'left' : 'right', lineBreak: false });
         x += widths[i];
       });
+      doc.fontSize(9);
       doc.y = y + 13;
     }
     doc.font('body');
@@ -94,21 +98,24 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
     ],
   );
   doc.moveDown(0.5).font('bold').text(t.perDay, MARGIN).font('body');
-  barChart(doc, data.energy.intervals.map((i) => ({ label: String(Number(localDay(Date.parse(i.start)).slice(8))), value: i.kWh })), MARGIN, doc.y + 4, WIDTH, 110, num);
-  doc.y += 130;
+  const barsTop = doc.y + 8;
+  barChart(doc, data.energy.intervals.map((i) => ({ label: String(Number(localDay(Date.parse(i.start)).slice(8))), value: i.kWh })), MARGIN, barsTop, WIDTH, 100, num);
+  // The chart's labels moved the text cursor: the next block starts under the chart.
+  doc.y = barsTop + 100 + 14;
 
   // Load curve and peaks
   heading(t.loadCurve);
+  const curveTop = doc.y + 10;
   lineChart(doc, [
     { name: t.weekday, color: BLUE, values: data.typicalDay.weekday },
     { name: t.weekend, color: ORANGE, values: data.typicalDay.weekend },
-  ], MARGIN, doc.y + 4, WIDTH, 110, num);
-  doc.y += 134;
+  ], MARGIN, curveTop, WIDTH, 100, num);
+  doc.y = curveTop + 100 + 14;
   heading(t.demand);
   const peaks = data.demand.peakByPosto;
   const overrunOf = (posto: 'foraPonta' | 'ponta') => data.demand.charge?.lines.find((l) => l.posto === posto)?.overrunKW ?? 0;
   table(
-    [150, 90, 120, 90, WIDTH - 450],
+    [120, 80, 110, 90, WIDTH - 400],
     [
       [t.posto, t.peak, t.at, t.contract, t.overrun],
       ...(['foraPonta', 'ponta'] as const).map((p) => [
@@ -137,7 +144,7 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
   const sum = data.devices.reduce((s, d) => s + d.kWh, 0);
   let cumulative = 0;
   table(
-    [200, 80, 70, 80, WIDTH - 430],
+    [170, 70, 70, 70, WIDTH - 380],
     [
       [t.device, 'kWh', t.share, t.cumulative, t.powerFactor],
       ...data.devices.map((d) => {
