@@ -12,6 +12,7 @@ import { run as retention } from './retention.mjs';
 import { run as mqtt } from './mqtt.mjs';
 import { run as lineTiming } from './line-timing.mjs';
 import { run as analytics } from './analytics.mjs';
+import { run as exportsBench } from './exports.mjs';
 
 const results = {};
 results.ingest = await ingest();
@@ -25,4 +26,5 @@ results.retention = await retention();
 results.mqtt = await mqtt();
 results.lineTiming = await lineTiming();
 results.analytics = await analytics();
+results.exports = await exportsBench();
 console.log('\nJSON:', JSON.stringify(results));

@@ -18,6 +18,8 @@ import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { EnergyModule } from './energy/energy.module';
 import { AnalyticsModule } from './analytics/analytics.module';
+import { ExportsModule } from './exports/exports.module';
+import { ReportsModule } from './reports/reports.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { AppLogging, createLogging } from './observability/logging';
@@ -56,6 +58,8 @@ export class AppModule {
         MetricsModule,
         EnergyModule,
         AnalyticsModule,
+        ExportsModule,
+        ReportsModule,
         AlarmsModule,
         NotificationsModule,
         PollingModule,

@@ -131,6 +131,16 @@ export class PiengApi {
     return this.http.request<ApiResponse<'detectLayout'>>('POST', apiUrl(this.baseUrl, 'detectLayout', request), { body: request.body });
   }
 
+  /** The energy accounting table (kWh, cost, kWh and cost per posto, quality flags) of GET /api/energy as CSV or Excel (GET /api/exports/energy) */
+  exportEnergy(request?: ApiRequest<'exportEnergy'>): Observable<ApiResponse<'exportEnergy'>> {
+    return this.http.request<ApiResponse<'exportEnergy'>>('GET', apiUrl(this.baseUrl, 'exportEnergy', request));
+  }
+
+  /** A device's readings as CSV or Excel: one row per instant, one column per metric with its unit, times in the client's time zone (GET /api/exports/readings) */
+  exportReadings(request: ApiRequest<'exportReadings'>): Observable<ApiResponse<'exportReadings'>> {
+    return this.http.request<ApiResponse<'exportReadings'>>('GET', apiUrl(this.baseUrl, 'exportReadings', request));
+  }
+
   /** Fit an energy baseline: energy = b0 + Σ bi · driver_i by least squares, with standard errors, R², CV(RMSE), NMBE and the ASHRAE Guideline 14 verdict (POST /api/analytics/baseline) */
   fitBaseline(request: ApiRequest<'fitBaseline'>): Observable<ApiResponse<'fitBaseline'>> {
     return this.http.request<ApiResponse<'fitBaseline'>>('POST', apiUrl(this.baseUrl, 'fitBaseline', request), { body: request.body });
@@ -214,6 +224,11 @@ export class PiengApi {
   /** The logged-in user, with role and client (GET /api/auth/me) */
   getMe(): Observable<ApiResponse<'getMe'>> {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
+  }
+
+  /** A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality (GET /api/reports/monthly) */
+  getMonthlyReport(request: ApiRequest<'getMonthlyReport'>): Observable<ApiResponse<'getMonthlyReport'>> {
+    return this.http.request<ApiResponse<'getMonthlyReport'>>('GET', apiUrl(this.baseUrl, 'getMonthlyReport', request));
   }
 
   /** One notification channel (GET /api/notification-channels/{id}) */

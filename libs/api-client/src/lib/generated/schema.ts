@@ -702,6 +702,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/energy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The energy accounting table (kWh, cost, kWh and cost per posto, quality flags) of GET /api/energy as CSV or Excel */
+        get: operations["exportEnergy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/readings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A device's readings as CSV or Excel: one row per instant, one column per metric with its unit, times in the client's time zone
+         * @description Streamed from the database page by page as the client downloads it, so any size takes the same memory. At 1m, 15m or 1h the rows are the rollup buckets (start, mean per metric, min/max on request, the sources seen).
+         */
+        get: operations["exportReadings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/forwarding/dead-letters/retry": {
         parameters: {
             query?: never;
@@ -1080,6 +1117,26 @@ export interface paths {
          * @description Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.
          */
         get: operations["getVoltageQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality
+         * @description Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client's time zone, or the billing cycle ending on the site's reading day.
+         */
+        get: operations["getMonthlyReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8104,6 +8161,198 @@ export interface operations {
             };
         };
     };
+    exportEnergy: {
+        parameters: {
+            query?: {
+                /** @description A client's total (give one of deviceId, siteId, clientId) */
+                clientId?: number;
+                /** @description One device (give one of deviceId, siteId, clientId) */
+                deviceId?: number;
+                /** @description File format */
+                format?: "csv" | "xlsx";
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description Width of a row, as in GET /api/energy */
+                interval?: "15m" | "hour" | "day" | "week" | "month";
+                /** @description How numbers are written in a CSV: en (comma separator, decimal point) or pt-BR (semicolon separator, decimal comma, UTF-8 byte-order mark so that Excel in Brazil opens it right) */
+                locale?: "en" | "pt-BR";
+                /** @description A site's total (give one of deviceId, siteId, clientId) */
+                siteId?: number;
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (CSV or XLSX), streamed; Content-Disposition names it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exportReadings: {
+        parameters: {
+            query: {
+                /** @description Device id */
+                deviceId: number;
+                /** @description File format */
+                format?: "csv" | "xlsx";
+                /** @description Start of the period, inclusive (ISO-8601 or epoch ms) */
+                from?: string;
+                /** @description How numbers are written in a CSV: en (comma separator, decimal point) or pt-BR (semicolon separator, decimal comma, UTF-8 byte-order mark so that Excel in Brazil opens it right) */
+                locale?: "en" | "pt-BR";
+                /** @description Comma-separated metric names, one column each */
+                metrics: string;
+                /** @description At a rollup resolution, add a min and a max column per metric */
+                minMax?: boolean;
+                /** @description raw: one row per stored reading; 1m, 15m, 1h: one row per rollup bucket (its start, the mean of each metric, the sources seen in it). Raw exports cover at most 400 days. Default period: the last 24 hours */
+                resolution?: "raw" | "1m" | "15m" | "1h";
+                /** @description End of the period, inclusive (ISO-8601 or epoch ms) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (CSV or XLSX), streamed; Content-Disposition names it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBody"];
+                    "text/csv": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     retryDeadLetters: {
         parameters: {
             query?: never;
@@ -9512,6 +9761,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getMonthlyReport: {
+        parameters: {
+            query: {
+                /** @description The client the report is about */
+                clientId: number;
+                /** @description Language of the report */
+                lang?: "en" | "pt-BR";
+                /** @description The month (YYYY-MM), in the client's time zone; the billing cycle ending in it when the site has a reading day. Not a month to come */
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (application/pdf) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed, but the data cannot answer it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or unavailable for a moment (too many logins being checked, the database restarting or locked, too many long reads): retry after the seconds in Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": components["schemas"]["ErrorBody"];
                 };
             };
         };

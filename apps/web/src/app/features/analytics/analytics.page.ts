@@ -9,6 +9,7 @@ import { I18n } from '../../core/i18n.service';
 import { ThemeService } from '../../core/theme.service';
 import type { MessageKey } from '../../core/translations';
 import { themeColor } from '../../shared/chart-colors';
+import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
 import { tickFormat } from '../devices/series-chart';
 import { PERIODS, Period, periodRange } from '../../shared/period';
 import { AnalyticsNav } from './analytics-nav';
@@ -17,7 +18,7 @@ import { HistogramData, histogram, histogramChart, limitLinesPlugin, pairByTimes
 /** Summary statistics, process capability against LSL/USL with a histogram, and a linear regression of two metrics. */
 @Component({
   selector: 'pm-analytics-page',
-  imports: [BaseChartDirective, AnalyticsNav],
+  imports: [BaseChartDirective, AnalyticsNav, DownloadMenu],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './analytics.page.html',
   styles: `
@@ -44,6 +45,8 @@ export class AnalyticsPage {
   protected readonly y = signal('power');
 
   protected readonly summary = signal<ApiResponse<'getSummary'> | null>(null);
+  /** The raw values behind the statistics last computed (the metric, and x and y of the regression), for the Download menu. */
+  protected readonly downloadTarget = signal<DownloadTarget | null>(null);
   private readonly values = signal<number[]>([]);
   protected readonly regression = signal<ApiResponse<'getLinearRegression'> | null>(null);
   private readonly pairs = signal<{ x: number; y: number }[]>([]);
@@ -127,6 +130,8 @@ export class AnalyticsPage {
     const from = range.from.toISOString();
     const to = range.to.toISOString();
     const metric = this.metric();
+    const shown = [...new Set([metric, this.y(), ...(this.x() === 'time' ? [] : [this.x()])])];
+    this.downloadTarget.set({ operation: 'exportReadings', query: { deviceId, metrics: shown.join(','), from, to, resolution: 'raw' } });
     forkJoin({
       summary: this.api.getSummary({ query: { deviceId, metric, from, to, lsl: this.lsl() ?? undefined, usl: this.usl() ?? undefined } }),
       raw: this.api.listMeasurements({ query: { deviceId, metric, from, to, limit: 10000 } }),

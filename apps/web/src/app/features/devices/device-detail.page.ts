@@ -25,9 +25,10 @@ export function metricLabel(metric: string): string {
   return (METRICS as Record<string, { label: string } | undefined>)[metric]?.label ?? metric;
 }
 
+import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
 @Component({
   selector: 'pm-device-detail-page',
-  imports: [RouterLink, BaseChartDirective, TestReadResult, PzemCommands],
+  imports: [RouterLink, BaseChartDirective, TestReadResult, PzemCommands, DownloadMenu],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (device(); as d) {
@@ -69,7 +70,10 @@ export function metricLabel(metric: string): string {
       </section>
 
       <section class="card" aria-labelledby="chart-title">
-        <h2 id="chart-title">{{ t('device.charts') }}</h2>
+        <div class="page-head">
+          <h2 id="chart-title">{{ t('device.charts') }}</h2>
+          <pm-download-menu [target]="downloadTarget()" />
+        </div>
         <fieldset class="row metrics">
           <legend>{{ t('device.metrics') }}</legend>
           @for (m of availableMetrics(); track m) {
@@ -134,6 +138,13 @@ export class DeviceDetailPage {
   protected readonly customFrom = signal(toLocalInput(new Date(Date.now() - 24 * 3600_000)));
   protected readonly customTo = signal(toLocalInput(new Date()));
   protected readonly series = signal<ApiResponse<'getSeries'> | null>(null);
+  /** The chart's metrics and period at the resolution the chart reads (raw or a rollup), for the Download menu. */
+  protected readonly downloadTarget = computed<DownloadTarget | null>(() => {
+    const s = this.series();
+    const device = this.device();
+    if (!s || !device) return null;
+    return { operation: 'exportReadings', query: { deviceId: device.id, metrics: s.series.map((x) => x.metric).join(','), from: s.from, to: s.to, resolution: s.resolution } };
+  });
   protected readonly reading = signal(false);
   protected readonly testResult = signal<ApiResponse<'pollDevice'> | null>(null);
   protected readonly testError = signal<string | null>(null);

@@ -9,6 +9,7 @@ import { I18n } from '../../core/i18n.service';
 import { ThemeService } from '../../core/theme.service';
 import type { MessageKey } from '../../core/translations';
 import { errorMessage } from '../../shared/api-error';
+import { DownloadMenu, DownloadTarget, FileDownloads } from '../../shared/file-download';
 import { SERIES_COLORS, themeColor } from '../../shared/chart-colors';
 import { ENERGY_VIEWS, EnergyView, POSTOS, Posto, barLabel, calendarPeriods, changeFromPrevious, demandChart, energyBarsChart } from './energy-charts';
 
@@ -23,12 +24,23 @@ type Demand = ApiResponse<'getDemand'>;
  */
 @Component({
   selector: 'pm-energy-page',
-  imports: [BaseChartDirective],
+  imports: [BaseChartDirective, DownloadMenu],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="page-head">
       <h1>{{ t('energy.title') }}</h1>
+      <div class="actions">
+        <pm-download-menu [target]="downloadTarget()" />
+        <span class="report">
+          <label class="sr-only" for="report-month">{{ t('report.month') }}</label>
+          <input id="report-month" type="month" [value]="reportMonth()" [max]="thisMonth()" (change)="chosenMonth.set($any($event.target).value || null)" data-testid="report-month" />
+          <button type="button" [disabled]="!client() || !reportMonth() || reportBusy()" (click)="monthlyReport()" data-testid="report-pdf">{{ t('report.pdf') }}</button>
+        </span>
+      </div>
     </div>
+    @if (reportError(); as e) {
+      <p class="error-text" role="alert" data-testid="report-error">{{ e }}</p>
+    }
     <form class="card row" (submit)="$event.preventDefault()" [attr.aria-label]="t('energy.title')">
       <label class="field">{{ t('common.client') }}
         <select data-testid="energy-client" (change)="pick({ clientId: +$any($event.target).value, siteId: null, deviceId: null })">
@@ -159,6 +171,10 @@ type Demand = ApiResponse<'getDemand'>;
     /* Money and kWh figures run to 9 characters: wider columns than the Overview's counts. */
     .kpis { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
     .kpi { white-space: nowrap; }
+    .page-head { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; justify-content: space-between; }
+    .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+    .report { display: inline-flex; gap: 0.25rem; align-items: center; }
+    .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
     .views { display: flex; gap: 0.25rem; flex-wrap: wrap; align-self: end; }
     .chart .canvas { position: relative; height: 280px; }
     .card + .card { margin-top: 1rem; }
@@ -200,6 +216,16 @@ export class EnergyPage {
   protected readonly previous = signal<Energy | null>(null);
   protected readonly demand = signal<Demand | null>(null);
   protected readonly error = signal<string | null>(null);
+  /** What the page shows (scope, period, interval), for the Download menu. */
+  protected readonly downloadTarget = signal<DownloadTarget | null>(null);
+  private readonly downloads = inject(FileDownloads);
+  /** This month in the client's time zone (YYYY-MM), the last one a report may be asked for. */
+  protected readonly thisMonth = computed(() => monthIn(new Date(), this.timeZone()));
+  /** The last whole month by default: the one a bill covers. */
+  protected readonly chosenMonth = signal<string | null>(null);
+  protected readonly reportMonth = computed(() => this.chosenMonth() ?? monthBefore(this.thisMonth()));
+  protected readonly reportBusy = signal(false);
+  protected readonly reportError = signal<string | null>(null);
 
   protected readonly change = computed(() => changeFromPrevious(this.current()?.total.kWh, this.previous()?.total.kWh));
   protected readonly postosUsed = computed<Posto[]>(() => POSTOS.filter((p) => (this.current()?.total.byPosto?.[p]?.kWh ?? 0) > 0));
@@ -261,6 +287,21 @@ export class EnergyPage {
     void this.router.navigate([], { queryParams: { clientId: next.clientId, siteId: next.siteId ?? undefined, deviceId: next.deviceId ?? undefined, view: next.view } });
   }
 
+  /** The client's monthly report (PDF) of the chosen month, in the console's language. */
+  protected async monthlyReport(): Promise<void> {
+    const client = this.client();
+    if (!client) return;
+    this.reportBusy.set(true);
+    this.reportError.set(null);
+    try {
+      await this.downloads.save('getMonthlyReport', { clientId: client.id, month: this.reportMonth(), lang: this.i18n.language() === 'pt-BR' ? 'pt-BR' : 'en' });
+    } catch (e) {
+      this.reportError.set(errorMessage(e) ?? this.t('error.server'));
+    } finally {
+      this.reportBusy.set(false);
+    }
+  }
+
   protected viewKey(view: EnergyView): MessageKey {
     return `energy.view.${view}` as MessageKey;
   }
@@ -296,6 +337,7 @@ export class EnergyPage {
     const until = (p: typeof current) => new Date(p.to.getTime() - 1).toISOString();
     const energy = (p: typeof current) => this.api.getEnergy({ query: { ...scope, from: p.from.toISOString(), to: until(p), interval: p.interval } });
     this.error.set(null);
+    this.downloadTarget.set({ operation: 'exportEnergy', query: { ...scope, from: current.from.toISOString(), to: until(current), interval: current.interval } });
     forkJoin({
       current: energy(current),
       previous: energy(previous).pipe(catchError(() => of(null))),
@@ -312,4 +354,16 @@ export class EnergyPage {
       },
     });
   }
+}
+
+/** The month (YYYY-MM) that holds an instant in a time zone. */
+function monthIn(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at);
+  return `${parts.find((p) => p.type === 'year')?.value}-${parts.find((p) => p.type === 'month')?.value}`;
+}
+
+/** The month before a YYYY-MM month. */
+function monthBefore(month: string): string {
+  const [y, m] = month.split('-').map(Number);
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
