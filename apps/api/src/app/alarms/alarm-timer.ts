@@ -5,6 +5,10 @@ import { Database } from '../database/database.service';
 import { LeaseStore } from '../leases/lease-store';
 import { AlarmEventStore, RULE_COLUMNS, RuleCondition, ruleFromRow } from './alarm-event-store';
 import { AlarmState, AlarmStateMachine, AlarmStep } from './alarm-state-machine';
+import { settledWithin } from '../common/settled-within';
+
+/** How long shutdown waits for a round in progress, or for the lease's release. */
+const SHUTDOWN_WAIT_MS = 5_000;
 
 /** The lease whose holder runs the alarm timers (one instance among those on a database). */
 export const ALARMS_LEASE = 'alarms';
@@ -47,9 +51,9 @@ export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.interval);
-    await this.running;
+    await settledWithin(this.running, SHUTDOWN_WAIT_MS);
     // Handed back so that another instance takes over at once instead of when it expires.
-    if (this.holding) await this.leases.release([ALARMS_LEASE]).catch(() => undefined);
+    if (this.holding) await settledWithin(this.leases.release([ALARMS_LEASE]), SHUTDOWN_WAIT_MS);
   }
 
   /** One round at `now` (epoch ms): null when another instance holds the lease, else the transitions written. */

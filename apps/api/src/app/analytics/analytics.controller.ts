@@ -90,7 +90,10 @@ export class AnalyticsController {
   }
 
   @Get('forecast')
-  @ApiOperation({ summary: "Today's and this month's energy and cost forecast: measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals; with the forecast's own past error" })
+  @ApiOperation({
+    summary: "Today's and this month's energy and cost forecast, with the forecast's own past error",
+    description: 'Measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals.',
+  })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ForecastResponse })
   getForecast(@CallerScope() scope: ClientScope, @Query() q: ForecastQuery): Promise<ForecastResponse> {
@@ -123,8 +126,8 @@ export class QualityController {
 
   @Get('voltage')
   @ApiOperation({
-    summary: 'PRODIST Módulo 8 voltage conformity: 10-minute mean voltages (per phase) as adequate, precarious or critical, and DRP/DRC per week of 1,008 readings against DRPM 3 % and DRCM 0.5 %',
-    description: 'Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.',
+    summary: 'PRODIST Módulo 8 voltage conformity: DRP and DRC per week against DRPM 3 % and DRCM 0.5 %',
+    description: '10-minute mean voltages (per phase) classified as adequate, precarious or critical; DRP and DRC per week of 1,008 readings. Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.',
   })
   @ApiErrors(400, 404, 422)
   @ApiOkResponse({ type: VoltageQualityResponse })

@@ -8,6 +8,10 @@ import type { NotificationChannel, NotificationPayload } from './entities/notifi
 import { NotificationChannelsService } from './notification-channels.service';
 import { renderMessage, type Language } from './notification-message';
 import { NotificationOutbox } from './notification-outbox';
+import { settledWithin } from '../common/settled-within';
+
+/** How long shutdown waits for the delivery loop, the lease renewal and the lease's release. */
+const SHUTDOWN_WAIT_MS = 5_000;
 
 /**
  * The lease of the instance that runs the alarm timers and sends notifications (issue 15: one
@@ -78,11 +82,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.stopped = true;
     clearInterval(this.leaseTimer);
     this.wakeSleeper?.();
-    await this.loopDone;
-    await this.renewing;
+    // A database that no longer answers must not hold the shutdown (settledWithin).
+    await settledWithin(this.loopDone, SHUTDOWN_WAIT_MS);
+    await settledWithin(this.renewing, SHUTDOWN_WAIT_MS);
     if (this.leaseValidUntil > 0) {
       this.leaseValidUntil = 0;
-      await this.leases.release([ALARMS_LEASE]).catch((err) => this.logger.warn(`Could not release the alarms lease: ${(err as Error).message}`));
+      await settledWithin(
+        this.leases.release([ALARMS_LEASE]).catch((err) => this.logger.warn(`Could not release the alarms lease: ${(err as Error).message}`)),
+        SHUTDOWN_WAIT_MS,
+      );
     }
   }
 

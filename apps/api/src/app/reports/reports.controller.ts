@@ -14,8 +14,8 @@ export class ReportsController {
 
   @Get('monthly')
   @ApiOperation({
-    summary: "A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality",
-    description: 'Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client\'s time zone, or the billing cycle ending on the site\'s reading day.',
+    summary: "A client's monthly energy report as a PDF",
+    description: 'Energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality. Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client\'s time zone, or the billing cycle ending on the site\'s reading day.',
   })
   @ApiProduces('application/pdf')
   @ApiResponse({ status: 200, description: 'The report (application/pdf)', schema: { type: 'string', format: 'binary' } })

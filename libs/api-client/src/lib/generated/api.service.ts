@@ -191,7 +191,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getEnergy'>>('GET', apiUrl(this.baseUrl, 'getEnergy', request));
   }
 
-  /** Today's and this month's energy and cost forecast: measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals; with the forecast's own past error (GET /api/analytics/forecast) */
+  /** Today's and this month's energy and cost forecast, with the forecast's own past error (GET /api/analytics/forecast) */
   getForecast(request?: ApiRequest<'getForecast'>): Observable<ApiResponse<'getForecast'>> {
     return this.http.request<ApiResponse<'getForecast'>>('GET', apiUrl(this.baseUrl, 'getForecast', request));
   }
@@ -226,7 +226,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getMe'>>('GET', apiUrl(this.baseUrl, 'getMe'));
   }
 
-  /** A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality (GET /api/reports/monthly) */
+  /** A client's monthly energy report as a PDF (GET /api/reports/monthly) */
   getMonthlyReport(request: ApiRequest<'getMonthlyReport'>): Observable<ApiResponse<'getMonthlyReport'>> {
     return this.http.request<ApiResponse<'getMonthlyReport'>>('GET', apiUrl(this.baseUrl, 'getMonthlyReport', request));
   }
@@ -281,7 +281,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'getUser'>>('GET', apiUrl(this.baseUrl, 'getUser', request));
   }
 
-  /** PRODIST Módulo 8 voltage conformity: 10-minute mean voltages (per phase) as adequate, precarious or critical, and DRP/DRC per week of 1,008 readings against DRPM 3 % and DRCM 0.5 % (GET /api/quality/voltage) */
+  /** PRODIST Módulo 8 voltage conformity: DRP and DRC per week against DRPM 3 % and DRCM 0.5 % (GET /api/quality/voltage) */
   getVoltageQuality(request: ApiRequest<'getVoltageQuality'>): Observable<ApiResponse<'getVoltageQuality'>> {
     return this.http.request<ApiResponse<'getVoltageQuality'>>('GET', apiUrl(this.baseUrl, 'getVoltageQuality', request));
   }

@@ -324,7 +324,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Today's and this month's energy and cost forecast: measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals; with the forecast's own past error */
+        /**
+         * Today's and this month's energy and cost forecast, with the forecast's own past error
+         * @description Measured so far + expected remaining hours × (1 + s), s the EWMA (α = 0.3) of daily residuals.
+         */
         get: operations["getForecast"];
         put?: never;
         post?: never;
@@ -1113,8 +1116,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * PRODIST Módulo 8 voltage conformity: 10-minute mean voltages (per phase) as adequate, precarious or critical, and DRP/DRC per week of 1,008 readings against DRPM 3 % and DRCM 0.5 %
-         * @description Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.
+         * PRODIST Módulo 8 voltage conformity: DRP and DRC per week against DRPM 3 % and DRCM 0.5 %
+         * @description 10-minute mean voltages (per phase) classified as adequate, precarious or critical; DRP and DRC per week of 1,008 readings. Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.
          */
         get: operations["getVoltageQuality"];
         put?: never;
@@ -1133,8 +1136,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A client's monthly energy report as a PDF: energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality
-         * @description Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client's time zone, or the billing cycle ending on the site's reading day.
+         * A client's monthly energy report as a PDF
+         * @description Energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality. Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client's time zone, or the billing cycle ending on the site's reading day.
          */
         get: operations["getMonthlyReport"];
         put?: never;
@@ -1723,6 +1726,7 @@ export interface components {
             unmeteredPct: number | null;
         };
         BalanceResponse: {
+            /** @description Each day: the main meter, the sum of its sub-meters and the unmetered share */
             days: components["schemas"]["BalanceDay"][];
             /**
              * @description Main meter
@@ -1768,11 +1772,20 @@ export interface components {
             unmeteredPct: number | null;
         };
         BandCounts: {
-            /** @example 963 */
+            /**
+             * @description 10-minute means in the adequate range
+             * @example 963
+             */
             adequate: number;
-            /** @example 5 */
+            /**
+             * @description 10-minute means in the critical range
+             * @example 5
+             */
             critical: number;
-            /** @example 40 */
+            /**
+             * @description 10-minute means in the precarious range
+             * @example 40
+             */
             precarious: number;
         };
         BandeiraResponse: {
@@ -1851,6 +1864,7 @@ export interface components {
              * @example 12
              */
             deviceId: number;
+            /** @description ASHRAE Guideline 14 acceptance: CV(RMSE) and NMBE against the limits of the interval */
             g14: components["schemas"]["G14Verdict"];
             /**
              * @description Width of a point
@@ -1867,6 +1881,7 @@ export interface components {
              * @example 0
              */
             nmbe: number;
+            /** @description Each interval of the fit: actual and modelled energy */
             points: components["schemas"]["BaselinePoint"][];
             /**
              * @description Coefficient of determination
@@ -2943,6 +2958,7 @@ export interface components {
              * @enum {string}
              */
             method: "anomalyMedian";
+            /** @description This month's expected energy and cost */
             month: components["schemas"]["ForecastPart"];
             /**
              * @description How many past days that error is over
@@ -2964,6 +2980,7 @@ export interface components {
              * @example America/Sao_Paulo
              */
             timezone: string;
+            /** @description Today's expected energy and cost */
             today: components["schemas"]["ForecastPart"];
         };
         ForwardedDeviceDto: {
@@ -3810,6 +3827,7 @@ export interface components {
              * @example 2026-11-02T00:00:00.000Z
              */
             from: string;
+            /** @description ASHRAE Guideline 14 acceptance: CV(RMSE) and NMBE against the limits of the interval */
             g14: components["schemas"]["G14Verdict"];
             /**
              * @description Baseline id
@@ -3836,6 +3854,7 @@ export interface components {
              * @example 0
              */
             nmbe: number;
+            /** @description Each interval of the fit: actual and modelled energy */
             points: components["schemas"]["BaselinePoint"][];
             /**
              * @description Coefficient of determination
@@ -3891,6 +3910,7 @@ export interface components {
              * @example 18
              */
             expectedKWh: number;
+            /** @description Each interval: expected, actual and cumulative savings */
             points: components["schemas"]["SavingsPoint"][];
             /**
              * @description Σ savings (kWh)
@@ -4725,10 +4745,14 @@ export interface components {
             system: string;
             /** @description All readings of all phases by band */
             totals: components["schemas"]["BandCounts"];
+            /** @description Each week of 1,008 readings: DRP and DRC against DRPM and DRCM */
             weeks: components["schemas"]["VoltageWeek"][];
         };
         VoltageReading: {
-            /** @enum {string} */
+            /**
+             * @description The band the reading falls in
+             * @enum {string}
+             */
             band: "precarious" | "critical";
             /**
              * @description Phase (metric)

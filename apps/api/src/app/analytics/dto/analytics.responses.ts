@@ -28,8 +28,8 @@ export class BaselineFitResponse {
   @ApiProperty({ description: 'Coefficient of determination', example: 1 }) r2!: number;
   @ApiProperty({ description: 'CV(RMSE) (%) = sqrt(SSE / (n − p)) / mean × 100', example: 0 }) cvRmse!: number;
   @ApiProperty({ description: 'NMBE (%) = Σ(y − ŷ) / ((n − p) · mean) × 100', example: 0 }) nmbe!: number;
-  @ApiProperty({ type: G14Verdict }) g14!: G14Verdict;
-  @ApiProperty({ type: [BaselinePoint] }) points!: BaselinePoint[];
+  @ApiProperty({ type: G14Verdict, description: 'ASHRAE Guideline 14 acceptance: CV(RMSE) and NMBE against the limits of the interval' }) g14!: G14Verdict;
+  @ApiProperty({ type: [BaselinePoint], description: 'Each interval of the fit: actual and modelled energy' }) points!: BaselinePoint[];
 }
 
 export class SavedBaseline extends BaselineFitResponse {
@@ -51,7 +51,7 @@ export class SavingsPoint {
 
 export class SavingsResponse {
   @ApiProperty({ description: 'Baseline id', example: 1 }) baselineId!: number;
-  @ApiProperty({ type: [SavingsPoint] }) points!: SavingsPoint[];
+  @ApiProperty({ type: [SavingsPoint], description: 'Each interval: expected, actual and cumulative savings' }) points!: SavingsPoint[];
   @ApiProperty({ description: 'Σ expected (kWh)', example: 18 }) expectedKWh!: number;
   @ApiProperty({ description: 'Σ actual (kWh)', example: 17 }) actualKWh!: number;
   @ApiProperty({ description: 'Σ savings (kWh)', example: 1 }) savingsKWh!: number;
@@ -87,16 +87,16 @@ export class ForecastResponse {
   @ApiProperty({ description: 'Time zone of the day and month', example: 'America/Sao_Paulo' }) timezone!: string;
   @ApiProperty({ description: 'Where the expected energy comes from', enum: ['anomalyMedian'] }) method!: string;
   @ApiProperty({ description: 's: the exponentially weighted mean (α = 0.3) of the daily residuals actual / expected − 1', example: 0.033 }) s!: number;
-  @ApiProperty({ type: ForecastPart }) today!: ForecastPart;
-  @ApiProperty({ type: ForecastPart }) month!: ForecastPart;
+  @ApiProperty({ type: ForecastPart, description: "Today's expected energy and cost" }) today!: ForecastPart;
+  @ApiProperty({ type: ForecastPart, description: "This month's expected energy and cost" }) month!: ForecastPart;
   @ApiProperty({ description: "The forecast's own mean absolute percentage error over the past days it could be made for (%)", nullable: true, type: Number, example: 4.2 }) pastErrorPct!: number | null;
   @ApiProperty({ description: 'How many past days that error is over', example: 12 }) pastErrorDays!: number;
 }
 
 export class BandCounts {
-  @ApiProperty({ example: 963 }) adequate!: number;
-  @ApiProperty({ example: 40 }) precarious!: number;
-  @ApiProperty({ example: 5 }) critical!: number;
+  @ApiProperty({ description: '10-minute means in the adequate range', example: 963 }) adequate!: number;
+  @ApiProperty({ description: '10-minute means in the precarious range', example: 40 }) precarious!: number;
+  @ApiProperty({ description: '10-minute means in the critical range', example: 5 }) critical!: number;
 }
 
 export class VoltageWeek {
@@ -117,7 +117,7 @@ export class VoltageReading {
   @ApiProperty({ description: 'Start of the ten-minute window', example: '2026-11-02T00:00:00.000Z' }) start!: string;
   @ApiProperty({ description: 'Phase (metric)', example: 'voltage' }) phase!: string;
   @ApiProperty({ description: 'Mean voltage of the window (V)', example: 196.4 }) voltage!: number;
-  @ApiProperty({ enum: ['precarious', 'critical'] }) band!: string;
+  @ApiProperty({ description: 'The band the reading falls in', enum: ['precarious', 'critical'] }) band!: string;
 }
 
 export class VoltageQualityResponse {
@@ -129,7 +129,7 @@ export class VoltageQualityResponse {
   @ApiProperty({ description: 'DRP limit (%)', example: 3 }) drpm!: number;
   @ApiProperty({ description: 'DRC limit (%)', example: 0.5 }) drcm!: number;
   @ApiProperty({ type: BandCounts, description: 'All readings of all phases by band' }) totals!: BandCounts;
-  @ApiProperty({ type: [VoltageWeek] }) weeks!: VoltageWeek[];
+  @ApiProperty({ type: [VoltageWeek], description: 'Each week of 1,008 readings: DRP and DRC against DRPM and DRCM' }) weeks!: VoltageWeek[];
   @ApiProperty({ type: [VoltageReading], description: 'Readings outside the adequate range (at most 2,000, earliest first)' }) outside!: VoltageReading[];
 }
 
@@ -153,7 +153,7 @@ export class BalanceResponse {
   @ApiProperty({ description: 'Main meter', example: 12 }) mainDeviceId!: number;
   @ApiProperty({ description: 'Sub-meters', type: [Number], example: [13, 14] }) subDeviceIds!: number[];
   @ApiProperty({ description: 'Threshold (%)', example: 10 }) thresholdPct!: number;
-  @ApiProperty({ type: [BalanceDay] }) days!: BalanceDay[];
+  @ApiProperty({ type: [BalanceDay], description: 'Each day: the main meter, the sum of its sub-meters and the unmetered share' }) days!: BalanceDay[];
   @ApiProperty({ type: () => BalanceTotal, description: 'Totals over the period' }) total!: BalanceTotal;
 }
 
