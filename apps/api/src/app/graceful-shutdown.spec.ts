@@ -7,7 +7,8 @@ import { seedDevice, startTestApp, TestApp } from '../testing/test-app';
  * the database closes afterwards.
  */
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
-jest.setTimeout(30_000);
+// Two applications start here (each hashing its admin's password): on a busy CI machine that alone has taken 30 s.
+jest.setTimeout(90_000);
 
 describe('graceful shutdown', () => {
   let t: TestApp;
