@@ -3,15 +3,31 @@ import { modbusCrc, rtuFrame } from './crc';
 import { startSimulator, type RunningSimulator } from './simulator';
 import { parseMeters } from '../main';
 
-/** Sends bytes and collects what comes back within `waitMs`. */
-async function exchange(socket: Socket, bytes: Buffer, waitMs = 60): Promise<Buffer> {
+/**
+ * Sends bytes and collects the reply: what arrives until 30 ms of quiet after its first byte, or
+ * nothing when `silenceMs` pass without a byte (a meter that stays silent). Waiting on the reply
+ * itself, not a fixed time: on a busy machine a reply came after 60 ms and was read by the next test.
+ */
+function exchange(socket: Socket, bytes: Buffer, silenceMs = 1500): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const onData = (chunk: Buffer) => chunks.push(chunk);
-  socket.on('data', onData);
-  socket.write(bytes);
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
-  socket.off('data', onData);
-  return Buffer.concat(chunks);
+  return new Promise((resolve) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(quiet);
+      clearTimeout(nothing);
+      socket.off('data', onData);
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      clearTimeout(nothing);
+      clearTimeout(quiet);
+      quiet = setTimeout(finish, 30);
+    };
+    const nothing = setTimeout(finish, silenceMs);
+    socket.on('data', onData);
+    socket.write(bytes);
+  });
 }
 
 function open(port: number): Promise<Socket> {
