@@ -175,9 +175,10 @@ describe('web console in chromium', () => {
     // A rule that holds for any mains voltage: its alarm is raised by the next poll.
     await page.getByRole('link', { name: /^Alarms/ }).click();
     await page.getByLabel('Name', { exact: true }).fill('Voltage present');
-    await page.getByLabel('Metric', { exact: true }).fill('voltage');
+    // The metric is picked from the device's own metrics (a select, with units).
+    await page.locator('select[name="ruleMetric"]').selectOption('voltage');
     await page.getByLabel('Condition').selectOption('>');
-    await page.getByLabel('Threshold').fill('100');
+    await page.locator('input[name="ruleThreshold"]').fill('100');
     await page.getByTestId('save-rule').click();
     await page.getByTestId('alarm-rule').filter({ hasText: 'Voltage present' }).waitFor();
     // Reloading a client-side route keeps the session and the page.
@@ -191,7 +192,9 @@ describe('web console in chromium', () => {
     await acknowledge.waitFor();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="active-alarm-count"]')?.textContent) >= 1, undefined, { timeout: 20_000 });
     await acknowledge.click();
-    await page.getByTestId('alarm-event').filter({ hasNot: page.getByTestId('acknowledge') }).first().waitFor();
+    // Acknowledging asks for an optional comment, then records who did it.
+    await page.getByTestId('confirm-ack').click();
+    await page.getByTestId('acknowledged-by').first().waitFor();
 
     // Users: an operator for the new client.
     await page.getByRole('link', { name: 'Users', exact: true }).click();
