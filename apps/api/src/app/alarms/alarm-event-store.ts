@@ -32,7 +32,7 @@ export type RuleCondition = Pick<
 export const RULE_COLUMNS =
   'id, client_id, device_id, name, type, metric, operator, threshold, severity, deadband, on_delay_sec, off_delay_sec, latch, re_alarm_sec, stale_after_sec, channel_ids, escalation_channel_id, escalate_after_min';
 
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+export const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export function ruleFromRow(r: Record<string, unknown>): RuleCondition {
   return {

@@ -1,42 +1,35 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
-import { LeaseStore } from '../leases/lease-store';
-import { AlarmEventStore, RULE_COLUMNS, RuleCondition, ruleFromRow } from './alarm-event-store';
+import { AlarmsLease } from '../leases/alarms-lease';
+import { AlarmEventStore, num, RULE_COLUMNS, RuleCondition, ruleFromRow } from './alarm-event-store';
 import { AlarmState, AlarmStateMachine, AlarmStep } from './alarm-state-machine';
 import { settledWithin } from '../common/settled-within';
 
-/** How long shutdown waits for a round in progress, or for the lease's release. */
+/** How long shutdown waits for a round in progress. */
 const SHUTDOWN_WAIT_MS = 5_000;
 
-/** The lease whose holder runs the alarm timers (one instance among those on a database). */
-export const ALARMS_LEASE = 'alarms';
 /** How often the timer looks: offline alarms and off-delays are late by at most this much. */
 export const ALARM_TIMER_PERIOD_MS = 5_000;
 
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /**
  * What happens without a reading: a device falling silent (offline rules), an off-delay running out
  * after the readings stopped, a re-alarm falling due, a chattering spell going quiet, a shelf expiring.
- * With several instances on one database, only the holder of the `alarms` lease runs it.
+ * With several instances on one database, only the holder of the `alarms` lease (AlarmsLease) runs it.
  *
  * Each rule and device is one transaction that locks the device row (PostgreSQL) before the rule, as
  * an ingest batch does: the timer and a batch of the same device take turns and never deadlock.
  */
 @Injectable()
-export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AlarmTimer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AlarmTimer');
   private interval?: NodeJS.Timeout;
   private running?: Promise<unknown>;
-  /** Whether the last claim got the lease: only then is there one to hand back at shutdown. */
-  private holding = false;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: Database,
-    private readonly leases: LeaseStore,
+    private readonly lease: AlarmsLease,
     private readonly store: AlarmEventStore,
   ) {}
 
@@ -49,32 +42,28 @@ export class AlarmTimer implements OnApplicationBootstrap, OnApplicationShutdown
     this.interval.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stopped before the lease is handed back (AlarmsLease, just before shutdown). */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.interval);
     await settledWithin(this.running, SHUTDOWN_WAIT_MS);
-    // Handed back so that another instance takes over at once instead of when it expires.
-    if (this.holding) await settledWithin(this.leases.release([ALARMS_LEASE]), SHUTDOWN_WAIT_MS);
   }
 
   /** One round at `now` (epoch ms): null when another instance holds the lease, else the transitions written. */
   async tick(now: number): Promise<number | null> {
-    const held = (await this.leases.claim([ALARMS_LEASE], Math.max(this.config.leaseTtlSec * 1000, 3 * ALARM_TIMER_PERIOD_MS))).has(ALARMS_LEASE);
-    this.holding = held;
-    if (!held) return null;
+    if (!(await this.lease.holdNow())) return null;
     let transitions = 0;
 
-    // Devices fallen silent: every enabled offline rule against its devices' last readings.
-    const offline = (await this.db.query<Record<string, unknown>>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE type = 'offline' AND enabled = ?`, [true])).map(ruleFromRow);
-    for (const rule of offline) {
-      const staleBefore = now - (rule.staleAfterSec ?? 0) * 1000;
-      const devices = await this.db.query<{ id: number; last_seen_at: number | string }>(
-        // Those already alarmed (an open event in their state) have nothing new to say until a reading comes.
-        `SELECT id, last_seen_at FROM devices d WHERE client_id = ? AND active = ? AND last_seen_at IS NOT NULL AND last_seen_at <= ?${rule.deviceId !== null ? ' AND id = ?' : ''}
-         AND NOT EXISTS (SELECT 1 FROM alarm_states s WHERE s.rule_id = ? AND s.device_id = d.id AND s.event_id IS NOT NULL)`,
-        [rule.clientId, true, staleBefore, ...(rule.deviceId !== null ? [rule.deviceId] : []), rule.id],
-      );
-      for (const d of devices) transitions += await this.advance(rule.id, Number(d.id), (machine, s, lastSeen) => machine.tick(s, now, lastSeen));
-    }
+    // Devices fallen silent: every enabled offline rule against its devices' last readings, in one read.
+    // Those already alarmed (an open event in their state) have nothing new to say until a reading comes.
+    const silent = await this.db.query<{ rule_id: number | string; device_id: number | string }>(
+      `SELECT r.id AS rule_id, d.id AS device_id FROM alarm_rules r
+         JOIN devices d ON d.client_id = r.client_id AND (r.device_id IS NULL OR d.id = r.device_id)
+        WHERE r.type = 'offline' AND r.enabled = ? AND d.active = ? AND d.last_seen_at IS NOT NULL AND d.last_seen_at + r.stale_after_sec * 1000 <= ?
+          AND NOT EXISTS (SELECT 1 FROM alarm_states s WHERE s.rule_id = r.id AND s.device_id = d.id AND s.event_id IS NOT NULL)
+        ORDER BY r.id, d.id`,
+      [true, true, now],
+    );
+    for (const d of silent) transitions += await this.advance(Number(d.rule_id), Number(d.device_id), (machine, s, lastSeen) => machine.tick(s, now, lastSeen));
 
     // States with a deadline passed (off-delay, re-alarm, end of chattering).
     const due = await this.db.query<{ rule_id: number; device_id: number }>('SELECT rule_id, device_id FROM alarm_states WHERE due_at <= ? ORDER BY due_at LIMIT 1000', [now]);

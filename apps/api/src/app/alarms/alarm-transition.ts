@@ -1,9 +1,8 @@
+import type { AlarmSeverity } from '@pieng/shared';
 import { EntityManager } from 'typeorm';
 
 /** What happened to an alarm event; each is one row of the event's append-only history. */
 export type AlarmTransitionKind = 'raised' | 'cleared' | 'acknowledged' | 'reAlarmed' | 'shelved' | 'unshelved';
-
-export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
 
 /**
  * One transition of an alarm event, as the alarm model hands it to notification delivery inside

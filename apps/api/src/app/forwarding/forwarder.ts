@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
-import { InstanceIdentity } from '../leases/instance-identity';
+import { HeldLease } from '../leases/held-lease';
 import { LeaseStore } from '../leases/lease-store';
 import { ForwardingOutbox, OutboxRow } from './forwarding-outbox';
 
@@ -52,10 +52,7 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly abort = new AbortController();
   private lastFullWarning = 0;
   private lastFailureLog = 0;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private renewing: Promise<void> | undefined;
-  /** Local time until which the forwarder lease is ours (0: not held). */
-  private leaseValidUntil = 0;
+  private readonly lease: HeldLease;
   readonly state: ForwarderState = { lastAttemptAt: null, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0, nextAttemptAt: null, forwarded: 0 };
 
   constructor(
@@ -63,12 +60,13 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly db: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly leases: LeaseStore,
-    private readonly identity: InstanceIdentity,
-  ) {}
+  ) {
+    this.lease = leases.hold(FORWARDER_LEASE, { ttlMs: config.leaseTtlSec * 1000, job: 'sends the outbox', logger: this.logger });
+  }
 
   /** This instance holds the forwarder lease (sends the outbox) right now. */
   get holdsLease(): boolean {
-    return Date.now() < this.leaseValidUntil;
+    return this.lease.held;
   }
 
   /** Which instance sends the outbox now (the forwarder lease's holder), or null when none does. */
@@ -89,43 +87,17 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = false;
     this.outbox.onWake(() => this.wake());
     // Renewed every second from a timer, so that a long send (up to FORWARDER_TIMEOUT_MS) keeps the lease.
-    this.leaseTimer = setInterval(() => void this.renewLease(), LEASE_RENEW_MS);
+    this.lease.start();
     this.loopDone = this.loop();
-  }
-
-  /**
-   * Takes or renews the forwarder lease. The lease counts as held for its TTL from the moment just
-   * before the claim left (a duration on this host's clock; the database judges expiry on its own clock).
-   */
-  private renewLease(): Promise<void> {
-    this.renewing ??= (async () => {
-      if (this.stopped) return;
-      const ttlMs = this.config.leaseTtlSec * 1000;
-      const startedAt = Date.now();
-      try {
-        const held = (await this.leases.claim([FORWARDER_LEASE], ttlMs)).has(FORWARDER_LEASE);
-        if (held && !this.holdsLease) this.logger.log(`This instance sends the outbox (${this.identity.owner})`);
-        if (!held && this.holdsLease) this.logger.warn('Another instance took over sending the outbox');
-        this.leaseValidUntil = held ? startedAt + ttlMs : 0;
-      } catch (err) {
-        this.logger.warn(`Could not renew the forwarder lease: ${(err as Error).message}`);
-      }
-    })().finally(() => (this.renewing = undefined));
-    return this.renewing;
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.leaseTimer);
     this.abort.abort();
     this.wake();
     await this.loopDone;
-    await this.renewing;
     // Another instance on the same database takes over at its next look (within a second), not after expiry.
-    if (this.leaseValidUntil > 0) {
-      this.leaseValidUntil = 0;
-      await this.leases.release([FORWARDER_LEASE]).catch((err) => this.logger.warn(`Could not release the forwarder lease: ${(err as Error).message}`));
-    }
+    await this.lease.stop();
   }
 
   /** Ends an idle sleep (a backoff sleep only at shutdown); the sleeper clears itself when it ends. */
@@ -150,7 +122,7 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       // Only the holder of the forwarder lease sends; the others look again every second.
-      if (!this.holdsLease) await this.renewLease();
+      if (!this.holdsLease) await this.lease.renew();
       if (this.stopped) break;
       if (!this.holdsLease) {
         await this.sleep(LEASE_RENEW_MS, false);

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { InstanceIdentity } from './instance-identity';
+import { HeldLease, HeldLeaseOptions } from './held-lease';
 
 export interface Lease {
   name: string;
@@ -73,6 +74,11 @@ export class LeaseStore implements OnModuleInit {
   async holder(name: string): Promise<Lease | null> {
     const [row] = await this.db.query<{ owner: string; expires_at: string | number }>(`SELECT owner, expires_at FROM leases WHERE name = ? AND expires_at >= ${this.nowSql}`, [name]);
     return row ? { name, owner: row.owner, expiresAt: Number(row.expires_at) } : null;
+  }
+
+  /** A lease this instance keeps for a job one instance does (see HeldLease). */
+  hold(name: string, options: HeldLeaseOptions): HeldLease {
+    return new HeldLease(this, name, options);
   }
 
   /**

@@ -8,7 +8,7 @@ import { APP_CONFIG, AppConfig, MqttSettings } from '../config/app-config';
 import { DevicesService } from '../devices/devices.service';
 import { EARLIEST_TS, MAX_FUTURE_MS } from '../ingest/ingest-validation';
 import { IngestService } from '../ingest/ingest.service';
-import { InstanceIdentity } from '../leases/instance-identity';
+import { HeldLease } from '../leases/held-lease';
 import { LeaseStore } from '../leases/lease-store';
 import { MQTT_LEASE, RECONNECT_MAX_MS, RECONNECT_MIN_MS, REDELIVERY_WINDOW_MS } from './mqtt-constants';
 import { MqttDeviceDirectory, MqttDeviceEntry } from './mqtt-device-directory';
@@ -122,8 +122,8 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
-  /** Local time until which the mqtt lease is ours (0: not held). */
-  private leaseValidUntil = 0;
+  /** Held while this instance reads the MQTT meters; renewed by each upkeep tick. */
+  private readonly lease: HeldLease;
   private revision = -1;
   private loadedAt = 0;
   private subscribed = new Set<string>();
@@ -150,10 +150,10 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly deviceState: MqttDeviceState,
     private readonly discovery: MqttDiscovery,
     private readonly publisher: MqttPublisher,
-    private readonly leases: LeaseStore,
-    private readonly identity: InstanceIdentity,
+    leases: LeaseStore,
   ) {
     this.settings = config.mqtt;
+    this.lease = leases.hold(MQTT_LEASE, { ttlMs: config.leaseTtlSec * 1000, job: 'reads the MQTT meters', logger: this.logger });
     this.state = {
       status: this.settings ? 'standby' : 'off',
       broker: this.settings ? shownUrl(this.settings.url) : null,
@@ -176,7 +176,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   get holdsLease(): boolean {
-    return Date.now() < this.leaseValidUntil;
+    return this.lease.held;
   }
 
   onApplicationBootstrap(): void {
@@ -194,10 +194,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.ticking;
     await this.disconnect();
     await this.deviceState.flush();
-    if (this.leaseValidUntil > 0) {
-      this.leaseValidUntil = 0;
-      await this.leases.release([MQTT_LEASE]).catch((err) => this.logger.warn(`Could not release the mqtt lease: ${(err as Error).message}`));
-    }
+    await this.lease.stop();
   }
 
   /** Forces the connection down and up again (the broker then redelivers what was not acknowledged). For tests and operators. */
@@ -209,7 +206,7 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
   private tick(): Promise<void> {
     this.ticking ??= (async () => {
       try {
-        await this.renewLease();
+        await this.lease.renew();
         if (this.stopped) return;
         if (!this.holdsLease) {
           if (this.client) {
@@ -236,18 +233,6 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     })().finally(() => (this.ticking = undefined));
     return this.ticking;
-  }
-
-  private async renewLease(): Promise<void> {
-    const ttlMs = this.config.leaseTtlSec * 1000;
-    const startedAt = Date.now();
-    try {
-      const held = (await this.leases.claim([MQTT_LEASE], ttlMs)).has(MQTT_LEASE);
-      if (held && !this.holdsLease) this.logger.log(`This instance reads the MQTT meters (${this.identity.owner})`);
-      this.leaseValidUntil = held ? startedAt + ttlMs : 0;
-    } catch (err) {
-      this.logger.warn(`Could not renew the mqtt lease: ${(err as Error).message}`);
-    }
   }
 
   private connect(): void {
