@@ -7,7 +7,7 @@ import { freePort } from '../testing/free-port';
 import { waitFor } from '../testing/wait';
 
 /** The README sections whose shell blocks a new user runs, in order, against a fresh install. */
-const WALKTHROUGH = ['## First login, roles, client users and API keys', '## Use it with curl', '## Sites and tariffs', '### MQTT meters'];
+const WALKTHROUGH = ['## First login, roles, client users and API keys', '## Use it with curl', '## Alarms', '## Sites and tariffs', '### MQTT meters'];
 
 /** The ```sh blocks of those sections, in README order. */
 function walkthroughBlocks(readme: string): string[] {

@@ -37,6 +37,12 @@ function retryAfterHeader(value: string | string[] | undefined): number | undefi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The recipients of one delivery that already have it, and how to record another. */
+export interface RecipientProgress {
+  done: ReadonlySet<string>;
+  sent(to: string): Promise<void>;
+}
+
 /**
  * Sends one rendered message through one channel: e-mail (nodemailer over SMTP_URL), a signed
  * webhook, Telegram's Bot API, an SMS gateway. The webhook URL is the user's, so it is checked
@@ -60,8 +66,12 @@ export class ChannelDelivery implements OnModuleDestroy {
     this.mailer?.close();
   }
 
-  /** `key` is the delivery's idempotency key: the webhook-id, the same on every retry, so a receiver can drop a repeat. */
-  async deliver(channel: NotificationChannel, message: RenderedMessage, payload: NotificationPayload | null, key: string): Promise<void> {
+  /**
+   * `key` is the delivery's idempotency key: the webhook-id, the same on every retry, so a receiver can drop a repeat.
+   * `recipients`: for a channel that sends one message per recipient (SMS), those that already have it
+   * (skipped), and where to record each one as it gets it, so that a retry never sends a number twice.
+   */
+  async deliver(channel: NotificationChannel, message: RenderedMessage, payload: NotificationPayload | null, key: string, recipients?: RecipientProgress): Promise<void> {
     switch (channel.type) {
       case 'email':
         return this.email(channel.config as EmailConfig, message);
@@ -70,7 +80,7 @@ export class ChannelDelivery implements OnModuleDestroy {
       case 'telegram':
         return this.telegram(channel.config as TelegramConfig, message);
       case 'sms':
-        return this.sms(channel.config as SmsConfig, message);
+        return this.sms(channel.config as SmsConfig, message, recipients);
     }
   }
 
@@ -149,11 +159,12 @@ export class ChannelDelivery implements OnModuleDestroy {
     }
   }
 
-  private async sms(config: SmsConfig, message: RenderedMessage): Promise<void> {
+  private async sms(config: SmsConfig, message: RenderedMessage, recipients?: RecipientProgress): Promise<void> {
     const { smsGatewayUrl, smsGatewayToken, smsGatewayFormat, smsFrom } = this.config.notifications;
     if (!smsGatewayUrl) throw new DeliveryError('SMS_GATEWAY_URL is not set: SMS cannot be sent');
     const auth = smsGatewayToken ? (smsGatewayFormat === 'twilio' || smsGatewayToken.includes(':') ? `Basic ${Buffer.from(smsGatewayToken).toString('base64')}` : `Bearer ${smsGatewayToken}`) : undefined;
     for (const to of config.to) {
+      if (recipients?.done.has(to)) continue;
       // Twilio's Messages API takes a form (To, From, Body) with Basic auth AccountSid:AuthToken.
       const body = smsGatewayFormat === 'twilio' ? new URLSearchParams({ To: to, ...(smsFrom && { From: smsFrom }), Body: message.short }).toString() : JSON.stringify({ to, from: smsFrom ?? null, text: message.short });
       let res: Response;
@@ -171,6 +182,7 @@ export class ChannelDelivery implements OnModuleDestroy {
         const text = (await res.text().catch(() => '')).slice(0, 200);
         throw new DeliveryError(`SMS gateway answered ${res.status} for ${to}${text ? `: ${text}` : ''}`, !retryable(res.status), res.status === 429 ? retryAfterHeader(res.headers.get('retry-after') ?? undefined) : undefined);
       }
+      await recipients?.sent(to);
     }
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OutboundTargetError } from '@pieng/connectors';
 import { isEmail, isURL } from 'class-validator';
 import type { EntityManager } from 'typeorm';
-import type { AlarmSeverity } from '../alarms/alarm-transition';
+import type { AlarmSeverity } from '@pieng/shared';
 import { ClientsService } from '../clients/clients.service';
 import type { ClientScope } from '../common/client-scope';
 import { FieldError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-errors';
@@ -202,8 +202,10 @@ export class NotificationChannelsService {
     const channel = await this.get(scope, id);
     const language = await this.languageOf(channel.clientId);
     try {
-      if (channel.type === 'webhook') await this.delivery.targets.resolve((channel.config as WebhookConfig).url, { staff: isStaff(scope) });
-      await this.delivery.deliver({ ...channel, staffTarget: channel.staffTarget && isStaff(scope) }, renderTestMessage(channel.name, language), null, `test-${channel.id}-${Date.now()}`);
+      // A target staff set (a loopback or private address) is tested as it is delivered to; a client's user cannot change it without losing that.
+      const staff = channel.staffTarget || isStaff(scope);
+      if (channel.type === 'webhook') await this.delivery.targets.resolve((channel.config as WebhookConfig).url, { staff });
+      await this.delivery.deliver({ ...channel, staffTarget: staff }, renderTestMessage(channel.name, language), null, `test-${channel.id}-${Date.now()}`);
       return { delivered: true };
     } catch (err) {
       return isStaff(scope) ? { delivered: false, error: (err as Error).message } : { delivered: false };

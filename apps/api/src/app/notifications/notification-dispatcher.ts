@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
-import { InstanceIdentity } from '../leases/instance-identity';
-import { LeaseStore } from '../leases/lease-store';
+import { AlarmsLease } from '../leases/alarms-lease';
 import { ChannelDelivery, DeliveryError } from './channel-delivery';
 import type { NotificationChannel, NotificationPayload } from './entities/notification-channel.row';
 import { NotificationChannelsService } from './notification-channels.service';
@@ -10,15 +9,9 @@ import { renderMessage, type Language } from './notification-message';
 import { NotificationOutbox } from './notification-outbox';
 import { settledWithin } from '../common/settled-within';
 
-/** How long shutdown waits for the delivery loop, the lease renewal and the lease's release. */
+/** How long shutdown waits for the delivery loop. */
 const SHUTDOWN_WAIT_MS = 5_000;
 
-/**
- * The lease of the instance that runs the alarm timers and sends notifications (issue 15: one
- * instance does both). The alarm model's timers claim the same name as the same owner.
- */
-export const ALARMS_LEASE = 'alarms';
-const LEASE_RENEW_MS = 1000;
 /** Nothing due: look again after this long (a queued transition wakes the dispatcher sooner). */
 const IDLE_MS = 1000;
 /** Due rows taken per look. */
@@ -35,6 +28,7 @@ interface DueRow {
   attempts: number | string;
   give_up_at: number | string;
   last_error: string | null;
+  done_to: string | null;
 }
 
 /**
@@ -53,62 +47,32 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private loopDone: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private wakeSleeper: (() => void) | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private renewing: Promise<void> | undefined;
-  private leaseValidUntil = 0;
 
   constructor(
     private readonly db: Database,
     private readonly outbox: NotificationOutbox,
     private readonly channels: NotificationChannelsService,
     private readonly delivery: ChannelDelivery,
-    private readonly leases: LeaseStore,
-    private readonly identity: InstanceIdentity,
+    private readonly lease: AlarmsLease,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   get holdsLease(): boolean {
-    return Date.now() < this.leaseValidUntil;
+    return this.lease.held;
   }
 
   onApplicationBootstrap(): void {
     this.stopped = false;
     this.outbox.onWake(() => this.wakeSleeper?.());
-    this.leaseTimer = setInterval(() => void this.renewLease(), LEASE_RENEW_MS);
     this.loopDone = this.loop();
   }
 
+  /** Stopped before the lease is handed back (AlarmsLease, just before shutdown). */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.leaseTimer);
     this.wakeSleeper?.();
     // A database that no longer answers must not hold the shutdown (settledWithin).
     await settledWithin(this.loopDone, SHUTDOWN_WAIT_MS);
-    await settledWithin(this.renewing, SHUTDOWN_WAIT_MS);
-    if (this.leaseValidUntil > 0) {
-      this.leaseValidUntil = 0;
-      await settledWithin(
-        this.leases.release([ALARMS_LEASE]).catch((err) => this.logger.warn(`Could not release the alarms lease: ${(err as Error).message}`)),
-        SHUTDOWN_WAIT_MS,
-      );
-    }
-  }
-
-  /** Takes or renews the lease; held for its TTL from just before the claim left (see LeaseStore). */
-  private renewLease(): Promise<void> {
-    this.renewing ??= (async () => {
-      if (this.stopped) return;
-      const ttlMs = this.config.leaseTtlSec * 1000;
-      const startedAt = Date.now();
-      try {
-        const held = (await this.leases.claim([ALARMS_LEASE], ttlMs)).has(ALARMS_LEASE);
-        if (held && !this.holdsLease) this.logger.log(`This instance sends notifications (${this.identity.owner})`);
-        this.leaseValidUntil = held ? startedAt + ttlMs : 0;
-      } catch (err) {
-        this.logger.warn(`Could not renew the alarms lease: ${(err as Error).message}`);
-      }
-    })().finally(() => (this.renewing = undefined));
-    return this.renewing;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -125,7 +89,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (!this.holdsLease) await this.renewLease();
+      if (!this.holdsLease) await this.lease.holdNow();
       if (this.stopped) break;
       let sent = 0;
       if (this.holdsLease) {
@@ -148,7 +112,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   async sendDue(): Promise<number> {
     const now = Date.now();
     const rows = await this.db.query<DueRow>(
-      `SELECT id, channel_id, client_id, idempotency_key, event_id, kind, payload, attempts, give_up_at, last_error FROM notifications
+      `SELECT id, channel_id, client_id, idempotency_key, event_id, kind, payload, attempts, give_up_at, last_error, done_to FROM notifications
         WHERE status = 'pending' AND next_attempt_at <= ?
           AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.channel_id = notifications.channel_id AND p.event_id = notifications.event_id
                           AND p.status = 'pending' AND p.kind <> 'escalated' AND p.id < notifications.id)
@@ -179,20 +143,49 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   /** Sends one row; false when it is to be retried. */
+  /**
+   * Why an escalation falling due is not sent, or undefined to send it: the event was acknowledged
+   * (or deleted with its rule), or it is muted now as its other notifications are (shelved,
+   * chattering, its device or site in a maintenance window). A cleared event nobody acknowledged
+   * still escalates: someone should look at what happened.
+   */
+  private async escalationMuted(eventId: number, now: number): Promise<string | null | undefined> {
+    const [e] = await this.db.query<{ acknowledged: boolean | number; shelved_until: number | string | null; chattering: boolean | number; maintenance: number | string }>(
+      `SELECT e.acknowledged, e.shelved_until, e.chattering,
+              (SELECT COUNT(*) FROM alarm_maintenance w JOIN devices d ON d.id = e.device_id
+                WHERE (w.device_id = e.device_id OR w.site_id = d.site_id) AND w.from_ts <= ? AND w.to_ts > ?) AS maintenance
+         FROM alarm_events e WHERE e.id = ?`,
+      [now, now, eventId],
+    );
+    if (!e || Boolean(e.acknowledged)) return null;
+    if (e.shelved_until !== null && Number(e.shelved_until) > now) return 'the event is shelved';
+    if (Boolean(e.chattering)) return 'the event is chattering';
+    if (Number(e.maintenance) > 0) return 'its device is in a maintenance window';
+    return undefined;
+  }
+
   private async sendOne(row: DueRow, channel: NotificationChannel | undefined): Promise<boolean> {
     const id = Number(row.id);
     const now = Date.now();
     if (!channel || !channel.enabled) return this.finish(id, 'cancelled', channel ? 'the channel is disabled' : 'the channel was deleted');
     const payload = JSON.parse(row.payload) as NotificationPayload;
     if (row.kind === 'escalated') {
-      const [event] = await this.db.query<{ acknowledged: boolean | number }>('SELECT acknowledged FROM alarm_events WHERE id = ?', [Number(row.event_id)]);
-      if (!event || Boolean(event.acknowledged)) return this.finish(id, 'cancelled', null);
+      const why = await this.escalationMuted(Number(row.event_id), now);
+      if (why !== undefined) return this.finish(id, 'cancelled', why);
     }
     const { language, timeZone } = await this.clientSettings(row.client_id === null ? null : Number(row.client_id));
     const message = renderMessage(payload, { language, timeZone, publicUrl: this.config.notifications.publicUrl });
     const attempts = Number(row.attempts) + 1;
     try {
-      await this.delivery.deliver(channel, message, payload, row.idempotency_key);
+      const done = new Set<string>(row.done_to ? (JSON.parse(row.done_to) as string[]) : []);
+      const recipients = {
+        done,
+        sent: async (to: string) => {
+          done.add(to);
+          await this.db.transaction((m) => this.db.execute('UPDATE notifications SET done_to = ? WHERE id = ?', [JSON.stringify([...done]), id], m));
+        },
+      };
+      await this.delivery.deliver(channel, message, payload, row.idempotency_key, recipients);
     } catch (err) {
       const error = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message);
       const next = Date.now() + Math.max(error.retryAfterMs ?? 0, this.backoff(attempts));

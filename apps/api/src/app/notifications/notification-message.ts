@@ -1,4 +1,4 @@
-import type { AlarmSeverity } from '../alarms/alarm-transition';
+import type { AlarmSeverity } from '@pieng/shared';
 import type { NotificationPayload } from './entities/notification-channel.row';
 
 export type Language = 'en' | 'pt-BR';

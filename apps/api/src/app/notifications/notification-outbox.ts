@@ -74,6 +74,7 @@ export class NotificationOutbox extends AlarmTransitionSink {
     for (const t of transitions) {
       const on = NOTIFY_KIND[t.kind];
       if (!on) continue;
+      // The transition's facts, without what only routes it (channels, escalation, muting).
       const payload: NotificationPayload = {
         eventId: t.eventId,
         historyId: t.historyId,

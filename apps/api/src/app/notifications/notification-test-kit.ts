@@ -132,7 +132,8 @@ export async function startTelegramStandIn(token: string, throttle = 1, retryAft
  * with To, From and Body, HTTP Basic auth sid:token; 201 with the message, 400/401 otherwise.
  */
 export async function startTwilioStandIn(sid: string, authToken: string) {
-  const state = { messages: [] as Array<{ to: string; from: string; body: string }>, refused: [] as string[] };
+  /** `failOnce`: numbers whose next message the gateway answers 503 (then takes). */
+  const state = { messages: [] as Array<{ to: string; from: string; body: string }>, refused: [] as string[], failOnce: new Set<string>() };
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const refuse = (status: number, why: string) => {
@@ -147,6 +148,7 @@ export async function startTwilioStandIn(sid: string, authToken: string) {
     const from = form.get('From');
     const text = form.get('Body');
     if (!to || !/^\+\d{8,15}$/.test(to) || !from || !text) return refuse(400, 'To, From and Body are required');
+    if (state.failOnce.delete(to)) return refuse(503, 'service unavailable');
     state.messages.push({ to, from, body: text });
     res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: `SM${state.messages.length}`, to, from, body: text, status: 'queued' }));
   });

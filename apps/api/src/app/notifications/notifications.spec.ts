@@ -213,7 +213,20 @@ describe('notifications', () => {
     expect((await deliveries({ channelId: ch.body.id })).map((r) => r['eventId'])).toEqual([902]);
   });
 
-  it('escalates a raise still unacknowledged after escalateAfterMin, once; an acknowledged one is cancelled', async () => {
+  it('sends an SMS to each number once, even when a later number failed and the delivery was retried', async () => {
+    const ch = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Two phones', type: 'sms', config: { to: ['+5511900000001', '+5511900000002'] } }).expect(201);
+    kit.sms.state.failOnce.add('+5511900000002');
+    const before = kit.sms.state.messages.length;
+    await enqueue([transition({ eventId: 801, clientId: a.clientId, deviceId: a.deviceId, channelIds: [ch.body.id], severity: 'critical', at: T0 })]);
+    const [row] = await waitFor('the SMS delivered after its retry', async () => {
+      const rows = await deliveries({ channelId: ch.body.id });
+      return rows[0]?.['status'] === 'delivered' ? rows : undefined;
+    });
+    expect(row).toMatchObject({ attempts: 2 });
+    expect(kit.sms.state.messages.slice(before).map((m) => m.to)).toEqual(['+5511900000001', '+5511900000002']);
+  });
+
+  it('escalates a raise still unacknowledged after escalateAfterMin, once; an acknowledged, shelved or in-maintenance one is cancelled', async () => {
     const first = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Shift', type: 'email', config: { to: ['shift@plant.example'] } }).expect(201);
     const boss = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Manager', type: 'email', config: { to: ['boss@plant.example'] }, on: ['cleared'] }).expect(201);
     const unacked = await insertEvent(a.clientId, a.deviceId);
@@ -224,25 +237,38 @@ describe('notifications', () => {
     await db.transaction((m) => db.execute('UPDATE alarm_events SET acknowledged = ? WHERE id = ?', [true, acked.eventId], m));
     const longAgo = Date.now() - 61_000;
     const later = await insertEvent(a.clientId, a.deviceId);
+    // Muted as their other notifications are: one shelved, one on a device in a maintenance window.
+    const shelved = await insertEvent(a.clientId, a.deviceId);
+    await db.transaction((m) => db.execute('UPDATE alarm_events SET shelved_until = ? WHERE id = ?', [Date.now() + 3_600_000, shelved.eventId], m));
+    const serviced = (await t.http.post('/api/devices').send({ clientId: a.clientId, name: 'Meter under service', deviceType: 'api' }).expect(201)).body as { id: number };
+    await t.http
+      .post('/api/alarms/maintenance')
+      .send({ deviceId: serviced.id, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString(), reason: 'Panel rewiring' })
+      .expect(201);
+    const maintained = await insertEvent(a.clientId, serviced.id);
     const common = { clientId: a.clientId, deviceId: a.deviceId, channelIds: [first.body.id], escalationChannelId: boss.body.id, escalateAfterMin: 1 };
     await enqueue([
       transition({ ...common, eventId: unacked.eventId, ruleId: unacked.ruleId, at: longAgo }),
       transition({ ...common, eventId: acked.eventId, ruleId: acked.ruleId, at: longAgo }),
       transition({ ...common, eventId: later.eventId, ruleId: later.ruleId, at: Date.now() }),
+      transition({ ...common, eventId: shelved.eventId, ruleId: shelved.ruleId, at: longAgo }),
+      transition({ ...common, deviceId: serviced.id, eventId: maintained.eventId, ruleId: maintained.ruleId, at: longAgo }),
     ]);
-    await waitFor('escalation settled', async () => (await deliveries({ channelId: boss.body.id })).filter((r) => r['status'] !== 'pending').length === 2);
+    await waitFor('escalation settled', async () => (await deliveries({ channelId: boss.body.id })).filter((r) => r['status'] !== 'pending').length === 4);
     const rows = await deliveries({ channelId: boss.body.id });
     const byEvent = Object.fromEntries(rows.map((r) => [r['eventId'], r]));
     expect(byEvent[unacked.eventId]).toMatchObject({ kind: 'escalated', status: 'delivered', attempts: 1 });
     expect(byEvent[acked.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0 });
+    expect(byEvent[shelved.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0, lastError: 'the event is shelved' });
+    expect(byEvent[maintained.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0, lastError: 'its device is in a maintenance window' });
     // Due a minute after its raise: still waiting.
     expect(byEvent[later.eventId]).toMatchObject({ kind: 'escalated', status: 'pending', attempts: 0 });
     expect(Date.parse(byEvent[later.eventId]['nextAttemptAt'] as string)).toBeGreaterThan(Date.now() + 30_000);
     const bossMail = kit.smtp.messages.filter((m) => m.to.includes('boss@plant.example'));
     expect(bossMail).toHaveLength(1);
     expect(bossMail[0].text).toContain('Estado: sem reconhecimento após 1 min');
-    // The raise itself went to the first channel, three times (one per event).
-    await waitFor('shift mails', async () => kit.smtp.messages.filter((m) => m.to.includes('shift@plant.example')).length === 3);
+    // The raises themselves went to the first channel, one per event (handed over unmuted here).
+    await waitFor('shift mails', async () => kit.smtp.messages.filter((m) => m.to.includes('shift@plant.example')).length === 5);
   });
 
   it('platform-wide channels are staff-made and carry platform alarms (no device) only', async () => {
@@ -317,8 +343,12 @@ describe('notifications', () => {
     // A staff-made loopback webhook on client B's account: its user may test it, and hears only "delivered or not".
     const staffMade = await t.http.post('/api/notification-channels').send({ clientId: b.clientId, name: 'Local hook', type: 'webhook', config: { url: kit.hook.url } }).expect(201);
     kit.hook.state.secret = staffMade.body.secret;
+    const before = kit.hook.state.requests;
+    expect((await userB.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: true });
+    expect(kit.hook.state.requests).toBe(before + 1);
     kit.hook.state.answers = [500];
     expect((await userB.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: false });
+    expect(kit.hook.state.answers).toEqual([]);
     kit.hook.state.answers = [500];
     expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: false, error: 'webhook answered 500: status 500' });
     expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: true });

@@ -16,6 +16,7 @@ import { SitesTariffs1764270000001 } from './1764270000001-sites-tariffs';
 import { Mqtt1764270000002 } from './1764270000002-mqtt';
 import { AlarmModel1764300000000 } from './1764300000000-alarm-model';
 import { Notifications1764310000000 } from './1764310000000-notifications';
+import { NotificationRecipientsDone1764310000001 } from './1764310000001-notification-recipients-done';
 import { Baselines1764340000000 } from './1764340000000-baselines';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
@@ -38,5 +39,6 @@ export const MIGRATIONS = [
   Mqtt1764270000002,
   AlarmModel1764300000000,
   Notifications1764310000000,
+  NotificationRecipientsDone1764310000001,
   Baselines1764340000000,
 ];

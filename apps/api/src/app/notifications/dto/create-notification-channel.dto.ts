@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
-import type { AlarmSeverity } from '../../alarms/alarm-transition';
+import type { AlarmSeverity } from '@pieng/shared';
 import { CHANNEL_TYPES, NOTIFY_ON, SEVERITIES, type ChannelType, type NotifyOn } from '../entities/notification-channel.row';
 
 export class CreateNotificationChannelDto {

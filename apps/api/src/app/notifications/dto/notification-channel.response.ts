@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { AlarmSeverity } from '../../alarms/alarm-transition';
+import type { AlarmSeverity } from '@pieng/shared';
 import { CHANNEL_TYPES, NOTIFY_ON, SEVERITIES, type ChannelType, type NotifyOn } from '../entities/notification-channel.row';
 
 export class NotificationChannelResponse {

@@ -1,4 +1,5 @@
-import type { AlarmSeverity } from '../../alarms/alarm-transition';
+import { ALARM_SEVERITIES, type AlarmSeverity } from '@pieng/shared';
+import type { AlarmTransition } from '../../alarms/alarm-transition';
 
 export const CHANNEL_TYPES = ['email', 'webhook', 'telegram', 'sms'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -8,7 +9,7 @@ export const NOTIFY_ON = ['raised', 'cleared', 'acknowledged'] as const;
 export type NotifyOn = (typeof NOTIFY_ON)[number];
 
 /** Most severe first. */
-export const SEVERITIES: readonly AlarmSeverity[] = ['critical', 'major', 'minor', 'warning'];
+export const SEVERITIES: readonly AlarmSeverity[] = ALARM_SEVERITIES;
 
 /** Whether an alarm of `severity` reaches a channel that wants `minSeverity` or worse. */
 export const atLeast = (severity: AlarmSeverity, minSeverity: AlarmSeverity) => SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(minSeverity);
@@ -52,24 +53,9 @@ export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'muted', 'ca
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** What a queued notification says: the transition's facts, kept in the row so that it reads the same after the rule changes. */
-export interface NotificationPayload {
-  eventId: number;
-  historyId: number;
-  kind: string;
-  at: number;
-  ruleId: number;
-  ruleName: string;
-  clientId: number;
-  deviceId: number | null;
-  deviceName: string | null;
-  severity: AlarmSeverity;
-  metric: string | null;
-  value: number | null;
-  unit: string | null;
-  operator: string | null;
-  threshold: number | null;
-  by?: string | null;
-  comment?: string | null;
+export type NotificationPayload = Omit<AlarmTransition, 'kind' | 'channelIds' | 'escalationChannelId' | 'escalateAfterMin' | 'muted'> & {
+  /** The transition, or `escalated`: the same raise told to the escalation channel. */
+  kind: AlarmTransition['kind'] | 'escalated';
   /** For an escalation: the minutes the event went unacknowledged. */
   escalatedAfterMin?: number;
-}
+};
