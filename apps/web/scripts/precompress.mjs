@@ -3,6 +3,7 @@
 // every request: the first load moves about a quarter of the bytes and the server spends no CPU on it.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|txt|map|ico|webmanifest)$/;
@@ -25,7 +26,7 @@ export function precompress(dir) {
   return { before, after };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = process.argv[2] ?? 'dist/apps/web/browser';
   const { before, after } = precompress(dir);
   console.log(`console precompressed: ${(before / 1024).toFixed(0)} KiB of text files, ${(after / 1024).toFixed(0)} KiB with Brotli`);

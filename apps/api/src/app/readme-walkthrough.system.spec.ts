@@ -27,7 +27,7 @@ function walkthroughBlocks(readme: string): string[] {
 }
 
 describe('the README walkthrough', () => {
-  let dir: string;
+  let dir: string | undefined;
   let child: ReturnType<typeof spawn> | undefined;
   beforeAll(() => {
     requireBuiltApi();
@@ -41,7 +41,7 @@ describe('the README walkthrough', () => {
       child.kill('SIGTERM');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs every curl block of its sections, in order, on a fresh install, each call answered 2xx', async () => {
@@ -50,11 +50,12 @@ describe('the README walkthrough', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(5);
 
     // A fresh install as the README has it: the server started in a checkout, its database and the first admin's password in data/.
-    dir = mkdtempSync(join(tmpdir(), 'pieng-readme-'));
-    mkdirSync(join(dir, 'data'));
+    const root = mkdtempSync(join(tmpdir(), 'pieng-readme-'));
+    dir = root;
+    mkdirSync(join(root, 'data'));
     const port = await freePort();
     const output: string[] = [];
-    child = spawn(process.execPath, [API_MAIN], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', ENABLE_POLLING: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [API_MAIN], { cwd: root, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', PORT: String(port), DATA_DIR: join(root, 'data'), LOG_LEVEL: 'warn', ENABLE_POLLING: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
     await waitFor('the server to answer /api/health', async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.ok === true, 30_000, 250);
@@ -63,10 +64,11 @@ describe('the README walkthrough', () => {
     // a live stream (-N) runs for two seconds. Any failing command stops the script (errexit).
     const script = [
       'set -euo pipefail',
-      `curl() { case " $* " in *" -sN "*) command curl --max-time 2 "$@" || [ $? -eq 28 ];; *) command curl --fail-with-body "$@";; esac; }`,
+      // A live stream must open (2xx, --fail-with-body) and then runs until --max-time cuts it (curl's 28).
+      `curl() { case " $* " in *" -sN "*) command curl --fail-with-body --max-time 2 "$@" || [ $? -eq 28 ];; *) command curl --fail-with-body "$@";; esac; }`,
       ...blocks.map((b) => b.replaceAll('localhost:3000', `localhost:${port}`)),
     ].join('\n');
-    const run = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync('bash', ['-c', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     if (run.status !== 0) throw new Error(`the README's blocks failed (exit ${run.status}):\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}\nserver: ${output.join('').slice(-2000)}`);
     // What the walkthrough claims, checked: the two readings stored, then the alarm raised and acknowledged.
     expect(run.stdout).toContain('{"readings":2,"stored":8,"duplicates":0,"alarmEvents":0,"alarmsCleared":0}');

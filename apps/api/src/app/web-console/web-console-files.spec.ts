@@ -44,6 +44,7 @@ describe('the console files', () => {
     const app = express();
     app.use(webConsoleFiles(root, '/api'));
     app.get('/api/health', (_req, res) => res.json({ status: 'ok' }));
+    app.get('/docs-yaml', (_req, res) => res.type('text/yaml').send('openapi: 3.0.0'));
     app.use((_req, res) => res.status(404).send('not found'));
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -91,5 +92,8 @@ describe('the console files', () => {
     const api = await get(port, '/api/health');
     expect([api.status, api.body.toString()]).toEqual([200, '{"status":"ok"}']);
     expect((await get(port, '/api/nothing-here')).body.toString()).toBe('not found');
+    // Express routes ignore case, and Swagger also serves /docs-yaml: neither is the console's.
+    expect((await get(port, '/API/health')).body.toString()).toBe('{"status":"ok"}');
+    expect((await get(port, '/docs-yaml')).body.toString()).toBe('openapi: 3.0.0');
   });
 });

@@ -37,8 +37,12 @@ export function webConsoleFiles(root: string, apiPrefix: string): RequestHandler
     index: 'index.html',
     serveStatic: { setHeaders: (res: ServerResponse, path: string) => res.setHeader('Cache-Control', cacheControlFor(path)) },
   });
-  const prefix = `/${apiPrefix.replace(/^\/|\/$/g, '')}`;
-  const passesThrough = (path: string) => path === prefix || path.startsWith(`${prefix}/`) || path === '/docs' || path.startsWith('/docs/') || path === '/docs-json';
+  // Express matches routes without regard to case: /API/health is the API's, not the console's.
+  const prefix = `/${apiPrefix.replace(/^\/|\/$/g, '')}`.toLowerCase();
+  const passesThrough = (raw: string) => {
+    const path = raw.toLowerCase();
+    return path === prefix || path.startsWith(`${prefix}/`) || path === '/docs' || path.startsWith('/docs/') || path === '/docs-json' || path === '/docs-yaml';
+  };
   return (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || passesThrough(req.path)) return next();
     files(req, res, (err?: unknown) => {

@@ -79,9 +79,26 @@ describe('UsersPage', () => {
     (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
     const create = http.expectOne((r) => r.url === '/api/users' && r.method === 'POST');
     expect(create.request.body.clientId).toBeNull();
-    create.flush({ statusCode: 400, message: 'x', errors: [{ field: 'email', message: 'taken' }] }, { status: 400, statusText: 'Bad Request' });
-    await fixture.whenStable();
+    fixture.detectChanges();
     expect(el.querySelector('[data-testid="staff-warning"]')?.textContent).toBe('Platform staff see and change the data of every client.');
+    create.flush({ id: 9, email: 'joao@plant.test', role: 'viewer', clientId: null, active: true, createdAt: '', lastLoginAt: null });
+    http.expectOne('/api/users').flush([admin, maria]);
+    await fixture.whenStable();
+    // The next user starts without a client again: staff is chosen each time, never carried over.
+    expect((el.querySelector('[name="clientId"]') as HTMLSelectElement).selectedIndex).toBe(0);
+    expect(el.querySelector('[data-testid="staff-warning"]')).toBeNull();
+  });
+
+  it('shows a server error about a field without its own place above the button', async () => {
+    const { fixture, el } = await render({ id: 3, role: 'operator', clientId: 4 });
+    set(el, 'email', 'ana@plant.test');
+    set(el, 'password', 'long-enough-1');
+    (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
+    http
+      .expectOne((r) => r.url === '/api/users' && r.method === 'POST')
+      .flush({ statusCode: 400, message: 'clientId: the client has reached its user limit', errors: [{ field: 'clientId', message: 'clientId: the client has reached its user limit' }] }, { status: 400, statusText: 'Bad Request' });
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="user-error"]')?.textContent).toBe('clientId: the client has reached its user limit');
   });
 
   it('disables a user and resets a password', async () => {

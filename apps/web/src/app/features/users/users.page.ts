@@ -75,10 +75,14 @@ export class UsersPage {
     return this.auth.user()?.id === user.id;
   }
 
-  /** The error above the button: only one that no field shows already. */
+  /** The error above the button: what no field shows beside itself (a field shows its own once). */
   protected readonly formMessage = computed(() => {
     const e = this.error();
-    return e && Object.keys(e.fields).length === 0 ? e.message : null;
+    if (!e) return null;
+    const shown = new Set(['email', 'password', 'role', ...(this.auth.isStaff() ? ['clientId'] : [])]);
+    const elsewhere = Object.entries(e.fields).filter(([field]) => !shown.has(field));
+    if (Object.keys(e.fields).length === 0) return e.message || null;
+    return elsewhere.length ? elsewhere.map(([, message]) => message).join(' ') : null;
   });
 
   protected fieldError(field: string): string | null {
@@ -96,12 +100,15 @@ export class UsersPage {
       this.error.set({ message: '', fields: { clientId: this.t('users.clientRequired') } });
       return;
     }
+    // The last attempt's errors go: this one answers for itself.
+    this.error.set(null);
     const body: ApiBody<'createUser'> = { email: v.email.trim(), password: v.password, role: v.role, clientId: ownClient ?? (v.clientId === '' ? null : v.clientId) };
     this.api.createUser({ body }).subscribe({
       next: (user) => {
         this.error.set(null);
         this.done.set(this.t('users.created', { email: user.email }));
-        this.form.reset({ role: 'viewer', clientId: v.clientId });
+        // The next user's client is chosen again: platform staff is never carried over.
+        this.form.reset({ role: 'viewer', clientId: '' });
         this.load();
       },
       error: (e: unknown) => this.error.set(formError(e)),
