@@ -246,8 +246,10 @@ export class AnalyticsService {
     const b = await this.getBaseline(scope, id);
     const { from, to } = requirePeriod(q, MAX_PERIOD_DAYS.baseline);
     const device = await this.devices.get(scope, b.deviceId);
-    const { intervals, timezone } = await this.energyIntervals(scope, device.id, from, to, b.interval as BaselineInterval);
     const drivers = b.drivers as BaselineDriverDto[];
+    // The drivers are checked again: a driver's device may have changed hands since the fit.
+    await this.checkDrivers(scope, device, drivers);
+    const { intervals, timezone } = await this.energyIntervals(scope, device.id, from, to, b.interval as BaselineInterval);
     const values = await this.driverValues(drivers, intervals, timezone);
     const coefficients = b.coefficients.map((c) => c.value);
     const points: SavingsResponse['points'] = [];

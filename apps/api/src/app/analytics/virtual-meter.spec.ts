@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 
 const MIN = 60_000;
@@ -81,5 +82,29 @@ describe('virtual meters', () => {
       .post('/api/devices')
       .send({ clientId: other.clientId, name: 'Spy', deviceType: 'virtual', config: { inputs: { x: main }, metrics: { power: 'x.power' } } })
       .expect(404);
+  });
+  it('keeps its inputs in its client: moving or deleting an input is refused while the meter reads it, and an input found elsewhere is not read', async () => {
+    const other = await seedDevice(t.http, 'Receiver', 'Receiving plant');
+    const moved = await t.http.patch(`/api/devices/${a}`).send({ clientId: other.clientId }).expect(409);
+    expect(moved.body.message).toMatch(new RegExp(`Device ${a} is read by virtual meter ${virtualId} \\(Unmetered\\)`));
+    await t.http.delete(`/api/devices/${a}`).query({ purge: true }).expect(409);
+    // The meter itself moves only with inputs of its new client.
+    expect((await t.http.patch(`/api/devices/${virtualId}`).send({ clientId: other.clientId }).expect(409)).body.message).toMatch(/give its new client's inputs/);
+    // An input that left the client some other way (a database restored from elsewhere) is not read, for staff either.
+    const db = t.app.get(Database);
+    await db.transaction((m) => db.execute('UPDATE devices SET client_id = ? WHERE id = ?', [other.clientId, b], m));
+    try {
+      const q = { deviceId: virtualId, from: iso(T0), to: iso(T0 + 2 * MIN - 1) };
+      for (const [path, extra] of [['/api/metrics/series', { metrics: 'power' }], ['/api/metrics/summary', { metric: 'power' }], ['/api/energy', {}]] as const) {
+        const res = await t.http.get(path).query({ ...q, ...extra }).expect(422);
+        expect(res.body.message).toMatch(new RegExp(`its input "b" \\(device ${b}\\) now belongs to another client`));
+      }
+      // Their user does not see it through the meter either: the meter is not theirs (404).
+      const theirs = await t.userAgent('viewer', other.clientId);
+      await theirs.get('/api/metrics/series').query({ ...q, metrics: 'power' }).expect(404);
+    } finally {
+      await db.transaction((m) => db.execute('UPDATE devices SET client_id = ? WHERE id = ?', [clientId, b], m));
+    }
+    await t.http.get('/api/metrics/series').query({ deviceId: virtualId, metrics: 'power', from: iso(T0), to: iso(T0 + 2 * MIN - 1) }).expect(200);
   });
 });

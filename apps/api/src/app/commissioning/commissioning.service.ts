@@ -11,7 +11,10 @@ import { toBusDevice } from '../polling/bus-device';
 import { meterError } from '../polling/polling.service';
 import type { DetectLayoutDto, DetectLayoutResponse } from './dto/detect-layout.dto';
 import type { PzemAddressResponse, PzemAlarmThresholdDto, PzemAlarmThresholdResponse } from './dto/pzem-commands.dto';
-import { LineAccess, unitOf } from './line-access';
+import { LineAccess, LineLocks, unitOf } from './line-access';
+
+/** The PZEM general address: every PZEM on a line answers it (PROTOCOLS.md). */
+const PZEM_GENERAL_ADDRESS = 0xf8;
 
 /** Registers read per block: enough for a float64; fewer where the meter has no more (exception 02/03). */
 const BLOCK_WORDS = [4, 2, 1] as const;
@@ -23,6 +26,7 @@ const BLOCK_WORDS = [4, 2, 1] as const;
 @Injectable()
 export class CommissioningService {
   private readonly logger = new Logger('Commissioning');
+  private readonly lineLocks = new LineLocks();
 
   constructor(
     private readonly bus: FieldBus,
@@ -96,42 +100,58 @@ export class CommissioningService {
    * POST /devices/:id/pzem/address: the new address must be free on the line (no saved device at it,
    * no meter answering it); the meter's echo confirms the write, then the device's config follows
    * and the audit trail records who did it (readings after it come from the same meter at a new address).
+   * When the echo is lost or garbled the meter may have taken the address all the same: it is asked
+   * at the new address, and the device follows it only if it answers there (`confirmedBy: probe`).
+   * One address change at a time per line, so that two changes cannot both find an address free.
    */
-  async changePzemAddress(scope: ClientScope, id: number, newAddress: number | undefined, actor: string): Promise<PzemAddressResponse> {
+  async changePzemAddress(scope: ClientScope, id: number, newAddress: number | null | undefined, actor: string): Promise<PzemAddressResponse> {
     const d = await this.devices.get(scope, id);
-    if (newAddress === undefined) throw InvalidInputError.forFields([{ field: 'newAddress', message: 'newAddress is required (1-247)' }]);
+    if (newAddress === undefined || newAddress === null) throw InvalidInputError.forFields([{ field: 'newAddress', message: 'newAddress is required (1-247)' }]);
     const device = this.pzemDevice(d);
-    const from = unitOf(device.config);
-    if (from === newAddress) throw new ConflictError(`the meter is already at address ${newAddress}`);
     const lineKey = this.bus.lineKey(device);
-    const taken = (await this.access.devicesOnLine(lineKey)).find((other) => other.d.id !== d.id && unitOf(other.config) === newAddress);
-    if (taken) {
-      const whose = scope.clientId === null || taken.clientId === scope.clientId ? `device ${taken.d.id} ("${taken.d.name}")` : 'another meter';
-      throw new ConflictError(`newAddress ${newAddress} is taken on this line by ${whose}`);
-    }
-    const probeDevice = { ...device, id: `${device.id}-address-check`, config: { ...device.config, slaveId: newAddress } } as typeof device;
+    return this.lineLocks.run(lineKey, async () => {
+      const from = unitOf(device.config);
+      if (from === newAddress) throw new ConflictError(`the meter is already at address ${newAddress}`);
+      const onLine = (await this.access.devicesOnLine(lineKey)).filter((other) => other.d.id !== d.id);
+      // A write to the general address reaches every meter on the line: all of them would move.
+      if (from === PZEM_GENERAL_ADDRESS && onLine.length > 0) {
+        throw new ConflictError(`the meter is at the general address 0xF8, which every meter on this line answers: a write there would readdress all ${onLine.length + 1} of them; give it its own address alone on the line first`);
+      }
+      const taken = onLine.find((other) => unitOf(other.config) === newAddress);
+      if (taken) {
+        const whose = scope.clientId === null || taken.clientId === scope.clientId ? `device ${taken.d.id} ("${taken.d.name}")` : 'another meter';
+        throw new ConflictError(`newAddress ${newAddress} is taken on this line by ${whose}`);
+      }
+      if ((await this.answersAt(scope, device, newAddress)) !== 'none') throw new ConflictError(`newAddress ${newAddress} is taken: a meter on this line answers at it`);
+      this.audit.assertAccepting();
+      let confirmedBy: PzemAddressResponse['confirmedBy'] = 'echo';
+      try {
+        await this.bus.writeSlaveAddress(device, newAddress);
+      } catch (err) {
+        const lostEcho = err instanceof FieldBusError && (err.kind === 'timeout' || err.kind === 'corrupt');
+        if (!lostEcho || (await this.answersAt(scope, device, newAddress)) !== 'registers') throw failure(scope, err, device);
+        confirmedBy = 'probe';
+      }
+      const config = { ...this.secrets.open(d), slaveId: newAddress };
+      await this.devices.update(scope, id, { config });
+      await this.audit.record([
+        { ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(device), metrics: {}, event: 'pzem-address-changed', actor, extra: { from, to: newAddress, confirmedBy } },
+      ]);
+      this.logger.log(`Meter "${d.name}" (device ${d.id}): PZEM address ${from} -> ${newAddress} by ${actor} (confirmed by ${confirmedBy === 'echo' ? "the meter's echo" : 'a read at the new address'})`);
+      return { deviceId: d.id, from, to: newAddress, confirmedBy };
+    });
+  }
+
+  /** Whether a meter on the device's line answers at `address` (one input-register read). */
+  private async answersAt(scope: ClientScope, device: BusDevice & { deviceType: 'modbus' }, address: number): Promise<'none' | 'registers' | 'exception'> {
+    const probeDevice = { ...device, id: `${device.id}-address-check`, config: { ...device.config, slaveId: address } } as typeof device;
     try {
-      const outcome = await this.bus.probe(probeDevice, { function: 4, address: 0, count: 1 });
-      if (outcome.answered !== 'none') throw new ConflictError(`newAddress ${newAddress} is taken: a meter on this line answers at it`);
+      return (await this.bus.probe(probeDevice, { function: 4, address: 0, count: 1 })).answered;
     } catch (err) {
       throw failure(scope, err, device);
     } finally {
       this.bus.forget(probeDevice.id);
     }
-    this.audit.assertAccepting();
-    try {
-      await this.bus.writeSlaveAddress(device, newAddress);
-    } catch (err) {
-      throw failure(scope, err, device);
-    }
-    // The meter confirmed (its echo): the device follows it to the new address.
-    const config = { ...this.secrets.open(d), slaveId: newAddress };
-    await this.devices.update(scope, id, { config });
-    await this.audit.record([
-      { ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(device), metrics: {}, event: 'pzem-address-changed', actor, extra: { from, to: newAddress } },
-    ]);
-    this.logger.log(`Meter "${d.name}" (device ${d.id}): PZEM address ${from} -> ${newAddress} by ${actor}`);
-    return { deviceId: d.id, from, to: newAddress };
   }
 
   /** POST /devices/:id/pzem/alarm-threshold: PZEM-004T {watts}; PZEM-017 {highVolts, lowVolts}. Audited. */

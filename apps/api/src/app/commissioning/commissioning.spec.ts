@@ -218,7 +218,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     it('moves a meter to a free address once it confirms, updates the device and audits who did it', async () => {
       const operator = await t.userAgent('operator', clientId);
       const res = await operator.post(`/api/devices/${a}/pzem/address`).send({ newAddress: 7 }).expect(200);
-      expect(res.body).toEqual({ deviceId: a, from: 1, to: 7 });
+      expect(res.body).toEqual({ deviceId: a, from: 1, to: 7, confirmedBy: 'echo' });
       // The write went to the old address (FC 06, holding 0x0002 = 7) and the meter now answers at 7.
       const write = rtu.receiveLog.find((e) => e.functionCode === 6 && e.direction === 'request');
       expect(write?.hex.slice(0, 12)).toBe('010600020007');
@@ -232,6 +232,50 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
     });
 
+    it('follows a meter whose echo was garbled only after it answers at the new address', async () => {
+      // The meter at 7 takes the write (it moves to 8) but its reply has a bad CRC.
+      rtu.setFault(7, { kind: 'bad-crc' });
+      try {
+        const res = await t.http.post(`/api/devices/${a}/pzem/address`).send({ newAddress: 8 }).expect(200);
+        expect(res.body).toEqual({ deviceId: a, from: 7, to: 8, confirmedBy: 'probe' });
+      } finally {
+        rtu.setFault(7, null);
+      }
+      expect(rtu.meter(8).model).toBe('pzem004t');
+      expect((await t.http.get(`/api/devices/${a}`).expect(200)).body.config.slaveId).toBe(8);
+      // A meter that stays silent (the write never reached it) is not followed: the device keeps its address.
+      rtu.setFault(8, { kind: 'silent' });
+      try {
+        await t.http.post(`/api/devices/${a}/pzem/address`).send({ newAddress: 9 }).expect(504);
+      } finally {
+        rtu.setFault(8, null);
+      }
+      expect((await t.http.get(`/api/devices/${a}`).expect(200)).body.config.slaveId).toBe(8);
+    });
+
+    it('gives one of two simultaneous changes to the same address, and refuses the other (409)', async () => {
+      const [ra, rb] = await Promise.all([
+        t.http.post(`/api/devices/${a}/pzem/address`).send({ newAddress: 11 }),
+        t.http.post(`/api/devices/${b}/pzem/address`).send({ newAddress: 11 }),
+      ]);
+      expect([ra.status, rb.status].sort()).toEqual([200, 409]);
+      const loser = ra.status === 409 ? ra : rb;
+      expect(loser.body.message).toMatch(/newAddress 11 is taken on this line by device/);
+      const winner = ra.status === 200 ? a : b;
+      expect((await t.http.get(`/api/devices/${winner}`).expect(200)).body.config.slaveId).toBe(11);
+      // Put the winner back where the next tests expect it.
+      await t.http.post(`/api/devices/${winner}/pzem/address`).send({ newAddress: winner === a ? 8 : 2 }).expect(200);
+    });
+
+    it('refuses (409) to readdress a meter at the general address 0xF8 while other meters share its line', async () => {
+      const general = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM new', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 248, timeoutMs: 300 } }).expect(201)).body.id;
+      const writes = rtu.receiveLog.filter((e) => e.functionCode === 6).length;
+      const res = await t.http.post(`/api/devices/${general}/pzem/address`).send({ newAddress: 20 }).expect(409);
+      expect(res.body.message).toMatch(/general address 0xF8.*would readdress all \d+ of them/);
+      expect(rtu.receiveLog.filter((e) => e.functionCode === 6).length).toBe(writes);
+      await t.http.delete(`/api/devices/${general}`).expect(204);
+    });
+
     it('writes a PZEM-004T alarm threshold in watts, and names the field of a wrong body', async () => {
       const res = await t.http.post(`/api/devices/${b}/pzem/alarm-threshold`).send({ watts: 1500 }).expect(200);
       expect(res.body).toEqual({ deviceId: b, watts: 1500 });
@@ -241,6 +285,7 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       expect((await t.http.post(`/api/devices/${b}/pzem/alarm-threshold`).send({ watts: 70000 }).expect(400)).body.errors[0].field).toBe('watts');
       expect((await t.http.post(`/api/devices/${b}/pzem/address`).send({ newAddress: 248 }).expect(400)).body.errors[0].field).toBe('newAddress');
       expect((await t.http.post(`/api/devices/${b}/pzem/address`).send({}).expect(400)).body.errors[0].field).toBe('newAddress');
+      expect((await t.http.post(`/api/devices/${b}/pzem/address`).send({ newAddress: null }).expect(400)).body.errors[0].field).toBe('newAddress');
     });
 
     it("answers 404 to another client's user and 403 to a viewer, and writes nothing", async () => {

@@ -80,3 +80,24 @@ export class LineAccess {
 
 /** The slave id / unit id of a Modbus config. */
 export const unitOf = (config: ModbusDeviceConfig) => (config.transport === 'tcp' ? config.unitId : config.slaveId);
+
+/**
+ * One job at a time per line within this process: a job's checks and its write happen together, so
+ * that two address changes cannot both find the same address free. (Polls and scans still share
+ * the line through FieldBus's queue, one Modbus transaction at a time.)
+ */
+export class LineLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(lineKey: string, job: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(lineKey) ?? Promise.resolve();
+    const mine = before.then(job, job);
+    const tail = mine.catch(() => undefined);
+    this.tails.set(lineKey, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.tails.get(lineKey) === tail) this.tails.delete(lineKey);
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { EntityManager, In, Repository } from 'typeorm';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ClientsService } from '../clients/clients.service';
 import { ClientScope } from '../common/client-scope';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-errors';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnprocessableError } from '../common/domain-errors';
 import { compileExpression, ExpressionError } from '../analytics/virtual-meter-expression';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
@@ -228,6 +228,43 @@ export class DevicesService {
     }
   }
 
+  /**
+   * Checked on every read of a virtual meter: each input is still a device of the meter's own client
+   * that the caller may see. An input could have been moved or deleted since the meter was saved, and
+   * the meter must never compute with another client's readings (404 for an input the caller cannot
+   * see, 422 naming the input that left the meter's client).
+   */
+  async assertVirtualInputs(scope: ClientScope, meter: Device): Promise<Record<string, number>> {
+    const inputs = ((meter.config as { inputs?: Record<string, number> }).inputs ?? {}) as Record<string, number>;
+    for (const [name, id] of Object.entries(inputs)) {
+      const input = await this.devices.findOneBy({ id });
+      if (!input || (scope.clientId !== null && input.clientId !== scope.clientId)) throw new NotFoundError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) no longer exists`);
+      if (input.clientId !== meter.clientId) throw new UnprocessableError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) now belongs to another client; edit the meter's inputs`);
+    }
+    return inputs;
+  }
+
+  /**
+   * What reads this device's readings on behalf of its client: virtual meters naming it as an input
+   * and saved energy baselines (of it or with it as a driver). Moving the device to another client
+   * or deleting it would leave those reading across clients or nothing, so both are refused (409);
+   * a deleted device's own baselines go with it (`ownBaselines` false).
+   */
+  private async readersOf(id: number, m: EntityManager, ownBaselines = true): Promise<string[]> {
+    const found: string[] = [];
+    const virtuals = await (m ? m.getRepository(Device) : this.devices).find({ where: { deviceType: 'virtual' }, order: { id: 'ASC' } });
+    for (const v of virtuals) {
+      const inputs = (v.config as { inputs?: Record<string, number> }).inputs ?? {};
+      if (v.id !== id && Object.values(inputs).includes(id)) found.push(`virtual meter ${v.id} (${v.name})`);
+    }
+    const baselines = await this.db.query<{ id: number | string; name: string; device_id: number | string; drivers: string }>('SELECT id, name, device_id, drivers FROM energy_baselines ORDER BY id', [], m);
+    for (const b of baselines) {
+      const drivers = (JSON.parse(b.drivers) as Array<{ deviceId: number }>).map((d) => d.deviceId);
+      if ((ownBaselines && Number(b.device_id) === id) || drivers.includes(id)) found.push(`baseline ${Number(b.id)} (${b.name})`);
+    }
+    return found;
+  }
+
   async update(scope: ClientScope, id: number, dto: UpdateDeviceDto): Promise<Device> {
     const device = await this.get(scope, id);
     if (dto.clientId !== undefined && dto.clientId !== device.clientId) await this.clients.get(scope, dto.clientId);
@@ -248,7 +285,14 @@ export class DevicesService {
     return this.db.transaction(async (m) => {
       // Moving a device to another client counts against that client's limit.
       const movesClient = dto.clientId !== undefined && dto.clientId !== device.clientId;
-      if (movesClient) await this.checkDeviceQuota(m, dto.clientId as number, 1);
+      if (movesClient) {
+        const readers = await this.readersOf(id, m);
+        if (readers.length) throw new ConflictError(`Device ${id} is read by ${readers.join(', ')} of its client; change or delete those before moving it to another client`);
+        if (device.deviceType === 'virtual' && deviceType === 'virtual' && dto.config === undefined) {
+          throw new ConflictError(`Virtual meter ${id} reads meters of its client; give its new client's inputs in config when moving it`);
+        }
+        await this.checkDeviceQuota(m, dto.clientId as number, 1);
+      }
       const clientId = dto.clientId ?? device.clientId;
       if (dto.siteId !== undefined) await this.sites.assertSiteOfClient(dto.siteId, clientId, m);
       // A device moved to another client without a siteId goes to that client's first site.
@@ -288,6 +332,8 @@ export class DevicesService {
     const device = await this.get(scope, id);
     this.audit.assertAccepting();
     const purged = await this.db.transaction(async (m) => {
+      const readers = await this.readersOf(id, m, false);
+      if (readers.length) throw new ConflictError(`Device ${id} is read by ${readers.join(', ')}; change or delete those first`);
       const [{ n }] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM measurements WHERE device_id = ?', [id], m);
       if (Number(n) > 0 && !purge) {
         throw new ConflictError(`Device ${id} has ${Number(n)} stored values; deactivate it instead, or delete with ?purge=true to remove its readings too`);
@@ -305,6 +351,7 @@ export class DevicesService {
         'DELETE FROM energy_backfill WHERE device_id = ?',
         'DELETE FROM alarm_events WHERE device_id = ?',
         'DELETE FROM alarm_rules WHERE device_id = ?',
+        'DELETE FROM energy_baselines WHERE device_id = ?',
         'UPDATE sites SET main_device_id = NULL WHERE main_device_id = ?',
         'DELETE FROM devices WHERE id = ?',
       ]) {

@@ -144,7 +144,10 @@ export class EnergyService {
     if (q.deviceId !== undefined && q.siteId === undefined && q.clientId === undefined) {
       const device = await this.devices.get(scope, q.deviceId);
       // A virtual meter's energy is its expression over its inputs' energy of each interval.
-      if (device.deviceType === 'virtual') return virtualEnergy(device.config as unknown as VirtualMeterConfig, device.id, (inputId) => this.energy(scope, { ...q, deviceId: inputId }));
+      if (device.deviceType === 'virtual') {
+        await this.devices.assertVirtualInputs(scope, device);
+        return virtualEnergy(device.config as unknown as VirtualMeterConfig, device.id, (inputId) => this.energy(scope, { ...q, deviceId: inputId }));
+      }
     }
     const interval = q.interval ?? 'hour';
     const { from, to } = period(q);

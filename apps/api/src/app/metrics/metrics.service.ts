@@ -68,7 +68,10 @@ export class MetricsService {
    */
   async series(scope: ClientScope, q: SeriesQuery): Promise<SeriesResponse> {
     const device = await this.devices.get(scope, q.deviceId);
-    if (device.deviceType === 'virtual') return this.virtualSeries(scope, device.config as unknown as VirtualMeterConfig, q);
+    if (device.deviceType === 'virtual') {
+      await this.devices.assertVirtualInputs(scope, device);
+      return this.virtualSeries(scope, device.config as unknown as VirtualMeterConfig, q);
+    }
     await this.rollups.flushDevice(q.deviceId);
     const to = q.to ?? Date.now();
     const from = q.from ?? to - DAY_MS;
@@ -131,7 +134,10 @@ export class MetricsService {
     if ((q.lsl === undefined) !== (q.usl === undefined)) throw InvalidInputError.forFields([{ field: q.lsl === undefined ? 'lsl' : 'usl', message: 'lsl and usl go together' }]);
     if (q.lsl !== undefined && q.usl !== undefined && q.lsl >= q.usl) throw InvalidInputError.forFields([{ field: 'lsl', message: 'must be below usl' }]);
     const device = await this.devices.get(scope, q.deviceId);
-    if (device.deviceType === 'virtual') return this.virtualSummary(device.config as unknown as VirtualMeterConfig, q);
+    if (device.deviceType === 'virtual') {
+      await this.devices.assertVirtualInputs(scope, device);
+      return this.virtualSummary(device.config as unknown as VirtualMeterConfig, q);
+    }
     await this.rollups.flushDevice(q.deviceId);
     const { from, until } = openRange(q.from, q.to);
     const pieces = coverRange(from, until);

@@ -159,7 +159,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     );
     if (!e || Boolean(e.acknowledged)) return null;
     if (e.shelved_until !== null && Number(e.shelved_until) > now) return 'the event is shelved';
-    if (Boolean(e.chattering)) return 'the event is chattering';
+    if (e.chattering) return 'the event is chattering';
     if (Number(e.maintenance) > 0) return 'its device is in a maintenance window';
     return undefined;
   }

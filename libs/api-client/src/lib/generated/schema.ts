@@ -3562,6 +3562,12 @@ export interface components {
         };
         PzemAddressResponse: {
             /**
+             * @description How the meter confirmed it: `echo` (its reply to the write) or `probe` (the reply was lost or garbled, and the meter answered a read at the new address)
+             * @example echo
+             * @enum {string}
+             */
+            confirmedBy: "echo" | "probe";
+            /**
              * @description The device
              * @example 1
              */
