@@ -114,9 +114,18 @@ export class MonthlyReportService {
     return null;
   }
 
-  /** Each active device's kWh (GET /api/energy?deviceId) and mean power factor (hourly rollups), largest first. */
+  /**
+   * Each active meter's kWh (GET /api/energy?deviceId) and mean power factor (hourly rollups), largest
+   * first: the sub-meters when the client marks some (the main meter holds their sum), else every
+   * meter. Virtual meters are left out: they are sums and differences of the others, counted already.
+   */
   private async deviceShares(scope: ClientScope, clientId: number, period: ReportPeriod): Promise<DeviceShare[]> {
-    const devices = await this.db.scan<{ id: number; name: string }>('SELECT id, name FROM devices WHERE client_id = ? AND active = ? ORDER BY id', [clientId, true]);
+    const all = await this.db.scan<{ id: number; name: string; submeter: number | boolean }>(
+      "SELECT id, name, submeter FROM devices WHERE client_id = ? AND active = ? AND device_type <> 'virtual' ORDER BY id",
+      [clientId, true],
+    );
+    const subs = all.filter((d) => Boolean(d.submeter));
+    const devices = subs.length > 0 ? subs : all;
     const out: DeviceShare[] = [];
     for (const d of devices) {
       const id = Number(d.id);

@@ -53,6 +53,11 @@ describe('monthly report (PDF)', () => {
     mainId = (await t.http.post('/api/devices').send({ clientId, siteId: site.id, name: 'Quadro geral', deviceType: 'api', pollIntervalSec: 300 }).expect(201)).body.id;
     subId = (await t.http.post('/api/devices').send({ clientId, siteId: site.id, name: 'Forno elétrico', deviceType: 'api', submeter: true, pollIntervalSec: 300 }).expect(201)).body.id;
     await t.http.patch(`/api/sites/${site.id}`).send({ mainDeviceId: mainId }).expect(200);
+    // A virtual meter of the rest: counted already (main − oven), so it is no line of the Pareto of the sub-meters.
+    await t.http
+      .post('/api/devices')
+      .send({ clientId, name: 'Resto da loja', deviceType: 'virtual', config: { inputs: { main: mainId, oven: subId }, metrics: { energy: 'main.energy - oven.energy' } } })
+      .expect(201);
     await t.http.post('/api/alarms/rules').send({ clientId, name: 'Sobretensão', metric: 'voltage', operator: '>', threshold: 240 }).expect(201);
     // A reading every 15 minutes over October: the main meter counts 100 Wh a quarter (400 W) at night and 2,500 Wh
     // (10 kW) from 08:00 to 18:00 local on weekdays; the oven 40 % of the main's. One hour above 240 V on the 14th.
@@ -117,6 +122,10 @@ describe('monthly report (PDF)', () => {
     const oven = (await t.http.get('/api/energy').query({ deviceId: subId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'month' }).expect(200)).body;
     expect(line('Forno elétrico')).toContain(fmt('pt-BR', oven.total.kWh));
     expect(line('Forno elétrico')).toContain('0,85 (abaixo de 0,92)');
+    // The sub-meters only: the oven is the whole of the Pareto; the main meter and the virtual meter are no line of it.
+    expect(line('Forno elétrico')).toMatch(/100,0\s*%.*100,0\s*%/);
+    expect(line('Quadro geral')).toBe('');
+    expect(line('Resto da loja')).toBe('');
     expect(line('Sobretensão')).toMatch(/voltage\s+1\s+1 h 00 min/);
     expect(words).toContain('A conformidade de tensão (PRODIST módulo 8) ainda não faz parte deste relatório.');
 
