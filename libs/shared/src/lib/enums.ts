@@ -34,3 +34,7 @@ export type AlarmRuleType = (typeof ALARM_RULE_TYPES)[number];
 /** ISA-18.2 priorities, most urgent first. */
 export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
 export type AlarmSeverity = (typeof ALARM_SEVERITIES)[number];
+
+/** The languages of the console, the e-mails and the reports. */
+export const LANGUAGES = ['en', 'pt-BR'] as const;
+export type Language = (typeof LANGUAGES)[number];

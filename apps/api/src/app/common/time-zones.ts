@@ -50,7 +50,8 @@ export function offsetAt(ts: number, timeZone: string): number {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function localParts(ts: number, timeZone: string) {
+/** The wall-clock fields (year, month 1-12, day, hour 0-23, minute, second) of the instant ts in a time zone. */
+export function localParts(ts: number, timeZone: string) {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { metricUnit } from '@pieng/shared';
+import { metricUnit, type Language } from '@pieng/shared';
 import type { Readable } from 'node:stream';
 import { ClientsService } from '../clients/clients.service';
 import type { ClientScope } from '../common/client-scope';
@@ -12,7 +12,7 @@ import type { EnergyIntervalItem } from '../energy/dto/energy.responses';
 import { ROLLUP_RESOLUTIONS } from '../rollups/rollup-store';
 import { RollupStore } from '../rollups/rollup-store';
 import { EnergyExportQuery, ExportFormat, MAX_RAW_EXPORT_DAYS, ReadingsExportQuery } from './dto/export.queries';
-import { LocalTimeFormat } from './local-time';
+import { LocalTimeFormat } from '../common/local-time-format';
 import { bucketSources, JoinedRow, joinByInstant, metricPages } from './readings-pages';
 import { Cell, CONTENT_TYPES, tableStream } from './table-file';
 
@@ -119,7 +119,7 @@ export class ExportsService {
     return this.file(format, { locale: q.locale ?? 'en', header, rows: rows(), sheetName: 'energy' }, fileName);
   }
 
-  private file(format: ExportFormat, t: { locale: 'en' | 'pt-BR'; header: string[]; rows: AsyncIterable<Cell[][]>; sheetName: string }, fileName: string): ExportFile {
+  private file(format: ExportFormat, t: { locale: Language; header: string[]; rows: AsyncIterable<Cell[][]>; sheetName: string }, fileName: string): ExportFile {
     return { stream: tableStream({ format, ...t }), contentType: CONTENT_TYPES[format], fileName };
   }
 }

@@ -1,7 +1,8 @@
-import type { AlarmSeverity } from '@pieng/shared';
+import type { AlarmSeverity, Language } from '@pieng/shared';
+import { localParts } from '../common/time-zones';
 import type { NotificationPayload } from './entities/notification-channel.row';
 
-export type Language = 'en' | 'pt-BR';
+export type { Language };
 
 interface Words {
   severity: Record<AlarmSeverity, string>;
@@ -67,13 +68,9 @@ function pad(n: number): string {
 
 /** 2026-11-26 05:00:00 (en) or 26/11/2026 05:00:00 (pt-BR), in the time zone; the zone's name follows. */
 export function formatTime(at: number, timeZone: string, language: Language): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
-      .formatToParts(new Date(at))
-      .map((p) => [p.type, p.value]),
-  );
-  const [y, mo, d, h, mi, s] = [parts['year'], pad(Number(parts['month'])), pad(Number(parts['day'])), pad(Number(parts['hour'])), parts['minute'], parts['second']];
-  const date = language === 'pt-BR' ? `${d}/${mo}/${y}` : `${y}-${mo}-${d}`;
+  const p = localParts(at, timeZone);
+  const [mo, d, h, mi, s] = [p.month, p.day, p.hour, p.minute, p.second].map(pad);
+  const date = language === 'pt-BR' ? `${d}/${mo}/${p.year}` : `${p.year}-${mo}-${d}`;
   return `${date} ${h}:${mi}:${s} (${timeZone})`;
 }
 

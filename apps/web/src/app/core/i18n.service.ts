@@ -1,9 +1,9 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, computed, effect, inject, signal } from '@angular/core';
+import { LANGUAGES, type Language } from '@pieng/shared';
 import { EN, MessageKey, PT_BR } from './translations';
 
-export type Language = 'en' | 'pt-BR';
-export const LANGUAGES: readonly Language[] = ['en', 'pt-BR'];
+export { LANGUAGES, type Language };
 const STORAGE_KEY = 'pieng.language';
 
 /** Picks the first language the browser prefers that the console speaks; English otherwise. */

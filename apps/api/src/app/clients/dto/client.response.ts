@@ -1,3 +1,4 @@
+import type { Language } from '@pieng/shared';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Client } from '../entities/client.entity';
 
@@ -22,7 +23,7 @@ export class ClientResponse {
   @ApiProperty({ description: "IANA time zone of the client's days (its own, or PLANT_TIMEZONE when it has none)", example: 'America/Sao_Paulo' })
   timezone!: string;
   @ApiProperty({ description: "Language of the client's notifications", enum: ['en', 'pt-BR'], example: 'en' })
-  language!: 'en' | 'pt-BR';
+  language!: Language;
   @ApiProperty({ description: 'When the client was created (ISO-8601 UTC)', example: '2026-11-26T12:00:00.000Z' })
   createdAt!: string;
   @ApiProperty({ description: "The client's own retention per resolution, where platform staff set one", type: ClientRetentionResponse })

@@ -1,3 +1,4 @@
+import type { Language } from '@pieng/shared';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
 import { isTimeZone } from '../../common/time-zones';
@@ -33,5 +34,5 @@ export class CreateClientDto {
   @ApiPropertyOptional({ description: "Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en", example: 'pt-BR', enum: ['en', 'pt-BR'] })
   @IsOptional()
   @IsIn(['en', 'pt-BR'], { message: 'language must be en or pt-BR' })
-  language?: 'en' | 'pt-BR';
+  language?: Language;
 }

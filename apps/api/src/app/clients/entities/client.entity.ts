@@ -1,3 +1,4 @@
+import type { Language } from '@pieng/shared';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { epochMs } from '../../database/column-transformers';
 
@@ -20,7 +21,7 @@ export class Client {
 
   /** Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR. */
   @Column({ type: 'varchar', length: 8, default: 'en' })
-  language!: 'en' | 'pt-BR';
+  language!: Language;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;

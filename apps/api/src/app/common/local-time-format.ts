@@ -1,4 +1,4 @@
-import { offsetAt } from '../common/time-zones';
+import { offsetAt } from './time-zones';
 
 /** Every offset change of every time zone falls on a quarter hour: an offset looked up once holds for its quarter. */
 const QUARTER_MS = 900_000;
