@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-import { METER_MODELS, type MeterModel } from './app/meters';
-import { startSimulator, type SimulatedLine, type SimulatorMeterSpec } from './app/simulator';
-import { startTuyaCloud } from './app/tuya-cloud';
+import { METER_MODELS, startSimulator, startTuyaCloud, type MeterModel, type SimulatedLine, type SimulatorMeterSpec } from '@pieng/simulator';
 
 const USAGE = `Pieng Medidor meter simulator: simulated meters speaking real Modbus.
 

@@ -53,7 +53,6 @@ export class AppModule {
         DevicesModule,
         TariffsModule,
         IngestModule,
-        // Before MetricsModule, so that GET /api/metrics/prometheus is its own route.
         ObservabilityModule.register(logging),
         MetricsModule,
         EnergyModule,

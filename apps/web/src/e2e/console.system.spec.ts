@@ -4,8 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { ADMIN, apiToken, freePort, launchChromium, RunningApi, SCREENSHOTS, startApi } from './e2e-server';
 
 /**

@@ -1,5 +1,4 @@
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../apps/simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { validateDeviceConfig } from './config/validate-device-config';
 import { FieldBusError } from './errors';
 import { FieldBus } from './field-bus';

@@ -2,8 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../apps/simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { validateDeviceConfig } from './config/validate-device-config';
 import { FieldBus } from './field-bus';
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
 import { verifyAuditChain } from '../audit/audit-chain';

@@ -1,7 +1,4 @@
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startPtyCable, type PtyCable } from '../../../../simulator/src/app/pty-cable';
+import { startPtyCable, startSimulator, type PtyCable, type RunningSimulator } from '@pieng/simulator';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
 

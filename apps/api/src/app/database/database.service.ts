@@ -9,14 +9,7 @@ interface SqliteConnection {
   exec(sql: string, done: (err: Error | null) => void): void;
 }
 
-/**
- * The one door to the database for services that write or run hand-written SQL.
- *
- * SQLite through TypeORM shares a single connection (and a single query runner)
- * between all requests, so two transactions at once would nest into each other.
- * Write transactions are therefore queued one after another on SQLite, which is
- * how SQLite writes anyway. PostgreSQL gets real concurrent transactions.
- */
+/** A write transaction waiting for its turn (SQLite). */
 interface PendingWrite<T> {
   fn: (manager: EntityManager) => Promise<T>;
   resolve: (value: T) => void;
@@ -34,6 +27,14 @@ export interface DatabaseOptions {
   queryTimeoutMs: number;
 }
 
+/**
+ * The one door to the database for services that write or run hand-written SQL.
+ *
+ * SQLite through TypeORM shares a single connection (and a single query runner)
+ * between all requests, so two transactions at once would nest into each other.
+ * Write transactions are therefore queued one after another on SQLite, which is
+ * how SQLite writes anyway. PostgreSQL gets real concurrent transactions.
+ */
 @Injectable()
 export class Database implements OnApplicationShutdown {
   readonly kind: 'sqlite' | 'postgres';

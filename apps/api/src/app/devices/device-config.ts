@@ -1,4 +1,4 @@
-import { redactDeviceConfig, validateDeviceConfig } from '@pieng/connectors';
+import { validateDeviceConfig } from '@pieng/connectors';
 import type { DeviceType } from '@pieng/shared';
 import { InvalidInputError } from '../common/domain-errors';
 
@@ -8,6 +8,3 @@ export function checkDeviceConfig(deviceType: DeviceType, config: Record<string,
   if (result.errors) throw InvalidInputError.forFields(result.errors);
   return result.config as unknown as Record<string, unknown>;
 }
-
-/** The config as callers may see it. */
-export const publicDeviceConfig = (config: Record<string, unknown>) => redactDeviceConfig(config);

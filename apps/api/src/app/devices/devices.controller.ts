@@ -6,7 +6,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
 import { IdParam } from '../common/id-param';
-import { publicDeviceConfig } from './device-config';
+import { redactDeviceConfig } from '@pieng/connectors';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { DeleteDeviceQuery } from './dto/delete-device.query';
 import { DeviceQuery } from './dto/device.query';
@@ -29,7 +29,7 @@ export class DevicesController {
 
   private async toResponses(scope: ClientScope, list: Device[]): Promise<DeviceResponse[]> {
     const polledBy = await this.pollers.of(list);
-    return list.map((d) => DeviceResponse.from({ ...d, lastError: lastErrorSeenBy(scope, d) }, publicDeviceConfig, this.lineWarnings.get(d.id), polledBy.get(d.id) ?? null));
+    return list.map((d) => DeviceResponse.from({ ...d, lastError: lastErrorSeenBy(scope, d) }, redactDeviceConfig, this.lineWarnings.get(d.id), polledBy.get(d.id) ?? null));
   }
 
   private async toResponse(scope: ClientScope, d: Device): Promise<DeviceResponse> {

@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
-import { FaultProxy, fingerprint, ProxyMode, startFaultProxy, storedValues } from './forwarding-test-kit';
+import { FaultProxy, fingerprint, ProxyMode, startFaultProxy, storedValues } from '../../testing/forwarding-test-kit';
 
 /**
  * Two (and three) real instances on loopback, each on its own temporary database:

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
 import { sleep, waitFor } from '../../testing/wait';
 import { createPgDatabase, TEST_SECRETS_KEY, usesPostgres } from '../../testing/test-app';
-import { fingerprint, StoredValue, storedValues } from './forwarding-test-kit';
+import { fingerprint, StoredValue, storedValues } from '../../testing/forwarding-test-kit';
 
 /**
  * Master and slave as real processes (the built server, dist/apps/api/main.js; CI builds before

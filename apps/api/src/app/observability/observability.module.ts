@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ForwardingModule } from '../forwarding/forwarding.module';
 import type { AppLogging } from './logging';
-import { ObservabilityController } from './observability.controller';
+import { PrometheusController } from './prometheus.controller';
 import { PlantMetrics } from './plant-metrics';
 
 /**
@@ -16,7 +16,7 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       imports: [LoggerModule.forRoot({ ...logging.params, forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }] }), ForwardingModule],
-      controllers: [ObservabilityController],
+      controllers: [PrometheusController],
       providers: [PlantMetrics],
       exports: [PlantMetrics],
     };

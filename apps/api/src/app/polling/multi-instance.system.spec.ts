@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { apiCall, ApiProcess, requireBuiltApi, startApiProcess, stopApiProcess } from '../../testing/api-process';
 import { openStream, Stream } from '../../testing/live-stream';
 import { sleep, waitFor } from '../../testing/wait';

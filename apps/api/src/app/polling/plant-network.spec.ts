@@ -4,8 +4,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startTuyaCloud, type RunningTuyaCloud } from '../../../../simulator/src';
+import { startTuyaCloud, type RunningTuyaCloud } from '@pieng/simulator';
 import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /*

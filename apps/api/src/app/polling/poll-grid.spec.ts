@@ -1,5 +1,4 @@
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { startTestApp, TestApp } from '../../testing/test-app';
 import { waitFor } from '../../testing/wait';
 

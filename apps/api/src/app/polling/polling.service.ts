@@ -154,11 +154,6 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     await this.bus.close();
   }
 
-  /** The line warning of a device (from the last reload), or null. */
-  lineWarningFor(deviceId: number): string | null {
-    return this.lineWarnings.get(deviceId);
-  }
-
   /** Once a second: renew the leases, reload the devices if they changed, start what is due. */
   async tick(): Promise<void> {
     if (this.stopped) return;

@@ -1,5 +1,4 @@
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, startTuyaCloud, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, startTuyaCloud, type RunningSimulator } from '@pieng/simulator';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../testing/test-app';

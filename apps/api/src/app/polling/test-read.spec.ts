@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { startTestApp, TestApp } from '../../testing/test-app';
 
 const TIMEOUT_MS = 300;

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Client as PgClient } from 'pg';
 import * as sqlite3 from 'sqlite3';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startTuyaCloud, type RunningTuyaCloud } from '../../../../simulator/src';
+import { startTuyaCloud, type RunningTuyaCloud } from '@pieng/simulator';
 import { createPgDatabase, seedDevice, startTestApp, TestApp } from '../../testing/test-app';
 import { TEST_ENGINES } from '../../testing/test-db';
 import { waitFor } from '../../testing/wait';

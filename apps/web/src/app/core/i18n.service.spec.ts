@@ -13,9 +13,13 @@ describe('I18n', () => {
     expect(preferredLanguage(['fr-FR'])).toBe('en');
   });
 
-  it('has every message in both languages, none left empty', () => {
-    expect(Object.keys(PT_BR).sort()).toEqual(Object.keys(EN).sort());
-    for (const text of [...Object.values(EN), ...Object.values(PT_BR)]) expect(text.trim()).not.toBe('');
+  it('has every message in both languages, none left empty, with the same placeholders', () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(EN) as Array<keyof typeof EN>) {
+      expect(EN[key].trim()).not.toBe('');
+      expect(PT_BR[key].trim()).not.toBe('');
+      expect([key, placeholders(PT_BR[key])]).toEqual([key, placeholders(EN[key])]);
+    }
   });
 
   it('remembers the chosen language and fills placeholders', async () => {

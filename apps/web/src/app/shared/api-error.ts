@@ -1,11 +1,8 @@
 import { HttpErrorResponse } from '@angular/common/http';
+import type { ApiSchema } from '@pieng/api-client';
 
-/** The API's error body: `{statusCode, message, errors?: [{field, message}]}`. */
-export interface ApiErrorBody {
-  statusCode: number;
-  message: string;
-  errors?: { field: string; message: string }[];
-}
+/** The API's error body: `{statusCode, message, errors?: [{field, message}]}` (the document's ErrorBody). */
+type ApiErrorBody = ApiSchema<'ErrorBody'>;
 
 /** The server's explanation of a failed call, for showing next to a form; null for failures the banner already covers. */
 export function formError(error: unknown): { message: string; fields: Record<string, string> } | null {

@@ -1,7 +1,6 @@
 // The simulator is the drivers' independent counterpart (it encodes its registers from the
 // protocol tables on its own); tests start it in-process on loopback.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../../apps/simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { validateDeviceConfig } from '../config/validate-device-config';
 import { FieldBus } from '../field-bus';
 import { RegisterImage } from '../modbus/read-planner';

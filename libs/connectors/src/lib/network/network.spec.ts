@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startSimulator, type RunningSimulator } from '../../../../../apps/simulator/src';
+import { startSimulator, type RunningSimulator } from '@pieng/simulator';
 import { validateDeviceConfig } from '../config/validate-device-config';
 import { FieldBusError } from '../errors';
 import { FieldBus } from '../field-bus';

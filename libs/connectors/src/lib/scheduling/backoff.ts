@@ -32,12 +32,6 @@ export function nextPollDelayMs(pollIntervalMs: number, consecutiveFailures: num
   return Math.min(delay, ceiling);
 }
 
-/** Status to show: online after a success, backoff while failures are being retried. */
-export function deviceStatusAfter(consecutiveFailures: number, offlineAfter = 3): 'online' | 'backoff' | 'offline' {
-  if (consecutiveFailures <= 0) return 'online';
-  return consecutiveFailures >= offlineAfter ? 'offline' : 'backoff';
-}
-
 /** Reconnect delay for a lost port or socket: base x 2^(attempt-1), capped. */
 export function reconnectDelayMs(failedAttempts: number, baseMs: number, capMs: number): number {
   if (failedAttempts <= 0) return 0;

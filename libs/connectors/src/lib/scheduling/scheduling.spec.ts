@@ -1,7 +1,7 @@
 import { Pzem004tDriver } from '../drivers/pzem.driver';
 import type { SerialLineSettings } from '../config/device-config';
 import { characterTimeMs, interFrameSilenceMs, transactionWireTimeMs } from '../transport/line-timing';
-import { deviceStatusAfter, nextPollDelayMs, pollBackoffCapMs, reconnectDelayMs } from './backoff';
+import { nextPollDelayMs, pollBackoffCapMs, reconnectDelayMs } from './backoff';
 import { firstPollAt, gridSlot, nextSlotAfterRead, slotAtOrAfter } from './poll-grid';
 import { planLineSchedule } from './line-schedule';
 
@@ -71,10 +71,7 @@ describe('backoff', () => {
     expect(nextPollDelayMs(1000, 2, { factor: 3, capMs: 5000 })).toBe(5000);
     expect(nextPollDelayMs(10_000, 2, { capMs: 5000 })).toBe(10_000); // a cap never shortens the interval itself
   });
-  it('derives a status and reconnect delays', () => {
-    expect(deviceStatusAfter(0)).toBe('online');
-    expect(deviceStatusAfter(1)).toBe('backoff');
-    expect(deviceStatusAfter(3)).toBe('offline');
+  it('doubles reconnect delays up to the cap', () => {
     expect([1, 2, 3, 10].map((n) => reconnectDelayMs(n, 500, 30_000))).toEqual([500, 1000, 2000, 30_000]);
   });
 });

@@ -1,8 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { startTuyaCloud } from '../../../../../apps/simulator/src';
+import { startTuyaCloud } from '@pieng/simulator';
 import { validateDeviceConfig } from '../config/validate-device-config';
 import { FieldBusError } from '../errors';
 import { FieldBus, errorForClientUser } from '../field-bus';

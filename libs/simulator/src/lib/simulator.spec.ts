@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { modbusCrc, rtuFrame } from './crc';
 import { startSimulator, type RunningSimulator } from './simulator';
-import { parseMeters } from '../main';
 
 /**
  * Sends bytes and collects the reply: what arrives until 30 ms of quiet after its first byte, or
@@ -134,14 +133,5 @@ describe('simulator over Modbus TCP', () => {
       socket.destroy();
       await sim.close();
     }
-  });
-
-  it('parses CLI meter lists', () => {
-    expect(parseMeters(['pzem004t:1', 'sdm630:2', 'sdm120'])).toEqual([
-      { model: 'pzem004t', slaveId: 1 },
-      { model: 'sdm630', slaveId: 2 },
-      { model: 'sdm120', slaveId: 3 },
-    ]);
-    expect(() => parseMeters(['abb:1'])).toThrow('unknown meter model "abb"');
   });
 });

@@ -6,8 +6,9 @@ import { MinRole } from '../auth/roles';
 import { PlantMetrics } from './plant-metrics';
 
 @ApiTags('observability')
-@Controller('metrics')
-export class ObservabilityController {
+/** The Prometheus scrape endpoint (under /api/metrics for scrapers' sake; meter readings are MetricsController's). */
+@Controller('metrics/prometheus')
+export class PrometheusController {
   constructor(private readonly metrics: PlantMetrics) {}
 
   /**
@@ -15,7 +16,7 @@ export class ObservabilityController {
    * polls, devices by status, forwarding backlog, database size, process. For staff operators and
    * admins (not users of a client, not API keys), or a scraper sending `Authorization: Bearer <METRICS_TOKEN>`.
    */
-  @Get('prometheus')
+  @Get()
   @ApiOperation({ summary: 'Prometheus metrics of this instance (text exposition format); staff operators/admins or METRICS_TOKEN' })
   @MinRole('operator')
   @StaffOnly()
