@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import Holidays from 'date-holidays';
 import { ClientScope } from '../common/client-scope';
+import { brazilianHolidays } from '../tariffs/tariff-calculator';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/domain-errors';
 import { DAY_MS, localDayIndex, localDayStarts, offsetAt } from '../common/time-zones';
 import { Database } from '../database/database.service';
@@ -48,17 +48,8 @@ export interface EnergyInterval {
   kWh: number | null;
 }
 
-const holidayCache = new Map<number, Set<string>>();
-/** Brazil's national public holidays of a year as local dates (the calendar the tariffs use: date-holidays). */
-function isBrazilianHoliday(date: string): boolean {
-  const year = Number(date.slice(0, 4));
-  let days = holidayCache.get(year);
-  if (!days) {
-    days = new Set((new Holidays('BR').getHolidays(year) || []).filter((h) => h.type === 'public').map((h) => h.date.slice(0, 10)));
-    holidayCache.set(year, days);
-  }
-  return days.has(date);
-}
+/** Brazil's national public holidays (the calendar the tariffs use). */
+const isBrazilianHoliday = (date: string): boolean => brazilianHolidays(Number(date.slice(0, 4))).has(date);
 
 /** Local date, weekday (0 = Sunday) and hour of an instant in a time zone. */
 function localClock(ts: number, timezone: string) {

@@ -1,4 +1,5 @@
-import { matrix, Matrix, multiply, qr, transpose, usolve, inv } from 'mathjs';
+import type { Matrix } from 'mathjs';
+import { mathjs } from '../common/lazy-libraries';
 
 /**
  * Multiple linear regression energy = b0 + Σ bi · driver_i by least squares (ISO 50006 energy
@@ -41,6 +42,7 @@ export function fitBaseline(rows: number[][], y: number[], driverNames: string[]
   const n = y.length;
   const p = (rows[0]?.length ?? driverNames.length) + 1;
   if (n < p + 2) throw new FitError(`${n} points for ${p} coefficients: a baseline needs at least coefficients + 2 = ${p + 2} points`);
+  const { matrix, multiply, qr, transpose, usolve, inv } = mathjs();
   const X = matrix(rows.map((r) => [1, ...r]));
   const { Q, R } = qr(X) as unknown as { Q: Matrix; R: Matrix };
   // R is n × p upper triangular; its top p × p block is what the solution needs.

@@ -1,28 +1,5 @@
-import {
-  absDependencies,
-  addDependencies,
-  andDependencies,
-  create,
-  divideDependencies,
-  equalDependencies,
-  largerDependencies,
-  largerEqDependencies,
-  maxDependencies,
-  minDependencies,
-  MathNode,
-  multiplyDependencies,
-  notDependencies,
-  orDependencies,
-  parseDependencies,
-  roundDependencies,
-  smallerDependencies,
-  smallerEqDependencies,
-  sqrtDependencies,
-  subtractDependencies,
-  unaryMinusDependencies,
-  unaryPlusDependencies,
-  unequalDependencies,
-} from 'mathjs';
+import type { MathNode } from 'mathjs';
+import { mathjs } from '../common/lazy-libraries';
 
 /**
  * The expression language of virtual meters: a restricted mathjs, after mathjs's own security
@@ -36,44 +13,54 @@ export const MAX_EXPRESSION_LENGTH = 500;
 const FUNCTIONS = ['min', 'max', 'abs', 'sqrt', 'round'] as const;
 const OPERATORS = new Set(['add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal', 'and', 'or', 'not']);
 
-const math = create(
-  {
-    parseDependencies,
-    addDependencies,
-    subtractDependencies,
-    multiplyDependencies,
-    divideDependencies,
-    unaryMinusDependencies,
-    unaryPlusDependencies,
-    largerDependencies,
-    smallerDependencies,
-    largerEqDependencies,
-    smallerEqDependencies,
-    equalDependencies,
-    unequalDependencies,
-    andDependencies,
-    orDependencies,
-    notDependencies,
-    minDependencies,
-    maxDependencies,
-    absDependencies,
-    sqrtDependencies,
-    roundDependencies,
-  },
-  { number: 'number' },
-);
-// Kept before the override, as the guidance keeps `limitedEvaluate`.
-const parse = math.parse;
-const disabled = (name: string) => () => {
-  throw new Error(`Function ${name} is disabled`);
-};
-// The guidance's overrides. Assigned rather than passed to math.import(…, {override: true}): importing
-// them made every compiled evaluation three to four times slower (measured: 44,640 evaluations 113-190 ms
-// against 32-65 ms), and a virtual meter evaluates once per bucket. The names resolve to these either way.
-const overrides = Object.fromEntries(['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative', 'resolve', 'reviver', 'compile'].map((n) => [n, disabled(n)]));
-Object.assign(math, overrides);
+type LimitedMath = Record<string, (...args: unknown[]) => unknown> & { parse(text: string): MathNode };
+let limited: { math: LimitedMath; parse: (text: string) => MathNode } | undefined;
+
+/** The restricted instance, built on first use (see lazy-libraries). */
+function restricted(): { math: LimitedMath; parse: (text: string) => MathNode } {
+  if (limited) return limited;
+  const m = mathjs();
+  const math = m.create(
+    {
+      absDependencies: m.absDependencies,
+      addDependencies: m.addDependencies,
+      andDependencies: m.andDependencies,
+      divideDependencies: m.divideDependencies,
+      equalDependencies: m.equalDependencies,
+      largerDependencies: m.largerDependencies,
+      largerEqDependencies: m.largerEqDependencies,
+      maxDependencies: m.maxDependencies,
+      minDependencies: m.minDependencies,
+      multiplyDependencies: m.multiplyDependencies,
+      notDependencies: m.notDependencies,
+      orDependencies: m.orDependencies,
+      parseDependencies: m.parseDependencies,
+      roundDependencies: m.roundDependencies,
+      smallerDependencies: m.smallerDependencies,
+      smallerEqDependencies: m.smallerEqDependencies,
+      sqrtDependencies: m.sqrtDependencies,
+      subtractDependencies: m.subtractDependencies,
+      unaryMinusDependencies: m.unaryMinusDependencies,
+      unaryPlusDependencies: m.unaryPlusDependencies,
+      unequalDependencies: m.unequalDependencies,
+    },
+    { number: 'number' },
+  ) as unknown as LimitedMath;
+  // Kept before the override, as the guidance keeps `limitedEvaluate`.
+  const parse = math.parse;
+  const disabled = (name: string) => () => {
+    throw new Error(`Function ${name} is disabled`);
+  };
+  // The guidance's overrides. Assigned rather than passed to math.import(…, {override: true}): importing
+  // them made every compiled evaluation three to four times slower (measured: 44,640 evaluations 113-190 ms
+  // against 32-65 ms), and a virtual meter evaluates once per bucket. The names resolve to these either way.
+  const overrides = Object.fromEntries(['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative', 'resolve', 'reviver', 'compile'].map((n) => [n, disabled(n)]));
+  Object.assign(math, overrides);
+  return (limited = { math, parse });
+}
+
 /** The instance, for the test that checks the overrides. */
-export const limitedMath = math as unknown as Record<string, (...args: unknown[]) => unknown>;
+export const limitedMath = (): Record<string, (...args: unknown[]) => unknown> => restricted().math;
 
 /** Why an expression was refused, with the character position (counted from 1, as mathjs counts) where the problem is, when known. */
 export class ExpressionError extends Error {
@@ -102,7 +89,7 @@ export function compileExpression(text: string, inputs: readonly string[]): Comp
   if (text.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`is ${text.length} characters long, more than ${MAX_EXPRESSION_LENGTH}`, MAX_EXPRESSION_LENGTH);
   let root: MathNode;
   try {
-    root = parse(text);
+    root = restricted().parse(text);
   } catch (err) {
     const char = (err as { char?: number }).char;
     // mathjs counts from 1 and says "(char N)" in its message itself.

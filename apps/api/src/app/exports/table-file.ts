@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import * as ExcelJS from 'exceljs';
+import { exceljs } from '../common/lazy-libraries';
 import { PassThrough, Readable } from 'node:stream';
 import type { ExportFormat, ExportLocale } from './dto/export.queries';
 
@@ -60,7 +60,7 @@ function csvStream({ locale, header, rows }: TableFile): Readable {
  */
 function xlsxStream({ header, rows, sheetName = 'data', rowsPerSheet = XLSX_ROWS_PER_SHEET }: TableFile): Readable {
   const out = new PassThrough({ highWaterMark: XLSX_BUFFER_BYTES });
-  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+  const book = new (exceljs().stream.xlsx.WorkbookWriter)({ stream: out, useStyles: false, useSharedStrings: false });
   let stopped = false;
   out.on('close', () => (stopped = true));
   const write = async () => {

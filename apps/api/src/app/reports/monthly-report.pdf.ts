@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import { pdfDocument } from '../common/lazy-libraries';
 import { localDayIndex, offsetAt } from '../common/time-zones';
 import type { MonthlyReportData } from './monthly-report.service';
 import { REPORT_TEXTS } from './report-texts';
@@ -30,6 +30,7 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
     const ms = Date.parse(iso);
     return new Date(ms + offsetAt(ms, data.timezone)).toISOString().slice(0, 16).replace('T', ' ');
   };
+  const PDFDocument = pdfDocument();
   const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: `${t.title} ${data.month} - ${data.client.name}`, Author: 'Pieng Medidor' } });
   doc.registerFont('body', FONT(400));
   doc.registerFont('bold', FONT(700));

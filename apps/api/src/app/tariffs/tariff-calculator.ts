@@ -1,4 +1,4 @@
-import Holidays from 'date-holidays';
+import { dateHolidays } from '../common/lazy-libraries';
 import { DAY_MS, offsetAt } from '../common/time-zones';
 import { BandeiraFlag, minutesOf, Posto, postosOf, TariffTerms } from './tariff-terms';
 
@@ -66,9 +66,10 @@ const OVERRUN_TOLERANCE = 1.05;
 
 const holidayCalendars = new Map<number, Set<string>>();
 /** Brazil's national public holidays of a year as local dates 'YYYY-MM-DD' (bank and optional days are working days). */
-function brazilianHolidays(year: number): Set<string> {
+export function brazilianHolidays(year: number): Set<string> {
   let days = holidayCalendars.get(year);
   if (!days) {
+    const Holidays = dateHolidays();
     const list = new Holidays('BR').getHolidays(year) || [];
     days = new Set(list.filter((h) => h.type === 'public').map((h) => h.date.slice(0, 10)));
     holidayCalendars.set(year, days);
