@@ -51,7 +51,8 @@ export class AlarmsService {
     const qb = this.rules.createQueryBuilder('r').orderBy('r.id', 'ASC');
     if (scope.clientId !== null) qb.andWhere('r.clientId = :scopeId', { scopeId: scope.clientId });
     if (query.clientId !== undefined) qb.andWhere('r.clientId = :clientId', { clientId: query.clientId });
-    if (query.deviceId !== undefined) qb.andWhere('(r.deviceId = :deviceId OR r.deviceId IS NULL)', { deviceId: query.deviceId });
+    // A device's rules: its own and its client's for every device (not the platform's, which have no device either).
+    if (query.deviceId !== undefined) qb.andWhere('(r.deviceId = :deviceId OR (r.deviceId IS NULL AND r.clientId IS NOT NULL))', { deviceId: query.deviceId });
     return qb.getMany();
   }
 
