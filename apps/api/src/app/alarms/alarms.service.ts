@@ -166,8 +166,8 @@ export class AlarmsService {
       const repo = m.getRepository(AlarmRule);
       await repo.update({ id }, changes);
       // A rule switched off or whose condition changed no longer vouches for its open events: close them now.
+      // (`dto` says what changed: a platform rule's `changes` always carry its type's operator.)
       const conditionChanged = (['type', 'metric', 'operator', 'threshold', 'deviceId', 'deadband', 'staleAfterSec'] as const).some((k) => dto[k] !== undefined);
-      // (a platform rule's operator is its type's: `changes` always sets it, `dto` says whether anything changed)
       if (dto.enabled === false || conditionChanged) await this.closeEventsOf(m, ruleFromRow((await this.db.query(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ?`, [id], m))[0]));
       return repo.findOneByOrFail({ id });
     });
