@@ -27,8 +27,16 @@ export type ModbusDriverName = (typeof MODBUS_DRIVERS)[number];
 export const DEVICE_STATUSES = ['online', 'offline', 'backoff', 'unknown', 'inactive'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
-/** What an alarm rule watches (issue 15): a value against a threshold, silence, a rate, an energy counter going backwards. */
-export const ALARM_RULE_TYPES = ['threshold', 'offline', 'rateOfChange', 'counterReset'] as const;
+/**
+ * What a platform alarm watches (platform staff's, no client, no device): free disk space of the data
+ * directory in MB, the last scheduled backup having failed, the forwarding outbox stuck for minutes.
+ */
+export const PLATFORM_ALARM_TYPES = ['diskSpace', 'backupFailed', 'forwardingStuck'] as const;
+export type PlatformAlarmType = (typeof PLATFORM_ALARM_TYPES)[number];
+export const isPlatformAlarmType = (type: string | undefined | null): type is PlatformAlarmType => (PLATFORM_ALARM_TYPES as readonly string[]).includes(type ?? '');
+
+/** What an alarm rule watches (issue 15): a value against a threshold, silence, a rate, an energy counter going backwards; then the platform's own conditions. */
+export const ALARM_RULE_TYPES = ['threshold', 'offline', 'rateOfChange', 'counterReset', ...PLATFORM_ALARM_TYPES] as const;
 export type AlarmRuleType = (typeof ALARM_RULE_TYPES)[number];
 
 /** ISA-18.2 priorities, most urgent first. */

@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { metricUnit } from '@pieng/shared';
+import { isPlatformAlarmType, metricUnit, type AlarmRuleType } from '@pieng/shared';
 import { EntityManager } from 'typeorm';
 import { Database } from '../database/database.service';
 import { AlarmState, AlarmStateMachine, AlarmStep, initialAlarmState } from './alarm-state-machine';
@@ -37,7 +37,7 @@ export const num = (v: unknown) => (v === null || v === undefined ? null : Numbe
 export function ruleFromRow(r: Record<string, unknown>): RuleCondition {
   return {
     id: Number(r['id']),
-    clientId: Number(r['client_id']),
+    clientId: num(r['client_id']),
     deviceId: num(r['device_id']),
     name: String(r['name']),
     type: (r['type'] as RuleCondition['type']) ?? 'threshold',
@@ -60,7 +60,8 @@ export function ruleFromRow(r: Record<string, unknown>): RuleCondition {
 /** A rule's state on one device, as stored, with what its open event says. */
 export interface StoredAlarmState {
   ruleId: number;
-  deviceId: number;
+  /** null: a platform rule's one state. */
+  deviceId: number | null;
   eventId: number | null;
   state: AlarmState;
   shelvedUntil: number | null;
@@ -72,7 +73,7 @@ export interface StoredAlarmState {
 /** A transition whose history row is still to be written. */
 interface PendingTransition {
   rule: RuleCondition;
-  deviceId: number;
+  deviceId: number | null;
   eventId: number;
   kind: AlarmTransitionKind;
   at: number;
@@ -83,7 +84,33 @@ interface PendingTransition {
   muted: boolean;
 }
 
-const stateKey = (ruleId: number, deviceId: number) => `${ruleId}:${deviceId}`;
+const stateKey = (ruleId: number, deviceId: number | null) => `${ruleId}:${deviceId ?? 'platform'}`;
+
+/** `device_id = ?`, or `device_id IS NULL` for a platform rule (with its parameters). */
+export function deviceIs(deviceId: number | null, column = 'device_id'): [string, unknown[]] {
+  return deviceId === null ? [`${column} IS NULL`, []] : [`${column} = ?`, [deviceId]];
+}
+
+/** The units, comparisons and thresholds a platform rule's transitions and events show. */
+const PLATFORM_UNITS: Partial<Record<AlarmRuleType, string>> = { diskSpace: 'MB', forwardingStuck: 'min' };
+
+/** What the event says in words when it is raised. */
+function raisedDetails(rule: RuleCondition, value: number): string {
+  switch (rule.type) {
+    case 'offline':
+      return `${rule.name}: no reading for ${Math.round(value)} s`;
+    case 'counterReset':
+      return `${rule.name}: ${rule.metric} went back to ${value}`;
+    case 'diskSpace':
+      return `${rule.name}: ${value} MB free in the data directory, below ${rule.threshold} MB`;
+    case 'backupFailed':
+      return `${rule.name}: the last scheduled backup failed`;
+    case 'forwardingStuck':
+      return `${rule.name}: the oldest reading to forward has waited ${value} min (${rule.threshold} min allowed)`;
+    default:
+      return `${rule.name}: ${rule.metric}${rule.type === 'rateOfChange' ? ' per minute' : ''} ${value} ${rule.operator} ${rule.threshold}`;
+  }
+}
 
 /**
  * Where the alarm model writes: the steps of AlarmStateMachine become changes of `alarm_events`,
@@ -116,14 +143,16 @@ export class AlarmChanges {
     private readonly sink?: AlarmTransitionSink,
   ) {}
 
-  /** The stored states of these rules on these devices (states not stored start afresh when asked for). */
-  async load(ruleIds: number[], deviceIds: number[]): Promise<void> {
+  /** The stored states of these rules on these devices, null for platform rules (states not stored start afresh when asked for). */
+  async load(ruleIds: number[], deviceIds: Array<number | null>): Promise<void> {
     if (!ruleIds.length || !deviceIds.length) return;
+    const ids = deviceIds.filter((id): id is number => id !== null);
+    const devices = [...(ids.length ? [`s.device_id IN (${ids.map(() => '?').join(',')})`] : []), ...(ids.length < deviceIds.length ? ['s.device_id IS NULL'] : [])];
     const rows = await this.db.query<Record<string, unknown>>(
       `SELECT s.rule_id, s.device_id, s.event_id, s.state, e.acknowledged, e.acknowledged_at, e.shelved_until, e.cleared_at
        FROM alarm_states s LEFT JOIN alarm_events e ON e.id = s.event_id
-       WHERE s.device_id IN (${deviceIds.map(() => '?').join(',')}) AND s.rule_id IN (${ruleIds.map(() => '?').join(',')})`,
-      [...deviceIds, ...ruleIds],
+       WHERE (${devices.join(' OR ')}) AND s.rule_id IN (${ruleIds.map(() => '?').join(',')})`,
+      [...ids, ...ruleIds],
       this.m,
     );
     for (const r of rows) {
@@ -136,9 +165,9 @@ export class AlarmChanges {
       } else if (state.active) {
         Object.assign(state, { active: false, acknowledged: false, acknowledgedAt: null, clearingSince: null, latched: false });
       }
-      this.states.set(stateKey(Number(r['rule_id']), Number(r['device_id'])), {
+      this.states.set(stateKey(Number(r['rule_id']), num(r['device_id'])), {
         ruleId: Number(r['rule_id']),
-        deviceId: Number(r['device_id']),
+        deviceId: num(r['device_id']),
         eventId: state.active ? eventId : null,
         state,
         shelvedUntil: num(r['shelved_until']),
@@ -149,11 +178,11 @@ export class AlarmChanges {
   }
 
   /** The state if it was stored or already touched in this transaction. */
-  peek(ruleId: number, deviceId: number): StoredAlarmState | undefined {
+  peek(ruleId: number, deviceId: number | null): StoredAlarmState | undefined {
     return this.states.get(stateKey(ruleId, deviceId));
   }
 
-  stateOf(ruleId: number, deviceId: number): StoredAlarmState {
+  stateOf(ruleId: number, deviceId: number | null): StoredAlarmState {
     const key = stateKey(ruleId, deviceId);
     let s = this.states.get(key);
     if (!s) {
@@ -173,22 +202,19 @@ export class AlarmChanges {
     for (const step of steps) {
       switch (step.kind) {
         case 'raised': {
-          const details =
-            rule.type === 'offline'
-              ? `${rule.name}: no reading for ${Math.round(step.value)} s`
-              : rule.type === 'counterReset'
-                ? `${rule.name}: ${rule.metric} went back to ${step.value}`
-                : `${rule.name}: ${rule.metric}${rule.type === 'rateOfChange' ? ' per minute' : ''} ${step.value} ${rule.operator} ${rule.threshold}`;
+          const details = raisedDetails(rule, step.value);
           // Lower-case "insert" makes TypeORM's SQLite runner return the RETURNING rows; PostgreSQL returns them anyway.
+          // A platform rule's open event is kept unique by its own index (a NULL device is never a conflict of the other).
           const [inserted] = await this.db.query<{ id: number }>(
             'insert into alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, details, severity, chattering) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
-              'ON CONFLICT (rule_id, device_id) WHERE cleared_at IS NULL DO NOTHING RETURNING id',
+              `ON CONFLICT ${s.deviceId === null ? '(rule_id) WHERE cleared_at IS NULL AND device_id IS NULL' : '(rule_id, device_id) WHERE cleared_at IS NULL'} DO NOTHING RETURNING id`,
             [rule.id, s.deviceId, rule.metric, step.value, step.at, false, details, rule.severity, step.chattering],
             this.m,
           );
           if (!inserted) {
             // An event of this rule and device is open that this state did not know of (written before it): it stands.
-            const [open] = await this.db.query<{ id: number }>('SELECT id FROM alarm_events WHERE rule_id = ? AND device_id = ? AND cleared_at IS NULL', [rule.id, s.deviceId], this.m);
+            const [device, deviceParams] = deviceIs(s.deviceId);
+            const [open] = await this.db.query<{ id: number }>(`SELECT id FROM alarm_events WHERE rule_id = ? AND ${device} AND cleared_at IS NULL`, [rule.id, ...deviceParams], this.m);
             s.eventId = open ? Number(open.id) : null;
             break;
           }
@@ -228,7 +254,7 @@ export class AlarmChanges {
   }
 
   /** A transition of an event outside the state machine (shelving, an acknowledgement of a cleared event, a rule change closing its events). */
-  note(rule: RuleCondition, deviceId: number, eventId: number, kind: AlarmTransitionKind, at: number, muted: boolean, who: { actor?: string | null; comment?: string | null } = {}, value: number | null = null): void {
+  note(rule: RuleCondition, deviceId: number | null, eventId: number, kind: AlarmTransitionKind, at: number, muted: boolean, who: { actor?: string | null; comment?: string | null } = {}, value: number | null = null): void {
     this.pending.push({ rule, deviceId, eventId, kind, at, value, muted, actor: who.actor, comment: who.comment });
   }
 
@@ -243,30 +269,38 @@ export class AlarmChanges {
       if (!s.dirty) continue;
       const rule = this.rules.get(s.ruleId);
       if (rule && AlarmStateMachine.isIdle(s.state, rule)) {
-        if (s.stored) await this.db.query('DELETE FROM alarm_states WHERE rule_id = ? AND device_id = ?', [s.ruleId, s.deviceId], this.m);
+        const [device, deviceParams] = deviceIs(s.deviceId);
+        if (s.stored) await this.db.query(`DELETE FROM alarm_states WHERE rule_id = ? AND ${device}`, [s.ruleId, ...deviceParams], this.m);
         continue;
       }
       const dueAt = rule ? nextDue(s.state, rule) : null;
       await this.db.query(
-        'INSERT INTO alarm_states (rule_id, device_id, event_id, state, due_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule_id, device_id) DO UPDATE SET event_id = excluded.event_id, state = excluded.state, due_at = excluded.due_at',
+        `INSERT INTO alarm_states (rule_id, device_id, event_id, state, due_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT ${s.deviceId === null ? '(rule_id) WHERE device_id IS NULL' : '(rule_id, device_id)'} DO UPDATE SET event_id = excluded.event_id, state = excluded.state, due_at = excluded.due_at`,
         [s.ruleId, s.deviceId, s.eventId, JSON.stringify(s.state), dueAt],
         this.m,
       );
     }
     if (!this.pending.length) return;
-    const deviceIds = [...new Set(this.pending.map((p) => p.deviceId))];
+    // Platform transitions (no device) have no name to look up and no maintenance window.
+    const deviceIds = [...new Set(this.pending.map((p) => p.deviceId).filter((id): id is number => id !== null))];
     const devices = new Map<number, { name: string; siteId: number | null }>();
-    for (const d of await this.db.query<Record<string, unknown>>(`SELECT id, name, site_id FROM devices WHERE id IN (${deviceIds.map(() => '?').join(',')})`, deviceIds, this.m)) {
-      devices.set(Number(d['id']), { name: String(d['name']), siteId: num(d['site_id']) });
+    const windows: Record<string, unknown>[] = [];
+    if (deviceIds.length) {
+      for (const d of await this.db.query<Record<string, unknown>>(`SELECT id, name, site_id FROM devices WHERE id IN (${deviceIds.map(() => '?').join(',')})`, deviceIds, this.m)) {
+        devices.set(Number(d['id']), { name: String(d['name']), siteId: num(d['site_id']) });
+      }
+      const siteIds = [...new Set([...devices.values()].map((d) => d.siteId).filter((id): id is number => id !== null))];
+      const times = this.pending.map((p) => p.at);
+      windows.push(
+        ...(await this.db.query<Record<string, unknown>>(
+          `SELECT device_id, site_id, from_ts, to_ts FROM alarm_maintenance WHERE to_ts > ? AND from_ts <= ? AND (device_id IN (${deviceIds.map(() => '?').join(',')})${siteIds.length ? ` OR site_id IN (${siteIds.map(() => '?').join(',')})` : ''})`,
+          [Math.min(...times), Math.max(...times), ...deviceIds, ...siteIds],
+          this.m,
+        )),
+      );
     }
-    const siteIds = [...new Set([...devices.values()].map((d) => d.siteId).filter((id): id is number => id !== null))];
-    const times = this.pending.map((p) => p.at);
-    const windows = await this.db.query<Record<string, unknown>>(
-      `SELECT device_id, site_id, from_ts, to_ts FROM alarm_maintenance WHERE to_ts > ? AND from_ts <= ? AND (device_id IN (${deviceIds.map(() => '?').join(',')})${siteIds.length ? ` OR site_id IN (${siteIds.map(() => '?').join(',')})` : ''})`,
-      [Math.min(...times), Math.max(...times), ...deviceIds, ...siteIds],
-      this.m,
-    );
-    const inMaintenance = (deviceId: number, at: number) => {
+    const inMaintenance = (deviceId: number | null, at: number) => {
+      if (deviceId === null) return false;
       const siteId = devices.get(deviceId)?.siteId ?? null;
       return windows.some((w) => (num(w['device_id']) === deviceId || (siteId !== null && num(w['site_id']) === siteId)) && Number(w['from_ts']) <= at && at < Number(w['to_ts']));
     };
@@ -280,6 +314,8 @@ export class AlarmChanges {
       );
       const { rule } = p;
       const offline = rule.type === 'offline';
+      const platform = isPlatformAlarmType(rule.type);
+      const compares = rule.type === 'threshold' || rule.type === 'rateOfChange' || rule.type === 'diskSpace' || rule.type === 'forwardingStuck';
       transitions.push({
         historyId,
         eventId: p.eventId,
@@ -289,13 +325,14 @@ export class AlarmChanges {
         ruleName: rule.name,
         clientId: rule.clientId,
         deviceId: p.deviceId,
-        deviceName: devices.get(p.deviceId)?.name ?? null,
+        deviceName: p.deviceId === null ? null : (devices.get(p.deviceId)?.name ?? null),
+        ruleType: rule.type,
         severity: rule.severity,
-        metric: offline ? null : rule.metric,
-        value: p.value,
-        unit: offline ? 's' : (metricUnit(rule.metric) ?? null),
-        operator: rule.type === 'threshold' || rule.type === 'rateOfChange' ? rule.operator : null,
-        threshold: rule.type === 'threshold' || rule.type === 'rateOfChange' ? rule.threshold : rule.type === 'offline' ? rule.staleAfterSec : null,
+        metric: offline || platform ? null : rule.metric,
+        value: rule.type === 'backupFailed' ? null : p.value,
+        unit: offline ? 's' : platform ? (PLATFORM_UNITS[rule.type] ?? null) : (metricUnit(rule.metric) ?? null),
+        operator: compares ? rule.operator : null,
+        threshold: compares ? rule.threshold : rule.type === 'offline' ? rule.staleAfterSec : null,
         channelIds: rule.channelIds,
         escalationChannelId: rule.escalationChannelId,
         escalateAfterMin: rule.escalateAfterMin,

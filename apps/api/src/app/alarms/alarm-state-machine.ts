@@ -75,7 +75,7 @@ export const initialAlarmState = (): AlarmState => ({
 export class AlarmStateMachine {
   constructor(private readonly rule: AlarmRuleSettings) {}
 
-  /** A reading of the watched metric (for offline rules: any reading of the device) at `ts`. */
+  /** A reading of the watched metric (for offline rules: any reading of the device; for platform rules: the timer's measurement) at `ts`. */
   observe(s: AlarmState, ts: number, value: number): AlarmStep[] {
     const steps: AlarmStep[] = [];
     this.reAlarm(s, ts, steps);
@@ -133,7 +133,7 @@ export class AlarmStateMachine {
 
   /** Nothing worth keeping: the evaluator can drop the stored state. */
   static isIdle(s: AlarmState, rule: AlarmRuleSettings): boolean {
-    return !s.active && s.pendingSince === null && s.raises.length === 0 && s.quietAt === null && (rule.type === 'threshold' || rule.type === 'offline');
+    return !s.active && s.pendingSince === null && s.raises.length === 0 && s.quietAt === null && rule.type !== 'rateOfChange' && rule.type !== 'counterReset';
   }
 
   /** Whether the condition holds for this reading (with the deadband once active). */
@@ -149,7 +149,11 @@ export class AlarmStateMachine {
         const perMinute = ((value - s.lastValue) * 60_000) / (ts - s.lastTs);
         return this.compare(s, perMinute, operator, threshold);
       }
+      // Platform rules too: the value the alarm timer measured (free MB, 1 for a failed backup, minutes stuck) against their type's comparison.
       case 'threshold':
+      case 'diskSpace':
+      case 'backupFailed':
+      case 'forwardingStuck':
         return this.compare(s, value, operator, threshold);
     }
   }

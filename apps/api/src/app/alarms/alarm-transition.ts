@@ -1,4 +1,4 @@
-import type { AlarmSeverity } from '@pieng/shared';
+import type { AlarmRuleType, AlarmSeverity } from '@pieng/shared';
 import { EntityManager } from 'typeorm';
 
 /** What happened to an alarm event; each is one row of the event's append-only history. */
@@ -18,7 +18,10 @@ export interface AlarmTransition {
   at: number;
   ruleId: number;
   ruleName: string;
-  clientId: number;
+  /** null for platform alarms (platform staff's). */
+  clientId: number | null;
+  /** What the rule watches (absent in notifications queued before platform alarms): a platform alarm's message names its condition. */
+  ruleType?: AlarmRuleType;
   /** null for platform alarms (disk space, backup, forwarding), which go to platform-wide channels. */
   deviceId: number | null;
   deviceName: string | null;

@@ -40,10 +40,19 @@ export class AlarmsController {
   }
 
   @Post('rules')
-  @ApiOperation({ summary: 'Create an alarm rule (threshold, offline, rateOfChange, counterReset)' })
-  @ApiErrors(400, 404)
+  @ApiOperation({ summary: 'Create an alarm rule (threshold, offline, rateOfChange, counterReset; platform staff: diskSpace, backupFailed, forwardingStuck)' })
+  @ApiErrors(400, 403, 404)
   @ApiCreatedResponse({ type: AlarmRuleResponse })
-  @ApiBody({ type: CreateAlarmRuleDto, examples: { overvoltage: { summary: 'Overvoltage on every meter of client 1', value: { clientId: 1, name: 'Overvoltage', type: 'threshold', metric: 'voltage', operator: '>', threshold: 242, severity: 'major', deadband: 2, onDelaySec: 10 } }, offline: { summary: 'A meter silent for 5 minutes', value: { clientId: 1, deviceId: 1, name: 'Meter silent', type: 'offline', staleAfterSec: 300, severity: 'critical' } } } })
+  @ApiBody({
+    type: CreateAlarmRuleDto,
+    examples: {
+      overvoltage: { summary: 'Overvoltage on every meter of client 1', value: { clientId: 1, name: 'Overvoltage', type: 'threshold', metric: 'voltage', operator: '>', threshold: 242, severity: 'major', deadband: 2, onDelaySec: 10 } },
+      offline: { summary: 'A meter silent for 5 minutes', value: { clientId: 1, deviceId: 1, name: 'Meter silent', type: 'offline', staleAfterSec: 300, severity: 'critical' } },
+      diskSpace: { summary: 'Platform staff: less than 2 GB free in the data directory for 5 minutes', value: { name: 'Disk almost full', type: 'diskSpace', threshold: 2048, deadband: 256, onDelaySec: 300, severity: 'critical', channelIds: [1] } },
+      forwardingStuck: { summary: 'Platform staff: readings waiting 15 minutes to be forwarded', value: { name: 'Forwarding stuck', type: 'forwardingStuck', threshold: 15, severity: 'major', channelIds: [1] } },
+      backupFailed: { summary: 'Platform staff: the last scheduled backup failed (SQLite)', value: { name: 'Backup failed', type: 'backupFailed', severity: 'major', channelIds: [1] } },
+    },
+  })
   async createAlarmRule(@CallerScope() scope: ClientScope, @Body() dto: CreateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.createRule(scope, dto));
   }

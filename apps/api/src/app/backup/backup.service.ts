@@ -4,6 +4,7 @@ import { CronJob } from 'cron';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
 import { backupSqlite, BackupError, PG_DUMP_MESSAGE } from './sqlite-backup';
 
 /** Scheduled backups are named pieng-YYYYMMDD-HHMMSS.db (UTC); retention touches no other file. */
@@ -15,7 +16,18 @@ export function backupFileName(at: Date): string {
   return `pieng-${at.getUTCFullYear()}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}-${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}.db`;
 }
 
-/** Online backups of the SQLite database: on demand, and daily at BACKUP_HOUR with retention. */
+/** How the last scheduled backup went (the `backupFailed` platform alarm reads it). */
+export interface ScheduledBackupOutcome {
+  at: number;
+  ok: boolean;
+  file: string | null;
+  error: string | null;
+}
+
+/**
+ * Online backups of the SQLite database: on demand, and daily at BACKUP_HOUR with retention. How
+ * each scheduled one went is kept in `backup_status` (row `scheduled`), so that a failure outlives a restart.
+ */
 @Injectable()
 export class BackupService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BackupService.name);
@@ -24,6 +36,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly registry?: SchedulerRegistry,
+    @Optional() private readonly db?: Database,
   ) {}
 
   /** A consistent copy of the running database in `file`; refuses to overwrite. */
@@ -34,10 +47,41 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** The daily job: a new backup in BACKUP_DIR, then retention. */
   async runScheduledBackup(now = new Date()): Promise<{ path: string; bytes: number; deleted: string[] }> {
-    const result = await this.backupTo(join(this.config.backup.dir, backupFileName(now)));
+    let result: { path: string; bytes: number };
+    try {
+      result = await this.backupTo(join(this.config.backup.dir, backupFileName(now)));
+    } catch (err) {
+      await this.record({ at: now.getTime(), ok: false, file: null, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    await this.record({ at: now.getTime(), ok: true, file: result.path, error: null });
     const deleted = this.prune(now);
     this.logger.log(`Backup written: ${result.path} (${result.bytes} bytes)${deleted.length ? `; ${deleted.length} old backup(s) deleted` : ''}`);
     return { ...result, deleted };
+  }
+
+  /** The last scheduled backup's outcome, or null when none has run (or there is no database to keep it in). */
+  async lastScheduled(): Promise<ScheduledBackupOutcome | null> {
+    if (!this.db) return null;
+    const [row] = await this.db.query<{ at: number | string; ok: boolean | number; file: string | null; error: string | null }>("SELECT at, ok, file, error FROM backup_status WHERE name = 'scheduled'", []);
+    return row ? { at: Number(row.at), ok: row.ok === true || Number(row.ok) === 1, file: row.file, error: row.error } : null;
+  }
+
+  /** Keeps the outcome; a failure to keep it (the disk full, say) is logged and does not hide the backup's own outcome. */
+  private async record(o: ScheduledBackupOutcome): Promise<void> {
+    if (!this.db) return;
+    const db = this.db;
+    try {
+      await db.transaction((m) =>
+        db.execute(
+          "INSERT INTO backup_status (name, at, ok, file, error) VALUES ('scheduled', ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at, ok = excluded.ok, file = excluded.file, error = excluded.error",
+          [o.at, o.ok, o.file, o.error],
+          m,
+        ),
+      );
+    } catch (err) {
+      this.logger.warn(`Could not record the scheduled backup's outcome: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Deletes this service's backups older than BACKUP_RETENTION_DAYS (by the time in their name); returns the names deleted. */

@@ -180,16 +180,22 @@ export class ForwardingOutbox implements OnModuleInit {
     return n;
   }
 
+  /** When the oldest reading still waiting to be forwarded was queued (epoch ms), or null when none waits (the `forwardingStuck` platform alarm). */
+  async oldestPendingAt(): Promise<number | null> {
+    const [oldest] = await this.db.query<{ created_at: number | string }>('SELECT created_at FROM forward_outbox WHERE dead_at IS NULL ORDER BY id LIMIT 1');
+    return oldest ? Number(oldest.created_at) : null;
+  }
+
   async counts(): Promise<{ pending: number; deadLettered: number; oldestPendingAt: number | null; overflowDevices: number; lastDeadLetterError: string | null }> {
     const [pending] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_outbox WHERE dead_at IS NULL');
     const [dead] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_outbox WHERE dead_at IS NOT NULL');
-    const [oldest] = await this.db.query<{ created_at: number | string }>('SELECT created_at FROM forward_outbox WHERE dead_at IS NULL ORDER BY id LIMIT 1');
+    const oldestPendingAt = await this.oldestPendingAt();
     const [overflow] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_overflow');
     const [lastDead] = await this.db.query<{ last_error: string }>('SELECT last_error FROM forward_outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT 1');
     return {
       pending: Number(pending.n),
       deadLettered: Number(dead.n),
-      oldestPendingAt: oldest ? Number(oldest.created_at) : null,
+      oldestPendingAt,
       overflowDevices: Number(overflow.n),
       lastDeadLetterError: lastDead?.last_error ?? null,
     };

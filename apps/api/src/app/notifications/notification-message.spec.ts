@@ -21,6 +21,17 @@ describe('notification messages', () => {
     expect(m.subject).toBe('[WARNING] Disk space: platform, acknowledged by ana@plant.example');
   });
 
+  it("names a platform alarm's condition where a device's alarm names the device, in English and Portuguese", () => {
+    const payload = { eventId: 9, historyId: 1, kind: 'raised' as const, at: Date.UTC(2026, 10, 26, 8, 0, 0), ruleId: 1, ruleName: 'Disco', clientId: null, ruleType: 'diskSpace' as const, deviceId: null, deviceName: null, severity: 'critical' as const, metric: null, value: 812, unit: 'MB', operator: '<', threshold: 2048 };
+    const en = renderMessage(payload, { language: 'en', timeZone: 'UTC' });
+    expect(en.text.split('\n')).toEqual(['Alarm: Disco', 'State: raised', 'Severity: critical', 'Condition: Free disk space in the data directory', 'Value: 812 MB', 'Threshold: < 2048 MB', 'Time: 2026-11-26 08:00:00 (UTC)']);
+    expect(en.subject).toBe('[CRITICAL] Disco: Free disk space in the data directory, raised');
+    const pt = renderMessage({ ...payload, ruleType: 'forwardingStuck', value: 17.5, unit: 'min', operator: '>=', threshold: 15 }, { language: 'pt-BR', timeZone: 'America/Sao_Paulo' });
+    expect(pt.text).toContain('Condição: Encaminhamento para a próxima instância parado');
+    expect(pt.text).toContain('Valor: 17,5 min');
+    expect(pt.short).toBe('[CRÍTICO] Encaminhamento para a próxima instância parado | Disco | disparado | 17,5 min | 26/11/2026 05:00:00 (America/Sao_Paulo)');
+  });
+
   it('signs as Standard Webhooks documents it (their published test vector)', () => {
     // From the Standard Webhooks specification's reference libraries' tests.
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

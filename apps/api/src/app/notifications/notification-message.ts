@@ -1,4 +1,4 @@
-import type { AlarmSeverity, Language } from '@pieng/shared';
+import { isPlatformAlarmType, type AlarmSeverity, type Language, type PlatformAlarmType } from '@pieng/shared';
 import { localParts } from '../common/time-zones';
 import type { NotificationPayload } from './entities/notification-channel.row';
 
@@ -7,8 +7,10 @@ export type { Language };
 interface Words {
   severity: Record<AlarmSeverity, string>;
   kind: (p: NotificationPayload) => string;
-  labels: { alarm: string; state: string; severity: string; device: string; metric: string; value: string; threshold: string; time: string; link: string; comment: string };
+  labels: { alarm: string; state: string; severity: string; device: string; condition: string; metric: string; value: string; threshold: string; time: string; link: string; comment: string };
   platform: string;
+  /** What a platform alarm watches, named where a device's alarm names the device. */
+  conditions: Record<PlatformAlarmType, string>;
   test: { subject: string; body: string };
 }
 
@@ -27,8 +29,13 @@ const WORDS: Record<Language, Words> = {
               : p.kind === 'escalated'
                 ? `still unacknowledged after ${p.escalatedAfterMin} min`
                 : p.kind,
-    labels: { alarm: 'Alarm', state: 'State', severity: 'Severity', device: 'Device', metric: 'Metric', value: 'Value', threshold: 'Threshold', time: 'Time', link: 'Link', comment: 'Comment' },
+    labels: { alarm: 'Alarm', state: 'State', severity: 'Severity', device: 'Device', condition: 'Condition', metric: 'Metric', value: 'Value', threshold: 'Threshold', time: 'Time', link: 'Link', comment: 'Comment' },
     platform: 'platform',
+    conditions: {
+      diskSpace: 'Free disk space in the data directory',
+      backupFailed: 'Last scheduled backup failed',
+      forwardingStuck: 'Forwarding to the next instance stuck',
+    },
     test: { subject: 'Test notification', body: 'This is a test of the notification channel "{name}". If you read this, it works.' },
   },
   'pt-BR': {
@@ -45,8 +52,13 @@ const WORDS: Record<Language, Words> = {
               : p.kind === 'escalated'
                 ? `sem reconhecimento após ${p.escalatedAfterMin} min`
                 : p.kind,
-    labels: { alarm: 'Alarme', state: 'Estado', severity: 'Severidade', device: 'Dispositivo', metric: 'Métrica', value: 'Valor', threshold: 'Limite', time: 'Horário', link: 'Link', comment: 'Comentário' },
+    labels: { alarm: 'Alarme', state: 'Estado', severity: 'Severidade', device: 'Dispositivo', condition: 'Condição', metric: 'Métrica', value: 'Valor', threshold: 'Limite', time: 'Horário', link: 'Link', comment: 'Comentário' },
     platform: 'plataforma',
+    conditions: {
+      diskSpace: 'Espaço livre em disco no diretório de dados',
+      backupFailed: 'Último backup agendado falhou',
+      forwardingStuck: 'Encaminhamento para a próxima instância parado',
+    },
     test: { subject: 'Notificação de teste', body: 'Este é um teste do canal de notificação "{name}". Se você está lendo isto, ele funciona.' },
   },
 };
@@ -82,7 +94,9 @@ export function renderMessage(p: NotificationPayload, o: { language: Language; t
   const w = WORDS[o.language] ?? WORDS.en;
   const sev = w.severity[p.severity] ?? p.severity;
   const unit = p.unit ? ` ${p.unit}` : '';
-  const device = p.deviceName ?? w.platform;
+  // A platform alarm (no device) names its condition where a device's names the device.
+  const condition = p.deviceId === null && isPlatformAlarmType(p.ruleType) ? w.conditions[p.ruleType] : null;
+  const device = condition ?? p.deviceName ?? w.platform;
   const value = p.value === null ? null : `${formatNumber(p.value, o.language)}${unit}`;
   const threshold = p.threshold === null ? null : `${p.operator ? `${p.operator} ` : ''}${formatNumber(p.threshold, o.language)}${unit}`;
   const time = formatTime(p.at, o.timeZone, o.language);
@@ -92,7 +106,7 @@ export function renderMessage(p: NotificationPayload, o: { language: Language; t
     `${w.labels.alarm}: ${p.ruleName}`,
     `${w.labels.state}: ${state}`,
     `${w.labels.severity}: ${sev}`,
-    `${w.labels.device}: ${device}`,
+    condition ? `${w.labels.condition}: ${condition}` : `${w.labels.device}: ${device}`,
     ...(p.metric ? [`${w.labels.metric}: ${p.metric}`] : []),
     ...(value !== null ? [`${w.labels.value}: ${value}`] : []),
     ...(threshold !== null ? [`${w.labels.threshold}: ${threshold}`] : []),

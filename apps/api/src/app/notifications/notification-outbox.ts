@@ -82,6 +82,7 @@ export class NotificationOutbox extends AlarmTransitionSink {
         at: t.at,
         ruleId: t.ruleId,
         ruleName: t.ruleName,
+        ...(t.ruleType !== undefined && { ruleType: t.ruleType }),
         clientId: t.clientId,
         deviceId: t.deviceId,
         deviceName: t.deviceName,

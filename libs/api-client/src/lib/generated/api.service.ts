@@ -31,7 +31,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'checkExpression'>>('POST', apiUrl(this.baseUrl, 'checkExpression', request), { body: request.body });
   }
 
-  /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) (POST /api/alarms/rules) */
+  /** Create an alarm rule (threshold, offline, rateOfChange, counterReset; platform staff: diskSpace, backupFailed, forwardingStuck) (POST /api/alarms/rules) */
   createAlarmRule(request: ApiRequest<'createAlarmRule'>): Observable<ApiResponse<'createAlarmRule'>> {
     return this.http.request<ApiResponse<'createAlarmRule'>>('POST', apiUrl(this.baseUrl, 'createAlarmRule', request), { body: request.body });
   }

@@ -164,7 +164,7 @@ export interface paths {
         /** Alarm rules of the caller’s clients */
         get: operations["listAlarmRules"];
         put?: never;
-        /** Create an alarm rule (threshold, offline, rateOfChange, counterReset) */
+        /** Create an alarm rule (threshold, offline, rateOfChange, counterReset; platform staff: diskSpace, backupFailed, forwardingStuck) */
         post: operations["createAlarmRule"];
         delete?: never;
         options?: never;
@@ -1363,10 +1363,10 @@ export interface components {
              */
             details: string | null;
             /**
-             * @description Device whose reading raised it
+             * @description Device whose reading raised it; null for a platform alarm
              * @example 1
              */
-            deviceId: number;
+            deviceId: number | null;
             /**
              * @description Event id
              * @example 7
@@ -1378,7 +1378,7 @@ export interface components {
              */
             latched: boolean;
             /**
-             * @description Metric (empty for an offline alarm)
+             * @description Metric (empty for offline and platform alarms)
              * @example voltage
              */
             metric: string;
@@ -1398,6 +1398,12 @@ export interface components {
              */
             ruleName: string;
             /**
+             * @description What its rule watches
+             * @example threshold
+             * @enum {string}
+             */
+            ruleType: "threshold" | "offline" | "rateOfChange" | "counterReset" | "diskSpace" | "backupFailed" | "forwardingStuck";
+            /**
              * @description Severity of its rule when it was raised
              * @example major
              * @enum {string}
@@ -1414,12 +1420,12 @@ export interface components {
              */
             shelveReason: string | null;
             /**
-             * @description The unit of the value (known metrics; s for offline)
+             * @description The unit of the value (known metrics; s for offline, MB for diskSpace, min for forwardingStuck)
              * @example V
              */
             unit: string | null;
             /**
-             * @description The value that raised it (offline: seconds since the last reading)
+             * @description The value that raised it (offline: seconds since the last reading; diskSpace: MB free; forwardingStuck: minutes; backupFailed: 1)
              * @example 245.5
              */
             value: number;
@@ -1498,10 +1504,10 @@ export interface components {
              */
             channelIds: number[];
             /**
-             * @description Owning client
+             * @description Owning client; null for a platform rule (diskSpace, backupFailed, forwardingStuck)
              * @example 1
              */
-            clientId: number;
+            clientId: number | null;
             /**
              * @description Creation time (ISO-8601 UTC)
              * @example 2026-11-30T08:00:00.000Z
@@ -1543,7 +1549,7 @@ export interface components {
              */
             latch: boolean;
             /**
-             * @description Metric watched (null for offline rules)
+             * @description Metric watched (null for offline and platform rules)
              * @example voltage
              */
             metric: string | null;
@@ -1585,7 +1591,7 @@ export interface components {
              */
             staleAfterSec: number | null;
             /**
-             * @description Threshold in the metric’s canonical unit (per minute for rateOfChange)
+             * @description Threshold in the metric’s canonical unit (per minute for rateOfChange; MB free for diskSpace, minutes for forwardingStuck, 1 for backupFailed)
              * @example 242
              */
             threshold: number;
@@ -1594,7 +1600,7 @@ export interface components {
              * @example threshold
              * @enum {string}
              */
-            type: "threshold" | "offline" | "rateOfChange" | "counterReset";
+            type: "threshold" | "offline" | "rateOfChange" | "counterReset" | "diskSpace" | "backupFailed" | "forwardingStuck";
         };
         AnomaliesResponse: {
             /**
@@ -2065,7 +2071,7 @@ export interface components {
         };
         CreateAlarmRuleDto: {
             /**
-             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @description Notification channels told of its transitions (ids of the client’s channels; for a platform rule, platform-wide channels)
              * @default []
              * @example [
              *       1,
@@ -2074,10 +2080,10 @@ export interface components {
              */
             channelIds?: number[];
             /**
-             * @description The client whose devices the rule watches
+             * @description The client whose devices the rule watches; required, except for a platform rule (diskSpace, backupFailed, forwardingStuck), which belongs to no client (leave it out)
              * @example 1
              */
-            clientId: number;
+            clientId?: number | null;
             /**
              * @description Hysteresis, absolute, in the metric’s unit: an active `>` alarm clears only at or below threshold − deadband (`<`: at or above threshold + deadband)
              * @default 0
@@ -2133,7 +2139,7 @@ export interface components {
              */
             onDelaySec?: number;
             /**
-             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds (platform rules: fixed by their type, leave it out)
              * @example >
              * @enum {string}
              */
@@ -2156,17 +2162,17 @@ export interface components {
              */
             staleAfterSec?: number | null;
             /**
-             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange); diskSpace: MB free (raises below it); forwardingStuck: minutes (raises at or above it); not for backupFailed
              * @example 242
              */
             threshold?: number;
             /**
-             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards). Platform rules (platform staff only; no client, device or metric): diskSpace (MB free in the data directory below threshold), backupFailed (the last scheduled backup failed; SQLite only), forwardingStuck (the oldest reading to forward waiting threshold minutes or more)
              * @default threshold
              * @example threshold
              * @enum {string}
              */
-            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset" | "diskSpace" | "backupFailed" | "forwardingStuck";
         };
         CreateApiKeyDto: {
             /** @description The client the key acts for; a client's user may omit it (their own client), platform staff must give it */
@@ -4390,7 +4396,7 @@ export interface components {
         };
         UpdateAlarmRuleDto: {
             /**
-             * @description Notification channels told of its transitions (ids of the client’s channels)
+             * @description Notification channels told of its transitions (ids of the client’s channels; for a platform rule, platform-wide channels)
              * @default []
              * @example [
              *       1,
@@ -4453,7 +4459,7 @@ export interface components {
              */
             onDelaySec?: number;
             /**
-             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds
+             * @description threshold and rateOfChange: raise when `value <operator> threshold` holds (platform rules: fixed by their type, leave it out)
              * @example >
              * @enum {string}
              */
@@ -4476,17 +4482,17 @@ export interface components {
              */
             staleAfterSec?: number | null;
             /**
-             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)
+             * @description threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange); diskSpace: MB free (raises below it); forwardingStuck: minutes (raises at or above it); not for backupFailed
              * @example 242
              */
             threshold?: number;
             /**
-             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)
+             * @description What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards). Platform rules (platform staff only; no client, device or metric): diskSpace (MB free in the data directory below threshold), backupFailed (the last scheduled backup failed; SQLite only), forwardingStuck (the oldest reading to forward waiting threshold minutes or more)
              * @default threshold
              * @example threshold
              * @enum {string}
              */
-            type?: "threshold" | "offline" | "rateOfChange" | "counterReset";
+            type?: "threshold" | "offline" | "rateOfChange" | "counterReset" | "diskSpace" | "backupFailed" | "forwardingStuck";
         };
         UpdateClientDto: {
             /**

@@ -1,17 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ALARM_SEVERITIES, AlarmSeverity, metricUnit } from '@pieng/shared';
+import { ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmRuleType, AlarmSeverity, metricUnit } from '@pieng/shared';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const flag = (v: unknown) => v === true || Number(v) === 1;
+/** The unit of an event's value where it is not its metric's. */
+const EVENT_UNITS: Partial<Record<AlarmRuleType, string | null>> = { offline: 's', diskSpace: 'MB', forwardingStuck: 'min', backupFailed: null };
 
 export class AlarmEventResponse {
   @ApiProperty({ description: 'Event id', example: 7 }) id!: number;
   @ApiProperty({ description: 'The rule that raised it', example: 1 }) ruleId!: number;
   @ApiProperty({ description: 'The rule’s name', example: 'Overvoltage' }) ruleName!: string;
-  @ApiProperty({ description: 'Device whose reading raised it', example: 1 }) deviceId!: number;
-  @ApiProperty({ description: 'Metric (empty for an offline alarm)', example: 'voltage' }) metric!: string;
-  @ApiProperty({ description: 'The value that raised it (offline: seconds since the last reading)', example: 245.5 }) value!: number;
-  @ApiProperty({ description: 'The unit of the value (known metrics; s for offline)', nullable: true, type: String, example: 'V' }) unit!: string | null;
+  @ApiProperty({ description: 'What its rule watches', enum: ALARM_RULE_TYPES, example: 'threshold' }) ruleType!: AlarmRuleType;
+  @ApiProperty({ description: 'Device whose reading raised it; null for a platform alarm', nullable: true, type: Number, example: 1 }) deviceId!: number | null;
+  @ApiProperty({ description: 'Metric (empty for offline and platform alarms)', example: 'voltage' }) metric!: string;
+  @ApiProperty({ description: 'The value that raised it (offline: seconds since the last reading; diskSpace: MB free; forwardingStuck: minutes; backupFailed: 1)', example: 245.5 }) value!: number;
+  @ApiProperty({ description: 'The unit of the value (known metrics; s for offline, MB for diskSpace, min for forwardingStuck)', nullable: true, type: String, example: 'V' }) unit!: string | null;
   @ApiProperty({ description: 'Severity of its rule when it was raised', enum: ALARM_SEVERITIES, example: 'major' }) severity!: AlarmSeverity;
   @ApiProperty({ description: 'Time of the reading that raised it (ISO-8601 UTC)', example: '2026-11-30T08:00:01.000Z' }) raisedAt!: string;
   @ApiProperty({ description: 'Time it cleared', nullable: true, type: String, example: null }) clearedAt!: string | null;
@@ -31,14 +34,16 @@ export class AlarmEventResponse {
     const clearedAt = n(r['cleared_at']);
     const shelvedUntil = n(r['shelved_until']);
     const metric = String(r['metric']);
+    const ruleType = ((r['rule_type'] as AlarmRuleType | undefined) ?? (metric === '' ? 'offline' : 'threshold')) as AlarmRuleType;
     return {
       id: Number(r['id']),
       ruleId: Number(r['rule_id']),
       ruleName: String(r['rule_name']),
-      deviceId: Number(r['device_id']),
+      ruleType,
+      deviceId: n(r['device_id']),
       metric,
       value: Number(r['value']),
-      unit: metric === '' ? 's' : metricUnit(metric) ?? null,
+      unit: EVENT_UNITS[ruleType] !== undefined ? (EVENT_UNITS[ruleType] as string | null) : (metricUnit(metric) ?? null),
       severity: (r['severity'] as AlarmSeverity) ?? 'major',
       raisedAt: iso(Number(r['raised_at'])) as string,
       clearedAt: iso(clearedAt),

@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { ALARM_OPERATORS, ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmOperator, AlarmRuleType, AlarmSeverity, METRIC_NAME_PATTERN } from '@pieng/shared';
+import { ALARM_OPERATORS, ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmOperator, AlarmRuleType, AlarmSeverity, isPlatformAlarmType, METRIC_NAME_PATTERN } from '@pieng/shared';
 import { IsRowId, MAX_ROW_ID } from '../../common/id-param';
 
 /** A day: the longest delay, re-alarm or staleness a rule may ask for. */
 export const MAX_ALARM_SECONDS = 86_400;
 
 export class CreateAlarmRuleDto {
-  @ApiProperty({ description: 'The client whose devices the rule watches', example: 1 })
+  @ApiPropertyOptional({ description: 'The client whose devices the rule watches; required, except for a platform rule (diskSpace, backupFailed, forwardingStuck), which belongs to no client (leave it out)', example: 1, nullable: true, type: Number })
+  @ValidateIf((o: CreateAlarmRuleDto) => !isPlatformAlarmType(o.type) || (o.clientId !== undefined && o.clientId !== null))
   @IsRowId()
-  clientId!: number;
+  clientId?: number | null;
 
   @ApiPropertyOptional({ description: "One device of the client; omit to watch all the client's devices", example: 1, nullable: true, type: Number })
   @IsOptional()
@@ -23,7 +24,8 @@ export class CreateAlarmRuleDto {
   name!: string;
 
   @ApiPropertyOptional({
-    description: 'What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards)',
+    description:
+      'What the rule watches: threshold (metric against threshold), offline (no reading for staleAfterSec), rateOfChange (change of the metric per minute against threshold), counterReset (an energy counter went backwards). Platform rules (platform staff only; no client, device or metric): diskSpace (MB free in the data directory below threshold), backupFailed (the last scheduled backup failed; SQLite only), forwardingStuck (the oldest reading to forward waiting threshold minutes or more)',
     enum: ALARM_RULE_TYPES,
     default: 'threshold',
     example: 'threshold',
@@ -33,18 +35,18 @@ export class CreateAlarmRuleDto {
   type?: AlarmRuleType;
 
   @ApiPropertyOptional({ description: 'The metric the rule looks at: one the device (or a device of the client) reports, or a known metric name. Not used by offline rules.', example: 'voltage' })
-  @ValidateIf((o: CreateAlarmRuleDto) => o.type !== 'offline' || o.metric !== undefined)
+  @ValidateIf((o: CreateAlarmRuleDto) => (o.type !== 'offline' && !isPlatformAlarmType(o.type)) || o.metric !== undefined)
   @IsString()
   @Matches(METRIC_NAME_PATTERN, { message: 'metric must be a metric name such as voltage or powerL1' })
   metric?: string;
 
-  @ApiPropertyOptional({ description: 'threshold and rateOfChange: raise when `value <operator> threshold` holds', enum: ALARM_OPERATORS, example: '>' })
+  @ApiPropertyOptional({ description: 'threshold and rateOfChange: raise when `value <operator> threshold` holds (platform rules: fixed by their type, leave it out)', enum: ALARM_OPERATORS, example: '>' })
   @ValidateIf((o: CreateAlarmRuleDto) => o.type === undefined || o.type === 'threshold' || o.type === 'rateOfChange' || o.operator !== undefined)
   @IsIn(ALARM_OPERATORS)
   operator?: AlarmOperator;
 
-  @ApiPropertyOptional({ description: "threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange)", example: 242 })
-  @ValidateIf((o: CreateAlarmRuleDto) => o.type === undefined || o.type === 'threshold' || o.type === 'rateOfChange' || o.threshold !== undefined)
+  @ApiPropertyOptional({ description: "threshold and rateOfChange: the threshold, in the metric's canonical unit (per minute for rateOfChange); diskSpace: MB free (raises below it); forwardingStuck: minutes (raises at or above it); not for backupFailed", example: 242 })
+  @ValidateIf((o: CreateAlarmRuleDto) => o.type === undefined || o.type === 'threshold' || o.type === 'rateOfChange' || o.type === 'diskSpace' || o.type === 'forwardingStuck' || o.threshold !== undefined)
   @IsNumber({ allowNaN: false, allowInfinity: false })
   threshold?: number;
 
@@ -97,7 +99,7 @@ export class CreateAlarmRuleDto {
   @Max(MAX_ALARM_SECONDS)
   staleAfterSec?: number | null;
 
-  @ApiPropertyOptional({ description: 'Notification channels told of its transitions (ids of the client’s channels)', type: [Number], default: [], example: [1, 2] })
+  @ApiPropertyOptional({ description: 'Notification channels told of its transitions (ids of the client’s channels; for a platform rule, platform-wide channels)', type: [Number], default: [], example: [1, 2] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)

@@ -11,8 +11,9 @@ export class AlarmEvent {
   @Column({ name: 'rule_id', type: 'integer' })
   ruleId!: number;
 
-  @Column({ name: 'device_id', type: 'integer' })
-  deviceId!: number;
+  /** null: the event of a platform rule. */
+  @Column({ name: 'device_id', type: 'integer', nullable: true })
+  deviceId!: number | null;
 
   @Column({ type: 'varchar', length: 64 })
   metric!: string;

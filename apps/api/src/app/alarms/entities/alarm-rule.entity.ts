@@ -11,15 +11,17 @@ const channelIdsColumn = {
 /**
  * "Raise an alarm when <metric> <operator> <threshold>" (or a device falls silent, a value changes too
  * fast, an energy counter goes backwards) for a client's devices, or one of them. Offline rules watch
- * no metric (stored as '').
+ * no metric (stored as ''). Platform rules (disk space, failed backup, forwarding stuck) have no
+ * client, no device and no metric.
  */
 @Entity('alarm_rules')
 export class AlarmRule {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  @Column({ name: 'client_id', type: 'integer' })
-  clientId!: number;
+  /** null: a platform rule (PLATFORM_ALARM_TYPES), platform staff's, watching the server rather than a device. */
+  @Column({ name: 'client_id', type: 'integer', nullable: true })
+  clientId!: number | null;
 
   /** null: the rule applies to every device of the client. */
   @Column({ name: 'device_id', type: 'integer', nullable: true })

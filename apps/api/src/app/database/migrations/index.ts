@@ -18,6 +18,7 @@ import { AlarmModel1764300000000 } from './1764300000000-alarm-model';
 import { Notifications1764310000000 } from './1764310000000-notifications';
 import { NotificationRecipientsDone1764310000001 } from './1764310000001-notification-recipients-done';
 import { Baselines1764340000000 } from './1764340000000-baselines';
+import { PlatformAlarms1764350000000 } from './1764350000000-platform-alarms';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   Notifications1764310000000,
   NotificationRecipientsDone1764310000001,
   Baselines1764340000000,
+  PlatformAlarms1764350000000,
 ];

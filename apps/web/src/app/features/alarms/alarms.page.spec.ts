@@ -188,6 +188,40 @@ describe('AlarmsPage', () => {
     });
   });
 
+  it('offers platform staff a disk space rule: no client, device or metric, the threshold in MB free', async () => {
+    const { fixture, el } = await render();
+    input(el, 'ruleName', 'Disk low');
+    input(el, 'ruleType', 'diskSpace');
+    await fixture.whenStable();
+    expect(el.querySelector('[name="ruleClient"]')).toBeNull();
+    expect(el.querySelector('[name="ruleDevice"]')).toBeNull();
+    expect(el.querySelector('[name="ruleMetric"]')).toBeNull();
+    expect(el.querySelector('[name="ruleThreshold"]')?.parentElement?.textContent).toContain('MB free');
+    input(el, 'ruleThreshold', '2048');
+    (el.querySelector('[data-testid="save-rule"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    const create = http.expectOne((r) => r.url === '/api/alarms/rules' && r.method === 'POST');
+    expect(create.request.body).toMatchObject({ name: 'Disk low', type: 'diskSpace', threshold: 2048 });
+    for (const field of ['clientId', 'deviceId', 'metric', 'operator']) expect(create.request.body).not.toHaveProperty(field);
+  });
+
+  it("names a platform event's condition where a device's event names the device", async () => {
+    const fixture = TestBed.createComponent(AlarmsPage);
+    await fixture.whenStable();
+    http.expectOne('/api/clients').flush([]);
+    http.expectOne('/api/devices').flush([]);
+    http.expectOne('/api/alarms/rules').flush([{ ...rule, clientId: null, type: 'forwardingStuck', metric: null, operator: '>=', threshold: 15 }]);
+    http.expectOne((r) => r.url.startsWith('/api/alarms/events')).flush([{ ...event, ruleType: 'forwardingStuck', deviceId: null, metric: '', value: 17.5, unit: 'min' }]);
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    const row = el.querySelector('[data-testid="alarm-event"]') as HTMLElement;
+    expect(row.textContent).toContain('Forwarding stuck (platform)');
+    expect(row.querySelector('a[href^="/devices"]')).toBeNull();
+    expect(row.querySelector('[data-testid="event-value"]')?.textContent?.trim()).toBe('17.5 min');
+    expect(el.querySelector('[data-testid="alarm-rule"]')?.textContent).toContain('Platform');
+    expect(el.querySelector('[data-testid="alarm-rule"]')?.textContent).toContain('≥ 15 min');
+  });
+
   it('speaks Portuguese', async () => {
     TestBed.inject(I18n).setLanguage('pt-BR');
     const { el } = await render();

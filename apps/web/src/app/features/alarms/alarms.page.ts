@@ -4,7 +4,7 @@ import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
-import { ALARM_OPERATORS, ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmOperator, AlarmRuleType, AlarmSeverity, METRICS } from '@pieng/shared';
+import { ALARM_OPERATORS, ALARM_RULE_TYPES, ALARM_SEVERITIES, AlarmOperator, AlarmRuleType, AlarmSeverity, isPlatformAlarmType, METRICS } from '@pieng/shared';
 import { AlarmCountService } from '../../core/alarm-count.service';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
@@ -55,7 +55,8 @@ export class AlarmsPage {
   protected readonly i18n = inject(I18n);
   protected readonly t = this.i18n.t.bind(this.i18n);
   protected readonly operators = ALARM_OPERATORS;
-  protected readonly types = ALARM_RULE_TYPES;
+  /** Platform rules (disk space, backup, forwarding) are offered to platform staff only. */
+  protected readonly types = computed(() => (this.auth.isStaff() ? ALARM_RULE_TYPES : ALARM_RULE_TYPES.filter((ty) => !isPlatformAlarmType(ty))));
   protected readonly severities = ALARM_SEVERITIES;
 
   /** `?clientId=` from the overview's alarm link. */
@@ -107,6 +108,8 @@ export class AlarmsPage {
   private readonly ruleClient = toSignal(this.ruleForm.controls.clientId.valueChanges, { initialValue: 0 });
   private readonly ruleDevice = toSignal(this.ruleForm.controls.deviceId.valueChanges, { initialValue: null });
   protected readonly ruleType = toSignal(this.ruleForm.controls.type.valueChanges, { initialValue: 'threshold' as AlarmRuleType });
+  /** A platform rule has no client, device, metric or operator; diskSpace and forwardingStuck have a threshold (MB free, minutes). */
+  protected readonly platformType = computed(() => isPlatformAlarmType(this.ruleType()));
   protected readonly ruleDevices = computed(() => this.devices().filter((d) => d.clientId === this.ruleClient()));
   protected readonly filterDevices = computed(() => (this.filterClient() ? this.devices().filter((d) => d.clientId === this.filterClient()) : this.devices()));
 
@@ -133,7 +136,8 @@ export class AlarmsPage {
     return this.devices().find((d) => d.id === id)?.name ?? `#${id}`;
   }
 
-  protected clientName(id: number): string {
+  protected clientName(id: number | null): string {
+    if (id === null) return this.t('alarms.platform');
     return this.clients().find((c) => c.id === id)?.name ?? `#${id}`;
   }
 
@@ -155,6 +159,12 @@ export class AlarmsPage {
         return `${this.metricLabel(rule.metric ?? '')}: ${this.typeLabel('counterReset')}`;
       case 'rateOfChange':
         return `Δ ${this.metricLabel(rule.metric ?? '')}/min ${rule.operator} ${this.i18n.number(rule.threshold, 3)} ${unit}`.trim();
+      case 'diskSpace':
+        return `${this.typeLabel('diskSpace')}: < ${this.i18n.number(rule.threshold, 0)} MB`;
+      case 'forwardingStuck':
+        return `${this.typeLabel('forwardingStuck')}: ≥ ${this.i18n.number(rule.threshold, 1)} min`;
+      case 'backupFailed':
+        return this.typeLabel('backupFailed');
       default:
         return `${this.metricLabel(rule.metric ?? '')} ${rule.operator} ${this.i18n.number(rule.threshold, 3)} ${unit}`.trim();
     }
@@ -163,7 +173,7 @@ export class AlarmsPage {
   protected edit(rule: Rule): void {
     this.editing.set(rule);
     this.ruleForm.setValue({
-      clientId: rule.clientId,
+      clientId: rule.clientId ?? this.ruleForm.controls.clientId.value,
       deviceId: rule.deviceId,
       name: rule.name,
       type: rule.type,
@@ -190,19 +200,22 @@ export class AlarmsPage {
   }
 
   protected saveRule(): void {
-    if (this.ruleForm.invalid) {
+    const v = this.ruleForm.getRawValue();
+    const platform = isPlatformAlarmType(v.type);
+    // A platform rule has no client: its client field does not count.
+    if (Object.entries(this.ruleForm.controls).some(([name, c]) => c.invalid && !(platform && name === 'clientId'))) {
       this.ruleForm.markAllAsTouched();
       return;
     }
-    const v = this.ruleForm.getRawValue();
     const offline = v.type === 'offline';
     const compares = v.type === 'threshold' || v.type === 'rateOfChange';
     const body = {
-      deviceId: v.deviceId,
+      ...(!platform && { deviceId: v.deviceId }),
       name: v.name,
       type: v.type,
-      ...(!offline && { metric: v.metric }),
+      ...(!offline && !platform && { metric: v.metric }),
       ...(compares && { operator: v.operator, threshold: Number(v.threshold) }),
+      ...((v.type === 'diskSpace' || v.type === 'forwardingStuck') && { threshold: Number(v.threshold) }),
       ...(offline && { staleAfterSec: v.staleAfterSec }),
       severity: v.severity,
       deadband: Number(v.deadband),
@@ -216,7 +229,7 @@ export class AlarmsPage {
       enabled: v.enabled,
     };
     const editing = this.editing();
-    const request = editing ? this.api.updateAlarmRule({ path: { id: editing.id }, body }) : this.api.createAlarmRule({ body: { clientId: v.clientId, ...body } });
+    const request = editing ? this.api.updateAlarmRule({ path: { id: editing.id }, body }) : this.api.createAlarmRule({ body: platform ? body : { clientId: v.clientId, ...body } });
     request.subscribe({
       next: () => {
         this.ruleError.set(null);

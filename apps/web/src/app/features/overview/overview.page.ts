@@ -170,7 +170,8 @@ export class OverviewPage implements OnInit {
         this.clients.set(clients);
         this.devices.set(devices);
         const byDevice = new Map<number, number>();
-        for (const a of alarms) byDevice.set(a.deviceId, (byDevice.get(a.deviceId) ?? 0) + 1);
+        // Platform alarms (no device) are counted on the alarms page, not on a meter.
+        for (const a of alarms) if (a.deviceId !== null) byDevice.set(a.deviceId, (byDevice.get(a.deviceId) ?? 0) + 1);
         this.activeAlarmsByDevice.set(byDevice);
         this.loading.set(false);
         // Today and this month in each client's own calendar (its time zone), one call each.
