@@ -1,3 +1,5 @@
+// First: V8 flags must be set before the application's code allocates.
+import './v8-flags';
 import { existsSync } from 'node:fs';
 import { runServer } from './app/server';
 
