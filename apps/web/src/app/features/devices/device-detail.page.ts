@@ -11,7 +11,7 @@ import { I18n } from '../../core/i18n.service';
 import { LiveReadingsService, LiveStatus } from '../../core/live-readings.service';
 import { ThemeService } from '../../core/theme.service';
 import type { MessageKey } from '../../core/translations';
-import { formError } from '../../shared/api-error';
+import { errorMessage } from '../../shared/api-error';
 import { themeColor } from '../../shared/chart-colors';
 import { PERIODS, Period, periodRange, toLocalInput } from '../../shared/period';
 import { seriesChart } from './series-chart';
@@ -211,6 +211,7 @@ export class DeviceDetailPage {
     if (!device) return;
     this.reading.set(true);
     this.testError.set(null);
+    this.testResult.set(null);
     this.api.pollDevice({ path: { id: device.id } }).subscribe({
       next: (result) => {
         this.reading.set(false);
@@ -218,7 +219,8 @@ export class DeviceDetailPage {
       },
       error: (e: unknown) => {
         this.reading.set(false);
-        this.testError.set(formError(e)?.message ?? null);
+        // A meter that does not answer is a 502/504 with the API's explanation: shown, as the form shows it (no connection at all: the banner says so).
+        this.testError.set(errorMessage(e));
       },
     });
   }
