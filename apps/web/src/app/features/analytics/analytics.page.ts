@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ApiResponse, PiengApi } from '@pieng/api-client';
 import { METRICS, metricUnit } from '@pieng/shared';
@@ -8,6 +8,7 @@ import { forkJoin } from 'rxjs';
 import { I18n } from '../../core/i18n.service';
 import { ThemeService } from '../../core/theme.service';
 import type { MessageKey } from '../../core/translations';
+import { errorMessage, formError } from '../../shared/api-error';
 import { themeColor } from '../../shared/chart-colors';
 import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
 import { tickFormat } from '../devices/series-chart';
@@ -95,9 +96,13 @@ export class AnalyticsPage {
       const devices = this.devices();
       if (devices.length && this.deviceId() === null) this.deviceId.set(devices[0].id);
     });
-    // First look without limits as soon as a device is known; afterwards the user presses Compute.
+    // First look without limits as soon as a device is known; afterwards the user presses Compute
+    // (once only: a refused query clears the figures, and must not start another on its own).
+    let looked = false;
     effect(() => {
-      if (this.deviceId() !== null && this.summary() === null) this.compute();
+      if (this.deviceId() === null || looked) return;
+      looked = true;
+      untracked(() => this.compute());
     });
   }
 
@@ -119,6 +124,22 @@ export class AnalyticsPage {
     return `period.${period}` as MessageKey;
   }
 
+  /** The summary's refusal (a field's beside it, the rest at the top) and the regression's. */
+  protected readonly summaryError = signal<{ message: string; fields: Record<string, string> } | null>(null);
+  protected readonly fitError = signal<string | null>(null);
+  protected fieldError(field: string): string | null {
+    return this.summaryError()?.fields[field] ?? null;
+  }
+  /** Messages not shown beside a field, once each. */
+  protected readonly errorMessages = computed(() => {
+    const out = new Set<string>();
+    const s = this.summaryError();
+    if (s && s.message && Object.keys(s.fields).length === 0) out.add(s.message);
+    const f = this.fitError();
+    if (f) out.add(f);
+    return [...out];
+  });
+
   protected optionalNumber(value: string): number | null {
     return value === '' ? null : Number(value);
   }
@@ -132,12 +153,22 @@ export class AnalyticsPage {
     const metric = this.metric();
     const shown = [...new Set([metric, this.y(), ...(this.x() === 'time' ? [] : [this.x()])])];
     this.downloadTarget.set({ operation: 'exportReadings', query: { deviceId, metrics: shown.join(','), from, to, resolution: 'raw' } });
+    this.summaryError.set(null);
+    this.fitError.set(null);
     forkJoin({
       summary: this.api.getSummary({ query: { deviceId, metric, from, to, lsl: this.lsl() ?? undefined, usl: this.usl() ?? undefined } }),
       raw: this.api.listMeasurements({ query: { deviceId, metric, from, to, limit: 10000 } }),
-    }).subscribe(({ summary, raw }) => {
-      this.summary.set(summary);
-      this.values.set(raw.items.map((i) => i.value));
+    }).subscribe({
+      next: ({ summary, raw }) => {
+        this.summary.set(summary);
+        this.values.set(raw.items.map((i) => i.value));
+      },
+      // A refused query clears the old figures: they belonged to another question.
+      error: (e: unknown) => {
+        this.summary.set(null);
+        this.values.set([]);
+        this.summaryError.set(formError(e) ?? { message: errorMessage(e) ?? '', fields: {} });
+      },
     });
     const x = this.x();
     const y = this.y();
@@ -150,9 +181,10 @@ export class AnalyticsPage {
         this.regression.set(fit);
         this.pairs.set(x === 'time' ? ys.items.map((p) => ({ x: new Date(p.ts).getTime() / 1000, y: p.value })) : pairByTimestamp(xs.items, ys.items));
       },
-      error: () => {
+      error: (e: unknown) => {
         this.regression.set(null);
         this.pairs.set([]);
+        this.fitError.set(errorMessage(e));
       },
     });
   }
