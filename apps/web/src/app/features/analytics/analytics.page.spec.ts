@@ -27,12 +27,22 @@ describe('AnalyticsPage', () => {
     for (const r of http.match((r) => r.url.startsWith('/api/metrics?'))) if (!r.cancelled) r.flush({ items: [], nextCursor: null });
   };
 
-  it('shows a refused query beside its field, clears the old figures, and shows the other refusals at the top', async () => {
+  it("offers the device's own metrics; shows a refused query beside its field, clears the old figures, and shows the other refusals at the top", async () => {
     const fixture = TestBed.createComponent(AnalyticsPage);
     await fixture.whenStable();
     http.expectOne('/api/devices').flush([device]);
     await fixture.whenStable();
+    // A single-phase meter: only what it reported is offered, in the catalogue's order.
+    http.expectOne('/api/alarms/metrics?deviceId=3').flush([
+      { metric: 'power', unit: 'W', label: 'Active power', reported: true },
+      { metric: 'voltage', unit: 'V', label: 'Voltage', reported: true },
+      { metric: 'voltageL1', unit: 'V', label: 'Voltage L1-N', reported: false },
+    ]);
+    await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
+    const options = (i: number) => Array.from(el.querySelectorAll('form select')[i].querySelectorAll('option')).map((o) => o.value);
+    expect(options(1)).toEqual(['voltage', 'power']);
+    expect(options(3)).toEqual(['time', 'voltage', 'power']);
     const compute = async () => {
       (el.querySelector('[data-testid="compute"]') as HTMLButtonElement).click();
       await fixture.whenStable();

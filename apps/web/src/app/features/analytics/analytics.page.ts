@@ -34,7 +34,9 @@ export class AnalyticsPage {
   protected readonly i18n = inject(I18n);
   protected readonly t = this.i18n.t.bind(this.i18n);
   protected readonly periods = PERIODS.filter((p) => p !== 'custom');
-  protected readonly metricNames = Object.keys(METRICS);
+  /** The metrics the chosen device has reported (GET /api/alarms/metrics), in the catalogue's order; all of them until it is known or when it has none yet. */
+  private readonly reported = signal<string[]>([]);
+  protected readonly metricNames = computed(() => (this.reported().length ? this.reported() : Object.keys(METRICS)));
 
   protected readonly devices = toSignal(this.api.listDevices(), { initialValue: [] });
   protected readonly deviceId = signal<number | null>(null);
@@ -95,6 +97,25 @@ export class AnalyticsPage {
     effect(() => {
       const devices = this.devices();
       if (devices.length && this.deviceId() === null) this.deviceId.set(devices[0].id);
+    });
+    // The device's own metrics: a single-phase meter is not offered L1-L3 (which would count 0 values).
+    effect(() => {
+      const deviceId = this.deviceId();
+      if (deviceId === null) return;
+      this.api.listAlarmMetrics({ query: { deviceId } }).subscribe((list) => {
+        const catalogue = Object.keys(METRICS);
+        const rank = (m: string) => (catalogue.includes(m) ? catalogue.indexOf(m) : catalogue.length);
+        const names = list
+          .filter((m) => m.reported)
+          .map((m) => m.metric)
+          .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+        this.reported.set(names);
+        if (!names.length) return;
+        const pick = (current: string, preferred: string[]) => (names.includes(current) ? current : (preferred.find((p) => names.includes(p)) ?? names[0]));
+        this.metric.set(pick(this.metric(), ['voltage', 'power']));
+        this.y.set(pick(this.y(), ['power', 'voltage']));
+        if (this.x() !== 'time') this.x.set(pick(this.x(), ['voltage']));
+      });
     });
     // First look without limits as soon as a device is known; afterwards the user presses Compute
     // (once only: a refused query clears the figures, and must not start another on its own).
