@@ -51,7 +51,8 @@ export async function run({ print = true, days: DAYS = 365, monthDays = 31 } = {
     };
     const fit = await api(server, 'POST', '/api/analytics/baseline', body);
     const want = [50, 2, 3, 0.5];
-    if (fit.n !== DAYS || fit.coefficients.some((c, i) => Math.abs(c.value - want[i]) > 1e-6)) throw new Error(`fit gave n = ${fit.n}, ${fit.coefficients.map((c) => c.value).join(', ')}; want ${want.join(', ')}`);
+    if (fit.n !== DAYS || fit.coefficients.some((c, i) => Math.abs(c.value - want[i]) > 1e-6))
+      throw new Error(`fit gave n = ${fit.n}, ${fit.coefficients.map((c) => c.value).join(', ')}; want ${want.join(', ')}`);
     const baselineMs = await timed(15, () => api(server, 'POST', '/api/analytics/baseline', body));
 
     // Virtual meter: main 10 kW ± a wave, a 3 kW, b 4.5 kW, every minute for a month.
@@ -62,25 +63,47 @@ export async function run({ print = true, days: DAYS = 365, monthDays = 31 } = {
       const batch = [];
       for (let k = i; k < Math.min(i + 1500, minutes); k++) {
         const t = start + k * 60_000;
-        batch.push({ deviceId: main, timestamp: t, metrics: { power: 10_000 + (k % 60) * 10 } }, { deviceId: a, timestamp: t, metrics: { power: 3000 } }, { deviceId: b, timestamp: t, metrics: { power: 4500 } });
+        batch.push(
+          { deviceId: main, timestamp: t, metrics: { power: 10_000 + (k % 60) * 10 } },
+          { deviceId: a, timestamp: t, metrics: { power: 3000 } },
+          { deviceId: b, timestamp: t, metrics: { power: 4500 } },
+        );
       }
       await api(server, 'POST', '/api/ingest', { readings: batch });
     }
-    const virtual = (await api(server, 'POST', '/api/devices', { clientId: client.id, name: 'Unmetered', deviceType: 'virtual', config: { inputs: { main, a, b }, metrics: { power: 'main.power - (a.power + b.power)' } } })).id;
+    const virtual = (
+      await api(server, 'POST', '/api/devices', {
+        clientId: client.id,
+        name: 'Unmetered',
+        deviceType: 'virtual',
+        config: { inputs: { main, a, b }, metrics: { power: 'main.power - (a.power + b.power)' } },
+      })
+    ).id;
     const path = `/api/metrics/summary?deviceId=${virtual}&metric=power&from=${start}&to=${start + minutes * 60_000 - 1}`;
     const summary = await api(server, 'GET', path);
     // Mean of 2,500 + 10 · (k mod 60): 2,500 + 295 = 2,795 W over whole hours.
-    if (summary.count !== minutes || Math.abs(summary.mean - 2795) > 1e-6) throw new Error(`virtual summary ${summary.count} buckets, mean ${summary.mean}; want ${minutes}, 2795`);
+    if (summary.count !== minutes || Math.abs(summary.mean - 2795) > 1e-6)
+      throw new Error(`virtual summary ${summary.count} buckets, mean ${summary.mean}; want ${minutes}, 2795`);
     const virtualMs = await timed(15, () => api(server, 'GET', path));
 
     const db = await open(join(server.dataDir, 'app.db'));
     const hi = FROM + DAYS * DAY;
     const baselineSqlMs = await timed(15, async () => {
       await all(db, `SELECT quarter, wh FROM energy_quarters WHERE device_id = ? AND kind = 'import' AND quarter >= ? AND quarter < ?`, [meter, FROM, hi]);
-      for (const metric of ['production', 'temperature', 'occupancy']) await all(db, `SELECT bucket, value_sum, value_count FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 3600000 AND bucket >= ? AND bucket < ?`, [line, metric, FROM, hi]);
+      for (const metric of ['production', 'temperature', 'occupancy'])
+        await all(
+          db,
+          `SELECT bucket, value_sum, value_count FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 3600000 AND bucket >= ? AND bucket < ?`,
+          [line, metric, FROM, hi],
+        );
     });
     const virtualSqlMs = await timed(15, async () => {
-      for (const id of [main, a, b]) await all(db, `SELECT bucket, value_sum, value_count FROM rollups WHERE device_id = ? AND metric = 'power' AND bucket_ms = 60000 AND bucket >= ? AND bucket < ?`, [id, start, start + minutes * 60_000]);
+      for (const id of [main, a, b])
+        await all(
+          db,
+          `SELECT bucket, value_sum, value_count FROM rollups WHERE device_id = ? AND metric = 'power' AND bucket_ms = 60000 AND bucket >= ? AND bucket < ?`,
+          [id, start, start + minutes * 60_000],
+        );
     });
     await new Promise((r) => db.close(r));
     const result = {
@@ -95,8 +118,12 @@ export async function run({ print = true, days: DAYS = 365, monthDays = 31 } = {
     };
     if (print) {
       console.log(`\nAnalytics (SQLite, this machine)`);
-      console.log(`  baseline, ${DAYS} days × 3 drivers: (a) SQL reads ${result.baselineSqlMs} ms   (b) POST /api/analytics/baseline ${result.baselineMs} ms   b/a = ${result.baselineRatio} (target: under 100 ms)`);
-      console.log(`  virtual meter, ${minutes.toLocaleString('en')} 1-minute buckets: (a) SQL reads ${result.virtualSqlMs} ms   (b) GET /api/metrics/summary ${result.virtualMs} ms   b/a = ${result.virtualRatio} (target: under 200 ms)`);
+      console.log(
+        `  baseline, ${DAYS} days × 3 drivers: (a) SQL reads ${result.baselineSqlMs} ms   (b) POST /api/analytics/baseline ${result.baselineMs} ms   b/a = ${result.baselineRatio} (target: under 100 ms)`,
+      );
+      console.log(
+        `  virtual meter, ${minutes.toLocaleString('en')} 1-minute buckets: (a) SQL reads ${result.virtualSqlMs} ms   (b) GET /api/metrics/summary ${result.virtualMs} ms   b/a = ${result.virtualRatio} (target: under 200 ms)`,
+      );
     }
     return result;
   } finally {

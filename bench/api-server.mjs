@@ -27,7 +27,17 @@ export async function startApi(env = {}, nodeArgs = [], { main = join(root, 'dis
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'pieng-bench-'));
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, main], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ENABLE_POLLING: 'false', ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      ENABLE_POLLING: 'false',
+      ADMIN_EMAIL: BENCH_ADMIN.email,
+      ADMIN_PASSWORD: BENCH_ADMIN.password,
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -67,7 +77,10 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
  */
 export function api(server, method, path, body) {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const headers = { authorization: `Bearer ${server.token}`, ...(text !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }) };
+  const headers = {
+    authorization: `Bearer ${server.token}`,
+    ...(text !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }),
+  };
   return new Promise((resolve, reject) => {
     const req = http.request(server.url + path, { method, agent: keepAlive, headers }, (res) => {
       const chunks = [];

@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { rmSync } from 'node:fs';
 import { all, api, openReadOnly as open, startApi, timed } from './api-server.mjs';
 
-
 const FROM = Date.UTC(2026, 9, 1);
 
 /**
@@ -22,7 +21,10 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
   try {
     const client = await api(server, 'POST', '/api/clients', { name: 'Bench energy' });
     const devices = [];
-    for (let d = 0; d < deviceCount; d++) devices.push((await api(server, 'POST', '/api/devices', { clientId: client.id, name: `Meter ${d + 1}`, deviceType: 'api', pollIntervalSec: 60 * everyMinutes })).id);
+    for (let d = 0; d < deviceCount; d++)
+      devices.push(
+        (await api(server, 'POST', '/api/devices', { clientId: client.id, name: `Meter ${d + 1}`, deviceType: 'api', pollIntervalSec: 60 * everyMinutes })).id,
+      );
     // Meter d counts (d + 1) Wh a minute.
     const minutes = (DAYS * 1440) / everyMinutes;
     const counter = (d, i) => 1000 + (d + 1) * i * everyMinutes;
@@ -36,7 +38,8 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
           next += perBatch;
           const batch = [];
           for (let i = first; i < Math.min(first + perBatch, minutes); i++) {
-            for (let d = 0; d < deviceCount; d++) batch.push({ deviceId: devices[d], timestamp: FROM + i * everyMinutes * 60_000, metrics: { energy: counter(d, i) } });
+            for (let d = 0; d < deviceCount; d++)
+              batch.push({ deviceId: devices[d], timestamp: FROM + i * everyMinutes * 60_000, metrics: { energy: counter(d, i) } });
           }
           await api(server, 'POST', '/api/ingest', { readings: batch });
         }
@@ -46,11 +49,12 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
     const readings = minutes * deviceCount;
     if (ingestOnly) {
       const rate = Math.round(readings / ingestSeconds);
-      if (print) console.log(`${readings.toLocaleString('en')} one-metric readings of ${deviceCount} devices stored at ${rate.toLocaleString('en')} values/s over HTTP`);
+      if (print)
+        console.log(`${readings.toLocaleString('en')} one-metric readings of ${deviceCount} devices stored at ${rate.toLocaleString('en')} values/s over HTTP`);
       return { readings, ingestValuesPerSec: rate };
     }
     // Every counted Wh: (d + 1) Wh a minute from the first reading to the last, summed over the meters.
-    const expectedKWh = (((minutes - 1) * everyMinutes * deviceCount * (deviceCount + 1)) / 2) / 1000;
+    const expectedKWh = ((minutes - 1) * everyMinutes * deviceCount * (deviceCount + 1)) / 2 / 1000;
 
     const path = `/api/energy?clientId=${client.id}&interval=day&from=${FROM}&to=${TO}`;
     // The first read merges what is still pending.
@@ -62,7 +66,10 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
     const db = await open(join(server.dataDir, 'app.db'));
     const [{ n: quarters }] = await all(db, `SELECT COUNT(*) AS n FROM energy_quarters`);
     const sumMs = await timed(15, () =>
-      all(db, `SELECT SUM(wh) AS wh FROM energy_quarters WHERE device_id IN (${devices.join(',')}) AND kind = 'import' AND quarter >= ? AND quarter < ?`, [FROM, TO + 1]),
+      all(db, `SELECT SUM(wh) AS wh FROM energy_quarters WHERE device_id IN (${devices.join(',')}) AND kind = 'import' AND quarter >= ? AND quarter < ?`, [
+        FROM,
+        TO + 1,
+      ]),
     );
     await new Promise((r) => db.close(r));
 
@@ -76,7 +83,9 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
       ratio: +(energyMs / sumMs).toFixed(2),
     };
     if (print) {
-      console.log(`\nEnergy per day for a client with ${deviceCount} devices over a month (SQLite, this machine): ${readings.toLocaleString('en')} counter readings (every ${everyMinutes} min), stored at ${result.ingestValuesPerSec.toLocaleString('en')} values/s over HTTP, ${result.quarters.toLocaleString('en')} quarters`);
+      console.log(
+        `\nEnergy per day for a client with ${deviceCount} devices over a month (SQLite, this machine): ${readings.toLocaleString('en')} counter readings (every ${everyMinutes} min), stored at ${result.ingestValuesPerSec.toLocaleString('en')} values/s over HTTP, ${result.quarters.toLocaleString('en')} quarters`,
+      );
       console.log(`  (a) SQL SUM of the month's quarters (sqlite3)         ${result.rawSumMs} ms`);
       console.log(`  (b) GET /api/energy?clientId&interval=day, ${DAYS} days   ${result.energyByDayMs} ms   b/a = ${result.ratio} (target: under 200 ms)`);
     }
@@ -89,5 +98,9 @@ export async function run({ print = true, devices: deviceCount = 100, everyMinut
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf('--main');
-  await run({ main: at > 0 ? process.argv[at + 1] : undefined, ingestOnly: process.argv.includes('--ingest-only'), ...(process.argv.includes('--ingest-only') && { devices: 20, days: 7 }) });
+  await run({
+    main: at > 0 ? process.argv[at + 1] : undefined,
+    ingestOnly: process.argv.includes('--ingest-only'),
+    ...(process.argv.includes('--ingest-only') && { devices: 20, days: 7 }),
+  });
 }

@@ -89,8 +89,12 @@ export async function run({ print = true, readings = 1_000_000 } = {}) {
     if (print) {
       console.log(`\n== exports: ${result.values.toLocaleString('en')} values of one meter`);
       console.log(`(a) GET /api/metrics page by page (JSON): ${result.pagedJsonValuesPerSec.toLocaleString('en')} values/s`);
-      console.log(`(b) CSV export: ${result.csvRowsPerSec.toLocaleString('en')} rows/s (${result.csvMB} MB), b/a ${result.csvVsPagedJson} in values/s; RSS +${result.csvRssGrowthMB} MB over idle (bound 50 MB)`);
-      console.log(`(c) XLSX export: ${result.xlsxRowsPerSec.toLocaleString('en')} rows/s (${result.xlsxMB} MB); RSS +${result.xlsxRssGrowthMB} MB over idle (bound 50 MB)`);
+      console.log(
+        `(b) CSV export: ${result.csvRowsPerSec.toLocaleString('en')} rows/s (${result.csvMB} MB), b/a ${result.csvVsPagedJson} in values/s; RSS +${result.csvRssGrowthMB} MB over idle (bound 50 MB)`,
+      );
+      console.log(
+        `(c) XLSX export: ${result.xlsxRowsPerSec.toLocaleString('en')} rows/s (${result.xlsxMB} MB); RSS +${result.xlsxRssGrowthMB} MB over idle (bound 50 MB)`,
+      );
     }
     return result;
   } finally {

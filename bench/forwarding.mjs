@@ -42,7 +42,9 @@ export async function run({ print = true, backlog = 50_000, lagSeconds = 20, rat
     const baselineN = 20_000;
     for (let r = 0; r < 2000; r += 500) {
       // warm-up, not timed
-      await api(slave, 'POST', '/api/ingest', { readings: Array.from({ length: 500 }, (_, k) => reading(baselineDevice.id, r + k, T0 - 3_600_000 + (r + k) * 1000)) });
+      await api(slave, 'POST', '/api/ingest', {
+        readings: Array.from({ length: 500 }, (_, k) => reading(baselineDevice.id, r + k, T0 - 3_600_000 + (r + k) * 1000)),
+      });
     }
     let started = performance.now();
     for (let r = 0; r < baselineN; r += 500) {
@@ -119,11 +121,19 @@ export async function run({ print = true, backlog = 50_000, lagSeconds = 20, rat
     };
     if (print) {
       console.log(`\nForwarding master -> slave (SQLite, ${METRICS.length} metrics per reading, batches of 500, this machine)`);
-      console.log(`  (a) POST /api/ingest to the slave, 500 readings/request, one at a time   ${result.baselineIngestReadingsPerSec.toLocaleString('en')} readings/s`);
-      console.log(`  (b) forwarding a ${backlog.toLocaleString('en')}-reading backlog                          ${result.forwardReadingsPerSec.toLocaleString('en')} readings/s   b/a = ${result.forwardRatio}`);
+      console.log(
+        `  (a) POST /api/ingest to the slave, 500 readings/request, one at a time   ${result.baselineIngestReadingsPerSec.toLocaleString('en')} readings/s`,
+      );
+      console.log(
+        `  (b) forwarding a ${backlog.toLocaleString('en')}-reading backlog                          ${result.forwardReadingsPerSec.toLocaleString('en')} readings/s   b/a = ${result.forwardRatio}`,
+      );
       console.log(`      (the master took the backlog in ${result.backlogIngestSeconds} s; all on the slave after ${result.backlogTotalSeconds} s)`);
-      console.log(`  (c) steady state at ${result.lagRateReadingsPerSec.toLocaleString('en')} readings/s: oldest unsent on the master p50 ${result.masterLagP50Ms} ms, p95 ${result.masterLagP95Ms} ms, max ${result.masterLagMaxMs} ms;`);
-      console.log(`      slave's newest reading behind by p50 ${result.endToEndLagP50Ms} ms, p95 ${result.endToEndLagP95Ms} ms (includes the 100 ms send tick)`);
+      console.log(
+        `  (c) steady state at ${result.lagRateReadingsPerSec.toLocaleString('en')} readings/s: oldest unsent on the master p50 ${result.masterLagP50Ms} ms, p95 ${result.masterLagP95Ms} ms, max ${result.masterLagMaxMs} ms;`,
+      );
+      console.log(
+        `      slave's newest reading behind by p50 ${result.endToEndLagP50Ms} ms, p95 ${result.endToEndLagP95Ms} ms (includes the 100 ms send tick)`,
+      );
     }
     return result;
   } finally {

@@ -133,7 +133,11 @@ async function loginFlood(options) {
       for (let wave = 0; wave < 3; wave++) {
         const answers = await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
-            call(server.url, 'POST', '/api/auth/login', { localAddress: `127.0.${wave + 1}.${i + 1}`, agent: false, body: { email: `nobody${wave}-${i}@bench.local`, password: 'guess-password-1' } }),
+            call(server.url, 'POST', '/api/auth/login', {
+              localAddress: `127.0.${wave + 1}.${i + 1}`,
+              agent: false,
+              body: { email: `nobody${wave}-${i}@bench.local`, password: 'guess-password-1' },
+            }),
           ),
         );
         for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
@@ -145,7 +149,9 @@ async function loginFlood(options) {
   console.log(`   40 parallel wrong passwords for one account, answers by status: ${JSON.stringify(account)} (401 = the password was checked; the limit is 5)`);
   console.log(`   300 logins from 300 addresses in waves of 100 (${flood.attack.seconds.toFixed(1)} s, answers ${JSON.stringify(flood.attack.counts)}):`);
   console.log(`     another client's one-reading ingest quiet:  ${describe(flood.quiet)}`);
-  console.log(`     ... during the login flood:                ${describe(flood.under)}${Object.keys(flood.under.failures).length ? ` failures ${JSON.stringify(flood.under.failures)}` : ''}`);
+  console.log(
+    `     ... during the login flood:                ${describe(flood.under)}${Object.keys(flood.under.failures).length ? ` failures ${JSON.stringify(flood.under.failures)}` : ''}`,
+  );
   console.log(`     ratio of medians ${(flood.under.median / flood.quiet.median).toFixed(1)}, of max ${(flood.under.max / flood.quiet.max).toFixed(1)}`);
   return { verifiedOfForty: account['401'] ?? 0, answers: account, victimQuiet: flood.quiet, victimUnderFlood: flood.under };
 }
@@ -162,7 +168,13 @@ async function ingestRate(server, t, durationMs, { workers = 4, perBatch = 50 } 
       while (performance.now() < end) {
         const base = ++tsCounter * 1000;
         tsCounter += perBatch;
-        const body = { readings: Array.from({ length: perBatch }, (_, i) => ({ deviceId: t.deviceId, timestamp: T0 + base + i * 1000, metrics: { voltage: 230, current: 1.2, power: 276, energy: 1000 + i } })) };
+        const body = {
+          readings: Array.from({ length: perBatch }, (_, i) => ({
+            deviceId: t.deviceId,
+            timestamp: T0 + base + i * 1000,
+            metrics: { voltage: 230, current: 1.2, power: 276, energy: 1000 + i },
+          })),
+        };
         const res = await call(server.url, 'POST', '/api/ingest', { headers: { 'x-api-key': t.key }, body, agent });
         if (res.status === 200) readings += perBatch;
         else statuses[res.status] = (statuses[res.status] ?? 0) + 1;
@@ -207,10 +219,18 @@ async function liveStreams(options) {
     agent.destroy();
     console.log('\n8. Live streams');
     console.log(`   200 GET /api/live with one read key, answers by status: ${JSON.stringify(answers)}`);
-    console.log(`   that client's ingest (4 senders x 50 readings): ${before.rate.readingsPerSec.toFixed(0)} readings/s without streams, ${after.rate.readingsPerSec.toFixed(0)} with them (ratio ${(after.rate.readingsPerSec / before.rate.readingsPerSec).toFixed(2)})`);
+    console.log(
+      `   that client's ingest (4 senders x 50 readings): ${before.rate.readingsPerSec.toFixed(0)} readings/s without streams, ${after.rate.readingsPerSec.toFixed(0)} with them (ratio ${(after.rate.readingsPerSec / before.rate.readingsPerSec).toFixed(2)})`,
+    );
     console.log(`   another client's one-reading ingest meanwhile, without streams: ${describe(before.victimWhileStreamerIngests)}`);
     console.log(`                                                    with streams:  ${describe(after.victimWhileStreamerIngests)}`);
-    return { streamAnswers: answers, streamerRateWithout: before.rate.readingsPerSec, streamerRateWith: after.rate.readingsPerSec, victimWithout: before.victimWhileStreamerIngests, victimWith: after.victimWhileStreamerIngests };
+    return {
+      streamAnswers: answers,
+      streamerRateWithout: before.rate.readingsPerSec,
+      streamerRateWith: after.rate.readingsPerSec,
+      victimWithout: before.victimWhileStreamerIngests,
+      victimWith: after.victimWhileStreamerIngests,
+    };
   });
 }
 
@@ -282,7 +302,10 @@ async function deviceFlood(options) {
     const statuses = {};
     for (let batch = 0; batch < 2; batch++) {
       const uids = Array.from({ length: 1000 }, (_, i) => `flood-${batch}-${i}`);
-      const body = { readings: uids.map((deviceUid) => ({ deviceUid, timestamp: T0, metrics: { voltage: 230 } })), devices: uids.map((uid) => ({ uid, name: uid })) };
+      const body = {
+        readings: uids.map((deviceUid) => ({ deviceUid, timestamp: T0, metrics: { voltage: 230 } })),
+        devices: uids.map((uid) => ({ uid, name: uid })),
+      };
       const res = await call(server.url, 'POST', '/api/ingest', { headers: { 'x-api-key': b.key }, body });
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     }
@@ -305,8 +328,13 @@ async function deviceFlood(options) {
       const run = (sql, params = []) => new Promise((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
       await run('BEGIN');
       for (let i = 0; i < extraDevices; i += 500) {
-        const rows = Array.from({ length: Math.min(500, extraDevices - i) }, (_, k) => `('idle-${i + k}', ${t.clientId}, 'Pushed meter ${i + k}', 'api', 1, 30, '{}', 0, ${Date.now()})`);
-        await run(`INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES ${rows.join(',')}`);
+        const rows = Array.from(
+          { length: Math.min(500, extraDevices - i) },
+          (_, k) => `('idle-${i + k}', ${t.clientId}, 'Pushed meter ${i + k}', 'api', 1, 30, '{}', 0, ${Date.now()})`,
+        );
+        await run(
+          `INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES ${rows.join(',')}`,
+        );
       }
       await run('COMMIT');
       await new Promise((r) => db.close(r));
@@ -326,7 +354,9 @@ async function deviceFlood(options) {
   const loaded = await idle(100_000);
   console.log('\n10. Devices');
   console.log(`   an ingest-scope key naming 2,000 new device uids: ${created.made} devices created (answers ${JSON.stringify(created.statuses)})`);
-  console.log(`   idle server, polling on, over 10 s: ${base.cpuPercent.toFixed(1)} % of a core and ${base.rssMiB.toFixed(0)} MiB with 1 device; ${loaded.cpuPercent.toFixed(1)} % and ${loaded.rssMiB.toFixed(0)} MiB with 100,000 pushed (not polled) devices`);
+  console.log(
+    `   idle server, polling on, over 10 s: ${base.cpuPercent.toFixed(1)} % of a core and ${base.rssMiB.toFixed(0)} MiB with 1 device; ${loaded.cpuPercent.toFixed(1)} % and ${loaded.rssMiB.toFixed(0)} MiB with 100,000 pushed (not polled) devices`,
+  );
   return { createdByIngestKey: created.made, idleBase: base, idleWith100k: loaded };
 }
 
@@ -334,7 +364,11 @@ async function deviceFlood(options) {
 async function anonymousBodies(options) {
   return withServer(options, {}, async (server) => {
     const v = await tenant(server, 'Victim');
-    const readings = Array.from({ length: 9000 }, (_, i) => ({ deviceId: 1, timestamp: T0 + i * 1000, metrics: { voltage: 230.123456, current: 1.234567, power: 283.4567, energy: 123456.789, frequency: 50.01 } }));
+    const readings = Array.from({ length: 9000 }, (_, i) => ({
+      deviceId: 1,
+      timestamp: T0 + i * 1000,
+      metrics: { voltage: 230.123456, current: 1.234567, power: 283.4567, energy: 123456.789, frequency: 50.01 },
+    }));
     let text = JSON.stringify({ readings });
     while (Buffer.byteLength(text) < 3.3 * 1024 * 1024) text = text.replace('"readings":[', `"readings":[${JSON.stringify(readings[0])},`);
     const body = Buffer.from(text);

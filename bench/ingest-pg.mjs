@@ -72,7 +72,8 @@ async function baseline(url, kind) {
   await c.query('CREATE TABLE bench_raw (LIKE measurements INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)');
   const started = performance.now();
   if (kind === 'unnest') {
-    const sql = "INSERT INTO bench_raw (device_id, metric, ts, value, source) SELECT d, m, t, v, 'api' FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[]) AS u(d, m, t, v)";
+    const sql =
+      "INSERT INTO bench_raw (device_id, metric, ts, value, source) SELECT d, m, t, v, 'api' FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[]) AS u(d, m, t, v)";
     for (const block of rowBlocks(1, 1000, ROWS)) {
       await c.query(sql, [block.map((r) => r[0]), block.map((r) => r[1]), block.map((r) => r[2]), block.map((r) => r[3])]);
     }
@@ -104,7 +105,6 @@ async function baseline(url, kind) {
   await c.end();
   return ROWS / seconds;
 }
-
 
 /** HTTP ingest of `readings` readings (x10 values) on a server started on `url`; values/s, peak RSS, and what was answered. */
 async function httpIngest(url, { readings, concurrency, env = {}, main }) {
@@ -185,8 +185,12 @@ export async function run({ print = true, readings = 100_000, concurrency = 4, m
     console.log(`  (a) pg: INSERT … SELECT FROM unnest, 1,000 rows each  ${result.unnestRowsPerSec.toLocaleString('en')} rows/s (best of ${k(runs.unnest)})`);
     console.log(`  (b) pg: 500-row multi-VALUES INSERTs                 ${result.valuesRowsPerSec.toLocaleString('en')} rows/s (best of ${k(runs.values)})`);
     console.log(`  (c) pg: COPY FROM STDIN, 1,000 rows each             ${result.copyRowsPerSec.toLocaleString('en')} rows/s (best of ${k(runs.copy)})`);
-    console.log(`  (d) POST /api/ingest, ${concurrency} clients, 500 values/request  ${result.httpValuesPerSec.toLocaleString('en')} values/s (best of ${k(result.httpRuns)})   d/a = ${result.ingestRatio} (target >= 0.5); server peak RSS ${result.peakRssMiB} MiB`);
-    console.log(`  (e) the same without live notifications to other instances  ${result.httpWithoutNotifyValuesPerSec.toLocaleString('en')} values/s (best of ${k(result.httpWithoutNotifyRuns)}): the notifications cost ${(result.notifyCost * 100).toFixed(1)} %`);
+    console.log(
+      `  (d) POST /api/ingest, ${concurrency} clients, 500 values/request  ${result.httpValuesPerSec.toLocaleString('en')} values/s (best of ${k(result.httpRuns)})   d/a = ${result.ingestRatio} (target >= 0.5); server peak RSS ${result.peakRssMiB} MiB`,
+    );
+    console.log(
+      `  (e) the same without live notifications to other instances  ${result.httpWithoutNotifyValuesPerSec.toLocaleString('en')} values/s (best of ${k(result.httpWithoutNotifyRuns)}): the notifications cost ${(result.notifyCost * 100).toFixed(1)} %`,
+    );
   }
   return result;
 }

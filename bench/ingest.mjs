@@ -18,7 +18,10 @@ export const T0 = Date.UTC(2026, 0, 1);
 export const METRICS = ['voltage', 'current', 'power', 'energy', 'frequency', 'powerFactor', 'voltageL1', 'voltageL2', 'voltageL3', 'currentL1'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const open = (file) => new Promise((res, rej) => { const db = new sqlite3.Database(file, (e) => (e ? rej(e) : res(db))); });
+const open = (file) =>
+  new Promise((res, rej) => {
+    const db = new sqlite3.Database(file, (e) => (e ? rej(e) : res(db)));
+  });
 const run = (db, sql, params = []) => new Promise((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
 const all = (db, sql, params = []) => new Promise((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows))));
 
@@ -88,7 +91,15 @@ export async function createAlarmRules(server, clientId, count) {
   }
   for (let i = bodies.length; i < count; i++) {
     const metric = METRICS[i % METRICS.length];
-    bodies.push({ name: `Never ${i}`, metric, operator: i % 2 ? '>' : '<', threshold: i % 2 ? 1000 + i : -1000 - i, onDelaySec: i % 3, offDelaySec: i % 4, severity: ['critical', 'major', 'minor', 'warning'][i % 4] });
+    bodies.push({
+      name: `Never ${i}`,
+      metric,
+      operator: i % 2 ? '>' : '<',
+      threshold: i % 2 ? 1000 + i : -1000 - i,
+      onDelaySec: i % 3,
+      offDelaySec: i % 4,
+      severity: ['critical', 'major', 'minor', 'warning'][i % 4],
+    });
   }
   for (const body of bodies) await api(server, 'POST', '/api/alarms/rules', { clientId, ...body });
   return bodies.length;
@@ -124,9 +135,17 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     const httpValuesPerSec = (readingsPerSeries * METRICS.length) / ingestSeconds;
     const peakRssMb = peakRss(server.child.pid);
 
-    if (!analytics) return { alarmRules: rules, rawRowsPerSec: Math.round(rawRowsPerSec), httpValuesPerSec: Math.round(httpValuesPerSec), ingestRatio: +(httpValuesPerSec / rawRowsPerSec).toFixed(2), peakRssMb };
+    if (!analytics)
+      return {
+        alarmRules: rules,
+        rawRowsPerSec: Math.round(rawRowsPerSec),
+        httpValuesPerSec: Math.round(httpValuesPerSec),
+        ingestRatio: +(httpValuesPerSec / rawRowsPerSec).toFixed(2),
+        peakRssMb,
+      };
     // (c) summary over one 100k-row series in the 1M-row table, against the same aggregate run directly
-    const from = T0, to = T0 + readingsPerSeries * 1000;
+    const from = T0,
+      to = T0 + readingsPerSeries * 1000;
     const q = `deviceId=${device.id}&metric=voltage&from=${from}&to=${to}`;
     const httpMs = [];
     for (let i = 0; i < 15; i++) {
@@ -139,7 +158,11 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     const directMs = [];
     for (let i = 0; i < 15; i++) {
       const s = performance.now();
-      await all(db, 'SELECT COUNT(*) n, SUM(value - ?) s1, SUM((value - ?) * (value - ?)) s2, MIN(value), MAX(value) FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?', [230, 230, 230, device.id, 'voltage', from, to]);
+      await all(
+        db,
+        'SELECT COUNT(*) n, SUM(value - ?) s1, SUM((value - ?) * (value - ?)) s2, MIN(value), MAX(value) FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?',
+        [230, 230, 230, device.id, 'voltage', from, to],
+      );
       directMs.push(performance.now() - s);
     }
     await new Promise((r) => db.close(r));
@@ -151,7 +174,8 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
       const series = await api(server, 'GET', `/api/metrics/series?deviceId=${device.id}&metrics=voltage&from=${from}&to=${to}&points=500`);
       seriesMs.push(performance.now() - s);
       // At most 500 clock-aligned buckets: 100,000 s in 5-minute buckets gives 334.
-      if (series.series[0].points.length > 500 || series.series[0].points.reduce((a, p) => a + p.count, 0) !== readingsPerSeries) throw new Error(`series returned ${series.series[0].points.length} points`);
+      if (series.series[0].points.length > 500 || series.series[0].points.reduce((a, p) => a + p.count, 0) !== readingsPerSeries)
+        throw new Error(`series returned ${series.series[0].points.length} points`);
     }
 
     const result = {
@@ -168,9 +192,15 @@ export async function run_({ print = true, readingsPerSeries = 100_000, concurre
     };
     if (print) {
       console.log('\nIngest and analytics (SQLite, this machine)');
-      console.log(`  (a) raw sqlite3 multi-row inserts          ${result.rawRowsPerSec.toLocaleString('en')} rows/s (best of ${rawRuns.map((r) => Math.round(r / 1000) + 'k').join(', ')})`);
-      console.log(`  (b) POST /api/ingest, ${concurrency} clients, 500 values/request, ${rules} alarm rules on the client  ${result.httpValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.ingestRatio} (target >= 0.6, rollups included); server peak RSS ${result.peakRssMb} MB (target < 250)`);
-      console.log(`  (c) summary on 100k of 1M rows              ${result.summaryMs} ms over HTTP vs ${result.summaryDirectMs} ms direct SQL   ratio ${result.summaryRatio} (target <= 1.5)`);
+      console.log(
+        `  (a) raw sqlite3 multi-row inserts          ${result.rawRowsPerSec.toLocaleString('en')} rows/s (best of ${rawRuns.map((r) => Math.round(r / 1000) + 'k').join(', ')})`,
+      );
+      console.log(
+        `  (b) POST /api/ingest, ${concurrency} clients, 500 values/request, ${rules} alarm rules on the client  ${result.httpValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.ingestRatio} (target >= 0.6, rollups included); server peak RSS ${result.peakRssMb} MB (target < 250)`,
+      );
+      console.log(
+        `  (c) summary on 100k of 1M rows              ${result.summaryMs} ms over HTTP vs ${result.summaryDirectMs} ms direct SQL   ratio ${result.summaryRatio} (target <= 1.5)`,
+      );
       console.log(`  (d) series, 500 points over 100k rows       ${result.seriesMs} ms (target <= 250)`);
     }
     return result;

@@ -25,11 +25,22 @@ const TIMEOUT_MS = 200;
 export async function run({ seconds = 6, deadSeconds = 8, print = true } = {}) {
   const cable = await startPtyCable();
   const child = fork(join(here, 'line-timing-simulator.cjs'), [cable.a], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = (msg, answer) => new Promise((resolve) => { child.once('message', (m) => m === answer && resolve()); if (msg !== undefined) child.send(msg); });
+  const ask = (msg, answer) =>
+    new Promise((resolve) => {
+      child.once('message', (m) => m === answer && resolve());
+      if (msg !== undefined) child.send(msg);
+    });
   await ask(undefined, 'ready');
   const bus = new FieldBus();
   const devices = [1, 2, 3, 4, 5].map((slaveId) => {
-    const { config, errors } = validateDeviceConfig('modbus', { transport: 'rtu', port: cable.b, ...SERIAL, slaveId, driver: 'pzem004t', timeoutMs: TIMEOUT_MS });
+    const { config, errors } = validateDeviceConfig('modbus', {
+      transport: 'rtu',
+      port: cable.b,
+      ...SERIAL,
+      slaveId,
+      driver: 'pzem004t',
+      timeoutMs: TIMEOUT_MS,
+    });
     if (errors) throw new Error(JSON.stringify(errors));
     return { id: `pzem-${slaveId}`, deviceType: 'modbus', config, clientId: null };
   });
@@ -103,8 +114,12 @@ export async function run({ seconds = 6, deadSeconds = 8, print = true } = {}) {
     figures.ok = figures.ratioToLimit >= 0.9 && figures.deadMeter.worstAttemptMs <= attemptBudgetMs;
     if (print) {
       console.log(`\nline timing: ${figures.meters} PZEM-004T at ${figures.line}`);
-      console.log(`  ${figures.readsPerSec} reads/s against the wire-time limit ${figures.limitReadsPerSec} (${figures.wireMsPerRead} ms a read): ${figures.ratioToLimit} x (target >= 0.9; load average ${figures.loadAverage} on ${figures.cores} cores)`);
-      console.log(`  dead meter (timeout ${TIMEOUT_MS} ms, back-off from 1 s): ${deadAttempts.length} attempts in ${figures.deadMeter.windowSec} s at ${deadAttempts.map((a) => `${a.at} s`).join(', ')}, each at most ${figures.deadMeter.worstAttemptMs} ms (budget ${figures.deadMeter.attemptBudgetMs} ms); the 4 live meters ${figures.deadMeter.liveReadsPerSec} reads/s`);
+      console.log(
+        `  ${figures.readsPerSec} reads/s against the wire-time limit ${figures.limitReadsPerSec} (${figures.wireMsPerRead} ms a read): ${figures.ratioToLimit} x (target >= 0.9; load average ${figures.loadAverage} on ${figures.cores} cores)`,
+      );
+      console.log(
+        `  dead meter (timeout ${TIMEOUT_MS} ms, back-off from 1 s): ${deadAttempts.length} attempts in ${figures.deadMeter.windowSec} s at ${deadAttempts.map((a) => `${a.at} s`).join(', ')}, each at most ${figures.deadMeter.worstAttemptMs} ms (budget ${figures.deadMeter.attemptBudgetMs} ms); the 4 live meters ${figures.deadMeter.liveReadsPerSec} reads/s`,
+      );
     }
     return figures;
   } finally {

@@ -29,7 +29,10 @@ function messages(run, devices, perDevice, t0) {
   for (let i = 0; i < perDevice; i++) {
     const time = new Date(t0 + i * 1000).toISOString().slice(0, 19);
     for (let d = 0; d < devices; d++) {
-      const payload = JSON.stringify({ Time: time, ENERGY: { Total: 1000 + i / 1000, Power: 100 + (i % 50), Voltage: 220 + (i % 7), Current: 0.5 + (i % 9) / 100, Frequency: 60 } });
+      const payload = JSON.stringify({
+        Time: time,
+        ENERGY: { Total: 1000 + i / 1000, Power: 100 + (i % 50), Voltage: 220 + (i % 7), Current: 0.5 + (i % 9) / 100, Frequency: 60 },
+      });
       out.push({ topic: `tele/${run}-${d}/SENSOR`, payload });
     }
   }
@@ -79,11 +82,27 @@ async function baseline(run, list) {
 /** The built server reading `devices` Tasmota meters; values/s from the first publish until every value is stored and acknowledged. */
 async function server(run, list, devices, perDevice, t0, protocolVersion) {
   const clientId = `pieng-bench-${run}-v${protocolVersion}`;
-  const srv = await startApi({ MQTT_URL: BROKER, MQTT_CLIENT_ID: clientId, MQTT_PROTOCOL_VERSION: String(protocolVersion), RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+  const srv = await startApi({
+    MQTT_URL: BROKER,
+    MQTT_CLIENT_ID: clientId,
+    MQTT_PROTOCOL_VERSION: String(protocolVersion),
+    RETENTION_RAW_DAYS: '36500',
+    RETENTION_1M_DAYS: '36500',
+  });
   try {
     const client = await api(srv, 'POST', '/api/clients', { name: 'Bench', timezone: 'UTC' });
     const ids = [];
-    for (let d = 0; d < devices; d++) ids.push((await api(srv, 'POST', '/api/devices', { clientId: client.id, name: `Plug ${d}`, deviceType: 'mqtt', config: { format: 'tasmota', topic: `${run}-${d}` } })).id);
+    for (let d = 0; d < devices; d++)
+      ids.push(
+        (
+          await api(srv, 'POST', '/api/devices', {
+            clientId: client.id,
+            name: `Plug ${d}`,
+            deviceType: 'mqtt',
+            config: { format: 'tasmota', topic: `${run}-${d}` },
+          })
+        ).id,
+      );
     for (let i = 0; ; i++) {
       const h = (await api(srv, 'GET', '/api/health')).mqtt;
       if (h.status === 'connected' && h.devices === devices && h.subscriptions >= devices) break;
@@ -137,9 +156,15 @@ export async function run({ print = true, devices = 20, perDevice = 1000 } = {})
   };
   if (print) {
     console.log(`\nMQTT ingest from Mosquitto (SQLite, ${devices} Tasmota meters, ${VALUES_PER_MESSAGE} values per message, QoS 1, this machine)`);
-    console.log(`  (a) published and received back by a bare MQTT.js subscriber      ${result.baselineValuesPerSec.toLocaleString('en')} values/s (${list.length.toLocaleString('en')} messages)`);
-    console.log(`  (b) published and stored by the server (MQTT 5)                    ${result.mqtt5ValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.mqtt5Ratio}`);
-    console.log(`  (c) the same under MQTT 3.1.1 (Mosquitto: 20 unacknowledged)        ${result.mqtt311ValuesPerSec.toLocaleString('en')} values/s   c/a = ${result.mqtt311Ratio} (${v4List.length.toLocaleString('en')} messages)`);
+    console.log(
+      `  (a) published and received back by a bare MQTT.js subscriber      ${result.baselineValuesPerSec.toLocaleString('en')} values/s (${list.length.toLocaleString('en')} messages)`,
+    );
+    console.log(
+      `  (b) published and stored by the server (MQTT 5)                    ${result.mqtt5ValuesPerSec.toLocaleString('en')} values/s   b/a = ${result.mqtt5Ratio}`,
+    );
+    console.log(
+      `  (c) the same under MQTT 3.1.1 (Mosquitto: 20 unacknowledged)        ${result.mqtt311ValuesPerSec.toLocaleString('en')} values/s   c/a = ${result.mqtt311Ratio} (${v4List.length.toLocaleString('en')} messages)`,
+    );
   }
   return result;
 }

@@ -83,7 +83,11 @@ async function monthPartitions(dbUrl, from, to) {
   const { Client } = require('pg');
   const c = new Client({ connectionString: dbUrl });
   await c.connect();
-  for (let d = new Date(Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), 1)); d.getTime() < to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) {
+  for (
+    let d = new Date(Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), 1));
+    d.getTime() < to;
+    d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))
+  ) {
     const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
     const name = `measurements_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     await c.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF measurements FOR VALUES FROM (${d.getTime()}) TO (${end})`);
@@ -119,7 +123,8 @@ async function deletionUnderLoad(engine, { partitioned = false } = {}) {
     console.log(
       `  retention run: ${report.deleted.raw.toLocaleString('en')} values deleted in ${seconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} values/s${report.partitionsDropped.length ? ` (partitions dropped: ${report.partitionsDropped.join(', ')})` : ''}`,
     );
-    const line = (what, xs) => `  ${what}: ${xs.length} requests of 100 values, p50 ${fmt(pct(xs, 50))}, p95 ${fmt(pct(xs, 95))}, p99 ${fmt(pct(xs, 99))}, max ${fmt(Math.max(...xs))}`;
+    const line = (what, xs) =>
+      `  ${what}: ${xs.length} requests of 100 values, p50 ${fmt(pct(xs, 50))}, p95 ${fmt(pct(xs, 95))}, p99 ${fmt(pct(xs, 99))}, max ${fmt(Math.max(...xs))}`;
     console.log(line('ingest, no deletion (baseline)', baseline));
     console.log(line('ingest during the deletion   ', during));
     console.log(`  ratio during/baseline: p50 ${(pct(during, 50) / pct(baseline, 50)).toFixed(2)}, p99 ${(pct(during, 99) / pct(baseline, 99)).toFixed(2)}`);
@@ -144,11 +149,30 @@ async function rollupsOfTheDay(engine, server, dbUrl, deviceId, dayStart) {
       for (const m of METRICS) {
         const n = bucketMs / 10_000;
         const v = 230 + Math.random();
-        rows.push([deviceId, m, bucketMs, bucket, n, v * n, v - 0.5, v + 0.5, v, Math.random(), bucket + bucketMs / 2 - 5_000, Math.random() * 1e12, Math.random(), bucket, v, bucket + bucketMs - 10_000, v]);
+        rows.push([
+          deviceId,
+          m,
+          bucketMs,
+          bucket,
+          n,
+          v * n,
+          v - 0.5,
+          v + 0.5,
+          v,
+          Math.random(),
+          bucket + bucketMs / 2 - 5_000,
+          Math.random() * 1e12,
+          Math.random(),
+          bucket,
+          v,
+          bucket + bucketMs - 10_000,
+          v,
+        ]);
       }
     }
   }
-  const sql = (placeholders) => `INSERT INTO rollups (device_id, metric, bucket_ms, bucket, value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value) VALUES ${placeholders} ON CONFLICT DO NOTHING`;
+  const sql = (placeholders) =>
+    `INSERT INTO rollups (device_id, metric, bucket_ms, bucket, value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value) VALUES ${placeholders} ON CONFLICT DO NOTHING`;
   if (engine === 'sqlite') {
     const sqlite3 = require('sqlite3');
     const db = await new Promise((ok, fail) => {
@@ -194,7 +218,9 @@ export async function diskPerMeterDay(engine) {
     const out = {};
     for (const r of ['raw', '1m', '15m', '1h']) {
       out[r] = { rows: day[r].rows - empty[r].rows, bytes: day[r].bytes - empty[r].bytes, measuredBy: day[r].by };
-      console.log(`  ${r.padEnd(3)}: ${out[r].rows.toLocaleString('en').padStart(7)} rows, ${(out[r].bytes / 1024).toFixed(0).padStart(6)} KB per meter and day (${(out[r].bytes / Math.max(1, out[r].rows)).toFixed(1)} bytes/row, ${out[r].measuredBy})`);
+      console.log(
+        `  ${r.padEnd(3)}: ${out[r].rows.toLocaleString('en').padStart(7)} rows, ${(out[r].bytes / 1024).toFixed(0).padStart(6)} KB per meter and day (${(out[r].bytes / Math.max(1, out[r].rows)).toFixed(1)} bytes/row, ${out[r].measuredBy})`,
+      );
     }
     return out;
   } finally {

@@ -37,7 +37,12 @@ describe('API documentation (/docs)', () => {
     const clientId = (await t.http.post('/api/clients').send(client).expect(201)).body.id as number;
     for (const body of examplesOf('updateClient')) await t.http.patch(`/api/clients/${clientId}`).send(body).expect(200);
 
-    const site = (await t.http.post('/api/sites').send({ ...examplesOf('createSite')[0], clientId }).expect(201)).body as { id: number };
+    const site = (
+      await t.http
+        .post('/api/sites')
+        .send({ ...examplesOf('createSite')[0], clientId })
+        .expect(201)
+    ).body as { id: number };
     const devices: Array<{ id: number; deviceType: string; siteId: number }> = [];
     for (const body of examplesOf('createDevice')) {
       const res = await t.http.post('/api/devices').send({ ...body, clientId });
@@ -52,23 +57,51 @@ describe('API documentation (/docs)', () => {
     for (const body of examplesOf('updateDevice')) await t.http.patch(`/api/devices/${devices[0].id}`).send(body).expect(200);
     // The site example names its main meter: a device of that site here (new devices go to the client's first site).
     const meter = devices[0] as { id: number; siteId: number };
-    await t.http.patch(`/api/sites/${meter.siteId}`).send({ ...examplesOf('updateSite')[0], mainDeviceId: meter.id }).expect(200);
+    await t.http
+      .patch(`/api/sites/${meter.siteId}`)
+      .send({ ...examplesOf('updateSite')[0], mainDeviceId: meter.id })
+      .expect(200);
 
     const [branca, verde] = examplesOf('createTariff');
-    const tariff = (await t.http.post('/api/tariffs').send({ ...branca, clientId }).expect(201)).body as { id: number };
-    await t.http.post('/api/tariffs').send({ ...verde, siteId: site.id }).expect(201);
+    const tariff = (
+      await t.http
+        .post('/api/tariffs')
+        .send({ ...branca, clientId })
+        .expect(201)
+    ).body as { id: number };
+    await t.http
+      .post('/api/tariffs')
+      .send({ ...verde, siteId: site.id })
+      .expect(201);
     await t.http.patch(`/api/tariffs/${tariff.id}`).send(examplesOf('updateTariff')[0]).expect(200);
     await t.http.put('/api/bandeiras/2026-11').send(examplesOf('putBandeira')[0]).expect(200);
 
-    for (const body of examplesOf('createUser')) await t.http.post('/api/users').send({ ...body, clientId: body['clientId'] === null ? null : clientId }).expect(201);
+    for (const body of examplesOf('createUser'))
+      await t.http
+        .post('/api/users')
+        .send({ ...body, clientId: body['clientId'] === null ? null : clientId })
+        .expect(201);
     const user = (await t.http.get('/api/users').expect(200)).body.find((u: { email: string }) => u.email === examplesOf('createUser')[0]['email']);
     for (const body of examplesOf('updateUser')) await t.http.patch(`/api/users/${user.id}`).send(body).expect(200);
-    for (const body of examplesOf('createApiKey')) await t.http.post('/api/api-keys').send({ ...body, clientId }).expect(201);
+    for (const body of examplesOf('createApiKey'))
+      await t.http
+        .post('/api/api-keys')
+        .send({ ...body, clientId })
+        .expect(201);
 
-    const rule = (await t.http.post('/api/alarms/rules').send({ ...examplesOf('createAlarmRule')[0], clientId }).expect(201)).body as { id: number };
+    const rule = (
+      await t.http
+        .post('/api/alarms/rules')
+        .send({ ...examplesOf('createAlarmRule')[0], clientId })
+        .expect(201)
+    ).body as { id: number };
     for (const body of examplesOf('updateAlarmRule')) await t.http.patch(`/api/alarms/rules/${rule.id}`).send(body).expect(200);
 
-    for (const body of examplesOf('createNotificationChannel').filter((b) => b['type'] !== 'webhook')) await t.http.post('/api/notification-channels').send({ ...body, clientId }).expect(201);
+    for (const body of examplesOf('createNotificationChannel').filter((b) => b['type'] !== 'webhook'))
+      await t.http
+        .post('/api/notification-channels')
+        .send({ ...body, clientId })
+        .expect(201);
 
     const pushed = devices.find((d) => d.deviceType === 'api') as { id: number; uid?: string };
     const [byId] = examplesOf('ingestReadings');

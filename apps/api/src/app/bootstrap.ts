@@ -83,7 +83,9 @@ export function buildOpenApiDocument(app: INestApplication, config: Pick<AppConf
 export function openApiConfig(config: Pick<AppConfig, 'appName'>) {
   return new DocumentBuilder()
     .setTitle(`${config.appName} API`)
-    .setDescription('Energy metering: clients, devices, readings, analytics and alarms. Times are ISO-8601 UTC; values are in canonical units (V, A, W, Wh, Hz).')
+    .setDescription(
+      'Energy metering: clients, devices, readings, analytics and alarms. Times are ISO-8601 UTC; values are in canonical units (V, A, W, Wh, Hz).',
+    )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'accessToken from POST /api/auth/login' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A client API key (POST /api/api-keys)' }, 'apiKey')

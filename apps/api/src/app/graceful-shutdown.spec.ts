@@ -22,11 +22,14 @@ describe('graceful shutdown', () => {
 
     // A browser watching live readings: an endless stream that must not keep the server up.
     const live = await new Promise<{ ended: Promise<void> }>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/live', headers: { authorization: `Bearer ${t.adminToken}`, accept: 'text/event-stream' } }, (res) => {
-        expect(res.statusCode).toBe(200);
-        res.resume();
-        resolve({ ended: new Promise((done) => res.on('close', () => done())) });
-      });
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: '/api/live', headers: { authorization: `Bearer ${t.adminToken}`, accept: 'text/event-stream' } },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          res.resume();
+          resolve({ ended: new Promise((done) => res.on('close', () => done())) });
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -55,10 +55,19 @@ describe('the README walkthrough', () => {
     mkdirSync(join(root, 'data'));
     const port = await freePort();
     const output: string[] = [];
-    child = spawn(process.execPath, [API_MAIN], { cwd: root, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', PORT: String(port), DATA_DIR: join(root, 'data'), LOG_LEVEL: 'warn', ENABLE_POLLING: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [API_MAIN], {
+      cwd: root,
+      env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', PORT: String(port), DATA_DIR: join(root, 'data'), LOG_LEVEL: 'warn', ENABLE_POLLING: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
-    await waitFor('the server to answer /api/health', async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.ok === true, 30_000, 250);
+    await waitFor(
+      'the server to answer /api/health',
+      async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.ok === true,
+      30_000,
+      250,
+    );
 
     // The blocks as written, on this test's port. Each curl call must answer 2xx (--fail-with-body);
     // a live stream (-N) runs for two seconds. Any failing command stops the script (errexit).
@@ -69,7 +78,10 @@ describe('the README walkthrough', () => {
       ...blocks.map((b) => b.replaceAll('localhost:3000', `localhost:${port}`)),
     ].join('\n');
     const run = spawnSync('bash', ['-c', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-    if (run.status !== 0) throw new Error(`the README's blocks failed (exit ${run.status}):\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}\nserver: ${output.join('').slice(-2000)}`);
+    if (run.status !== 0)
+      throw new Error(
+        `the README's blocks failed (exit ${run.status}):\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}\nserver: ${output.join('').slice(-2000)}`,
+      );
     // What the walkthrough claims, checked: the two readings stored, then the alarm raised and acknowledged.
     expect(run.stdout).toContain('{"readings":2,"stored":8,"duplicates":0,"alarmEvents":0,"alarmsCleared":0}');
     expect(run.stdout).toContain('"alarmEvents":1');

@@ -40,7 +40,7 @@ describe('runServer', () => {
     expect(lines[0]).toMatch(/not found/);
   });
 
-  it('says the first admin\'s password last at start, after where the console is, not above a hundred route lines', async () => {
+  it("says the first admin's password last at start, after where the console is, not above a hundred route lines", async () => {
     const { result: app, output } = await captureStdout(() => runServer([], { DATA_DIR: dir, PORT: '0', LOG_FORMAT: 'pretty', LOG_LEVEL: 'log' }, io));
     try {
       const shown = output.split('\n').filter((l) => l.trim());

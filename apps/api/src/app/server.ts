@@ -62,7 +62,9 @@ export async function runServer(argv: string[], env: Record<string, string | und
       }
       return report.ok ? 0 : 1;
     } catch (err) {
-      io.err(`Cannot compare the audit trail with the database ${databaseName(config)}: ${err instanceof Error ? err.message : String(err)} (npm run audit:verify -- --chain-only checks the file alone)`);
+      io.err(
+        `Cannot compare the audit trail with the database ${databaseName(config)}: ${err instanceof Error ? err.message : String(err)} (npm run audit:verify -- --chain-only checks the file alone)`,
+      );
       return 1;
     }
   }
@@ -116,7 +118,9 @@ export async function runServer(argv: string[], env: Record<string, string | und
   }
   await app.listen(config.port);
   const url = `http://localhost:${config.port}`;
-  new Logger('Bootstrap').log(`${config.appName} is running: console ${url}/ · API ${url}${config.apiPrefix} · Swagger UI ${url}/docs · database ${databaseName(config)}`);
+  new Logger('Bootstrap').log(
+    `${config.appName} is running: console ${url}/ · API ${url}${config.apiPrefix} · Swagger UI ${url}/docs · database ${databaseName(config)}`,
+  );
   const firstStart = app.get(AuthService).firstStartNotice;
   if (firstStart) new Logger('Bootstrap').warn(firstStart);
   return app;
@@ -126,7 +130,9 @@ async function rebuildRollups(args: string[], config: AppConfig, io: ServerIo): 
   const at = args.indexOf('--device');
   const deviceId = at >= 0 ? Number(args[at + 1]) : undefined;
   if ((at >= 0 && !(Number.isSafeInteger(deviceId) && (deviceId as number) > 0)) || args.some((a, i) => a !== '--device' && i !== at + 1)) {
-    io.err('Usage: rollups-rebuild [--device N]   (npm run rollups:rebuild -- --device 3): rebuilds rollups from the raw readings that remain; without --device, of every device');
+    io.err(
+      'Usage: rollups-rebuild [--device N]   (npm run rollups:rebuild -- --device 3): rebuilds rollups from the raw readings that remain; without --device, of every device',
+    );
     return 1;
   }
   // Migrations run first, as at a server's start: the command may be the first to open an upgraded database.

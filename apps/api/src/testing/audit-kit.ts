@@ -30,7 +30,11 @@ export function batchKeys(deviceId: number, b: number): string[] {
 /** POST /api/ingest as the admin; a connection that breaks (the server was killed) is status 0. */
 export async function postBatch(api: ApiProcess, body: unknown): Promise<{ status: number; body: { message?: string; stored?: number } }> {
   try {
-    const res = await fetch(`${api.url}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` }, body: JSON.stringify(body) });
+    const res = await fetch(`${api.url}/api/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   } catch {
@@ -75,7 +79,10 @@ export async function storedKeys(database: { sqlitePath: string } | { pgUrl: str
 /** `main.js audit-verify` as an operator runs it (npm run audit:verify), with the server's settings. */
 export function runAuditVerify(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [API_MAIN, 'audit-verify'], { env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [API_MAIN, 'audit-verify'], {
+      env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));

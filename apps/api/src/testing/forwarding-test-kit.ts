@@ -25,7 +25,10 @@ export async function startFaultProxy(target: () => string): Promise<FaultProxy>
     proxy.relayed++;
     const res = await fetch(target() + (req.url ?? '/'), {
       method: req.method,
-      headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), ...(req.headers['x-api-key'] && { 'x-api-key': String(req.headers['x-api-key']) }) },
+      headers: {
+        'content-type': String(req.headers['content-type'] ?? 'application/json'),
+        ...(req.headers['x-api-key'] && { 'x-api-key': String(req.headers['x-api-key']) }),
+      },
       body: req.method === 'GET' ? undefined : body.toString('utf8'),
     });
     return { status: res.status, text: await res.text() };
@@ -41,7 +44,8 @@ export async function startFaultProxy(target: () => string): Promise<FaultProxy>
         if (mode === 'fail500') return res.writeHead(500, { 'content-type': 'application/json' }).end('{"statusCode":500,"message":"injected"}');
         const answer = await relay(req, Buffer.concat(chunks));
         if (mode === 'commitThenHang') return;
-        if (mode === 'commitThenFail') return res.writeHead(502, { 'content-type': 'application/json' }).end('{"statusCode":502,"message":"injected after commit"}');
+        if (mode === 'commitThenFail')
+          return res.writeHead(502, { 'content-type': 'application/json' }).end('{"statusCode":502,"message":"injected after commit"}');
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.text);
       } catch {
         req.socket.destroy();
@@ -80,7 +84,10 @@ export async function storedValues(get: Get, uids: string[]): Promise<StoredValu
     if (!device) continue;
     let cursor: string | null = null;
     do {
-      const page = (await get(`/api/metrics?deviceId=${device.id}&limit=10000${cursor ? `&cursor=${cursor}` : ''}`)).body as { items: Array<{ metric: string; ts: string; value: number }>; nextCursor: string | null };
+      const page = (await get(`/api/metrics?deviceId=${device.id}&limit=10000${cursor ? `&cursor=${cursor}` : ''}`)).body as {
+        items: Array<{ metric: string; ts: string; value: number }>;
+        nextCursor: string | null;
+      };
       for (const item of page.items) out.push({ uid, metric: item.metric, ts: item.ts, value: item.value });
       cursor = page.nextCursor;
     } while (cursor);
@@ -95,4 +102,3 @@ export function fingerprint(values: StoredValue[]): { count: number; checksum: n
   sorted.forEach((v, i) => (checksum = (checksum + v.value * ((i % 997) + 1)) % 1e9));
   return { count: values.length, checksum: Math.round(checksum * 1000) / 1000, distinctKeys: new Set(values.map((v) => `${v.uid}|${v.metric}|${v.ts}`)).size };
 }
-

@@ -31,9 +31,24 @@ async function backfillHour(base: string, deviceId: number, now: { energy?: numb
     const power = basePower * (1 + 0.25 * Math.sin(minute / 9));
     const voltage = baseVoltage + 3 * Math.sin(minute / 7) + 0.5 * Math.cos(minute * 1.3);
     energy -= power / 60;
-    readings.push({ deviceId, timestamp: new Date(nowMs - minute * 60_000).toISOString(), metrics: { voltage, power, current: power / voltage / 0.92, energy: Math.max(0, Math.round(energy)), frequency: 50 + 0.05 * Math.sin(minute), powerFactor: 0.92 } });
+    readings.push({
+      deviceId,
+      timestamp: new Date(nowMs - minute * 60_000).toISOString(),
+      metrics: {
+        voltage,
+        power,
+        current: power / voltage / 0.92,
+        energy: Math.max(0, Math.round(energy)),
+        frequency: 50 + 0.05 * Math.sin(minute),
+        powerFactor: 0.92,
+      },
+    });
   }
-  const response = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ readings }) });
+  const response = await fetch(`${base}/api/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ readings }),
+  });
   if (!response.ok) throw new Error(`backfill failed: ${response.status} ${await response.text()}`);
 }
 
@@ -169,7 +184,11 @@ describe('web console in chromium', () => {
     expect(await page.getByText('No readings in this period.').count()).toBe(0);
     // The last hour in at most 120 points: 30 s buckets would be 121 (both ends count), so 1-minute ones, read from
     // the 1-minute rollups, and the chart says so.
-    await page.waitForFunction(() => /average of 1 min.*1-minute rollups/.test(document.querySelector('[data-testid="series-buckets"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => /average of 1 min.*1-minute rollups/.test(document.querySelector('[data-testid="series-buckets"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
 
     // A rule that holds for any mains voltage: its alarm is raised by the next poll.
     await page.getByRole('link', { name: /^Alarms/ }).click();
@@ -219,7 +238,11 @@ describe('web console in chromium', () => {
     expect(await page.getByTestId('new-key').textContent()).toContain('shown this once');
     await page.getByTestId('api-key-row').filter({ hasText: 'Slave at the head office' }).waitFor();
     // The key works: it may push a reading for its client's device.
-    const pushed = await fetch(`${base}/api/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret }, body: JSON.stringify({ readings: [{ deviceId, metrics: { voltage: 231 } }] }) });
+    const pushed = await fetch(`${base}/api/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': secret },
+      body: JSON.stringify({ readings: [{ deviceId, metrics: { voltage: 231 } }] }),
+    });
     expect(pushed.status).toBe(200);
 
     // Forwarding: this instance has no target, and says so.
@@ -240,7 +263,13 @@ describe('web console in chromium', () => {
     await page.getByTestId('tariff-save').click();
     const tariff = page.getByTestId('tariff-row').filter({ hasText: 'Branca 2026' });
     await tariff.waitFor();
-    expect(await tariff.locator('[data-posto]').evaluateAll((els) => els.map((el) => el.getAttribute('data-posto')))).toEqual(['foraPonta', 'intermediario', 'ponta', 'intermediario', 'foraPonta']);
+    expect(await tariff.locator('[data-posto]').evaluateAll((els) => els.map((el) => el.getAttribute('data-posto')))).toEqual([
+      'foraPonta',
+      'intermediario',
+      'ponta',
+      'intermediario',
+      'foraPonta',
+    ]);
     // Bandeiras (platform staff): November amarela.
     const november = `${new Date().getFullYear()}-11`;
     await page.getByRole('link', { name: 'Bandeiras' }).click();
@@ -278,7 +307,13 @@ describe('web console in chromium', () => {
       await page.waitForTimeout(800);
       await shot(`analytics-${theme}`);
       expect(await unlabelledControls(page)).toEqual([]);
-      for (const [path, ready] of [['/users', 'user-row'], ['/api-keys', 'api-key-row'], ['/forwarding', 'forwarding-status'], ['/tariffs', 'tariff-strip'], ['/bandeiras', 'bandeira-row']] as const) {
+      for (const [path, ready] of [
+        ['/users', 'user-row'],
+        ['/api-keys', 'api-key-row'],
+        ['/forwarding', 'forwarding-status'],
+        ['/tariffs', 'tariff-strip'],
+        ['/bandeiras', 'bandeira-row'],
+      ] as const) {
         await page.goto(`${base}${path}`);
         await page.getByTestId(ready).first().waitFor();
         await page.waitForTimeout(300);
@@ -290,7 +325,19 @@ describe('web console in chromium', () => {
 
     // At a phone's width the pages still fit: navigation wraps, forms stack, wide tables scroll inside their card.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/overview', '/devices', '/alarms', '/analytics', '/users', '/api-keys', '/forwarding', '/tariffs', '/bandeiras', '/devices/new', deviceUrl]) {
+    for (const path of [
+      '/overview',
+      '/devices',
+      '/alarms',
+      '/analytics',
+      '/users',
+      '/api-keys',
+      '/forwarding',
+      '/tariffs',
+      '/bandeiras',
+      '/devices/new',
+      deviceUrl,
+    ]) {
       await page.goto(`${base}${path}`);
       await page.locator('h1').first().waitFor();
       await page.waitForTimeout(300);

@@ -129,7 +129,10 @@ describe('Energy page in chromium', () => {
     await page.getByLabel('Language').selectOption('pt-BR');
     await page.getByTestId('energy-view-month').click();
     await page.getByText('Energia consumida').waitFor();
-    await page.waitForFunction((text) => document.querySelector('[data-testid="energy-total"]')?.textContent?.includes(text), kWhText(expectedMonthKWh, 'pt-BR'));
+    await page.waitForFunction(
+      (text) => document.querySelector('[data-testid="energy-total"]')?.textContent?.includes(text),
+      kWhText(expectedMonthKWh, 'pt-BR'),
+    );
     await page.getByTestId('theme-toggle').click();
     await page.waitForFunction(() => document.documentElement.dataset['theme'] === 'dark');
     await page.locator('[data-testid="energy-bars"]').waitFor();

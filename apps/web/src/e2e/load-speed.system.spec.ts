@@ -20,7 +20,12 @@ function recordNetwork(cdp: CDPSession): () => Fetched[] {
   const cached = new Set<string>();
   cdp.on('Network.requestServedFromCache', (e) => cached.add(e.requestId));
   cdp.on('Network.responseReceived', (e) =>
-    byId.set(e.requestId, { url: e.response.url, fromCache: cached.has(e.requestId) || Boolean(e.response.fromDiskCache || e.response.fromPrefetchCache), encodedBytes: 0, decodedBytes: 0 }),
+    byId.set(e.requestId, {
+      url: e.response.url,
+      fromCache: cached.has(e.requestId) || Boolean(e.response.fromDiskCache || e.response.fromPrefetchCache),
+      encodedBytes: 0,
+      decodedBytes: 0,
+    }),
   );
   cdp.on('Network.dataReceived', (e) => {
     const f = byId.get(e.requestId);

@@ -22,7 +22,9 @@ describe('apiUrl', () => {
 });
 
 describe('PiengApi', () => {
-  beforeEach(() => TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), { provide: API_BASE_URL, useValue: '/base' }] }));
+  beforeEach(() =>
+    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), { provide: API_BASE_URL, useValue: '/base' }] }),
+  );
 
   it('sends each operation with its method, path, query and body', () => {
     const api = TestBed.inject(PiengApi);
@@ -47,7 +49,10 @@ describe('PiengApi', () => {
 describe('generated files', () => {
   it('carry the do-not-edit header and cover every operation of the committed document', () => {
     const root = join(__dirname, '../..');
-    const doc = JSON.parse(readFileSync(join(root, 'openapi.json'), 'utf8')) as { 'x-generated': string; paths: Record<string, Record<string, { operationId: string }>> };
+    const doc = JSON.parse(readFileSync(join(root, 'openapi.json'), 'utf8')) as {
+      'x-generated': string;
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
     expect(doc['x-generated']).toMatch(/^DO NOT EDIT/);
     for (const file of ['schema.ts', 'operations.ts', 'api.service.ts']) {
       expect(readFileSync(join(__dirname, 'generated', file), 'utf8')).toMatch(/^\/\/ DO NOT EDIT/);

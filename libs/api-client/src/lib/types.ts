@@ -4,13 +4,7 @@ import type { components, operations } from './generated/schema';
 export type OperationId = keyof operations;
 
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
-type SuccessOf<Op> = Op extends { responses: infer R }
-  ? R extends { 200: infer A }
-    ? JsonOf<A>
-    : R extends { 201: infer B }
-      ? JsonOf<B>
-      : never
-  : never;
+type SuccessOf<Op> = Op extends { responses: infer R } ? (R extends { 200: infer A } ? JsonOf<A> : R extends { 201: infer B } ? JsonOf<B> : never) : never;
 
 /** The success body of an operation, as the OpenAPI document declares it; `void` for 204 and undocumented bodies. */
 export type ApiResponse<K extends OperationId> = [SuccessOf<operations[K]>] extends [never] ? void : SuccessOf<operations[K]>;
@@ -24,11 +18,7 @@ export type ApiSchema<N extends keyof components['schemas']> = components['schem
  */
 export type LiveReading = Omit<ApiSchema<'PollResultResponse'>, 'durationMs'>;
 
-type Part<T, Key extends string> = [NonNullable<T>] extends [never]
-  ? unknown
-  : undefined extends T
-    ? { [P in Key]?: NonNullable<T> }
-    : { [P in Key]: T };
+type Part<T, Key extends string> = [NonNullable<T>] extends [never] ? unknown : undefined extends T ? { [P in Key]?: NonNullable<T> } : { [P in Key]: T };
 
 type ParamsOf<K extends OperationId> = operations[K] extends { parameters: infer P } ? P : never;
 type PathOf<K extends OperationId> = ParamsOf<K> extends { path?: infer X } ? X : never;

@@ -15,8 +15,10 @@ describe('FieldBus over RTU-over-TCP (one shared line)', () => {
   let sim: RunningSimulator;
   let bus: FieldBus;
   let line: string;
-  const pzem = () => modbusDevice('pzem', { transport: 'rtu-tcp', host: '127.0.0.1', port: sim.rtuTcpPort, slaveId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT });
-  const sdm = () => modbusDevice('sdm', { transport: 'rtu-tcp', host: '127.0.0.1', port: sim.rtuTcpPort, slaveId: 2, driver: 'sdm630', timeoutMs: TIMEOUT, baudRate: 9600 });
+  const pzem = () =>
+    modbusDevice('pzem', { transport: 'rtu-tcp', host: '127.0.0.1', port: sim.rtuTcpPort, slaveId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT });
+  const sdm = () =>
+    modbusDevice('sdm', { transport: 'rtu-tcp', host: '127.0.0.1', port: sim.rtuTcpPort, slaveId: 2, driver: 'sdm630', timeoutMs: TIMEOUT, baudRate: 9600 });
 
   beforeEach(async () => {
     sim = await startSimulator({
@@ -82,7 +84,10 @@ describe('FieldBus over RTU-over-TCP (one shared line)', () => {
     sim.setLineChunking({ bytes: 16, gapMs: 5 });
     expect((await bus.read(sdm())).metrics).toEqual(whole.sdm);
     expect((await bus.read(pzem())).metrics).toEqual(whole.pzem);
-    const replies = sim.receiveLog.filter((e) => e.direction === 'reply').slice(-3).map((e) => e.hex.length / 2);
+    const replies = sim.receiveLog
+      .filter((e) => e.direction === 'reply')
+      .slice(-3)
+      .map((e) => e.hex.length / 2);
     expect(replies).toEqual([157, 9, 25]);
     // The PZEM's 4-byte reset echo one byte at a time.
     sim.setLineChunking({ bytes: 1, gapMs: 5 });
@@ -201,7 +206,9 @@ describe('FieldBus over Modbus TCP: lost connection', () => {
     const told: string[] = [];
     bus.onLinkReachable((key) => told.push(key));
     try {
-      await expect(bus.read(modbusDevice('gone', { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT }))).rejects.toThrow('connection refused');
+      await expect(
+        bus.read(modbusDevice('gone', { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT })),
+      ).rejects.toThrow('connection refused');
       bus.forget('gone');
       sim = await startSimulator({ tcpPort: port, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }] });
       // Eight probe periods: a probe still running would have connected and told.

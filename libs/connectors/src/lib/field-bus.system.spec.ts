@@ -57,7 +57,9 @@ describe('FieldBus over a serial line (socat pty pair)', () => {
     cable = await startCable(socat, join(dir, 'A'), join(dir, 'B'));
     sim = await startSimulator({
       serialPath: join(dir, 'A'),
-      meters: [{ model: 'pzem004t', slaveId: 1, values: { voltage: 229.8, current: 0.5, power: 103.4, energy: 70000, frequency: 50.1, powerFactor: 0.9, alarm: 0 } }],
+      meters: [
+        { model: 'pzem004t', slaveId: 1, values: { voltage: 229.8, current: 0.5, power: 103.4, energy: 70000, frequency: 50.1, powerFactor: 0.9, alarm: 0 } },
+      ],
     });
     bus = new FieldBus({ reconnectBaseMs: 100, reconnectMaxMs: 400 });
     device = pzemOn(join(dir, 'B'));

@@ -173,7 +173,8 @@ export class FieldBus {
       }
       return { metrics, source: readingSource(device), durationMs: performance.now() - started };
     }
-    if (device.deviceType !== 'modbus') throw new FieldBusError('unsupported', `devices of type ${(device as { deviceType: string }).deviceType} are not polled`);
+    if (device.deviceType !== 'modbus')
+      throw new FieldBusError('unsupported', `devices of type ${(device as { deviceType: string }).deviceType} are not polled`);
     const driver = this.driverFor(device);
     const link = this.linkFor(device);
     const ctx = transactionContext(device.config);
@@ -229,9 +230,7 @@ export class FieldBus {
     if (!Number.isInteger(watts) || watts < 0 || watts > 0xffff) {
       throw new FieldBusError('config', `the alarm threshold must be a whole number of watts from 0 to 65535, got ${watts}`);
     }
-    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
-      client.writeRegister(PZEM004T_HOLDING.alarmThreshold, watts),
-    );
+    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) => client.writeRegister(PZEM004T_HOLDING.alarmThreshold, watts));
   }
 
   /**
@@ -243,9 +242,7 @@ export class FieldBus {
     if (!Number.isInteger(address) || address < 1 || address > 0xf7) {
       throw new FieldBusError('config', `a PZEM address must be from 1 to 247, got ${address}`);
     }
-    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
-      client.writeRegister(PZEM004T_HOLDING.slaveAddress, address),
-    );
+    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) => client.writeRegister(PZEM004T_HOLDING.slaveAddress, address));
   }
 
   /**
@@ -256,8 +253,12 @@ export class FieldBus {
     const modbus = this.requirePzem(device, 'write the voltage thresholds', ['pzem017']);
     const high = Math.round(highVolts * 100);
     const low = Math.round(lowVolts * 100);
-    for (const [name, value] of [['high', high], ['low', low]] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new FieldBusError('config', `the ${name}-voltage threshold must be from 0 to 655.35 V`);
+    for (const [name, value] of [
+      ['high', high],
+      ['low', low],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0 || value > 0xffff)
+        throw new FieldBusError('config', `the ${name}-voltage threshold must be from 0 to 655.35 V`);
     }
     const ctx = transactionContext(modbus.config);
     const link = this.linkFor(modbus);

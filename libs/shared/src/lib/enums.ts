@@ -6,16 +6,7 @@ export type DeviceType = (typeof DEVICE_TYPES)[number];
  * Where a reading came from. Stored with every measurement and in the audit
  * trail, so that simulated or demo data can never pass for a real meter's.
  */
-export const READING_SOURCES = [
-  'modbus-rtu',
-  'modbus-tcp',
-  'tuya',
-  'api',
-  'forward',
-  'mqtt',
-  'simulator',
-  'demo',
-] as const;
+export const READING_SOURCES = ['modbus-rtu', 'modbus-tcp', 'tuya', 'api', 'forward', 'mqtt', 'simulator', 'demo'] as const;
 export type ReadingSource = (typeof READING_SOURCES)[number];
 
 export const ALARM_OPERATORS = ['>', '<', '>=', '<=', '==', '!='] as const;
@@ -33,7 +24,8 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
  */
 export const PLATFORM_ALARM_TYPES = ['diskSpace', 'backupFailed', 'forwardingStuck'] as const;
 export type PlatformAlarmType = (typeof PLATFORM_ALARM_TYPES)[number];
-export const isPlatformAlarmType = (type: string | undefined | null): type is PlatformAlarmType => (PLATFORM_ALARM_TYPES as readonly string[]).includes(type ?? '');
+export const isPlatformAlarmType = (type: string | undefined | null): type is PlatformAlarmType =>
+  (PLATFORM_ALARM_TYPES as readonly string[]).includes(type ?? '');
 
 /** What an alarm rule watches (issue 15): a value against a threshold, silence, a rate, an energy counter going backwards; then the platform's own conditions. */
 export const ALARM_RULE_TYPES = ['threshold', 'offline', 'rateOfChange', 'counterReset', ...PLATFORM_ALARM_TYPES] as const;

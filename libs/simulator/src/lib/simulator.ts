@@ -301,7 +301,8 @@ class Simulator implements RunningSimulator {
     const block = spec?.registers?.find((b) => b.function === fc && address >= b.address && address + quantity <= b.address + b.words.length);
     if (!block) {
       // Inside a block but running past its end: the meter has no register there.
-      if (spec?.registers?.some((b) => b.function === fc && address >= b.address && address < b.address + b.words.length)) return { kind: 'reply', pdu: exceptionPdu(fc, 0x02) };
+      if (spec?.registers?.some((b) => b.function === fc && address >= b.address && address < b.address + b.words.length))
+        return { kind: 'reply', pdu: exceptionPdu(fc, 0x02) };
       return undefined;
     }
     const words = block.words.slice(address - block.address, address - block.address + quantity);
@@ -338,7 +339,8 @@ class Simulator implements RunningSimulator {
     // TCP-native meters answer whatever unit id when they are alone.
     if (!meter && (unitId === 0 || unitId === 0xff) && this.meters.length === 1) meter = this.meters[0];
     let reply: SlaveReply;
-    if (!meter) reply = { kind: 'reply', pdu: exceptionPdu(pdu[0], 0x0b) }; // gateway target failed to respond
+    if (!meter)
+      reply = { kind: 'reply', pdu: exceptionPdu(pdu[0], 0x0b) }; // gateway target failed to respond
     else reply = this.answer(meter, pdu).reply;
     if (reply.kind === 'none') return;
     const replyPdu = reply.pdu;

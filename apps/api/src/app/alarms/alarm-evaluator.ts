@@ -35,7 +35,8 @@ interface RuleIndex {
 }
 
 /** What of a state tells whether a reading moved it (and it must be stored). */
-const fingerprint = (s: AlarmState) => `${s.active}|${s.acknowledged}|${s.pendingSince}|${s.clearingSince}|${s.latched}|${s.lastTs}|${s.raises.length}|${s.quietAt}`;
+const fingerprint = (s: AlarmState) =>
+  `${s.active}|${s.acknowledged}|${s.pendingSince}|${s.clearingSince}|${s.latched}|${s.lastTs}|${s.raises.length}|${s.quietAt}`;
 
 /**
  * Runs inside the ingest transaction. For each stored value, in reading-time order, the client's
@@ -188,7 +189,11 @@ export class AlarmEvaluator {
     const missing = clientIds.filter((id) => !cache.byClient.has(id));
     if (missing.length) {
       const loaded = await this.readRules(m, 'client_id', missing);
-      for (const id of missing) cache.byClient.set(id, loaded.filter((r) => r.clientId === id));
+      for (const id of missing)
+        cache.byClient.set(
+          id,
+          loaded.filter((r) => r.clientId === id),
+        );
     }
     return new Map(clientIds.map((id) => [id, cache.byClient.get(id) ?? []]));
   }
@@ -201,11 +206,20 @@ export class AlarmEvaluator {
    * Locked in id order, and before any of their events, as rule changes do: two batches and a change never deadlock.
    */
   private lockRules(m: EntityManager, ids: number[]): Promise<RuleCondition[]> {
-    return this.readRules(m, 'id', ids.sort((a, b) => a - b), this.db.kind === 'postgres' ? ' ORDER BY id FOR SHARE' : ' ORDER BY id');
+    return this.readRules(
+      m,
+      'id',
+      ids.sort((a, b) => a - b),
+      this.db.kind === 'postgres' ? ' ORDER BY id FOR SHARE' : ' ORDER BY id',
+    );
   }
 
   private async readRules(m: EntityManager, column: 'id' | 'client_id', ids: number[], tail = ''): Promise<RuleCondition[]> {
-    const rows = await this.db.query<Record<string, unknown>>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`, [...ids, true], m);
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE ${column} IN (${ids.map(() => '?').join(',')}) AND enabled = ?${tail}`,
+      [...ids, true],
+      m,
+    );
     return rows.map(ruleFromRow);
   }
 }

@@ -147,7 +147,10 @@ export class AlarmChanges {
   async load(ruleIds: number[], deviceIds: Array<number | null>): Promise<void> {
     if (!ruleIds.length || !deviceIds.length) return;
     const ids = deviceIds.filter((id): id is number => id !== null);
-    const devices = [...(ids.length ? [`s.device_id IN (${ids.map(() => '?').join(',')})`] : []), ...(ids.length < deviceIds.length ? ['s.device_id IS NULL'] : [])];
+    const devices = [
+      ...(ids.length ? [`s.device_id IN (${ids.map(() => '?').join(',')})`] : []),
+      ...(ids.length < deviceIds.length ? ['s.device_id IS NULL'] : []),
+    ];
     const rows = await this.db.query<Record<string, unknown>>(
       `SELECT s.rule_id, s.device_id, s.event_id, s.state, e.acknowledged, e.acknowledged_at, e.shelved_until, e.cleared_at
        FROM alarm_states s LEFT JOIN alarm_events e ON e.id = s.event_id
@@ -196,7 +199,14 @@ export class AlarmChanges {
    * Writes what the machine's steps did to the event of `s` (the state has already moved). `before`
    * is the state's latched flag before the steps, so that a latch taking hold is shown on the event.
    */
-  async apply(rule: RuleCondition, machine: AlarmStateMachine, s: StoredAlarmState, steps: AlarmStep[], wasLatched: boolean, who: { actor?: string | null; comment?: string | null } = {}): Promise<void> {
+  async apply(
+    rule: RuleCondition,
+    machine: AlarmStateMachine,
+    s: StoredAlarmState,
+    steps: AlarmStep[],
+    wasLatched: boolean,
+    who: { actor?: string | null; comment?: string | null } = {},
+  ): Promise<void> {
     s.dirty = true;
     this.rules.set(rule.id, rule);
     for (const step of steps) {
@@ -214,7 +224,11 @@ export class AlarmChanges {
           if (!inserted) {
             // An event of this rule and device is open that this state did not know of (written before it): it stands.
             const [device, deviceParams] = deviceIs(s.deviceId);
-            const [open] = await this.db.query<{ id: number }>(`SELECT id FROM alarm_events WHERE rule_id = ? AND ${device} AND cleared_at IS NULL`, [rule.id, ...deviceParams], this.m);
+            const [open] = await this.db.query<{ id: number }>(
+              `SELECT id FROM alarm_events WHERE rule_id = ? AND ${device} AND cleared_at IS NULL`,
+              [rule.id, ...deviceParams],
+              this.m,
+            );
             s.eventId = open ? Number(open.id) : null;
             break;
           }
@@ -250,15 +264,33 @@ export class AlarmChanges {
         }
       }
     }
-    if (s.eventId !== null && s.state.latched !== wasLatched) await this.db.query('UPDATE alarm_events SET latched = ? WHERE id = ?', [s.state.latched, s.eventId], this.m);
+    if (s.eventId !== null && s.state.latched !== wasLatched)
+      await this.db.query('UPDATE alarm_events SET latched = ? WHERE id = ?', [s.state.latched, s.eventId], this.m);
   }
 
   /** A transition of an event outside the state machine (shelving, an acknowledgement of a cleared event, a rule change closing its events). */
-  note(rule: RuleCondition, deviceId: number | null, eventId: number, kind: AlarmTransitionKind, at: number, muted: boolean, who: { actor?: string | null; comment?: string | null } = {}, value: number | null = null): void {
+  note(
+    rule: RuleCondition,
+    deviceId: number | null,
+    eventId: number,
+    kind: AlarmTransitionKind,
+    at: number,
+    muted: boolean,
+    who: { actor?: string | null; comment?: string | null } = {},
+    value: number | null = null,
+  ): void {
     this.pending.push({ rule, deviceId, eventId, kind, at, value, muted, actor: who.actor, comment: who.comment });
   }
 
-  private push(rule: RuleCondition, s: StoredAlarmState, kind: AlarmTransitionKind, at: number, value: number | null, chattering: boolean, who: { actor?: string | null; comment?: string | null } = {}): void {
+  private push(
+    rule: RuleCondition,
+    s: StoredAlarmState,
+    kind: AlarmTransitionKind,
+    at: number,
+    value: number | null,
+    chattering: boolean,
+    who: { actor?: string | null; comment?: string | null } = {},
+  ): void {
     const shelved = s.shelvedUntil !== null && at < s.shelvedUntil;
     this.note(rule, s.deviceId, s.eventId as number, kind, at, chattering || shelved, who, value);
   }
@@ -286,7 +318,11 @@ export class AlarmChanges {
     const devices = new Map<number, { name: string; siteId: number | null }>();
     const windows: Record<string, unknown>[] = [];
     if (deviceIds.length) {
-      for (const d of await this.db.query<Record<string, unknown>>(`SELECT id, name, site_id FROM devices WHERE id IN (${deviceIds.map(() => '?').join(',')})`, deviceIds, this.m)) {
+      for (const d of await this.db.query<Record<string, unknown>>(
+        `SELECT id, name, site_id FROM devices WHERE id IN (${deviceIds.map(() => '?').join(',')})`,
+        deviceIds,
+        this.m,
+      )) {
         devices.set(Number(d['id']), { name: String(d['name']), siteId: num(d['site_id']) });
       }
       const siteIds = [...new Set([...devices.values()].map((d) => d.siteId).filter((id): id is number => id !== null))];
@@ -302,7 +338,9 @@ export class AlarmChanges {
     const inMaintenance = (deviceId: number | null, at: number) => {
       if (deviceId === null) return false;
       const siteId = devices.get(deviceId)?.siteId ?? null;
-      return windows.some((w) => (num(w['device_id']) === deviceId || (siteId !== null && num(w['site_id']) === siteId)) && Number(w['from_ts']) <= at && at < Number(w['to_ts']));
+      return windows.some(
+        (w) => (num(w['device_id']) === deviceId || (siteId !== null && num(w['site_id']) === siteId)) && Number(w['from_ts']) <= at && at < Number(w['to_ts']),
+      );
     };
     const transitions: AlarmTransition[] = [];
     for (const p of this.pending) {
@@ -352,7 +390,8 @@ export class AlarmChanges {
 export function nextDue(s: AlarmState, rule: RuleCondition): number | null {
   const due: number[] = [];
   if (s.active && s.clearingSince !== null && !s.latched) due.push(s.clearingSince + rule.offDelaySec * 1000);
-  if (s.active && s.acknowledged && !s.latched && s.acknowledgedAt !== null && (rule.reAlarmSec ?? 0) > 0) due.push(s.acknowledgedAt + (rule.reAlarmSec as number) * 1000);
+  if (s.active && s.acknowledged && !s.latched && s.acknowledgedAt !== null && (rule.reAlarmSec ?? 0) > 0)
+    due.push(s.acknowledgedAt + (rule.reAlarmSec as number) * 1000);
   if (s.quietAt !== null) due.push(s.quietAt);
   return due.length ? Math.min(...due) : null;
 }

@@ -33,11 +33,37 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
   let a: { clientId: number; deviceId: number };
   let b: { clientId: number; deviceId: number };
 
-  const ingest = (deviceId: number, s: number, metrics: Record<string, number>) => t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: at(s), metrics }] }).expect(200);
-  const rule = async (body: Record<string, unknown>) => (await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, name: 'Rule', ...body }).expect(201)).body;
+  const ingest = (deviceId: number, s: number, metrics: Record<string, number>) =>
+    t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: at(s), metrics }] })
+      .expect(200);
+  const rule = async (body: Record<string, unknown>) =>
+    (
+      await t.http
+        .post('/api/alarms/rules')
+        .send({ clientId: a.clientId, name: 'Rule', ...body })
+        .expect(201)
+    ).body;
   const eventsOf = async (ruleId: number, query: Record<string, unknown> = {}) =>
-    ((await t.http.get('/api/alarms/events').query({ clientId: a.clientId, limit: 1000, ...query }).expect(200)).body as { ruleId: number; id: number }[]).filter((e) => e.ruleId === ruleId);
-  const history = async (eventId: number) => (await t.http.get(`/api/alarms/events/${eventId}/history`).expect(200)).body as { id: number; kind: string; at: string; muted: boolean; actor: string | null; comment: string | null; value: number | null }[];
+    (
+      (
+        await t.http
+          .get('/api/alarms/events')
+          .query({ clientId: a.clientId, limit: 1000, ...query })
+          .expect(200)
+      ).body as { ruleId: number; id: number }[]
+    ).filter((e) => e.ruleId === ruleId);
+  const history = async (eventId: number) =>
+    (await t.http.get(`/api/alarms/events/${eventId}/history`).expect(200)).body as {
+      id: number;
+      kind: string;
+      at: string;
+      muted: boolean;
+      actor: string | null;
+      comment: string | null;
+      value: number | null;
+    }[];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -52,7 +78,10 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
 
   describe('bad input: 400 naming the field', () => {
     const bad = async (body: Record<string, unknown>, field: string) => {
-      const res = await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, name: 'x', metric: 'voltage', operator: '>', threshold: 1, ...body }).expect(400);
+      const res = await t.http
+        .post('/api/alarms/rules')
+        .send({ clientId: a.clientId, name: 'x', metric: 'voltage', operator: '>', threshold: 1, ...body })
+        .expect(400);
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
       return res.body;
     };
@@ -89,11 +118,20 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
     });
 
     it('maintenance, shelve and acknowledge bodies', async () => {
-      let res = await t.http.post('/api/alarms/maintenance').send({ deviceId: a.deviceId, from: at(10), to: at(5), reason: 'x' }).expect(400);
+      let res = await t.http
+        .post('/api/alarms/maintenance')
+        .send({ deviceId: a.deviceId, from: at(10), to: at(5), reason: 'x' })
+        .expect(400);
       expect(res.body.errors[0].field).toBe('to');
-      res = await t.http.post('/api/alarms/maintenance').send({ from: at(0), to: at(5), reason: 'x' }).expect(400);
+      res = await t.http
+        .post('/api/alarms/maintenance')
+        .send({ from: at(0), to: at(5), reason: 'x' })
+        .expect(400);
       expect(res.body.errors[0].field).toBe('deviceId');
-      res = await t.http.post('/api/alarms/maintenance').send({ deviceId: a.deviceId, from: 'tomorrow', to: at(5), reason: 'x' }).expect(400);
+      res = await t.http
+        .post('/api/alarms/maintenance')
+        .send({ deviceId: a.deviceId, from: 'tomorrow', to: at(5), reason: 'x' })
+        .expect(400);
       expect(res.body.errors[0].field).toBe('from');
       res = await t.http.post('/api/alarms/events/1/shelve').send({ until: 'soon', reason: 'x' }).expect(400);
       expect(res.body.errors[0].field).toBe('until');
@@ -101,10 +139,34 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
   });
 
   it('raise with an on-delay and clear with the deadband; every transition reaches the sink in order, after its history row, with the rule’s channels', async () => {
-    const channel = async (name: string) => (await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name, type: 'email', config: { to: ['ops@plant.test'] } }).expect(201)).body.id as number;
+    const channel = async (name: string) =>
+      (
+        await t.http
+          .post('/api/notification-channels')
+          .send({ clientId: a.clientId, name, type: 'email', config: { to: ['ops@plant.test'] } })
+          .expect(201)
+      ).body.id as number;
     const [one, two, escalation] = [await channel('One'), await channel('Two'), await channel('Escalation')];
-    const r = await rule({ name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242, deadband: 2, onDelaySec: 10, severity: 'critical', channelIds: [one, two], escalationChannelId: escalation, escalateAfterMin: 15 });
-    expect(r).toMatchObject({ severity: 'critical', deadband: 2, onDelaySec: 10, channelIds: [one, two], escalationChannelId: escalation, escalateAfterMin: 15 });
+    const r = await rule({
+      name: 'Overvoltage',
+      metric: 'voltage',
+      operator: '>',
+      threshold: 242,
+      deadband: 2,
+      onDelaySec: 10,
+      severity: 'critical',
+      channelIds: [one, two],
+      escalationChannelId: escalation,
+      escalateAfterMin: 15,
+    });
+    expect(r).toMatchObject({
+      severity: 'critical',
+      deadband: 2,
+      onDelaySec: 10,
+      channelIds: [one, two],
+      escalationChannelId: escalation,
+      escalateAfterMin: 15,
+    });
     await ingest(a.deviceId, 100, { voltage: 245 }); // pending since 100
     expect((await ingest(a.deviceId, 105, { voltage: 246 })).body.alarmEvents).toBe(0);
     expect((await ingest(a.deviceId, 110, { voltage: 247 })).body.alarmEvents).toBe(1); // 10 s held
@@ -210,7 +272,9 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
 
   it('offline: raised by the timer after staleAfterSec of silence, cleared by the next reading', async () => {
     const c = await seedDevice(t.http, 'Quiet meter', 'Client C');
-    const r = (await t.http.post('/api/alarms/rules').send({ clientId: c.clientId, name: 'Silent', type: 'offline', staleAfterSec: 3600, severity: 'minor' }).expect(201)).body;
+    const r = (
+      await t.http.post('/api/alarms/rules').send({ clientId: c.clientId, name: 'Silent', type: 'offline', staleAfterSec: 3600, severity: 'minor' }).expect(201)
+    ).body;
     expect(r).toMatchObject({ type: 'offline', metric: null, staleAfterSec: 3600 });
     await ingest(c.deviceId, 0, { voltage: 230 }); // 2 h ago: silent for 2 h
     await timer.tick(Date.now());
@@ -240,8 +304,21 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
 
   it('maintenance window: events kept, transitions muted; outside it, not muted', async () => {
     const r = await rule({ name: 'Import', metric: 'importEnergy', type: 'counterReset' });
-    const win = (await t.http.post('/api/alarms/maintenance').send({ deviceId: a.deviceId, from: at(2000), to: at(2100), reason: 'Meter swap' }).expect(201)).body;
-    expect(win).toMatchObject({ clientId: a.clientId, deviceId: a.deviceId, siteId: null, from: at(2000), to: at(2100), reason: 'Meter swap', createdBy: TEST_ADMIN.email });
+    const win = (
+      await t.http
+        .post('/api/alarms/maintenance')
+        .send({ deviceId: a.deviceId, from: at(2000), to: at(2100), reason: 'Meter swap' })
+        .expect(201)
+    ).body;
+    expect(win).toMatchObject({
+      clientId: a.clientId,
+      deviceId: a.deviceId,
+      siteId: null,
+      from: at(2000),
+      to: at(2100),
+      reason: 'Meter swap',
+      createdBy: TEST_ADMIN.email,
+    });
     await ingest(a.deviceId, 1990, { importEnergy: 50_000 });
     await ingest(a.deviceId, 2010, { importEnergy: 10 }); // reset, in the window
     await ingest(a.deviceId, 2020, { importEnergy: 20 });
@@ -275,7 +352,10 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
       ['cleared', true],
       ['unshelved', false],
     ]);
-    const res = await t.http.post(`/api/alarms/events/${event.id}/shelve`).send({ until: new Date(Date.now() - 1000).toISOString(), reason: 'x' }).expect(400);
+    const res = await t.http
+      .post(`/api/alarms/events/${event.id}/shelve`)
+      .send({ until: new Date(Date.now() - 1000).toISOString(), reason: 'x' })
+      .expect(400);
     expect(res.body.errors[0].field).toBe('until');
   });
 
@@ -289,14 +369,25 @@ describe('alarm model (rules, delays, latch, shelving, maintenance, history, tra
     const r = await rule({ name: 'Secret', metric: 'voltage', operator: '<', threshold: 100 });
     await ingest(a.deviceId, 5000, { voltage: 50 });
     const [event] = await eventsOf(r.id);
-    const win = (await t.http.post('/api/alarms/maintenance').send({ deviceId: a.deviceId, from: at(9000), to: at(9100), reason: 'x' }).expect(201)).body;
+    const win = (
+      await t.http
+        .post('/api/alarms/maintenance')
+        .send({ deviceId: a.deviceId, from: at(9000), to: at(9100), reason: 'x' })
+        .expect(201)
+    ).body;
     const other = await t.userAgent('admin', b.clientId);
     await other.get(`/api/alarms/events/${event.id}/history`).expect(404);
     await other.post(`/api/alarms/events/${event.id}/ack`).send({ comment: 'mine now' }).expect(404);
-    await other.post(`/api/alarms/events/${event.id}/shelve`).send({ until: new Date(Date.now() + 60_000).toISOString(), reason: 'x' }).expect(404);
+    await other
+      .post(`/api/alarms/events/${event.id}/shelve`)
+      .send({ until: new Date(Date.now() + 60_000).toISOString(), reason: 'x' })
+      .expect(404);
     await other.post(`/api/alarms/events/${event.id}/unshelve`).expect(404);
     await other.get('/api/alarms/metrics').query({ deviceId: a.deviceId }).expect(404);
-    await other.post('/api/alarms/maintenance').send({ deviceId: a.deviceId, from: at(0), to: at(10), reason: 'x' }).expect(404);
+    await other
+      .post('/api/alarms/maintenance')
+      .send({ deviceId: a.deviceId, from: at(0), to: at(10), reason: 'x' })
+      .expect(404);
     await other.delete(`/api/alarms/maintenance/${win.id}`).expect(404);
     expect((await other.get('/api/alarms/maintenance').expect(200)).body).toEqual([]);
     expect((await other.get('/api/alarms/events/counts').expect(200)).body).toEqual({ activeUnacknowledged: 0, activeAcknowledged: 0, shelved: 0 });

@@ -13,7 +13,13 @@ describe('alarms that notify', () => {
   beforeAll(async () => {
     smtp = await startSmtpRecorder();
     hook = await startWebhookReceiver();
-    t = await startTestApp({ SMTP_URL: smtp.url, SMTP_FROM: 'Pieng Alarms <alarms@plant.example>', PUBLIC_URL: 'https://energia.example.com/', NOTIFICATION_RETRY_MIN_MS: '100', NOTIFICATION_RETRY_MAX_MS: '400' });
+    t = await startTestApp({
+      SMTP_URL: smtp.url,
+      SMTP_FROM: 'Pieng Alarms <alarms@plant.example>',
+      PUBLIC_URL: 'https://energia.example.com/',
+      NOTIFICATION_RETRY_MIN_MS: '100',
+      NOTIFICATION_RETRY_MAX_MS: '400',
+    });
     a = await seedDevice(t.http, 'Main panel', 'Client A');
     b = await seedDevice(t.http, 'Meter B', 'Client B');
   });
@@ -24,15 +30,37 @@ describe('alarms that notify', () => {
   });
 
   it('e-mails and calls the webhook of the rule when a reading raises its event, and again when it is acknowledged', async () => {
-    const mail = (await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Shift lead', type: 'email', config: { to: ['lead@plant.example'] }, on: ['raised'] }).expect(201)).body;
-    const webhook = (await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'SCADA', type: 'webhook', config: { url: hook.url }, on: ['raised', 'acknowledged'] }).expect(201)).body;
+    const mail = (
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: a.clientId, name: 'Shift lead', type: 'email', config: { to: ['lead@plant.example'] }, on: ['raised'] })
+        .expect(201)
+    ).body;
+    const webhook = (
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: a.clientId, name: 'SCADA', type: 'webhook', config: { url: hook.url }, on: ['raised', 'acknowledged'] })
+        .expect(201)
+    ).body;
     hook.state.secret = webhook.secret;
     await t.http
       .post('/api/alarms/rules')
-      .send({ clientId: a.clientId, deviceId: a.deviceId, name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242, severity: 'critical', channelIds: [mail.id, webhook.id] })
+      .send({
+        clientId: a.clientId,
+        deviceId: a.deviceId,
+        name: 'Overvoltage',
+        metric: 'voltage',
+        operator: '>',
+        threshold: 242,
+        severity: 'critical',
+        channelIds: [mail.id, webhook.id],
+      })
       .expect(201);
 
-    const ingest = await t.http.post('/api/ingest').send({ readings: [{ deviceId: a.deviceId, timestamp: '2026-11-30T12:00:00Z', metrics: { voltage: 245.5 } }] }).expect(200);
+    const ingest = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: a.deviceId, timestamp: '2026-11-30T12:00:00Z', metrics: { voltage: 245.5 } }] })
+      .expect(200);
     expect(ingest.body.alarmEvents).toBe(1);
 
     const sent = await waitFor('the e-mail', async () => smtp.messages[0]);
@@ -52,8 +80,25 @@ describe('alarms that notify', () => {
   });
 
   it("refuses a rule naming another client's channel, or one that does not exist, naming the field", async () => {
-    const other = (await t.http.post('/api/notification-channels').send({ clientId: b.clientId, name: 'B hook', type: 'email', config: { to: ['b@plant.example'] } }).expect(201)).body;
-    const refused = await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, name: 'Low voltage', metric: 'voltage', operator: '<', threshold: 198, channelIds: [other.id], escalationChannelId: 99999, escalateAfterMin: 15 }).expect(400);
+    const other = (
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: b.clientId, name: 'B hook', type: 'email', config: { to: ['b@plant.example'] } })
+        .expect(201)
+    ).body;
+    const refused = await t.http
+      .post('/api/alarms/rules')
+      .send({
+        clientId: a.clientId,
+        name: 'Low voltage',
+        metric: 'voltage',
+        operator: '<',
+        threshold: 198,
+        channelIds: [other.id],
+        escalationChannelId: 99999,
+        escalateAfterMin: 15,
+      })
+      .expect(400);
     expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['channelIds[0]', 'escalationChannelId']);
   });
 });

@@ -222,7 +222,18 @@ describe('AlarmStateMachine', () => {
 describe('nextDue (when the alarm timer must look at a state)', () => {
   // Imported here: the due time is what the store writes beside the state, from the same rule settings.
   const { nextDue } = require('./alarm-event-store') as typeof import('./alarm-event-store');
-  const asRule = (over: Partial<AlarmRuleSettings>) => ({ ...rule(over), id: 1, clientId: 1, deviceId: null, name: 'r', metric: 'voltage', severity: 'major' as const, channelIds: [], escalationChannelId: null, escalateAfterMin: null });
+  const asRule = (over: Partial<AlarmRuleSettings>) => ({
+    ...rule(over),
+    id: 1,
+    clientId: 1,
+    deviceId: null,
+    name: 'r',
+    metric: 'voltage',
+    severity: 'major' as const,
+    channelIds: [],
+    escalationChannelId: null,
+    escalateAfterMin: null,
+  });
 
   it('an off-delay running, a re-alarm, the end of chattering; nothing for a latched or idle state', () => {
     const h = harness({ offDelaySec: 30, reAlarmSec: 600 });

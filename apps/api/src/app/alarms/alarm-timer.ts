@@ -17,7 +17,6 @@ export const ALARM_TIMER_PERIOD_MS = 5_000;
 /** How often platform rules are measured (disk space, the last backup, the forwarding outbox): a platform alarm is late by at most this much. */
 export const PLATFORM_CHECK_PERIOD_MS = 30_000;
 
-
 /**
  * What happens without a reading: a device falling silent (offline rules), an off-delay running out
  * after the readings stopped, a re-alarm falling due, a chattering spell going quiet, a shelf expiring.
@@ -77,11 +76,17 @@ export class AlarmTimer implements OnApplicationBootstrap, OnModuleDestroy {
     for (const d of silent) transitions += await this.advance(Number(d.rule_id), Number(d.device_id), (machine, s, lastSeen) => machine.tick(s, now, lastSeen));
 
     // States with a deadline passed (off-delay, re-alarm, end of chattering).
-    const due = await this.db.query<{ rule_id: number; device_id: number | null }>('SELECT rule_id, device_id FROM alarm_states WHERE due_at <= ? ORDER BY due_at LIMIT 1000', [now]);
+    const due = await this.db.query<{ rule_id: number; device_id: number | null }>(
+      'SELECT rule_id, device_id FROM alarm_states WHERE due_at <= ? ORDER BY due_at LIMIT 1000',
+      [now],
+    );
     for (const d of due) transitions += await this.advance(Number(d.rule_id), num(d.device_id), (machine, s, lastSeen) => machine.tick(s, now, lastSeen));
 
     // Shelves that have run out.
-    const shelved = await this.db.query<{ id: number }>('SELECT id FROM alarm_events WHERE shelved_until IS NOT NULL AND shelved_until <= ? ORDER BY id LIMIT 1000', [now]);
+    const shelved = await this.db.query<{ id: number }>(
+      'SELECT id FROM alarm_events WHERE shelved_until IS NOT NULL AND shelved_until <= ? ORDER BY id LIMIT 1000',
+      [now],
+    );
     for (const e of shelved) transitions += await this.unshelveExpired(Number(e.id), now);
 
     if (now >= this.platformDueAt) transitions += (await this.checkPlatform(now)) ?? 0;
@@ -96,7 +101,10 @@ export class AlarmTimer implements OnApplicationBootstrap, OnModuleDestroy {
   async checkPlatform(now: number): Promise<number | null> {
     if (!(await this.lease.holdNow())) return null;
     this.platformDueAt = Math.max(this.platformDueAt, now + PLATFORM_CHECK_PERIOD_MS);
-    const rules = await this.db.query<{ id: number | string; type: string }>('SELECT id, type FROM alarm_rules WHERE client_id IS NULL AND enabled = ? ORDER BY id', [true]);
+    const rules = await this.db.query<{ id: number | string; type: string }>(
+      'SELECT id, type FROM alarm_rules WHERE client_id IS NULL AND enabled = ? ORDER BY id',
+      [true],
+    );
     const values = new Map<PlatformAlarmType, number | null>();
     let transitions = 0;
     for (const r of rules) {
@@ -117,7 +125,11 @@ export class AlarmTimer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One rule on one device (null: a platform rule), moved by the clock, in a transaction of its own. Returns the transitions written. */
-  private advance(ruleId: number, deviceId: number | null, move: (machine: AlarmStateMachine, s: AlarmState, lastSeen: number | null) => AlarmStep[]): Promise<number> {
+  private advance(
+    ruleId: number,
+    deviceId: number | null,
+    move: (machine: AlarmStateMachine, s: AlarmState, lastSeen: number | null) => AlarmStep[],
+  ): Promise<number> {
     return this.db.transaction(async (m) => {
       const found = await this.lock(m, ruleId, deviceId);
       if (!found) return 0;
@@ -143,11 +155,19 @@ export class AlarmTimer implements OnApplicationBootstrap, OnModuleDestroy {
     const pg = this.db.kind === 'postgres';
     let lastSeen: number | null = null;
     if (deviceId !== null) {
-      const [device] = await this.db.query<{ last_seen_at: number | string | null }>(`SELECT last_seen_at FROM devices WHERE id = ?${pg ? ' FOR UPDATE' : ''}`, [deviceId], m);
+      const [device] = await this.db.query<{ last_seen_at: number | string | null }>(
+        `SELECT last_seen_at FROM devices WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+        [deviceId],
+        m,
+      );
       if (!device) return null;
       lastSeen = num(device.last_seen_at);
     }
-    const [row] = await this.db.query<Record<string, unknown>>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ? AND enabled = ?${pg ? (deviceId === null ? ' FOR UPDATE' : ' FOR SHARE') : ''}`, [ruleId, true], m);
+    const [row] = await this.db.query<Record<string, unknown>>(
+      `SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ? AND enabled = ?${pg ? (deviceId === null ? ' FOR UPDATE' : ' FOR SHARE') : ''}`,
+      [ruleId, true],
+      m,
+    );
     return row ? { rule: ruleFromRow(row), lastSeen } : null;
   }
 

@@ -26,7 +26,12 @@ describe.each(TEST_ENGINES)('Alarm rules changed through another instance (%s)',
   const ingestOnTwo = (deviceId: number, voltage: number) => two.http.post('/api/ingest').send({ readings: [reading(deviceId, voltage)] });
   /** A rule "voltage > threshold" made through the given instance. */
   const overvoltageRule = async (app: TestApp, rule: { clientId: number; deviceId?: number; threshold: number; name?: string }): Promise<{ id: number }> =>
-    (await app.http.post('/api/alarms/rules').send({ name: 'Overvoltage', metric: 'voltage', operator: '>', ...rule }).expect(201)).body;
+    (
+      await app.http
+        .post('/api/alarms/rules')
+        .send({ name: 'Overvoltage', metric: 'voltage', operator: '>', ...rule })
+        .expect(201)
+    ).body;
   /** Events stored for the device, whatever their rule (the events API shows only those of existing rules). */
   const storedEvents = async (deviceId: number) =>
     Number(

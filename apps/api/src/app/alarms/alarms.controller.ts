@@ -46,11 +46,36 @@ export class AlarmsController {
   @ApiBody({
     type: CreateAlarmRuleDto,
     examples: {
-      overvoltage: { summary: 'Overvoltage on every meter of client 1', value: { clientId: 1, name: 'Overvoltage', type: 'threshold', metric: 'voltage', operator: '>', threshold: 242, severity: 'major', deadband: 2, onDelaySec: 10 } },
-      offline: { summary: 'A meter silent for 5 minutes', value: { clientId: 1, deviceId: 1, name: 'Meter silent', type: 'offline', staleAfterSec: 300, severity: 'critical' } },
-      diskSpace: { summary: 'Platform staff: less than 2 GB free in the data directory for 5 minutes', value: { name: 'Disk almost full', type: 'diskSpace', threshold: 2048, deadband: 256, onDelaySec: 300, severity: 'critical', channelIds: [1] } },
-      forwardingStuck: { summary: 'Platform staff: readings waiting 15 minutes to be forwarded', value: { name: 'Forwarding stuck', type: 'forwardingStuck', threshold: 15, severity: 'major', channelIds: [1] } },
-      backupFailed: { summary: 'Platform staff: the last scheduled backup failed (SQLite)', value: { name: 'Backup failed', type: 'backupFailed', severity: 'major', channelIds: [1] } },
+      overvoltage: {
+        summary: 'Overvoltage on every meter of client 1',
+        value: {
+          clientId: 1,
+          name: 'Overvoltage',
+          type: 'threshold',
+          metric: 'voltage',
+          operator: '>',
+          threshold: 242,
+          severity: 'major',
+          deadband: 2,
+          onDelaySec: 10,
+        },
+      },
+      offline: {
+        summary: 'A meter silent for 5 minutes',
+        value: { clientId: 1, deviceId: 1, name: 'Meter silent', type: 'offline', staleAfterSec: 300, severity: 'critical' },
+      },
+      diskSpace: {
+        summary: 'Platform staff: less than 2 GB free in the data directory for 5 minutes',
+        value: { name: 'Disk almost full', type: 'diskSpace', threshold: 2048, deadband: 256, onDelaySec: 300, severity: 'critical', channelIds: [1] },
+      },
+      forwardingStuck: {
+        summary: 'Platform staff: readings waiting 15 minutes to be forwarded',
+        value: { name: 'Forwarding stuck', type: 'forwardingStuck', threshold: 15, severity: 'major', channelIds: [1] },
+      },
+      backupFailed: {
+        summary: 'Platform staff: the last scheduled backup failed (SQLite)',
+        value: { name: 'Backup failed', type: 'backupFailed', severity: 'major', channelIds: [1] },
+      },
     },
   })
   async createAlarmRule(@CallerScope() scope: ClientScope, @Body() dto: CreateAlarmRuleDto): Promise<AlarmRuleResponse> {
@@ -61,7 +86,10 @@ export class AlarmsController {
   @ApiOperation({ summary: 'Change an alarm rule (a changed condition clears its open events)' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmRuleResponse })
-  @ApiBody({ type: UpdateAlarmRuleDto, examples: { threshold: { summary: 'Raise the threshold', value: { threshold: 245 } }, disable: { summary: 'Disable the rule', value: { enabled: false } } } })
+  @ApiBody({
+    type: UpdateAlarmRuleDto,
+    examples: { threshold: { summary: 'Raise the threshold', value: { threshold: 245 } }, disable: { summary: 'Disable the rule', value: { enabled: false } } },
+  })
   async updateAlarmRule(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateAlarmRuleDto): Promise<AlarmRuleResponse> {
     return AlarmRuleResponse.from(await this.alarms.updateRule(scope, id, dto));
   }
@@ -114,8 +142,19 @@ export class AlarmsController {
   @HttpCode(200)
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmEventResponse })
-  @ApiBody({ type: AcknowledgeAlarmEventDto, examples: { comment: { summary: 'With what was done', value: { comment: 'Tap changer checked, utility informed' } }, plain: { summary: 'Without a comment', value: {} } } })
-  acknowledgeAlarmEvent(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Param('id', IdParam()) id: number, @Body() dto: AcknowledgeAlarmEventDto): Promise<AlarmEventResponse> {
+  @ApiBody({
+    type: AcknowledgeAlarmEventDto,
+    examples: {
+      comment: { summary: 'With what was done', value: { comment: 'Tap changer checked, utility informed' } },
+      plain: { summary: 'Without a comment', value: {} },
+    },
+  })
+  acknowledgeAlarmEvent(
+    @CallerScope() scope: ClientScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdParam()) id: number,
+    @Body() dto: AcknowledgeAlarmEventDto,
+  ): Promise<AlarmEventResponse> {
     return this.alarms.acknowledge(scope, id, actorOf(principal), dto?.comment);
   }
 
@@ -124,8 +163,16 @@ export class AlarmsController {
   @HttpCode(200)
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmEventResponse })
-  @ApiBody({ type: ShelveAlarmEventDto, examples: { repair: { summary: 'Until the repair is done', value: { until: '2026-12-01T18:00:00Z', reason: 'Capacitor bank being replaced' } } } })
-  shelveAlarmEvent(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Param('id', IdParam()) id: number, @Body() dto: ShelveAlarmEventDto): Promise<AlarmEventResponse> {
+  @ApiBody({
+    type: ShelveAlarmEventDto,
+    examples: { repair: { summary: 'Until the repair is done', value: { until: '2026-12-01T18:00:00Z', reason: 'Capacitor bank being replaced' } } },
+  })
+  shelveAlarmEvent(
+    @CallerScope() scope: ClientScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdParam()) id: number,
+    @Body() dto: ShelveAlarmEventDto,
+  ): Promise<AlarmEventResponse> {
     return this.alarms.shelve(scope, id, actorOf(principal), Date.parse(dto.until), dto.reason);
   }
 
@@ -134,7 +181,11 @@ export class AlarmsController {
   @HttpCode(200)
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: AlarmEventResponse })
-  unshelveAlarmEvent(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Param('id', IdParam()) id: number): Promise<AlarmEventResponse> {
+  unshelveAlarmEvent(
+    @CallerScope() scope: ClientScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdParam()) id: number,
+  ): Promise<AlarmEventResponse> {
     return this.alarms.unshelve(scope, id, actorOf(principal));
   }
 
@@ -142,8 +193,20 @@ export class AlarmsController {
   @ApiOperation({ summary: 'A maintenance window for a device or a site: events kept, notifications muted' })
   @ApiErrors(400, 404)
   @ApiCreatedResponse({ type: MaintenanceWindowResponse })
-  @ApiBody({ type: CreateMaintenanceWindowDto, examples: { device: { summary: 'One meter, one afternoon', value: { deviceId: 1, from: '2026-12-01T13:00:00Z', to: '2026-12-01T17:00:00Z', reason: 'Panel A rewiring' } } } })
-  createMaintenanceWindow(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Body() dto: CreateMaintenanceWindowDto): Promise<MaintenanceWindowResponse> {
+  @ApiBody({
+    type: CreateMaintenanceWindowDto,
+    examples: {
+      device: {
+        summary: 'One meter, one afternoon',
+        value: { deviceId: 1, from: '2026-12-01T13:00:00Z', to: '2026-12-01T17:00:00Z', reason: 'Panel A rewiring' },
+      },
+    },
+  })
+  createMaintenanceWindow(
+    @CallerScope() scope: ClientScope,
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateMaintenanceWindowDto,
+  ): Promise<MaintenanceWindowResponse> {
     return this.alarms.createMaintenance(scope, dto, actorOf(principal));
   }
 

@@ -89,7 +89,9 @@ export class AlarmsService {
     await this.assertChannelsOfClient(clientId, fields);
     if (type !== 'offline') await this.assertKnownMetric(fields.metric, clientId, dto.deviceId ?? null);
     return this.db.transaction((m) =>
-      m.getRepository(AlarmRule).save({ clientId, deviceId: dto.deviceId ?? null, name: dto.name, enabled: dto.enabled ?? true, createdAt: Date.now(), ...fields }),
+      m
+        .getRepository(AlarmRule)
+        .save({ clientId, deviceId: dto.deviceId ?? null, name: dto.name, enabled: dto.enabled ?? true, createdAt: Date.now(), ...fields }),
     );
   }
 
@@ -100,7 +102,8 @@ export class AlarmsService {
   private async createPlatformRule(scope: ClientScope, dto: CreateAlarmRuleDto, type: PlatformAlarmType): Promise<AlarmRule> {
     assertPlatformStaff(scope);
     const errors = this.platformRuleErrors(dto, type, dto.threshold === undefined && type !== 'backupFailed');
-    if (dto.clientId != null) errors.unshift({ field: 'clientId', message: `a ${type} rule is about the platform and belongs to no client: leave clientId out` });
+    if (dto.clientId != null)
+      errors.unshift({ field: 'clientId', message: `a ${type} rule is about the platform and belongs to no client: leave clientId out` });
     if (errors.length) throw InvalidInputError.forFields(errors);
     const fields = {
       type,
@@ -120,7 +123,9 @@ export class AlarmsService {
     };
     this.assertComplete(fields);
     await this.assertChannelsOfClient(null, fields);
-    return this.db.transaction((m) => m.getRepository(AlarmRule).save({ clientId: null, deviceId: null, name: dto.name, enabled: dto.enabled ?? true, createdAt: Date.now(), ...fields }));
+    return this.db.transaction((m) =>
+      m.getRepository(AlarmRule).save({ clientId: null, deviceId: null, name: dto.name, enabled: dto.enabled ?? true, createdAt: Date.now(), ...fields }),
+    );
   }
 
   /** What a platform rule of `type` may not be given (each error names its field); `needsThreshold`: the threshold is missing and wanted. */
@@ -128,13 +133,23 @@ export class AlarmsService {
     const errors: FieldError[] = [];
     if (dto.deviceId != null) errors.push({ field: 'deviceId', message: `a ${type} rule watches the platform, not a device: leave deviceId out` });
     if (dto.metric !== undefined) errors.push({ field: 'metric', message: `a ${type} rule watches no metric: leave metric out` });
-    if (dto.operator !== undefined && dto.operator !== PLATFORM_OPERATORS[type]) errors.push({ field: 'operator', message: `a ${type} rule always compares with ${PLATFORM_OPERATORS[type]}: leave operator out` });
+    if (dto.operator !== undefined && dto.operator !== PLATFORM_OPERATORS[type])
+      errors.push({ field: 'operator', message: `a ${type} rule always compares with ${PLATFORM_OPERATORS[type]}: leave operator out` });
     if (dto.staleAfterSec != null) errors.push({ field: 'staleAfterSec', message: 'staleAfterSec is for offline rules only' });
-    if (type === 'backupFailed' && dto.threshold !== undefined && dto.threshold !== 1) errors.push({ field: 'threshold', message: 'a backupFailed rule has no threshold (it raises when the last scheduled backup failed): leave threshold out' });
-    if (type !== 'backupFailed' && needsThreshold) errors.push({ field: 'threshold', message: `threshold is required for a ${type} rule (${type === 'diskSpace' ? 'MB free' : 'minutes'})` });
-    if (type !== 'backupFailed' && dto.threshold !== undefined && !(dto.threshold > 0)) errors.push({ field: 'threshold', message: `threshold must be above 0 (${type === 'diskSpace' ? 'MB free' : 'minutes'})` });
+    if (type === 'backupFailed' && dto.threshold !== undefined && dto.threshold !== 1)
+      errors.push({
+        field: 'threshold',
+        message: 'a backupFailed rule has no threshold (it raises when the last scheduled backup failed): leave threshold out',
+      });
+    if (type !== 'backupFailed' && needsThreshold)
+      errors.push({ field: 'threshold', message: `threshold is required for a ${type} rule (${type === 'diskSpace' ? 'MB free' : 'minutes'})` });
+    if (type !== 'backupFailed' && dto.threshold !== undefined && !(dto.threshold > 0))
+      errors.push({ field: 'threshold', message: `threshold must be above 0 (${type === 'diskSpace' ? 'MB free' : 'minutes'})` });
     if (type === 'backupFailed' && this.db.kind === 'postgres')
-      errors.push({ field: 'type', message: 'backupFailed watches the scheduled SQLite backup; on PostgreSQL the server makes none (watch your pg_dump or replication instead)' });
+      errors.push({
+        field: 'type',
+        message: 'backupFailed watches the scheduled SQLite backup; on PostgreSQL the server makes none (watch your pg_dump or replication instead)',
+      });
     return errors;
   }
 
@@ -142,7 +157,14 @@ export class AlarmsService {
     const rule = await this.getRule(scope, id);
     const platform = rule.clientId === null;
     if (dto.type !== undefined && isPlatformAlarmType(dto.type) !== platform)
-      throw InvalidInputError.forFields([{ field: 'type', message: platform ? 'a platform rule keeps a platform type (diskSpace, backupFailed, forwardingStuck)' : "a client's rule cannot become a platform rule: create one (platform staff)" }]);
+      throw InvalidInputError.forFields([
+        {
+          field: 'type',
+          message: platform
+            ? 'a platform rule keeps a platform type (diskSpace, backupFailed, forwardingStuck)'
+            : "a client's rule cannot become a platform rule: create one (platform staff)",
+        },
+      ]);
     let changes: UpdateAlarmRuleDto & { operator?: AlarmRule['operator'] };
     if (platform) {
       const type = (dto.type ?? rule.type) as PlatformAlarmType;
@@ -159,7 +181,8 @@ export class AlarmsService {
       if (merged.type === 'offline') merged.metric = '';
       this.assertComplete(merged);
       await this.assertChannelsOfClient(clientId, { channelIds: dto.channelIds ?? [], escalationChannelId: dto.escalationChannelId ?? null });
-      if (merged.type !== 'offline' && (dto.metric !== undefined || dto.type !== undefined || dto.deviceId !== undefined)) await this.assertKnownMetric(merged.metric, clientId, merged.deviceId);
+      if (merged.type !== 'offline' && (dto.metric !== undefined || dto.type !== undefined || dto.deviceId !== undefined))
+        await this.assertKnownMetric(merged.metric, clientId, merged.deviceId);
       changes = { ...dto, ...(merged.type === 'offline' && { metric: '' }) };
     }
     return this.db.transaction(async (m) => {
@@ -167,8 +190,11 @@ export class AlarmsService {
       await repo.update({ id }, changes);
       // A rule switched off or whose condition changed no longer vouches for its open events: close them now.
       // (`dto` says what changed: a platform rule's `changes` always carry its type's operator.)
-      const conditionChanged = (['type', 'metric', 'operator', 'threshold', 'deviceId', 'deadband', 'staleAfterSec'] as const).some((k) => dto[k] !== undefined);
-      if (dto.enabled === false || conditionChanged) await this.closeEventsOf(m, ruleFromRow((await this.db.query(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ?`, [id], m))[0]));
+      const conditionChanged = (['type', 'metric', 'operator', 'threshold', 'deviceId', 'deadband', 'staleAfterSec'] as const).some(
+        (k) => dto[k] !== undefined,
+      );
+      if (dto.enabled === false || conditionChanged)
+        await this.closeEventsOf(m, ruleFromRow((await this.db.query(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ?`, [id], m))[0]));
       return repo.findOneByOrFail({ id });
     });
   }
@@ -257,7 +283,8 @@ export class AlarmsService {
       m,
     );
     const row = rows[0];
-    if (!row || (scope.clientId !== null && (row['client_id'] === null || Number(row['client_id']) !== scope.clientId))) throw new NotFoundError(`Alarm event ${id} not found`);
+    if (!row || (scope.clientId !== null && (row['client_id'] === null || Number(row['client_id']) !== scope.clientId)))
+      throw new NotFoundError(`Alarm event ${id} not found`);
     return row;
   }
 
@@ -282,7 +309,11 @@ export class AlarmsService {
         await changes.apply(rule, machine, s, machine.acknowledge(s.state, now), wasLatched, { actor, comment: comment ?? null });
       } else {
         // A cleared event (or one the state no longer follows): recorded as seen.
-        await this.db.query('UPDATE alarm_events SET acknowledged = ?, acknowledged_at = ?, acknowledged_by = ?, ack_comment = ? WHERE id = ?', [true, now, actor, comment ?? null, id], m);
+        await this.db.query(
+          'UPDATE alarm_events SET acknowledged = ?, acknowledged_at = ?, acknowledged_by = ?, ack_comment = ? WHERE id = ?',
+          [true, now, actor, comment ?? null, id],
+          m,
+        );
         const shelved = event['shelved_until'] !== null && Number(event['shelved_until']) > now;
         changes.note(rule, deviceId, id, 'acknowledged', now, shelved, { actor, comment: comment ?? null });
       }
@@ -332,7 +363,8 @@ export class AlarmsService {
     const to = Date.parse(dto.to);
     if (!(to > from)) throw InvalidInputError.forFields([{ field: 'to', message: 'to must be after from' }]);
     if (to - from > MAX_WINDOW_MS) throw InvalidInputError.forFields([{ field: 'to', message: 'a window lasts at most 366 days' }]);
-    if (dto.deviceId !== undefined && dto.siteId !== undefined) throw InvalidInputError.forFields([{ field: 'siteId', message: 'give deviceId or siteId, not both' }]);
+    if (dto.deviceId !== undefined && dto.siteId !== undefined)
+      throw InvalidInputError.forFields([{ field: 'siteId', message: 'give deviceId or siteId, not both' }]);
     let clientId: number;
     if (dto.deviceId !== undefined) clientId = (await this.devices.get(scope, dto.deviceId)).clientId;
     else {
@@ -371,7 +403,10 @@ export class AlarmsService {
     if (query.clientId !== undefined) filter('client_id = ?', query.clientId);
     if (query.id !== undefined) filter('id = ?', query.id);
     if (query.deviceId !== undefined) filter('(device_id = ? OR site_id = (SELECT site_id FROM devices WHERE id = ?))', query.deviceId, query.deviceId);
-    const rows = await this.db.query(`SELECT * FROM alarm_maintenance ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY from_ts DESC, id DESC LIMIT 1000`, params);
+    const rows = await this.db.query(
+      `SELECT * FROM alarm_maintenance ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY from_ts DESC, id DESC LIMIT 1000`,
+      params,
+    );
     return rows.map(MaintenanceWindowResponse.fromRow);
   }
 
@@ -382,7 +417,11 @@ export class AlarmsService {
     if (!head) throw new NotFoundError(`Alarm event ${id} not found`);
     const platform = head.device_id === null;
     if (pg && !platform) await this.db.query('SELECT id FROM devices WHERE id = ? FOR UPDATE', [head.device_id], m);
-    const [rule] = await this.db.query(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ?${pg ? (platform ? ' FOR UPDATE' : ' FOR SHARE') : ''}`, [head.rule_id], m);
+    const [rule] = await this.db.query(
+      `SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = ?${pg ? (platform ? ' FOR UPDATE' : ' FOR SHARE') : ''}`,
+      [head.rule_id],
+      m,
+    );
     const [event] = await this.db.query('SELECT * FROM alarm_events WHERE id = ?', [id], m);
     if (!rule || !event) throw new NotFoundError(`Alarm event ${id} not found`);
     return { event, rule: ruleFromRow(rule) };
@@ -391,7 +430,11 @@ export class AlarmsService {
   /** Clears every open event of a rule (switched off or changed) with its history, and forgets the rule's states. */
   private async closeEventsOf(m: EntityManager, rule: RuleCondition): Promise<void> {
     const now = Date.now();
-    const open = await this.db.query<{ id: number; device_id: number | null; shelved_until: number | null }>('SELECT id, device_id, shelved_until FROM alarm_events WHERE rule_id = ? AND cleared_at IS NULL', [rule.id], m);
+    const open = await this.db.query<{ id: number; device_id: number | null; shelved_until: number | null }>(
+      'SELECT id, device_id, shelved_until FROM alarm_events WHERE rule_id = ? AND cleared_at IS NULL',
+      [rule.id],
+      m,
+    );
     await m.query(this.db.sql('UPDATE alarm_events SET cleared_at = ?, latched = ? WHERE rule_id = ? AND cleared_at IS NULL'), [now, false, rule.id]);
     await m.query(this.db.sql('DELETE FROM alarm_states WHERE rule_id = ?'), [rule.id]);
     if (!open.length) return;
@@ -402,15 +445,22 @@ export class AlarmsService {
 
   /** The fields that depend on the type are there (offline: staleAfterSec; escalation: both halves; platform rules have no metric). */
   private assertComplete(r: Pick<AlarmRule, 'type' | 'staleAfterSec' | 'escalationChannelId' | 'escalateAfterMin' | 'metric'>): void {
-    if (r.type === 'offline' && !r.staleAfterSec) throw InvalidInputError.forFields([{ field: 'staleAfterSec', message: 'staleAfterSec is required for an offline rule' }]);
-    if (r.type !== 'offline' && !isPlatformAlarmType(r.type) && !r.metric) throw InvalidInputError.forFields([{ field: 'metric', message: `metric is required for a ${r.type} rule` }]);
+    if (r.type === 'offline' && !r.staleAfterSec)
+      throw InvalidInputError.forFields([{ field: 'staleAfterSec', message: 'staleAfterSec is required for an offline rule' }]);
+    if (r.type !== 'offline' && !isPlatformAlarmType(r.type) && !r.metric)
+      throw InvalidInputError.forFields([{ field: 'metric', message: `metric is required for a ${r.type} rule` }]);
     if ((r.escalationChannelId === null) !== (r.escalateAfterMin === null))
-      throw InvalidInputError.forFields([{ field: r.escalationChannelId === null ? 'escalationChannelId' : 'escalateAfterMin', message: 'escalationChannelId and escalateAfterMin go together' }]);
+      throw InvalidInputError.forFields([
+        { field: r.escalationChannelId === null ? 'escalationChannelId' : 'escalateAfterMin', message: 'escalationChannelId and escalateAfterMin go together' },
+      ]);
   }
 
   /** A rule tells only its own client's channels, a platform rule (clientId null) only platform-wide ones; another client's channel is named as unknown. */
   private async assertChannelsOfClient(clientId: number | null, r: { channelIds: number[]; escalationChannelId: number | null }): Promise<void> {
-    const named = [...r.channelIds.map((id, i) => ({ field: `channelIds[${i}]`, id })), ...(r.escalationChannelId === null ? [] : [{ field: 'escalationChannelId', id: r.escalationChannelId }])];
+    const named = [
+      ...r.channelIds.map((id, i) => ({ field: `channelIds[${i}]`, id })),
+      ...(r.escalationChannelId === null ? [] : [{ field: 'escalationChannelId', id: r.escalationChannelId }]),
+    ];
     if (named.length === 0) return;
     const own = new Set((await this.channels.byIds(named.map((n) => n.id))).filter((c) => c.clientId === clientId).map((c) => c.id));
     const unknown = named.filter((n) => !own.has(n.id));
@@ -421,11 +471,17 @@ export class AlarmsService {
   /** A metric the device (or a device of the client) reports, or a known metric name; else 400 listing them. */
   private async assertKnownMetric(metric: string, clientId: number, deviceId: number | null): Promise<void> {
     if (metric in METRICS) return;
-    const deviceIds = deviceId !== null ? [deviceId] : (await this.db.query<{ id: number }>('SELECT id FROM devices WHERE client_id = ?', [clientId])).map((d) => Number(d.id));
+    const deviceIds =
+      deviceId !== null ? [deviceId] : (await this.db.query<{ id: number }>('SELECT id FROM devices WHERE client_id = ?', [clientId])).map((d) => Number(d.id));
     const reported = await this.reportedMetrics(deviceIds);
     if (reported.includes(metric)) return;
     const valid = [...new Set([...reported, ...Object.keys(METRICS)])];
-    throw InvalidInputError.forFields([{ field: 'metric', message: `metric "${metric}" is not reported by ${deviceId !== null ? 'the device' : "the client's devices"} nor a known metric; valid: ${valid.join(', ')}` }]);
+    throw InvalidInputError.forFields([
+      {
+        field: 'metric',
+        message: `metric "${metric}" is not reported by ${deviceId !== null ? 'the device' : "the client's devices"} nor a known metric; valid: ${valid.join(', ')}`,
+      },
+    ]);
   }
 
   /**
@@ -456,5 +512,6 @@ export class AlarmsService {
 
 /** Platform rules are the platform staff's: a client's user (or API key) may not make one. */
 function assertPlatformStaff(scope: ClientScope): void {
-  if (scope.clientId !== null) throw new ForbiddenError('Platform alarms (diskSpace, backupFailed, forwardingStuck) are made by platform staff (a user with no client)');
+  if (scope.clientId !== null)
+    throw new ForbiddenError('Platform alarms (diskSpace, backupFailed, forwardingStuck) are made by platform staff (a user with no client)');
 }

@@ -13,28 +13,56 @@ describe('alarms', () => {
     t = await startTestApp();
     a = await seedDevice(t.http, 'Meter A', 'Client A');
     b = await seedDevice(t.http, 'Meter B', 'Client B');
-    const rule = await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242 }).expect(201);
+    const rule = await t.http
+      .post('/api/alarms/rules')
+      .send({ clientId: a.clientId, name: 'Overvoltage', metric: 'voltage', operator: '>', threshold: 242 })
+      .expect(201);
     ruleId = rule.body.id;
   });
   afterAll(() => t.close());
 
-  const events = (query: Record<string, unknown> = {}) => t.http.get('/api/alarms/events').query({ deviceId: a.deviceId, ...query }).expect(200);
+  const events = (query: Record<string, unknown> = {}) =>
+    t.http
+      .get('/api/alarms/events')
+      .query({ deviceId: a.deviceId, ...query })
+      .expect(200);
 
   it('raises one event when the condition starts to hold, none while it keeps holding, and clears it', async () => {
-    let res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 0, 230)] }).expect(200);
+    let res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 0, 230)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(0);
 
-    res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 1, 245.5)] }).expect(200);
+    res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 1, 245.5)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(1);
-    res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 2, 250), reading(a.deviceId, 3, 243)] }).expect(200);
+    res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 2, 250), reading(a.deviceId, 3, 243)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(0);
 
     let list = await events({ active: true });
     expect(list.body).toHaveLength(1);
-    expect(list.body[0]).toMatchObject({ ruleId, ruleName: 'Overvoltage', deviceId: a.deviceId, metric: 'voltage', value: 245.5, active: true, acknowledged: false, clearedAt: null });
+    expect(list.body[0]).toMatchObject({
+      ruleId,
+      ruleName: 'Overvoltage',
+      deviceId: a.deviceId,
+      metric: 'voltage',
+      value: 245.5,
+      active: true,
+      acknowledged: false,
+      clearedAt: null,
+    });
     expect(list.body[0].raisedAt).toBe(new Date(T0 + 1000).toISOString());
 
-    res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 4, 231)] }).expect(200);
+    res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 4, 231)] })
+      .expect(200);
     expect(res.body.alarmsCleared).toBe(1);
     list = await events();
     expect(list.body).toHaveLength(1);
@@ -42,7 +70,10 @@ describe('alarms', () => {
     expect((await events({ active: true })).body).toHaveLength(0);
 
     // The condition returning later is a new episode.
-    res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 5, 260)] }).expect(200);
+    res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 5, 260)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(1);
     expect((await events()).body).toHaveLength(2);
   });
@@ -58,16 +89,28 @@ describe('alarms', () => {
   });
 
   it("does not apply a client's rule to another client's devices", async () => {
-    const res = await t.http.post('/api/ingest').send({ readings: [reading(b.deviceId, 10, 300)] }).expect(200);
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(b.deviceId, 10, 300)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(0);
   });
 
   it('ignores disabled rules and honours device-specific rules', async () => {
     await t.http.patch(`/api/alarms/rules/${ruleId}`).send({ enabled: false }).expect(200);
-    let res = await t.http.post('/api/ingest').send({ readings: [reading(a.deviceId, 20, 230), reading(a.deviceId, 21, 300)] }).expect(200);
+    let res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(a.deviceId, 20, 230), reading(a.deviceId, 21, 300)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(0);
-    const onB = await t.http.post('/api/alarms/rules').send({ clientId: b.clientId, deviceId: b.deviceId, name: 'Undervoltage', metric: 'voltage', operator: '<', threshold: 200 }).expect(201);
-    res = await t.http.post('/api/ingest').send({ readings: [reading(b.deviceId, 30, 190)] }).expect(200);
+    const onB = await t.http
+      .post('/api/alarms/rules')
+      .send({ clientId: b.clientId, deviceId: b.deviceId, name: 'Undervoltage', metric: 'voltage', operator: '<', threshold: 200 })
+      .expect(201);
+    res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [reading(b.deviceId, 30, 190)] })
+      .expect(200);
     expect(res.body.alarmEvents).toBe(1);
     const rules = await t.http.get('/api/alarms/rules').query({ clientId: b.clientId }).expect(200);
     expect(rules.body.map((r: { id: number }) => r.id)).toEqual([onB.body.id]);
@@ -76,7 +119,10 @@ describe('alarms', () => {
   it('validates rules: operator, metric name, a device of another client', async () => {
     const bad = await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, name: 'x', metric: 'voltage', operator: '=>', threshold: 1 }).expect(400);
     expect(bad.body.errors[0].field).toBe('operator');
-    const other = await t.http.post('/api/alarms/rules').send({ clientId: a.clientId, deviceId: b.deviceId, name: 'x', metric: 'voltage', operator: '>', threshold: 1 }).expect(400);
+    const other = await t.http
+      .post('/api/alarms/rules')
+      .send({ clientId: a.clientId, deviceId: b.deviceId, name: 'x', metric: 'voltage', operator: '>', threshold: 1 })
+      .expect(400);
     expect(other.body.errors[0].field).toBe('deviceId');
     await t.http.delete(`/api/alarms/rules/${ruleId}`).expect(204);
     await t.http.delete(`/api/alarms/rules/${ruleId}`).expect(404);

@@ -35,7 +35,9 @@ async function startForwardTarget() {
     req.resume();
     req.on('end', () => {
       state.requests++;
-      res.writeHead(state.status, { 'content-type': 'application/json' }).end(JSON.stringify(state.status === 500 ? { statusCode: 500, message: 'slave down' } : { stored: 1 }));
+      res
+        .writeHead(state.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(state.status === 500 ? { statusCode: 500, message: 'slave down' } : { stored: 1 }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -72,7 +74,12 @@ describe('platform alarms', () => {
       NOTIFICATION_RETRY_MAX_MS: '400',
     });
     timer = t.app.get(AlarmTimer);
-    const channel = (await t.http.post('/api/notification-channels').send({ clientId: null, name: 'Ops on call', type: 'webhook', config: { url: hook.url }, on: ['raised', 'cleared'] }).expect(201)).body;
+    const channel = (
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: null, name: 'Ops on call', type: 'webhook', config: { url: hook.url }, on: ['raised', 'cleared'] })
+        .expect(201)
+    ).body;
     channelId = channel.id;
     hook.state.secret = channel.secret;
     client = await seedDevice(t.http, 'Main panel', 'Client A');
@@ -85,14 +92,20 @@ describe('platform alarms', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const eventsOf = async (ruleId: number, agent: Agent = t.http): Promise<EventBody[]> => ((await agent.get('/api/alarms/events').query({ limit: 500 }).expect(200)).body as EventBody[]).filter((e) => e.ruleId === ruleId);
+  const eventsOf = async (ruleId: number, agent: Agent = t.http): Promise<EventBody[]> =>
+    ((await agent.get('/api/alarms/events').query({ limit: 500 }).expect(200)).body as EventBody[]).filter((e) => e.ruleId === ruleId);
   const hooksOf = (ruleId: number) => hook.state.accepted.filter((h) => (h.body['data'] as { ruleId: number }).ruleId === ruleId);
 
   it('is made by platform staff only, with platform-wide channels; bad input is a 400 naming the field', async () => {
     const rule = { name: 'Disk low', type: 'diskSpace', threshold: 500 };
     await clientUser.post('/api/alarms/rules').send(rule).expect(403);
-    await clientUser.post('/api/alarms/rules').send({ ...rule, clientId: client.clientId }).expect(403);
-    const fields = async (body: Record<string, unknown>) => [...new Set(((await t.http.post('/api/alarms/rules').send(body).expect(400)).body.errors as { field: string }[]).map((e) => e.field))];
+    await clientUser
+      .post('/api/alarms/rules')
+      .send({ ...rule, clientId: client.clientId })
+      .expect(403);
+    const fields = async (body: Record<string, unknown>) => [
+      ...new Set(((await t.http.post('/api/alarms/rules').send(body).expect(400)).body.errors as { field: string }[]).map((e) => e.field)),
+    ];
     expect(await fields({ ...rule, deviceId: client.deviceId })).toEqual(['deviceId']);
     expect(await fields({ ...rule, metric: 'voltage' })).toEqual(['metric']);
     expect(await fields({ ...rule, clientId: client.clientId })).toEqual(['clientId']);
@@ -101,7 +114,12 @@ describe('platform alarms', () => {
     expect(await fields({ ...rule, threshold: 0 })).toEqual(['threshold']);
     expect(await fields({ name: 'Backup', type: 'backupFailed', threshold: 5 })).toEqual(usesPostgres() ? ['threshold', 'type'] : ['threshold']);
     // A client's channel cannot carry a platform alarm.
-    const own = (await t.http.post('/api/notification-channels').send({ clientId: client.clientId, name: 'A mail', type: 'email', config: { to: ['a@plant.example'] } }).expect(201)).body;
+    const own = (
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: client.clientId, name: 'A mail', type: 'email', config: { to: ['a@plant.example'] } })
+        .expect(201)
+    ).body;
     expect(await fields({ ...rule, channelIds: [own.id] })).toEqual(['channelIds[0]']);
     // A device rule still needs its client; a platform rule does not become a client's.
     expect(await fields({ name: 'Volts', type: 'threshold', metric: 'voltage', operator: '>', threshold: 242 })).toEqual(['clientId']);
@@ -113,7 +131,12 @@ describe('platform alarms', () => {
   });
 
   it('raises diskSpace below the threshold after its on-delay, tells the platform channel, and clears when the threshold is lowered; a client sees none of it', async () => {
-    const rule = (await t.http.post('/api/alarms/rules').send({ name: 'Disk low', type: 'diskSpace', threshold: 1e12, onDelaySec: 60, severity: 'critical', channelIds: [channelId] }).expect(201)).body;
+    const rule = (
+      await t.http
+        .post('/api/alarms/rules')
+        .send({ name: 'Disk low', type: 'diskSpace', threshold: 1e12, onDelaySec: 60, severity: 'critical', channelIds: [channelId] })
+        .expect(201)
+    ).body;
     const now = Date.now();
     await timer.checkPlatform(now);
     expect(await eventsOf(rule.id)).toEqual([]);
@@ -126,7 +149,10 @@ describe('platform alarms', () => {
     expect(event.details).toContain('MB free in the data directory');
 
     const raised = await waitFor('the raised webhook', async () => hooksOf(rule.id)[0]);
-    expect(raised.body).toMatchObject({ type: 'alarm.raised', data: { deviceId: null, clientId: null, ruleType: 'diskSpace', unit: 'MB', operator: '<', threshold: 1e12 } });
+    expect(raised.body).toMatchObject({
+      type: 'alarm.raised',
+      data: { deviceId: null, clientId: null, ruleType: 'diskSpace', unit: 'MB', operator: '<', threshold: 1e12 },
+    });
     expect((raised.body['data'] as { text: string }).text).toContain('Condition: Free disk space in the data directory');
 
     // The client's user: no rule, no event, no history, nothing to acknowledge, nothing counted.
@@ -137,7 +163,10 @@ describe('platform alarms', () => {
     expect(await eventsOf(rule.id, clientUser)).toEqual([]);
     await clientUser.get(`/api/alarms/events/${event.id}/history`).expect(404);
     await clientUser.post(`/api/alarms/events/${event.id}/ack`).send({}).expect(404);
-    await clientUser.post(`/api/alarms/events/${event.id}/shelve`).send({ until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'no' }).expect(404);
+    await clientUser
+      .post(`/api/alarms/events/${event.id}/shelve`)
+      .send({ until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'no' })
+      .expect(404);
     expect((await clientUser.get('/api/alarms/events/counts').expect(200)).body).toEqual({ activeUnacknowledged: 0, activeAcknowledged: 0, shelved: 0 });
     expect((await t.http.get('/api/alarms/events/counts').expect(200)).body.activeUnacknowledged).toBeGreaterThanOrEqual(1);
 
@@ -162,7 +191,12 @@ describe('platform alarms', () => {
       expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['type']);
       return;
     }
-    const rule = (await t.http.post('/api/alarms/rules').send({ name: 'Backup failed', type: 'backupFailed', channelIds: [channelId] }).expect(201)).body;
+    const rule = (
+      await t.http
+        .post('/api/alarms/rules')
+        .send({ name: 'Backup failed', type: 'backupFailed', channelIds: [channelId] })
+        .expect(201)
+    ).body;
     expect(rule).toMatchObject({ operator: '>=', threshold: 1 });
     const backups = t.app.get(BackupService);
     // BACKUP_DIR is a file: the backup cannot be written.
@@ -185,8 +219,16 @@ describe('platform alarms', () => {
   });
 
   it('raises forwardingStuck when the oldest reading to forward waits N minutes, and clears after its off-delay once the outbox drains', async () => {
-    const rule = (await t.http.post('/api/alarms/rules').send({ name: 'Forwarding stuck', type: 'forwardingStuck', threshold: 1, offDelaySec: 60, channelIds: [channelId] }).expect(201)).body;
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId: client.deviceId, timestamp: new Date().toISOString(), metrics: { voltage: 230 } }] }).expect(200);
+    const rule = (
+      await t.http
+        .post('/api/alarms/rules')
+        .send({ name: 'Forwarding stuck', type: 'forwardingStuck', threshold: 1, offDelaySec: 60, channelIds: [channelId] })
+        .expect(201)
+    ).body;
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: client.deviceId, timestamp: new Date().toISOString(), metrics: { voltage: 230 } }] })
+      .expect(200);
     const queued = Date.now();
     await waitFor('the target refusing a batch', async () => target.state.requests > 0);
     await timer.checkPlatform(queued + 30_000);
@@ -220,7 +262,11 @@ describe('upgrading a database made before platform alarms', () => {
     const env = { DATA_DIR: dataDir, ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) };
     let t: TestApp | undefined;
     try {
-      const old = new DataSource({ ...dataSourceOptions(loadConfig(env)), migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PlatformAlarms1764350000000)), migrationsRun: false });
+      const old = new DataSource({
+        ...dataSourceOptions(loadConfig(env)),
+        migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PlatformAlarms1764350000000)),
+        migrationsRun: false,
+      });
       await old.initialize();
       await old.runMigrations();
       const sql = (text: string) => {
@@ -232,24 +278,60 @@ describe('upgrading a database made before platform alarms', () => {
       const run = (text: string, params: unknown[]) => old.query(sql(text), params);
       await run('INSERT INTO clients (name, created_at) VALUES (?, ?)', ['Old client', base]);
       const [{ id: clientId }] = await old.query('SELECT id FROM clients');
-      await run(`INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES ('u-1', ?, 'Old meter', 'api', ?, 30, '{}', 0, ?)`, [clientId, bool(true), base]);
+      await run(
+        `INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES ('u-1', ?, 'Old meter', 'api', ?, 30, '{}', 0, ?)`,
+        [clientId, bool(true), base],
+      );
       const [{ id: deviceId }] = await old.query('SELECT id FROM devices');
-      await run(`INSERT INTO alarm_rules (client_id, device_id, name, metric, operator, threshold, enabled, created_at, type, severity) VALUES (?, ?, 'High voltage', 'voltage', '>', 240, ?, ?, 'threshold', 'critical')`, [clientId, deviceId, bool(true), base]);
+      await run(
+        `INSERT INTO alarm_rules (client_id, device_id, name, metric, operator, threshold, enabled, created_at, type, severity) VALUES (?, ?, 'High voltage', 'voltage', '>', 240, ?, ?, 'threshold', 'critical')`,
+        [clientId, deviceId, bool(true), base],
+      );
       const [{ id: ruleId }] = await old.query('SELECT id FROM alarm_rules');
-      for (const [raised, cleared] of [[base, base + 60_000], [base + 120_000, null], [base + 180_000, base + 200_000]]) {
-        await run(`INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, cleared_at, acknowledged, details, severity) VALUES (?, ?, 'voltage', 250, ?, ?, ?, 'High voltage: voltage 250 > 240', 'critical')`, [ruleId, deviceId, raised, cleared, bool(false)]);
+      for (const [raised, cleared] of [
+        [base, base + 60_000],
+        [base + 120_000, null],
+        [base + 180_000, base + 200_000],
+      ]) {
+        await run(
+          `INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, cleared_at, acknowledged, details, severity) VALUES (?, ?, 'voltage', 250, ?, ?, ?, 'High voltage: voltage 250 > 240', 'critical')`,
+          [ruleId, deviceId, raised, cleared, bool(false)],
+        );
       }
       const events = ((await old.query('SELECT id FROM alarm_events ORDER BY id')) as { id: number }[]).map((e) => Number(e.id));
-      for (const [i, eventId] of events.entries()) await run(`INSERT INTO alarm_event_history (event_id, kind, at, value, muted) VALUES (?, 'raised', ?, 250, ?)`, [eventId, base + i * 60_000, bool(false)]);
-      const state = { active: true, acknowledged: false, acknowledgedAt: null, pendingSince: null, clearingSince: null, latched: false, lastTs: null, lastValue: null, raises: [], quietAt: null };
-      await run('INSERT INTO alarm_states (rule_id, device_id, event_id, state, due_at) VALUES (?, ?, ?, ?, NULL)', [ruleId, deviceId, events[1], JSON.stringify(state)]);
+      for (const [i, eventId] of events.entries())
+        await run(`INSERT INTO alarm_event_history (event_id, kind, at, value, muted) VALUES (?, 'raised', ?, 250, ?)`, [
+          eventId,
+          base + i * 60_000,
+          bool(false),
+        ]);
+      const state = {
+        active: true,
+        acknowledged: false,
+        acknowledgedAt: null,
+        pendingSince: null,
+        clearingSince: null,
+        latched: false,
+        lastTs: null,
+        lastValue: null,
+        raises: [],
+        quietAt: null,
+      };
+      await run('INSERT INTO alarm_states (rule_id, device_id, event_id, state, due_at) VALUES (?, ?, ?, ?, NULL)', [
+        ruleId,
+        deviceId,
+        events[1],
+        JSON.stringify(state),
+      ]);
       // The newest event goes: its id must not be handed out again.
       await run('DELETE FROM alarm_events WHERE id = ?', [events[2]]);
       await old.destroy();
 
       t = await startTestApp(env);
       const db = t.app.get(Database);
-      expect((await t.http.get('/api/alarms/rules').expect(200)).body).toMatchObject([{ id: Number(ruleId), clientId: Number(clientId), deviceId: Number(deviceId), name: 'High voltage', severity: 'critical' }]);
+      expect((await t.http.get('/api/alarms/rules').expect(200)).body).toMatchObject([
+        { id: Number(ruleId), clientId: Number(clientId), deviceId: Number(deviceId), name: 'High voltage', severity: 'critical' },
+      ]);
       const listed = (await t.http.get('/api/alarms/events').query({ deviceId }).expect(200)).body as EventBody[];
       expect(listed.map((e) => [e.id, e.active, e.ruleType])).toEqual([
         [events[1], true, 'threshold'],
@@ -264,13 +346,23 @@ describe('upgrading a database made before platform alarms', () => {
 
       // The history is still append-only; one open event per rule and device still.
       await expect(db.query('UPDATE alarm_event_history SET value = 1 WHERE event_id = ?', [events[0]])).rejects.toThrow(/append-only/);
-      await expect(db.query(`INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, severity) VALUES (?, ?, 'voltage', 251, ?, ?, 'major')`, [ruleId, deviceId, base, false])).rejects.toThrow();
+      await expect(
+        db.query(
+          `INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged, severity) VALUES (?, ?, 'voltage', 251, ?, ?, 'major')`,
+          [ruleId, deviceId, base, false],
+        ),
+      ).rejects.toThrow();
       // Rule changes still bump the rules' version (other instances reload), and new ids go on after the old ones.
       const version = async () => Number((await db.query<{ value: number | string }>("SELECT value FROM revisions WHERE name = 'alarm-rules'"))[0].value);
       const before = await version();
-      const rule2 = (await t.http.post('/api/alarms/rules').send({ clientId, deviceId, name: 'Very high', metric: 'voltage', operator: '>', threshold: 245 }).expect(201)).body;
+      const rule2 = (
+        await t.http.post('/api/alarms/rules').send({ clientId, deviceId, name: 'Very high', metric: 'voltage', operator: '>', threshold: 245 }).expect(201)
+      ).body;
       expect(await version()).toBeGreaterThan(before);
-      await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: new Date(base + 300_000).toISOString(), metrics: { voltage: 250 } }] }).expect(200);
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId, timestamp: new Date(base + 300_000).toISOString(), metrics: { voltage: 250 } }] })
+        .expect(200);
       const [fresh] = await eventsOfRule(t, rule2.id);
       expect(fresh.id).toBeGreaterThan(events[2]);
       if (!pg) expect(await db.query('PRAGMA foreign_key_check')).toEqual([]);

@@ -38,14 +38,39 @@ describe('baseline fit (least squares by QR, G14 figures)', () => {
   });
 
   it('fits two drivers exactly: y = 1 + 2a + 3b', () => {
-    const rows = [[1, 0], [0, 1], [1, 1], [2, 1], [3, 5], [4, 2]];
-    const fit = fitBaseline(rows, rows.map(([a, b]) => 1 + 2 * a + 3 * b), ['a', 'b']);
+    const rows = [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 5],
+      [4, 2],
+    ];
+    const fit = fitBaseline(
+      rows,
+      rows.map(([a, b]) => 1 + 2 * a + 3 * b),
+      ['a', 'b'],
+    );
     [1, 2, 3].forEach((v, i) => expect(fit.coefficients[i]).toBeCloseTo(v, 9));
   });
 
   it('refuses too few points and a singular design, naming the cause', () => {
-    expect(() => fitBaseline([[1], [2], [3]], [1, 2, 3])).toThrow(new FitError('3 points for 2 coefficients: a baseline needs at least coefficients + 2 = 4 points'));
-    expect(() => fitBaseline([[1, 2], [2, 4], [3, 6], [4, 8], [5, 10]], [1, 2, 3, 4, 6], ['production', 'hours'])).toThrow(/singular design: hours/);
+    expect(() => fitBaseline([[1], [2], [3]], [1, 2, 3])).toThrow(
+      new FitError('3 points for 2 coefficients: a baseline needs at least coefficients + 2 = 4 points'),
+    );
+    expect(() =>
+      fitBaseline(
+        [
+          [1, 2],
+          [2, 4],
+          [3, 6],
+          [4, 8],
+          [5, 10],
+        ],
+        [1, 2, 3, 4, 6],
+        ['production', 'hours'],
+      ),
+    ).toThrow(/singular design: hours/);
     expect(() => fitBaseline([[7], [7], [7], [7]], [1, 2, 3, 4], ['flat'])).toThrow(/singular design: flat/);
   });
 
@@ -112,7 +137,10 @@ describe('forecast (EWMA of daily residuals)', () => {
 
   it('measures its own error on past days', () => {
     // Day 1 forecast with s = 0: 10 vs 11 actual → 1/11; s = 0.3 × 0.1 = 0.03; day 2 forecast 10.3 vs 10 → 0.03.
-    const e = pastForecastError([{ expected: 10, actual: 11 }, { expected: 10, actual: 10 }]);
+    const e = pastForecastError([
+      { expected: 10, actual: 11 },
+      { expected: 10, actual: 10 },
+    ]);
     expect(e.days).toBe(2);
     expect(e.mape).toBeCloseTo(((1 / 11 + 0.3 / 10) / 2) * 100, 10);
   });
@@ -122,7 +150,14 @@ describe('voltage conformity (PRODIST Módulo 8)', () => {
   it('classifies 220 V readings at the range edges', () => {
     const r = PRODIST_RANGES[220];
     expect([202, 231, 201.9, 191, 231.1, 233, 190.9, 233.1].map((v) => classifyVoltage(v, r))).toEqual([
-      'adequate', 'adequate', 'precarious', 'precarious', 'precarious', 'precarious', 'critical', 'critical',
+      'adequate',
+      'adequate',
+      'precarious',
+      'precarious',
+      'precarious',
+      'precarious',
+      'critical',
+      'critical',
     ]);
     expect(classifyVoltage(116.9, PRODIST_RANGES[127])).toBe('precarious');
     expect(classifyVoltage(135.1, PRODIST_RANGES[127])).toBe('critical');
@@ -155,7 +190,11 @@ describe('virtual meter expressions (restricted mathjs)', () => {
 
   it('computes main 10 kW − (a 3 kW + b 4.5 kW) = 2.5 kW unmetered', () => {
     const e = compileExpression('main.power - (a.power + b.power)', inputs);
-    expect(e.reads).toEqual([{ input: 'main', metric: 'power' }, { input: 'a', metric: 'power' }, { input: 'b', metric: 'power' }]);
+    expect(e.reads).toEqual([
+      { input: 'main', metric: 'power' },
+      { input: 'a', metric: 'power' },
+      { input: 'b', metric: 'power' },
+    ]);
     expect(e.evaluate({ main: { power: 10 }, a: { power: 3 }, b: { power: 4.5 } })).toBeCloseTo(2.5, 12);
     // A bucket where an input has no value has no result.
     expect(e.evaluate({ main: { power: 10 }, a: { power: 3 }, b: {} })).toBeNull();

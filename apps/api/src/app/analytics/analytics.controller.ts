@@ -5,7 +5,17 @@ import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
 import { IdParam } from '../common/id-param';
 import { AnalyticsService } from './analytics.service';
-import { AnomaliesQuery, BalanceQuery, BaselineListQuery, CheckExpressionDto, FitBaselineDto, ForecastQuery, SaveBaselineDto, SavingsQuery, VoltageQualityQuery } from './dto/analytics.requests';
+import {
+  AnomaliesQuery,
+  BalanceQuery,
+  BaselineListQuery,
+  CheckExpressionDto,
+  FitBaselineDto,
+  ForecastQuery,
+  SaveBaselineDto,
+  SavingsQuery,
+  VoltageQualityQuery,
+} from './dto/analytics.requests';
 import {
   AnomaliesResponse,
   BalanceResponse,
@@ -26,12 +36,31 @@ export class AnalyticsController {
   @Post('baseline')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Fit an energy baseline: energy = b0 + Σ bi · driver_i by least squares, with standard errors, R², CV(RMSE), NMBE and the ASHRAE Guideline 14 verdict',
-    description: 'Points are the intervals with energy and every driver. Needs at least coefficients + 2 points; collinear or constant drivers are a 422 naming the driver.',
+    summary:
+      'Fit an energy baseline: energy = b0 + Σ bi · driver_i by least squares, with standard errors, R², CV(RMSE), NMBE and the ASHRAE Guideline 14 verdict',
+    description:
+      'Points are the intervals with energy and every driver. Needs at least coefficients + 2 points; collinear or constant drivers are a 422 naming the driver.',
   })
   @ApiErrors(400, 404, 422)
   @ApiOkResponse({ type: BaselineFitResponse })
-  @ApiBody({ type: FitBaselineDto, examples: { production: { summary: 'Daily kWh against production and cooling degree-days', value: { deviceId: 12, from: '2025-01-01T00:00:00-03:00', to: '2026-01-01T00:00:00-03:00', interval: 'day', drivers: [{ deviceId: 20, metric: 'count', transform: 'sum' }, { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 }] } } } })
+  @ApiBody({
+    type: FitBaselineDto,
+    examples: {
+      production: {
+        summary: 'Daily kWh against production and cooling degree-days',
+        value: {
+          deviceId: 12,
+          from: '2025-01-01T00:00:00-03:00',
+          to: '2026-01-01T00:00:00-03:00',
+          interval: 'day',
+          drivers: [
+            { deviceId: 20, metric: 'count', transform: 'sum' },
+            { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 },
+          ],
+        },
+      },
+    },
+  })
   fitBaseline(@CallerScope() scope: ClientScope, @Body() dto: FitBaselineDto): Promise<BaselineFitResponse> {
     return this.analytics.fitBaseline(scope, dto);
   }
@@ -40,7 +69,25 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Fit and save a baseline, for expected energy and savings of later periods' })
   @ApiErrors(400, 404, 422)
   @ApiCreatedResponse({ type: SavedBaseline })
-  @ApiBody({ type: SaveBaselineDto, examples: { production: { summary: 'Save the 2025 baseline to measure savings against', value: { name: 'Plant 2025, production and CDD', deviceId: 12, from: '2025-01-01T00:00:00-03:00', to: '2026-01-01T00:00:00-03:00', interval: 'day', drivers: [{ deviceId: 20, metric: 'count', transform: 'sum' }, { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 }] } } } })
+  @ApiBody({
+    type: SaveBaselineDto,
+    examples: {
+      production: {
+        summary: 'Save the 2025 baseline to measure savings against',
+        value: {
+          name: 'Plant 2025, production and CDD',
+          deviceId: 12,
+          from: '2025-01-01T00:00:00-03:00',
+          to: '2026-01-01T00:00:00-03:00',
+          interval: 'day',
+          drivers: [
+            { deviceId: 20, metric: 'count', transform: 'sum' },
+            { deviceId: 21, metric: 'temperature', transform: 'cdd', base: 18 },
+          ],
+        },
+      },
+    },
+  })
   saveBaseline(@CallerScope() scope: ClientScope, @Body() dto: SaveBaselineDto): Promise<SavedBaseline> {
     return this.analytics.saveBaseline(scope, dto);
   }
@@ -80,7 +127,8 @@ export class AnalyticsController {
 
   @Get('anomalies')
   @ApiOperation({
-    summary: 'Hourly consumption scored against the median of the same hour on the last 4 days of the same day type: z = 0.6745 · (x − median) / MAD, |z| > 3.5 an anomaly',
+    summary:
+      'Hourly consumption scored against the median of the same hour on the last 4 days of the same day type: z = 0.6745 · (x − median) / MAD, |z| > 3.5 an anomaly',
     description: 'Day types: Monday-Friday, Saturday, Sunday and national holidays (Brazil). MAD floored at 1 % of the median. At most 62 days per call.',
   })
   @ApiErrors(400, 404)
@@ -113,7 +161,12 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Check a virtual-meter expression over named inputs (the device form validates with it as one types)' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ExpressionCheckResponse })
-  @ApiBody({ type: CheckExpressionDto, examples: { unmetered: { summary: 'The unmetered share of a panel', value: { inputs: { main: 12, a: 13, b: 14 }, expression: 'main.power - (a.power + b.power)' } } } })
+  @ApiBody({
+    type: CheckExpressionDto,
+    examples: {
+      unmetered: { summary: 'The unmetered share of a panel', value: { inputs: { main: 12, a: 13, b: 14 }, expression: 'main.power - (a.power + b.power)' } },
+    },
+  })
   checkExpression(@CallerScope() scope: ClientScope, @Body() dto: CheckExpressionDto): Promise<ExpressionCheckResponse> {
     return this.analytics.checkExpression(scope, dto);
   }
@@ -127,7 +180,8 @@ export class QualityController {
   @Get('voltage')
   @ApiOperation({
     summary: 'PRODIST Módulo 8 voltage conformity: DRP and DRC per week against DRPM 3 % and DRCM 0.5 %',
-    description: '10-minute mean voltages (per phase) classified as adequate, precarious or critical; DRP and DRC per week of 1,008 readings. Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.',
+    description:
+      '10-minute mean voltages (per phase) classified as adequate, precarious or critical; DRP and DRC per week of 1,008 readings. Ranges for nominal 127, 220 (220/127 V and 380/220 V systems) and 380 V. Another nominal is a 422. Default period: a week from `from`.',
   })
   @ApiErrors(400, 404, 422)
   @ApiOkResponse({ type: VoltageQualityResponse })

@@ -83,7 +83,13 @@ export class AnalyticsService {
   ) {}
 
   /** A device's energy per interval, in its time zone (EnergyService; virtual meters through it too). */
-  async energyIntervals(scope: ClientScope, deviceId: number, from: number, to: number, interval: 'hour' | 'day' | 'week' | 'month'): Promise<{ timezone: string; intervals: EnergyInterval[]; cost: number | null; kWh: number }> {
+  async energyIntervals(
+    scope: ClientScope,
+    deviceId: number,
+    from: number,
+    to: number,
+    interval: 'hour' | 'day' | 'week' | 'month',
+  ): Promise<{ timezone: string; intervals: EnergyInterval[]; cost: number | null; kWh: number }> {
     const res = await this.energy.energy(scope, { deviceId, from, to, interval });
     return {
       timezone: res.timezone,
@@ -142,8 +148,12 @@ export class AnalyticsService {
   private async checkDrivers(scope: ClientScope, device: Device, drivers: BaselineDriverDto[]): Promise<void> {
     for (const [i, d] of drivers.entries()) {
       const other = await this.devices.get(scope, d.deviceId);
-      if (other.clientId !== device.clientId) throw InvalidInputError.forFields([{ field: `drivers[${i}].deviceId`, message: `device ${d.deviceId} belongs to another client than device ${device.id}` }]);
-      if ((d.transform === 'cdd' || d.transform === 'hdd') && d.base === undefined) throw InvalidInputError.forFields([{ field: `drivers[${i}].base`, message: `is required for ${d.transform}` }]);
+      if (other.clientId !== device.clientId)
+        throw InvalidInputError.forFields([
+          { field: `drivers[${i}].deviceId`, message: `device ${d.deviceId} belongs to another client than device ${device.id}` },
+        ]);
+      if ((d.transform === 'cdd' || d.transform === 'hdd') && d.base === undefined)
+        throw InvalidInputError.forFields([{ field: `drivers[${i}].base`, message: `is required for ${d.transform}` }]);
     }
   }
 
@@ -195,11 +205,29 @@ export class AnalyticsService {
     const { response, device } = await this.fit(scope, dto);
     const createdAt = Date.now();
     const drivers = dto.drivers.map((d) => ({ deviceId: d.deviceId, metric: d.metric, transform: d.transform, ...(d.base !== undefined && { base: d.base }) }));
-    const fit = { n: response.n, r2: response.r2, cvRmse: response.cvRmse, nmbe: response.nmbe, g14: response.g14, from: dto.from, to: dto.to, points: response.points };
+    const fit = {
+      n: response.n,
+      r2: response.r2,
+      cvRmse: response.cvRmse,
+      nmbe: response.nmbe,
+      g14: response.g14,
+      from: dto.from,
+      to: dto.to,
+      points: response.points,
+    };
     const id = await this.db.transaction((m) =>
       this.db.insertReturningId(
         'INSERT INTO energy_baselines (client_id, device_id, name, interval, drivers, coefficients, fit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [device.clientId, device.id, dto.name.trim(), dto.interval, JSON.stringify(drivers), JSON.stringify(response.coefficients), JSON.stringify(fit), createdAt],
+        [
+          device.clientId,
+          device.id,
+          dto.name.trim(),
+          dto.interval,
+          JSON.stringify(drivers),
+          JSON.stringify(response.coefficients),
+          JSON.stringify(fit),
+          createdAt,
+        ],
         m,
       ),
     );
@@ -217,7 +245,10 @@ export class AnalyticsService {
       where.push('device_id = ?');
       params.push(q.deviceId);
     }
-    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM energy_baselines ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params);
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT * FROM energy_baselines ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
+      params,
+    );
     return rows.map(toSaved);
   }
 
@@ -244,7 +275,9 @@ export class AnalyticsService {
     const values = await this.driverValues(drivers, intervals, timezone);
     const coefficients = b.coefficients.map((c) => c.value);
     const points: SavingsResponse['points'] = [];
-    let cumulative = 0, expected = 0, actual = 0;
+    let cumulative = 0,
+      expected = 0,
+      actual = 0;
     intervals.forEach((iv, k) => {
       const xs = values.map((v) => v[k]);
       if (iv.kWh === null || xs.some((v) => v === null)) return;
@@ -264,7 +297,8 @@ export class AnalyticsService {
    * there), and for a forecast (`forTotal`) submeters too, whose energy the main meter already counts.
    */
   private async devicesOf(scope: ClientScope, q: { deviceId?: number; clientId?: number }, forTotal = false): Promise<Device[]> {
-    if ((q.deviceId === undefined) === (q.clientId === undefined)) throw InvalidInputError.forFields([{ field: 'deviceId', message: 'give one of deviceId or clientId' }]);
+    if ((q.deviceId === undefined) === (q.clientId === undefined))
+      throw InvalidInputError.forFields([{ field: 'deviceId', message: 'give one of deviceId or clientId' }]);
     if (q.deviceId !== undefined) return [await this.devices.get(scope, q.deviceId)];
     if (scope.clientId !== null && scope.clientId !== q.clientId) throw new NotFoundError(`Client ${q.clientId} not found`);
     const list = await this.devices.list(scope, q.clientId);
@@ -298,7 +332,17 @@ export class AnalyticsService {
       for (const s of scoreHours(h.hours, from)) {
         if (s.start > to || (q.onlyAnomalies && !s.anomaly)) continue;
         const band = expectedBand(s);
-        out.push({ deviceId: device.id, start: new Date(s.start).toISOString(), kWh: s.kWh, expectedKWh: s.expectedKWh, mad: s.mad, z: s.z, anomaly: s.anomaly, bandLowKWh: band.low, bandHighKWh: band.high });
+        out.push({
+          deviceId: device.id,
+          start: new Date(s.start).toISOString(),
+          kWh: s.kWh,
+          expectedKWh: s.expectedKWh,
+          mad: s.mad,
+          z: s.z,
+          anomaly: s.anomaly,
+          bandLowKWh: band.low,
+          bandHighKWh: band.high,
+        });
       }
     }
     out.sort((a, b) => a.start.localeCompare(b.start) || a.deviceId - b.deviceId);
@@ -331,7 +375,10 @@ export class AnalyticsService {
       const historyFrom = Math.min(monthStart, dayStart - 7 * DAY_MS);
       const { hours } = await this.hourHistory(scope, device.id, historyFrom, at);
       // Measured so far (cost too, where a tariff prices it).
-      for (const [part, start] of [[today, dayStart], [month, monthStart]] as const) {
+      for (const [part, start] of [
+        [today, dayStart],
+        [month, monthStart],
+      ] as const) {
         const e = await this.energyIntervals(scope, device.id, start, at - 1, 'hour');
         part.actualKWh += e.kWh;
         if (e.cost !== null) {
@@ -387,7 +434,16 @@ export class AnalyticsService {
       const price = p.priced && p.actualKWh > 0 ? p.cost / p.actualKWh : null;
       return { actualKWh: p.actualKWh, remainingKWh: p.remainingKWh, forecastKWh, forecastCost: price === null ? null : price * forecastKWh };
     };
-    return { at: new Date(at).toISOString(), timezone, method: 'anomalyMedian', s, today: part(today), month: part(month), pastErrorPct: error.mape, pastErrorDays: error.days };
+    return {
+      at: new Date(at).toISOString(),
+      timezone,
+      method: 'anomalyMedian',
+      s,
+      today: part(today),
+      month: part(month),
+      pastErrorPct: error.mape,
+      pastErrorDays: error.days,
+    };
   }
 
   // ---- energy balance ----------------------------------------------------------------------------
@@ -397,14 +453,20 @@ export class AnalyticsService {
     let mainId: number;
     let subIds: number[];
     if (q.siteId !== undefined) {
-      if (q.mainDeviceId !== undefined || q.subDeviceIds !== undefined) throw InvalidInputError.forFields([{ field: 'siteId', message: 'give siteId, or mainDeviceId and subDeviceIds, not both' }]);
+      if (q.mainDeviceId !== undefined || q.subDeviceIds !== undefined)
+        throw InvalidInputError.forFields([{ field: 'siteId', message: 'give siteId, or mainDeviceId and subDeviceIds, not both' }]);
       const site = await this.sites.get(scope, q.siteId);
-      if (site.mainDeviceId === null) throw new UnprocessableError(`Site ${site.id} has no main meter: set its mainDeviceId, or give mainDeviceId and subDeviceIds`);
+      if (site.mainDeviceId === null)
+        throw new UnprocessableError(`Site ${site.id} has no main meter: set its mainDeviceId, or give mainDeviceId and subDeviceIds`);
       mainId = site.mainDeviceId;
-      const subs = await this.db.query<{ id: number }>(`SELECT id FROM devices WHERE site_id = ? AND submeter = ${this.db.kind === 'postgres' ? 'true' : '1'} AND id <> ? ORDER BY id`, [site.id, mainId]);
+      const subs = await this.db.query<{ id: number }>(
+        `SELECT id FROM devices WHERE site_id = ? AND submeter = ${this.db.kind === 'postgres' ? 'true' : '1'} AND id <> ? ORDER BY id`,
+        [site.id, mainId],
+      );
       subIds = subs.map((r) => Number(r.id));
     } else {
-      if (q.mainDeviceId === undefined) throw InvalidInputError.forFields([{ field: 'mainDeviceId', message: 'give siteId, or mainDeviceId and subDeviceIds' }]);
+      if (q.mainDeviceId === undefined)
+        throw InvalidInputError.forFields([{ field: 'mainDeviceId', message: 'give siteId, or mainDeviceId and subDeviceIds' }]);
       if (!q.subDeviceIds?.length) throw InvalidInputError.forFields([{ field: 'subDeviceIds', message: 'name at least one sub-meter' }]);
       mainId = q.mainDeviceId;
       subIds = q.subDeviceIds;
@@ -412,7 +474,8 @@ export class AnalyticsService {
     const main = await this.devices.get(scope, mainId);
     for (const id of subIds) {
       const sub = await this.devices.get(scope, id);
-      if (sub.clientId !== main.clientId) throw InvalidInputError.forFields([{ field: 'subDeviceIds', message: `device ${id} belongs to another client than the main meter ${main.id}` }]);
+      if (sub.clientId !== main.clientId)
+        throw InvalidInputError.forFields([{ field: 'subDeviceIds', message: `device ${id} belongs to another client than the main meter ${main.id}` }]);
       if (id === main.id) throw InvalidInputError.forFields([{ field: 'subDeviceIds', message: `device ${id} is the main meter` }]);
     }
     const threshold = q.thresholdPct ?? 10;
@@ -427,7 +490,14 @@ export class AnalyticsService {
         total.mainKWh += iv.kWh;
         total.subKWh += subKWh;
       }
-      return { start: new Date(iv.start).toISOString(), mainKWh: iv.kWh, subKWh, unmeteredKWh: unmetered, unmeteredPct: pct, flagged: pct !== null && pct > threshold };
+      return {
+        start: new Date(iv.start).toISOString(),
+        mainKWh: iv.kWh,
+        subKWh,
+        unmeteredKWh: unmetered,
+        unmeteredPct: pct,
+        flagged: pct !== null && pct > threshold,
+      };
     });
     const unmeteredKWh = total.mainKWh - total.subKWh;
     return {
@@ -449,7 +519,8 @@ export class AnalyticsService {
       const id = dto.inputs[name];
       if (!Number.isInteger(id) || id < 1) throw InvalidInputError.forFields([{ field: `inputs.${name}`, message: 'must be a device id' }]);
       const d = await this.devices.get(scope, id);
-      if (clientId !== null && d.clientId !== clientId) throw InvalidInputError.forFields([{ field: `inputs.${name}`, message: `device ${id} belongs to another client than the other inputs` }]);
+      if (clientId !== null && d.clientId !== clientId)
+        throw InvalidInputError.forFields([{ field: `inputs.${name}`, message: `device ${id} belongs to another client than the other inputs` }]);
       clientId = d.clientId;
     }
     try {
@@ -458,7 +529,10 @@ export class AnalyticsService {
       for (const r of e.reads) (ones[r.input] ??= {})[r.metric] = 1;
       return { valid: true, reads: e.reads.map((r) => `${r.input}.${r.metric}`), sample: e.evaluate(ones) };
     } catch (err) {
-      if (err instanceof ExpressionError) throw InvalidInputError.forFields([{ field: 'expression', message: `expression ${err.message}${err.position !== null ? ` (at character ${err.position})` : ''}` }]);
+      if (err instanceof ExpressionError)
+        throw InvalidInputError.forFields([
+          { field: 'expression', message: `expression ${err.message}${err.position !== null ? ` (at character ${err.position})` : ''}` },
+        ]);
       throw err;
     }
   }

@@ -53,14 +53,18 @@ export function fitBaseline(rows: number[][], y: number[], driverNames: string[]
   for (let i = 0; i < p; i++) {
     if (Math.abs(Rp[i][i]) <= SINGULAR * Math.max(norms[i], SINGULAR * scale)) {
       const which = i === 0 ? 'the constant' : (driverNames[i - 1] ?? `driver ${i}`);
-      throw new FitError(`singular design: ${which} is a linear combination of the ${i === 1 ? 'constant' : 'other drivers and the constant'} (collinear or constant drivers)`);
+      throw new FitError(
+        `singular design: ${which} is a linear combination of the ${i === 1 ? 'constant' : 'other drivers and the constant'} (collinear or constant drivers)`,
+      );
     }
   }
   const Qty = (multiply(transpose(Q), matrix(y)).toArray() as number[]).slice(0, p);
   const beta = (usolve(matrix(Rp), Qty).toArray() as number[][]).map((r) => r[0]);
   const fitted = rows.map((r) => beta[0] + r.reduce((s, v, j) => s + v * beta[j + 1], 0));
   const mean = y.reduce((s, v) => s + v, 0) / n;
-  let sse = 0, sst = 0, bias = 0;
+  let sse = 0,
+    sst = 0,
+    bias = 0;
   for (let i = 0; i < n; i++) {
     const e = y[i] - fitted[i];
     sse += e * e;

@@ -78,7 +78,11 @@ export function scoreHours(hours: HourEnergy[], from: number, resolution = 0): S
     if (!list) seen.set(key, (list = []));
     const earlier = list.filter((e) => e.day < h.day).slice(-HISTORY_DAYS);
     if (h.start >= from && earlier.length === HISTORY_DAYS) {
-      const s = robustScore(earlier.map((e) => e.kWh), h.kWh, resolution);
+      const s = robustScore(
+        earlier.map((e) => e.kWh),
+        h.kWh,
+        resolution,
+      );
       out.push({ start: h.start, kWh: h.kWh, expectedKWh: s.median, ...s });
     }
     list.push({ day: h.day, kWh: h.kWh });

@@ -23,7 +23,9 @@ export const forecastSlot = (expected: number, s: number) => expected * (1 + s);
  * against what it was. MAPE in % over the days that expected something.
  */
 export function pastForecastError(days: Array<{ actual: number; expected: number }>, alpha = FORECAST_ALPHA): { days: number; mape: number | null } {
-  let s = 0, n = 0, sum = 0;
+  let s = 0,
+    n = 0,
+    sum = 0;
   for (const d of days) {
     if (d.expected > 0 && d.actual > 0) {
       sum += Math.abs(forecastSlot(d.expected, s) - d.actual) / d.actual;

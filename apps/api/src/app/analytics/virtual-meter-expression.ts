@@ -11,7 +11,23 @@ import { mathjs } from '../common/lazy-libraries';
 export const MAX_EXPRESSION_LENGTH = 500;
 
 const FUNCTIONS = ['min', 'max', 'abs', 'sqrt', 'round'] as const;
-const OPERATORS = new Set(['add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal', 'and', 'or', 'not']);
+const OPERATORS = new Set([
+  'add',
+  'subtract',
+  'multiply',
+  'divide',
+  'unaryMinus',
+  'unaryPlus',
+  'larger',
+  'smaller',
+  'largerEq',
+  'smallerEq',
+  'equal',
+  'unequal',
+  'and',
+  'or',
+  'not',
+]);
 
 type LimitedMath = Record<string, (...args: unknown[]) => unknown> & { parse(text: string): MathNode };
 let limited: { math: LimitedMath; parse: (text: string) => MathNode } | undefined;
@@ -54,7 +70,9 @@ function restricted(): { math: LimitedMath; parse: (text: string) => MathNode } 
   // The guidance's overrides. Assigned rather than passed to math.import(…, {override: true}): importing
   // them made every compiled evaluation three to four times slower (measured: 44,640 evaluations 113-190 ms
   // against 32-65 ms), and a virtual meter evaluates once per bucket. The names resolve to these either way.
-  const overrides = Object.fromEntries(['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative', 'resolve', 'reviver', 'compile'].map((n) => [n, disabled(n)]));
+  const overrides = Object.fromEntries(
+    ['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative', 'resolve', 'reviver', 'compile'].map((n) => [n, disabled(n)]),
+  );
   Object.assign(math, overrides);
   return (limited = { math, parse });
 }
@@ -86,7 +104,8 @@ const METRIC = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** Parses and checks an expression over the given input names; throws ExpressionError naming what is wrong. */
 export function compileExpression(text: string, inputs: readonly string[]): CompiledExpression {
   if (typeof text !== 'string' || !text.trim()) throw new ExpressionError('is empty', null);
-  if (text.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`is ${text.length} characters long, more than ${MAX_EXPRESSION_LENGTH}`, MAX_EXPRESSION_LENGTH);
+  if (text.length > MAX_EXPRESSION_LENGTH)
+    throw new ExpressionError(`is ${text.length} characters long, more than ${MAX_EXPRESSION_LENGTH}`, MAX_EXPRESSION_LENGTH);
   let root: MathNode;
   try {
     root = restricted().parse(text);
@@ -127,7 +146,8 @@ function check(node: MathNode, inputs: Set<string>, reads: Map<string, { input: 
   const n = node as MathNode & Record<string, unknown>;
   switch (node.type) {
     case 'ConstantNode':
-      if (typeof n['value'] !== 'number') throw new ExpressionError(`holds ${JSON.stringify(n['value'])}: only numbers are allowed`, positionOf(text, String(n['value'])));
+      if (typeof n['value'] !== 'number')
+        throw new ExpressionError(`holds ${JSON.stringify(n['value'])}: only numbers are allowed`, positionOf(text, String(n['value'])));
       return;
     case 'ParenthesisNode':
       return check(n['content'] as MathNode, inputs, reads, text);
@@ -135,13 +155,15 @@ function check(node: MathNode, inputs: Set<string>, reads: Map<string, { input: 
       for (const k of ['condition', 'trueExpr', 'falseExpr']) check(n[k] as MathNode, inputs, reads, text);
       return;
     case 'OperatorNode':
-      if (!OPERATORS.has(n['fn'] as string)) throw new ExpressionError(`uses the operator ${String(n['op'])}, which is not allowed`, positionOf(text, String(n['op'])));
+      if (!OPERATORS.has(n['fn'] as string))
+        throw new ExpressionError(`uses the operator ${String(n['op'])}, which is not allowed`, positionOf(text, String(n['op'])));
       for (const arg of n['args'] as MathNode[]) check(arg, inputs, reads, text);
       return;
     case 'FunctionNode': {
       const fn = n['fn'] as MathNode & { name?: string };
       const name = fn.type === 'SymbolNode' ? fn.name : undefined;
-      if (!name || !(FUNCTIONS as readonly string[]).includes(name)) throw new ExpressionError(`calls ${name ?? 'a computed function'}: only ${FUNCTIONS.join(', ')} are allowed`, name ? positionOf(text, name) : null);
+      if (!name || !(FUNCTIONS as readonly string[]).includes(name))
+        throw new ExpressionError(`calls ${name ?? 'a computed function'}: only ${FUNCTIONS.join(', ')} are allowed`, name ? positionOf(text, name) : null);
       for (const arg of n['args'] as MathNode[]) check(arg, inputs, reads, text);
       return;
     }
@@ -152,17 +174,26 @@ function check(node: MathNode, inputs: Set<string>, reads: Map<string, { input: 
       if (object.type !== 'SymbolNode' || !index.dotNotation || typeof prop !== 'string')
         throw new ExpressionError(`reads ${node.toString()}: only input.metric is allowed (for example main.power)`, positionOf(text, node.toString()));
       if (!inputs.has(object.name as string))
-        throw new ExpressionError(`names the unknown input ${object.name} (inputs: ${[...inputs].join(', ') || 'none'})`, positionOf(text, object.name as string));
-      if (!METRIC.test(prop) || prop in Object.prototype) throw new ExpressionError(`reads ${object.name}.${prop}, which is not a metric name`, positionOf(text, prop));
+        throw new ExpressionError(
+          `names the unknown input ${object.name} (inputs: ${[...inputs].join(', ') || 'none'})`,
+          positionOf(text, object.name as string),
+        );
+      if (!METRIC.test(prop) || prop in Object.prototype)
+        throw new ExpressionError(`reads ${object.name}.${prop}, which is not a metric name`, positionOf(text, prop));
       reads.set(`${object.name}.${prop}`, { input: object.name as string, metric: prop });
       return;
     }
     case 'SymbolNode': {
       const name = n['name'] as string;
-      const why = inputs.has(name) ? `names the input ${name} without a metric (write ${name}.power, ${name}.energy, ...)` : `names the unknown input ${name} (inputs: ${[...inputs].join(', ') || 'none'})`;
+      const why = inputs.has(name)
+        ? `names the input ${name} without a metric (write ${name}.power, ${name}.energy, ...)`
+        : `names the unknown input ${name} (inputs: ${[...inputs].join(', ') || 'none'})`;
       throw new ExpressionError(why, positionOf(text, name));
     }
     default:
-      throw new ExpressionError(`uses ${node.type.replace(/Node$/, '').toLowerCase()} syntax (${node.toString()}), which is not allowed`, positionOf(text, node.toString()));
+      throw new ExpressionError(
+        `uses ${node.type.replace(/Node$/, '').toLowerCase()} syntax (${node.toString()}), which is not allowed`,
+        positionOf(text, node.toString()),
+      );
   }
 }

@@ -49,7 +49,13 @@ export function evaluateAligned(expr: CompiledExpression, valuesByRead: Map<stri
 }
 
 /** A virtual metric's values on the 1-minute rollup buckets of [from, until) (each input bucket's mean). */
-export async function virtualMinutes(db: Database, config: VirtualMeterConfig, metric: string, from: number, until: number): Promise<Array<{ t: number; v: number }>> {
+export async function virtualMinutes(
+  db: Database,
+  config: VirtualMeterConfig,
+  metric: string,
+  from: number,
+  until: number,
+): Promise<Array<{ t: number; v: number }>> {
   const expr = expressionOf(config, metric);
   if (!expr) return [];
   const valuesByRead = new Map<string, Map<number, number>>();
@@ -69,9 +75,14 @@ export async function virtualMinutes(db: Database, config: VirtualMeterConfig, m
  * A virtual meter's energy per interval: its `energy` expression evaluated on each input's energy of
  * the interval (kWh), which for sums and differences of meters is the energy of the sum or difference.
  */
-export async function virtualEnergy(config: VirtualMeterConfig, deviceId: number, energyOf: (inputId: number) => Promise<EnergyResponse>): Promise<EnergyResponse> {
+export async function virtualEnergy(
+  config: VirtualMeterConfig,
+  deviceId: number,
+  energyOf: (inputId: number) => Promise<EnergyResponse>,
+): Promise<EnergyResponse> {
   const expr = expressionOf(config, 'energy');
-  if (!expr) throw new UnprocessableError(`Virtual device ${deviceId} has no energy expression (config.metrics.energy), e.g. "main.energy - (a.energy + b.energy)"`);
+  if (!expr)
+    throw new UnprocessableError(`Virtual device ${deviceId} has no energy expression (config.metrics.energy), e.g. "main.energy - (a.energy + b.energy)"`);
   const byInput = new Map<string, EnergyResponse>();
   for (const r of expr.reads) if (!byInput.has(r.input)) byInput.set(r.input, await energyOf(config.inputs[r.input]));
   const base = byInput.get(expr.reads[0].input) as EnergyResponse;

@@ -71,7 +71,8 @@ export class VoltageQualityService {
       system: ranges.system,
       adequate: ranges.adequate,
       precarious: ranges.precarious,
-      reference: 'ANEEL PRODIST Módulo 8 (Qualidade do Fornecimento de Energia Elétrica), tensão em regime permanente: faixas para tensão nominal ≤ 1 kV (revision 10, Anexo 8.A, Tabelas 3 and 4; same values in the REN 956/2021 consolidation)',
+      reference:
+        'ANEEL PRODIST Módulo 8 (Qualidade do Fornecimento de Energia Elétrica), tensão em regime permanente: faixas para tensão nominal ≤ 1 kV (revision 10, Anexo 8.A, Tabelas 3 and 4; same values in the REN 956/2021 consolidation)',
       drpm: DRPM,
       drcm: DRCM,
       totals,

@@ -20,7 +20,13 @@ describe('API key scopes: ingest, forward, read', () => {
   let t: TestApp;
   let clientId: number;
   let existing: { id: number; uid: string };
-  const keyOf = async (scope: string) => (await t.http.post('/api/api-keys').send({ name: `${scope} key`, scope, clientId }).expect(201)).body.key as string;
+  const keyOf = async (scope: string) =>
+    (
+      await t.http
+        .post('/api/api-keys')
+        .send({ name: `${scope} key`, scope, clientId })
+        .expect(201)
+    ).body.key as string;
   const deviceCount = async () => (await t.http.get('/api/devices').query({ clientId }).expect(200)).body.length as number;
 
   beforeAll(async () => {
@@ -32,22 +38,43 @@ describe('API key scopes: ingest, forward, read', () => {
 
   it('lets an ingest key write readings of existing devices only: an unknown uid answers 403 naming the forward scope, and creates nothing', async () => {
     const key = await keyOf('ingest');
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send({ readings: [{ deviceUid: existing.uid, metrics: { voltage: 231 } }] }).expect(200);
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send({ readings: [{ deviceId: existing.id, metrics: { voltage: 232 } }] }).expect(200);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send({ readings: [{ deviceUid: existing.uid, metrics: { voltage: 231 } }] })
+      .expect(200);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send({ readings: [{ deviceId: existing.id, metrics: { voltage: 232 } }] })
+      .expect(200);
 
-    const refused = await t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch(['ingest-new-1', 'ingest-new-2'])).expect(403);
+    const refused = await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send(forwardedBatch(['ingest-new-1', 'ingest-new-2']))
+      .expect(403);
     expect(refused.body).toEqual({
       statusCode: 403,
-      message: 'Device uids ingest-new-1, ingest-new-2 not found: an API key of scope "ingest" writes readings of existing devices only; a key of scope "forward" may also create the devices it names',
+      message:
+        'Device uids ingest-new-1, ingest-new-2 not found: an API key of scope "ingest" writes readings of existing devices only; a key of scope "forward" may also create the devices it names',
     });
     // Undescribed, the answer is the same: the scope is what is missing, not the description.
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send({ readings: [{ deviceUid: 'ingest-new-3', metrics: { voltage: 1 } }] }).expect(403);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send({ readings: [{ deviceUid: 'ingest-new-3', metrics: { voltage: 1 } }] })
+      .expect(403);
     expect(await deviceCount()).toBe(1);
   });
 
   it('lets a forward key create the devices its readings name, as api devices of its client, and nothing but ingest', async () => {
     const key = await keyOf('forward');
-    const res = await t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch(['fwd-1', 'fwd-2'])).expect(200);
+    const res = await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send(forwardedBatch(['fwd-1', 'fwd-2']))
+      .expect(200);
     expect(res.body).toMatchObject({ readings: 2, stored: 2 });
     const created = (await t.http.get('/api/devices').query({ clientId }).expect(200)).body.filter((d: { uid: string }) => d.uid.startsWith('fwd-'));
     expect(created.map((d: { uid: string; deviceType: string; clientId: number }) => [d.uid, d.deviceType, d.clientId])).toEqual([
@@ -87,7 +114,12 @@ describe('upgrading a database whose keys predate the forward scope', () => {
       const secret = (scope: string) => `pm_legacy_${scope}_key_000000000000`;
       for (const scope of ['ingest', 'read']) {
         await old.query(sql('INSERT INTO api_keys (client_id, name, scope, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)'), [
-          clientId, `legacy ${scope}`, scope, createHash('sha256').update(secret(scope)).digest('hex'), secret(scope).slice(0, 10), Date.now(),
+          clientId,
+          `legacy ${scope}`,
+          scope,
+          createHash('sha256').update(secret(scope)).digest('hex'),
+          secret(scope).slice(0, 10),
+          Date.now(),
         ]);
       }
       await old.destroy();
@@ -98,7 +130,11 @@ describe('upgrading a database whose keys predate the forward scope', () => {
         ['legacy ingest', 'forward'],
         ['legacy read', 'read'],
       ]);
-      await t.anon.post('/api/ingest').set('X-API-Key', secret('ingest')).send(forwardedBatch(['master-meter'])).expect(200);
+      await t.anon
+        .post('/api/ingest')
+        .set('X-API-Key', secret('ingest'))
+        .send(forwardedBatch(['master-meter']))
+        .expect(200);
       expect((await t.http.get('/api/devices').expect(200)).body.map((d: { uid: string }) => d.uid)).toEqual(['master-meter']);
     } finally {
       await t?.close();

@@ -21,7 +21,13 @@ export class ApiKeysController {
   @ApiErrors(400, 404)
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key, shown this once' })
   @ApiOperation({ summary: 'Create an API key (ingest, read or forward scope); the secret is shown only in this answer' })
-  @ApiBody({ type: CreateApiKeyDto, examples: { gateway: { summary: 'A gateway that pushes readings of client 1', value: { name: 'Gateway at the pump house', scope: 'ingest', clientId: 1 } }, slave: { summary: 'The slave instance this one forwards to', value: { name: 'Slave instance at the head office', scope: 'forward', clientId: 1 } } } })
+  @ApiBody({
+    type: CreateApiKeyDto,
+    examples: {
+      gateway: { summary: 'A gateway that pushes readings of client 1', value: { name: 'Gateway at the pump house', scope: 'ingest', clientId: 1 } },
+      slave: { summary: 'The slave instance this one forwards to', value: { name: 'Slave instance at the head office', scope: 'forward', clientId: 1 } },
+    },
+  })
   async createApiKey(@CallerScope() scope: ClientScope, @CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     const { key, record } = await this.keys.create(scope, dto, p.kind === 'user' ? p.userId : null);
     return { ...ApiKeyResponse.from(record), key };

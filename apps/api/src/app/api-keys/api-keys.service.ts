@@ -27,11 +27,22 @@ export class ApiKeysService {
 
   async create(scope: ClientScope, dto: CreateApiKeyDto, createdBy: number | null): Promise<{ key: string; record: ApiKey }> {
     const clientId = dto.clientId ?? scope.clientId;
-    if (clientId === null || clientId === undefined) throw InvalidInputError.forFields([{ field: 'clientId', message: 'is required: an API key acts for one client' }]);
+    if (clientId === null || clientId === undefined)
+      throw InvalidInputError.forFields([{ field: 'clientId', message: 'is required: an API key acts for one client' }]);
     await this.clients.get(scope, clientId);
     const key = `pm_${randomBytes(24).toString('base64url')}`;
     const record = await this.db.transaction((m) =>
-      m.getRepository(ApiKey).save({ clientId, name: dto.name, scope: dto.scope, keyHash: sha256(key), prefix: key.slice(0, 10), createdBy, createdAt: Date.now(), lastUsedAt: null, revokedAt: null }),
+      m.getRepository(ApiKey).save({
+        clientId,
+        name: dto.name,
+        scope: dto.scope,
+        keyHash: sha256(key),
+        prefix: key.slice(0, 10),
+        createdBy,
+        createdAt: Date.now(),
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
     );
     return { key, record };
   }

@@ -15,7 +15,11 @@ describe('audit trail', () => {
     t = await startTestApp();
     path = t.config.auditLogPath;
     ({ deviceId, uid } = await seedDevice(t.http));
-    const readings = Array.from({ length: 5 }, (_, i) => ({ deviceId, timestamp: Date.UTC(2026, 10, 26, 9, i), metrics: { voltage: 230 + i, energy: 1000 + i } }));
+    const readings = Array.from({ length: 5 }, (_, i) => ({
+      deviceId,
+      timestamp: Date.UTC(2026, 10, 26, 9, i),
+      metrics: { voltage: 230 + i, energy: 1000 + i },
+    }));
     await t.http.post('/api/ingest').send({ readings }).expect(200);
     // A retried batch stores nothing and writes no line.
     await t.http.post('/api/ingest').send({ readings }).expect(200);
@@ -28,7 +32,15 @@ describe('audit trail', () => {
     const all = lines();
     expect(all).toHaveLength(5);
     const first = JSON.parse(all[0]);
-    expect(first).toMatchObject({ seq: 1, deviceId, deviceUid: uid, source: 'api', metrics: { voltage: 230, energy: 1000 }, ts: '2026-11-26T09:00:00.000Z', prev: '0'.repeat(64) });
+    expect(first).toMatchObject({
+      seq: 1,
+      deviceId,
+      deviceUid: uid,
+      source: 'api',
+      metrics: { voltage: 230, energy: 1000 },
+      ts: '2026-11-26T09:00:00.000Z',
+      prev: '0'.repeat(64),
+    });
     expect(JSON.parse(all[1]).prev).toBe(sha256(all[0]));
     expect(await verifyAuditChain(path)).toEqual({ ok: true, lines: 5 });
   });
@@ -80,7 +92,11 @@ describe('audit trail', () => {
     t.app = app;
     const request = (await import('supertest')).default;
     // The JWT secret was generated into the data directory on first start, so the old token still works.
-    await request(app.getHttpServer()).post('/api/ingest').set('Authorization', `Bearer ${t.adminToken}`).send({ readings: [{ deviceId, timestamp: Date.UTC(2026, 10, 26, 10, 0), metrics: { voltage: 229 } }] }).expect(200);
+    await request(app.getHttpServer())
+      .post('/api/ingest')
+      .set('Authorization', `Bearer ${t.adminToken}`)
+      .send({ readings: [{ deviceId, timestamp: Date.UTC(2026, 10, 26, 10, 0), metrics: { voltage: 229 } }] })
+      .expect(200);
     expect(lines()).toHaveLength(6);
     expect(await verifyAuditChain(path)).toEqual({ ok: true, lines: 6 });
   });

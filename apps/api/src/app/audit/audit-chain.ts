@@ -51,7 +51,6 @@ export interface AuditRecord {
   prev: string;
 }
 
-
 /**
  * A line is the record plus `hash`, the SHA-256 of the record's JSON. The next
  * line's `prev` is the SHA-256 of this whole line. Editing a line breaks its own
@@ -76,7 +75,9 @@ export async function readChainHead(path: string): Promise<ChainHead> {
   try {
     record = JSON.parse(last) as AuditRecord;
   } catch {
-    throw new Error(`the last line of the audit trail at ${path} is not an audit line (${JSON.stringify(last.slice(0, 80))}...); check the file with npm run audit:verify`);
+    throw new Error(
+      `the last line of the audit trail at ${path} is not an audit line (${JSON.stringify(last.slice(0, 80))}...); check the file with npm run audit:verify`,
+    );
   }
   return { seq: record.seq, hash: sha256(last) };
 }
@@ -189,8 +190,10 @@ export async function verifyAuditChain(path: string): Promise<VerifyResult> {
     }
     const { hash, ...record } = parsed;
     if (hash !== sha256(JSON.stringify(record))) return { ok: false, line: n, reason: 'line content does not match its hash (edited)', lines: n - 1 };
-    if (record.prev !== expectedPrev) return { ok: false, line: n, reason: 'previous-line hash does not match (a line before it was edited, inserted or deleted)', lines: n - 1 };
-    if (record.seq !== expectedSeq) return { ok: false, line: n, reason: `sequence ${record.seq} where ${expectedSeq} was expected (lines missing)`, lines: n - 1 };
+    if (record.prev !== expectedPrev)
+      return { ok: false, line: n, reason: 'previous-line hash does not match (a line before it was edited, inserted or deleted)', lines: n - 1 };
+    if (record.seq !== expectedSeq)
+      return { ok: false, line: n, reason: `sequence ${record.seq} where ${expectedSeq} was expected (lines missing)`, lines: n - 1 };
     expectedPrev = sha256(line);
     expectedSeq++;
   }

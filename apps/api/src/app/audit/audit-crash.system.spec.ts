@@ -77,7 +77,12 @@ describe.each(['sqlite', 'postgres'] as const)('audit trail after kill -9 during
     await stopApiProcess(api, 'SIGTERM');
 
     const stored = await storedKeys(pg ? { pgUrl: pg.url } : { sqlitePath: join(dataDir, 'app.db') });
-    expect(firstMissing([...acknowledged].flatMap((b) => batchKeys(deviceId, b)), stored)).toEqual([]);
+    expect(
+      firstMissing(
+        [...acknowledged].flatMap((b) => batchKeys(deviceId, b)),
+        stored,
+      ),
+    ).toEqual([]);
     const audited = auditedKeys(join(dataDir, 'audit.log'));
     expect(firstMissing(stored, audited)).toEqual([]);
     expect(firstMissing(audited, stored)).toEqual([]);

@@ -64,7 +64,8 @@ describe('audit:verify against the database', () => {
 
   it('names stored readings that have no audit line (the first 10, and how many more), and a value changed in the database', async () => {
     // 12 values of device B nobody audited, on the second day; one of device A's values edited.
-    for (let i = 10; i < 22; i++) await sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)', [b.deviceId, 'power', at(i), 7, 'api']);
+    for (let i = 10; i < 22; i++)
+      await sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)', [b.deviceId, 'power', at(i), 7, 'api']);
     await sql('UPDATE measurements SET value = ? WHERE device_id = ? AND metric = ? AND ts = ?', [999, a.deviceId, 'voltage', at(1)]);
     const { code, err } = await verify();
     expect(code).toBe(1);
@@ -87,9 +88,17 @@ describe('audit:verify against the database', () => {
     await db.transaction(async (m) => {
       await m.query(db.sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)'), [b.deviceId, 'power', at(30), 50, 'api']);
       // Waiting: not in the file yet.
-      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), ['stopped-instance', encodeAuditEntries([entry(30)]), Date.now()]);
+      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [
+        'stopped-instance',
+        encodeAuditEntries([entry(30)]),
+        Date.now(),
+      ]);
       // Already in the file (reading 0 of device B), row not deleted yet.
-      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [trail, encodeAuditEntries([{ ...entry(0), metrics: { power: 100 } }]), Date.now()]);
+      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [
+        trail,
+        encodeAuditEntries([{ ...entry(0), metrics: { power: 100 } }]),
+        Date.now(),
+      ]);
     });
     const report = await checkAuditAgainstDatabase([t.config.auditLogPath], t.config.database);
     expect(report).toMatchObject({ ok: true, devices: 2, values: 16, waiting: 1 });

@@ -158,7 +158,12 @@ async function openSnapshot(database: DatabaseSettings): Promise<Snapshot> {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const rows = async <T>(sql: string, params: unknown[] = []) => {
       let n = 0;
-      return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+      return (
+        await client.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as T[];
     };
     return {
       rows,
@@ -361,8 +366,15 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
           }
         }
       }
-      const rest = [...expected].map(([key, value]) => ({ metric: key.slice(0, key.lastIndexOf('|')), ts: Number(key.slice(key.lastIndexOf('|') + 1)), value })).sort((a, b) => a.ts - b.ts);
-      for (const v of accountForRetention(rest, [...deletions.values()].filter((d) => d.deviceId === deviceId), days, disagreement.retentionMismatches)) {
+      const rest = [...expected]
+        .map(([key, value]) => ({ metric: key.slice(0, key.lastIndexOf('|')), ts: Number(key.slice(key.lastIndexOf('|') + 1)), value }))
+        .sort((a, b) => a.ts - b.ts);
+      for (const v of accountForRetention(
+        rest,
+        [...deletions.values()].filter((d) => d.deviceId === deviceId),
+        days,
+        disagreement.retentionMismatches,
+      )) {
         if (disagreement.notStoredCount++ < LISTED_PER_DEVICE) disagreement.notStored.push(v);
       }
       if (disagreement.missingLinesCount + disagreement.notStoredCount + disagreement.retentionMismatches.length > 0) report.disagreements.push(disagreement);
@@ -381,7 +393,12 @@ export async function checkAuditAgainstDatabase(files: string[], database: Datab
  * deleted the rest of its range) and is returned with the unaccounted ones; any other difference
  * is a mismatch of the line. Returns the values no retention line accounts for.
  */
-function accountForRetention(gone: ValueRef[], lines: Array<{ deleted: DeletedValues }>, days: Set<number>, mismatches: DeviceDisagreement['retentionMismatches']): ValueRef[] {
+function accountForRetention(
+  gone: ValueRef[],
+  lines: Array<{ deleted: DeletedValues }>,
+  days: Set<number>,
+  mismatches: DeviceDisagreement['retentionMismatches'],
+): ValueRef[] {
   const inDays = lines.filter((l) => days.has(Math.floor(Date.parse(l.deleted.from) / DAY_MS)));
   const covered = new Map<{ deleted: DeletedValues }, ValueRef[]>(inDays.map((l) => [l, []]));
   const unaccounted: ValueRef[] = [];
@@ -395,11 +412,14 @@ function accountForRetention(gone: ValueRef[], lines: Array<{ deleted: DeletedVa
     for (const v of values) sum.add(v.metric, v.ts, v.value);
     sum.subtract(ValueChecksum.of(line.deleted));
     if (sum.empty) continue;
-    const extra = sum.count === 1 ? values.find((v) => {
-      const one = new ValueChecksum();
-      one.add(v.metric, v.ts, v.value);
-      return one.equals(sum);
-    }) : undefined;
+    const extra =
+      sum.count === 1
+        ? values.find((v) => {
+            const one = new ValueChecksum();
+            one.add(v.metric, v.ts, v.value);
+            return one.equals(sum);
+          })
+        : undefined;
     if (extra) unaccounted.push(extra);
     else mismatches.push({ deleted: line.deleted, goneCount: values.length });
   }
@@ -407,7 +427,8 @@ function accountForRetention(gone: ValueRef[], lines: Array<{ deleted: DeletedVa
 }
 
 const n = (x: number) => x.toLocaleString('en');
-const at = (v: ValueRef) => `${v.metric} at ${new Date(v.ts).toISOString()} = ${v.value}${v.databaseValue !== undefined ? ` (database: ${v.databaseValue})` : ''}`;
+const at = (v: ValueRef) =>
+  `${v.metric} at ${new Date(v.ts).toISOString()} = ${v.value}${v.databaseValue !== undefined ? ` (database: ${v.databaseValue})` : ''}`;
 
 /** The report in the operator's words, one line each. */
 export function describeAuditDatabaseReport(report: AuditDatabaseReport, database: string): string[] {
@@ -415,10 +436,14 @@ export function describeAuditDatabaseReport(report: AuditDatabaseReport, databas
     ...(report.waiting ? [`${n(report.waiting)} value(s) committed moments ago wait in the database for their lines (the server writes them next)`] : []),
     ...(report.appendedMeanwhile ? [`${n(report.appendedMeanwhile)} value(s) were stored and audited while the check ran`] : []),
     ...(report.purgedDevices ? [`${n(report.purgedDevices)} device(s) deleted with their readings, as their device-purged lines record`] : []),
-    ...(report.retentionDeleted ? [`${n(report.retentionDeleted)} value(s) deleted by retention, as its retention-deleted lines record (count and checksum)`] : []),
+    ...(report.retentionDeleted
+      ? [`${n(report.retentionDeleted)} value(s) deleted by retention, as its retention-deleted lines record (count and checksum)`]
+      : []),
   ];
   if (report.ok) {
-    return [`Database ${database} agrees with the audit trail: ${n(report.values)} value(s) of ${n(report.devices)} device(s), count and checksum equal per device${notes.length ? `; ${notes.join('; ')}` : ''}`];
+    return [
+      `Database ${database} agrees with the audit trail: ${n(report.values)} value(s) of ${n(report.devices)} device(s), count and checksum equal per device${notes.length ? `; ${notes.join('; ')}` : ''}`,
+    ];
   }
   const lines = [`Audit trail and database ${database} DISAGREE on ${report.disagreements.length} device(s):`];
   for (const d of report.disagreements) {
@@ -426,7 +451,9 @@ export function describeAuditDatabaseReport(report: AuditDatabaseReport, databas
       `  device ${d.deviceId}${d.uid ? ` (${d.uid})` : ' (no longer in the database)'}: database ${n(d.database.count)} value(s), checksum ${d.database.checksum}; audit trail ${n(d.auditTrail.count)} value(s), checksum ${d.auditTrail.checksum}`,
     );
     if (d.missingLinesCount) {
-      lines.push(`    ${n(d.missingLinesCount)} stored value(s) with no audit line: ${d.missingLines.map(at).join('; ')}${d.missingLinesCount > d.missingLines.length ? `; and ${n(d.missingLinesCount - d.missingLines.length)} more` : ''}`);
+      lines.push(
+        `    ${n(d.missingLinesCount)} stored value(s) with no audit line: ${d.missingLines.map(at).join('; ')}${d.missingLinesCount > d.missingLines.length ? `; and ${n(d.missingLinesCount - d.missingLines.length)} more` : ''}`,
+      );
     }
     for (const m of d.retentionMismatches) {
       lines.push(
@@ -434,7 +461,9 @@ export function describeAuditDatabaseReport(report: AuditDatabaseReport, databas
       );
     }
     if (d.notStoredCount) {
-      lines.push(`    ${n(d.notStoredCount)} audited value(s) not in the database: ${d.notStored.map(at).join('; ')}${d.notStoredCount > d.notStored.length ? `; and ${n(d.notStoredCount - d.notStored.length)} more` : ''}`);
+      lines.push(
+        `    ${n(d.notStoredCount)} audited value(s) not in the database: ${d.notStored.map(at).join('; ')}${d.notStoredCount > d.notStored.length ? `; and ${n(d.notStoredCount - d.notStored.length)} more` : ''}`,
+      );
     }
   }
   if (notes.length) lines.push(`  (${notes.join('; ')})`);

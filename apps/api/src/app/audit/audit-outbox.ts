@@ -150,7 +150,8 @@ export function encodeAuditEntries(entries: AuditEntry[]): string {
     let n = namesIndex.get(key);
     if (n === undefined) namesIndex.set(key, (n = out.names.push(names) - 1));
     const ts = Date.parse(e.ts) - t0;
-    if (e.extra === undefined && e.event === undefined && e.actor === undefined && e.purgedValues === undefined && e.deleted === undefined) out.entries.push([e.deviceId, ts, s, n]);
+    if (e.extra === undefined && e.event === undefined && e.actor === undefined && e.purgedValues === undefined && e.deleted === undefined)
+      out.entries.push([e.deviceId, ts, s, n]);
     else out.entries.push([e.deviceId, ts, s, n, { extra: e.extra, event: e.event, actor: e.actor, purgedValues: e.purgedValues, deleted: e.deleted }]);
   }
   return JSON.stringify(out);

@@ -123,7 +123,10 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
   append(batch: AuditBatch | undefined): Promise<void> {
     if (!batch) return Promise.resolve();
     // Committed after the file was closed (the server is stopping): the next start writes the lines from the outbox.
-    if (this.stopped) return Promise.reject(new ServiceUnavailableError('The server is stopping: the readings are stored and their audit lines are written when it starts again'));
+    if (this.stopped)
+      return Promise.reject(
+        new ServiceUnavailableError('The server is stopping: the readings are stored and their audit lines are written when it starts again'),
+      );
     if (this.failure) {
       this.backlog.push(batch);
       return Promise.reject(new InsufficientStorageError(this.committedButRefused(batch.entries.length)));
@@ -186,7 +189,10 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
    */
   private async completeFromOutbox(): Promise<void> {
     const { batches, purged } = await this.outbox.pending(this.trail);
-    if (purged > 0) this.logger.warn(`${purged} reading(s) committed before the last stop are no longer stored (their device was deleted with its readings since): no line is written for them`);
+    if (purged > 0)
+      this.logger.warn(
+        `${purged} reading(s) committed before the last stop are no longer stored (their device was deleted with its readings since): no line is written for them`,
+      );
     if (batches.length === 0) return;
     const total = batches.reduce((n, b) => n + b.entries.length, 0);
     // Lines of these batches can only be the file's last ones: every earlier line's row is gone.
@@ -273,7 +279,9 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
       : `The audit trail (${this.path}) cannot be written (${err.code ?? err.message}); readings are not accepted until it can`;
     if (!this.failure) {
       this.failure = { error, since: Date.now() };
-      this.logger.error(`${error}. Readings already stored wait in the database and are written as soon as the file takes them (retried every ${AUDIT_RETRY_MS / 1000} s)`);
+      this.logger.error(
+        `${error}. Readings already stored wait in the database and are written as soon as the file takes them (retried every ${AUDIT_RETRY_MS / 1000} s)`,
+      );
     }
     // Every caller still waiting is answered now; their lines stay queued for the retry.
     for (const batch of this.backlog) {
@@ -295,7 +303,9 @@ export class AuditTrailService implements OnModuleInit, OnApplicationShutdown {
   private recovered(): void {
     const since = this.failure?.since ?? Date.now();
     this.failure = undefined;
-    this.logger.log(`The audit trail can be written again after ${Math.round((Date.now() - since) / 1000)} s: the readings that waited are in it, and readings are accepted again`);
+    this.logger.log(
+      `The audit trail can be written again after ${Math.round((Date.now() - since) / 1000)} s: the readings that waited are in it, and readings are accepted again`,
+    );
   }
 
   /** Every second: retry while refusing; delete the outbox rows of lines written (after a sync). */

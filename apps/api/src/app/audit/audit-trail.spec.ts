@@ -69,12 +69,31 @@ describe('audit trail start-up repair', () => {
     // Committed with their outbox row, then the process died before the append (readings 3 and 4):
     // the rows and their readings are in the database, the file knows nothing of them.
     await db.transaction(async (m) => {
-      for (const i of [3, 4]) await m.query(db.sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)'), [deviceId, 'voltage', at(i), 230 + i, 'api']);
-      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [trail, encodeAuditEntries([entry(3, { voltage: 233 }), entry(4, { voltage: 234 })]), Date.now()]);
+      for (const i of [3, 4])
+        await m.query(db.sql('INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (?, ?, ?, ?, ?)'), [
+          deviceId,
+          'voltage',
+          at(i),
+          230 + i,
+          'api',
+        ]);
+      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [
+        trail,
+        encodeAuditEntries([entry(3, { voltage: 233 }), entry(4, { voltage: 234 })]),
+        Date.now(),
+      ]);
       // Appended, then the process died before the row was deleted (readings 1 and 2 are lines 2 and 3).
-      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [trail, encodeAuditEntries([entry(1, { voltage: 231 }), entry(2, { voltage: 232 })]), Date.now()]);
+      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [
+        trail,
+        encodeAuditEntries([entry(1, { voltage: 231 }), entry(2, { voltage: 232 })]),
+        Date.now(),
+      ]);
       // Another instance's trail (on a shared PostgreSQL database): not this one's to write.
-      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), ['another-instance', encodeAuditEntries([entry(9, { voltage: 239 })]), Date.now()]);
+      await m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [
+        'another-instance',
+        encodeAuditEntries([entry(9, { voltage: 239 })]),
+        Date.now(),
+      ]);
     });
     expect(lines()).toHaveLength(3);
 
@@ -103,8 +122,16 @@ describe('audit trail start-up repair', () => {
     // As if the process had died after writing the batch's first two lines, its row not deleted yet.
     const db = t.app.get(Database);
     const trail = readFileSync(`${t.config.auditLogPath}.id`, 'utf8').trim();
-    const entries = [5, 6, 7].map((i) => ({ ts: new Date(at(i)).toISOString(), deviceId, deviceUid: uid, source: 'api', metrics: { voltage: 230 + i, current: i } }));
-    await db.transaction((m) => m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [trail, encodeAuditEntries(entries), Date.now()]));
+    const entries = [5, 6, 7].map((i) => ({
+      ts: new Date(at(i)).toISOString(),
+      deviceId,
+      deviceUid: uid,
+      source: 'api',
+      metrics: { voltage: 230 + i, current: i },
+    }));
+    await db.transaction((m) =>
+      m.query(db.sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)'), [trail, encodeAuditEntries(entries), Date.now()]),
+    );
     await t.app.close();
     writeFileSync(t.config.auditLogPath, lines().slice(0, -1).join('\n') + '\n');
 

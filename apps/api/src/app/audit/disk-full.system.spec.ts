@@ -40,7 +40,9 @@ describe('ingest on a full disk (8 MiB tmpfs)', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
       mounted = true;
     } catch (err) {
-      throw new Error(`This suite needs to mount an 8 MiB tmpfs at ${mountPoint} (mount -t tmpfs, as root) and could not: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message}`);
+      throw new Error(
+        `This suite needs to mount an 8 MiB tmpfs at ${mountPoint} (mount -t tmpfs, as root) and could not: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message}`,
+      );
     }
   });
   afterAll(async () => {

@@ -30,7 +30,15 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponse })
   @ApiErrors(400, 401, 413, 429, 503)
   @ApiOperation({ summary: 'Log in with e-mail and password; answers an access token and a refresh token' })
-  @ApiBody({ type: LoginDto, examples: { admin: { summary: 'The first admin (its password is printed at the first start)', value: { email: 'admin@example.com', password: 'correct horse battery staple' } } } })
+  @ApiBody({
+    type: LoginDto,
+    examples: {
+      admin: {
+        summary: 'The first admin (its password is printed at the first start)',
+        value: { email: 'admin@example.com', password: 'correct horse battery staple' },
+      },
+    },
+  })
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponse> {
     return this.auth.login(dto.email, dto.password, ip);
   }
@@ -41,7 +49,10 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponse })
   @ApiErrors(400, 401, 413)
   @ApiOperation({ summary: 'Exchange a refresh token for a new access token (and a new refresh token)' })
-  @ApiBody({ type: RefreshDto, examples: { token: { summary: 'The refresh token from the login answer', value: { refreshToken: 'f3b0c1e2-6a7d-4c1b-9f0e-2d8a5b7c9e10.Zk3v9Qx1' } } } })
+  @ApiBody({
+    type: RefreshDto,
+    examples: { token: { summary: 'The refresh token from the login answer', value: { refreshToken: 'f3b0c1e2-6a7d-4c1b-9f0e-2d8a5b7c9e10.Zk3v9Qx1' } } },
+  })
   refreshSession(@Body() dto: RefreshDto): Promise<TokenResponse> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -53,7 +64,10 @@ export class AuthController {
   @ApiOkResponse({ type: LogoutResponse })
   @ApiErrors(400, 413)
   @ApiOperation({ summary: 'End the session of a refresh token: its tokens stop working on every instance' })
-  @ApiBody({ type: RefreshDto, examples: { token: { summary: 'The refresh token of the session to end', value: { refreshToken: 'f3b0c1e2-6a7d-4c1b-9f0e-2d8a5b7c9e10.Zk3v9Qx1' } } } })
+  @ApiBody({
+    type: RefreshDto,
+    examples: { token: { summary: 'The refresh token of the session to end', value: { refreshToken: 'f3b0c1e2-6a7d-4c1b-9f0e-2d8a5b7c9e10.Zk3v9Qx1' } } },
+  })
   async logout(@Body() dto: RefreshDto): Promise<LogoutResponse> {
     return { loggedOut: await this.auth.logout(dto.refreshToken) };
   }
@@ -72,7 +86,12 @@ export class AuthController {
   @ApiErrors(400, 413, 503)
   @ApiNoContentResponse({ description: "The password was changed; the account's other sessions ended, this one goes on" })
   @ApiOperation({ summary: 'Change your own password (ends your other sessions)' })
-  @ApiBody({ type: ChangePasswordDto, examples: { change: { summary: 'A new passphrase', value: { currentPassword: 'correct horse battery staple', newPassword: 'four random words are better' } } } })
+  @ApiBody({
+    type: ChangePasswordDto,
+    examples: {
+      change: { summary: 'A new passphrase', value: { currentPassword: 'correct horse battery staple', newPassword: 'four random words are better' } },
+    },
+  })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     if (principal.kind !== 'user') throw new ForbiddenError('An API key has no password');
     await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword);

@@ -28,7 +28,13 @@ export interface AccessClaims {
   email: string;
 }
 
-export const toSessionUser = (u: User): SessionUser => ({ id: u.id, email: u.email, role: u.role, clientId: u.clientId, mustChangePassword: u.mustChangePassword });
+export const toSessionUser = (u: User): SessionUser => ({
+  id: u.id,
+  email: u.email,
+  role: u.role,
+  clientId: u.clientId,
+  mustChangePassword: u.mustChangePassword,
+});
 
 @Injectable()
 export class AuthService implements OnApplicationBootstrap {
@@ -57,7 +63,9 @@ export class AuthService implements OnApplicationBootstrap {
     const passwordHash = await this.hasher.hash(password);
     try {
       await this.db.transaction((m) =>
-        m.getRepository(User).save({ email, passwordHash, role: 'admin', clientId: null, active: true, mustChangePassword: !given, createdAt: Date.now(), lastLoginAt: null }),
+        m
+          .getRepository(User)
+          .save({ email, passwordHash, role: 'admin', clientId: null, active: true, mustChangePassword: !given, createdAt: Date.now(), lastLoginAt: null }),
       );
     } catch (err) {
       // Another instance on the same database created it first.
@@ -146,8 +154,10 @@ export class AuthService implements OnApplicationBootstrap {
   /** Every other session of the user ends at once; the one that changed the password goes on. */
   async changePassword(user: Extract<Principal, { kind: 'user' }>, current: string, next: string): Promise<void> {
     const stored = await this.users.findOneByOrFail({ id: user.userId });
-    if (!(await this.hasher.verify(stored.passwordHash, current))) throw InvalidInputError.forFields([{ field: 'currentPassword', message: 'is not the current password' }]);
-    if (next.length < MIN_PASSWORD_LENGTH) throw InvalidInputError.forFields([{ field: 'newPassword', message: `must be at least ${MIN_PASSWORD_LENGTH} characters long` }]);
+    if (!(await this.hasher.verify(stored.passwordHash, current)))
+      throw InvalidInputError.forFields([{ field: 'currentPassword', message: 'is not the current password' }]);
+    if (next.length < MIN_PASSWORD_LENGTH)
+      throw InvalidInputError.forFields([{ field: 'newPassword', message: `must be at least ${MIN_PASSWORD_LENGTH} characters long` }]);
     const passwordHash = await this.hasher.hash(next);
     await this.db.transaction(async (m) => {
       await m.getRepository(User).update({ id: user.userId }, { passwordHash, mustChangePassword: false });
@@ -170,7 +180,9 @@ export class AuthService implements OnApplicationBootstrap {
     const accessToken = this.jwt.sign(claims);
     const refreshToken = randomBytes(32).toString('base64url');
     const now = Date.now();
-    await m.getRepository(RefreshToken).save({ userId: user.id, family: sessionId, tokenHash: sha256(refreshToken), expiresAt: now + REFRESH_TTL_MS, revokedAt: null, createdAt: now });
+    await m
+      .getRepository(RefreshToken)
+      .save({ userId: user.id, family: sessionId, tokenHash: sha256(refreshToken), expiresAt: now + REFRESH_TTL_MS, revokedAt: null, createdAt: now });
     return { accessToken, refreshToken, expiresIn: this.config.accessTokenTtlSec, user: toSessionUser(user) };
   }
 }

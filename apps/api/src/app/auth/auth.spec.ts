@@ -91,10 +91,18 @@ describe('login, refresh, logout', () => {
     const login = await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'first-password-1' }).expect(200);
     const elsewhere = await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'first-password-1' }).expect(200);
     const auth = `Bearer ${login.body.accessToken}`;
-    const wrong = await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'nope-nope-nope', newPassword: 'second-password-2' }).expect(400);
+    const wrong = await t.anon
+      .patch('/api/auth/password')
+      .set('Authorization', auth)
+      .send({ currentPassword: 'nope-nope-nope', newPassword: 'second-password-2' })
+      .expect(400);
     expect(wrong.body.errors[0].field).toBe('currentPassword');
     await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'first-password-1', newPassword: 'short' }).expect(400);
-    await t.anon.patch('/api/auth/password').set('Authorization', auth).send({ currentPassword: 'first-password-1', newPassword: 'second-password-2' }).expect(204);
+    await t.anon
+      .patch('/api/auth/password')
+      .set('Authorization', auth)
+      .send({ currentPassword: 'first-password-1', newPassword: 'second-password-2' })
+      .expect(204);
     // The other session's access token stops now, not when it expires in 15 minutes; its refresh token too.
     const ended = await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${elsewhere.body.accessToken}`).expect(401);
     expect(ended.body.message).toMatch(/password .* was changed/);
@@ -127,7 +135,7 @@ describe('login, refresh, logout', () => {
     await t.http.get('/api/auth/me').expect(200);
   }, 30_000);
 
-  it("ends every session of a user at once when an admin resets the password or disables the account", async () => {
+  it('ends every session of a user at once when an admin resets the password or disables the account', async () => {
     await t.http.post('/api/users').send({ email: 'reset@test.local', password: 'reset-password-1', role: 'viewer' }).expect(201);
     const id = (await t.http.get('/api/users').expect(200)).body.find((u: { email: string }) => u.email === 'reset@test.local').id;
     const session = (await t.anon.post('/api/auth/login').send({ email: 'reset@test.local', password: 'reset-password-1' }).expect(200)).body;
@@ -150,7 +158,10 @@ describe('login, refresh, logout', () => {
     // Nor someone else's session under this user's id.
     const other = (await t.anon.post('/api/auth/login').send({ email: 'pat@test.local', password: 'second-password-2' }).expect(200)).body;
     const sid = (jwt.decode(other.accessToken) as { sid: string }).sid;
-    await t.anon.get('/api/auth/me').set('Authorization', `Bearer ${jwt.sign({ sub: admin.id, sid, role: 'admin', clientId: null, email: admin.email })}`).expect(401);
+    await t.anon
+      .get('/api/auth/me')
+      .set('Authorization', `Bearer ${jwt.sign({ sub: admin.id, sid, role: 'admin', clientId: null, email: admin.email })}`)
+      .expect(401);
   });
 
   it('never writes a password to a log or a response', async () => {
@@ -159,7 +170,10 @@ describe('login, refresh, logout', () => {
       const created = await t.http.post('/api/users').send({ email: 'leak@test.local', password: secret, role: 'viewer' }).expect(201);
       expect(JSON.stringify(created.body)).not.toContain(secret);
       expect(JSON.stringify(created.body)).not.toMatch(/hash/i);
-      await t.anon.post('/api/auth/login').send({ email: 'leak@test.local', password: secret + 'x' }).expect(401);
+      await t.anon
+        .post('/api/auth/login')
+        .send({ email: 'leak@test.local', password: secret + 'x' })
+        .expect(401);
       const ok = await t.anon.post('/api/auth/login').send({ email: 'leak@test.local', password: secret }).expect(200);
       expect(JSON.stringify(ok.body)).not.toContain(secret);
       const users = await t.http.get('/api/users').expect(200);
@@ -173,7 +187,10 @@ describe('sessions across instances', () => {
   it('ends access on one instance when the session ends through another (the state is in the shared database)', async () => {
     const first = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789' });
     const db = first.config.database;
-    const second = await startTestApp({ JWT_SECRET: 'one-secret-for-both-instances-0123456789', DATABASE_URL: db.type === 'sqlite' ? `sqlite:${db.path}` : db.url });
+    const second = await startTestApp({
+      JWT_SECRET: 'one-secret-for-both-instances-0123456789',
+      DATABASE_URL: db.type === 'sqlite' ? `sqlite:${db.path}` : db.url,
+    });
     try {
       const session = (await first.anon.post('/api/auth/login').send(TEST_ADMIN).expect(200)).body;
       const me = (t: TestApp) => t.anon.get('/api/auth/me').set('Authorization', `Bearer ${session.accessToken}`);
@@ -196,7 +213,11 @@ describe('login throttling', () => {
 
   it('answers 429 with Retry-After after 5 failed logins for an account, even with the right password', async () => {
     await t.http.post('/api/users').send({ email: 'target@test.local', password: 'right-password-1', role: 'viewer' }).expect(201);
-    for (let i = 0; i < 5; i++) await t.anon.post('/api/auth/login').send({ email: 'target@test.local', password: `guess-${i}-xxxxx` }).expect(401);
+    for (let i = 0; i < 5; i++)
+      await t.anon
+        .post('/api/auth/login')
+        .send({ email: 'target@test.local', password: `guess-${i}-xxxxx` })
+        .expect(401);
     const locked = await t.anon.post('/api/auth/login').send({ email: 'target@test.local', password: 'right-password-1' }).expect(429);
     const retryAfter = Number(locked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(800);
@@ -206,7 +227,11 @@ describe('login throttling', () => {
   }, 30_000);
 
   it('answers 429 after 20 failed logins from one address across accounts', async () => {
-    for (let i = 0; i < 14; i++) await t.anon.post('/api/auth/login').send({ email: `someone${i}@test.local`, password: 'wrong-password-x' }).expect(401);
+    for (let i = 0; i < 14; i++)
+      await t.anon
+        .post('/api/auth/login')
+        .send({ email: `someone${i}@test.local`, password: 'wrong-password-x' })
+        .expect(401);
     // 5 + 1 failures above and 14 here: the 21st attempt from this address is refused.
     await t.anon.post('/api/auth/login').send({ email: 'someone-else@test.local', password: 'wrong-password-x' }).expect(401);
     await t.anon.post('/api/auth/login').send(TEST_ADMIN).expect(429);
@@ -275,7 +300,11 @@ describe('roles and API keys', () => {
     const devices = await t.anon.get('/api/devices').set('X-API-Key', key).expect(200);
     expect(devices.body.map((d: { id: number }) => d.id)).toEqual([b.deviceId]);
     await t.anon.get(`/api/devices/${a.deviceId}`).set('X-API-Key', key).expect(404);
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send({ readings: [{ deviceId: b.deviceId, metrics: { voltage: 1 } }] }).expect(403);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send({ readings: [{ deviceId: b.deviceId, metrics: { voltage: 1 } }] })
+      .expect(403);
     await t.anon.get('/api/devices').set('X-API-Key', 'pm_wrong').expect(401);
   });
 

@@ -42,30 +42,64 @@ describe('authorization matrix (from /docs-json)', () => {
     b['clients'] = client.body.id;
     const device = await t.http.post('/api/devices').send({ clientId: b['clients'], name: 'Meter B', deviceType: 'api' }).expect(201);
     b['devices'] = device.body.id;
-    const rule = await t.http.post('/api/alarms/rules').send({ clientId: b['clients'], name: 'High', metric: 'voltage', operator: '>', threshold: 240 }).expect(201);
+    const rule = await t.http
+      .post('/api/alarms/rules')
+      .send({ clientId: b['clients'], name: 'High', metric: 'voltage', operator: '>', threshold: 240 })
+      .expect(201);
     b['alarms/rules'] = rule.body.id;
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId: b['devices'], timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 250 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: b['devices'], timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 250 } }] })
+      .expect(200);
     b['alarms/events'] = (await t.http.get('/api/alarms/events').query({ deviceId: b['devices'] }).expect(200)).body[0].id;
-    b['alarms/maintenance'] = (await t.http.post('/api/alarms/maintenance').send({ deviceId: b['devices'], from: '2026-12-01T08:00:00Z', to: '2026-12-01T12:00:00Z', reason: 'B work' }).expect(201)).body.id;
-    const user = await t.http.post('/api/users').send({ email: 'b-user@test.local', password: 'b-user-password', role: 'viewer', clientId: b['clients'] }).expect(201);
+    b['alarms/maintenance'] = (
+      await t.http
+        .post('/api/alarms/maintenance')
+        .send({ deviceId: b['devices'], from: '2026-12-01T08:00:00Z', to: '2026-12-01T12:00:00Z', reason: 'B work' })
+        .expect(201)
+    ).body.id;
+    const user = await t.http
+      .post('/api/users')
+      .send({ email: 'b-user@test.local', password: 'b-user-password', role: 'viewer', clientId: b['clients'] })
+      .expect(201);
     b['users'] = user.body.id;
     b['api-keys'] = (await t.http.post('/api/api-keys').send({ name: 'B key', scope: 'read', clientId: b['clients'] }).expect(201)).body.id;
     b['sites'] = (await t.http.get('/api/sites').query({ clientId: b['clients'] }).expect(200)).body[0].id;
     b['tariffs'] = (
-      await t.http.post('/api/tariffs').send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201)
+      await t.http
+        .post('/api/tariffs')
+        .send({ siteId: b['sites'], name: 'B tariff', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } })
+        .expect(201)
     ).body.id;
     b['notification-channels'] = (
-      await t.http.post('/api/notification-channels').send({ clientId: b['clients'], name: 'B mail', type: 'email', config: { to: ['b@client.example'] } }).expect(201)
+      await t.http
+        .post('/api/notification-channels')
+        .send({ clientId: b['clients'], name: 'B mail', type: 'email', config: { to: ['b@client.example'] } })
+        .expect(201)
     ).body.id;
     // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
-    b['lines/scan'] = (await t.http.post('/api/lines/scan').send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 }).expect(201)).body.jobId;
+    b['lines/scan'] = (
+      await t.http
+        .post('/api/lines/scan')
+        .send({ connection: { transport: 'tcp', host: '127.0.0.1', port: 1 }, from: 1, to: 1, timeoutMs: 100 })
+        .expect(201)
+    ).body.jobId;
     // A saved energy baseline of B: a constant fitted to four days of its energy counter.
     await t.http
       .post('/api/ingest')
-      .send({ readings: [0, 1, 2, 3, 4].map((d) => ({ deviceId: b['devices'], timestamp: Date.UTC(2026, 10, 20 + d), metrics: { energy: 1000 + d * 5000 + (d % 2) * 500 } })) })
+      .send({
+        readings: [0, 1, 2, 3, 4].map((d) => ({
+          deviceId: b['devices'],
+          timestamp: Date.UTC(2026, 10, 20 + d),
+          metrics: { energy: 1000 + d * 5000 + (d % 2) * 500 },
+        })),
+      })
       .expect(200);
     b['analytics/baselines'] = (
-      await t.http.post('/api/analytics/baselines').send({ name: 'B baseline', deviceId: b['devices'], from: '2026-11-20', to: '2026-11-23T23:59:59Z', interval: 'day', drivers: [] }).expect(201)
+      await t.http
+        .post('/api/analytics/baselines')
+        .send({ name: 'B baseline', deviceId: b['devices'], from: '2026-11-20', to: '2026-11-23T23:59:59Z', interval: 'day', drivers: [] })
+        .expect(201)
     ).body.id;
     await t.http.put(`/api/bandeiras/${PLATFORM_ROWS['bandeiras']}`).send({ flag: 'amarela', adderPer100kWh: 1.885 }).expect(200);
 
@@ -97,7 +131,12 @@ describe('authorization matrix (from /docs-json)', () => {
 
   it('lists the routes it checks', () => {
     expect(ops.length).toBeGreaterThan(30);
-    expect(ops.filter((o) => o.isPublic).map((o) => o.operationId).sort()).toEqual(['getHealth', 'getLiveness', 'getReadiness', 'login', 'logout', 'refreshSession']);
+    expect(
+      ops
+        .filter((o) => o.isPublic)
+        .map((o) => o.operationId)
+        .sort(),
+    ).toEqual(['getHealth', 'getLiveness', 'getReadiness', 'login', 'logout', 'refreshSession']);
   });
 
   it('answers 401 to every non-public route without credentials', async () => {
@@ -134,20 +173,29 @@ describe('authorization matrix (from /docs-json)', () => {
   };
 
   it('answers 403 to an API key wherever its scope does not reach: ingest and forward keys only ingest, a read key reads only what a viewer of its client reads', async () => {
-    const keyOfB = async (scope: string) => (await t.http.post('/api/api-keys').send({ name: `B ${scope}`, scope, clientId: b['clients'] }).expect(201)).body.key as string;
+    const keyOfB = async (scope: string) =>
+      (
+        await t.http
+          .post('/api/api-keys')
+          .send({ name: `B ${scope}`, scope, clientId: b['clients'] })
+          .expect(201)
+      ).body.key as string;
     const ingestKey = { 'X-API-Key': await keyOfB('ingest') };
     const forwardKey = { 'X-API-Key': await keyOfB('forward') };
     const readKey = { 'X-API-Key': await keyOfB('read') };
     await t.http.post('/api/users').send({ email: 'b-viewer@test.local', password: 'b-viewer-password', role: 'viewer', clientId: b['clients'] }).expect(201);
-    const viewerToken = (await t.anon.post('/api/auth/login').send({ email: 'b-viewer@test.local', password: 'b-viewer-password' }).expect(200)).body.accessToken;
+    const viewerToken = (await t.anon.post('/api/auth/login').send({ email: 'b-viewer@test.local', password: 'b-viewer-password' }).expect(200)).body
+      .accessToken;
     const viewerOfB = { Authorization: `Bearer ${viewerToken}` };
     const wrong: string[] = [];
     for (const op of ops.filter((o) => !o.isPublic)) {
       const path = withIds(op.path, b[Object.keys(b).find((k) => op.path.startsWith(`/api/${k}/{`)) ?? 'clients']);
       const ingest = await statusWith(ingestKey, op, path);
-      if (op.operationId === 'ingestReadings' ? ingest === 401 || ingest === 403 : ingest !== 403) wrong.push(`ingest key: ${op.method.toUpperCase()} ${op.path} -> ${ingest}`);
+      if (op.operationId === 'ingestReadings' ? ingest === 401 || ingest === 403 : ingest !== 403)
+        wrong.push(`ingest key: ${op.method.toUpperCase()} ${op.path} -> ${ingest}`);
       const forward = await statusWith(forwardKey, op, path);
-      if (op.operationId === 'ingestReadings' ? forward === 401 || forward === 403 : forward !== 403) wrong.push(`forward key: ${op.method.toUpperCase()} ${op.path} -> ${forward}`);
+      if (op.operationId === 'ingestReadings' ? forward === 401 || forward === 403 : forward !== 403)
+        wrong.push(`forward key: ${op.method.toUpperCase()} ${op.path} -> ${forward}`);
       const read = await statusWith(readKey, op, path);
       // A viewer's answer is taken for reads only: a viewer may call a few writes about themselves (their password), a key none.
       const viewerRefused = op.method !== 'get' || (await statusWith(viewerOfB, op, path)) === 403;
@@ -193,17 +241,26 @@ describe('authorization matrix (from /docs-json)', () => {
     expect((await adminOfA.get('/api/alarms/events').query({ deviceId: device }).expect(200)).body).toEqual([]);
     expect((await adminOfA.get('/api/alarms/rules').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
     expect((await adminOfA.get('/api/clients').expect(200)).body.map((c: { id: number }) => c.id)).toEqual([a.body.id]);
-    await adminOfA.post('/api/ingest').send({ readings: [{ deviceId: device, timestamp: '2026-11-26T11:00:00Z', metrics: { voltage: 1 } }] }).expect(404);
+    await adminOfA
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: device, timestamp: '2026-11-26T11:00:00Z', metrics: { voltage: 1 } }] })
+      .expect(404);
     await adminOfA.post('/api/devices').send({ clientId: b['clients'], name: 'x', deviceType: 'api' }).expect(404);
     await adminOfA.post('/api/alarms/rules').send({ clientId: b['clients'], name: 'x', metric: 'voltage', operator: '>', threshold: 1 }).expect(404);
     await adminOfA.post('/api/api-keys').send({ name: 'x', scope: 'read', clientId: b['clients'] }).expect(404);
     await adminOfA.post('/api/users').send({ email: 'x@test.local', password: 'x-password-123', role: 'viewer', clientId: b['clients'] }).expect(404);
     await adminOfA.post('/api/sites').send({ clientId: b['clients'], name: 'x' }).expect(404);
-    await adminOfA.post('/api/tariffs').send({ siteId: b['sites'], name: 'x', modality: 'convencional', currency: 'BRL', validFrom: '2027-01-01', energy: { foraPonta: 1 } }).expect(404);
+    await adminOfA
+      .post('/api/tariffs')
+      .send({ siteId: b['sites'], name: 'x', modality: 'convencional', currency: 'BRL', validFrom: '2027-01-01', energy: { foraPonta: 1 } })
+      .expect(404);
     await adminOfA.patch(`/api/devices/${device}`).send({ siteId: b['sites'] }).expect(404);
     expect((await adminOfA.get('/api/sites').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
     expect((await adminOfA.get('/api/tariffs').query({ siteId: b['sites'] }).expect(200)).body).toEqual([]);
-    await adminOfA.post('/api/notification-channels').send({ clientId: b['clients'], name: 'x', type: 'email', config: { to: ['x@y.example'] } }).expect(404);
+    await adminOfA
+      .post('/api/notification-channels')
+      .send({ clientId: b['clients'], name: 'x', type: 'email', config: { to: ['x@y.example'] } })
+      .expect(404);
     expect((await adminOfA.get('/api/notification-channels').query({ clientId: b['clients'] }).expect(200)).body).toEqual([]);
     expect((await adminOfA.get('/api/notifications').query({ channelId: b['notification-channels'] }).expect(200)).body).toEqual([]);
     expect(await snapshotOfB()).toBe(before);

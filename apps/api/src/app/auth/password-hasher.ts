@@ -36,7 +36,8 @@ export class PasswordHasher {
 
   private async inTurn<T>(work: () => Promise<T>): Promise<T> {
     if (this.running < MAX_CONCURRENT_HASHES) this.running++;
-    else if (this.waiting.length >= MAX_WAITING_HASHES) throw new ServiceUnavailableError('The server is busy checking other logins; try again in a few seconds', 5);
+    else if (this.waiting.length >= MAX_WAITING_HASHES)
+      throw new ServiceUnavailableError('The server is busy checking other logins; try again in a few seconds', 5);
     // The one finishing hands its turn straight to the first in line, so running never drops in between.
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {

@@ -63,7 +63,9 @@ export class RequestAuthenticator {
       if (!session || session.over || session.userId !== principal.userId) return null;
       return { ...principal, email: session.email, role: session.role, clientId: session.clientId };
     }
-    const [key] = await this.db.query<{ client_id: number; scope: string }>('SELECT client_id, scope FROM api_keys WHERE id = ? AND revoked_at IS NULL', [principal.keyId]);
+    const [key] = await this.db.query<{ client_id: number; scope: string }>('SELECT client_id, scope FROM api_keys WHERE id = ? AND revoked_at IS NULL', [
+      principal.keyId,
+    ]);
     return key ? { ...principal, clientId: Number(key.client_id) } : null;
   }
 }

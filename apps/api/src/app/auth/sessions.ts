@@ -34,7 +34,12 @@ export class Sessions {
   /** Starts a session in the caller's transaction; returns its id (the refresh-token family). */
   async start(userId: number, version: number, m: EntityManager): Promise<string> {
     const id = randomUUID();
-    await m.query(this.db.sql('INSERT INTO sessions (id, user_id, session_version, created_at, ended_at) VALUES (?, ?, ?, ?, NULL)'), [id, userId, version, Date.now()]);
+    await m.query(this.db.sql('INSERT INTO sessions (id, user_id, session_version, created_at, ended_at) VALUES (?, ?, ?, ?, NULL)'), [
+      id,
+      userId,
+      version,
+      Date.now(),
+    ]);
     return id;
   }
 
@@ -66,8 +71,21 @@ export class Sessions {
       for (const row of rows) {
         const active = row.active === true || Number(row.active) === 1;
         // The most telling reason first: a password change and a disabled account also end the sessions.
-        const over = !active ? 'account disabled' : Number(row.session_version) !== Number(row.user_version) ? 'password changed' : row.ended_at !== null ? 'ended' : null;
-        out.set(row.id, { userId: Number(row.user_id), email: row.email, role: row.role, clientId: row.client_id === null ? null : Number(row.client_id), active, over });
+        const over = !active
+          ? 'account disabled'
+          : Number(row.session_version) !== Number(row.user_version)
+            ? 'password changed'
+            : row.ended_at !== null
+              ? 'ended'
+              : null;
+        out.set(row.id, {
+          userId: Number(row.user_id),
+          email: row.email,
+          role: row.role,
+          clientId: row.client_id === null ? null : Number(row.client_id),
+          active,
+          over,
+        });
       }
     }
     return out;

@@ -63,7 +63,10 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
   /** The last scheduled backup's outcome, or null when none has run (or there is no database to keep it in). */
   async lastScheduled(): Promise<ScheduledBackupOutcome | null> {
     if (!this.db) return null;
-    const [row] = await this.db.query<{ at: number | string; ok: boolean | number; file: string | null; error: string | null }>("SELECT at, ok, file, error FROM backup_status WHERE name = 'scheduled'", []);
+    const [row] = await this.db.query<{ at: number | string; ok: boolean | number; file: string | null; error: string | null }>(
+      "SELECT at, ok, file, error FROM backup_status WHERE name = 'scheduled'",
+      [],
+    );
     return row ? { at: Number(row.at), ok: row.ok === true || Number(row.ok) === 1, file: row.file, error: row.error } : null;
   }
 

@@ -53,7 +53,14 @@ describe('SQLite backup and restore', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   const configFor = (dataDir: string) =>
-    loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ENABLE_POLLING: 'false', ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password });
+    loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      LOG_FORMAT: 'json',
+      ENABLE_POLLING: 'false',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+    });
 
   it('backs up while the server ingests; the copy holds every reading stored before it and restores into a working server', async () => {
     const dataDir = join(root, 'data');
@@ -112,11 +119,16 @@ describe('SQLite backup and restore', () => {
     server = await start(configFor(dataDir));
     try {
       const restored = await apiTimestamps(server.http, deviceId);
-      const inBackup = (await query<{ ts: number }>(backupFile, `SELECT ts FROM measurements WHERE device_id = ${deviceId} AND metric = 'voltage'`)).map((r) => Number(r.ts));
+      const inBackup = (await query<{ ts: number }>(backupFile, `SELECT ts FROM measurements WHERE device_id = ${deviceId} AND metric = 'voltage'`)).map((r) =>
+        Number(r.ts),
+      );
       expect(restored).toEqual(inBackup.sort((a, b) => a - b));
       expect(restored.length).toBeGreaterThanOrEqual(200);
       // The restored server takes new readings.
-      await server.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: new Date(BASE + 3_600_000).toISOString(), metrics: { voltage: 231 } }] }).expect(200);
+      await server.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId, timestamp: new Date(BASE + 3_600_000).toISOString(), metrics: { voltage: 231 } }] })
+        .expect(200);
       expect((await apiTimestamps(server.http, deviceId)).length).toBe(restored.length + 1);
     } finally {
       await server.app.close();
@@ -132,7 +144,14 @@ describe('SQLite backup and restore', () => {
       expect(settings).toEqual({ dir: join(dataDir, 'backups'), retentionDays: 7, hour: 3 });
       const service = new BackupService(config);
       mkdirSync(settings.dir, { recursive: true });
-      const keep = ['pieng-20261120-030000.db', 'pieng-20261125-030000.db', 'notes.txt', 'pieng-manual.db', 'pieng-20200101-030000.db.bak', 'other-20200101-030000.db'];
+      const keep = [
+        'pieng-20261120-030000.db',
+        'pieng-20261125-030000.db',
+        'notes.txt',
+        'pieng-manual.db',
+        'pieng-20200101-030000.db.bak',
+        'other-20200101-030000.db',
+      ];
       const old = ['pieng-20261118-030000.db', 'pieng-20200101-030000.db'];
       for (const name of [...keep, ...old]) writeFileSync(join(settings.dir, name), 'x');
 
@@ -152,7 +171,10 @@ describe('SQLite backup and restore', () => {
   });
 
   it('schedules the daily job at BACKUP_HOUR in SCHEDULER_TIMEZONE and validates the variables', () => {
-    const config = loadConfig({ DATA_DIR: join(root, 'd'), SCHEDULER_TIMEZONE: 'Europe/Madrid', BACKUP_HOUR: '2', BACKUP_DIR: 'b', BACKUP_RETENTION_DAYS: '30' }, root);
+    const config = loadConfig(
+      { DATA_DIR: join(root, 'd'), SCHEDULER_TIMEZONE: 'Europe/Madrid', BACKUP_HOUR: '2', BACKUP_DIR: 'b', BACKUP_RETENTION_DAYS: '30' },
+      root,
+    );
     expect(config.backup).toEqual({ dir: join(root, 'b'), retentionDays: 30, hour: 2 });
     const service = new BackupService(config);
     service.onApplicationBootstrap();
@@ -165,7 +187,9 @@ describe('SQLite backup and restore', () => {
       service.onApplicationShutdown();
     }
     expect(() => loadConfig({ BACKUP_HOUR: '24' }, root)).toThrow(/BACKUP_HOUR="24": BACKUP_HOUR must not be greater than 23/);
-    expect(() => loadConfig({ BACKUP_RETENTION_DAYS: 'week' }, root)).toThrow(/BACKUP_RETENTION_DAYS="week": .*BACKUP_RETENTION_DAYS must be an integer number/);
+    expect(() => loadConfig({ BACKUP_RETENTION_DAYS: 'week' }, root)).toThrow(
+      /BACKUP_RETENTION_DAYS="week": .*BACKUP_RETENTION_DAYS must be an integer number/,
+    );
   });
 
   it('BackupModule wires into Nest: the daily job is in the scheduler registry while the app runs', async () => {

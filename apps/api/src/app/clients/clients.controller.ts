@@ -27,7 +27,10 @@ export class ClientsController {
   @ApiErrors(400, 409)
   @ApiCreatedResponse({ type: ClientResponse })
   @ApiOperation({ summary: 'Create a client (tenant) with its time zone; its first site is created with it' })
-  @ApiBody({ type: CreateClientDto, examples: { farm: { summary: 'A farm in São Paulo', value: { name: 'Fazenda Boa Vista', externalId: 'CRM-0042', timezone: 'America/Sao_Paulo' } } } })
+  @ApiBody({
+    type: CreateClientDto,
+    examples: { farm: { summary: 'A farm in São Paulo', value: { name: 'Fazenda Boa Vista', externalId: 'CRM-0042', timezone: 'America/Sao_Paulo' } } },
+  })
   async createClient(@CallerScope() scope: ClientScope, @Body() dto: CreateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.create(scope, dto), this.clients.plantTimezone);
   }
@@ -44,8 +47,14 @@ export class ClientsController {
   @MinRole('admin')
   @ApiErrors(400, 403, 404, 409)
   @ApiOkResponse({ type: ClientResponse })
-  @ApiOperation({ summary: 'Change a client\'s name, external id, time zone, MQTT topic prefix or retention' })
-  @ApiBody({ type: UpdateClientDto, examples: { rename: { summary: 'Rename and move to another time zone', value: { name: 'Fazenda Boa Vista II', timezone: 'America/Manaus' } }, retention: { summary: 'Keep raw readings a year (platform staff)', value: { retention: { rawDays: 365, oneMinuteDays: 730 } } } } })
+  @ApiOperation({ summary: "Change a client's name, external id, time zone, MQTT topic prefix or retention" })
+  @ApiBody({
+    type: UpdateClientDto,
+    examples: {
+      rename: { summary: 'Rename and move to another time zone', value: { name: 'Fazenda Boa Vista II', timezone: 'America/Manaus' } },
+      retention: { summary: 'Keep raw readings a year (platform staff)', value: { retention: { rawDays: 365, oneMinuteDays: 730 } } },
+    },
+  })
   async updateClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateClientDto): Promise<ClientResponse> {
     return ClientResponse.from(await this.clients.update(scope, id, dto), this.clients.plantTimezone);
   }

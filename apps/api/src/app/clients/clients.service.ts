@@ -32,9 +32,18 @@ export class ClientsService {
   async dataSettings(clientId: number): Promise<{ timezone: string; retentionDays: Record<Resolution, number | null> }> {
     const c = await this.clients.findOneBy({ id: clientId });
     const own = c
-      ? { id: c.id, retention_raw_days: c.retentionRawDays, retention_1m_days: c.retentionOneMinuteDays, retention_15m_days: c.retentionFifteenMinuteDays, retention_1h_days: c.retentionOneHourDays }
+      ? {
+          id: c.id,
+          retention_raw_days: c.retentionRawDays,
+          retention_1m_days: c.retentionOneMinuteDays,
+          retention_15m_days: c.retentionFifteenMinuteDays,
+          retention_1h_days: c.retentionOneHourDays,
+        }
       : undefined;
-    const retentionDays = Object.fromEntries(RESOLUTIONS.map((r) => [r.resolution, retentionDaysFor(r.resolution, this.config.retention.days, own)])) as Record<Resolution, number | null>;
+    const retentionDays = Object.fromEntries(RESOLUTIONS.map((r) => [r.resolution, retentionDaysFor(r.resolution, this.config.retention.days, own)])) as Record<
+      Resolution,
+      number | null
+    >;
     return { timezone: c?.timezone ?? this.config.plantTimezone, retentionDays };
   }
 
@@ -49,13 +58,25 @@ export class ClientsService {
   }
 
   async create(scope: ClientScope, dto: CreateClientDto): Promise<Client> {
-    if (scope.clientId !== null) throw new ForbiddenError("Only platform staff create clients");
+    if (scope.clientId !== null) throw new ForbiddenError('Only platform staff create clients');
     return this.db.transaction(async (m) => {
       await this.assertExternalIdFree(m.getRepository(Client), dto.externalId);
       const now = Date.now();
-      const client = await m.getRepository(Client).save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, language: dto.language ?? 'en', createdAt: now });
+      const client = await m
+        .getRepository(Client)
+        .save({ name: dto.name, externalId: dto.externalId ?? null, timezone: dto.timezone ?? null, language: dto.language ?? 'en', createdAt: now });
       // Every client has a site from the start, where its devices go until it has more than one.
-      await m.getRepository(Site).save({ clientId: client.id, name: dto.name, address: null, timezone: null, contractedKWForaPonta: null, contractedKWPonta: null, readingDay: null, mainDeviceId: null, createdAt: now });
+      await m.getRepository(Site).save({
+        clientId: client.id,
+        name: dto.name,
+        address: null,
+        timezone: null,
+        contractedKWForaPonta: null,
+        contractedKWPonta: null,
+        readingDay: null,
+        mainDeviceId: null,
+        createdAt: now,
+      });
       return client;
     });
   }

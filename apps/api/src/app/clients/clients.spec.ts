@@ -28,7 +28,12 @@ describe('clients and devices', () => {
     const { clientId } = await seedDevice(t.http);
     const res = await t.http
       .post('/api/devices')
-      .send({ clientId, name: 'PZEM', deviceType: 'modbus', config: { transport: 'rtu', port: '/dev/ttyUSB0', baudRate: 9601, slaveId: 1, driver: 'pzem004t' } })
+      .send({
+        clientId,
+        name: 'PZEM',
+        deviceType: 'modbus',
+        config: { transport: 'rtu', port: '/dev/ttyUSB0', baudRate: 9601, slaveId: 1, driver: 'pzem004t' },
+      })
       .expect(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('config.baudRate');
     const ok = await t.http
@@ -48,7 +53,10 @@ describe('clients and devices', () => {
     const created = await t.http.post('/api/devices').send({ clientId, name: 'Plug', deviceType: 'tuya', config }).expect(201);
     expect(JSON.stringify(created.body)).not.toContain('very-secret-value');
     expect(created.body.config.hasAccessSecret).toBe(true);
-    const updated = await t.http.patch(`/api/devices/${created.body.id}`).send({ config: { region: 'eu', accessId: 'abc123', tuyaDeviceId: 'bf999' } }).expect(200);
+    const updated = await t.http
+      .patch(`/api/devices/${created.body.id}`)
+      .send({ config: { region: 'eu', accessId: 'abc123', tuyaDeviceId: 'bf999' } })
+      .expect(200);
     expect(updated.body.config).toMatchObject({ tuyaDeviceId: 'bf999', hasAccessSecret: true });
     const listed = await t.http.get('/api/devices').query({ clientId }).expect(200);
     expect(JSON.stringify(listed.body)).not.toContain('very-secret-value');
@@ -56,7 +64,10 @@ describe('clients and devices', () => {
 
   it('keeps readings unless a delete asks to purge them', async () => {
     const { deviceId } = await seedDevice(t.http);
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 230 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: '2026-11-26T10:00:00Z', metrics: { voltage: 230 } }] })
+      .expect(200);
     const refused = await t.http.delete(`/api/devices/${deviceId}`).expect(409);
     expect(refused.body.message).toMatch(/purge=true/);
     await t.http.delete(`/api/devices/${deviceId}`).query({ purge: true }).expect(204);

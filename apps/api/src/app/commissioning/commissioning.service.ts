@@ -74,7 +74,11 @@ export class CommissioningService {
     }
     const ranges = dto.registers.map((r, i) => {
       const range = dto.expect?.[r.metric] ?? defaultMetricRange(r.metric);
-      if (!range) errors.push({ field: `registers[${i}].metric`, message: `registers[${i}].metric ${r.metric} has no default range: give expect.${r.metric} as [min, max]` });
+      if (!range)
+        errors.push({
+          field: `registers[${i}].metric`,
+          message: `registers[${i}].metric ${r.metric} has no default range: give expect.${r.metric} as [min, max]`,
+        });
       return (range ?? [0, 0]) as readonly [number, number];
     });
     if (errors.length > 0) throw InvalidInputError.forFields(errors);
@@ -106,7 +110,8 @@ export class CommissioningService {
    */
   async changePzemAddress(scope: ClientScope, id: number, newAddress: number | null | undefined, actor: string): Promise<PzemAddressResponse> {
     const d = await this.devices.get(scope, id);
-    if (newAddress === undefined || newAddress === null) throw InvalidInputError.forFields([{ field: 'newAddress', message: 'newAddress is required (1-247)' }]);
+    if (newAddress === undefined || newAddress === null)
+      throw InvalidInputError.forFields([{ field: 'newAddress', message: 'newAddress is required (1-247)' }]);
     const device = this.pzemDevice(d);
     const lineKey = this.bus.lineKey(device);
     return this.lineLocks.run(lineKey, async () => {
@@ -115,14 +120,17 @@ export class CommissioningService {
       const onLine = (await this.access.devicesOnLine(lineKey)).filter((other) => other.d.id !== d.id);
       // A write to the general address reaches every meter on the line: all of them would move.
       if (from === PZEM_GENERAL_ADDRESS && onLine.length > 0) {
-        throw new ConflictError(`the meter is at the general address 0xF8, which every meter on this line answers: a write there would readdress all ${onLine.length + 1} of them; give it its own address alone on the line first`);
+        throw new ConflictError(
+          `the meter is at the general address 0xF8, which every meter on this line answers: a write there would readdress all ${onLine.length + 1} of them; give it its own address alone on the line first`,
+        );
       }
       const taken = onLine.find((other) => unitOf(other.config) === newAddress);
       if (taken) {
         const whose = scope.clientId === null || taken.clientId === scope.clientId ? `device ${taken.d.id} ("${taken.d.name}")` : 'another meter';
         throw new ConflictError(`newAddress ${newAddress} is taken on this line by ${whose}`);
       }
-      if ((await this.answersAt(scope, device, newAddress)) !== 'none') throw new ConflictError(`newAddress ${newAddress} is taken: a meter on this line answers at it`);
+      if ((await this.answersAt(scope, device, newAddress)) !== 'none')
+        throw new ConflictError(`newAddress ${newAddress} is taken: a meter on this line answers at it`);
       this.audit.assertAccepting();
       let confirmedBy: PzemAddressResponse['confirmedBy'] = 'echo';
       try {
@@ -135,9 +143,20 @@ export class CommissioningService {
       const config = { ...this.secrets.open(d), slaveId: newAddress };
       await this.devices.update(scope, id, { config });
       await this.audit.record([
-        { ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(device), metrics: {}, event: 'pzem-address-changed', actor, extra: { from, to: newAddress, confirmedBy } },
+        {
+          ts: new Date().toISOString(),
+          deviceId: d.id,
+          deviceUid: d.uid,
+          source: readingSource(device),
+          metrics: {},
+          event: 'pzem-address-changed',
+          actor,
+          extra: { from, to: newAddress, confirmedBy },
+        },
       ]);
-      this.logger.log(`Meter "${d.name}" (device ${d.id}): PZEM address ${from} -> ${newAddress} by ${actor} (confirmed by ${confirmedBy === 'echo' ? "the meter's echo" : 'a read at the new address'})`);
+      this.logger.log(
+        `Meter "${d.name}" (device ${d.id}): PZEM address ${from} -> ${newAddress} by ${actor} (confirmed by ${confirmedBy === 'echo' ? "the meter's echo" : 'a read at the new address'})`,
+      );
       return { deviceId: d.id, from, to: newAddress, confirmedBy };
     });
   }
@@ -162,11 +181,14 @@ export class CommissioningService {
     const errors: FieldError[] = [];
     if (driver === 'pzem004t') {
       if (dto.watts === undefined) errors.push({ field: 'watts', message: 'watts is required for a PZEM-004T' });
-      for (const field of ['highVolts', 'lowVolts'] as const) if (dto[field] !== undefined) errors.push({ field, message: `${field} is for a PZEM-017; a PZEM-004T takes watts` });
+      for (const field of ['highVolts', 'lowVolts'] as const)
+        if (dto[field] !== undefined) errors.push({ field, message: `${field} is for a PZEM-017; a PZEM-004T takes watts` });
     } else {
-      for (const field of ['highVolts', 'lowVolts'] as const) if (dto[field] === undefined) errors.push({ field, message: `${field} is required for a PZEM-017` });
+      for (const field of ['highVolts', 'lowVolts'] as const)
+        if (dto[field] === undefined) errors.push({ field, message: `${field} is required for a PZEM-017` });
       if (dto.watts !== undefined) errors.push({ field: 'watts', message: 'watts is for a PZEM-004T; a PZEM-017 takes highVolts and lowVolts' });
-      if (dto.highVolts !== undefined && dto.lowVolts !== undefined && dto.lowVolts >= dto.highVolts) errors.push({ field: 'lowVolts', message: 'lowVolts must be below highVolts' });
+      if (dto.highVolts !== undefined && dto.lowVolts !== undefined && dto.lowVolts >= dto.highVolts)
+        errors.push({ field: 'lowVolts', message: 'lowVolts must be below highVolts' });
     }
     if (errors.length > 0) throw InvalidInputError.forFields(errors);
     this.audit.assertAccepting();
@@ -177,7 +199,18 @@ export class CommissioningService {
       throw failure(scope, err, device);
     }
     const written = driver === 'pzem004t' ? { watts: dto.watts } : { highVolts: dto.highVolts, lowVolts: dto.lowVolts };
-    await this.audit.record([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(device), metrics: {}, event: 'pzem-alarm-threshold', actor, extra: written }]);
+    await this.audit.record([
+      {
+        ts: new Date().toISOString(),
+        deviceId: d.id,
+        deviceUid: d.uid,
+        source: readingSource(device),
+        metrics: {},
+        event: 'pzem-alarm-threshold',
+        actor,
+        extra: written,
+      },
+    ]);
     return { deviceId: d.id, ...written };
   }
 

@@ -6,7 +6,11 @@ import { waitFor } from '../../testing/wait';
 import { verifyAuditChain } from '../audit/audit-chain';
 
 /** Opens a scan's event stream and collects its `progress` events until it ends. */
-async function collectEvents(t: TestApp, token: string, jobId: string): Promise<{ status: number; events: Array<{ status: string; scanned: number; found: unknown[] }> }> {
+async function collectEvents(
+  t: TestApp,
+  token: string,
+  jobId: string,
+): Promise<{ status: number; events: Array<{ status: string; scanned: number; found: unknown[] }> }> {
   const res = await fetch(`${t.url}/api/lines/scan/${jobId}/events`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
   const text = await res.text();
   const events = text
@@ -41,12 +45,27 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
         { model: 'pzem004t', slaveId: 2 },
         { model: 'pzem004t', slaveId: 3 },
         // Layout detection: float32 CDAB (230.5 V, 50 Hz) and int32 BADC (123456 Wh) at known addresses (see the connectors' commissioning.spec.ts).
-        { model: 'sdm120', slaveId: 9, registers: [{ function: 4, address: 0x100, words: [0x8000, 0x4366, 0x0000, 0x4248, 0x0000, 0x0000] }, { function: 3, address: 0x20, words: [0x0100, 0x40e2] }] },
+        {
+          model: 'sdm120',
+          slaveId: 9,
+          registers: [
+            { function: 4, address: 0x100, words: [0x8000, 0x4366, 0x0000, 0x4248, 0x0000, 0x0000] },
+            { function: 3, address: 0x20, words: [0x0100, 0x40e2] },
+          ],
+        },
       ],
     });
     tcp.setFault(3, { kind: 'exception', code: 2 });
     // An RTU gateway line: PZEMs at 1, 2 and 5; every other id is silent, so each costs its timeout.
-    rtu = await startSimulator({ rtuTcpPort: 0, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }, { model: 'pzem004t', slaveId: 2 }, { model: 'pzem004t', slaveId: 5 }] });
+    rtu = await startSimulator({
+      rtuTcpPort: 0,
+      deterministic: true,
+      meters: [
+        { model: 'pzem004t', slaveId: 1 },
+        { model: 'pzem004t', slaveId: 2 },
+        { model: 'pzem004t', slaveId: 5 },
+      ],
+    });
     t = await startTestApp({ MODBUS_ALLOWED_NETWORKS: '127.0.0.0/8' });
     clientId = (await t.http.post('/api/clients').send({ name: 'Commissioning client' }).expect(201)).body.id;
     otherClientId = (await t.http.post('/api/clients').send({ name: 'Other client' }).expect(201)).body.id;
@@ -87,13 +106,21 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it('answers 409 to a second scan of the same line, reads a polled meter between its probes, and cancels', async () => {
-      const device = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM on the gateway', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 1, timeoutMs: 300 } }).expect(201)).body.id;
+      const device = (
+        await t.http
+          .post('/api/devices')
+          .send({ clientId, name: 'PZEM on the gateway', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 1, timeoutMs: 300 } })
+          .expect(201)
+      ).body.id;
       // Ids 10-247 are silent: 238 x 100 ms, about 24 s, unless cancelled.
       const started = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 10, to: 247, timeoutMs: 100 }).expect(201);
       expect(started.body.estimate).toMatch(/^238 ids × 100 ms timeout plus 12\.0 ms on the wire at 9600 8N1: at most 27 s/);
       const second = await t.http.post('/api/lines/scan').send({ connection: rtuLine(), from: 1, to: 3 });
       // (On failure, say what became of the first scan.)
-      if (second.status !== 409) throw new Error(`second scan answered ${second.status}; the first: ${JSON.stringify((await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body)}`);
+      if (second.status !== 409)
+        throw new Error(
+          `second scan answered ${second.status}; the first: ${JSON.stringify((await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body)}`,
+        );
       expect(second.body.message).toContain('already running on this line');
       await waitFor('the scan to probe a few ids', async () => (await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body.scanned >= 3);
       // A poll while the scan runs goes through the same line queue: it waits at most one probe, and succeeds.
@@ -117,7 +144,8 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it('answers 400 naming the field for a range outside 1-247, a reversed range, a slave id in the connection or a bad probe', async () => {
-      const fields = async (body: Record<string, unknown>) => ((await t.http.post('/api/lines/scan').send(body).expect(400)).body.errors as Array<{ field: string }>).map((e) => e.field);
+      const fields = async (body: Record<string, unknown>) =>
+        ((await t.http.post('/api/lines/scan').send(body).expect(400)).body.errors as Array<{ field: string }>).map((e) => e.field);
       expect(await fields({ connection: tcpLine(), from: 0 })).toEqual(['from']);
       expect(await fields({ connection: tcpLine(), to: 248 })).toEqual(['to']);
       expect(await fields({ connection: tcpLine(), from: 10, to: 5 })).toEqual(['to']);
@@ -129,7 +157,12 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it("keeps a client's operator off a line with another client's meters, and off another client's scans", async () => {
-      const theirs = (await t.http.post('/api/devices').send({ clientId: otherClientId, name: 'Theirs', deviceType: 'modbus', config: { ...tcpLine(), unitId: 1, driver: 'pzem004t' } }).expect(201)).body.id;
+      const theirs = (
+        await t.http
+          .post('/api/devices')
+          .send({ clientId: otherClientId, name: 'Theirs', deviceType: 'modbus', config: { ...tcpLine(), unitId: 1, driver: 'pzem004t' } })
+          .expect(201)
+      ).body.id;
       const operator = await t.userAgent('operator', clientId);
       const before = tcp.receiveLog.length;
       const refused = await operator.post('/api/lines/scan').send({ connection: tcpLine(), from: 1, to: 3 }).expect(403);
@@ -164,7 +197,8 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       { metric: 'frequency', function: 4, address: 0x102 },
       { metric: 'energy', function: 3, address: 0x20, type: 'int32' },
     ];
-    const brief = (r: { candidates: Array<{ type: string; order: string; scale: number; value: number }> }) => r.candidates.map((c) => `${c.type} ${c.order} x${c.scale} = ${c.value}`);
+    const brief = (r: { candidates: Array<{ type: string; order: string; scale: number; value: number }> }) =>
+      r.candidates.map((c) => `${c.type} ${c.order} x${c.scale} = ${c.value}`);
 
     it('ranks float32 CDAB first for voltage and frequency and int32 BADC for energy (ranking worked out by hand in the connectors spec)', async () => {
       const operator = await t.userAgent('operator', clientId);
@@ -184,11 +218,14 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it('answers 400 naming the field: no register, no slave id, a metric with no range, a bad range', async () => {
-      const fields = async (body: Record<string, unknown>) => ((await t.http.post('/api/devices/detect-layout').send(body).expect(400)).body.errors as Array<{ field: string }>).map((e) => e.field);
+      const fields = async (body: Record<string, unknown>) =>
+        ((await t.http.post('/api/devices/detect-layout').send(body).expect(400)).body.errors as Array<{ field: string }>).map((e) => e.field);
       expect(await fields({ connection: tcpLine(), unitId: 9, registers: [] })).toEqual(['registers']);
       expect(await fields({ connection: tcpLine(), registers })).toEqual(['unitId']);
       expect(await fields({ connection: { ...rtuLine() }, unitId: 9, registers })).toEqual(['slaveId']);
-      expect(await fields({ connection: tcpLine(), unitId: 9, registers: [{ metric: 'tankLevel', function: 4, address: 0 }] })).toEqual(['registers[0].metric']);
+      expect(await fields({ connection: tcpLine(), unitId: 9, registers: [{ metric: 'tankLevel', function: 4, address: 0 }] })).toEqual([
+        'registers[0].metric',
+      ]);
       expect(await fields({ connection: tcpLine(), unitId: 9, registers, expect: { voltage: [300, 80] } })).toEqual(['expect.voltage']);
     });
   });
@@ -199,7 +236,12 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
 
     beforeAll(async () => {
       const make = async (name: string, slaveId: number) =>
-        (await t.http.post('/api/devices').send({ clientId, name, deviceType: 'modbus', config: { ...rtuLine(), slaveId, timeoutMs: 300 } }).expect(201)).body.id as number;
+        (
+          await t.http
+            .post('/api/devices')
+            .send({ clientId, name, deviceType: 'modbus', config: { ...rtuLine(), slaveId, timeoutMs: 300 } })
+            .expect(201)
+        ).body.id as number;
       a = await make('PZEM A', 1);
       b = await make('PZEM B', 2);
     });
@@ -225,7 +267,11 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       expect((await t.http.get(`/api/devices/${a}`).expect(200)).body.config.slaveId).toBe(7);
       expect((await t.http.post(`/api/devices/${a}/poll`).expect(200)).body.metrics.voltage).toBe(230.2);
       const auditPath = join(t.dataDir, 'audit.log');
-      const events = readFileSync(auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event === 'pzem-address-changed');
+      const events = readFileSync(auditPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.event === 'pzem-address-changed');
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ deviceId: a, extra: { from: 1, to: 7 }, actor: expect.stringContaining('operator') });
       expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
@@ -263,11 +309,19 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
       const winner = ra.status === 200 ? a : b;
       expect((await t.http.get(`/api/devices/${winner}`).expect(200)).body.config.slaveId).toBe(11);
       // Put the winner back where the next tests expect it.
-      await t.http.post(`/api/devices/${winner}/pzem/address`).send({ newAddress: winner === a ? 8 : 2 }).expect(200);
+      await t.http
+        .post(`/api/devices/${winner}/pzem/address`)
+        .send({ newAddress: winner === a ? 8 : 2 })
+        .expect(200);
     });
 
     it('refuses (409) to readdress a meter at the general address 0xF8 while other meters share its line', async () => {
-      const general = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM new', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 248, timeoutMs: 300 } }).expect(201)).body.id;
+      const general = (
+        await t.http
+          .post('/api/devices')
+          .send({ clientId, name: 'PZEM new', deviceType: 'modbus', config: { ...rtuLine(), slaveId: 248, timeoutMs: 300 } })
+          .expect(201)
+      ).body.id;
       const writes = rtu.receiveLog.filter((e) => e.functionCode === 6).length;
       const res = await t.http.post(`/api/devices/${general}/pzem/address`).send({ newAddress: 20 }).expect(409);
       expect(res.body.message).toMatch(/general address 0xF8.*would readdress all \d+ of them/);
@@ -298,7 +352,12 @@ describe('commissioning: line scan, layout detection, PZEM commands (simulator o
     });
 
     it('answers 422 for a meter that is no PZEM', async () => {
-      const sdm = (await t.http.post('/api/devices').send({ clientId, name: 'SDM', deviceType: 'modbus', config: { ...tcpLine(), unitId: 9, driver: 'sdm120' } }).expect(201)).body.id;
+      const sdm = (
+        await t.http
+          .post('/api/devices')
+          .send({ clientId, name: 'SDM', deviceType: 'modbus', config: { ...tcpLine(), unitId: 9, driver: 'sdm120' } })
+          .expect(201)
+      ).body.id;
       await t.http.post(`/api/devices/${sdm}/pzem/address`).send({ newAddress: 3 }).expect(422);
     });
   });

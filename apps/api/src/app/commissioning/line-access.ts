@@ -34,7 +34,12 @@ export class LineAccess {
   ) {}
 
   /** Validates `connection` (400 naming `connection.<field>`) with the given unit id, and checks the caller may use the line. */
-  async resolve(scope: ClientScope, connection: Record<string, unknown>, unitId: number, options: { timeoutMs?: number; field?: string } = {}): Promise<CommissioningLine> {
+  async resolve(
+    scope: ClientScope,
+    connection: Record<string, unknown>,
+    unitId: number,
+    options: { timeoutMs?: number; field?: string } = {},
+  ): Promise<CommissioningLine> {
     const field = options.field ?? 'connection';
     for (const key of ['slaveId', 'unitId']) {
       if (key in connection) throw InvalidInputError.forFields([{ field: `${field}.${key}`, message: `${field}.${key} is not part of a line's connection` }]);
@@ -50,7 +55,13 @@ export class LineAccess {
       if (err instanceof InvalidInputError && err.errors) throw InvalidInputError.forFields(renamed(err.errors, 'config', field));
       throw err;
     }
-    const device = { id: `commissioning-${randomUUID()}`, deviceType: 'modbus' as const, config: result.config, clientId: scope.clientId, heldToPolicy: scope.clientId !== null };
+    const device = {
+      id: `commissioning-${randomUUID()}`,
+      deviceType: 'modbus' as const,
+      config: result.config,
+      clientId: scope.clientId,
+      heldToPolicy: scope.clientId !== null,
+    };
     const lineKey = this.bus.lineKey(device);
     if (scope.clientId !== null) {
       const others = (await this.devicesOnLine(lineKey)).filter((d) => d.clientId !== scope.clientId);

@@ -18,7 +18,11 @@ describe('line scan over a pty (socat)', () => {
       serialPath: cable.a,
       deterministic: true,
       line: { baudRate: 9600 },
-      meters: [{ model: 'pzem004t', slaveId: 1 }, { model: 'pzem004t', slaveId: 2 }, { model: 'pzem004t', slaveId: 3 }],
+      meters: [
+        { model: 'pzem004t', slaveId: 1 },
+        { model: 'pzem004t', slaveId: 2 },
+        { model: 'pzem004t', slaveId: 3 },
+      ],
     });
     sim.setFault(3, { kind: 'exception', code: 2 });
     t = await startTestApp();
@@ -53,7 +57,12 @@ describe('line scan over a pty (socat)', () => {
   it('lets a poll of a meter on the line through while a scan runs', async () => {
     const line = { transport: 'rtu', port: cable.b, baudRate: 9600, driver: 'pzem004t' };
     const clientId = (await t.http.post('/api/clients').send({ name: 'Pty client' }).expect(201)).body.id;
-    const device = (await t.http.post('/api/devices').send({ clientId, name: 'PZEM 1', deviceType: 'modbus', config: { ...line, slaveId: 1, timeoutMs: 300 } }).expect(201)).body.id;
+    const device = (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, name: 'PZEM 1', deviceType: 'modbus', config: { ...line, slaveId: 1, timeoutMs: 300 } })
+        .expect(201)
+    ).body.id;
     const started = await t.http.post('/api/lines/scan').send({ connection: line, from: 10, to: 60, timeoutMs: 100 }).expect(201);
     await waitFor('a few probes', async () => (await t.http.get(`/api/lines/scan/${started.body.jobId}`)).body.scanned >= 2);
     const poll = await t.http.post(`/api/devices/${device}/poll`).expect(200);

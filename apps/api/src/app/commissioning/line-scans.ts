@@ -59,7 +59,8 @@ export class LineScans implements OnModuleDestroy {
     const running = [...this.jobs.values()].find((j) => j.lineKey === line.lineKey && j.status === 'running');
     if (running) throw new ConflictError('a scan is already running on this line: wait for it or cancel it');
     const config = line.device.config;
-    const serial = config.transport === 'tcp' ? null : { baudRate: config.baudRate, parity: config.parity, dataBits: config.dataBits, stopBits: config.stopBits };
+    const serial =
+      config.transport === 'tcp' ? null : { baudRate: config.baudRate, parity: config.parity, dataBits: config.dataBits, stopBits: config.stopBits };
     const ids = to - from + 1;
     const job: ScanJob = {
       id: randomUUID(),

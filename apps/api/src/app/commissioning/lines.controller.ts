@@ -21,7 +21,25 @@ export class LinesController {
   @ApiOperation({ summary: 'Scan an RS485 line (or a Modbus TCP gateway) for the slave ids that answer; starts a job, one per line at a time' })
   @ApiCreatedResponse({ type: ScanStartedResponse, description: 'The scan job was created and runs' })
   @ApiErrors(400, 403, 409)
-  @ApiBody({ type: ScanLineDto, examples: { rtu: { summary: 'Every id of an RS485 line at 9600 baud', value: { connection: { transport: 'rtu', port: '/dev/serial/by-id/usb-FTDI-if00-port0', baudRate: 9600 }, from: 1, to: 247, timeoutMs: 200 } }, gateway: { summary: 'Ids 1-10 behind a Modbus TCP gateway, holding register 0', value: { connection: { transport: 'tcp', host: '192.168.1.60', port: 502 }, from: 1, to: 10, probe: { function: 3, address: 0, count: 1 }, timeoutMs: 300 } } } })
+  @ApiBody({
+    type: ScanLineDto,
+    examples: {
+      rtu: {
+        summary: 'Every id of an RS485 line at 9600 baud',
+        value: { connection: { transport: 'rtu', port: '/dev/serial/by-id/usb-FTDI-if00-port0', baudRate: 9600 }, from: 1, to: 247, timeoutMs: 200 },
+      },
+      gateway: {
+        summary: 'Ids 1-10 behind a Modbus TCP gateway, holding register 0',
+        value: {
+          connection: { transport: 'tcp', host: '192.168.1.60', port: 502 },
+          from: 1,
+          to: 10,
+          probe: { function: 3, address: 0, count: 1 },
+          timeoutMs: 300,
+        },
+      },
+    },
+  })
   scanLine(@CallerScope() scope: ClientScope, @Body() dto: ScanLineDto): Promise<ScanStartedResponse> {
     return this.scans.start(scope, dto);
   }
@@ -35,8 +53,13 @@ export class LinesController {
   }
 
   @Sse('scan/:jobId/events')
-  @ApiOperation({ summary: "A line scan's progress as server-sent events (text/event-stream): a `progress` event after each id, the stream ends with the scan" })
-  @ApiOkResponse({ description: 'text/event-stream of `progress` events, each data a ScanJobResponse', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiOperation({
+    summary: "A line scan's progress as server-sent events (text/event-stream): a `progress` event after each id, the stream ends with the scan",
+  })
+  @ApiOkResponse({
+    description: 'text/event-stream of `progress` events, each data a ScanJobResponse',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 404)
   lineScanEvents(@CallerScope() scope: ClientScope, @Param('jobId', JobIdParam()) jobId: string): Observable<{ type: string; data: ScanJobResponse }> {
     return this.scans.events(scope, jobId);

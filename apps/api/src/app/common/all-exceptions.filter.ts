@@ -24,7 +24,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(`${req.method} ${req.url} failed: ${(exception as Error)?.stack ?? exception}`);
     }
     if (res.headersSent) return;
-    if ((exception instanceof TooManyRequestsError || exception instanceof ServiceUnavailableError) && exception.retryAfterSec !== undefined) res.setHeader('Retry-After', String(exception.retryAfterSec));
+    if ((exception instanceof TooManyRequestsError || exception instanceof ServiceUnavailableError) && exception.retryAfterSec !== undefined)
+      res.setHeader('Retry-After', String(exception.retryAfterSec));
     res.status(statusCode).json(errors ? { statusCode, message, errors } : { statusCode, message });
   }
 

@@ -10,7 +10,10 @@ export interface FieldError {
  */
 export abstract class DomainError extends Error {
   abstract readonly statusCode: number;
-  constructor(message: string, readonly errors?: FieldError[]) {
+  constructor(
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -19,7 +22,10 @@ export abstract class DomainError extends Error {
 export class InvalidInputError extends DomainError {
   readonly statusCode = 400;
   static forFields(errors: FieldError[]): InvalidInputError {
-    const head = errors.slice(0, 3).map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`)).join('; ');
+    const head = errors
+      .slice(0, 3)
+      .map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`))
+      .join('; ');
     const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : '';
     return new InvalidInputError(head + more, errors);
   }

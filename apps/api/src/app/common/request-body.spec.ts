@@ -31,7 +31,13 @@ function postAndStall(url: string, path: string, headers: Record<string, string>
       const head = received.split('\r\n\r\n')[0];
       resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, sent });
     });
-    const lines = [`POST ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Content-Type: application/json', `Content-Length: ${declared}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `POST ${path} HTTP/1.1`,
+      `Host: ${hostname}:${port}`,
+      'Content-Type: application/json',
+      `Content-Length: ${declared}`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
     socket.write(lines.join('\r\n') + '\r\n\r\n');
     const body = Buffer.alloc(send, ' ');
     body.write('{"readings": [');
@@ -78,7 +84,10 @@ describe('request bodies', () => {
   }, 30_000);
 
   it('limits the public auth routes to 16 KB, refusing a longer declared body before reading it', async () => {
-    const res = await t.anon.post('/api/auth/login').send({ email: 'admin@test.local', password: 'x'.repeat(20 * 1024) }).expect(413);
+    const res = await t.anon
+      .post('/api/auth/login')
+      .send({ email: 'admin@test.local', password: 'x'.repeat(20 * 1024) })
+      .expect(413);
     expect(res.body).toEqual({ statusCode: 413, message: 'Request body is larger than 16KB' });
     const stalled = await postAndStall(t.url, '/api/auth/login', {}, 1_000_000, 1024);
     expect(stalled.status).toBe(413);
@@ -98,11 +107,22 @@ describe('request bodies', () => {
     ];
     for (const [path, body] of cases) {
       const res = await t.http.post(path).set('Content-Type', 'application/json').send(body);
-      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 400, body: { statusCode: 400, message: 'body: JSON nested more than 32 levels deep', errors: [{ field: 'body', message: 'JSON nested more than 32 levels deep' }] } });
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 400,
+        body: {
+          statusCode: 400,
+          message: 'body: JSON nested more than 32 levels deep',
+          errors: [{ field: 'body', message: 'JSON nested more than 32 levels deep' }],
+        },
+      });
     }
     // 32 levels are fine (ingest's extra nests 4 levels below the body).
     const nested = (levels: number): unknown => (levels === 0 ? 1 : { n: nested(levels - 1) });
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, metrics: { voltage: 1 }, extra: nested(28) }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, metrics: { voltage: 1 }, extra: nested(28) }] })
+      .expect(200);
   });
 });
 

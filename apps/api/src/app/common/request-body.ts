@@ -24,7 +24,9 @@ class TooDeep extends Error {
 export function assertJsonDepth(body: Buffer, encoding: string, max = MAX_JSON_DEPTH): void {
   // In UTF-8, quotes, backslashes and brackets are single bytes that never occur inside a multi-byte character.
   const text: { length: number; code(i: number): number } =
-    encoding === 'utf-8' ? { length: body.length, code: (i) => body[i] } : ((s) => ({ length: s.length, code: (i: number) => s.charCodeAt(i) }))(new TextDecoder(encoding).decode(body));
+    encoding === 'utf-8'
+      ? { length: body.length, code: (i) => body[i] }
+      : ((s) => ({ length: s.length, code: (i: number) => s.charCodeAt(i) }))(new TextDecoder(encoding).decode(body));
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

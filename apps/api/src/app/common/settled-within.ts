@@ -5,6 +5,12 @@
 export async function settledWithin(work: Promise<unknown> | undefined, ms: number): Promise<void> {
   if (!work) return;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]);
   clearTimeout(timer);
 }

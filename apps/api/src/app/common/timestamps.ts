@@ -19,7 +19,9 @@ export interface IsoParseOptions {
  */
 export function parseIsoDateTime(text: string, options: IsoParseOptions): { ms: number } | { error: string } {
   const m = ISO_DATE_TIME.exec(text);
-  const shape = options.allowDateOnly ? 'an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z) or a date (2026-11-26)' : 'an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z)';
+  const shape = options.allowDateOnly
+    ? 'an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z) or a date (2026-11-26)'
+    : 'an ISO-8601 date-time with a zone (e.g. 2026-11-26T12:00:00Z)';
   if (!m) return { error: `must be ${shape}` };
   const [, y, mo, d, h, mi, s, fraction, zone] = m;
   const hasTime = h !== undefined;

@@ -22,7 +22,10 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
-      const head = fieldErrors.slice(0, 3).map((e) => `${e.field}: ${e.message}`).join('; ');
+      const head = fieldErrors
+        .slice(0, 3)
+        .map((e) => `${e.field}: ${e.message}`)
+        .join('; ');
       return new BadRequestException({ message: head, errors: fieldErrors });
     },
   });

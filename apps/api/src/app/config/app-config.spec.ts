@@ -16,7 +16,9 @@ describe('loadConfig', () => {
 
   it('names LOG_LEVEL and the accepted names when the level is unknown', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(ConfigurationError);
-    expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(/LOG_LEVEL="chatty": LOG_LEVEL must be one of error, warn, log, debug, verbose, fatal, info, trace/);
+    expect(() => loadConfig({ LOG_LEVEL: 'chatty' })).toThrow(
+      /LOG_LEVEL="chatty": LOG_LEVEL must be one of error, warn, log, debug, verbose, fatal, info, trace/,
+    );
   });
 
   it('takes MAX_DEVICES_PER_CLIENT (default 1000) and names it when the value is not a positive whole number', () => {
@@ -31,7 +33,9 @@ describe('loadConfig', () => {
 describe('loadConfig: retention', () => {
   it('keeps raw readings 90 days and 1-minute rollups 180 by default, 15-minute and hourly ones forever', () => {
     expect(loadConfig({}).retention).toEqual({ days: { raw: 90, oneMinute: 180, fifteenMinutes: null, oneHour: null }, hour: 2 });
-    expect(loadConfig({ RETENTION_RAW_DAYS: '10', RETENTION_1M_DAYS: '30', RETENTION_15M_DAYS: '400', RETENTION_1H_DAYS: '', RETENTION_HOUR: '4' }).retention).toEqual({
+    expect(
+      loadConfig({ RETENTION_RAW_DAYS: '10', RETENTION_1M_DAYS: '30', RETENTION_15M_DAYS: '400', RETENTION_1H_DAYS: '', RETENTION_HOUR: '4' }).retention,
+    ).toEqual({
       days: { raw: 10, oneMinute: 30, fifteenMinutes: 400, oneHour: null },
       hour: 4,
     });
@@ -79,9 +83,15 @@ describe('loadConfig: what the server may reach for users of a client', () => {
       }
       throw new Error(`${JSON.stringify(env)} was accepted`);
     };
-    expect(failure({ MODBUS_ALLOWED_NETWORKS: '10.0.0.0/8,10.0.0.0/33' })).toContain('MODBUS_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.0/33": "10.0.0.0/33" is not an IP address or CIDR block');
-    expect(failure({ OUTBOUND_ALLOWED_NETWORKS: 'mail.plant.lan' })).toContain('OUTBOUND_ALLOWED_NETWORKS="mail.plant.lan": "mail.plant.lan" is not an IP address or CIDR block');
-    expect(failure({ TUYA_ALLOWED_ENDPOINTS: 'openapi.tuyaeu.com' })).toContain('TUYA_ALLOWED_ENDPOINTS="openapi.tuyaeu.com": "openapi.tuyaeu.com" is not an http(s) URL');
+    expect(failure({ MODBUS_ALLOWED_NETWORKS: '10.0.0.0/8,10.0.0.0/33' })).toContain(
+      'MODBUS_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.0/33": "10.0.0.0/33" is not an IP address or CIDR block',
+    );
+    expect(failure({ OUTBOUND_ALLOWED_NETWORKS: 'mail.plant.lan' })).toContain(
+      'OUTBOUND_ALLOWED_NETWORKS="mail.plant.lan": "mail.plant.lan" is not an IP address or CIDR block',
+    );
+    expect(failure({ TUYA_ALLOWED_ENDPOINTS: 'openapi.tuyaeu.com' })).toContain(
+      'TUYA_ALLOWED_ENDPOINTS="openapi.tuyaeu.com": "openapi.tuyaeu.com" is not an http(s) URL',
+    );
     expect(failure({ TUYA_ALLOWED_ENDPOINTS: 'ftp://proxy.lan' })).toContain('TUYA_ALLOWED_ENDPOINTS');
     expect(failure({ SERIAL_PORT_ALLOW: 'ttyUSB*' })).toContain('SERIAL_PORT_ALLOW="ttyUSB*": "ttyUSB*" is not an absolute path or glob');
     const both = failure({ MODBUS_ALLOWED_NETWORKS: '300.0.0.0/8', SERIAL_PORT_ALLOW: 'x' });
@@ -112,7 +122,9 @@ describe('loadConfig: MQTT', () => {
   it('stops the start naming the variable: a URL that is no broker, an id with spaces, a certificate file that cannot be read', () => {
     expect(() => loadConfig({ MQTT_URL: 'http://broker:1883' })).toThrow(/MQTT_URL=\(value hidden\): MQTT_URL must be a broker URL/);
     expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_CLIENT_ID: 'two words' })).toThrow(/MQTT_CLIENT_ID="two words"/);
-    expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/MQTT_CA_FILE="\/nonexistent\/ca.pem": cannot be read \(ENOENT\)/);
+    expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      /MQTT_CA_FILE="\/nonexistent\/ca.pem": cannot be read \(ENOENT\)/,
+    );
     expect(() => loadConfig({ MQTT_URL: 'mqtts://b', MQTT_CERT_FILE: __filename })).toThrow(/MQTT_CERT_FILE needs MQTT_KEY_FILE/);
     expect(() => loadConfig({ MQTT_URL: 'mqtt://b', MQTT_PROTOCOL_VERSION: '3' })).toThrow(/MQTT_PROTOCOL_VERSION must be 5 \(MQTT 5, the default\) or 4/);
   });

@@ -1,19 +1,6 @@
 import { isTimeZone } from '../common/time-zones';
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -25,8 +12,7 @@ const toBool = ({ value }: { value: unknown }) => {
   if (value === 'false' || value === '0' || value === false) return false;
   return value; // left as is, so that IsBoolean names the variable
 };
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value);
 const toNumber = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -64,7 +50,8 @@ export function parseSecretsKey(text: string): Buffer | undefined {
  */
 class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) APP_NAME?: string;
-  @IsOptional() @Matches(/^\/[A-Za-z0-9/_-]*$/, { message: 'API_PREFIX must start with / (for example /api)' })
+  @IsOptional()
+  @Matches(/^\/[A-Za-z0-9/_-]*$/, { message: 'API_PREFIX must start with / (for example /api)' })
   @Transform(emptyToUndefined)
   API_PREFIX?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
@@ -78,20 +65,28 @@ class EnvironmentVariables {
   @IsOptional() @IsString() @Transform(emptyToUndefined) SCHEDULER_TIMEZONE?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) PLANT_TIMEZONE?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_FORWARDING?: boolean;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   FORWARDER_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) FORWARDER_API_KEY?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000) FORWARDER_BATCH_SIZE?: number;
-  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'FORWARDER_MAX_OUTBOX_MB must be a number of megabytes (e.g. 256 or 0.5)' }) @Min(0.001)
+  @IsOptional()
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'FORWARDER_MAX_OUTBOX_MB must be a number of megabytes (e.g. 256 or 0.5)' })
+  @Min(0.001)
   FORWARDER_MAX_OUTBOX_MB?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600000) FORWARDER_TIMEOUT_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) FORWARDER_BACKOFF_MIN_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) FORWARDER_BACKOFF_MAX_MS?: number;
   @IsOptional() @IsString() @Transform(emptyToUndefined) AUDIT_LOG_PATH?: string;
-  @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   @Transform(emptyToUndefined)
   JWT_SECRET?: string;
-  @IsOptional() @Matches(SECRETS_KEY_PATTERN, { message: `SECRETS_KEY must be ${SECRETS_KEY_FORMAT}` })
+  @IsOptional()
+  @Matches(SECRETS_KEY_PATTERN, { message: `SECRETS_KEY must be ${SECRETS_KEY_FORMAT}` })
   @Transform(emptyToUndefined)
   SECRETS_KEY?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) ADMIN_EMAIL?: string;
@@ -102,14 +97,20 @@ class EnvironmentVariables {
   @Transform(({ value }) => (value === '' ? undefined : typeof value === 'string' ? value.toLowerCase() : value))
   LOG_LEVEL?: string;
   @IsOptional() @IsIn(['json', 'pretty']) @Transform(emptyToUndefined) LOG_FORMAT?: string;
-  @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters long' })
   @Matches(/^[\x21-\x7e]+$/, { message: 'METRICS_TOKEN must be printable ASCII without spaces (Prometheus sends it as a bearer token)' })
   @Transform(emptyToUndefined)
   METRICS_TOKEN?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() ENABLE_POLLING?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SEC?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(3600) LEASE_TTL_SEC?: number;
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'MAX_DEVICES_PER_CLIENT must be a whole number of devices' }) @Min(1) @Max(10_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'MAX_DEVICES_PER_CLIENT must be a whole number of devices' })
+  @Min(1)
+  @Max(10_000_000)
   MAX_DEVICES_PER_CLIENT?: number;
   @IsOptional() @IsString() @Transform(emptyToUndefined) BACKUP_DIR?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650) BACKUP_RETENTION_DAYS?: number;
@@ -124,42 +125,77 @@ class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean() LIVE_ACROSS_INSTANCES?: boolean;
   @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_RAW_DAYS must be a whole number of days' }) @Min(1) @Max(36500) RETENTION_RAW_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_1M_DAYS must be a whole number of days' }) @Min(1) @Max(36500) RETENTION_1M_DAYS?: number;
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_15M_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_15M_DAYS?: number;
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'RETENTION_1H_DAYS must be a whole number of days (empty: kept forever)' }) @Min(1) @Max(36500) RETENTION_1H_DAYS?: number;
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RETENTION_15M_DAYS must be a whole number of days (empty: kept forever)' })
+  @Min(1)
+  @Max(36500)
+  RETENTION_15M_DAYS?: number;
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RETENTION_1H_DAYS must be a whole number of days (empty: kept forever)' })
+  @Min(1)
+  @Max(36500)
+  RETENTION_1H_DAYS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(23) RETENTION_HOUR?: number;
-  @IsOptional() @Transform(emptyToUndefined)
-  @Matches(/^(mqtts?|tcp|ssl|wss?):\/\/[^\s/]+(\/.*)?$/, { message: 'MQTT_URL must be a broker URL such as mqtt://127.0.0.1:1883 or mqtts://broker.example.com:8883' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(mqtts?|tcp|ssl|wss?):\/\/[^\s/]+(\/.*)?$/, {
+    message: 'MQTT_URL must be a broker URL such as mqtt://127.0.0.1:1883 or mqtts://broker.example.com:8883',
+  })
   MQTT_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_USERNAME?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_PASSWORD?: string;
-  @IsOptional() @Transform(emptyToUndefined)
+  @IsOptional()
+  @Transform(emptyToUndefined)
   @Matches(/^[\x21-\x7e]{1,128}$/, { message: 'MQTT_CLIENT_ID must be 1-128 printable ASCII characters without spaces' })
   MQTT_CLIENT_ID?: string;
   // Files, read in loadConfig (mqttSettings): a missing or unreadable one stops the start naming it.
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CA_FILE?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_CERT_FILE?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) MQTT_KEY_FILE?: string;
-  @IsOptional() @Transform(toInt) @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1, for brokers without MQTT 5)' }) MQTT_PROTOCOL_VERSION?: 4 | 5;
+  @IsOptional()
+  @Transform(toInt)
+  @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 5 (MQTT 5, the default) or 4 (MQTT 3.1.1, for brokers without MQTT 5)' })
+  MQTT_PROTOCOL_VERSION?: 4 | 5;
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'MQTT_PUBLISH must be true or false' }) MQTT_PUBLISH?: boolean;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'PUBLIC_URL must be the http(s) URL users open the console at, such as https://energia.example.com' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'PUBLIC_URL must be the http(s) URL users open the console at, such as https://energia.example.com' },
+  )
   PUBLIC_URL?: string;
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be smtp://user:pass@host:587 or smtps://user:pass@host:465' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be smtp://user:pass@host:587 or smtps://user:pass@host:465' })
   SMTP_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) SMTP_FROM?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org' },
+  )
   TELEGRAM_API_URL?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: "SMS_GATEWAY_URL must be the gateway's http(s) URL (Twilio: https://api.twilio.com/2010-04-01/Accounts/<AccountSid>/Messages.json)" })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: "SMS_GATEWAY_URL must be the gateway's http(s) URL (Twilio: https://api.twilio.com/2010-04-01/Accounts/<AccountSid>/Messages.json)" },
+  )
   SMS_GATEWAY_URL?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) SMS_GATEWAY_TOKEN?: string;
-  @IsOptional() @IsIn(['twilio', 'json'], { message: 'SMS_GATEWAY_FORMAT must be twilio (form-encoded To, From, Body) or json' }) @Transform(emptyToUndefined) SMS_GATEWAY_FORMAT?: string;
+  @IsOptional()
+  @IsIn(['twilio', 'json'], { message: 'SMS_GATEWAY_FORMAT must be twilio (form-encoded To, From, Body) or json' })
+  @Transform(emptyToUndefined)
+  SMS_GATEWAY_FORMAT?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) SMS_FROM?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) NOTIFICATION_RETRY_MIN_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86400000) NOTIFICATION_RETRY_MAX_MS?: number;
 }
 
-export type DatabaseSettings =
-  | { type: 'sqlite'; path: string }
-  | { type: 'postgres'; url: string };
+export type DatabaseSettings = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
 
 export interface ForwardingSettings {
   enabled: boolean;
@@ -314,7 +350,17 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 export class ConfigurationError extends Error {}
 
 /** Variables whose value never appears in an error message (it would end up in a log). */
-const SECRET_VARIABLES = new Set(['SECRETS_KEY', 'JWT_SECRET', 'ADMIN_PASSWORD', 'FORWARDER_API_KEY', 'METRICS_TOKEN', 'MQTT_PASSWORD', 'MQTT_URL', 'SMTP_URL', 'SMS_GATEWAY_TOKEN']);
+const SECRET_VARIABLES = new Set([
+  'SECRETS_KEY',
+  'JWT_SECRET',
+  'ADMIN_PASSWORD',
+  'FORWARDER_API_KEY',
+  'METRICS_TOKEN',
+  'MQTT_PASSWORD',
+  'MQTT_URL',
+  'SMTP_URL',
+  'SMS_GATEWAY_TOKEN',
+]);
 
 /** Validates the environment once; throws a ConfigurationError naming every bad variable. */
 /**
@@ -348,8 +394,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   const timezone = vars.SCHEDULER_TIMEZONE ?? 'UTC';
   const plantTimezone = vars.PLANT_TIMEZONE ?? 'UTC';
-  for (const [name, zone] of [['SCHEDULER_TIMEZONE', timezone], ['PLANT_TIMEZONE', plantTimezone]]) {
-    if (!isTimeZone(zone)) throw new ConfigurationError(`Invalid configuration:\n  ${name}=${JSON.stringify(zone)}: not a known IANA time zone (for example America/Sao_Paulo)`);
+  for (const [name, zone] of [
+    ['SCHEDULER_TIMEZONE', timezone],
+    ['PLANT_TIMEZONE', plantTimezone],
+  ]) {
+    if (!isTimeZone(zone))
+      throw new ConfigurationError(`Invalid configuration:\n  ${name}=${JSON.stringify(zone)}: not a known IANA time zone (for example America/Sao_Paulo)`);
   }
   const appName = vars.APP_NAME ?? 'Pieng Medidor Master';
   const mqtt = mqttSettings(vars, appName, database, abs);
@@ -424,10 +474,22 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
  * missing one stops the start naming its variable rather than failing at every reconnect.
  */
 function mqttSettings(vars: EnvironmentVariables, appName: string, database: DatabaseSettings, abs: (p: string) => string): MqttSettings | undefined {
-  const names = ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CLIENT_ID', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_PROTOCOL_VERSION', 'MQTT_PUBLISH'] as const;
+  const names = [
+    'MQTT_USERNAME',
+    'MQTT_PASSWORD',
+    'MQTT_CLIENT_ID',
+    'MQTT_CA_FILE',
+    'MQTT_CERT_FILE',
+    'MQTT_KEY_FILE',
+    'MQTT_PROTOCOL_VERSION',
+    'MQTT_PUBLISH',
+  ] as const;
   if (!vars.MQTT_URL) {
     const stray = names.filter((n) => vars[n] !== undefined);
-    if (stray.length) throw new ConfigurationError(`Invalid configuration:\n  ${stray.join(', ')} set without MQTT_URL: set MQTT_URL (mqtt://host:1883) to read MQTT meters, or unset ${stray.length === 1 ? 'it' : 'them'}`);
+    if (stray.length)
+      throw new ConfigurationError(
+        `Invalid configuration:\n  ${stray.join(', ')} set without MQTT_URL: set MQTT_URL (mqtt://host:1883) to read MQTT meters, or unset ${stray.length === 1 ? 'it' : 'them'}`,
+      );
     return undefined;
   }
   const problems: string[] = [];
@@ -445,7 +507,9 @@ function mqttSettings(vars: EnvironmentVariables, appName: string, database: Dat
   const cert = file('MQTT_CERT_FILE');
   const key = file('MQTT_KEY_FILE');
   if ((vars.MQTT_CERT_FILE === undefined) !== (vars.MQTT_KEY_FILE === undefined)) {
-    problems.push(`${vars.MQTT_CERT_FILE === undefined ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE'} needs ${vars.MQTT_CERT_FILE === undefined ? 'MQTT_CERT_FILE' : 'MQTT_KEY_FILE'}: a client certificate goes with its key`);
+    problems.push(
+      `${vars.MQTT_CERT_FILE === undefined ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE'} needs ${vars.MQTT_CERT_FILE === undefined ? 'MQTT_CERT_FILE' : 'MQTT_KEY_FILE'}: a client certificate goes with its key`,
+    );
   }
   if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   // The same on every instance of one database and across restarts, so that the broker's persistent session follows the lease.
@@ -472,14 +536,27 @@ function networkSettings(vars: EnvironmentVariables): NetworkSettings {
     if (raw === undefined) return [...defaults];
     const entries = splitList(raw);
     const invalid = bad(entries);
-    if (invalid.length > 0) problems.push(`${name}=${JSON.stringify(raw)}: ${invalid.map((e) => JSON.stringify(e)).join(', ')} ${invalid.length === 1 ? 'is not' : 'are not'} ${what}`);
+    if (invalid.length > 0)
+      problems.push(
+        `${name}=${JSON.stringify(raw)}: ${invalid.map((e) => JSON.stringify(e)).join(', ')} ${invalid.length === 1 ? 'is not' : 'are not'} ${what}`,
+      );
     return entries;
   };
   const cidr = 'an IP address or CIDR block (e.g. 10.0.0.0/8, 192.168.1.50, fd00::/8)';
   const settings: NetworkSettings = {
     modbusAllowedNetworks: list('MODBUS_ALLOWED_NETWORKS', DEFAULT_PLANT_NETWORK_POLICY.modbusAllowedNetworks, NetworkList.invalidEntries, cidr),
-    serialPortAllow: list('SERIAL_PORT_ALLOW', DEFAULT_PLANT_NETWORK_POLICY.serialPortAllow, (e) => e.filter((g) => !isValidSerialGlob(g)), 'an absolute path or glob (e.g. /dev/ttyUSB*)'),
-    tuyaAllowedEndpoints: list('TUYA_ALLOWED_ENDPOINTS', [], (e) => e.filter((u) => !isValidTuyaEndpoint(u)), 'an http(s) URL without credentials, query or fragment (e.g. https://tuya-proxy.plant.lan)'),
+    serialPortAllow: list(
+      'SERIAL_PORT_ALLOW',
+      DEFAULT_PLANT_NETWORK_POLICY.serialPortAllow,
+      (e) => e.filter((g) => !isValidSerialGlob(g)),
+      'an absolute path or glob (e.g. /dev/ttyUSB*)',
+    ),
+    tuyaAllowedEndpoints: list(
+      'TUYA_ALLOWED_ENDPOINTS',
+      [],
+      (e) => e.filter((u) => !isValidTuyaEndpoint(u)),
+      'an http(s) URL without credentials, query or fragment (e.g. https://tuya-proxy.plant.lan)',
+    ),
     outboundAllowedNetworks: list('OUTBOUND_ALLOWED_NETWORKS', [], NetworkList.invalidEntries, cidr),
   };
   if (problems.length > 0) throw new ConfigurationError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -31,7 +31,8 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /** node-postgres's own words for a connection that broke or never came, which carry no code. */
-const UNREACHABLE_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable|not currently accepting connections/i;
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable|not currently accepting connections/i;
 
 function codeOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;

@@ -26,7 +26,11 @@ describe('the database unavailable for a while', () => {
   });
   afterAll(() => t.close());
 
-  const ingest = (i: number) => t.anon.post('/api/ingest').set('X-API-Key', apiKey).send({ readings: [{ deviceId, timestamp: T0 + i * 1000, metrics: { voltage: 230 + i } }] });
+  const ingest = (i: number) =>
+    t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', apiKey)
+      .send({ readings: [{ deviceId, timestamp: T0 + i * 1000, metrics: { voltage: 230 + i } }] });
 
   it('answers 503 with Retry-After, then stores again once the database is back', async () => {
     await ingest(0).expect(200);
@@ -68,7 +72,12 @@ describe('the database unavailable for a while', () => {
         // Every route, not only ingest: a user's list, and a chart read on the read connections.
         for (const path of ['/api/devices', `/api/metrics/series?deviceId=${deviceId}&metrics=voltage`]) {
           const res = await t.http.get(path);
-          expect({ path, status: res.status, retryAfter: res.headers['retry-after'], message: res.body.message }).toEqual({ path, status: 503, retryAfter: '5', message: expect.stringMatching(expected) });
+          expect({ path, status: res.status, retryAfter: res.headers['retry-after'], message: res.body.message }).toEqual({
+            path,
+            status: 503,
+            retryAfter: '5',
+            message: expect.stringMatching(expected),
+          });
         }
       }
     } finally {
@@ -79,6 +88,9 @@ describe('the database unavailable for a while', () => {
     await waitFor('ingest to succeed again', async () => (await ingest(1)).status === 200, 15_000, 250);
     const page = await t.http.get('/api/metrics').query({ deviceId, metric: 'voltage' }).expect(200);
     expect(page.body.items.map((m: { value: number }) => m.value)).toEqual([230, 231]);
-    await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: new Date(T0).toISOString(), to: new Date(T0 + 10_000).toISOString() }).expect(200);
+    await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId, metrics: 'voltage', from: new Date(T0).toISOString(), to: new Date(T0 + 10_000).toISOString() })
+      .expect(200);
   });
 });

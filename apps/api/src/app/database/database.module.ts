@@ -74,7 +74,13 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 0 })],
-      providers: [{ provide: Database, useFactory: (dataSource: DataSource) => new Database(dataSource, { queryTimeoutMs: config.queryTimeoutMs }), inject: [DataSource] }],
+      providers: [
+        {
+          provide: Database,
+          useFactory: (dataSource: DataSource) => new Database(dataSource, { queryTimeoutMs: config.queryTimeoutMs }),
+          inject: [DataSource],
+        },
+      ],
       exports: [Database],
     };
   }

@@ -199,7 +199,9 @@ export class Database implements OnApplicationShutdown {
    */
   async deleteReturning<T = Record<string, unknown>>(sql: string, params: unknown[], manager: EntityManager): Promise<T[]> {
     if (this.kind === 'sqlite') {
-      return new Promise((resolve, reject) => this.sqliteConnection.all(sql, params, (err, rows) => (err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows as T[]))));
+      return new Promise((resolve, reject) =>
+        this.sqliteConnection.all(sql, params, (err, rows) => (err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows as T[]))),
+      );
     }
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     return ((await runner.query(this.sql(sql), params, true)).records ?? []) as T[];
@@ -223,7 +225,9 @@ export class Database implements OnApplicationShutdown {
   /** A SELECT of one value on TypeORM's one SQLite connection (in the transaction open on it). */
   sqliteValue(sql: string, params: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) =>
-      this.sqliteConnection.all(sql, params, (err, rows) => (err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows[0] ? Object.values(rows[0] as object)[0] : undefined))),
+      this.sqliteConnection.all(sql, params, (err, rows) =>
+        err ? reject(new QueryFailedError(sql, params, err)) : resolve(rows[0] ? Object.values(rows[0] as object)[0] : undefined),
+      ),
     );
   }
 
@@ -297,7 +301,9 @@ export class CombinedStatements {
       if (this.db.kind === 'sqlite') {
         // All sent at once: they queue on the database's thread without a turn of the busy main thread
         // between them. Settled only once every one has: none may still run when the transaction is rolled back.
-        const outcomes = await Promise.allSettled(parts.map(async (p) => (p.kind === 'value' ? this.db.sqliteValue(p.sql, p.params) : (await this.db.runSqlite(p.sql, p.params)).lastID)));
+        const outcomes = await Promise.allSettled(
+          parts.map(async (p) => (p.kind === 'value' ? this.db.sqliteValue(p.sql, p.params) : (await this.db.runSqlite(p.sql, p.params)).lastID)),
+        );
         for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
         parts.forEach((p, i) => {
           const answer = (outcomes[i] as PromiseFulfilledResult<unknown>).value;

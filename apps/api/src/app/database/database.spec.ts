@@ -52,12 +52,13 @@ describe('Database.transaction', () => {
 
   it('commits group after group while writes keep coming, as another connection to the database sees', async () => {
     // Each write takes a moment, so the next ones queue while a group is being written.
-    const slowInsert = (name: string) => db.transaction(async (m) => {
-      await insert(name)(m);
-      await new Promise((r) => setTimeout(r, 2));
-      if (name === 'stream-13') throw new Error('write 13 fails');
-      return name;
-    });
+    const slowInsert = (name: string) =>
+      db.transaction(async (m) => {
+        await insert(name)(m);
+        await new Promise((r) => setTimeout(r, 2));
+        if (name === 'stream-13') throw new Error('write 13 fails');
+        return name;
+      });
     const writes: Array<Promise<string>> = [];
     for (let i = 0; i < 30; i++) {
       writes.push(slowInsert(`stream-${String(i).padStart(2, '0')}`));
@@ -73,7 +74,9 @@ describe('Database.transaction', () => {
     const other = await new Promise<import('sqlite3').Database>((resolve, reject) => {
       const c: import('sqlite3').Database = new sqlite3.Database((t.config.database as { path: string }).path, (err) => (err ? reject(err) : resolve(c)));
     });
-    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) => other.all("SELECT name FROM clients WHERE name LIKE 'stream-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))));
+    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) =>
+      other.all("SELECT name FROM clients WHERE name LIKE 'stream-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))),
+    );
     await new Promise((r) => other.close(r));
     expect(rows.map((r) => r.name)).toEqual(expected);
   });
@@ -108,7 +111,9 @@ describe('Database.transaction', () => {
     const other = await new Promise<import('sqlite3').Database>((resolve, reject) => {
       const c: import('sqlite3').Database = new sqlite3.Database((t.config.database as { path: string }).path, (err) => (err ? reject(err) : resolve(c)));
     });
-    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) => other.all("SELECT name FROM clients WHERE name LIKE 'full-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))));
+    const rows = await new Promise<Array<{ name: string }>>((resolve, reject) =>
+      other.all("SELECT name FROM clients WHERE name LIKE 'full-%' ORDER BY name", (err, r) => (err ? reject(err) : resolve(r as Array<{ name: string }>))),
+    );
     await new Promise((r) => other.close(r));
     expect(rows.map((r) => r.name)).toEqual([...acknowledged].sort());
   });

@@ -16,7 +16,11 @@ describe('SqliteReadConnections', () => {
     dir = mkdtempSync(join(tmpdir(), 'pieng-reads-'));
     const path = join(dir, 'app.db');
     await new Promise<void>((resolve, reject) => {
-      const db = new sqlite3.Database(path, (err) => (err ? reject(err) : db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (v REAL); INSERT INTO t VALUES (1), (2)', (e) => (e ? reject(e) : db.close(() => resolve())))));
+      const db = new sqlite3.Database(path, (err) =>
+        err
+          ? reject(err)
+          : db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (v REAL); INSERT INTO t VALUES (1), (2)', (e) => (e ? reject(e) : db.close(() => resolve()))),
+      );
     });
     reads = new SqliteReadConnections(path, 200);
     await reads.all('SELECT 1', []); // opens the two connections outside the measured reads
@@ -30,7 +34,14 @@ describe('SqliteReadConnections', () => {
     // Two connections: the first two reads run and are interrupted at the bound; the third waits for
     // a connection the whole bound and is refused with a time to retry.
     const started = Date.now();
-    const outcomes = await Promise.all([0, 1, 2].map(() => reads.all(ENDLESS, []).then(() => 'answered', (err: unknown) => err)));
+    const outcomes = await Promise.all(
+      [0, 1, 2].map(() =>
+        reads.all(ENDLESS, []).then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+      ),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     const stopped = outcomes.filter((o) => o instanceof UnprocessableError);
     const refused = outcomes.filter((o) => o instanceof ServiceUnavailableError) as ServiceUnavailableError[];

@@ -25,7 +25,10 @@ export function readTooLong(timeoutMs: number): UnprocessableError {
 }
 
 function busyWithOtherReads(timeoutMs: number): ServiceUnavailableError {
-  return new ServiceUnavailableError(`The database could not start this read within ${duration(timeoutMs)} (busy with other long reads); retry shortly`, READ_RETRY_AFTER_SEC);
+  return new ServiceUnavailableError(
+    `The database could not start this read within ${duration(timeoutMs)} (busy with other long reads); retry shortly`,
+    READ_RETRY_AFTER_SEC,
+  );
 }
 
 /**
@@ -94,10 +97,13 @@ export class SqliteReadConnections implements ReadConnections {
           resolve(c);
         },
       };
-      const timer = setTimeout(() => {
-        this.queue.splice(this.queue.indexOf(waiter), 1);
-        reject(busyWithOtherReads(this.timeoutMs));
-      }, Math.max(0, deadline - performance.now()));
+      const timer = setTimeout(
+        () => {
+          this.queue.splice(this.queue.indexOf(waiter), 1);
+          reject(busyWithOtherReads(this.timeoutMs));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
       this.queue.push(waiter);
     });
   }

@@ -12,7 +12,8 @@ const forwardedBatch = (uids: string[]) => ({
 describe('MAX_DEVICES_PER_CLIENT', () => {
   let t: TestApp;
   const newClient = async (name: string) => (await t.http.post('/api/clients').send({ name }).expect(201)).body.id as number;
-  const forwardKey = async (clientId: number) => (await t.http.post('/api/api-keys').send({ name: 'master', scope: 'forward', clientId }).expect(201)).body.key as string;
+  const forwardKey = async (clientId: number) =>
+    (await t.http.post('/api/api-keys').send({ name: 'master', scope: 'forward', clientId }).expect(201)).body.key as string;
   const devicesOf = async (clientId: number) => (await t.http.get('/api/devices').query({ clientId }).expect(200)).body as Array<{ id: number; uid: string }>;
   const createDevice = (clientId: number, name: string) => t.http.post('/api/devices').send({ clientId, name, deviceType: 'api' });
 
@@ -27,7 +28,8 @@ describe('MAX_DEVICES_PER_CLIENT', () => {
     const refused = await createDevice(full, 'One too many').expect(409);
     expect(refused.body).toEqual({
       statusCode: 409,
-      message: 'Client "Full plant" has 5 devices; 1 more device would pass the limit of 5 per client (MAX_DEVICES_PER_CLIENT). Delete devices it no longer uses, or raise the limit.',
+      message:
+        'Client "Full plant" has 5 devices; 1 more device would pass the limit of 5 per client (MAX_DEVICES_PER_CLIENT). Delete devices it no longer uses, or raise the limit.',
     });
     expect(await devicesOf(full)).toHaveLength(LIMIT);
 
@@ -44,14 +46,26 @@ describe('MAX_DEVICES_PER_CLIENT', () => {
   it('refuses a forwarded batch whose new devices would pass the limit, whole: no device and no reading of it is stored', async () => {
     const clientId = await newClient('Slave plant');
     const key = await forwardKey(clientId);
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch(['s-1', 's-2', 's-3'])).expect(200);
-    const refused = await t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch(['s-1', 's-4', 's-5', 's-6'])).expect(409);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send(forwardedBatch(['s-1', 's-2', 's-3']))
+      .expect(200);
+    const refused = await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send(forwardedBatch(['s-1', 's-4', 's-5', 's-6']))
+      .expect(409);
     expect(refused.body.message).toBe(
       'Client "Slave plant" has 3 devices; 3 more devices would pass the limit of 5 per client (MAX_DEVICES_PER_CLIENT). Delete devices it no longer uses, or raise the limit.',
     );
     expect((await devicesOf(clientId)).map((d) => d.uid)).toEqual(['s-1', 's-2', 's-3']);
     // Known uids count for nothing: two new ones fit exactly.
-    await t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch(['s-1', 's-4', 's-5'])).expect(200);
+    await t.anon
+      .post('/api/ingest')
+      .set('X-API-Key', key)
+      .send(forwardedBatch(['s-1', 's-4', 's-5']))
+      .expect(200);
     expect(await devicesOf(clientId)).toHaveLength(LIMIT);
     const [s1] = (await devicesOf(clientId)).filter((d) => d.uid === 's-1');
     // s-1's reading of the refused batch was not stored either (same timestamp: one value, not two).
@@ -62,7 +76,12 @@ describe('MAX_DEVICES_PER_CLIENT', () => {
     const clientId = await newClient('Busy slave');
     const key = await forwardKey(clientId);
     const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => t.anon.post('/api/ingest').set('X-API-Key', key).send(forwardedBatch([`c-${i}`]))),
+      Array.from({ length: 12 }, (_, i) =>
+        t.anon
+          .post('/api/ingest')
+          .set('X-API-Key', key)
+          .send(forwardedBatch([`c-${i}`])),
+      ),
     );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses).toEqual([...Array(LIMIT).fill(200), ...Array(12 - LIMIT).fill(409)]);

@@ -25,7 +25,12 @@ export class DeviceReach {
    * connection settings left as they were are not checked again and keep their standing: a client
    * user may rename, re-time or re-map a device that staff set up on 127.0.0.1, and it keeps working.
    */
-  async check(scope: ClientScope, deviceType: DeviceType, config: Record<string, unknown>, stored?: Pick<Device, 'deviceType' | 'config' | 'connectionSetByClient'>): Promise<boolean> {
+  async check(
+    scope: ClientScope,
+    deviceType: DeviceType,
+    config: Record<string, unknown>,
+    stored?: Pick<Device, 'deviceType' | 'config' | 'connectionSetByClient'>,
+  ): Promise<boolean> {
     if (stored && stored.deviceType === deviceType && connectionSettings(deviceType, stored.config) === connectionSettings(deviceType, config)) {
       return stored.connectionSetByClient;
     }

@@ -57,7 +57,11 @@ export class DeviceSecrets implements OnApplicationBootstrap {
    */
   keepStoredSecrets(device: Pick<Device, 'uid' | 'config'>, update: Record<string, unknown>): Record<string, unknown> {
     const merged = mergeSecretFields(device.config, update) as Record<string, unknown>;
-    return this.openFields(device, merged, DEVICE_SECRET_FIELDS.filter((field) => merged[field] !== update[field]));
+    return this.openFields(
+      device,
+      merged,
+      DEVICE_SECRET_FIELDS.filter((field) => merged[field] !== update[field]),
+    );
   }
 
   private openFields(device: Pick<Device, 'uid'>, config: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {

@@ -6,7 +6,10 @@ import type { Device } from './entities/device.entity';
 export const OFFLINE_AFTER_FAILURES = 3;
 
 /** What the console shows for a device, derived from its poll history. */
-export function deviceStatus(d: Pick<Device, 'active' | 'lastSeenAt' | 'consecutiveFailures' | 'pollIntervalSec'> & Partial<Pick<Device, 'mqttOnline'>>, now = Date.now()): DeviceStatus {
+export function deviceStatus(
+  d: Pick<Device, 'active' | 'lastSeenAt' | 'consecutiveFailures' | 'pollIntervalSec'> & Partial<Pick<Device, 'mqttOnline'>>,
+  now = Date.now(),
+): DeviceStatus {
   if (!d.active) return 'inactive';
   // An MQTT meter that said it went away (Tasmota LWT Offline, say) is offline, however recent its last reading.
   if (d.mqttOnline === false) return 'offline';

@@ -120,9 +120,13 @@ export class DevicesService {
   ): Promise<{ ids: Map<string, number>; created: string[] }> {
     const ids = new Map<string, number>();
     const lookUp = async () => {
-      const rows = await this.db.query<{ id: number; uid: string; client_id: number }>(`SELECT id, uid, client_id FROM devices WHERE uid IN (${uids.map(() => '?').join(',')})`, uids);
+      const rows = await this.db.query<{ id: number; uid: string; client_id: number }>(
+        `SELECT id, uid, client_id FROM devices WHERE uid IN (${uids.map(() => '?').join(',')})`,
+        uids,
+      );
       for (const r of rows) {
-        if (scope.clientId !== null && Number(r.client_id) !== scope.clientId) throw new ConflictError(`Device uid ${r.uid} cannot be used by this client: it is registered to another client on this instance`);
+        if (scope.clientId !== null && Number(r.client_id) !== scope.clientId)
+          throw new ConflictError(`Device uid ${r.uid} cannot be used by this client: it is registered to another client on this instance`);
         ids.set(r.uid, Number(r.id));
       }
     };
@@ -131,10 +135,15 @@ export class DevicesService {
     if (missing.length === 0) return { ids, created: [] };
     const named = `Device uid${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')}`;
     if (!options.mayCreate) {
-      throw new ForbiddenError(`${named} not found: an API key of scope "ingest" writes readings of existing devices only; a key of scope "forward" may also create the devices it names`);
+      throw new ForbiddenError(
+        `${named} not found: an API key of scope "ingest" writes readings of existing devices only; a key of scope "forward" may also create the devices it names`,
+      );
     }
     const undescribed = missing.filter((uid) => !describe(uid));
-    if (undescribed.length) throw new NotFoundError(`Device uid${undescribed.length > 1 ? 's' : ''} ${undescribed.slice(0, 10).join(', ')} not found (describe new devices in "devices")`);
+    if (undescribed.length)
+      throw new NotFoundError(
+        `Device uid${undescribed.length > 1 ? 's' : ''} ${undescribed.slice(0, 10).join(', ')} not found (describe new devices in "devices")`,
+      );
     const clientId = scope.clientId;
     if (clientId === null) throw new NotFoundError(`${named} not found; new devices are created only for a client's API key or user`);
     // The sender says whose device it is; a key of another client (by external id) must not adopt it.
@@ -216,7 +225,12 @@ export class DevicesService {
         compileExpression(text, Object.keys(inputs));
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
-        throw InvalidInputError.forFields([{ field: `config.metrics.${metric}`, message: `config.metrics.${metric} ${err.message}${err.position !== null ? ` (at character ${err.position})` : ''}` }]);
+        throw InvalidInputError.forFields([
+          {
+            field: `config.metrics.${metric}`,
+            message: `config.metrics.${metric} ${err.message}${err.position !== null ? ` (at character ${err.position})` : ''}`,
+          },
+        ]);
       }
     }
     for (const [name, id] of Object.entries(inputs)) {
@@ -224,7 +238,8 @@ export class DevicesService {
       const field = `config.inputs.${name}`;
       if (input.clientId !== clientId) throw InvalidInputError.forFields([{ field, message: `${field}: device ${id} belongs to another client` }]);
       if (id === selfId) throw InvalidInputError.forFields([{ field, message: `${field}: a virtual meter cannot read itself` }]);
-      if (input.deviceType === 'virtual') throw InvalidInputError.forFields([{ field, message: `${field}: device ${id} is itself virtual; name the meters it reads instead` }]);
+      if (input.deviceType === 'virtual')
+        throw InvalidInputError.forFields([{ field, message: `${field}: device ${id} is itself virtual; name the meters it reads instead` }]);
     }
   }
 
@@ -238,8 +253,10 @@ export class DevicesService {
     const inputs = ((meter.config as { inputs?: Record<string, number> }).inputs ?? {}) as Record<string, number>;
     for (const [name, id] of Object.entries(inputs)) {
       const input = await this.devices.findOneBy({ id });
-      if (!input || (scope.clientId !== null && input.clientId !== scope.clientId)) throw new NotFoundError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) no longer exists`);
-      if (input.clientId !== meter.clientId) throw new UnprocessableError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) now belongs to another client; edit the meter's inputs`);
+      if (!input || (scope.clientId !== null && input.clientId !== scope.clientId))
+        throw new NotFoundError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) no longer exists`);
+      if (input.clientId !== meter.clientId)
+        throw new UnprocessableError(`Virtual meter ${meter.id}: its input "${name}" (device ${id}) now belongs to another client; edit the meter's inputs`);
     }
     return inputs;
   }
@@ -257,7 +274,11 @@ export class DevicesService {
       const inputs = (v.config as { inputs?: Record<string, number> }).inputs ?? {};
       if (v.id !== id && Object.values(inputs).includes(id)) found.push(`virtual meter ${v.id} (${v.name})`);
     }
-    const baselines = await this.db.query<{ id: number | string; name: string; device_id: number | string; drivers: string }>('SELECT id, name, device_id, drivers FROM energy_baselines ORDER BY id', [], m);
+    const baselines = await this.db.query<{ id: number | string; name: string; device_id: number | string; drivers: string }>(
+      'SELECT id, name, device_id, drivers FROM energy_baselines ORDER BY id',
+      [],
+      m,
+    );
     for (const b of baselines) {
       const drivers = (JSON.parse(b.drivers) as Array<{ deviceId: number }>).map((d) => d.deviceId);
       if ((ownBaselines && Number(b.device_id) === id) || drivers.includes(id)) found.push(`baseline ${Number(b.id)} (${b.name})`);
@@ -287,7 +308,8 @@ export class DevicesService {
       const movesClient = dto.clientId !== undefined && dto.clientId !== device.clientId;
       if (movesClient) {
         const readers = await this.readersOf(id, m);
-        if (readers.length) throw new ConflictError(`Device ${id} is read by ${readers.join(', ')} of its client; change or delete those before moving it to another client`);
+        if (readers.length)
+          throw new ConflictError(`Device ${id} is read by ${readers.join(', ')} of its client; change or delete those before moving it to another client`);
         if (device.deviceType === 'virtual' && deviceType === 'virtual' && dto.config === undefined) {
           throw new ConflictError(`Virtual meter ${id} reads meters of its client; give its new client's inputs in config when moving it`);
         }
@@ -341,7 +363,10 @@ export class DevicesService {
       if (Number(n) === 0 && !purge) {
         // Retention may have removed the raw readings: the rollups are then all that is left of them.
         const [rolled] = await this.db.query('SELECT 1 AS x FROM rollups WHERE device_id = ? LIMIT 1', [id], m);
-        if (rolled) throw new ConflictError(`Device ${id} has rollups of readings that retention removed; deactivate it instead, or delete with ?purge=true to remove them too`);
+        if (rolled)
+          throw new ConflictError(
+            `Device ${id} has rollups of readings that retention removed; deactivate it instead, or delete with ?purge=true to remove them too`,
+          );
       }
       for (const sql of [
         'DELETE FROM measurements WHERE device_id = ?',
@@ -359,14 +384,27 @@ export class DevicesService {
       }
       await this.raiseSettingsRevision(m);
       if (Number(n) === 0) return undefined;
-      return this.audit.stage(m, [{ ts: new Date().toISOString(), deviceId: id, deviceUid: device.uid, source: 'api', metrics: {}, event: 'device-purged', actor, purgedValues: Number(n) }]);
+      return this.audit.stage(m, [
+        {
+          ts: new Date().toISOString(),
+          deviceId: id,
+          deviceUid: device.uid,
+          source: 'api',
+          metrics: {},
+          event: 'device-purged',
+          actor,
+          purgedValues: Number(n),
+        },
+      ]);
     });
     await this.audit.append(purged);
   }
 
   /** Poll bookkeeping: a success resets the failure count. */
   async recordPollSuccess(id: number, at: number): Promise<void> {
-    await this.db.transaction((m) => m.getRepository(Device).update({ id }, { lastSeenAt: at, lastError: null, lastErrorForClient: null, consecutiveFailures: 0 }));
+    await this.db.transaction((m) =>
+      m.getRepository(Device).update({ id }, { lastSeenAt: at, lastError: null, lastErrorForClient: null, consecutiveFailures: 0 }),
+    );
   }
 
   /** `error` in full for platform staff, `errorForClient` as the client's users see it (errorForClientUser). */

@@ -4,7 +4,16 @@ const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
 const MIN = 60_000;
 const at = (minutes: number) => T0 + minutes * MIN;
 /** One raw reading as a bucket. */
-const r = (minutes: number, value: number): ReadingBucket => ({ firstTs: at(minutes), first: value, lastTs: at(minutes), last: value, min: value, max: value, count: 1, sum: value });
+const r = (minutes: number, value: number): ReadingBucket => ({
+  firstTs: at(minutes),
+  first: value,
+  lastTs: at(minutes),
+  last: value,
+  min: value,
+  max: value,
+  count: 1,
+  sum: value,
+});
 const settings: EnergySettings = { maxPowerW: 200_000, pollIntervalMs: 30_000 };
 const whByQuarter = (rows: ReturnType<typeof counterQuarters>) => Object.fromEntries(rows.map((q) => [(q.quarter - T0) / MIN, q.wh]));
 const sum = (rows: ReturnType<typeof counterQuarters>, k: 'wh' | 'resets' | 'spikes' | 'rollovers' | 'interpolatedWh') => rows.reduce((a, q) => a + q[k], 0);

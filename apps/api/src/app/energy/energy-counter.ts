@@ -71,7 +71,13 @@ const alignQuarter = (ts: number) => ts - (((ts % QUARTER_MS) + QUARTER_MS) % QU
 export const gapMs = (pollIntervalMs: number) => Math.max(3 * pollIntervalMs, QUARTER_MS);
 
 const emptyTally = (): QuarterTally => ({ wh: 0, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
-const copyTally = (t: QuarterTally): QuarterTally => ({ wh: t.wh, resets: t.resets, rollovers: t.rollovers, spikes: t.spikes, interpolatedWh: t.interpolatedWh });
+const copyTally = (t: QuarterTally): QuarterTally => ({
+  wh: t.wh,
+  resets: t.resets,
+  rollovers: t.rollovers,
+  spikes: t.spikes,
+  interpolatedWh: t.interpolatedWh,
+});
 
 /** Quarters being tallied, each with the chain state at its end. */
 class QuarterBook {

@@ -7,7 +7,12 @@ const HOUR_MS = 3_600_000;
 
 /** A 400 for an answer that would hold more than MAX_ENERGY_INTERVALS intervals. */
 export function tooMany(field: string, n: number) {
-  return InvalidInputError.forFields([{ field, message: `gives ${Math.ceil(n).toLocaleString('en')} intervals, more than ${MAX_ENERGY_INTERVALS.toLocaleString('en')}: choose a coarser interval or a shorter period` }]);
+  return InvalidInputError.forFields([
+    {
+      field,
+      message: `gives ${Math.ceil(n).toLocaleString('en')} intervals, more than ${MAX_ENERGY_INTERVALS.toLocaleString('en')}: choose a coarser interval or a shorter period`,
+    },
+  ]);
 }
 
 /**

@@ -1,6 +1,16 @@
 import type { EntityManager } from 'typeorm';
 import { Database } from '../database/database.service';
-import { ChainState, counterQuarters, DEFAULT_MAX_POWER_W, EnergySettings, powerQuarters, QUARTER_MS, quarterOf, QuarterResult, ReadingBucket } from './energy-counter';
+import {
+  ChainState,
+  counterQuarters,
+  DEFAULT_MAX_POWER_W,
+  EnergySettings,
+  powerQuarters,
+  QUARTER_MS,
+  quarterOf,
+  QuarterResult,
+  ReadingBucket,
+} from './energy-counter';
 
 export type EnergyKind = 'import' | 'export';
 
@@ -52,7 +62,11 @@ export class EnergyQuarters {
     // PostgreSQL: two instances merging minutes of one device take turns here, so the second reads the first's rollups
     // (NO KEY UPDATE: the ingest's inserts, which share-lock the device's key, go on meanwhile).
     const lock = this.db.kind === 'postgres' ? ' ORDER BY id FOR NO KEY UPDATE' : '';
-    const rows = await this.db.query<DeviceRow>(`SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id IN (${devices.join(',')})${lock}`, [], m);
+    const rows = await this.db.query<DeviceRow>(
+      `SELECT id, poll_interval_sec, max_power_w, config FROM devices WHERE id IN (${devices.join(',')})${lock}`,
+      [],
+      m,
+    );
     for (const device of rows) {
       const deviceId = Number(device.id);
       const settings = energySettings(device);
@@ -80,12 +94,17 @@ export class EnergyQuarters {
     for (const kind of ['import', 'export'] as const) {
       const metric = await this.db.transaction((m) => this.sourceMetric(m, deviceId, kind));
       if (!metric) continue;
-      const [row] = await this.db.query<{ b: number | string | null }>('SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000', [deviceId, metric]);
+      const [row] = await this.db.query<{ b: number | string | null }>(
+        'SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000',
+        [deviceId, metric],
+      );
       if (row?.b === null || row?.b === undefined) continue;
       let step: Continuation | null = { minute: Number(row.b), state: undefined };
       while (step) {
         const from: Continuation = step;
-        const done = await this.db.transaction((m) => this.recompute(m, deviceId, kind, metric, energySettings(device), from.minute, { start: from.state, pages: 1, rebuild: true }));
+        const done = await this.db.transaction((m) =>
+          this.recompute(m, deviceId, kind, metric, energySettings(device), from.minute, { start: from.state, pages: 1, rebuild: true }),
+        );
         written += done.written;
         step = done.next;
       }
@@ -161,7 +180,11 @@ export class EnergyQuarters {
   }
 
   private async hasMinute(m: EntityManager, deviceId: number, metric: string, ts: number): Promise<boolean> {
-    const [row] = await this.db.query('SELECT 1 AS x FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000 AND bucket = ?', [deviceId, metric, ts - (ts % 60_000)], m);
+    const [row] = await this.db.query(
+      'SELECT 1 AS x FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = 60000 AND bucket = ?',
+      [deviceId, metric, ts - (ts % 60_000)],
+      m,
+    );
     return row !== undefined;
   }
 
@@ -183,7 +206,13 @@ export class EnergyQuarters {
     return {
       refTs,
       refValue: n('ref_value'),
-      atRef: { wh: n('at_ref_wh'), resets: n('at_ref_resets'), rollovers: n('at_ref_rollovers'), spikes: n('at_ref_spikes'), interpolatedWh: n('at_ref_interpolated_wh') },
+      atRef: {
+        wh: n('at_ref_wh'),
+        resets: n('at_ref_resets'),
+        rollovers: n('at_ref_rollovers'),
+        spikes: n('at_ref_spikes'),
+        interpolatedWh: n('at_ref_interpolated_wh'),
+      },
     };
   }
 
@@ -206,7 +235,16 @@ export class EnergyQuarters {
 
 function readingBucket(r: Record<string, number | string>): ReadingBucket {
   const n = (k: string) => Number(r[k]);
-  return { firstTs: n('first_ts'), first: n('first_value'), lastTs: n('last_ts'), last: n('last_value'), min: n('value_min'), max: n('value_max'), count: n('value_count'), sum: n('value_sum') };
+  return {
+    firstTs: n('first_ts'),
+    first: n('first_value'),
+    lastTs: n('last_ts'),
+    last: n('last_value'),
+    min: n('value_min'),
+    max: n('value_max'),
+    count: n('value_count'),
+    sum: n('value_sum'),
+  };
 }
 
 /** Where a recomputation cut short goes on: the minute to read from and the chain state to start with. */

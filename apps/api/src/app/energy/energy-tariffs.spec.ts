@@ -77,7 +77,12 @@ describe('energy with sites and tariffs', () => {
     const client = await t.http.post('/api/clients').send({ name: 'Fábrica Dois Sites' }).expect(201);
     const clientId = client.body.id;
     const [siteA] = (await t.http.get('/api/sites').query({ clientId }).expect(200)).body;
-    const siteB = (await t.http.post('/api/sites').send({ clientId, name: 'Galpão B', contractedKW: { foraPonta: 0.7 } }).expect(201)).body;
+    const siteB = (
+      await t.http
+        .post('/api/sites')
+        .send({ clientId, name: 'Galpão B', contractedKW: { foraPonta: 0.7 } })
+        .expect(201)
+    ).body;
     const main = (await t.http.post('/api/devices').send({ clientId, name: 'Main', deviceType: 'api' }).expect(201)).body;
     const sub = (await t.http.post('/api/devices').send({ clientId, name: 'Sub', deviceType: 'api', submeter: true }).expect(201)).body;
     const other = (await t.http.post('/api/devices').send({ clientId, name: 'B meter', deviceType: 'api', siteId: siteB.id }).expect(201)).body;
@@ -85,7 +90,16 @@ describe('energy with sites and tariffs', () => {
     // Site B: verde, fora de ponta R$ 1.00/kWh, demand R$ 30/kW; ponta 18:00-21:00 on weekdays.
     await t.http
       .post('/api/tariffs')
-      .send({ siteId: siteB.id, name: 'Verde B', modality: 'verde', currency: 'BRL', validFrom: '2026-11-01', energy: { foraPonta: 1, ponta: 2 }, demand: { foraPonta: 30 }, windows: [{ posto: 'ponta', days: 'weekdays', start: '18:00', end: '21:00' }] })
+      .send({
+        siteId: siteB.id,
+        name: 'Verde B',
+        modality: 'verde',
+        currency: 'BRL',
+        validFrom: '2026-11-01',
+        energy: { foraPonta: 1, ponta: 2 },
+        demand: { foraPonta: 30 },
+        windows: [{ posto: 'ponta', days: 'weekdays', start: '18:00', end: '21:00' }],
+      })
       .expect(201);
     // Monday Nov 2, 2026, 00:00-00:15 UTC (the client's zone is UTC): main 1,000 Wh, sub 400 Wh, B 200 Wh.
     const t0 = Date.UTC(2026, 10, 2);
@@ -115,14 +129,24 @@ describe('energy with sites and tariffs', () => {
 
     // Demand of B: 0.2 kWh × 4 = 0.8 kW, above 1.05 × 0.7 = 0.735 kW: an overrun. Verde bills max(0.8, 0.7) = 0.8 kW × R$ 30 = 24,
     // and the excess over the contract, 0.1 kW, at twice the rate: 0.1 × 60 = 6; R$ 30 in all.
-    const demand = (await t.http.get('/api/energy/demand').query({ siteId: siteB.id, from: iso(t0), to: iso(t0 + QUARTER - 1) }).expect(200)).body;
+    const demand = (
+      await t.http
+        .get('/api/energy/demand')
+        .query({ siteId: siteB.id, from: iso(t0), to: iso(t0 + QUARTER - 1) })
+        .expect(200)
+    ).body;
     expect(demand.points).toEqual([{ start: iso(t0), kW: 0.8 }]);
     expect(demand.contractedKW).toEqual({ foraPonta: 0.7, ponta: null });
     expect(demand.peakByPosto).toEqual({ foraPonta: { kW: 0.8, at: iso(t0) }, ponta: null });
     expect(demand.overrun).toBe(true);
     expect(demand.charge.cost).toBeCloseTo(30, 9);
     // Site A has no contract: no overrun to speak of.
-    const demandA = (await t.http.get('/api/energy/demand').query({ siteId: siteA.id, from: iso(t0), to: iso(t0 + QUARTER - 1) }).expect(200)).body;
+    const demandA = (
+      await t.http
+        .get('/api/energy/demand')
+        .query({ siteId: siteA.id, from: iso(t0), to: iso(t0 + QUARTER - 1) })
+        .expect(200)
+    ).body;
     expect([demandA.contractedKW, demandA.overrun, demandA.peak.kW]).toEqual([null, false, 4]);
   });
 
@@ -146,7 +170,14 @@ describe('energy with sites and tariffs', () => {
     const device = (await t.http.post('/api/devices').send({ clientId, name: 'Motores', deviceType: 'api' }).expect(201)).body;
     await t.http
       .post('/api/tariffs')
-      .send({ clientId, name: 'Convencional', modality: 'convencional', currency: 'BRL', validFrom: '2026-11-01', energy: { foraPonta: 0.5, reactiveExcess: 0.4 } })
+      .send({
+        clientId,
+        name: 'Convencional',
+        modality: 'convencional',
+        currency: 'BRL',
+        validFrom: '2026-11-01',
+        energy: { foraPonta: 0.5, reactiveExcess: 0.4 },
+      })
       .expect(201);
     // Tuesday Nov 3, 2026, 10:00-11:00 UTC: 10 kWh at 8 kW and 6 kvar (PF 0.8); 11:00-12:00: 10 kWh at 9.6 kW and 2.8 kvar (PF 0.96).
     const t0 = Date.UTC(2026, 10, 3, 10);

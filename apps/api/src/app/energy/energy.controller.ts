@@ -16,7 +16,7 @@ export class EnergyController {
   @ApiOperation({
     summary: 'Energy (kWh) per interval of a device or of a client, with the data-quality flags',
     description:
-      'Energy comes from the `energy` counter by deltas (resets, register rollovers, spikes above the device\'s maxPowerW and jitter handled; ' +
+      "Energy comes from the `energy` counter by deltas (resets, register rollovers, spikes above the device's maxPowerW and jitter handled; " +
       'a delta over a gap longer than max(3 × poll interval, 15 min) is spread evenly and counted as interpolated), or from `power` by trapezoids where there is no counter. ' +
       'Export comes from `exportEnergy` the same way.',
   })

@@ -7,5 +7,10 @@ import { TariffsModule } from '../tariffs/tariffs.module';
 import { EnergyController } from './energy.controller';
 import { EnergyService } from './energy.service';
 
-@Module({ imports: [DevicesModule, ClientsModule, RollupsModule, SitesModule, TariffsModule], controllers: [EnergyController], providers: [EnergyService], exports: [EnergyService] })
+@Module({
+  imports: [DevicesModule, ClientsModule, RollupsModule, SitesModule, TariffsModule],
+  controllers: [EnergyController],
+  providers: [EnergyService],
+  exports: [EnergyService],
+})
 export class EnergyModule {}

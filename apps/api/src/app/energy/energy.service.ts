@@ -109,7 +109,11 @@ function intervalOf(starts: number[], at: number): number {
 const emptySums = (): IntervalSums => ({ importWh: null, exportWh: null, resets: 0, rollovers: 0, spikes: 0, interpolatedWh: 0 });
 
 /** A peak above 1.05 × the contracted demand of its posto; verde contracts one demand (fora de ponta) for all hours. */
-function isOverrun(byPosto: DemandResponse['peakByPosto'], peak: DemandResponse['peak'], contracted: { foraPonta: number | null; ponta: number | null }): boolean {
+function isOverrun(
+  byPosto: DemandResponse['peakByPosto'],
+  peak: DemandResponse['peak'],
+  contracted: { foraPonta: number | null; ponta: number | null },
+): boolean {
   const above = (kW: number | undefined, limit: number | null) => kW !== undefined && limit !== null && kW > 1.05 * limit;
   if (contracted.ponta === null) return above(peak?.kW, contracted.foraPonta);
   return above(byPosto.foraPonta?.kW, contracted.foraPonta) || above(byPosto.ponta?.kW, contracted.ponta);
@@ -278,11 +282,18 @@ export class EnergyService {
       if (seen === null || kW > seen.kW) peakByPosto[posto] = { kW, at: new Date(t).toISOString() };
     }
     const site = who.site;
-    const contractedKW = site && (site.contractedKWForaPonta !== null || site.contractedKWPonta !== null) ? { foraPonta: site.contractedKWForaPonta, ponta: site.contractedKWPonta } : null;
+    const contractedKW =
+      site && (site.contractedKWForaPonta !== null || site.contractedKWPonta !== null)
+        ? { foraPonta: site.contractedKWForaPonta, ponta: site.contractedKWPonta }
+        : null;
     const overrun = contractedKW !== null && isOverrun(peakByPosto, peak, contractedKW);
     const charge =
       calculator && peak
-        ? calculator.demandCharge({ peakByPosto: { foraPonta: peakByPosto.foraPonta?.kW ?? 0, ponta: peakByPosto.ponta?.kW ?? 0 }, contractedKW: contractedKW ?? { foraPonta: null, ponta: null }, at: first })
+        ? calculator.demandCharge({
+            peakByPosto: { foraPonta: peakByPosto.foraPonta?.kW ?? 0, ponta: peakByPosto.ponta?.kW ?? 0 },
+            contractedKW: contractedKW ?? { foraPonta: null, ponta: null },
+            at: first,
+          })
         : null;
     const reason = byQuarter.size ? undefined : await this.noEnergyReason(who);
     return { intervalMinutes: 15, points, peak, peakByPosto, contractedKW, overrun, ...(charge && { charge }), ...(reason && { reason }) };
@@ -298,7 +309,14 @@ export class EnergyService {
       const site = device.siteId !== null ? await this.sites.get(scope, device.siteId) : null;
       const timezone = site ? await this.sites.timezoneOf(site) : (await this.clients.dataSettings(device.clientId)).timezone;
       const group = { deviceIds: [device.id], owner: site ? { siteId: site.id } : { clientId: device.clientId }, site };
-      who = { groups: [group], deviceIds: [device.id], clientId: device.clientId, timezone, site, noEnergyReason: `Device ${device.id} reports neither an energy counter (importEnergy or energy) nor power` };
+      who = {
+        groups: [group],
+        deviceIds: [device.id],
+        clientId: device.clientId,
+        timezone,
+        site,
+        noEnergyReason: `Device ${device.id} reports neither an energy counter (importEnergy or energy) nor power`,
+      };
     } else if (q.siteId !== undefined) {
       const site = await this.sites.get(scope, q.siteId);
       const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
@@ -340,7 +358,9 @@ export class EnergyService {
       const deviceIds = (await this.sites.devicesForTotal(site.id)).map((d) => d.id);
       if (deviceIds.length) groups.push({ deviceIds, owner: { siteId: site.id }, site });
     }
-    const outside = (await this.devices.list(scope, clientId)).filter((d) => d.siteId === null && d.active && !d.submeter && d.deviceType !== 'virtual' && !isSimulated(d));
+    const outside = (await this.devices.list(scope, clientId)).filter(
+      (d) => d.siteId === null && d.active && !d.submeter && d.deviceType !== 'virtual' && !isSimulated(d),
+    );
     if (outside.length) groups.push({ deviceIds: outside.map((d) => d.id), owner: { clientId }, site: null });
     return groups;
   }
@@ -352,7 +372,10 @@ export class EnergyService {
    */
   private async pendingDevices(ids: number[]): Promise<number[]> {
     if (!ids.length) return [];
-    const rows = await this.db.scan<{ device_id: number }>(`SELECT DISTINCT device_id FROM rollup_pending WHERE device_id IN (${ids.map(() => '?').join(',')})`, ids);
+    const rows = await this.db.scan<{ device_id: number }>(
+      `SELECT DISTINCT device_id FROM rollup_pending WHERE device_id IN (${ids.map(() => '?').join(',')})`,
+      ids,
+    );
     return rows.map((r) => Number(r.device_id));
   }
 

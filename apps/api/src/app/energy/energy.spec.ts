@@ -52,7 +52,10 @@ describe('energy API', () => {
   });
 
   it('gives the 15-minute demands 1.0, 1.0, 0.4 and 1.0 kW and the peak', async () => {
-    const res = await t.http.get('/api/energy/demand').query({ deviceId, from: iso(at(0)), to: iso(at(60) - 1) }).expect(200);
+    const res = await t.http
+      .get('/api/energy/demand')
+      .query({ deviceId, from: iso(at(0)), to: iso(at(60) - 1) })
+      .expect(200);
     // D = Wh × 4 / 1000: 250 → 1.0 kW, 100 → 0.4 kW.
     expect(res.body.intervalMinutes).toBe(15);
     expect(res.body.points).toEqual([
@@ -92,7 +95,13 @@ describe('energy API', () => {
     expect(days.body.timezone).toBe('America/Sao_Paulo');
     // from is 2026-10-31 03:00 UTC (local midnight): Saturday 31 (no readings: null), Sunday 1 (only the 23:45 quarter the
     // 00:00 reading closes, with 0 Wh), Monday 2 (9.6 kWh).
-    expect(days.body.intervals.map((i: { start: string; end: string; kWh: number | null }) => [i.start, i.end, i.kWh === null ? null : Math.round(i.kWh * 1e9) / 1e9])).toEqual([
+    expect(
+      days.body.intervals.map((i: { start: string; end: string; kWh: number | null }) => [
+        i.start,
+        i.end,
+        i.kWh === null ? null : Math.round(i.kWh * 1e9) / 1e9,
+      ]),
+    ).toEqual([
       [iso(Date.UTC(2026, 9, 31, 3)), iso(dayStart(1)), null],
       [iso(dayStart(1)), iso(dayStart(2)), 0],
       [iso(dayStart(2)), iso(dayStart(3)), 9.6],
@@ -113,7 +122,10 @@ describe('energy API', () => {
     const id = client.body.id;
     const a = await t.http.post('/api/devices').send({ clientId: id, name: 'A', deviceType: 'api' }).expect(201);
     const b = await t.http.post('/api/devices').send({ clientId: id, name: 'B', deviceType: 'api' }).expect(201);
-    const sim = await t.http.post('/api/devices').send({ clientId: id, name: 'Sim', deviceType: 'api', config: { simulated: true } }).expect(201);
+    const sim = await t.http
+      .post('/api/devices')
+      .send({ clientId: id, name: 'Sim', deviceType: 'api', config: { simulated: true } })
+      .expect(201);
     await ingest([
       reading(a.body.id, 0, { energy: 100, exportEnergy: 10 }),
       reading(a.body.id, 15, { energy: 300, exportEnergy: 60 }),
@@ -139,7 +151,11 @@ describe('energy API', () => {
     const res = await energy({ deviceId: dev.body.id, from: iso(at(0)), to: iso(at(30) - 1), interval: 'hour' }).expect(200);
     expect(res.body.total.kWh).toBeCloseTo(0.1, 12);
     expect(res.body.quality.spikes).toBe(1);
-    await t.http.patch(`/api/devices/${dev.body.id}`).send({ maxPowerW: -5 }).expect(400).expect((r) => expect(r.body.message).toMatch(/maxPowerW/));
+    await t.http
+      .patch(`/api/devices/${dev.body.id}`)
+      .send({ maxPowerW: -5 })
+      .expect(400)
+      .expect((r) => expect(r.body.message).toMatch(/maxPowerW/));
     const plain = await t.http.get(`/api/devices/${deviceId}`).expect(200);
     expect(plain.body.maxPowerW).toBe(200_000);
   });
@@ -159,7 +175,10 @@ describe('energy API', () => {
     const res = await energy({ deviceId: volts, from: iso(at(0)), to: iso(at(60) - 1), interval: '15m' }).expect(200);
     expect(res.body.intervals.map((i: { kWh: number | null }) => i.kWh)).toEqual([null, null, null, null]);
     expect(res.body.reason).toMatch(/neither an energy counter/);
-    const demand = await t.http.get('/api/energy/demand').query({ deviceId: volts, from: iso(at(0)), to: iso(at(60) - 1) }).expect(200);
+    const demand = await t.http
+      .get('/api/energy/demand')
+      .query({ deviceId: volts, from: iso(at(0)), to: iso(at(60) - 1) })
+      .expect(200);
     expect(demand.body.peak).toBeNull();
     expect(demand.body.reason).toMatch(/neither/);
   });
@@ -183,11 +202,23 @@ describe('energy API', () => {
   it("answers 404 for another client's device or client", async () => {
     const other = await seedDevice(t.http, 'Other meter', 'Client other');
     const outsider = await t.userAgent('admin', other.clientId);
-    await outsider.get('/api/energy').query({ deviceId, from: iso(at(0)), to: iso(at(60)) }).expect(404);
-    await outsider.get('/api/energy').query({ clientId, from: iso(at(0)), to: iso(at(60)) }).expect(404);
-    await outsider.get('/api/energy/demand').query({ deviceId, from: iso(at(0)), to: iso(at(60)) }).expect(404);
+    await outsider
+      .get('/api/energy')
+      .query({ deviceId, from: iso(at(0)), to: iso(at(60)) })
+      .expect(404);
+    await outsider
+      .get('/api/energy')
+      .query({ clientId, from: iso(at(0)), to: iso(at(60)) })
+      .expect(404);
+    await outsider
+      .get('/api/energy/demand')
+      .query({ deviceId, from: iso(at(0)), to: iso(at(60)) })
+      .expect(404);
     // Its own device is fine.
-    await outsider.get('/api/energy').query({ deviceId: other.deviceId, from: iso(at(0)), to: iso(at(60)) }).expect(200);
+    await outsider
+      .get('/api/energy')
+      .query({ deviceId: other.deviceId, from: iso(at(0)), to: iso(at(60)) })
+      .expect(200);
   });
 });
 
@@ -199,22 +230,51 @@ describe('energy quarters kept as readings come', () => {
     t = await startTestApp({ RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
     const { deviceId } = await seedDevice(t.http);
     // A counter with a reset, a jitter, a spike and a gap, sent one reading at a time in a shuffled order, read after each.
-    const values: Array<[number, number]> = [[0, 1000], [1, 1010], [2, 1005], [3, 1030], [5, 999_999], [6, 1050], [20, 1200], [21, 40], [22, 60], [50, 260], [51, 275]];
+    const values: Array<[number, number]> = [
+      [0, 1000],
+      [1, 1010],
+      [2, 1005],
+      [3, 1030],
+      [5, 999_999],
+      [6, 1050],
+      [20, 1200],
+      [21, 40],
+      [22, 60],
+      [50, 260],
+      [51, 275],
+    ];
     const order = [0, 1, 2, 3, 6, 4, 5, 7, 10, 8, 9];
     for (const k of order) {
       const [minute, energy] = values[k];
-      await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: T0 + minute * MIN + 1000, metrics: { energy } }] }).expect(200);
-      await t.http.get('/api/energy').query({ deviceId, from: iso(T0), to: iso(T0 + 3_600_000) }).expect(200);
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId, timestamp: T0 + minute * MIN + 1000, metrics: { energy } }] })
+        .expect(200);
+      await t.http
+        .get('/api/energy')
+        .query({ deviceId, from: iso(T0), to: iso(T0 + 3_600_000) })
+        .expect(200);
     }
     const db = t.app.get(Database);
     const rows = () => db.query<Record<string, unknown>>('SELECT * FROM energy_quarters WHERE device_id = ? ORDER BY kind, quarter', [deviceId]);
-    const kept = (await rows()).map((r) => ({ ...r, wh: Math.round(Number(r['wh']) * 1e9) / 1e9, interpolated_wh: Math.round(Number(r['interpolated_wh']) * 1e9) / 1e9 }));
+    const kept = (await rows()).map((r) => ({
+      ...r,
+      wh: Math.round(Number(r['wh']) * 1e9) / 1e9,
+      interpolated_wh: Math.round(Number(r['interpolated_wh']) * 1e9) / 1e9,
+    }));
     await new RollupRebuild(db, t.app.get(RollupStore)).run(deviceId);
-    const rebuilt = (await rows()).map((r) => ({ ...r, wh: Math.round(Number(r['wh']) * 1e9) / 1e9, interpolated_wh: Math.round(Number(r['interpolated_wh']) * 1e9) / 1e9 }));
+    const rebuilt = (await rows()).map((r) => ({
+      ...r,
+      wh: Math.round(Number(r['wh']) * 1e9) / 1e9,
+      interpolated_wh: Math.round(Number(r['interpolated_wh']) * 1e9) / 1e9,
+    }));
     expect(kept).toEqual(rebuilt);
     // By hand: +10, jitter 0, +20 (1,005 is within 10 % of 1,010: continues from 1,010), spike left out, +20 (1,030 → 1,050),
     // +150, reset +40, +20, +200 (a 28-minute gap, interpolated), +15: 475 Wh.
-    const res = await t.http.get('/api/energy').query({ deviceId, from: iso(T0), to: iso(T0 + 3_600_000 - 1), interval: 'hour' }).expect(200);
+    const res = await t.http
+      .get('/api/energy')
+      .query({ deviceId, from: iso(T0), to: iso(T0 + 3_600_000 - 1), interval: 'hour' })
+      .expect(200);
     expect(res.body.total.kWh).toBeCloseTo(0.475, 12);
     expect(res.body.quality).toMatchObject({ resets: 1, spikes: 1, rollovers: 0 });
     expect(res.body.quality.interpolatedKWh).toBeCloseTo(0.2, 12);
@@ -243,7 +303,8 @@ describe('energy quarters rebuilt over more minutes than one read holds', () => 
     expect(kept.body.total.kWh).toBeCloseTo(43.196, 9);
     expect(kept.body.quality.resets).toBe(1);
     const db = t.app.get(Database);
-    const rows = () => db.query<Record<string, unknown>>('SELECT quarter, wh, resets, ref_ts FROM energy_quarters WHERE device_id = ? ORDER BY quarter', [deviceId]);
+    const rows = () =>
+      db.query<Record<string, unknown>>('SELECT quarter, wh, resets, ref_ts FROM energy_quarters WHERE device_id = ? ORDER BY quarter', [deviceId]);
     const before = await rows();
     await t.app.get(RollupStore).energy.rebuildDevice(deviceId);
     expect(await rows()).toEqual(before);
@@ -269,7 +330,10 @@ describe('energy quarters past the 1-minute retention', () => {
     const db = t.app.get(Database);
     await db.transaction((m) => db.execute('DELETE FROM rollups WHERE device_id = ? AND bucket_ms = 60000 AND bucket < ?', [deviceId, T0 + 3_600_000], m));
     // A late reading in that hour (a forwarded backlog), which would otherwise be spread over the gap the deletion left.
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: T0 + 30 * MIN + 30_000, metrics: { energy: 1305 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: T0 + 30 * MIN + 30_000, metrics: { energy: 1305 } }] })
+      .expect(200);
     const after = await t.http.get('/api/energy').query(query).expect(200);
     expect(after.body.intervals).toEqual(before.body.intervals);
     await t.app.get(RollupStore).energy.rebuildDevice(deviceId);

@@ -27,7 +27,9 @@ const SEED_SELECT = (deviceId: number, numbers: string) => `INSERT INTO measurem
 async function seedSqlite(file: string, deviceId: number): Promise<void> {
   const db = new sqlite3.Database(file);
   const numbers = `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${READINGS - 1}) SELECT i FROM n`;
-  await new Promise<void>((resolve, reject) => db.exec(`PRAGMA busy_timeout = 10000; ${SEED_SELECT(deviceId, numbers)}`, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    db.exec(`PRAGMA busy_timeout = 10000; ${SEED_SELECT(deviceId, numbers)}`, (err) => (err ? reject(err) : resolve())),
+  );
   await new Promise((resolve) => db.close(resolve));
 }
 

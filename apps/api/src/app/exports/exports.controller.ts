@@ -18,7 +18,11 @@ function download(file: ExportFile, res: Response): StreamableFile {
   return new StreamableFile(file.stream, { type: file.contentType, disposition: `attachment; filename="${file.fileName}"` });
 }
 
-const FILE_RESPONSE = { status: 200, description: 'The file (CSV or XLSX), streamed; Content-Disposition names it', schema: { type: 'string', format: 'binary' } } as const;
+const FILE_RESPONSE = {
+  status: 200,
+  description: 'The file (CSV or XLSX), streamed; Content-Disposition names it',
+  schema: { type: 'string', format: 'binary' },
+} as const;
 
 @ApiTags('exports')
 @Controller('exports')
@@ -28,7 +32,8 @@ export class ExportsController {
   @Get('readings')
   @ApiOperation({
     summary: "A device's readings as CSV or Excel: one row per instant, one column per metric with its unit, times in the client's time zone",
-    description: 'Streamed from the database page by page as the client downloads it, so any size takes the same memory. At 1m, 15m or 1h the rows are the rollup buckets (start, mean per metric, min/max on request, the sources seen).',
+    description:
+      'Streamed from the database page by page as the client downloads it, so any size takes the same memory. At 1m, 15m or 1h the rows are the rollup buckets (start, mean per metric, min/max on request, the sources seen).',
   })
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   @ApiResponse(FILE_RESPONSE)

@@ -49,7 +49,10 @@ export class ExportsService {
     const resolution = q.resolution ?? 'raw';
     if (resolution === 'raw' && to - from > MAX_RAW_EXPORT_DAYS * DAY_MS) {
       throw InvalidInputError.forFields([
-        { field: 'resolution', message: `raw exports cover at most ${MAX_RAW_EXPORT_DAYS} days; this range is ${Math.ceil((to - from) / DAY_MS)}: ask for resolution=1h (or 15m, 1m), or a shorter range` },
+        {
+          field: 'resolution',
+          message: `raw exports cover at most ${MAX_RAW_EXPORT_DAYS} days; this range is ${Math.ceil((to - from) / DAY_MS)}: ask for resolution=1h (or 15m, 1m), or a shorter range`,
+        },
       ]);
     }
     const metrics = [...new Set(q.metrics)];
@@ -94,19 +97,53 @@ export class ExportsService {
 
   /** The table of GET /api/energy for the same query: the figures are that API's own. */
   async energyTable(scope: ClientScope, q: EnergyExportQuery): Promise<ExportFile> {
-    const answer = await this.energy.energy(scope, { deviceId: q.deviceId, siteId: q.siteId, clientId: q.clientId, from: q.from, to: q.to, interval: q.interval });
+    const answer = await this.energy.energy(scope, {
+      deviceId: q.deviceId,
+      siteId: q.siteId,
+      clientId: q.clientId,
+      from: q.from,
+      to: q.to,
+      interval: q.interval,
+    });
     const time = new LocalTimeFormat(answer.timezone);
     const format = q.format ?? 'csv';
     const header = [
-      `start (${answer.timezone})`, `end (${answer.timezone})`, 'energy (kWh)', 'export (kWh)', 'cost (BRL)',
-      'fora ponta (kWh)', 'fora ponta (BRL)', 'intermediário (kWh)', 'intermediário (BRL)', 'ponta (kWh)', 'ponta (BRL)',
-      'reactive excess (kWh)', 'reactive excess (BRL)', 'counter resets', 'rollovers', 'spikes left out', 'interpolated (kWh)',
+      `start (${answer.timezone})`,
+      `end (${answer.timezone})`,
+      'energy (kWh)',
+      'export (kWh)',
+      'cost (BRL)',
+      'fora ponta (kWh)',
+      'fora ponta (BRL)',
+      'intermediário (kWh)',
+      'intermediário (BRL)',
+      'ponta (kWh)',
+      'ponta (BRL)',
+      'reactive excess (kWh)',
+      'reactive excess (BRL)',
+      'counter resets',
+      'rollovers',
+      'spikes left out',
+      'interpolated (kWh)',
     ];
     const row = (i: EnergyIntervalItem): Cell[] => [
-      time.format(Date.parse(i.start)), time.format(Date.parse(i.end)), i.kWh, i.exportKWh ?? null, i.cost ?? null,
-      i.byPosto?.foraPonta.kWh ?? null, i.byPosto?.foraPonta.cost ?? null, i.byPosto?.intermediario.kWh ?? null, i.byPosto?.intermediario.cost ?? null,
-      i.byPosto?.ponta.kWh ?? null, i.byPosto?.ponta.cost ?? null, i.reactiveExcessKWh ?? null, i.reactiveExcessCost ?? null,
-      i.quality?.resets ?? 0, i.quality?.rollovers ?? 0, i.quality?.spikes ?? 0, i.quality?.interpolatedKWh ?? 0,
+      time.format(Date.parse(i.start)),
+      time.format(Date.parse(i.end)),
+      i.kWh,
+      i.exportKWh ?? null,
+      i.cost ?? null,
+      i.byPosto?.foraPonta.kWh ?? null,
+      i.byPosto?.foraPonta.cost ?? null,
+      i.byPosto?.intermediario.kWh ?? null,
+      i.byPosto?.intermediario.cost ?? null,
+      i.byPosto?.ponta.kWh ?? null,
+      i.byPosto?.ponta.cost ?? null,
+      i.reactiveExcessKWh ?? null,
+      i.reactiveExcessCost ?? null,
+      i.quality?.resets ?? 0,
+      i.quality?.rollovers ?? 0,
+      i.quality?.spikes ?? 0,
+      i.quality?.interpolatedKWh ?? 0,
     ];
     async function* rows(): AsyncGenerator<Cell[][]> {
       yield answer.intervals.map(row);
@@ -119,7 +156,11 @@ export class ExportsService {
     return this.file(format, { locale: q.locale ?? 'en', header, rows: rows(), sheetName: 'energy' }, fileName);
   }
 
-  private file(format: ExportFormat, t: { locale: Language; header: string[]; rows: AsyncIterable<Cell[][]>; sheetName: string }, fileName: string): ExportFile {
+  private file(
+    format: ExportFormat,
+    t: { locale: Language; header: string[]; rows: AsyncIterable<Cell[][]>; sheetName: string },
+    fileName: string,
+  ): ExportFile {
     return { stream: tableStream({ format, ...t }), contentType: CONTENT_TYPES[format], fileName };
   }
 }

@@ -47,7 +47,8 @@ describe('exports API', () => {
   });
   afterAll(() => t.close());
 
-  const readingsExport = (query: Record<string, unknown>) => t.http.get('/api/exports/readings').query({ deviceId, metrics: 'voltage,power', from: iso(at(0)), to: iso(at(29)), ...query });
+  const readingsExport = (query: Record<string, unknown>) =>
+    t.http.get('/api/exports/readings').query({ deviceId, metrics: 'voltage,power', from: iso(at(0)), to: iso(at(29)), ...query });
 
   it('writes raw readings as CSV (en): one row per reading, units in the header, São Paulo time, the source; read back value by value', async () => {
     const res = await readingsExport({ format: 'csv', locale: 'en' }).expect(200);
@@ -80,7 +81,16 @@ describe('exports API', () => {
     const res = await readingsExport({ resolution: '15m', minMax: 'true' }).expect(200);
     expect(res.headers['content-disposition']).toContain('_15m.csv');
     const rows: string[][] = parse(res.text);
-    expect(rows[0]).toEqual(['timestamp (America/Sao_Paulo)', 'voltage (V)', 'voltage min (V)', 'voltage max (V)', 'power (W)', 'power min (W)', 'power max (W)', 'sources']);
+    expect(rows[0]).toEqual([
+      'timestamp (America/Sao_Paulo)',
+      'voltage (V)',
+      'voltage min (V)',
+      'voltage max (V)',
+      'power (W)',
+      'power min (W)',
+      'power max (W)',
+      'sources',
+    ]);
     // 00:00-00:15: voltage mean 220 + 7/4 = 221.75 (min 220, max 223.5); power over 14 readings (minute 7 has none):
     // 1000 + 10 × (105 − 7) / 14 = 1070 (min 1000, max 1140). 00:15-00:30: 220 + 22/4 = 225.5 (223.75 .. 227.25); 1000 + 220 = 1220 (1150 .. 1290).
     expect(rows.slice(1)).toEqual([
@@ -99,7 +109,12 @@ describe('exports API', () => {
     expect(sheet.getRow(1).values).toEqual([undefined, 'timestamp (America/Sao_Paulo)', 'voltage (V)', 'power (W)', 'source']);
     for (let m = 0; m < 30; m++) {
       const row = sheet.getRow(m + 2);
-      expect([row.getCell(1).value, row.getCell(2).value, row.getCell(3).value, row.getCell(4).value]).toEqual([saoPaulo(at(m)), voltage(m), m === 7 ? null : power(m), 'api']);
+      expect([row.getCell(1).value, row.getCell(2).value, row.getCell(3).value, row.getCell(4).value]).toEqual([
+        saoPaulo(at(m)),
+        voltage(m),
+        m === 7 ? null : power(m),
+        'api',
+      ]);
     }
   });
 
@@ -109,20 +124,44 @@ describe('exports API', () => {
       yield [6, 7].map((i) => [i, `r${i}`]);
     }
     const chunks: Buffer[] = [];
-    for await (const c of tableStream({ format: 'xlsx', locale: 'en', header: ['n', 'label'], rows: rows(), sheetName: 'data', rowsPerSheet: 3 })) chunks.push(c as Buffer);
+    for await (const c of tableStream({ format: 'xlsx', locale: 'en', header: ['n', 'label'], rows: rows(), sheetName: 'data', rowsPerSheet: 3 }))
+      chunks.push(c as Buffer);
     const book = await workbook(Buffer.concat(chunks));
     expect(book.worksheets.map((s) => s.name)).toEqual(['data', 'data 2', 'data 3']);
-    expect(book.worksheets.map((s) => s.getSheetValues().slice(1).map((r) => (r as unknown[]).slice(1)))).toEqual([
-      [['n', 'label'], [1, 'r1'], [2, 'r2'], [3, 'r3']],
-      [['n', 'label'], [4, 'r4'], [5, 'r5'], [6, 'r6']],
-      [['n', 'label'], [7, 'r7']],
+    expect(
+      book.worksheets.map((s) =>
+        s
+          .getSheetValues()
+          .slice(1)
+          .map((r) => (r as unknown[]).slice(1)),
+      ),
+    ).toEqual([
+      [
+        ['n', 'label'],
+        [1, 'r1'],
+        [2, 'r2'],
+        [3, 'r3'],
+      ],
+      [
+        ['n', 'label'],
+        [4, 'r4'],
+        [5, 'r5'],
+        [6, 'r6'],
+      ],
+      [
+        ['n', 'label'],
+        [7, 'r7'],
+      ],
     ]);
   });
 
   it('exports the energy table with the same figures as GET /api/energy', async () => {
     const query = { deviceId, from: iso(at(0)), to: iso(at(30) - 1), interval: '15m' };
     const api = await t.http.get('/api/energy').query(query).expect(200);
-    const res = await t.http.get('/api/exports/energy').query({ ...query, locale: 'pt-BR' }).expect(200);
+    const res = await t.http
+      .get('/api/exports/energy')
+      .query({ ...query, locale: 'pt-BR' })
+      .expect(200);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="energy_device-${deviceId}_2026-11-01T2100_2026-11-01T2130_15m.csv"`);
     const rows: string[][] = parse(res.text, { delimiter: ';', bom: true });
     expect(rows[0].slice(0, 3)).toEqual(['start (America/Sao_Paulo)', 'end (America/Sao_Paulo)', 'energy (kWh)']);
@@ -132,7 +171,12 @@ describe('exports API', () => {
       ['2026-11-01T21:00:00-03:00', '2026-11-01T21:15:00-03:00', '0,25'],
       ['2026-11-01T21:15:00-03:00', '2026-11-01T21:30:00-03:00', ''],
     ]);
-    const xlsx = await t.http.get('/api/exports/energy').query({ ...query, format: 'xlsx' }).buffer(true).parse(binary).expect(200);
+    const xlsx = await t.http
+      .get('/api/exports/energy')
+      .query({ ...query, format: 'xlsx' })
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     const book = await workbook(xlsx.body as Buffer);
     expect([book.worksheets[0].getCell('C2').value, book.worksheets[0].getCell('C3').value]).toEqual([0.25, null]);
   });
@@ -159,12 +203,26 @@ describe('exports API', () => {
     await viewerOfOther.get('/api/exports/readings').query({ deviceId, metrics: 'voltage' }).expect(404);
     await viewerOfOther.get('/api/exports/energy').query({ deviceId }).expect(404);
     await viewerOfOther.get('/api/exports/energy').query({ clientId }).expect(404);
-    const keyOf = async (c: number) => (await t.http.post('/api/api-keys').send({ name: `read ${c}`, scope: 'read', clientId: c }).expect(201)).body.key as string;
+    const keyOf = async (c: number) =>
+      (
+        await t.http
+          .post('/api/api-keys')
+          .send({ name: `read ${c}`, scope: 'read', clientId: c })
+          .expect(201)
+      ).body.key as string;
     const otherKey = await keyOf(other.clientId);
     await t.anon.get('/api/exports/readings').set('X-API-Key', otherKey).query({ deviceId, metrics: 'voltage' }).expect(404);
     const ownKey = await keyOf(clientId);
-    const own = await t.anon.get('/api/exports/readings').set('X-API-Key', ownKey).query({ deviceId, metrics: 'voltage', from: iso(at(0)), to: iso(at(1)) }).expect(200);
-    expect(parse(own.text)).toEqual([['timestamp (America/Sao_Paulo)', 'voltage (V)', 'source'], [saoPaulo(at(0)), '220', 'api'], [saoPaulo(at(1)), '220.25', 'api']]);
+    const own = await t.anon
+      .get('/api/exports/readings')
+      .set('X-API-Key', ownKey)
+      .query({ deviceId, metrics: 'voltage', from: iso(at(0)), to: iso(at(1)) })
+      .expect(200);
+    expect(parse(own.text)).toEqual([
+      ['timestamp (America/Sao_Paulo)', 'voltage (V)', 'source'],
+      [saoPaulo(at(0)), '220', 'api'],
+      [saoPaulo(at(1)), '220.25', 'api'],
+    ]);
     await t.anon.get('/api/exports/readings').query({ deviceId, metrics: 'voltage' }).expect(401);
   });
 });

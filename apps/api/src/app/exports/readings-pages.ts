@@ -113,7 +113,14 @@ export async function* joinByInstant(streams: AsyncIterator<MetricValue[]>[], ba
  * The sources of the raw readings in each bucket of [from, until), for the rollup rows of a page:
  * one read per page of rows (a DISTINCT over the key range), not one per row.
  */
-export async function bucketSources(db: Database, deviceId: number, metrics: string[], bucketMs: number, from: number, until: number): Promise<Map<number, string[]>> {
+export async function bucketSources(
+  db: Database,
+  deviceId: number,
+  metrics: string[],
+  bucketMs: number,
+  from: number,
+  until: number,
+): Promise<Map<number, string[]>> {
   const width = Math.trunc(bucketMs);
   const rows = await db.scan<{ b: number | string; source: string }>(
     `SELECT DISTINCT ts - ts % ${width} AS b, source FROM measurements WHERE device_id = ? AND metric IN (${metrics.map(() => '?').join(',')}) AND ts >= ? AND ts < ?`,

@@ -47,7 +47,11 @@ function csvStream({ locale, header, rows }: TableFile): Readable {
   const cell = (v: Cell) => (v === null ? '' : typeof v === 'number' ? csvNumber(v, locale) : v);
   async function* text() {
     yield stringify([header], { ...options, bom: locale === 'pt-BR' });
-    for await (const batch of rows) yield stringify(batch.map((row) => row.map(cell)), options);
+    for await (const batch of rows)
+      yield stringify(
+        batch.map((row) => row.map(cell)),
+        options,
+      );
   }
   // Readable.from asks for the next batch only when the client has taken what it holds.
   return Readable.from(text(), { objectMode: false, highWaterMark: 1 << 16 });

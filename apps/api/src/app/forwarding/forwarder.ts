@@ -53,7 +53,15 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private lastFullWarning = 0;
   private lastFailureLog = 0;
   private readonly lease: HeldLease;
-  readonly state: ForwarderState = { lastAttemptAt: null, lastSuccessAt: null, lastErrorAt: null, lastError: null, consecutiveFailures: 0, nextAttemptAt: null, forwarded: 0 };
+  readonly state: ForwarderState = {
+    lastAttemptAt: null,
+    lastSuccessAt: null,
+    lastErrorAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    nextAttemptAt: null,
+    forwarded: 0,
+  };
 
   constructor(
     private readonly outbox: ForwardingOutbox,
@@ -82,7 +90,8 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.target) return;
-    if (!this.config.forwarding.apiKey) this.logger.warn('FORWARDER_URL is set without FORWARDER_API_KEY: the next instance will refuse the readings (401) until a key is configured');
+    if (!this.config.forwarding.apiKey)
+      this.logger.warn('FORWARDER_URL is set without FORWARDER_API_KEY: the next instance will refuse the readings (401) until a key is configured');
     this.logger.log(`Forwarding stored readings to ${this.target} in batches of ${this.config.forwarding.batchSize}`);
     this.stopped = false;
     this.outbox.onWake(() => this.wake());
@@ -168,7 +177,9 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private warnWhileFull(): void {
     if (!this.outbox.full || Date.now() - this.lastFullWarning < FULL_WARNING_EVERY_MS) return;
     this.lastFullWarning = Date.now();
-    this.logger.warn(`Forwarding outbox is full (${this.outbox.describeSize()}, FORWARDER_MAX_OUTBOX_MB): new readings are stored here but wait in the measurements table until the outbox drains; nothing is dropped`);
+    this.logger.warn(
+      `Forwarding outbox is full (${this.outbox.describeSize()}, FORWARDER_MAX_OUTBOX_MB): new readings are stored here but wait in the measurements table until the outbox drains; nothing is dropped`,
+    );
   }
 
   /** One batch: returns how many outbox rows it settled (0 when there was nothing to send). */
@@ -178,7 +189,10 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
     const devices = await this.describeDevices([...new Set(rows.map((r) => r.deviceId))]);
     const orphans = rows.filter((r) => !devices.has(r.deviceId));
     if (orphans.length) await this.outbox.deadLetter(orphans, 'The device no longer exists on this instance');
-    await this.deliver(rows.filter((r) => devices.has(r.deviceId)), devices);
+    await this.deliver(
+      rows.filter((r) => devices.has(r.deviceId)),
+      devices,
+    );
     return rows.length;
   }
 
@@ -240,7 +254,16 @@ export class Forwarder implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Who the devices are, in terms another instance understands: uid, name, type and driver here (or at the origin), client external id. */
   private async describeDevices(ids: number[]): Promise<Map<number, ForwardedBatch['devices'][number]>> {
-    const rows = await this.db.query<{ id: number; uid: string; name: string; device_type: string; config: string; external_id: string | null; origin_device_type: string | null; origin_driver: string | null }>(
+    const rows = await this.db.query<{
+      id: number;
+      uid: string;
+      name: string;
+      device_type: string;
+      config: string;
+      external_id: string | null;
+      origin_device_type: string | null;
+      origin_driver: string | null;
+    }>(
       `SELECT d.id, d.uid, d.name, d.device_type, d.config, c.external_id, f.origin_device_type, f.origin_driver
        FROM devices d JOIN clients c ON c.id = d.client_id LEFT JOIN forwarded_devices f ON f.device_id = d.id
        WHERE d.id IN (${ids.map(() => '?').join(',')})`,

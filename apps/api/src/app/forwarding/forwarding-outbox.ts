@@ -84,7 +84,9 @@ export class ForwardingOutbox implements OnModuleInit {
 
   /** Re-counts the outbox size from the table (cheap next to a catch-up, too dear for every batch). */
   async recount(): Promise<void> {
-    const [row] = await this.db.query<{ n: number | string | null }>(`SELECT COALESCE(SUM(LENGTH(metrics)), 0) + ${ROW_OVERHEAD_BYTES} * COUNT(*) AS n FROM forward_outbox`);
+    const [row] = await this.db.query<{ n: number | string | null }>(
+      `SELECT COALESCE(SUM(LENGTH(metrics)), 0) + ${ROW_OVERHEAD_BYTES} * COUNT(*) AS n FROM forward_outbox`,
+    );
     this.bytes = Number(row?.n ?? 0);
   }
 
@@ -119,7 +121,9 @@ export class ForwardingOutbox implements OnModuleInit {
     this.bytes += result.bytes;
     if (result.overflowed && !this.overflowing) {
       this.overflowing = true;
-      this.logger.warn(`Forwarding outbox is full (${this.describeSize()}): readings are stored here and will be forwarded from the measurements table once the outbox drains`);
+      this.logger.warn(
+        `Forwarding outbox is full (${this.describeSize()}): readings are stored here and will be forwarded from the measurements table once the outbox drains`,
+      );
     }
     if (result.bytes > 0 || result.overflowed) this.wakeListener?.();
   }
@@ -161,7 +165,12 @@ export class ForwardingOutbox implements OnModuleInit {
   /** The next instance has stored these (2xx). */
   async delivered(rows: OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.transaction((m) => m.query(this.db.sql(`DELETE FROM forward_outbox WHERE id IN (${rows.map(() => '?').join(',')})`), rows.map((r) => r.id)));
+    await this.db.transaction((m) =>
+      m.query(
+        this.db.sql(`DELETE FROM forward_outbox WHERE id IN (${rows.map(() => '?').join(',')})`),
+        rows.map((r) => r.id),
+      ),
+    );
     this.bytes = Math.max(0, this.bytes - rows.reduce((sum, r) => sum + rowBytes(r.metrics), 0));
   }
 
@@ -169,7 +178,11 @@ export class ForwardingOutbox implements OnModuleInit {
   async deadLetter(rows: OutboxRow[], error: string): Promise<void> {
     if (rows.length === 0) return;
     await this.db.transaction((m) =>
-      m.query(this.db.sql(`UPDATE forward_outbox SET dead_at = ?, last_error = ? WHERE id IN (${rows.map(() => '?').join(',')})`), [Date.now(), error.slice(0, 1000), ...rows.map((r) => r.id)]),
+      m.query(this.db.sql(`UPDATE forward_outbox SET dead_at = ?, last_error = ? WHERE id IN (${rows.map(() => '?').join(',')})`), [
+        Date.now(),
+        error.slice(0, 1000),
+        ...rows.map((r) => r.id),
+      ]),
     );
   }
 
@@ -186,12 +199,20 @@ export class ForwardingOutbox implements OnModuleInit {
     return oldest ? Number(oldest.created_at) : null;
   }
 
-  async counts(): Promise<{ pending: number; deadLettered: number; oldestPendingAt: number | null; overflowDevices: number; lastDeadLetterError: string | null }> {
+  async counts(): Promise<{
+    pending: number;
+    deadLettered: number;
+    oldestPendingAt: number | null;
+    overflowDevices: number;
+    lastDeadLetterError: string | null;
+  }> {
     const [pending] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_outbox WHERE dead_at IS NULL');
     const [dead] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_outbox WHERE dead_at IS NOT NULL');
     const oldestPendingAt = await this.oldestPendingAt();
     const [overflow] = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM forward_overflow');
-    const [lastDead] = await this.db.query<{ last_error: string }>('SELECT last_error FROM forward_outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT 1');
+    const [lastDead] = await this.db.query<{ last_error: string }>(
+      'SELECT last_error FROM forward_outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT 1',
+    );
     return {
       pending: Number(pending.n),
       deadLettered: Number(dead.n),
@@ -209,7 +230,9 @@ export class ForwardingOutbox implements OnModuleInit {
     if (!this.overflowing || this.bytes >= this.maxBytes * CATCH_UP_BELOW) return 0;
     let queued = 0;
     for (let step = 0; step < 50 && this.bytes < this.maxBytes * CATCH_UP_BELOW; step++) {
-      const [range] = await this.db.query<{ device_id: number; ts_min: number | string; ts_max: number | string }>('SELECT device_id, ts_min, ts_max FROM forward_overflow ORDER BY since, device_id LIMIT 1');
+      const [range] = await this.db.query<{ device_id: number; ts_min: number | string; ts_max: number | string }>(
+        'SELECT device_id, ts_min, ts_max FROM forward_overflow ORDER BY since, device_id LIMIT 1',
+      );
       if (!range) {
         this.overflowing = false;
         this.logger.log(`Forwarding outbox has room again (${this.describeSize()}); every reading kept out by the bound is queued`);
@@ -223,9 +246,15 @@ export class ForwardingOutbox implements OnModuleInit {
 
   private async catchUpStep(deviceId: number, tsMin: number, tsMax: number): Promise<number> {
     // Instants of this device in the range, a chunk at a time; then all their values.
-    const instants = await this.db.query<{ ts: number | string }>('SELECT DISTINCT ts FROM measurements WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?', [deviceId, tsMin, tsMax, CATCH_UP_INSTANTS]);
+    const instants = await this.db.query<{ ts: number | string }>(
+      'SELECT DISTINCT ts FROM measurements WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?',
+      [deviceId, tsMin, tsMax, CATCH_UP_INSTANTS],
+    );
     const values = instants.length
-      ? await this.db.query<{ metric: string; ts: number | string; value: number }>('SELECT metric, ts, value FROM measurements WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, metric', [deviceId, tsMin, Number(instants[instants.length - 1].ts)])
+      ? await this.db.query<{ metric: string; ts: number | string; value: number }>(
+          'SELECT metric, ts, value FROM measurements WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, metric',
+          [deviceId, tsMin, Number(instants[instants.length - 1].ts)],
+        )
       : [];
     const byTs = new Map<number, Record<string, number>>();
     for (const v of values) {
@@ -250,12 +279,21 @@ export class ForwardingOutbox implements OnModuleInit {
       for (let start = 0; start < readings.length; start += ROWS_PER_STATEMENT) {
         const chunk = readings.slice(start, start + ROWS_PER_STATEMENT);
         const params = chunk.flatMap((r) => [deviceId, r.ts, r.json, now]);
-        await m.query(this.db.sql(`INSERT INTO forward_outbox (device_id, ts, metrics, created_at) VALUES ${'(?,?,?,?),'.repeat(chunk.length).slice(0, -1)}`), params);
+        await m.query(
+          this.db.sql(`INSERT INTO forward_outbox (device_id, ts, metrics, created_at) VALUES ${'(?,?,?,?),'.repeat(chunk.length).slice(0, -1)}`),
+          params,
+        );
       }
       // Compare-and-set: a range widened meanwhile by an ingest is not lost, at worst re-sent in part.
       if (done) {
         const removed = await this.db.execute('DELETE FROM forward_overflow WHERE device_id = ? AND ts_min = ? AND ts_max = ?', [deviceId, tsMin, tsMax], m);
-        if (removed === 0) await m.query(this.db.sql('UPDATE forward_overflow SET ts_min = ? WHERE device_id = ? AND ts_min = ? AND ts_max > ?'), [tsMax + 1, deviceId, tsMin, tsMax]);
+        if (removed === 0)
+          await m.query(this.db.sql('UPDATE forward_overflow SET ts_min = ? WHERE device_id = ? AND ts_min = ? AND ts_max > ?'), [
+            tsMax + 1,
+            deviceId,
+            tsMin,
+            tsMax,
+          ]);
       } else {
         await m.query(this.db.sql('UPDATE forward_overflow SET ts_min = ? WHERE device_id = ? AND ts_min = ?'), [last + 1, deviceId, tsMin]);
       }
@@ -271,7 +309,9 @@ export class ForwardingOutbox implements OnModuleInit {
     await this.db.transaction(async (m) => {
       for (const d of devices) {
         await m.query(
-          this.db.sql('INSERT INTO forwarded_devices (device_id, origin_device_type, origin_driver, client_external_id, first_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING'),
+          this.db.sql(
+            'INSERT INTO forwarded_devices (device_id, origin_device_type, origin_driver, client_external_id, first_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING',
+          ),
           [d.deviceId, d.deviceType ?? null, d.driver ?? null, d.clientExternalId ?? null, now],
         );
       }

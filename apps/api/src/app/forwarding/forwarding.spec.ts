@@ -15,17 +15,26 @@ type Agent = TestApp['http'];
 
 /** n readings of two metrics for a device, values worked out from the index (distinct, checkable). */
 const readingsFor = (deviceId: number, from: number, n: number, step = 1000) =>
-  Array.from({ length: n }, (_, i) => ({ deviceId, timestamp: T0 + (from + i) * step, metrics: { voltage: 220 + ((from + i) % 100) / 10, power: 1000 + from + i } }));
+  Array.from({ length: n }, (_, i) => ({
+    deviceId,
+    timestamp: T0 + (from + i) * step,
+    metrics: { voltage: 220 + ((from + i) % 100) / 10, power: 1000 + from + i },
+  }));
 
 async function ingest(http: Agent, readings: unknown[]): Promise<void> {
-  for (let i = 0; i < readings.length; i += 400) await http.post('/api/ingest').send({ readings: readings.slice(i, i + 400) }).expect(200);
+  for (let i = 0; i < readings.length; i += 400)
+    await http
+      .post('/api/ingest')
+      .send({ readings: readings.slice(i, i + 400) })
+      .expect(200);
 }
 
 const status = async (t: TestApp) => (await t.http.get('/api/forwarding/status').expect(200)).body;
-const drained = (t: TestApp) => waitFor('the outbox to drain', async () => {
-  const s = await status(t);
-  return s.pending === 0 && s.overflowDevices === 0 && !s.full ? s : undefined;
-});
+const drained = (t: TestApp) =>
+  waitFor('the outbox to drain', async () => {
+    const s = await status(t);
+    return s.pending === 0 && s.overflowDevices === 0 && !s.full ? s : undefined;
+  });
 const getter = (t: TestApp) => async (path: string) => {
   const res = await t.http.get(path);
   return { status: res.status, body: res.body };
@@ -89,7 +98,13 @@ describe('forwarding between instances', () => {
     expect(await status(slave2)).toMatchObject({ enabled: false, target: null, pending: 0, deadLettered: 0, full: false });
 
     // On the slave: created under the API key's client, as api devices (never polled), readings marked forward.
-    const devices = (await slave.http.get('/api/devices').expect(200)).body as Array<{ uid: string; name: string; deviceType: string; clientId: number; id: number }>;
+    const devices = (await slave.http.get('/api/devices').expect(200)).body as Array<{
+      uid: string;
+      name: string;
+      deviceType: string;
+      clientId: number;
+      id: number;
+    }>;
     const feeder1 = devices.find((d) => d.uid === uids[0]);
     expect(feeder1).toMatchObject({ name: 'Feeder 1', deviceType: 'api', clientId: slaveClientId });
     const page = await slave.http.get('/api/metrics').query({ deviceId: feeder1?.id, metric: 'power', limit: 2 }).expect(200);
@@ -121,16 +136,32 @@ describe('forwarding between instances', () => {
 
   it('refuses a uid that belongs to another client on the slave (409), and a key of another client by external id, never merging', async () => {
     const other = await ingestKey(slave, 'Other', 'OTHER');
-    const res = await slave.anon.post('/api/ingest').set('X-API-Key', other.key)
-      .send({ source: 'forward', devices: [{ uid: uids[0], name: 'Feeder 1' }], readings: [{ deviceUid: uids[0], timestamp: T0 + 999_000, metrics: { voltage: 1 } }] })
+    const res = await slave.anon
+      .post('/api/ingest')
+      .set('X-API-Key', other.key)
+      .send({
+        source: 'forward',
+        devices: [{ uid: uids[0], name: 'Feeder 1' }],
+        readings: [{ deviceUid: uids[0], timestamp: T0 + 999_000, metrics: { voltage: 1 } }],
+      })
       .expect(409);
     expect(res.body.message).toMatch(/another client/);
-    const claimed = await slave.anon.post('/api/ingest').set('X-API-Key', other.key)
-      .send({ source: 'forward', devices: [{ uid: 'new-uid-1', name: 'X', clientExternalId: 'ACME' }], readings: [{ deviceUid: 'new-uid-1', timestamp: T0, metrics: { voltage: 1 } }] })
+    const claimed = await slave.anon
+      .post('/api/ingest')
+      .set('X-API-Key', other.key)
+      .send({
+        source: 'forward',
+        devices: [{ uid: 'new-uid-1', name: 'X', clientExternalId: 'ACME' }],
+        readings: [{ deviceUid: 'new-uid-1', timestamp: T0, metrics: { voltage: 1 } }],
+      })
       .expect(409);
     expect(claimed.body.message).toMatch(/ACME/);
     // An undescribed unknown uid is not found; nothing was created.
-    await slave.anon.post('/api/ingest').set('X-API-Key', other.key).send({ readings: [{ deviceUid: 'new-uid-2', timestamp: T0, metrics: { voltage: 1 } }] }).expect(404);
+    await slave.anon
+      .post('/api/ingest')
+      .set('X-API-Key', other.key)
+      .send({ readings: [{ deviceUid: 'new-uid-2', timestamp: T0, metrics: { voltage: 1 } }] })
+      .expect(404);
     const devices = (await slave.http.get('/api/devices').query({ clientId: other.clientId }).expect(200)).body;
     expect(devices).toEqual([]);
   });
@@ -153,7 +184,9 @@ describe('forwarding between instances', () => {
     // A master device whose uid the slave already has under another client: 409 for its readings only.
     const other = await ingestKey(slave, 'Squatter', 'SQUAT');
     const bad = await master.http.post('/api/devices').send({ clientId: masterClientId, name: 'Contested', deviceType: 'api' }).expect(201);
-    const squat = await slave.anon.post('/api/ingest').set('X-API-Key', other.key)
+    const squat = await slave.anon
+      .post('/api/ingest')
+      .set('X-API-Key', other.key)
       .send({ devices: [{ uid: bad.body.uid, name: 'Squatter' }], readings: [{ deviceUid: bad.body.uid, timestamp: T0, metrics: { x: 1 } }] })
       .expect(200);
     expect(squat.body.stored).toBe(1);

@@ -38,7 +38,8 @@ async function restart(inst: Instance): Promise<Instance> {
 }
 
 const getter = (inst: Instance) => async (path: string) => ({ status: 200, body: await apiCall(inst, 'GET', path) });
-const status = (inst: Instance) => apiCall<{ pending: number; deadLettered: number; full: boolean; overflowDevices: number; lastError: string | null }>(inst, 'GET', '/api/forwarding/status');
+const status = (inst: Instance) =>
+  apiCall<{ pending: number; deadLettered: number; full: boolean; overflowDevices: number; lastError: string | null }>(inst, 'GET', '/api/forwarding/status');
 
 describe('forwarding between two processes that get killed', () => {
   beforeAll(() => requireBuiltApi());
@@ -64,16 +65,28 @@ describe('forwarding between two processes that get killed', () => {
     return m;
   };
   const drained = () =>
-    waitFor('the master to drain', async () => {
-      const s = await status(master);
-      return s.pending === 0 && s.overflowDevices === 0 && !s.full;
-    }, 60_000, 200);
+    waitFor(
+      'the master to drain',
+      async () => {
+        const s = await status(master);
+        return s.pending === 0 && s.overflowDevices === 0 && !s.full;
+      },
+      60_000,
+      200,
+    );
 
   beforeAll(async () => {
     slave = await start('slave');
     const client = await apiCall<{ id: number }>(slave, 'POST', '/api/clients', { name: 'Acme', externalId: 'ACME' });
     const key = await apiCall<{ key: string }>(slave, 'POST', '/api/api-keys', { name: 'master', scope: 'forward', clientId: client.id });
-    master = await start('master', { FORWARDER_URL: slave.url, FORWARDER_API_KEY: key.key, FORWARDER_BATCH_SIZE: '200', FORWARDER_BACKOFF_MIN_MS: '100', FORWARDER_BACKOFF_MAX_MS: '2000', FORWARDER_TIMEOUT_MS: '2000' });
+    master = await start('master', {
+      FORWARDER_URL: slave.url,
+      FORWARDER_API_KEY: key.key,
+      FORWARDER_BATCH_SIZE: '200',
+      FORWARDER_BACKOFF_MIN_MS: '100',
+      FORWARDER_BACKOFF_MAX_MS: '2000',
+      FORWARDER_TIMEOUT_MS: '2000',
+    });
     const mc = await apiCall<{ id: number }>(master, 'POST', '/api/clients', { name: 'Acme', externalId: 'ACME' });
     const device = await apiCall<{ id: number; uid: string }>(master, 'POST', '/api/devices', { clientId: mc.id, name: 'Main incomer', deviceType: 'api' });
     deviceId = device.id;

@@ -6,7 +6,16 @@ import { Forwarder } from '../forwarding/forwarder';
 import { ForwardingOutbox } from '../forwarding/forwarding-outbox';
 import { MqttService } from '../mqtt/mqtt.service';
 import { PollingService } from '../polling/polling.service';
-import { AuditHealth, DatabaseHealth, ForwarderHealth, HealthResponse, MigrationsHealth, MqttHealth, ReadinessResponse, SchedulerHealth } from './dto/health.response';
+import {
+  AuditHealth,
+  DatabaseHealth,
+  ForwarderHealth,
+  HealthResponse,
+  MigrationsHealth,
+  MqttHealth,
+  ReadinessResponse,
+  SchedulerHealth,
+} from './dto/health.response';
 
 /** A check that takes longer counts as failed: a monitor must get an answer. */
 export const CHECK_TIMEOUT_MS = 3000;
@@ -73,7 +82,21 @@ export class HealthService {
 
   mqtt(): MqttHealth {
     const s = this.mqttService?.connectionState();
-    if (!s) return { status: 'off', broker: null, clientId: null, devices: 0, subscriptions: 0, unacknowledged: 0, publishQueued: 0, published: 0, publishDropped: 0, lastError: null, lastErrorAt: null, connectedAt: null };
+    if (!s)
+      return {
+        status: 'off',
+        broker: null,
+        clientId: null,
+        devices: 0,
+        subscriptions: 0,
+        unacknowledged: 0,
+        publishQueued: 0,
+        published: 0,
+        publishDropped: 0,
+        lastError: null,
+        lastErrorAt: null,
+        connectedAt: null,
+      };
     return {
       status: s.status,
       broker: s.broker,

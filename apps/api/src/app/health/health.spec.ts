@@ -11,7 +11,13 @@ describe('health, docs and dev endpoints', () => {
 
   it('answers /api/health with the database check', async () => {
     const res = await t.http.get('/api/health').expect(200);
-    expect(res.body).toMatchObject({ status: 'ok', failing: [], name: 'Pieng Medidor Master', database: { engine: t.config.database.type, ok: true }, migrations: { ok: true } });
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      failing: [],
+      name: 'Pieng Medidor Master',
+      database: { engine: t.config.database.type, ok: true },
+      migrations: { ok: true },
+    });
     // Polling is off in the test application; forwarding has no target.
     expect(res.body.scheduler).toMatchObject({ status: 'off', lastTickAt: null });
     expect(res.body.forwarder).toMatchObject({ status: 'off', pending: 0, deadLettered: 0, consecutiveFailures: 0, lastError: null });
@@ -27,7 +33,9 @@ describe('health, docs and dev endpoints', () => {
     await t.http.get('/docs').expect(200);
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     const ids: string[] = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId: string }>).map((o) => o.operationId));
-    expect(ids).toEqual(expect.arrayContaining(['listDevices', 'createDevice', 'ingestReadings', 'getSummary', 'getLinearRegression', 'acknowledgeAlarmEvent', 'getHealth']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['listDevices', 'createDevice', 'ingestReadings', 'getSummary', 'getLinearRegression', 'acknowledgeAlarmEvent', 'getHealth']),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     // Every DTO field carries a description.
     const undocumented: string[] = [];
@@ -64,18 +72,26 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
   it('reports the poll scheduler ticking when polling is on', async () => {
     const t = await startTestApp({ ENABLE_POLLING: 'true' });
     try {
-      const scheduler = await waitFor('a first scheduler tick', async () => {
-        const body = (await t.anon.get('/api/health').expect(200)).body;
-        return body.scheduler.lastTickAt ? body.scheduler : undefined;
-      }, 5000);
+      const scheduler = await waitFor(
+        'a first scheduler tick',
+        async () => {
+          const body = (await t.anon.get('/api/health').expect(200)).body;
+          return body.scheduler.lastTickAt ? body.scheduler : undefined;
+        },
+        5000,
+      );
       expect(scheduler.status).toBe('ok');
       expect(scheduler.lastTickAgeSec).toBeLessThan(scheduler.staleAfterSec);
       expect(Math.abs(Date.parse(scheduler.lastTickAt) - Date.now())).toBeLessThan(5000);
       // The scheduler looks at least once a second (lease renewal): a later look sees a newer tick.
-      await waitFor('a newer scheduler tick', async () => {
-        const later = (await t.anon.get('/api/health').expect(200)).body.scheduler;
-        return Date.parse(later.lastTickAt) > Date.parse(scheduler.lastTickAt) ? true : undefined;
-      }, 3000);
+      await waitFor(
+        'a newer scheduler tick',
+        async () => {
+          const later = (await t.anon.get('/api/health').expect(200)).body.scheduler;
+          return Date.parse(later.lastTickAt) > Date.parse(scheduler.lastTickAt) ? true : undefined;
+        },
+        3000,
+      );
     } finally {
       await t.close();
     }
@@ -91,11 +107,18 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
     });
     try {
       const { deviceId } = await seedDevice(failing.http);
-      await failing.http.post('/api/ingest').send({ readings: [1, 2, 3].map((i) => ({ deviceId, timestamp: new Date(Date.now() - i * 1000).toISOString(), metrics: { voltage: 230 } })) }).expect(200);
-      const body = await waitFor('the forwarder failing', async () => {
-        const b = (await failing.anon.get('/api/health').expect(200)).body;
-        return b.forwarder.status === 'failing' ? b : undefined;
-      }, 10_000);
+      await failing.http
+        .post('/api/ingest')
+        .send({ readings: [1, 2, 3].map((i) => ({ deviceId, timestamp: new Date(Date.now() - i * 1000).toISOString(), metrics: { voltage: 230 } })) })
+        .expect(200);
+      const body = await waitFor(
+        'the forwarder failing',
+        async () => {
+          const b = (await failing.anon.get('/api/health').expect(200)).body;
+          return b.forwarder.status === 'failing' ? b : undefined;
+        },
+        10_000,
+      );
       expect(body.status).toBe('degraded');
       expect(body.failing).toEqual(['forwarder']);
       expect(body.forwarder).toMatchObject({ pending: 3, deadLettered: 0, consecutiveFailures: 1 });
@@ -122,11 +145,18 @@ describe('health checks of the scheduler, the forwarder and the database', () =>
     const sending = await startTestApp({ FORWARDER_URL: `http://127.0.0.1:${(target.address() as { port: number }).port}`, FORWARDER_API_KEY: 'k'.repeat(32) });
     try {
       const { deviceId } = await seedDevice(sending.http);
-      await sending.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: new Date().toISOString(), metrics: { voltage: 231 } }] }).expect(200);
-      const forwarder = await waitFor('the forwarder idle after sending', async () => {
-        const f = (await sending.anon.get('/api/health').expect(200)).body.forwarder;
-        return f.status === 'idle' && f.lastSuccessAt ? f : undefined;
-      }, 10_000);
+      await sending.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId, timestamp: new Date().toISOString(), metrics: { voltage: 231 } }] })
+        .expect(200);
+      const forwarder = await waitFor(
+        'the forwarder idle after sending',
+        async () => {
+          const f = (await sending.anon.get('/api/health').expect(200)).body.forwarder;
+          return f.status === 'idle' && f.lastSuccessAt ? f : undefined;
+        },
+        10_000,
+      );
       expect(forwarder).toMatchObject({ pending: 0, consecutiveFailures: 0, lastError: null });
       expect(received.join('')).toContain('"voltage":231');
     } finally {

@@ -69,14 +69,16 @@ export function validateIngestBody(body: unknown, now = Date.now()): IngestReque
   if (!INGEST_SOURCES.includes(source as IngestRequest['source'])) fail('source', `must be one of ${INGEST_SOURCES.join(', ')}`);
   const devices = new Map<string, DeviceDescriptor>();
   const rawDevices = body['devices'] ?? [];
-  if (!Array.isArray(rawDevices) || rawDevices.length > MAX_READINGS_PER_BATCH) fail('devices', `must be an array of at most ${MAX_READINGS_PER_BATCH} devices`);
+  if (!Array.isArray(rawDevices) || rawDevices.length > MAX_READINGS_PER_BATCH)
+    fail('devices', `must be an array of at most ${MAX_READINGS_PER_BATCH} devices`);
   else {
     rawDevices.forEach((d: unknown, i: number) => {
       const at = `devices[${i}]`;
       if (!isObject(d)) return fail(at, 'must be an object');
       for (const key in d) if (!DEVICE_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
       if (typeof d['uid'] !== 'string' || !UID_PATTERN.test(d['uid'])) return fail(`${at}.uid`, 'must be a device uid (1-36 letters, digits, _ . : -)');
-      if (typeof d['name'] !== 'string' || d['name'].trim().length === 0 || d['name'].length > 200) return fail(`${at}.name`, 'must be a name of 1-200 characters');
+      if (typeof d['name'] !== 'string' || d['name'].trim().length === 0 || d['name'].length > 200)
+        return fail(`${at}.name`, 'must be a name of 1-200 characters');
       if (!optionalString(d['deviceType'], 20)) return fail(`${at}.deviceType`, 'must be a string of at most 20 characters');
       if (!optionalString(d['driver'], 40)) return fail(`${at}.driver`, 'must be a string of at most 40 characters');
       if (!optionalString(d['clientExternalId'], 200)) return fail(`${at}.clientExternalId`, 'must be a string of at most 200 characters');
@@ -106,7 +108,8 @@ export function validateIngestBody(body: unknown, now = Date.now()): IngestReque
     if (deviceUid !== undefined) {
       if (deviceId !== undefined) fail(`${at}.deviceUid`, 'give deviceId or deviceUid, not both');
       else if (typeof deviceUid !== 'string' || !UID_PATTERN.test(deviceUid)) fail(`${at}.deviceUid`, 'must be a device uid (1-36 letters, digits, _ . : -)');
-    } else if (typeof deviceId !== 'number' || !Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_ROW_ID) fail(`${at}.deviceId`, `must be a device id (1 to ${MAX_ROW_ID})`);
+    } else if (typeof deviceId !== 'number' || !Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_ROW_ID)
+      fail(`${at}.deviceId`, `must be a device id (1 to ${MAX_ROW_ID})`);
     let ts = now;
     if (r['timestamp'] !== undefined) {
       const parsed = parseTimestamp(r['timestamp'], now);
@@ -128,7 +131,8 @@ export function validateIngestBody(body: unknown, now = Date.now()): IngestReque
       if (count > MAX_METRICS_PER_READING) fail(`${at}.metrics`, `must contain at most ${MAX_METRICS_PER_READING} metrics`);
     }
     const extra = r['extra'];
-    if (extra !== undefined && (!isObject(extra) || JSON.stringify(extra).length > MAX_EXTRA_CHARS)) fail(`${at}.extra`, `must be an object of at most ${MAX_EXTRA_CHARS} characters as JSON`);
+    if (extra !== undefined && (!isObject(extra) || JSON.stringify(extra).length > MAX_EXTRA_CHARS))
+      fail(`${at}.extra`, `must be an object of at most ${MAX_EXTRA_CHARS} characters as JSON`);
     out[i] = {
       deviceId: deviceUid !== undefined ? 0 : (deviceId as number),
       ts,

@@ -33,7 +33,10 @@ describe('values stored by POST /api/ingest', () => {
       third: 1 / 3,
       integer: 9007199254740991,
     };
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: T0, metrics: values }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: T0, metrics: values }] })
+      .expect(200);
     for (const [metric, value] of Object.entries(values)) {
       const items = await stored(metric, T0, T0);
       expect([metric, items.map((i) => i.value)]).toEqual([metric, [value]]);
@@ -41,7 +44,10 @@ describe('values stored by POST /api/ingest', () => {
   });
 
   it('keeps metrics named NULL, null and with dots as those names', async () => {
-    const res = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: T0 + 1000, metrics: { NULL: 1, null: 2, 'phase.L1': 3 } }] }).expect(200);
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: T0 + 1000, metrics: { NULL: 1, null: 2, 'phase.L1': 3 } }] })
+      .expect(200);
     expect(res.body).toMatchObject({ stored: 3, duplicates: 0 });
     expect((await stored('NULL', T0, T0 + 1000)).map((i) => i.value)).toEqual([1]);
     expect((await stored('null', T0, T0 + 1000)).map((i) => i.value)).toEqual([2]);
@@ -75,7 +81,11 @@ describe('values stored by POST /api/ingest', () => {
     const v6 = await stored('v6', T, T + 600_000);
     expect(v6[499].value).toBe(4996.5);
     // One audit line per reading with new values: readings 100-589 (490), reading 499 without v7.
-    const lines = readFileSync(join(t.dataDir, 'audit.log'), 'utf8').split('\n').filter(Boolean).slice(auditBefore).map((l) => JSON.parse(l));
+    const lines = readFileSync(join(t.dataDir, 'audit.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(auditBefore)
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(490);
     const line499 = lines.find((l) => l.ts === new Date(T + 499_000).toISOString());
     expect(Object.keys(line499.metrics).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v8', 'v9']);

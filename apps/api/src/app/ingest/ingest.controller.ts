@@ -27,7 +27,24 @@ export class IngestController {
   @ApiOkResponse({ type: IngestResponse, description: 'The batch was stored (duplicates are kept once and counted)' })
   @ApiErrors(400, 403, 404, 409, 413, 503, 507)
   @ApiOperation({ summary: 'Store a batch of readings (all or nothing; duplicates are counted and kept once)' })
-  @ApiBody({ type: IngestRequestDto, examples: { byId: { summary: 'Two readings of device 1', value: { readings: [{ deviceId: 1, timestamp: '2026-11-30T12:00:00Z', metrics: { voltage: 229.8, current: 4.12, power: 912.5, energy: 15234.7 } }, { deviceId: 1, timestamp: '2026-11-30T12:00:10Z', metrics: { voltage: 230.1, current: 4.1, power: 909.8, energy: 15237.2 } }] } }, byUid: { summary: 'A gateway naming its meter by uid', value: { readings: [{ deviceUid: 'gw3-meter-2', timestamp: 1796040000000, metrics: { power: 1520, powerFactor: 0.94 } }] } } } })
+  @ApiBody({
+    type: IngestRequestDto,
+    examples: {
+      byId: {
+        summary: 'Two readings of device 1',
+        value: {
+          readings: [
+            { deviceId: 1, timestamp: '2026-11-30T12:00:00Z', metrics: { voltage: 229.8, current: 4.12, power: 912.5, energy: 15234.7 } },
+            { deviceId: 1, timestamp: '2026-11-30T12:00:10Z', metrics: { voltage: 230.1, current: 4.1, power: 909.8, energy: 15237.2 } },
+          ],
+        },
+      },
+      byUid: {
+        summary: 'A gateway naming its meter by uid',
+        value: { readings: [{ deviceUid: 'gw3-meter-2', timestamp: 1796040000000, metrics: { power: 1520, powerFactor: 0.94 } }] },
+      },
+    },
+  })
   ingestReadings(@CallerScope() scope: ClientScope, @CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<IngestResponse> {
     return this.ingest.ingestRequest(validateIngestBody(body), scope, principal.kind === 'user' || principal.scope === 'forward');
   }

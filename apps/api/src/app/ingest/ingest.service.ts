@@ -80,7 +80,13 @@ export class IngestService {
     const devices = await this.devices.getMany(scope, [...new Set(batch.map((r) => r.deviceId))]);
     // A virtual meter stores nothing: its values are computed from its inputs on each query.
     const toVirtual = batch.findIndex((r) => devices.get(r.deviceId)?.deviceType === 'virtual');
-    if (toVirtual >= 0) throw InvalidInputError.forFields([{ field: `readings[${toVirtual}].deviceId`, message: `readings[${toVirtual}].deviceId ${batch[toVirtual].deviceId} is a virtual meter: it stores no readings (its values are computed from its inputs)` }]);
+    if (toVirtual >= 0)
+      throw InvalidInputError.forFields([
+        {
+          field: `readings[${toVirtual}].deviceId`,
+          message: `readings[${toVirtual}].deviceId ${batch[toVirtual].deviceId} is a virtual meter: it stores no readings (its values are computed from its inputs)`,
+        },
+      ]);
     const { readings, total } = mergeSameInstant(batch);
     const rowCount = countValues(readings);
     const clientIds = [...new Set([...devices.values()].map((d) => d.clientId))];
@@ -91,25 +97,30 @@ export class IngestService {
     const allNew = { sums: this.rollups.pendingInserts(readings), audit: auditEntries(readings, devices, source) };
     const allNewEncoded = encodeAuditEntries(allNew.audit);
 
-    const { stored, kept, outcome, forwarded, audit } = await this.db.transaction(async (m) => {
-      const stored = await this.insertNew(m, readings, source, inserts);
-      const kept = storedOnly(readings, stored);
-      // What depends only on which values were stored goes in one round trip (Database.combined): the
-      // pending rollup sums, the devices' last_seen_at, the audit outbox row and the alarm rules' version.
-      // On PostgreSQL the device rows are locked from here to the commit, before any alarm rule or event
-      // (and in id order), so two batches, or a batch and a rule change, never wait for each other in a circle.
-      const together = this.db.combined(m);
-      for (const w of stored === ALL ? allNew.sums : this.rollups.pendingInserts(kept)) together.write(w);
-      for (const w of lastSeen) together.write(w);
-      const staged = stored === ALL ? this.audit.stage(m, allNew.audit, { encoded: allNewEncoded, with: together }) : this.audit.stage(m, auditEntries(kept, devices, source), { with: together });
-      const version = this.alarms.readVersion(together);
-      const [audit, rulesVersion] = await Promise.all([staged, version, together.send()]);
-      const rules = await this.alarms.rulesOf(m, clientIds, rulesVersion);
-      const outcome = await this.alarms.evaluateWith(m, rules, () => storedValues(kept, devices));
-      // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
-      const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
-      return { stored, kept, outcome, forwarded, audit };
-    }).catch((err: unknown) => this.refuseWhenDiskFull(err));
+    const { stored, kept, outcome, forwarded, audit } = await this.db
+      .transaction(async (m) => {
+        const stored = await this.insertNew(m, readings, source, inserts);
+        const kept = storedOnly(readings, stored);
+        // What depends only on which values were stored goes in one round trip (Database.combined): the
+        // pending rollup sums, the devices' last_seen_at, the audit outbox row and the alarm rules' version.
+        // On PostgreSQL the device rows are locked from here to the commit, before any alarm rule or event
+        // (and in id order), so two batches, or a batch and a rule change, never wait for each other in a circle.
+        const together = this.db.combined(m);
+        for (const w of stored === ALL ? allNew.sums : this.rollups.pendingInserts(kept)) together.write(w);
+        for (const w of lastSeen) together.write(w);
+        const staged =
+          stored === ALL
+            ? this.audit.stage(m, allNew.audit, { encoded: allNewEncoded, with: together })
+            : this.audit.stage(m, auditEntries(kept, devices, source), { with: together });
+        const version = this.alarms.readVersion(together);
+        const [audit, rulesVersion] = await Promise.all([staged, version, together.send()]);
+        const rules = await this.alarms.rulesOf(m, clientIds, rulesVersion);
+        const outcome = await this.alarms.evaluateWith(m, rules, () => storedValues(kept, devices));
+        // The forwarding outbox, in this same transaction: only values stored now (never duplicates).
+        const forwarded = this.outbox.active ? await this.outbox.enqueue(m, kept) : { bytes: 0, overflowed: false };
+        return { stored, kept, outcome, forwarded, audit };
+      })
+      .catch((err: unknown) => this.refuseWhenDiskFull(err));
     this.audit.databaseWritten();
     this.outbox.committed(forwarded);
 
@@ -134,7 +145,9 @@ export class IngestService {
   private refuseWhenDiskFull(err: unknown): never {
     if (!databaseDiskFull(err)) throw err;
     this.audit.databaseFull();
-    throw new InsufficientStorageError('The disk holding the database is full: the batch was not stored (none of its readings); free space, then send it again');
+    throw new InsufficientStorageError(
+      'The disk holding the database is full: the batch was not stored (none of its readings); free space, then send it again',
+    );
   }
 
   /**
@@ -145,7 +158,12 @@ export class IngestService {
    * are new. PostgreSQL aborts the whole transaction on a failed statement, so there the insert
    * always skips conflicts: one unnest statement per batch, whose row count says whether every value went in (postgres-measurements.ts).
    */
-  private async insertNew(m: EntityManager, readings: ValidReading[], source: ReadingSource, plainInserts?: ReturnType<typeof insertStatements>): Promise<typeof ALL | Set<string>> {
+  private async insertNew(
+    m: EntityManager,
+    readings: ValidReading[],
+    source: ReadingSource,
+    plainInserts?: ReturnType<typeof insertStatements>,
+  ): Promise<typeof ALL | Set<string>> {
     if (this.db.kind === 'postgres') return (await insertNewOnPostgres(this.db, m, readings, source, valueKey)) ?? ALL;
     let done = 0;
     if (this.db.kind === 'sqlite') {
@@ -178,7 +196,14 @@ function auditEntries(kept: ValidReading[], devices: Map<number, { uid: string }
   const entries: AuditEntry[] = new Array(kept.length);
   for (let i = 0; i < kept.length; i++) {
     const r = kept[i];
-    entries[i] = { ts: new Date(r.ts).toISOString(), deviceId: r.deviceId, deviceUid: (devices.get(r.deviceId) as { uid: string }).uid, source, metrics: r.metrics, ...(r.extra && { extra: r.extra }) };
+    entries[i] = {
+      ts: new Date(r.ts).toISOString(),
+      deviceId: r.deviceId,
+      deviceUid: (devices.get(r.deviceId) as { uid: string }).uid,
+      source,
+      metrics: r.metrics,
+      ...(r.extra && { extra: r.extra }),
+    };
   }
   return entries;
 }
@@ -227,7 +252,8 @@ function insertStatements(readings: ValidReading[], source: ReadingSource, tail:
   let params: number[] = [];
   let keys: string[] = [];
   for (const r of readings) {
-    if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts)) throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
+    if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts))
+      throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
     for (const metric in r.metrics) {
       if (!METRIC_NAME_PATTERN.test(metric)) throw new Error(`metric name ${JSON.stringify(metric)} is not valid`);
       params.push(r.metrics[metric]);

@@ -16,17 +16,22 @@ describe('POST /api/ingest', () => {
   afterAll(() => t.close());
 
   const count = async (metric?: string) => {
-    const res = await t.http.get('/api/metrics').query({ deviceId, limit: 10000, ...(metric && { metric }) }).expect(200);
+    const res = await t.http
+      .get('/api/metrics')
+      .query({ deviceId, limit: 10000, ...(metric && { metric }) })
+      .expect(200);
     return res.body.items.length as number;
   };
 
   it('stores a batch and answers with the counts', async () => {
     const res = await t.http
       .post('/api/ingest')
-      .send({ readings: [
-        { deviceId, timestamp: iso(T0), metrics: { voltage: 229.8, current: 1.52 } },
-        { deviceId, timestamp: T0 + 1000, metrics: { voltage: 230.1 } },
-      ] })
+      .send({
+        readings: [
+          { deviceId, timestamp: iso(T0), metrics: { voltage: 229.8, current: 1.52 } },
+          { deviceId, timestamp: T0 + 1000, metrics: { voltage: 230.1 } },
+        ],
+      })
       .expect(200);
     expect(res.body).toEqual({ readings: 2, stored: 3, duplicates: 0, alarmEvents: 0, alarmsCleared: 0 });
     const page = await t.http.get('/api/metrics').query({ deviceId, metric: 'voltage' }).expect(200);
@@ -43,7 +48,10 @@ describe('POST /api/ingest', () => {
     const again = await t.http.post('/api/ingest').send(batch).expect(200);
     expect(again.body).toMatchObject({ stored: 0, duplicates: 2 });
     // Same value twice inside one batch: one row.
-    const inside = await t.http.post('/api/ingest').send({ readings: [batch.readings[0], batch.readings[0]] }).expect(200);
+    const inside = await t.http
+      .post('/api/ingest')
+      .send({ readings: [batch.readings[0], batch.readings[0]] })
+      .expect(200);
     expect(inside.body).toMatchObject({ readings: 2, stored: 0, duplicates: 4 });
     const res = await t.http.get('/api/metrics').query({ deviceId, metric: 'power' }).expect(200);
     expect(res.body.items).toHaveLength(1);
@@ -61,12 +69,19 @@ describe('POST /api/ingest', () => {
 
     const res = await t.http.post('/api/ingest').send({ readings }).expect(200);
     expect(res.body).toMatchObject({ readings: 130, stored: 1300 - 11, duplicates: 11 });
-    const m3 = await t.http.get('/api/metrics').query({ deviceId, metric: 'm3', from: T, to: T + 200_000, limit: 1000 }).expect(200);
+    const m3 = await t.http
+      .get('/api/metrics')
+      .query({ deviceId, metric: 'm3', from: T, to: T + 200_000, limit: 1000 })
+      .expect(200);
     expect(m3.body.items).toHaveLength(130);
     expect(m3.body.items[75].value).toBe(-1); // the stored value is kept, not overwritten
     expect(m3.body.items[74].value).toBe(743.25);
     // The audit trail gets one line per reading with new values: 129 (reading 129 had nothing new), reading 75 without m3.
-    const lines = readFileSync(join(t.dataDir, 'audit.log'), 'utf8').split('\n').filter(Boolean).slice(auditBefore).map((l) => JSON.parse(l));
+    const lines = readFileSync(join(t.dataDir, 'audit.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(auditBefore)
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(129);
     const line75 = lines.find((l) => l.ts === iso(T + 75_000));
     expect(Object.keys(line75.metrics)).toHaveLength(9);
@@ -85,34 +100,64 @@ describe('POST /api/ingest', () => {
     ['null', null],
     ['a boolean', true],
   ])('answers 400 naming the field for %s as a metric value', async (_label, value) => {
-    const res = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(T0 + 9000), metrics: { voltage: value } }] }).expect(400);
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: iso(T0 + 9000), metrics: { voltage: value } }] })
+      .expect(400);
     expect(res.body.errors).toEqual([{ field: 'readings[0].metrics.voltage', message: 'must be a finite number' }]);
   });
 
   it('answers 400 naming an unknown field', async () => {
-    const top = await t.http.post('/api/ingest').send({ readings: [{ deviceId, metrics: { voltage: 1 } }], foo: 1 }).expect(400);
+    const top = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, metrics: { voltage: 1 } }], foo: 1 })
+      .expect(400);
     expect(top.body.errors).toEqual([{ field: 'foo', message: 'is not a known field' }]);
-    const inner = await t.http.post('/api/ingest').send({ readings: [{ deviceId, metrics: { voltage: 1 }, colour: 'red' }] }).expect(400);
+    const inner = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, metrics: { voltage: 1 }, colour: 'red' }] })
+      .expect(400);
     expect(inner.body.errors[0].field).toBe('readings[0].colour');
   });
 
   it('answers 400 for an unparseable timestamp or one more than 5 minutes ahead', async () => {
-    const bad = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: 'yesterday', metrics: { voltage: 1 } }] }).expect(400);
+    const bad = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: 'yesterday', metrics: { voltage: 1 } }] })
+      .expect(400);
     expect(bad.body.errors[0].field).toBe('readings[0].timestamp');
-    const future = await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(Date.now() + 6 * 60_000), metrics: { voltage: 1 } }] }).expect(400);
+    const future = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: iso(Date.now() + 6 * 60_000), metrics: { voltage: 1 } }] })
+      .expect(400);
     expect(future.body.errors[0].message).toMatch(/5 minutes in the future/);
     // Four minutes ahead (clock drift) is accepted.
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: iso(Date.now() + 4 * 60_000), metrics: { drift: 1 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: iso(Date.now() + 4 * 60_000), metrics: { drift: 1 } }] })
+      .expect(200);
   });
 
   it('refuses impossible calendar dates (2026-02-30 is not 2 March) and ids no device can have, naming the reading', async () => {
     const before = await count();
-    const readings = ['2026-02-30T12:00:00Z', '2026-13-01T00:00:00Z', '2026-11-26T24:00:00Z', '2026-11-26T12:00:00'].map((timestamp) => ({ deviceId, timestamp, metrics: { voltage: 1 } }));
+    const readings = ['2026-02-30T12:00:00Z', '2026-13-01T00:00:00Z', '2026-11-26T24:00:00Z', '2026-11-26T12:00:00'].map((timestamp) => ({
+      deviceId,
+      timestamp,
+      metrics: { voltage: 1 },
+    }));
     const res = await t.http.post('/api/ingest').send({ readings }).expect(400);
-    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['readings[0].timestamp', 'readings[1].timestamp', 'readings[2].timestamp', 'readings[3].timestamp']);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([
+      'readings[0].timestamp',
+      'readings[1].timestamp',
+      'readings[2].timestamp',
+      'readings[3].timestamp',
+    ]);
     expect(res.body.errors[0].message).toMatch(/no day 30/);
     // 2^31 is past the largest id PostgreSQL's integer column holds: a 400, never the database's error.
-    const huge = await t.http.post('/api/ingest').send({ readings: [{ deviceId: 2 ** 31, metrics: { voltage: 1 } }] }).expect(400);
+    const huge = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: 2 ** 31, metrics: { voltage: 1 } }] })
+      .expect(400);
     expect(huge.body.errors[0].field).toBe('readings[0].deviceId');
     expect(await count()).toBe(before);
   });
@@ -121,10 +166,12 @@ describe('POST /api/ingest', () => {
     const before = await count();
     const res = await t.http
       .post('/api/ingest')
-      .send({ readings: [
-        { deviceId, timestamp: iso(T0 + 20_000), metrics: { voltage: 228 } },
-        { deviceId, timestamp: iso(T0 + 21_000), metrics: { voltage: 'high' } },
-      ] })
+      .send({
+        readings: [
+          { deviceId, timestamp: iso(T0 + 20_000), metrics: { voltage: 228 } },
+          { deviceId, timestamp: iso(T0 + 21_000), metrics: { voltage: 'high' } },
+        ],
+      })
       .expect(400);
     expect(res.body.errors[0].field).toBe('readings[1].metrics.voltage');
     expect(await count()).toBe(before);
@@ -134,10 +181,12 @@ describe('POST /api/ingest', () => {
     const before = await count();
     const res = await t.http
       .post('/api/ingest')
-      .send({ readings: [
-        { deviceId, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
-        { deviceId: 99999, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
-      ] })
+      .send({
+        readings: [
+          { deviceId, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
+          { deviceId: 99999, timestamp: iso(T0 + 30_000), metrics: { voltage: 228 } },
+        ],
+      })
       .expect(404);
     expect(res.body.message).toMatch(/99999/);
     expect(await count()).toBe(before);
@@ -153,7 +202,10 @@ describe('POST /api/ingest', () => {
 
   it('answers 400 for an empty batch or a missing metrics object', async () => {
     await t.http.post('/api/ingest').send({ readings: [] }).expect(400);
-    const res = await t.http.post('/api/ingest').send({ readings: [{ deviceId }] }).expect(400);
+    const res = await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId }] })
+      .expect(400);
     expect(res.body.errors[0].field).toBe('readings[0].metrics');
   });
 
@@ -172,7 +224,10 @@ describe('GET /api/live', () => {
       const res = await fetch(`${t.url}/api/live?deviceId=${deviceId}`, { signal: controller.signal, headers: { authorization: `Bearer ${t.adminToken}` } });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: '2026-11-26T12:00:00Z', metrics: { voltage: 231.5 } }] }).expect(200);
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId, timestamp: '2026-11-26T12:00:00Z', metrics: { voltage: 231.5 } }] })
+        .expect(200);
       let text = '';
       while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
       controller.abort();

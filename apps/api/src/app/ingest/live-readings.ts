@@ -80,7 +80,9 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     private readonly validity: PrincipalValidity,
     private readonly sessions: Sessions,
   ) {
-    this.changes = this.validity.changes.subscribe((ref) => this.endAll(principalKey(ref), 'the user or API key was changed; reconnect to continue with its current rights'));
+    this.changes = this.validity.changes.subscribe((ref) =>
+      this.endAll(principalKey(ref), 'the user or API key was changed; reconnect to continue with its current rights'),
+    );
   }
 
   /**
@@ -94,7 +96,10 @@ export class LiveReadings implements BeforeApplicationShutdown, OnModuleDestroy 
     const cap = this.config.liveStreamsPerPrincipal;
     if (own.size >= cap) {
       const who = principal.kind === 'user' ? 'This user' : 'This API key';
-      throw new TooManyRequestsError(`${who} already has ${cap} live streams open (LIVE_STREAMS_PER_PRINCIPAL); close one before opening another`, CAP_RETRY_AFTER_SEC);
+      throw new TooManyRequestsError(
+        `${who} already has ${cap} live streams open (LIVE_STREAMS_PER_PRINCIPAL); close one before opening another`,
+        CAP_RETRY_AFTER_SEC,
+      );
     }
     // A client's user asking for another client's readings gets none, as for a device it cannot see.
     const foreign = scope.clientId !== null && filter.clientId !== undefined && filter.clientId !== scope.clientId;

@@ -13,14 +13,19 @@ describe('live relay payloads', () => {
 
   it('writes each source and list of metric names once, and each reading as a row of numbers', () => {
     const payloads = encodeLivePayloads('o1', [a, b, { ...a, ts: 1001 }]);
-    expect(payloads).toEqual(['["o1",["api","modbus-tcp"],[["voltage","current"],["voltage"]],[3,7,1000,0,0,230.5,1.25],[4,7,2000,1,1,229],[3,7,1001,0,0,230.5,1.25]]']);
+    expect(payloads).toEqual([
+      '["o1",["api","modbus-tcp"],[["voltage","current"],["voltage"]],[3,7,1000,0,0,230.5,1.25],[4,7,2000,1,1,229],[3,7,1001,0,0,230.5,1.25]]',
+    ]);
     expect(decodeLivePayload(payloads[0])).toEqual({ origin: 'o1', readings: [a, b, { ...a, ts: 1001 }] });
   });
 
   it('starts a new payload, with its own names, when the next reading would pass the limit', () => {
     const whole = '["o1",["api","modbus-tcp"],[["voltage","current"],["voltage"]],[3,7,1000,0,0,230.5,1.25],[4,7,2000,1,1,229]]';
     expect(encodeLivePayloads('o1', [a, b], whole.length)).toEqual([whole]);
-    expect(encodeLivePayloads('o1', [a, b], whole.length - 1)).toEqual(['["o1",["api"],[["voltage","current"]],[3,7,1000,0,0,230.5,1.25]]', '["o1",["modbus-tcp"],[["voltage"]],[4,7,2000,0,0,229]]']);
+    expect(encodeLivePayloads('o1', [a, b], whole.length - 1)).toEqual([
+      '["o1",["api"],[["voltage","current"]],[3,7,1000,0,0,230.5,1.25]]',
+      '["o1",["modbus-tcp"],[["voltage"]],[4,7,2000,0,0,229]]',
+    ]);
   });
 
   it('keeps every payload of a large batch under the limit and reads all of it back in order', () => {
@@ -54,7 +59,15 @@ describe('live relay payloads', () => {
   });
 
   it('reads anything else as nothing', () => {
-    for (const bad of ['', 'not json', '{}', '["o1"]', '["o1",["api"],[["v"]],[1,2,3,0,0]]', '["o1",["api"],[["v"]],[1,2,3,0,5,1]]', '["o1",["api"],[["v"]],[1,2,3,0,0,1,2]]']) {
+    for (const bad of [
+      '',
+      'not json',
+      '{}',
+      '["o1"]',
+      '["o1",["api"],[["v"]],[1,2,3,0,0]]',
+      '["o1",["api"],[["v"]],[1,2,3,0,5,1]]',
+      '["o1",["api"],[["v"]],[1,2,3,0,0,1,2]]',
+    ]) {
       expect(decodeLivePayload(bad)).toBeUndefined();
     }
   });

@@ -106,13 +106,18 @@ export class LiveRelay implements OnApplicationBootstrap, BeforeApplicationShutd
     try {
       await this.db.query('SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p', [LIVE_CHANNEL, payloads]);
       if (this.sendFailing || this.dropped > 0) {
-        this.logger.log(`Live readings reach the other instances again${this.dropped ? ` (${this.dropped} readings were dropped while they could not be sent)` : ''}`);
+        this.logger.log(
+          `Live readings reach the other instances again${this.dropped ? ` (${this.dropped} readings were dropped while they could not be sent)` : ''}`,
+        );
         this.sendFailing = false;
         this.dropped = 0;
       }
     } catch (err) {
       this.dropped += readings.length;
-      if (!this.sendFailing) this.logger.warn(`Live readings cannot be sent to the other instances (${(err as Error).message}); their live streams miss this instance's readings until they can`);
+      if (!this.sendFailing)
+        this.logger.warn(
+          `Live readings cannot be sent to the other instances (${(err as Error).message}); their live streams miss this instance's readings until they can`,
+        );
       this.sendFailing = true;
     }
   }
@@ -121,7 +126,12 @@ export class LiveRelay implements OnApplicationBootstrap, BeforeApplicationShutd
   private async listen(): Promise<void> {
     const url = this.config.database.type === 'postgres' ? this.config.database.url : '';
     // query_timeout bounds the pings: a connection that stopped answering is replaced.
-    const client = new Client({ connectionString: url, application_name: `pieng live relay ${this.identity.id}`.slice(0, 63), keepAlive: true, query_timeout: 5000 });
+    const client = new Client({
+      connectionString: url,
+      application_name: `pieng live relay ${this.identity.id}`.slice(0, 63),
+      keepAlive: true,
+      query_timeout: 5000,
+    });
     this.listener = client;
     client.on('notification', (msg) => {
       if (msg.channel === LIVE_CHANNEL && msg.payload) this.received(msg.payload);
@@ -137,7 +147,9 @@ export class LiveRelay implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     if (this.listener !== client) return;
     if (this.deafSince !== undefined) {
-      this.logger.log(`Listening again for the other instances' live readings, after ${((Date.now() - this.deafSince) / 1000).toFixed(1)} s in which their readings were not in this instance's live streams`);
+      this.logger.log(
+        `Listening again for the other instances' live readings, after ${((Date.now() - this.deafSince) / 1000).toFixed(1)} s in which their readings were not in this instance's live streams`,
+      );
       this.deafSince = undefined;
     }
     this.reconnectMs = RECONNECT_MIN_MS;
@@ -217,7 +229,8 @@ export function encodeLivePayloads(origin: string, readings: LiveReading[], maxB
   let sourcesLength = 0;
   let namesLength = 0;
   let rowsLength = 0;
-  const size = () => 1 + head.length + 1 + (2 + sourcesLength + Math.max(0, sources.length - 1)) + 1 + (2 + namesLength + Math.max(0, nameLists.length - 1)) + rowsLength + 1;
+  const size = () =>
+    1 + head.length + 1 + (2 + sourcesLength + Math.max(0, sources.length - 1)) + 1 + (2 + namesLength + Math.max(0, nameLists.length - 1)) + rowsLength + 1;
   const flush = () => {
     if (rows.length === 0) return;
     out.push(`[${head},[${sources.join(',')}],[${nameLists.join(',')}],${rows.join(',')}]`);

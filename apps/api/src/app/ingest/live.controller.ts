@@ -30,7 +30,13 @@ export class LiveController {
   @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors(400)
   @ApiResponse({ status: 429, description: 'This user or API key already has its maximum of live streams open; see the Retry-After header', type: ErrorBody })
-  streamReadings(@CurrentPrincipal() principal: Principal, @CallerScope() scope: ClientScope, @Query() q: LiveQuery, @Req() req: Request, @Res() res: Response): void {
+  streamReadings(
+    @CurrentPrincipal() principal: Principal,
+    @CallerScope() scope: ClientScope,
+    @Query() q: LiveQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
     this.live.open(principal, scope, { clientId: q.clientId, deviceId: q.deviceId }, req, res);
   }
 }

@@ -21,7 +21,10 @@ async function createUser(t: TestApp, role: 'viewer' | 'operator', clientId: num
 }
 
 async function createKey(t: TestApp, clientId: number, scope: 'read' | 'ingest' = 'read'): Promise<{ id: number; key: string }> {
-  const res = await t.http.post('/api/api-keys').send({ name: `key ${Math.random()}`, scope, clientId }).expect(201);
+  const res = await t.http
+    .post('/api/api-keys')
+    .send({ name: `key ${Math.random()}`, scope, clientId })
+    .expect(201);
   return { id: res.body.id, key: res.body.key };
 }
 
@@ -29,7 +32,10 @@ let tick = 0;
 /** Stores one reading of each device (a distinct timestamp every call) and returns their timestamps. */
 async function ingest(t: TestApp, ...deviceIds: number[]): Promise<string> {
   const ts = new Date(T0 + ++tick * 1000).toISOString();
-  await t.http.post('/api/ingest').send({ readings: deviceIds.map((deviceId) => ({ deviceId, timestamp: ts, metrics: { voltage: 230 } })) }).expect(200);
+  await t.http
+    .post('/api/ingest')
+    .send({ readings: deviceIds.map((deviceId) => ({ deviceId, timestamp: ts, metrics: { voltage: 230 } })) })
+    .expect(200);
   return ts;
 }
 
@@ -80,7 +86,10 @@ describe('GET /api/live', () => {
       bAll: [`${deviceB1}@${ts1}`, `${deviceB1}@${ts2}`],
       bDevice1: [`${deviceB1}@${ts1}`, `${deviceB1}@${ts2}`],
     };
-    await waitFor('every stream to receive its readings', async () => streams.staffAll.readings.length >= 5 && streams.aAll.readings.length >= 3 && streams.bAll.readings.length >= 2);
+    await waitFor(
+      'every stream to receive its readings',
+      async () => streams.staffAll.readings.length >= 5 && streams.aAll.readings.length >= 3 && streams.bAll.readings.length >= 2,
+    );
     // A moment for anything that should not arrive to arrive.
     await new Promise((r) => setTimeout(r, 300));
     const got = Object.fromEntries(Object.entries(streams).map(([name, s]) => [name, seen(s)]));
@@ -140,11 +149,18 @@ describe('GET /api/live', () => {
       const first = await openStream(t, { token: user.token });
       const loggedOut = await openStream(t, { token: second.accessToken });
       const changer = await openStream(t, { token: third.accessToken });
-      await t.anon.post('/api/auth/logout').send({ refreshToken: second.refreshToken }).expect((r) => expect(r.status).toBeLessThan(300));
+      await t.anon
+        .post('/api/auth/logout')
+        .send({ refreshToken: second.refreshToken })
+        .expect((r) => expect(r.status).toBeLessThan(300));
       await waitFor('the stream of the logged-out session to end', async () => loggedOut.ended, 5000, 20);
       expect(first.ended).toBe(false);
       // A password change ends every other session of the account; the one that changed it goes on.
-      await t.anon.patch('/api/auth/password').set('Authorization', `Bearer ${third.accessToken}`).send({ currentPassword: 'user-password-123', newPassword: 'new-password-456' }).expect((r) => expect(r.status).toBeLessThan(300));
+      await t.anon
+        .patch('/api/auth/password')
+        .set('Authorization', `Bearer ${third.accessToken}`)
+        .send({ currentPassword: 'user-password-123', newPassword: 'new-password-456' })
+        .expect((r) => expect(r.status).toBeLessThan(300));
       await waitFor('the stream of the session the password change ended', async () => first.ended, 5000, 20);
       const ts = await ingest(t, deviceA1);
       await waitFor('the changing session to receive', async () => changer.readings.some((r) => r.ts === ts));
@@ -199,12 +215,20 @@ describe('GET /api/live', () => {
 
     it('LIVE_STREAMS_PER_PRINCIPAL sets the cap; a bad value names the variable', async () => {
       expect(loadConfig({}).liveStreamsPerPrincipal).toBe(10);
-      expect(() => loadConfig({ LIVE_STREAMS_PER_PRINCIPAL: 'many' })).toThrow(/LIVE_STREAMS_PER_PRINCIPAL="many": .*LIVE_STREAMS_PER_PRINCIPAL must be an integer number/);
-      expect(() => loadConfig({ LIVE_STREAMS_PER_PRINCIPAL: '0' })).toThrow(/LIVE_STREAMS_PER_PRINCIPAL="0": LIVE_STREAMS_PER_PRINCIPAL must not be less than 1/);
+      expect(() => loadConfig({ LIVE_STREAMS_PER_PRINCIPAL: 'many' })).toThrow(
+        /LIVE_STREAMS_PER_PRINCIPAL="many": .*LIVE_STREAMS_PER_PRINCIPAL must be an integer number/,
+      );
+      expect(() => loadConfig({ LIVE_STREAMS_PER_PRINCIPAL: '0' })).toThrow(
+        /LIVE_STREAMS_PER_PRINCIPAL="0": LIVE_STREAMS_PER_PRINCIPAL must not be less than 1/,
+      );
       const two = await startTestApp({ LIVE_STREAMS_PER_PRINCIPAL: '2' });
       try {
         // A HEAD answers at once and holds no place.
-        for (let i = 0; i < 3; i++) await two.http.head('/api/live').expect(200).expect('content-type', /text\/event-stream/);
+        for (let i = 0; i < 3; i++)
+          await two.http
+            .head('/api/live')
+            .expect(200)
+            .expect('content-type', /text\/event-stream/);
         const a = await openStream(two, { token: two.adminToken });
         const b = await openStream(two, { token: two.adminToken });
         const c = await openStream(two, { token: two.adminToken });
@@ -224,7 +248,9 @@ describe('GET /api/live', () => {
  * stored readings per second, each without and with the streams. Before the cap and the shared
  * serialisation: 200 streams open, B 5.8 ms -> 1,037 ms, A 5,097 -> 87 readings/s.
  */
-async function measureStreamsLoad(env: Record<string, string>): Promise<{ open: number; idleB: number; loadedB: number; aRateWithout: number; aRate: number; figures: string }> {
+async function measureStreamsLoad(
+  env: Record<string, string>,
+): Promise<{ open: number; idleB: number; loadedB: number; aRateWithout: number; aRate: number; figures: string }> {
   const t = await startTestApp(env);
   try {
     const a = await seedDevice(t.http, 'Busy feeder', 'Client A');
@@ -235,7 +261,11 @@ async function measureStreamsLoad(env: Record<string, string>): Promise<{ open: 
     let bTs = T0;
     const ingestB = async () => {
       const started = performance.now();
-      await t.anon.post('/api/ingest').set('Authorization', `Bearer ${t.adminToken}`).send({ readings: [{ deviceId: b.deviceId, timestamp: (bTs += 1000), metrics: { power: 5 } }] }).expect(200);
+      await t.anon
+        .post('/api/ingest')
+        .set('Authorization', `Bearer ${t.adminToken}`)
+        .send({ readings: [{ deviceId: b.deviceId, timestamp: (bTs += 1000), metrics: { power: 5 } }] })
+        .expect(200);
       return performance.now() - started;
     };
     const measureB = async (ms: number) => {
@@ -250,7 +280,11 @@ async function measureStreamsLoad(env: Record<string, string>): Promise<{ open: 
     let sending = true;
     const gatewayLoop = async () => {
       while (sending) {
-        const readings = Array.from({ length: 50 }, () => ({ deviceId: a.deviceId, timestamp: (aTs += 1000), metrics: { voltage: 230, current: 1.5, power: 345 } }));
+        const readings = Array.from({ length: 50 }, () => ({
+          deviceId: a.deviceId,
+          timestamp: (aTs += 1000),
+          metrics: { voltage: 230, current: 1.5, power: 345 },
+        }));
         const res = await t.anon.post('/api/ingest').set('X-API-Key', gateway.key).send({ readings });
         expect(res.status).toBe(200);
         aStored += 50;

@@ -92,7 +92,8 @@ export function unnestChunks(readings: ValidReading[], source: ReadingSource): U
   if (!READING_SOURCES.includes(source)) throw new Error(`unknown reading source ${JSON.stringify(source)}`);
   const all: Array<{ deviceId: number; metric: string; ts: number; value: number }> = [];
   for (const r of readings) {
-    if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts)) throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
+    if (!Number.isSafeInteger(r.deviceId) || !Number.isSafeInteger(r.ts))
+      throw new Error(`reading of device ${r.deviceId} at ${r.ts} has a non-integer id or timestamp`);
     for (const metric in r.metrics) {
       if (!METRIC_NAME_PATTERN.test(metric)) throw new Error(`metric name ${JSON.stringify(metric)} is not valid`);
       const value = r.metrics[metric];

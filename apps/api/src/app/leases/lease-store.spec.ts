@@ -16,7 +16,10 @@ describe.each(TEST_ENGINES)('LeaseStore on %s', (engine) => {
   afterAll(() => t?.close());
 
   const row = async (name: string) =>
-    (await t.db.query<{ owner: string; expires_at: string | number }>('SELECT owner, expires_at FROM leases WHERE name = ?', [name])).map((r) => ({ owner: r.owner, expiresAt: Number(r.expires_at) }))[0];
+    (await t.db.query<{ owner: string; expires_at: string | number }>('SELECT owner, expires_at FROM leases WHERE name = ?', [name])).map((r) => ({
+      owner: r.owner,
+      expiresAt: Number(r.expires_at),
+    }))[0];
 
   it('grants a free lease to the first claimant only, and renews it for its holder', async () => {
     const before = Date.now();
@@ -44,7 +47,7 @@ describe.each(TEST_ENGINES)('LeaseStore on %s', (engine) => {
     expect(await a.holder('forwarder')).toMatchObject({ owner: 'owner-b' });
   });
 
-  it('releases only the owner\'s own leases, at once; the row keeps the last holder', async () => {
+  it("releases only the owner's own leases, at once; the row keeps the last holder", async () => {
     await b.claim(['device:10'], 10_000);
     await a.claim(['device:11', 'device:12'], 10_000);
     expect(await a.release(['device:10', 'device:11'])).toBe(1);

@@ -39,7 +39,8 @@ export class LeaseStore implements OnModuleInit {
     private readonly db: Database,
     private readonly identity: InstanceIdentity,
   ) {
-    this.nowSql = db.kind === 'postgres' ? 'CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+    this.nowSql =
+      db.kind === 'postgres' ? 'CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
   }
 
   /**
@@ -72,7 +73,10 @@ export class LeaseStore implements OnModuleInit {
 
   /** The lease of that name if someone holds it now (not expired), else null. */
   async holder(name: string): Promise<Lease | null> {
-    const [row] = await this.db.query<{ owner: string; expires_at: string | number }>(`SELECT owner, expires_at FROM leases WHERE name = ? AND expires_at >= ${this.nowSql}`, [name]);
+    const [row] = await this.db.query<{ owner: string; expires_at: string | number }>(
+      `SELECT owner, expires_at FROM leases WHERE name = ? AND expires_at >= ${this.nowSql}`,
+      [name],
+    );
     return row ? { name, owner: row.owner, expiresAt: Number(row.expires_at) } : null;
   }
 
@@ -113,7 +117,11 @@ export class LeaseStore implements OnModuleInit {
     for (let i = 0; i < unique.length; i += CHUNK) {
       const chunk = unique.slice(i, i + CHUNK);
       released += await this.db.transaction((m) =>
-        this.db.execute(`UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND name IN (${chunk.map(() => '?').join(',')})`, [owner, ...chunk], m),
+        this.db.execute(
+          `UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND name IN (${chunk.map(() => '?').join(',')})`,
+          [owner, ...chunk],
+          m,
+        ),
       );
     }
     return released;
@@ -123,7 +131,11 @@ export class LeaseStore implements OnModuleInit {
   async releaseAll(prefixes: string[] = [], owner = this.identity.owner): Promise<number> {
     const names = prefixes.length ? ` AND (${prefixes.map(() => 'name LIKE ?').join(' OR ')})` : '';
     return this.db.transaction((m) =>
-      this.db.execute(`UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND expires_at >= ${this.nowSql}${names}`, [owner, ...prefixes.map((p) => `${p}%`)], m),
+      this.db.execute(
+        `UPDATE leases SET expires_at = ${this.nowSql} - 1 WHERE owner = ? AND expires_at >= ${this.nowSql}${names}`,
+        [owner, ...prefixes.map((p) => `${p}%`)],
+        m,
+      ),
     );
   }
 

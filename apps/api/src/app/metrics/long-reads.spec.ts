@@ -37,12 +37,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * Milliseconds of one-reading ingests of a device, one after the other, for at least `minMs` and
  * `minCount` calls; a call that has not finished after `maxMs` in all ends the measurement.
  */
-async function ingestLatencies(http: ReturnType<typeof request.agent>, deviceId: number, startTs: number, minCount: number, minMs: number, maxMs = 40_000): Promise<number[]> {
+async function ingestLatencies(
+  http: ReturnType<typeof request.agent>,
+  deviceId: number,
+  startTs: number,
+  minCount: number,
+  minMs: number,
+  maxMs = 40_000,
+): Promise<number[]> {
   const times: number[] = [];
   const began = performance.now();
   for (let i = 0; (i < minCount || performance.now() - began < minMs) && performance.now() - began < maxMs; i++) {
     const started = performance.now();
-    await http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: startTs + i * 1000, metrics: { power: 100 + i } }] }).expect(200);
+    await http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: startTs + i * 1000, metrics: { power: 100 + i } }] })
+      .expect(200);
     times.push(performance.now() - started);
   }
   return times;
@@ -114,7 +124,9 @@ describe('long reads', () => {
       const res = await series();
       expect(res.status).toBe(422);
       expect(res.body).toEqual({ statusCode: 422, message: expect.stringMatching(/within 50 ms \(QUERY_TIMEOUT_MS\).*narrow the time range \(from, to\)/) });
-      const raw = await strict.http.get('/api/metrics').query({ deviceId: longDevice, metric: 'voltage', limit: 10, ...WHOLE_HISTORY, from: new Date(T0 + 7).toISOString() });
+      const raw = await strict.http
+        .get('/api/metrics')
+        .query({ deviceId: longDevice, metric: 'voltage', limit: 10, ...WHOLE_HISTORY, from: new Date(T0 + 7).toISOString() });
       expect(raw.status).toBe(200);
 
       // More long reads at once than there are read connections: each is stopped (422) or, when it never
@@ -134,7 +146,13 @@ describe('long reads', () => {
       // A narrow range (the last ten minutes) is read well within the bound.
       const narrow = await strict.http
         .get('/api/metrics/linreg')
-        .query({ deviceId: longDevice, x: 'voltage', y: 'current', from: new Date(T0 + (VALUES - 600) * 1000).toISOString(), to: new Date(T0 + VALUES * 1000 - 1).toISOString() })
+        .query({
+          deviceId: longDevice,
+          x: 'voltage',
+          y: 'current',
+          from: new Date(T0 + (VALUES - 600) * 1000).toISOString(),
+          to: new Date(T0 + VALUES * 1000 - 1).toISOString(),
+        })
         .expect(200);
       expect(narrow.body.n).toBe(600);
     } finally {

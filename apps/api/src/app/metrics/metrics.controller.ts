@@ -42,7 +42,9 @@ export class MetricsController {
   }
 
   @Get('linreg')
-  @ApiOperation({ summary: 'Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp' })
+  @ApiOperation({
+    summary: 'Least-squares line y = slope·x + intercept and r²; x is time (seconds since the Unix epoch) or another metric paired by timestamp',
+  })
   @ApiErrors(400, 404, 422, 503)
   @ApiOkResponse({ type: LinregResponse })
   getLinearRegression(@CallerScope() scope: ClientScope, @Query() q: LinregQuery): Promise<LinregResponse> {

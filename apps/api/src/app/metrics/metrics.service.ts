@@ -34,7 +34,10 @@ export class MetricsService {
 
   async raw(scope: ClientScope, q: RawMetricsQuery): Promise<MeasurementPage> {
     const device = await this.devices.get(scope, q.deviceId);
-    if (device.deviceType === 'virtual') throw new UnprocessableError(`Device ${device.id} is a virtual meter: it stores no readings; ask /api/metrics/series, /api/metrics/summary or /api/energy for its computed values`);
+    if (device.deviceType === 'virtual')
+      throw new UnprocessableError(
+        `Device ${device.id} is a virtual meter: it stores no readings; ask /api/metrics/series, /api/metrics/summary or /api/energy for its computed values`,
+      );
     const limit = q.limit ?? 1000;
     const r = range(q.from, q.to);
     const where = ['device_id = ?', r.sql];
@@ -55,7 +58,13 @@ export class MetricsService {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((row) => ({ deviceId: q.deviceId, metric: row.metric, ts: new Date(Number(row.ts)).toISOString(), value: Number(row.value), source: row.source })),
+      items: page.map((row) => ({
+        deviceId: q.deviceId,
+        metric: row.metric,
+        ts: new Date(Number(row.ts)).toISOString(),
+        value: Number(row.value),
+        source: row.source,
+      })),
       nextCursor: rows.length > limit && last ? encodeCursor(Number(last.ts), last.metric) : null,
     };
   }
@@ -108,7 +117,8 @@ export class MetricsService {
            GROUP BY metric, b ORDER BY metric, b`;
     const rows = await this.db.scan<{ metric: string; b: number | string; s: number; n: number | string; min: number; max: number }>(sql, params);
     const byMetric = new Map(q.metrics.map((m) => [m, [] as Bucket[]]));
-    for (const row of rows) byMetric.get(row.metric)?.push({ start: Number(row.b), sum: Number(row.s), count: Number(row.n), min: Number(row.min), max: Number(row.max) });
+    for (const row of rows)
+      byMetric.get(row.metric)?.push({ start: Number(row.b), sum: Number(row.s), count: Number(row.n), min: Number(row.min), max: Number(row.max) });
     if (starts) for (const [metric, buckets] of byMetric) byMetric.set(metric, regroup(buckets, starts));
     return {
       from: new Date(from).toISOString(),
@@ -131,7 +141,8 @@ export class MetricsService {
    * two-pass answer over the raw rows.
    */
   async summary(scope: ClientScope, q: SummaryQuery): Promise<SummaryResponse> {
-    if ((q.lsl === undefined) !== (q.usl === undefined)) throw InvalidInputError.forFields([{ field: q.lsl === undefined ? 'lsl' : 'usl', message: 'lsl and usl go together' }]);
+    if ((q.lsl === undefined) !== (q.usl === undefined))
+      throw InvalidInputError.forFields([{ field: q.lsl === undefined ? 'lsl' : 'usl', message: 'lsl and usl go together' }]);
     if (q.lsl !== undefined && q.usl !== undefined && q.lsl >= q.usl) throw InvalidInputError.forFields([{ field: 'lsl', message: 'must be below usl' }]);
     const device = await this.devices.get(scope, q.deviceId);
     if (device.deviceType === 'virtual') {
@@ -155,7 +166,11 @@ export class MetricsService {
         params.push(pivot, pivot, pivot, q.deviceId, q.metric, piece.from, piece.until);
       }
     }
-    let n = 0, s1 = 0, s2 = 0, min: number | null = null, max: number | null = null;
+    let n = 0,
+      s1 = 0,
+      s2 = 0,
+      min: number | null = null,
+      max: number | null = null;
     if (parts.length) {
       for (const row of await this.db.scan(parts.join(' UNION ALL '), params)) {
         if (!num(row['n'])) continue;
@@ -193,14 +208,25 @@ export class MetricsService {
       for (const s of res.series) valuesByRead.set(`${input}.${s.metric}`, new Map(s.points.map((p) => [Date.parse(p.t), p.avg])));
     }
     const to = q.to ?? Date.now();
-    const base = shape ?? { from: new Date(q.from ?? to - DAY_MS).toISOString(), to: new Date(to).toISOString(), bucketMs: 60_000, resolution: '1m' as const, timezone: 'UTC', series: [] };
+    const base = shape ?? {
+      from: new Date(q.from ?? to - DAY_MS).toISOString(),
+      to: new Date(to).toISOString(),
+      bucketMs: 60_000,
+      resolution: '1m' as const,
+      timezone: 'UTC',
+      series: [],
+    };
     return {
       ...base,
       source: VIRTUAL_SOURCE,
       series: q.metrics.map((metric) => {
         const e = exprs.get(metric);
         const points = e ? evaluateAligned(e, valuesByRead) : [];
-        return { metric, unit: metricUnit(metric) ?? '', points: points.map(({ t, v }) => ({ t: new Date(t).toISOString(), avg: v, min: v, max: v, count: 1 })) };
+        return {
+          metric,
+          unit: metricUnit(metric) ?? '',
+          points: points.map(({ t, v }) => ({ t: new Date(t).toISOString(), avg: v, min: v, max: v, count: 1 })),
+        };
       }),
     };
   }
@@ -211,7 +237,10 @@ export class MetricsService {
     const { from, until } = openRange(q.from, q.to);
     const values = await virtualMinutes(this.db, config, q.metric, alignDown(from, 60_000), until);
     const pivot = values[0]?.v ?? 0;
-    let s1 = 0, s2 = 0, min: number | null = null, max: number | null = null;
+    let s1 = 0,
+      s2 = 0,
+      min: number | null = null,
+      max: number | null = null;
     for (const { v } of values) {
       s1 += v - pivot;
       s2 += (v - pivot) ** 2;
@@ -314,7 +343,8 @@ interface Bucket {
 /** The rollup to read for a step: the coarsest whose buckets tile the step's buckets exactly (raw rows below a minute). */
 function seriesResolution(step: SeriesStep, dayStarts: number[] | null): { name: 'raw' | RollupResolution; bucketMs: number | null } {
   for (const r of [...ROLLUP_RESOLUTIONS].reverse()) {
-    if (step.kind === 'fixed' ? step.ms % r.bucketMs === 0 : (dayStarts ?? []).every((t) => t % r.bucketMs === 0)) return { name: r.name, bucketMs: r.bucketMs };
+    if (step.kind === 'fixed' ? step.ms % r.bucketMs === 0 : (dayStarts ?? []).every((t) => t % r.bucketMs === 0))
+      return { name: r.name, bucketMs: r.bucketMs };
   }
   return { name: 'raw', bucketMs: null };
 }
@@ -325,7 +355,11 @@ function seriesResolution(step: SeriesStep, dayStarts: number[] | null): { name:
  * otherwise be empty where 15-minute rollups still hold it.
  */
 function finestKept(from: number, days: Record<Resolution, number | null>, now: number): number {
-  for (const [resolution, widthMs] of [['raw', 0], ['1m', 60_000], ['15m', 900_000]] as const) {
+  for (const [resolution, widthMs] of [
+    ['raw', 0],
+    ['1m', 60_000],
+    ['15m', 900_000],
+  ] as const) {
     const cut = retentionCut(now, days[resolution]);
     if (cut === null || from >= cut) return widthMs;
   }

@@ -19,7 +19,9 @@ function regression(xs: number[], ys: number[]) {
   const n = xs.length;
   const mx = xs.reduce((a, b) => a + b, 0) / n;
   const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (xs[i] - mx) * (ys[i] - my);
     sxx += (xs[i] - mx) ** 2;
@@ -75,7 +77,10 @@ describe('metrics analytics', () => {
 
   it('fits energy against time (seconds since the epoch)', async () => {
     const res = await t.http.get('/api/metrics/linreg').query({ deviceId, x: 'time', y: 'energy' }).expect(200);
-    const ref = regression(idx.map((i) => ts(i) / 1000), idx.map(energy));
+    const ref = regression(
+      idx.map((i) => ts(i) / 1000),
+      idx.map(energy),
+    );
     expect(res.body.n).toBe(N);
     expect(res.body.slope).toBeCloseTo(ref.slope, 12); // 0.75 Wh per minute = 0.0125 Wh/s
     expect(res.body.slope).toBeCloseTo(0.75 / 60, 6);
@@ -93,7 +98,10 @@ describe('metrics analytics', () => {
   });
 
   it('answers 422 for fewer than 2 points or zero variance', async () => {
-    const one = await t.http.get('/api/metrics/linreg').query({ deviceId, x: 'time', y: 'voltage', from: ts(5), to: ts(5) }).expect(422);
+    const one = await t.http
+      .get('/api/metrics/linreg')
+      .query({ deviceId, x: 'time', y: 'voltage', from: ts(5), to: ts(5) })
+      .expect(422);
     expect(one.body.message).toMatch(/at least 2/);
     const flat = await t.http.get('/api/metrics/linreg').query({ deviceId, x: 'flat', y: 'voltage' }).expect(422);
     expect(flat.body.message).toMatch(/zero variance/);
@@ -101,7 +109,10 @@ describe('metrics analytics', () => {
 
   it('buckets a series for charts, at the smallest clock-friendly width that gives at most `points` buckets', async () => {
     // 100 minutes in at most 10 buckets: 5 min gives 20, 15 min gives 7 (00:00, 00:15, ... 01:30).
-    const res = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage,energy', from: ts(0), to: ts(99) + 59_999, points: 10 }).expect(200);
+    const res = await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId, metrics: 'voltage,energy', from: ts(0), to: ts(99) + 59_999, points: 10 })
+      .expect(200);
     expect(res.body).toMatchObject({ bucketMs: 900_000, resolution: '15m', timezone: 'UTC' });
     const v = res.body.series.find((s: { metric: string }) => s.metric === 'voltage');
     expect(v.unit).toBe('V');
@@ -121,7 +132,10 @@ describe('metrics analytics', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await t.http.get('/api/metrics').query({ deviceId, metric: 'energy', limit: 500, ...(cursor && { cursor }) }).expect(200);
+      const res = await t.http
+        .get('/api/metrics')
+        .query({ deviceId, metric: 'energy', limit: 500, ...(cursor && { cursor }) })
+        .expect(200);
       seen.push(...res.body.items.map((i: { ts: string }) => i.ts));
       cursor = res.body.nextCursor ?? undefined;
     } while (cursor);
@@ -154,13 +168,19 @@ describe('metrics analytics', () => {
     expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', from: ts(10), to: ts(5) })).toEqual(['from']);
     expect(await fields('/api/metrics/series', { deviceId, metrics: 'voltage', points: 10_001 })).toEqual(['points']);
     // The whole allowed range is a time: 101 years in 10 buckets of whole days.
-    const widest = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: '2000-01-01', to: '2100-12-31T23:59:59.999Z', points: 10 }).expect(200);
+    const widest = await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId, metrics: 'voltage', from: '2000-01-01', to: '2100-12-31T23:59:59.999Z', points: 10 })
+      .expect(200);
     expect(widest.body.to).toBe('2100-12-31T23:59:59.999Z');
     expect(widest.body.resolution).toBe('1h');
     expect(widest.body.series[0].points).toHaveLength(1);
     expect(widest.body.series[0].points[0].count).toBe(N);
     // An unknown metric is an empty series, not an error.
-    const unknown = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'neverMeasured', from: ts(0), to: ts(N) }).expect(200);
+    const unknown = await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId, metrics: 'neverMeasured', from: ts(0), to: ts(N) })
+      .expect(200);
     expect(unknown.body.series).toEqual([{ metric: 'neverMeasured', unit: '', points: [] }]);
     // Ids are integer columns (at most 2^31 - 1 on PostgreSQL); a cursor's time is a stored time.
     expect(await fields('/api/metrics', { deviceId: 2 ** 31 })).toEqual(['deviceId']);

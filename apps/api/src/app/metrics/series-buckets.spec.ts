@@ -31,7 +31,10 @@ describe('chooseStep', () => {
 
 describe('day buckets in the client time zone', () => {
   it('start at local midnight: 03:00 UTC in São Paulo (UTC−3 all year since 2019)', () => {
-    expect(localDayStarts(t('2026-03-10T12:00:00Z'), t('2026-03-12T02:59:59Z'), 'America/Sao_Paulo')).toEqual([t('2026-03-10T03:00:00Z'), t('2026-03-11T03:00:00Z')]);
+    expect(localDayStarts(t('2026-03-10T12:00:00Z'), t('2026-03-12T02:59:59Z'), 'America/Sao_Paulo')).toEqual([
+      t('2026-03-10T03:00:00Z'),
+      t('2026-03-11T03:00:00Z'),
+    ]);
     // 01:00 UTC on the 11th is still the 10th in São Paulo.
     expect(localMidnight(t('2026-03-11T01:00:00Z'), 'America/Sao_Paulo')).toBe(t('2026-03-10T03:00:00Z'));
   });

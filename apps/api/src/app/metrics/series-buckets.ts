@@ -11,7 +11,20 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
 /** The widths a chart may use, below a day. */
-export const SUB_DAY_STEPS_MS = [SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR];
+export const SUB_DAY_STEPS_MS = [
+  SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  5 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+];
 
 /** A chart's bucket width: a fixed number of milliseconds, or a number of the client's days. */
 export type SeriesStep = { kind: 'fixed'; ms: number } | { kind: 'days'; days: number; timeZone: string };
@@ -53,4 +66,3 @@ export function bucketStarts(step: SeriesStep, from: number, to: number): number
   const all = [...earlier, ...starts];
   return all.filter((_, i) => i % step.days === 0);
 }
-

@@ -56,7 +56,19 @@ export class MqttDeviceState {
             // Put back (merged under anything newer), to be written at the next flush.
             for (const [id, state] of batch) {
               const now = this.pending.get(id);
-              this.pending.set(id, now ? { ...state, ...now, lastMessageAt: Math.max(state.lastMessageAt, now.lastMessageAt), rejected: state.rejected + now.rejected, ...(now.online === undefined && state.online !== undefined && { online: state.online }), ...(now.payload === undefined && { payload: state.payload, reason: state.reason }) } : state);
+              this.pending.set(
+                id,
+                now
+                  ? {
+                      ...state,
+                      ...now,
+                      lastMessageAt: Math.max(state.lastMessageAt, now.lastMessageAt),
+                      rejected: state.rejected + now.rejected,
+                      ...(now.online === undefined && state.online !== undefined && { online: state.online }),
+                      ...(now.payload === undefined && { payload: state.payload, reason: state.reason }),
+                    }
+                  : state,
+              );
             }
             this.logger.warn(`Could not write the MQTT devices' state: ${(err as Error).message}`);
             throw err;

@@ -15,7 +15,13 @@ describe('MQTT across instances (mqtt lease)', () => {
   let two: TestApp;
   let drop: () => Promise<void>;
   let meter: MqttClient;
-  const env = (url: string) => ({ DATABASE_URL: url, MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-lease-${process.pid}`, LEASE_TTL_SEC: '2' });
+  const env = (url: string) => ({
+    DATABASE_URL: url,
+    MQTT_URL: broker.url,
+    MQTT_PROTOCOL_VERSION: '4',
+    MQTT_CLIENT_ID: `pieng-lease-${process.pid}`,
+    LEASE_TTL_SEC: '2',
+  });
   const mqttHealth = async (t: TestApp) => (await t.http.get('/api/health').expect(200)).body.mqtt;
 
   beforeAll(async () => {
@@ -36,7 +42,12 @@ describe('MQTT across instances (mqtt lease)', () => {
 
   it('connects from the lease holder only, and from the other once the holder stops', async () => {
     const clientId = (await one.http.post('/api/clients').send({ name: 'Shared plant' }).expect(201)).body.id;
-    const id = (await one.http.post('/api/devices').send({ clientId, name: 'Plug', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: 'shared plug' } }).expect(201)).body.id;
+    const id = (
+      await one.http
+        .post('/api/devices')
+        .send({ clientId, name: 'Plug', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: 'shared plug' } })
+        .expect(201)
+    ).body.id;
     // Its two topics (the state and availability) beside the announcement filters.
     await waitFor('one subscribed', async () => (await mqttHealth(one)).subscriptions === MQTT_ANNOUNCEMENT_FILTERS.length + 2);
     // Two waits on standby, never connecting (it would take the session from one).

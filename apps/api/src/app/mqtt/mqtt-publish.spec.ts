@@ -18,7 +18,14 @@ describe('MQTT publish', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    t = await startTestApp({ MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-publish-${process.pid}`, MQTT_PUBLISH: 'true', RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    t = await startTestApp({
+      MQTT_URL: broker.url,
+      MQTT_PROTOCOL_VERSION: '4',
+      MQTT_CLIENT_ID: `pieng-publish-${process.pid}`,
+      MQTT_PUBLISH: 'true',
+      RETENTION_RAW_DAYS: '36500',
+      RETENTION_1M_DAYS: '36500',
+    });
     homeAssistant = await broker.publisher();
     homeAssistant.on('message', (topic, payload, packet) => received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain }));
     await homeAssistant.subscribeAsync(['pieng/#', 'homeassistant/#'], { qos: 1 });
@@ -32,7 +39,10 @@ describe('MQTT publish', () => {
   it('publishes each stored reading as state under the client externalId and device uid, with retained Home Assistant configs', async () => {
     const clientId = (await t.http.post('/api/clients').send({ name: 'Acme', externalId: 'ACME' }).expect(201)).body.id;
     const device = (await t.http.post('/api/devices').send({ clientId, name: 'Main meter', deviceType: 'api' }).expect(201)).body;
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId: device.id, timestamp: '2026-01-01T00:00:00Z', metrics: { energy: 1500, power: 230 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: device.id, timestamp: '2026-01-01T00:00:00Z', metrics: { energy: 1500, power: 230 } }] })
+      .expect(200);
 
     const state = await waitFor('the state published', async () => received.find((m) => m.topic === `pieng/ACME/${device.uid}/state`));
     expect(state).toEqual({ topic: `pieng/ACME/${device.uid}/state`, payload: { ts: '2026-01-01T00:00:00.000Z', energy: 1500, power: 230 }, retain: false });
@@ -53,17 +63,29 @@ describe('MQTT publish', () => {
       state_class: 'total_increasing',
       device: { identifiers: [`pieng_${device.uid}`], name: 'Main meter' },
     });
-    expect(configs.find((c) => c.topic.endsWith('_power/config'))?.payload).toMatchObject({ device_class: 'power', unit_of_measurement: 'W', state_class: 'measurement' });
+    expect(configs.find((c) => c.topic.endsWith('_power/config'))?.payload).toMatchObject({
+      device_class: 'power',
+      unit_of_measurement: 'W',
+      state_class: 'measurement',
+    });
   });
 
   it('does not publish back readings that came in over MQTT', async () => {
     const clientId = (await t.http.post('/api/clients').send({ name: 'Beta' }).expect(201)).body.id;
-    const plug = (await t.http.post('/api/devices').send({ clientId, name: 'Plug', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: 'beta plug' } }).expect(201)).body;
+    const plug = (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, name: 'Plug', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: 'beta plug' } })
+        .expect(201)
+    ).body;
     const meter = (await t.http.post('/api/devices').send({ clientId, name: 'Meter', deviceType: 'api' }).expect(201)).body;
     await waitFor('subscribed', async () => (await t.http.get('/api/health').expect(200)).body.mqtt.devices === 1);
     await homeAssistant.publishAsync('zigbee2mqtt/beta plug', '{"power":5}', { qos: 1 });
     await waitFor('the plug reading stored', async () => (await t.http.get(`/api/devices/${plug.id}`).expect(200)).body.lastSeenAt !== null);
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId: meter.id, timestamp: '2026-01-01T00:00:00Z', metrics: { power: 7 } }] }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId: meter.id, timestamp: '2026-01-01T00:00:00Z', metrics: { power: 7 } }] })
+      .expect(200);
     // Published in the order stored: once the later reading is out, the plug's would have been too. No client externalId: its id.
     await waitFor('the meter state published', async () => received.some((m) => m.topic === `pieng/${clientId}/${meter.uid}/state`));
     expect(received.filter((m) => m.topic.includes(plug.uid))).toEqual([]);

@@ -101,7 +101,9 @@ export class MqttPublisher implements OnModuleInit, OnModuleDestroy {
       this.dropped += over;
       if (Date.now() - this.lastDropLog >= DROP_LOG_EVERY_MS) {
         this.lastDropLog = Date.now();
-        this.logger.warn(`The broker takes readings slower than they are stored, or is away: ${this.dropped} reading(s) not published so far (the oldest dropped past ${MAX_PUBLISH_QUEUE} waiting)`);
+        this.logger.warn(
+          `The broker takes readings slower than they are stored, or is away: ${this.dropped} reading(s) not published so far (the oldest dropped past ${MAX_PUBLISH_QUEUE} waiting)`,
+        );
       }
     }
     this.kick();
@@ -135,7 +137,13 @@ export class MqttPublisher implements OnModuleInit, OnModuleDestroy {
           const key = `${device.uid}\u0000${metric}`;
           if (this.announced.has(key)) continue;
           this.announced.add(key);
-          sent.push(client.publishAsync(`homeassistant/sensor/pieng_${level(device.uid)}_${level(metric)}/config`, JSON.stringify(this.discoveryConfig(device, metric)), { qos: 1, retain: true }));
+          sent.push(
+            client.publishAsync(
+              `homeassistant/sensor/pieng_${level(device.uid)}_${level(metric)}/config`,
+              JSON.stringify(this.discoveryConfig(device, metric)),
+              { qos: 1, retain: true },
+            ),
+          );
         }
         sent.push(client.publishAsync(this.stateTopic(device), JSON.stringify({ ts: new Date(r.ts).toISOString(), ...r.metrics }), { qos: 1, retain: false }));
       }
@@ -144,7 +152,9 @@ export class MqttPublisher implements OnModuleInit, OnModuleDestroy {
       this.published += results.length - failed;
       if (failed) {
         this.dropped += failed;
-        this.logger.warn(`${failed} MQTT publication(s) not acknowledged by the broker before the connection closed: ${((results.find((x) => x.status === 'rejected') as PromiseRejectedResult).reason as Error).message}`);
+        this.logger.warn(
+          `${failed} MQTT publication(s) not acknowledged by the broker before the connection closed: ${((results.find((x) => x.status === 'rejected') as PromiseRejectedResult).reason as Error).message}`,
+        );
       }
     }
   }

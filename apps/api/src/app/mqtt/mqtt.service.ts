@@ -172,7 +172,15 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** How the connection stands now. */
   connectionState(): MqttConnectionState {
-    return { ...this.state, subscriptions: this.subscribed.size, unacknowledged: this.unacknowledged, publishQueued: this.publisher.queued, published: this.publisher.published, publishDropped: this.publisher.dropped, devices: this.directory.size };
+    return {
+      ...this.state,
+      subscriptions: this.subscribed.size,
+      unacknowledged: this.unacknowledged,
+      publishQueued: this.publisher.queued,
+      published: this.publisher.published,
+      publishDropped: this.publisher.dropped,
+      devices: this.directory.size,
+    };
   }
 
   get holdsLease(): boolean {
@@ -370,7 +378,12 @@ export class MqttService implements OnApplicationBootstrap, OnModuleDestroy {
       return 'handled';
     }
     if (timestamp !== undefined && (timestamp < EARLIEST_TS || timestamp > receivedAt + MAX_FUTURE_MS)) {
-      this.deviceState.rejected(entry.id, receivedAt, payload, `its time ${new Date(timestamp).toISOString()} is ${timestamp < EARLIEST_TS ? 'before 2000' : 'more than 5 minutes ahead'} (the device's clock or time zone is wrong)`);
+      this.deviceState.rejected(
+        entry.id,
+        receivedAt,
+        payload,
+        `its time ${new Date(timestamp).toISOString()} is ${timestamp < EARLIEST_TS ? 'before 2000' : 'more than 5 minutes ahead'} (the device's clock or time zone is wrong)`,
+      );
       return 'handled';
     }
     // A retained message is an old one sent again on subscribing: a reading only when it says it is newer than the last stored.

@@ -38,7 +38,13 @@ describe('MQTT meters', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    t = await startTestApp({ MQTT_URL: broker.url, MQTT_PROTOCOL_VERSION: '4', MQTT_CLIENT_ID: `pieng-spec-${process.pid}`, RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500' });
+    t = await startTestApp({
+      MQTT_URL: broker.url,
+      MQTT_PROTOCOL_VERSION: '4',
+      MQTT_CLIENT_ID: `pieng-spec-${process.pid}`,
+      RETENTION_RAW_DAYS: '36500',
+      RETENTION_1M_DAYS: '36500',
+    });
     meter = await broker.publisher();
     clientId = (await t.http.post('/api/clients').send({ name: 'Plant SP', timezone: 'America/Sao_Paulo' }).expect(201)).body.id;
     await waitFor('connected to the broker', async () => (await health()).mqtt.status === 'connected');
@@ -57,7 +63,15 @@ describe('MQTT meters', () => {
     const items = await waitFor('the reading stored', async () => ((await values(id)).length === 7 ? values(id) : undefined));
     // 21:57:38 in São Paulo (UTC-3) is 00:57:38 UTC the next day; Total 3.705 kWh × 1000 = 3,705 Wh.
     expect(items.every((i) => i.ts === '2022-01-12T00:57:38.000Z' && i.source === 'mqtt')).toBe(true);
-    expect(Object.fromEntries(items.map((i) => [i.metric, i.value]))).toEqual({ energy: 3705, power: 5, apparentPower: 5, reactivePower: 0, powerFactor: 1, voltage: 233, current: 0.021 });
+    expect(Object.fromEntries(items.map((i) => [i.metric, i.value]))).toEqual({
+      energy: 3705,
+      power: 5,
+      apparentPower: 5,
+      reactivePower: 0,
+      powerFactor: 1,
+      voltage: 233,
+      current: 0.021,
+    });
     expect((await device(id)).lastSeenAt).toBe('2022-01-12T00:57:38.000Z');
   });
 
@@ -180,24 +194,54 @@ describe('MQTT meters', () => {
 
   it('lists the meters announced on the broker to platform staff, with the device that reads one', async () => {
     // As the firmwares publish them: Tasmota's discovery config (retained), Shelly Gen1 announce, Shelly Gen2 online, Zigbee2MQTT's device list (retained).
-    await publish('tasmota/discovery/A4CF12C2E9A6/config', '{"ip":"192.168.1.42","dn":"Boiler","fn":["Boiler"],"hn":"tasmota-C2E9A6-2470","mac":"A4CF12C2E9A6","md":"Sonoff Pow R2","ty":0,"ofln":"Offline","onln":"Online","sw":"13.2.0","t":"tasmota_C2E9A6","ft":"%prefix%/%topic%/","tp":["cmnd","stat","tele"],"ver":1}', true);
-    await publish('shellies/announce', '{"id":"shellyplug-s-7AD2AC","model":"SHPLG-S","mac":"A4CF127AD2AC","ip":"192.168.1.30","new_fw":false,"fw_ver":"20230913-112003/v1.14.0-gcb84623"}');
+    await publish(
+      'tasmota/discovery/A4CF12C2E9A6/config',
+      '{"ip":"192.168.1.42","dn":"Boiler","fn":["Boiler"],"hn":"tasmota-C2E9A6-2470","mac":"A4CF12C2E9A6","md":"Sonoff Pow R2","ty":0,"ofln":"Offline","onln":"Online","sw":"13.2.0","t":"tasmota_C2E9A6","ft":"%prefix%/%topic%/","tp":["cmnd","stat","tele"],"ver":1}',
+      true,
+    );
+    await publish(
+      'shellies/announce',
+      '{"id":"shellyplug-s-7AD2AC","model":"SHPLG-S","mac":"A4CF127AD2AC","ip":"192.168.1.30","new_fw":false,"fw_ver":"20230913-112003/v1.14.0-gcb84623"}',
+    );
     await publish('shellypro3em-a8032ab12345/online', 'true', true);
     await publish(
       'zigbee2mqtt/bridge/devices',
       JSON.stringify([
         { ieee_address: '0x00124b00120144ae', type: 'Coordinator', friendly_name: 'Coordinator', definition: null },
-        { ieee_address: '0xa4c138ad1e2f0e4b', type: 'Router', friendly_name: 'attic plug', definition: { model: 'TS011F_plug_1', vendor: 'TuYa', description: 'Smart plug (with power monitoring)' } },
+        {
+          ieee_address: '0xa4c138ad1e2f0e4b',
+          type: 'Router',
+          friendly_name: 'attic plug',
+          definition: { model: 'TS011F_plug_1', vendor: 'TuYa', description: 'Smart plug (with power monitoring)' },
+        },
       ]),
       true,
     );
-    type Discovered = { format: string; topic: string; announcedOn: string; model: string | null; name: string | null; lastSeenAt: string; deviceId: number | null };
+    type Discovered = {
+      format: string;
+      topic: string;
+      announcedOn: string;
+      model: string | null;
+      name: string | null;
+      lastSeenAt: string;
+      deviceId: number | null;
+    };
     const list = async (): Promise<Discovered[]> => (await t.http.get('/api/mqtt/discovered').expect(200)).body;
     const found = await waitFor('the four announced', async () => ((await list()).length >= 4 ? list() : undefined));
     const byTopic = Object.fromEntries(found.map((d) => [d.topic, d]));
-    expect(byTopic['tasmota_C2E9A6']).toMatchObject({ format: 'tasmota', announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config', model: 'Sonoff Pow R2', name: 'Boiler', deviceId: null });
+    expect(byTopic['tasmota_C2E9A6']).toMatchObject({
+      format: 'tasmota',
+      announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config',
+      model: 'Sonoff Pow R2',
+      name: 'Boiler',
+      deviceId: null,
+    });
     expect(byTopic['shellyplug-s-7AD2AC']).toMatchObject({ format: 'shelly-gen1', model: 'SHPLG-S', deviceId: null });
-    expect(byTopic['shellypro3em-a8032ab12345']).toMatchObject({ format: 'shelly-gen2', model: 'shellypro3em', announcedOn: 'shellypro3em-a8032ab12345/online' });
+    expect(byTopic['shellypro3em-a8032ab12345']).toMatchObject({
+      format: 'shelly-gen2',
+      model: 'shellypro3em',
+      announcedOn: 'shellypro3em-a8032ab12345/online',
+    });
     expect(byTopic['attic plug']).toMatchObject({ format: 'zigbee2mqtt', model: 'TS011F_plug_1', name: 'TuYa Smart plug (with power monitoring)' });
     expect(byTopic['Coordinator']).toBeUndefined();
     expect(Date.parse(byTopic['tasmota_C2E9A6'].lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);

@@ -61,11 +61,12 @@ describe('MQTT meters against Mosquitto', () => {
       ...(api && { port: api.port }),
     });
   };
-  const subscribed = (devices: number) => waitFor(`subscribed for ${devices} devices`, async () => {
-    const h = (await health()).mqtt;
-    // Each device here has two topics, beside the announcement filters subscribed from the start.
-    return h.status === 'connected' && h.devices === devices && h.subscriptions >= MQTT_ANNOUNCEMENT_FILTERS.length + 2 * devices;
-  });
+  const subscribed = (devices: number) =>
+    waitFor(`subscribed for ${devices} devices`, async () => {
+      const h = (await health()).mqtt;
+      // Each device here has two topics, beside the announcement filters subscribed from the start.
+      return h.status === 'connected' && h.devices === devices && h.subscriptions >= MQTT_ANNOUNCEMENT_FILTERS.length + 2 * devices;
+    });
   const tasmota = (time: string, total: number, power: number) => JSON.stringify({ Time: time, ENERGY: { Total: total, Power: power, Voltage: 230 } });
 
   beforeAll(async () => {
@@ -78,7 +79,14 @@ describe('MQTT meters against Mosquitto', () => {
       name: 'mqtt-system',
       dataDir,
       admin: ADMIN,
-      env: { MQTT_URL: BROKER, MQTT_CLIENT_ID: CLIENT_ID, MQTT_PUBLISH: 'true', RETENTION_RAW_DAYS: '36500', RETENTION_1M_DAYS: '36500', ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) },
+      env: {
+        MQTT_URL: BROKER,
+        MQTT_CLIENT_ID: CLIENT_ID,
+        MQTT_PUBLISH: 'true',
+        RETENTION_RAW_DAYS: '36500',
+        RETENTION_1M_DAYS: '36500',
+        ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }),
+      },
     });
     meter = await connectAsync(BROKER, { clientId: `meter-${RUN}`, reconnectPeriod: 1000 });
     clientId = (await apiCall<{ id: number }>(api, 'POST', '/api/clients', { name: 'System plant', timezone: 'UTC' })).id;
@@ -97,7 +105,14 @@ describe('MQTT meters against Mosquitto', () => {
   });
 
   it('stores what was published at QoS 1 while the server was stopped, once it starts', async () => {
-    const plug = (await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId, name: 'Tasmota', deviceType: 'mqtt', config: { format: 'tasmota', topic: tasmotaTopic } })).id;
+    const plug = (
+      await apiCall<{ id: number }>(api, 'POST', '/api/devices', {
+        clientId,
+        name: 'Tasmota',
+        deviceType: 'mqtt',
+        config: { format: 'tasmota', topic: tasmotaTopic },
+      })
+    ).id;
     await subscribed(1);
     await stopApiProcess(api, 'SIGKILL');
     // Client time zone UTC: Time is UTC.
@@ -119,9 +134,17 @@ describe('MQTT meters against Mosquitto', () => {
   });
 
   it('stores duplicates once after a forced reconnect (the session taken over, its messages redelivered)', async () => {
-    const plug = (await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId, name: 'Zigbee', deviceType: 'mqtt', config: { format: 'zigbee2mqtt', topic: zigbeeName } })).id;
+    const plug = (
+      await apiCall<{ id: number }>(api, 'POST', '/api/devices', {
+        clientId,
+        name: 'Zigbee',
+        deviceType: 'mqtt',
+        config: { format: 'zigbee2mqtt', topic: zigbeeName },
+      })
+    ).id;
     await subscribed(2);
-    const tasmotaId = (await apiCall<Array<{ id: number; name: string }>>(api, 'GET', `/api/devices?clientId=${clientId}`)).find((d) => d.name === 'Tasmota')?.id as number;
+    const tasmotaId = (await apiCall<Array<{ id: number; name: string }>>(api, 'GET', `/api/devices?clientId=${clientId}`)).find((d) => d.name === 'Tasmota')
+      ?.id as number;
     await meter.publishAsync(`zigbee2mqtt/${zigbeeName}`, '{"power":21}', { qos: 1 });
     await waitFor('the first Zigbee message stored', async () => (await values(plug)).length === 1);
 
@@ -141,7 +164,8 @@ describe('MQTT meters against Mosquitto', () => {
   });
 
   it('shows the device offline on Tasmota LWT Offline', async () => {
-    const tasmotaId = (await apiCall<Array<{ id: number; name: string }>>(api, 'GET', `/api/devices?clientId=${clientId}`)).find((d) => d.name === 'Tasmota')?.id as number;
+    const tasmotaId = (await apiCall<Array<{ id: number; name: string }>>(api, 'GET', `/api/devices?clientId=${clientId}`)).find((d) => d.name === 'Tasmota')
+      ?.id as number;
     await meter.publishAsync(`tele/${tasmotaTopic}/SENSOR`, tasmota(new Date().toISOString().slice(0, 19), 1.06, 106), { qos: 1 });
     await waitFor('online after a reading of now', async () => (await device(tasmotaId)).status === 'online');
     await meter.publishAsync(`tele/${tasmotaTopic}/LWT`, 'Offline', { qos: 1, retain: true });
@@ -150,27 +174,44 @@ describe('MQTT meters against Mosquitto', () => {
   it('loses nothing and doubles nothing when killed (SIGKILL) while storing a burst in batches', async () => {
     const topic = `burst_${RUN}`.replace(/-/g, '_');
     const before = (await health()).mqtt.subscriptions;
-    const plug = (await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId, name: 'Burst', deviceType: 'mqtt', config: { format: 'tasmota', topic } })).id;
+    const plug = (
+      await apiCall<{ id: number }>(api, 'POST', '/api/devices', { clientId, name: 'Burst', deviceType: 'mqtt', config: { format: 'tasmota', topic } })
+    ).id;
     // Its two topics (SENSOR, LWT) subscribed.
     await waitFor('subscribed to the burst topics', async () => (await health()).mqtt.subscriptions === before + 2);
-    const count = async () => (await apiCall<{ count: number }>(api, 'GET', `/api/metrics/summary?deviceId=${plug}&metric=power&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`)).count;
+    const count = async () =>
+      (await apiCall<{ count: number }>(api, 'GET', `/api/metrics/summary?deviceId=${plug}&metric=power&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`))
+        .count;
     // 1,000 readings one second apart from 2024-04-01T00:00:00 (UTC client), 3 values each.
     const time = (i: number) => new Date(Date.UTC(2024, 3, 1) + i * 1000).toISOString().slice(0, 19);
-    const published = Promise.all(Array.from({ length: 1000 }, (_, i) => meter.publishAsync(`tele/${topic}/SENSOR`, tasmota(time(i), 2 + i / 1000, i), { qos: 1 })));
+    const published = Promise.all(
+      Array.from({ length: 1000 }, (_, i) => meter.publishAsync(`tele/${topic}/SENSOR`, tasmota(time(i), 2 + i / 1000, i), { qos: 1 })),
+    );
     await waitFor('some stored', async () => (await count()) > 0, 20_000, 20);
     await stopApiProcess(api, 'SIGKILL');
     await published;
     await start();
     await waitFor('all 1,000 stored', async () => (await count()) === 1000, 60_000);
     // Each value once: 1,000 readings × 3 metrics.
-    const all = await apiCall<{ count: number }>(api, 'GET', `/api/metrics/summary?deviceId=${plug}&metric=voltage&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`);
+    const all = await apiCall<{ count: number }>(
+      api,
+      'GET',
+      `/api/metrics/summary?deviceId=${plug}&metric=voltage&from=2024-04-01T00:00:00Z&to=2024-04-02T00:00:00Z`,
+    );
     expect(all.count).toBe(1000);
-    await waitFor('nothing left unacknowledged', async () => (await apiCall<{ mqtt: { unacknowledged: number } }>(api, 'GET', '/api/health')).mqtt.unacknowledged === 0);
+    await waitFor(
+      'nothing left unacknowledged',
+      async () => (await apiCall<{ mqtt: { unacknowledged: number } }>(api, 'GET', '/api/health')).mqtt.unacknowledged === 0,
+    );
   });
 
   it('lists a meter announced on the broker, and publishes stored readings with their Home Assistant configs (MQTT_PUBLISH)', async () => {
     const shellyId = `shellyplug-s-${RUN}`;
-    await meter.publishAsync('shellies/announce', JSON.stringify({ id: shellyId, model: 'SHPLG-S', mac: 'A4CF127AD2AB', ip: '192.168.1.30', new_fw: false, fw_ver: '20230913-112003/v1.14.0-gcb84623' }), { qos: 1 });
+    await meter.publishAsync(
+      'shellies/announce',
+      JSON.stringify({ id: shellyId, model: 'SHPLG-S', mac: 'A4CF127AD2AB', ip: '192.168.1.30', new_fw: false, fw_ver: '20230913-112003/v1.14.0-gcb84623' }),
+      { qos: 1 },
+    );
     const found = await waitFor('the Shelly announced', async () =>
       (await apiCall<Array<{ format: string; topic: string; model: string | null }>>(api, 'GET', '/api/mqtt/discovered')).find((d) => d.topic === shellyId),
     );
@@ -185,7 +226,9 @@ describe('MQTT meters against Mosquitto', () => {
       await apiCall(api, 'POST', '/api/ingest', { readings: [{ deviceId: meterDevice.id, timestamp: '2024-05-01T00:00:00Z', metrics: { energy: 1234 } }] });
       const state = await waitFor('the state', async () => seen.find((m) => m.topic === `pieng/${clientId}/${meterDevice.uid}/state`));
       expect(JSON.parse(state.payload)).toEqual({ ts: '2024-05-01T00:00:00.000Z', energy: 1234 });
-      const config = await waitFor('the discovery config', async () => seen.find((m) => m.topic === `homeassistant/sensor/pieng_${meterDevice.uid}_energy/config`));
+      const config = await waitFor('the discovery config', async () =>
+        seen.find((m) => m.topic === `homeassistant/sensor/pieng_${meterDevice.uid}_energy/config`),
+      );
       expect(JSON.parse(config.payload)).toMatchObject({ device_class: 'energy', unit_of_measurement: 'Wh', state_class: 'total_increasing' });
       // Leaves the broker as it was: the retained config cleared.
       await meter.publishAsync(config.topic, '', { qos: 1, retain: true });

@@ -71,7 +71,13 @@ export class ChannelDelivery implements OnModuleDestroy {
    * `recipients`: for a channel that sends one message per recipient (SMS), those that already have it
    * (skipped), and where to record each one as it gets it, so that a retry never sends a number twice.
    */
-  async deliver(channel: NotificationChannel, message: RenderedMessage, payload: NotificationPayload | null, key: string, recipients?: RecipientProgress): Promise<void> {
+  async deliver(
+    channel: NotificationChannel,
+    message: RenderedMessage,
+    payload: NotificationPayload | null,
+    key: string,
+    recipients?: RecipientProgress,
+  ): Promise<void> {
     switch (channel.type) {
       case 'email':
         return this.email(channel.config as EmailConfig, message);
@@ -113,12 +119,21 @@ export class ChannelDelivery implements OnModuleDestroy {
     });
     let res;
     try {
-      res = await postToTarget(target, { 'content-type': 'application/json', 'user-agent': 'pieng-medidor-notifications', ...webhookHeaders(config.secret, key, body) }, body, TIMEOUT_MS);
+      res = await postToTarget(
+        target,
+        { 'content-type': 'application/json', 'user-agent': 'pieng-medidor-notifications', ...webhookHeaders(config.secret, key, body) },
+        body,
+        TIMEOUT_MS,
+      );
     } catch (err) {
       throw new DeliveryError(`webhook: ${(err as Error).message}`);
     }
     if (res.status >= 200 && res.status < 300) return;
-    throw new DeliveryError(`webhook answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`, !retryable(res.status), res.status === 429 ? retryAfterHeader(res.headers['retry-after']) : undefined);
+    throw new DeliveryError(
+      `webhook answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`,
+      !retryable(res.status),
+      res.status === 429 ? retryAfterHeader(res.headers['retry-after']) : undefined,
+    );
   }
 
   /**
@@ -140,7 +155,12 @@ export class ChannelDelivery implements OnModuleDestroy {
       const url = `${this.config.notifications.telegramApiUrl}/bot${config.botToken}/sendMessage`;
       let res: Response;
       try {
-        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: chat, text: message.text, disable_web_page_preview: true }), signal: AbortSignal.timeout(TIMEOUT_MS) });
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ chat_id: chat, text: message.text, disable_web_page_preview: true }),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
       } catch (err) {
         throw new DeliveryError(`Telegram: ${(err as Error).message}`);
       }
@@ -162,16 +182,26 @@ export class ChannelDelivery implements OnModuleDestroy {
   private async sms(config: SmsConfig, message: RenderedMessage, recipients?: RecipientProgress): Promise<void> {
     const { smsGatewayUrl, smsGatewayToken, smsGatewayFormat, smsFrom } = this.config.notifications;
     if (!smsGatewayUrl) throw new DeliveryError('SMS_GATEWAY_URL is not set: SMS cannot be sent');
-    const auth = smsGatewayToken ? (smsGatewayFormat === 'twilio' || smsGatewayToken.includes(':') ? `Basic ${Buffer.from(smsGatewayToken).toString('base64')}` : `Bearer ${smsGatewayToken}`) : undefined;
+    const auth = smsGatewayToken
+      ? smsGatewayFormat === 'twilio' || smsGatewayToken.includes(':')
+        ? `Basic ${Buffer.from(smsGatewayToken).toString('base64')}`
+        : `Bearer ${smsGatewayToken}`
+      : undefined;
     for (const to of config.to) {
       if (recipients?.done.has(to)) continue;
       // Twilio's Messages API takes a form (To, From, Body) with Basic auth AccountSid:AuthToken.
-      const body = smsGatewayFormat === 'twilio' ? new URLSearchParams({ To: to, ...(smsFrom && { From: smsFrom }), Body: message.short }).toString() : JSON.stringify({ to, from: smsFrom ?? null, text: message.short });
+      const body =
+        smsGatewayFormat === 'twilio'
+          ? new URLSearchParams({ To: to, ...(smsFrom && { From: smsFrom }), Body: message.short }).toString()
+          : JSON.stringify({ to, from: smsFrom ?? null, text: message.short });
       let res: Response;
       try {
         res = await fetch(smsGatewayUrl, {
           method: 'POST',
-          headers: { 'content-type': smsGatewayFormat === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json', ...(auth && { authorization: auth }) },
+          headers: {
+            'content-type': smsGatewayFormat === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json',
+            ...(auth && { authorization: auth }),
+          },
           body,
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
@@ -180,7 +210,11 @@ export class ChannelDelivery implements OnModuleDestroy {
       }
       if (!res.ok) {
         const text = (await res.text().catch(() => '')).slice(0, 200);
-        throw new DeliveryError(`SMS gateway answered ${res.status} for ${to}${text ? `: ${text}` : ''}`, !retryable(res.status), res.status === 429 ? retryAfterHeader(res.headers.get('retry-after') ?? undefined) : undefined);
+        throw new DeliveryError(
+          `SMS gateway answered ${res.status} for ${to}${text ? `: ${text}` : ''}`,
+          !retryable(res.status),
+          res.status === 429 ? retryAfterHeader(res.headers.get('retry-after') ?? undefined) : undefined,
+        );
       }
       await recipients?.sent(to);
     }

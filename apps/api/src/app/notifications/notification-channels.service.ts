@@ -12,7 +12,16 @@ import { ChannelDelivery } from './channel-delivery';
 import { CreateNotificationChannelDto } from './dto/create-notification-channel.dto';
 import { ChannelTestResponse, NotificationChannelResponse } from './dto/notification-channel.response';
 import { UpdateNotificationChannelDto } from './dto/update-notification-channel.dto';
-import type { ChannelConfig, ChannelType, EmailConfig, NotificationChannel, NotifyOn, SmsConfig, TelegramConfig, WebhookConfig } from './entities/notification-channel.row';
+import type {
+  ChannelConfig,
+  ChannelType,
+  EmailConfig,
+  NotificationChannel,
+  NotifyOn,
+  SmsConfig,
+  TelegramConfig,
+  WebhookConfig,
+} from './entities/notification-channel.row';
 import { renderTestMessage, type Language } from './notification-message';
 import { isWebhookSecret, newWebhookSecret } from './webhook-signature';
 
@@ -82,7 +91,8 @@ export class NotificationChannelsService {
 
   private seal(id: number, type: ChannelType, config: ChannelConfig): string {
     const stored: Record<string, unknown> = { ...config };
-    for (const field of SECRET_FIELDS[type]) if (typeof stored[field] === 'string') stored[field] = this.box.seal(stored[field] as string, `notification-channel:${id}:${field}`);
+    for (const field of SECRET_FIELDS[type])
+      if (typeof stored[field] === 'string') stored[field] = this.box.seal(stored[field] as string, `notification-channel:${id}:${field}`);
     return JSON.stringify(stored);
   }
 
@@ -111,7 +121,10 @@ export class NotificationChannelsService {
       where.push('client_id = ?');
       params.push(clientId);
     }
-    const rows = await this.db.query<ChannelRow>(`SELECT ${COLUMNS} FROM notification_channels${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params);
+    const rows = await this.db.query<ChannelRow>(
+      `SELECT ${COLUMNS} FROM notification_channels${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
+      params,
+    );
     const channels = rows.map((r) => this.open(r));
     return Promise.all(channels.map((c) => this.respond(c)));
   }
@@ -125,7 +138,10 @@ export class NotificationChannelsService {
          FROM notifications WHERE channel_id = ?`,
       [c.id],
     );
-    const [last] = await this.db.query<{ last_error: string | null }>(`SELECT last_error FROM notifications WHERE channel_id = ? AND last_error IS NOT NULL ORDER BY last_attempt_at DESC LIMIT 1`, [c.id]);
+    const [last] = await this.db.query<{ last_error: string | null }>(
+      `SELECT last_error FROM notifications WHERE channel_id = ? AND last_error IS NOT NULL ORDER BY last_attempt_at DESC LIMIT 1`,
+      [c.id],
+    );
     return {
       id: c.id,
       clientId: c.clientId,
@@ -178,7 +194,16 @@ export class NotificationChannelsService {
     await this.db.transaction((m) =>
       this.db.execute(
         'UPDATE notification_channels SET name = ?, config = ?, min_severity = ?, on_kinds = ?, enabled = ?, staff_target = ?, updated_at = ? WHERE id = ?',
-        [dto.name ?? channel.name, this.seal(id, channel.type, config), dto.minSeverity ?? channel.minSeverity, [...new Set(dto.on ?? channel.on)].join(','), dto.enabled ?? channel.enabled, staffTarget, Date.now(), id],
+        [
+          dto.name ?? channel.name,
+          this.seal(id, channel.type, config),
+          dto.minSeverity ?? channel.minSeverity,
+          [...new Set(dto.on ?? channel.on)].join(','),
+          dto.enabled ?? channel.enabled,
+          staffTarget,
+          Date.now(),
+          id,
+        ],
         m,
       ),
     );
@@ -219,7 +244,12 @@ export class NotificationChannelsService {
   }
 
   /** The configuration of a type, checked field by field (400 naming config.<field>), with only the fields the type knows. */
-  private async checkConfig(type: ChannelType, raw: Record<string, unknown>, existing: NotificationChannel | undefined, scope: ClientScope): Promise<ChannelConfig> {
+  private async checkConfig(
+    type: ChannelType,
+    raw: Record<string, unknown>,
+    existing: NotificationChannel | undefined,
+    scope: ClientScope,
+  ): Promise<ChannelConfig> {
     const errors: FieldError[] = [];
     const list = (field: string, check: (v: string) => boolean, what: string): string[] => {
       const value = raw[field];
@@ -228,7 +258,11 @@ export class NotificationChannelsService {
         return [];
       }
       value.forEach((v, i) => {
-        if (typeof v !== 'string' || !check(v)) errors.push({ field: `config.${field}[${i}]`, message: `config.${field}[${i}] is not ${what.replace(/s$/, '').replace(/^/, 'a valid ')}: ${JSON.stringify(v)}` });
+        if (typeof v !== 'string' || !check(v))
+          errors.push({
+            field: `config.${field}[${i}]`,
+            message: `config.${field}[${i}] is not ${what.replace(/s$/, '').replace(/^/, 'a valid ')}: ${JSON.stringify(v)}`,
+          });
       });
       return value as string[];
     };
@@ -243,14 +277,20 @@ export class NotificationChannelsService {
       case 'telegram': {
         const botToken = raw['botToken'];
         const chatId = typeof raw['chatId'] === 'number' ? String(raw['chatId']) : raw['chatId'];
-        if (typeof botToken !== 'string' || !TELEGRAM_TOKEN.test(botToken)) errors.push({ field: 'config.botToken', message: 'config.botToken must be a Telegram bot token (123456789:AA...), as @BotFather gives it' });
-        if (typeof chatId !== 'string' || !TELEGRAM_CHAT.test(chatId)) errors.push({ field: 'config.chatId', message: 'config.chatId must be a chat id (e.g. -1001234567890) or a public channel @username' });
+        if (typeof botToken !== 'string' || !TELEGRAM_TOKEN.test(botToken))
+          errors.push({ field: 'config.botToken', message: 'config.botToken must be a Telegram bot token (123456789:AA...), as @BotFather gives it' });
+        if (typeof chatId !== 'string' || !TELEGRAM_CHAT.test(chatId))
+          errors.push({ field: 'config.chatId', message: 'config.chatId must be a chat id (e.g. -1001234567890) or a public channel @username' });
         config = { botToken: botToken as string, chatId: chatId as string } satisfies TelegramConfig;
         break;
       }
       case 'webhook': {
         const url = raw['url'];
-        if (typeof url !== 'string' || url.length > 2000 || !isURL(url, { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true })) {
+        if (
+          typeof url !== 'string' ||
+          url.length > 2000 ||
+          !isURL(url, { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true })
+        ) {
           errors.push({ field: 'config.url', message: 'config.url must be an http(s) URL such as https://hooks.example.com/pieng' });
         } else if (/^[a-z]+:\/\/[^/]*@/i.test(url)) {
           errors.push({ field: 'config.url', message: 'config.url must not carry credentials (user:password@); the request is signed instead' });

@@ -150,7 +150,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
    * still escalates: someone should look at what happened.
    */
   private async escalationMuted(eventId: number, now: number): Promise<string | null | undefined> {
-    const [e] = await this.db.query<{ acknowledged: boolean | number; shelved_until: number | string | null; chattering: boolean | number; maintenance: number | string }>(
+    const [e] = await this.db.query<{
+      acknowledged: boolean | number;
+      shelved_until: number | string | null;
+      chattering: boolean | number;
+      maintenance: number | string;
+    }>(
       `SELECT e.acknowledged, e.shelved_until, e.chattering,
               (SELECT COUNT(*) FROM alarm_maintenance w JOIN devices d ON d.id = e.device_id
                 WHERE (w.device_id = e.device_id OR w.site_id = d.site_id) AND w.from_ts <= ? AND w.to_ts > ?) AS maintenance
@@ -197,17 +202,26 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
           m,
         ),
       );
-      if (attempts <= 3 || giveUp) this.logger.warn(`Notification ${id} (${channel.type} channel ${channel.id}) attempt ${attempts} failed${giveUp ? ', giving up' : ''}: ${error.message}`);
+      if (attempts <= 3 || giveUp)
+        this.logger.warn(
+          `Notification ${id} (${channel.type} channel ${channel.id}) attempt ${attempts} failed${giveUp ? ', giving up' : ''}: ${error.message}`,
+        );
       return giveUp;
     }
     await this.db.transaction((m) =>
-      this.db.execute(`UPDATE notifications SET status = 'delivered', attempts = ?, last_attempt_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'`, [attempts, now, Date.now(), id], m),
+      this.db.execute(
+        `UPDATE notifications SET status = 'delivered', attempts = ?, last_attempt_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'`,
+        [attempts, now, Date.now(), id],
+        m,
+      ),
     );
     return true;
   }
 
   private async finish(id: number, status: 'cancelled', reason: string | null): Promise<boolean> {
-    await this.db.transaction((m) => this.db.execute(`UPDATE notifications SET status = ?, last_error = COALESCE(?, last_error) WHERE id = ? AND status = 'pending'`, [status, reason, id], m));
+    await this.db.transaction((m) =>
+      this.db.execute(`UPDATE notifications SET status = ?, last_error = COALESCE(?, last_error) WHERE id = ? AND status = 'pending'`, [status, reason, id], m),
+    );
     return true;
   }
 

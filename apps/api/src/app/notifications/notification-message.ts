@@ -7,7 +7,19 @@ export type { Language };
 interface Words {
   severity: Record<AlarmSeverity, string>;
   kind: (p: NotificationPayload) => string;
-  labels: { alarm: string; state: string; severity: string; device: string; condition: string; metric: string; value: string; threshold: string; time: string; link: string; comment: string };
+  labels: {
+    alarm: string;
+    state: string;
+    severity: string;
+    device: string;
+    condition: string;
+    metric: string;
+    value: string;
+    threshold: string;
+    time: string;
+    link: string;
+    comment: string;
+  };
   platform: string;
   /** What a platform alarm watches, named where a device's alarm names the device. */
   conditions: Record<PlatformAlarmType, string>;
@@ -29,7 +41,19 @@ const WORDS: Record<Language, Words> = {
               : p.kind === 'escalated'
                 ? `still unacknowledged after ${p.escalatedAfterMin} min`
                 : p.kind,
-    labels: { alarm: 'Alarm', state: 'State', severity: 'Severity', device: 'Device', condition: 'Condition', metric: 'Metric', value: 'Value', threshold: 'Threshold', time: 'Time', link: 'Link', comment: 'Comment' },
+    labels: {
+      alarm: 'Alarm',
+      state: 'State',
+      severity: 'Severity',
+      device: 'Device',
+      condition: 'Condition',
+      metric: 'Metric',
+      value: 'Value',
+      threshold: 'Threshold',
+      time: 'Time',
+      link: 'Link',
+      comment: 'Comment',
+    },
     platform: 'platform',
     conditions: {
       diskSpace: 'Free disk space in the data directory',
@@ -52,7 +76,19 @@ const WORDS: Record<Language, Words> = {
               : p.kind === 'escalated'
                 ? `sem reconhecimento após ${p.escalatedAfterMin} min`
                 : p.kind,
-    labels: { alarm: 'Alarme', state: 'Estado', severity: 'Severidade', device: 'Dispositivo', condition: 'Condição', metric: 'Métrica', value: 'Valor', threshold: 'Limite', time: 'Horário', link: 'Link', comment: 'Comentário' },
+    labels: {
+      alarm: 'Alarme',
+      state: 'Estado',
+      severity: 'Severidade',
+      device: 'Dispositivo',
+      condition: 'Condição',
+      metric: 'Métrica',
+      value: 'Valor',
+      threshold: 'Limite',
+      time: 'Horário',
+      link: 'Link',
+      comment: 'Comentário',
+    },
     platform: 'plataforma',
     conditions: {
       diskSpace: 'Espaço livre em disco no diretório de dados',

@@ -9,13 +9,19 @@ import { NotificationChannelsService } from './notification-channels.service';
 export const DELIVERY_WINDOW_MS = 24 * 3600_000;
 
 /** The transitions a channel's `on` covers; shelving and unshelving are never sent. */
-const NOTIFY_KIND: Partial<Record<AlarmTransition['kind'], NotifyOn>> = { raised: 'raised', reAlarmed: 'raised', cleared: 'cleared', acknowledged: 'acknowledged' };
+const NOTIFY_KIND: Partial<Record<AlarmTransition['kind'], NotifyOn>> = {
+  raised: 'raised',
+  reAlarmed: 'raised',
+  cleared: 'cleared',
+  acknowledged: 'acknowledged',
+};
 
 /**
  * The key of one delivery: the transition (its history row, for an event the alarm model numbers) and
  * the channel. It is also the webhook-id, so a receiver sees the same id on every retry.
  */
-export const deliveryKey = (t: Pick<AlarmTransition, 'eventId' | 'historyId'>, kind: string, channelId: number) => `alarm-${t.eventId}-${t.historyId}-${kind}-${channelId}`;
+export const deliveryKey = (t: Pick<AlarmTransition, 'eventId' | 'historyId'>, kind: string, channelId: number) =>
+  `alarm-${t.eventId}-${t.historyId}-${kind}-${channelId}`;
 
 /**
  * May this channel carry this transition? A client's channel carries its own client's alarms; a
@@ -102,7 +108,15 @@ export class NotificationOutbox extends AlarmTransitionSink {
         rows.push({ channelId: id, clientId: c.clientId, key: deliveryKey(t, t.kind, id), kind: t.kind, payload, status, dueAt: now });
       }
       const e = t.escalationChannelId != null ? channels.get(t.escalationChannelId) : undefined;
-      if (t.kind === 'raised' && e && t.escalateAfterMin != null && t.escalateAfterMin >= 0 && e.enabled && carries(e, t) && atLeast(t.severity, e.minSeverity)) {
+      if (
+        t.kind === 'raised' &&
+        e &&
+        t.escalateAfterMin != null &&
+        t.escalateAfterMin >= 0 &&
+        e.enabled &&
+        carries(e, t) &&
+        atLeast(t.severity, e.minSeverity)
+      ) {
         rows.push({
           channelId: e.id,
           clientId: e.clientId,
@@ -119,7 +133,20 @@ export class NotificationOutbox extends AlarmTransitionSink {
       await this.db.execute(
         `INSERT INTO notifications (channel_id, client_id, idempotency_key, event_id, history_id, kind, severity, payload, status, attempts, next_attempt_at, give_up_at, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-        [r.channelId, r.clientId, r.key, r.payload.eventId, r.payload.historyId, r.kind, r.payload.severity, JSON.stringify(r.payload), r.status, r.dueAt, Math.max(r.dueAt, now) + DELIVERY_WINDOW_MS, now],
+        [
+          r.channelId,
+          r.clientId,
+          r.key,
+          r.payload.eventId,
+          r.payload.historyId,
+          r.kind,
+          r.payload.severity,
+          JSON.stringify(r.payload),
+          r.status,
+          r.dueAt,
+          Math.max(r.dueAt, now) + DELIVERY_WINDOW_MS,
+          now,
+        ],
         m,
       );
     }

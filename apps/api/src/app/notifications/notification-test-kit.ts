@@ -11,7 +11,11 @@ async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as AddressInfo).port;
 }
-const close = (server: Server) => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+const close = (server: Server) =>
+  new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
 
 function readBody(req: import('node:http').IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -46,7 +50,13 @@ export async function startSmtpRecorder(credentials = { user: 'alarms', pass: 's
       simpleParser(stream)
         .then((mail) => {
           const to = Array.isArray(mail.to) ? mail.to.flatMap((a) => a.value) : (mail.to?.value ?? []);
-          messages.push({ from: mail.from?.text ?? '', to: to.map((a) => a.address ?? ''), subject: mail.subject ?? '', text: mail.text ?? '', user: session.user as string | undefined });
+          messages.push({
+            from: mail.from?.text ?? '',
+            to: to.map((a) => a.address ?? ''),
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            user: session.user as string | undefined,
+          });
           done();
         })
         .catch(done);
@@ -96,7 +106,8 @@ export async function startWebhookReceiver() {
       return;
     }
     const status = state.answers.shift() ?? 200;
-    if (status === 200) state.accepted.push({ id: String(req.headers['webhook-id']), timestamp: Number(req.headers['webhook-timestamp']), body: JSON.parse(body) });
+    if (status === 200)
+      state.accepted.push({ id: String(req.headers['webhook-id']), timestamp: Number(req.headers['webhook-timestamp']), body: JSON.parse(body) });
     res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `status ${status}`);
   });
   const port = await listen(server);
@@ -117,11 +128,17 @@ export async function startTelegramStandIn(token: string, throttle = 1, retryAft
     if (state.throttle > 0) {
       state.throttle--;
       state.calls.push({ at, chatId: String(chat_id), text, status: 429 });
-      res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } }));
+      res
+        .writeHead(429, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } }),
+        );
       return;
     }
     state.calls.push({ at, chatId: String(chat_id), text, status: 200 });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result: { message_id: state.calls.length, chat: { id: chat_id }, text } }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ ok: true, result: { message_id: state.calls.length, chat: { id: chat_id }, text } }));
   });
   const port = await listen(server);
   return { state, url: `http://127.0.0.1:${port}`, close: () => close(server) };
@@ -150,7 +167,9 @@ export async function startTwilioStandIn(sid: string, authToken: string) {
     if (!to || !/^\+\d{8,15}$/.test(to) || !from || !text) return refuse(400, 'To, From and Body are required');
     if (state.failOnce.delete(to)) return refuse(503, 'service unavailable');
     state.messages.push({ to, from, body: text });
-    res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: `SM${state.messages.length}`, to, from, body: text, status: 'queued' }));
+    res
+      .writeHead(201, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ sid: `SM${state.messages.length}`, to, from, body: text, status: 'queued' }));
   });
   const port = await listen(server);
   return { state, url: `http://127.0.0.1:${port}/2010-04-01/Accounts/${sid}/Messages.json`, close: () => close(server) };

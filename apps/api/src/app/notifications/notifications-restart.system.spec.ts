@@ -57,7 +57,13 @@ describe('notification delivery across a killed server', () => {
       env: { NOTIFICATION_RETRY_MIN_MS: '200', NOTIFICATION_RETRY_MAX_MS: '500', ...(pg && { DATABASE_URL: pg.url, SECRETS_KEY: TEST_SECRETS_KEY }) },
     });
     const client = await apiCall<{ id: number }>(api, 'POST', '/api/clients', { name: 'Client K' });
-    const channel = await apiCall<{ id: number; secret: string }>(api, 'POST', '/api/notification-channels', { clientId: client.id, name: 'Hook', type: 'webhook', config: { url: receiver.url }, on: ['raised', 'cleared'] });
+    const channel = await apiCall<{ id: number; secret: string }>(api, 'POST', '/api/notification-channels', {
+      clientId: client.id,
+      name: 'Hook',
+      type: 'webhook',
+      config: { url: receiver.url },
+      on: ['raised', 'cleared'],
+    });
     receiver.state.secret = channel.secret;
 
     // The test's own door to the same database, and the outbox on it.
@@ -65,7 +71,12 @@ describe('notification delivery across a killed server', () => {
     dataSource = new DataSource(dataSourceOptions(config));
     await dataSource.initialize();
     const db = new Database(dataSource);
-    const channels = new NotificationChannelsService(db, new SecretBox(resolveSecretsKey(config)), undefined as unknown as ClientsService, undefined as unknown as ChannelDelivery);
+    const channels = new NotificationChannelsService(
+      db,
+      new SecretBox(resolveSecretsKey(config)),
+      undefined as unknown as ClientsService,
+      undefined as unknown as ChannelDelivery,
+    );
     const outbox = new NotificationOutbox(db, channels);
     const enqueue = (ts: AlarmTransition[]) => db.transaction((m) => outbox.enqueue(m, ts));
     const make = (eventId: number) => transition({ eventId, clientId: client.id, deviceId: null, deviceName: null, channelIds: [channel.id], at: Date.now() });

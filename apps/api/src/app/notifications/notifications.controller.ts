@@ -40,7 +40,46 @@ export class NotificationChannelsController {
   @ApiOperation({ summary: "Creates a channel (a webhook's signing secret is in this answer only)" })
   @ApiErrors(400, 403, 404)
   @ApiCreatedResponse({ type: NotificationChannelResponse })
-  @ApiBody({ type: CreateNotificationChannelDto, examples: { email: { summary: 'E-mail the maintenance team', value: { clientId: 1, name: 'Maintenance team e-mail', type: 'email', config: { to: ['ops@example.com'] }, minSeverity: 'major', on: ['raised', 'cleared'] } }, webhook: { summary: 'A signed webhook to the SCADA', value: { clientId: 1, name: 'SCADA', type: 'webhook', config: { url: 'https://scada.example.com/hooks/pieng' }, on: ['raised', 'cleared', 'acknowledged'] } }, telegram: { summary: 'A Telegram group', value: { clientId: 1, name: 'Plant group', type: 'telegram', config: { botToken: '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11', chatId: '-1001234567890' }, minSeverity: 'minor' } }, sms: { summary: 'SMS to the on-call phone (critical and major)', value: { clientId: 1, name: 'On call', type: 'sms', config: { to: ['+5511987654321'] } } } } })
+  @ApiBody({
+    type: CreateNotificationChannelDto,
+    examples: {
+      email: {
+        summary: 'E-mail the maintenance team',
+        value: {
+          clientId: 1,
+          name: 'Maintenance team e-mail',
+          type: 'email',
+          config: { to: ['ops@example.com'] },
+          minSeverity: 'major',
+          on: ['raised', 'cleared'],
+        },
+      },
+      webhook: {
+        summary: 'A signed webhook to the SCADA',
+        value: {
+          clientId: 1,
+          name: 'SCADA',
+          type: 'webhook',
+          config: { url: 'https://scada.example.com/hooks/pieng' },
+          on: ['raised', 'cleared', 'acknowledged'],
+        },
+      },
+      telegram: {
+        summary: 'A Telegram group',
+        value: {
+          clientId: 1,
+          name: 'Plant group',
+          type: 'telegram',
+          config: { botToken: '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11', chatId: '-1001234567890' },
+          minSeverity: 'minor',
+        },
+      },
+      sms: {
+        summary: 'SMS to the on-call phone (critical and major)',
+        value: { clientId: 1, name: 'On call', type: 'sms', config: { to: ['+5511987654321'] } },
+      },
+    },
+  })
   createNotificationChannel(@CallerScope() scope: ClientScope, @Body() dto: CreateNotificationChannelDto): Promise<NotificationChannelResponse> {
     return this.channels.create(scope, dto);
   }
@@ -57,8 +96,18 @@ export class NotificationChannelsController {
   @ApiOperation({ summary: 'Changes a channel; configuration fields left out are kept' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: NotificationChannelResponse })
-  @ApiBody({ type: UpdateNotificationChannelDto, examples: { pause: { summary: 'Pause a channel', value: { enabled: false } }, severity: { summary: 'Only critical from now on', value: { minSeverity: 'critical' } } } })
-  updateNotificationChannel(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateNotificationChannelDto): Promise<NotificationChannelResponse> {
+  @ApiBody({
+    type: UpdateNotificationChannelDto,
+    examples: {
+      pause: { summary: 'Pause a channel', value: { enabled: false } },
+      severity: { summary: 'Only critical from now on', value: { minSeverity: 'critical' } },
+    },
+  })
+  updateNotificationChannel(
+    @CallerScope() scope: ClientScope,
+    @Param('id', IdParam()) id: number,
+    @Body() dto: UpdateNotificationChannelDto,
+  ): Promise<NotificationChannelResponse> {
     return this.channels.update(scope, id, dto);
   }
 
@@ -73,7 +122,7 @@ export class NotificationChannelsController {
 
   @Post(':id/test')
   @HttpCode(200)
-  @ApiOperation({ summary: "Sends a test message now and says whether it was delivered (the reason only to platform staff)" })
+  @ApiOperation({ summary: 'Sends a test message now and says whether it was delivered (the reason only to platform staff)' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ChannelTestResponse })
   testNotificationChannel(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<ChannelTestResponse> {

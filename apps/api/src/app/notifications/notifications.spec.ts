@@ -53,18 +53,38 @@ describe('notifications', () => {
   });
 
   const enqueue = (transitions: AlarmTransition[]) => db.transaction((m) => outbox.enqueue(m, transitions));
-  const deliveries = async (query: Record<string, unknown>) => (await t.http.get('/api/notifications').query(query).expect(200)).body as Array<Record<string, unknown>>;
+  const deliveries = async (query: Record<string, unknown>) =>
+    (await t.http.get('/api/notifications').query(query).expect(200)).body as Array<Record<string, unknown>>;
   /** A rule and an unacknowledged event of it on the device, written as the alarm model would. */
   const insertEvent = (clientId: number, deviceId: number) =>
     db.transaction(async (m) => {
-      const ruleId = await db.insertReturningId(`INSERT INTO alarm_rules (client_id, device_id, name, metric, operator, threshold, enabled, created_at) VALUES (?, ?, 'Overvoltage', 'voltage', '>', 242, ?, ?)`, [clientId, deviceId, true, T0], m);
-      const eventId = await db.insertReturningId(`INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged) VALUES (?, ?, 'voltage', 245.5, ?, ?)`, [ruleId, deviceId, T0, false], m);
+      const ruleId = await db.insertReturningId(
+        `INSERT INTO alarm_rules (client_id, device_id, name, metric, operator, threshold, enabled, created_at) VALUES (?, ?, 'Overvoltage', 'voltage', '>', 242, ?, ?)`,
+        [clientId, deviceId, true, T0],
+        m,
+      );
+      const eventId = await db.insertReturningId(
+        `INSERT INTO alarm_events (rule_id, device_id, metric, value, raised_at, acknowledged) VALUES (?, ?, 'voltage', 245.5, ?, ?)`,
+        [ruleId, deviceId, T0, false],
+        m,
+      );
       return { ruleId, eventId };
     });
 
   it("e-mails a raised alarm in the client's language and time zone, with the value's unit and a link, once", async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Ops mail', type: 'email', config: { to: ['ops@plant.example', 'chief@plant.example'] } }).expect(201);
-    expect(ch.body).toMatchObject({ clientId: a.clientId, type: 'email', minSeverity: 'warning', on: ['raised', 'cleared'], enabled: true, lastDeliveredAt: null, failed: 0 });
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'Ops mail', type: 'email', config: { to: ['ops@plant.example', 'chief@plant.example'] } })
+      .expect(201);
+    expect(ch.body).toMatchObject({
+      clientId: a.clientId,
+      type: 'email',
+      minSeverity: 'warning',
+      on: ['raised', 'cleared'],
+      enabled: true,
+      lastDeliveredAt: null,
+      failed: 0,
+    });
     const tr = transition({ eventId: 501, clientId: a.clientId, deviceId: a.deviceId, channelIds: [ch.body.id], at: T0 });
     await enqueue([tr]);
     // The same transition handed over again (a retried transaction) queues nothing more.
@@ -86,14 +106,25 @@ describe('notifications', () => {
       const rows = await deliveries({ channelId: ch.body.id });
       return rows.length === 1 && rows[0]['status'] === 'delivered' ? rows : undefined;
     });
-    expect(row).toMatchObject({ kind: 'raised', severity: 'critical', attempts: 1, lastError: null, eventId: 501, ruleName: 'Overvoltage', deviceName: 'Meter A' });
+    expect(row).toMatchObject({
+      kind: 'raised',
+      severity: 'critical',
+      attempts: 1,
+      lastError: null,
+      eventId: 501,
+      ruleName: 'Overvoltage',
+      deviceName: 'Meter A',
+    });
     expect(kit.smtp.messages).toHaveLength(1);
     const listed = await t.http.get(`/api/notification-channels/${ch.body.id}`).expect(200);
     expect(listed.body.lastDeliveredAt).toBe(row['deliveredAt']);
   });
 
   it('queues only what a channel asks for: severity, transitions, muted recorded but not sent, other clients never', async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: b.clientId, name: 'Majors', type: 'email', config: { to: ['b@client.example'] }, minSeverity: 'major', on: ['raised'] }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: b.clientId, name: 'Majors', type: 'email', config: { to: ['b@client.example'] }, minSeverity: 'major', on: ['raised'] })
+      .expect(201);
     const base = { clientId: b.clientId, deviceId: b.deviceId, channelIds: [ch.body.id] };
     await enqueue([
       transition({ ...base, eventId: 601, severity: 'minor' }),
@@ -119,22 +150,38 @@ describe('notifications', () => {
   });
 
   it('signs webhooks (Standard Webhooks), retries 5xx with back-off keeping the webhook-id, and fails a 410 at once', async () => {
-    const created = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'SCADA hook', type: 'webhook', config: { url: kit.hook.url }, on: ['raised', 'cleared', 'acknowledged'] }).expect(201);
+    const created = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'SCADA hook', type: 'webhook', config: { url: kit.hook.url }, on: ['raised', 'cleared', 'acknowledged'] })
+      .expect(201);
     expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     kit.hook.state.secret = created.body.secret;
     const shown = await t.http.get(`/api/notification-channels/${created.body.id}`).expect(200);
     expect(shown.body.secret).toBeUndefined();
     expect(shown.body.config).toEqual({ url: kit.hook.url });
-    expect(JSON.stringify((await db.query('SELECT config FROM notification_channels WHERE id = ?', [created.body.id]))[0])).not.toContain(created.body.secret.slice(6));
+    expect(JSON.stringify((await db.query('SELECT config FROM notification_channels WHERE id = ?', [created.body.id]))[0])).not.toContain(
+      created.body.secret.slice(6),
+    );
 
     kit.hook.state.answers = [503, 503];
-    const tr = transition({ eventId: 701, clientId: a.clientId, deviceId: a.deviceId, channelIds: [created.body.id], kind: 'acknowledged', by: 'ana@plant.example', comment: 'crew on site' });
+    const tr = transition({
+      eventId: 701,
+      clientId: a.clientId,
+      deviceId: a.deviceId,
+      channelIds: [created.body.id],
+      kind: 'acknowledged',
+      by: 'ana@plant.example',
+      comment: 'crew on site',
+    });
     await enqueue([tr]);
     const hook = await waitFor('the webhook', async () => kit.hook.state.accepted[0]);
     expect(kit.hook.state.requests).toBe(3);
     expect(kit.hook.state.refused).toEqual([]);
     expect(hook.id).toBe(`alarm-701-${tr.historyId}-acknowledged-${created.body.id}`);
-    expect(hook.body).toMatchObject({ type: 'alarm.acknowledged', data: { eventId: 701, kind: 'acknowledged', severity: 'critical', value: 245.5, unit: 'V', by: 'ana@plant.example', comment: 'crew on site' } });
+    expect(hook.body).toMatchObject({
+      type: 'alarm.acknowledged',
+      data: { eventId: 701, kind: 'acknowledged', severity: 'critical', value: 245.5, unit: 'V', by: 'ana@plant.example', comment: 'crew on site' },
+    });
     const [row] = await waitFor('delivered', async () => {
       const rows = await deliveries({ channelId: created.body.id, status: 'delivered' });
       return rows.length ? rows : undefined;
@@ -154,7 +201,10 @@ describe('notifications', () => {
   });
 
   it("keeps one event's transitions in order on a channel: a clear waits for its raise's retry", async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Ordered hook', type: 'webhook', config: { url: kit.hook.url }, on: ['raised', 'cleared'] }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'Ordered hook', type: 'webhook', config: { url: kit.hook.url }, on: ['raised', 'cleared'] })
+      .expect(201);
     kit.hook.state.secret = ch.body.secret;
     kit.hook.state.answers = [503];
     const before = kit.hook.state.accepted.length;
@@ -168,14 +218,23 @@ describe('notifications', () => {
     const { createHmac } = await import('node:crypto');
     const ts = Math.floor(Date.now() / 1000) - 301;
     const body = '{}';
-    const sig = createHmac('sha256', Buffer.from(kit.hook.state.secret.slice(6), 'base64')).update(`msg_1.${ts}.${body}`).digest('base64');
-    const res = await fetch(kit.hook.url, { method: 'POST', headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` }, body });
+    const sig = createHmac('sha256', Buffer.from(kit.hook.state.secret.slice(6), 'base64'))
+      .update(`msg_1.${ts}.${body}`)
+      .digest('base64');
+    const res = await fetch(kit.hook.url, {
+      method: 'POST',
+      headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` },
+      body,
+    });
     expect(res.status).toBe(401);
     expect(await res.text()).toBe('timestamp more than 5 minutes off');
   });
 
   it("sends Telegram messages at most one a second per chat and waits out a 429's retry_after", async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: b.clientId, name: 'Night shift', type: 'telegram', config: { botToken: TELEGRAM_TOKEN, chatId: -1001234567890 } }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: b.clientId, name: 'Night shift', type: 'telegram', config: { botToken: TELEGRAM_TOKEN, chatId: -1001234567890 } })
+      .expect(201);
     expect(ch.body.config).toEqual({ chatId: '-1001234567890', botToken: '123456789:…' });
     await enqueue([
       transition({ eventId: 801, clientId: b.clientId, deviceId: b.deviceId, deviceName: 'Meter B', channelIds: [ch.body.id] }),
@@ -198,7 +257,10 @@ describe('notifications', () => {
   });
 
   it("sends SMS in Twilio's form, by default for critical and major only", async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'On call', type: 'sms', config: { to: ['+5511987654321'] } }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'On call', type: 'sms', config: { to: ['+5511987654321'] } })
+      .expect(201);
     expect(ch.body.minSeverity).toBe('major');
     await enqueue([
       transition({ eventId: 901, clientId: a.clientId, deviceId: a.deviceId, channelIds: [ch.body.id], severity: 'minor' }),
@@ -214,7 +276,10 @@ describe('notifications', () => {
   });
 
   it('sends an SMS to each number once, even when a later number failed and the delivery was retried', async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Two phones', type: 'sms', config: { to: ['+5511900000001', '+5511900000002'] } }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'Two phones', type: 'sms', config: { to: ['+5511900000001', '+5511900000002'] } })
+      .expect(201);
     kit.sms.state.failOnce.add('+5511900000002');
     const before = kit.sms.state.messages.length;
     await enqueue([transition({ eventId: 801, clientId: a.clientId, deviceId: a.deviceId, channelIds: [ch.body.id], severity: 'critical', at: T0 })]);
@@ -227,8 +292,14 @@ describe('notifications', () => {
   });
 
   it('escalates a raise still unacknowledged after escalateAfterMin, once; an acknowledged, shelved or in-maintenance one is cancelled', async () => {
-    const first = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Shift', type: 'email', config: { to: ['shift@plant.example'] } }).expect(201);
-    const boss = await t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'Manager', type: 'email', config: { to: ['boss@plant.example'] }, on: ['cleared'] }).expect(201);
+    const first = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'Shift', type: 'email', config: { to: ['shift@plant.example'] } })
+      .expect(201);
+    const boss = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'Manager', type: 'email', config: { to: ['boss@plant.example'] }, on: ['cleared'] })
+      .expect(201);
     const unacked = await insertEvent(a.clientId, a.deviceId);
     const acked = await insertEvent(a.clientId, a.deviceId).catch(async () => {
       // One active event per rule and device: the second rule's event.
@@ -240,10 +311,17 @@ describe('notifications', () => {
     // Muted as their other notifications are: one shelved, one on a device in a maintenance window.
     const shelved = await insertEvent(a.clientId, a.deviceId);
     await db.transaction((m) => db.execute('UPDATE alarm_events SET shelved_until = ? WHERE id = ?', [Date.now() + 3_600_000, shelved.eventId], m));
-    const serviced = (await t.http.post('/api/devices').send({ clientId: a.clientId, name: 'Meter under service', deviceType: 'api' }).expect(201)).body as { id: number };
+    const serviced = (await t.http.post('/api/devices').send({ clientId: a.clientId, name: 'Meter under service', deviceType: 'api' }).expect(201)).body as {
+      id: number;
+    };
     await t.http
       .post('/api/alarms/maintenance')
-      .send({ deviceId: serviced.id, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString(), reason: 'Panel rewiring' })
+      .send({
+        deviceId: serviced.id,
+        from: new Date(Date.now() - 3_600_000).toISOString(),
+        to: new Date(Date.now() + 3_600_000).toISOString(),
+        reason: 'Panel rewiring',
+      })
       .expect(201);
     const maintained = await insertEvent(a.clientId, serviced.id);
     const common = { clientId: a.clientId, deviceId: a.deviceId, channelIds: [first.body.id], escalationChannelId: boss.body.id, escalateAfterMin: 1 };
@@ -260,7 +338,12 @@ describe('notifications', () => {
     expect(byEvent[unacked.eventId]).toMatchObject({ kind: 'escalated', status: 'delivered', attempts: 1 });
     expect(byEvent[acked.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0 });
     expect(byEvent[shelved.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0, lastError: 'the event is shelved' });
-    expect(byEvent[maintained.eventId]).toMatchObject({ kind: 'escalated', status: 'cancelled', attempts: 0, lastError: 'its device is in a maintenance window' });
+    expect(byEvent[maintained.eventId]).toMatchObject({
+      kind: 'escalated',
+      status: 'cancelled',
+      attempts: 0,
+      lastError: 'its device is in a maintenance window',
+    });
     // Due a minute after its raise: still waiting.
     expect(byEvent[later.eventId]).toMatchObject({ kind: 'escalated', status: 'pending', attempts: 0 });
     expect(Date.parse(byEvent[later.eventId]['nextAttemptAt'] as string)).toBeGreaterThan(Date.now() + 30_000);
@@ -272,22 +355,40 @@ describe('notifications', () => {
   });
 
   it('platform-wide channels are staff-made and carry platform alarms (no device) only', async () => {
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: null, name: 'Platform ops', type: 'webhook', config: { url: kit.hook.url } }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: null, name: 'Platform ops', type: 'webhook', config: { url: kit.hook.url } })
+      .expect(201);
     expect(ch.body.clientId).toBeNull();
     kit.hook.state.secret = ch.body.secret;
     const before = kit.hook.state.accepted.length;
     await enqueue([
       transition({ eventId: 1001, clientId: a.clientId, deviceId: a.deviceId, channelIds: [ch.body.id] }),
-      transition({ eventId: 1002, clientId: a.clientId, deviceId: null, deviceName: null, ruleName: 'Disk space', metric: null, value: null, unit: null, operator: null, threshold: null, channelIds: [ch.body.id] }),
+      transition({
+        eventId: 1002,
+        clientId: a.clientId,
+        deviceId: null,
+        deviceName: null,
+        ruleName: 'Disk space',
+        metric: null,
+        value: null,
+        unit: null,
+        operator: null,
+        threshold: null,
+        channelIds: [ch.body.id],
+      }),
     ]);
     await waitFor('platform alarm', async () => kit.hook.state.accepted.length === before + 1);
     expect(kit.hook.state.accepted[before].body).toMatchObject({ type: 'alarm.raised', data: { eventId: 1002, ruleName: 'Disk space', deviceId: null } });
     expect((await deliveries({ channelId: ch.body.id })).map((r) => r['eventId'])).toEqual([1002]);
   });
 
-  it("goes with its client: deleting a client deletes its channels and their log", async () => {
+  it('goes with its client: deleting a client deletes its channels and their log', async () => {
     const c = await t.http.post('/api/clients').send({ name: 'Short-lived' }).expect(201);
-    const ch = await t.http.post('/api/notification-channels').send({ clientId: c.body.id, name: 'Tmp', type: 'email', config: { to: ['tmp@plant.example'] } }).expect(201);
+    const ch = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: c.body.id, name: 'Tmp', type: 'email', config: { to: ['tmp@plant.example'] } })
+      .expect(201);
     await enqueue([transition({ eventId: 1101, clientId: c.body.id, deviceId: 99, channelIds: [ch.body.id], muted: true })]);
     expect(await deliveries({ channelId: ch.body.id })).toHaveLength(1);
     await t.http.delete(`/api/clients/${c.body.id}`).expect(204);
@@ -297,7 +398,11 @@ describe('notifications', () => {
   });
 
   it('refuses bad input with 400 naming the field', async () => {
-    const post = (body: Record<string, unknown>) => t.http.post('/api/notification-channels').send({ clientId: a.clientId, name: 'x', ...body }).expect(400);
+    const post = (body: Record<string, unknown>) =>
+      t.http
+        .post('/api/notification-channels')
+        .send({ clientId: a.clientId, name: 'x', ...body })
+        .expect(400);
     const field = async (body: Record<string, unknown>) => (await post(body)).body.errors[0].field;
     expect(await field({ type: 'pager', config: {} })).toBe('type');
     expect(await field({ type: 'email', config: { to: ['ok@plant.example', 'not an address'] } })).toBe('config.to[1]');
@@ -314,7 +419,10 @@ describe('notifications', () => {
 
   it("keeps a client's user to its own client's channels and deliveries, private addresses to staff, and says only delivered or not", async () => {
     const userB = await t.userAgent('operator', b.clientId);
-    const mine = await userB.post('/api/notification-channels').send({ name: 'B mail', type: 'email', config: { to: ['b2@client.example'] } }).expect(201);
+    const mine = await userB
+      .post('/api/notification-channels')
+      .send({ name: 'B mail', type: 'email', config: { to: ['b2@client.example'] } })
+      .expect(201);
     expect(mine.body.clientId).toBe(b.clientId);
     const theirs = (await t.http.get('/api/notification-channels').query({ clientId: a.clientId }).expect(200)).body as Array<{ id: number }>;
     expect(theirs.length).toBeGreaterThan(0);
@@ -323,8 +431,14 @@ describe('notifications', () => {
     await userB.patch(`/api/notification-channels/${aChannel}`).send({ name: 'mine now' }).expect(404);
     await userB.post(`/api/notification-channels/${aChannel}/test`).expect(404);
     await userB.delete(`/api/notification-channels/${aChannel}`).expect(404);
-    await userB.post('/api/notification-channels').send({ clientId: a.clientId, name: 'x', type: 'email', config: { to: ['x@y.example'] } }).expect(404);
-    await userB.post('/api/notification-channels').send({ clientId: null, name: 'x', type: 'email', config: { to: ['x@y.example'] } }).expect(403);
+    await userB
+      .post('/api/notification-channels')
+      .send({ clientId: a.clientId, name: 'x', type: 'email', config: { to: ['x@y.example'] } })
+      .expect(404);
+    await userB
+      .post('/api/notification-channels')
+      .send({ clientId: null, name: 'x', type: 'email', config: { to: ['x@y.example'] } })
+      .expect(403);
     const listed = (await userB.get('/api/notification-channels').expect(200)).body as Array<{ clientId: number }>;
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.every((c) => c.clientId === b.clientId)).toBe(true);
@@ -341,7 +455,10 @@ describe('notifications', () => {
       expect(res.body.message).toContain('not a public address');
     }
     // A staff-made loopback webhook on client B's account: its user may test it, and hears only "delivered or not".
-    const staffMade = await t.http.post('/api/notification-channels').send({ clientId: b.clientId, name: 'Local hook', type: 'webhook', config: { url: kit.hook.url } }).expect(201);
+    const staffMade = await t.http
+      .post('/api/notification-channels')
+      .send({ clientId: b.clientId, name: 'Local hook', type: 'webhook', config: { url: kit.hook.url } })
+      .expect(201);
     kit.hook.state.secret = staffMade.body.secret;
     const before = kit.hook.state.requests;
     expect((await userB.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: true });
@@ -350,11 +467,17 @@ describe('notifications', () => {
     expect((await userB.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: false });
     expect(kit.hook.state.answers).toEqual([]);
     kit.hook.state.answers = [500];
-    expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: false, error: 'webhook answered 500: status 500' });
+    expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({
+      delivered: false,
+      error: 'webhook answered 500: status 500',
+    });
     expect((await t.http.post(`/api/notification-channels/${staffMade.body.id}/test`).expect(200)).body).toEqual({ delivered: true });
     expect(kit.hook.state.accepted.at(-1)?.body).toMatchObject({ type: 'notification.test' });
     // The user changing the URL to loopback is refused: only staff may point it there.
-    const res = await userB.patch(`/api/notification-channels/${staffMade.body.id}`).send({ config: { url: `${kit.hook.url}?x=1` } }).expect(400);
+    const res = await userB
+      .patch(`/api/notification-channels/${staffMade.body.id}`)
+      .send({ config: { url: `${kit.hook.url}?x=1` } })
+      .expect(400);
     expect(res.body.errors[0].field).toBe('config.url');
     await userB.delete(`/api/notification-channels/${mine.body.id}`).expect(204);
     await userB.get(`/api/notification-channels/${mine.body.id}`).expect(404);
@@ -366,11 +489,23 @@ describe('notifications', () => {
     try {
       const c = await seedDevice(other.http, 'M', 'C');
       const user = await other.userAgent('operator', c.clientId);
-      const ch = await user.post('/api/notification-channels').send({ name: 'Local', type: 'webhook', config: { url: kit.hook.url } }).expect(201);
-      const refused = await user.post('/api/notification-channels').send({ name: 'Elsewhere', type: 'webhook', config: { url: 'http://10.9.8.7/hook' } }).expect(400);
+      const ch = await user
+        .post('/api/notification-channels')
+        .send({ name: 'Local', type: 'webhook', config: { url: kit.hook.url } })
+        .expect(201);
+      const refused = await user
+        .post('/api/notification-channels')
+        .send({ name: 'Elsewhere', type: 'webhook', config: { url: 'http://10.9.8.7/hook' } })
+        .expect(400);
       expect(refused.body.errors[0].field).toBe('config.url');
-      const tg = await user.post('/api/notification-channels').send({ name: 'TG', type: 'telegram', config: { botToken: TELEGRAM_TOKEN, chatId: '42' } }).expect(201);
-      const changed = await user.patch(`/api/notification-channels/${tg.body.id}`).send({ config: { chatId: '@plant_alarms' }, minSeverity: 'major', enabled: false }).expect(200);
+      const tg = await user
+        .post('/api/notification-channels')
+        .send({ name: 'TG', type: 'telegram', config: { botToken: TELEGRAM_TOKEN, chatId: '42' } })
+        .expect(201);
+      const changed = await user
+        .patch(`/api/notification-channels/${tg.body.id}`)
+        .send({ config: { chatId: '@plant_alarms' }, minSeverity: 'major', enabled: false })
+        .expect(200);
       expect(changed.body).toMatchObject({ config: { chatId: '@plant_alarms', botToken: '123456789:…' }, minSeverity: 'major', enabled: false });
       kit.hook.state.secret = ch.body.secret;
       expect((await user.post(`/api/notification-channels/${ch.body.id}/test`).expect(200)).body).toEqual({ delivered: true });

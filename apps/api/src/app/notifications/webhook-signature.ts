@@ -31,7 +31,12 @@ export function webhookHeaders(secret: string, id: string, body: string, nowMs =
 }
 
 /** What a receiver does: the timestamp within tolerance and one of the (space-separated) v1 signatures matching. */
-export function verifyWebhook(secret: string, headers: Record<string, string | undefined>, body: string, nowMs = Date.now()): { ok: true } | { ok: false; reason: string } {
+export function verifyWebhook(
+  secret: string,
+  headers: Record<string, string | undefined>,
+  body: string,
+  nowMs = Date.now(),
+): { ok: true } | { ok: false; reason: string } {
   const id = headers['webhook-id'];
   const timestamp = Number(headers['webhook-timestamp']);
   const signatures = headers['webhook-signature'];

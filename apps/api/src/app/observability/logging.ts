@@ -93,7 +93,11 @@ export function loggerParams(config: Pick<AppConfig, 'apiPrefix'>, root: Pino): 
     quietReqLogger: true,
     genReqId: (req, res) => assignRequestId(req, res),
     serializers: {
-      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({ method: req.method, url: loggableUrl(req.url ?? ''), remoteAddress: req.remoteAddress }),
+      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: loggableUrl(req.url ?? ''),
+        remoteAddress: req.remoteAddress,
+      }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error): LevelWithSilent => {
@@ -109,7 +113,8 @@ export function loggerParams(config: Pick<AppConfig, 'apiPrefix'>, root: Pino): 
       err.message === `failed with status code ${res.statusCode}` ? { res: value['res'], responseTime: value['responseTime'] } : value,
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) =>
       `${req.method} ${loggableUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.writableEnded ? res.statusCode : 'aborted'} ${ms} ms`,
-    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${loggableUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode} failed`,
+    customErrorMessage: (req: IncomingMessage, res: ServerResponse) =>
+      `${req.method} ${loggableUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode} failed`,
   };
   return { pinoHttp, renameContext: 'context' };
 }

@@ -66,7 +66,10 @@ describe('structured request logs', () => {
     );
     expect(malformed.headers['x-request-id']).toMatch(UUID);
     expect(malformed.body.message).toMatch(/^Malformed JSON/);
-    expect(jsonLines(refused).find((l) => l.reqId === malformed.headers['x-request-id'])).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^POST \/api\/auth\/login 400 \d+ ms$/) });
+    expect(jsonLines(refused).find((l) => l.reqId === malformed.headers['x-request-id'])).toMatchObject({
+      level: 'warn',
+      msg: expect.stringMatching(/^POST \/api\/auth\/login 400 \d+ ms$/),
+    });
     expect(refused).not.toContain('body-secret-12');
   });
 
@@ -82,7 +85,10 @@ describe('structured request logs', () => {
       const login = await t.anon.post('/api/auth/login').send({ email: 'logged@test.local', password }).expect(200);
       await t.anon.get('/api/devices').set('Authorization', `Bearer ${login.body.accessToken}`).set('Cookie', 'session=cookie-secret-99').expect(200);
       await t.anon.get('/api/devices').set('X-API-Key', key).expect(200);
-      await t.anon.post('/api/auth/login').send({ email: 'logged@test.local', password: password + 'x' }).expect(401);
+      await t.anon
+        .post('/api/auth/login')
+        .send({ email: 'logged@test.local', password: password + 'x' })
+        .expect(401);
       await t.anon.get('/api/devices?token=query-secret-55&clientId=1').set('Authorization', 'Bearer not-a-valid-token-31').expect(401);
       return login.body.accessToken as string;
     });
@@ -150,7 +156,10 @@ describe('Prometheus metrics at GET /api/metrics/prometheus', () => {
     return res.text;
   };
   const ingest = (deviceId: number, timestamps: number[]) =>
-    t.http.post('/api/ingest').send({ readings: timestamps.map((ts, i) => ({ deviceId, timestamp: new Date(ts).toISOString(), metrics: { voltage: 230 + i } })) }).expect(200);
+    t.http
+      .post('/api/ingest')
+      .send({ readings: timestamps.map((ts, i) => ({ deviceId, timestamp: new Date(ts).toISOString(), metrics: { voltage: 230 + i } })) })
+      .expect(200);
 
   beforeAll(async () => {
     forwardPort = await freePort();
@@ -210,7 +219,9 @@ describe('Prometheus metrics at GET /api/metrics/prometheus', () => {
     expect(sample(text, 'pieng_http_requests_total', { method: 'GET', route: '/api/devices/:id', status: '200' })).toBe(before + 2);
     expect(sample(text, 'pieng_http_requests_total', { method: 'GET', route: '/api/devices/:id', status: '404' })).toBe(1);
     expect(sample(text, 'pieng_http_request_duration_seconds_count', { method: 'GET', route: '/api/devices/:id', status: '200' })).toBe(before + 2);
-    expect(sample(text, 'pieng_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/devices/:id', status: '200', le: '+Inf' })).toBe(before + 2);
+    expect(sample(text, 'pieng_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/devices/:id', status: '200', le: '+Inf' })).toBe(
+      before + 2,
+    );
     expect(text).not.toMatch(/route="[^"]*\/\d+/);
   });
 
@@ -271,7 +282,13 @@ describe('poll metrics', () => {
     (
       await t.http
         .post('/api/devices')
-        .send({ clientId, name, deviceType: 'modbus', pollIntervalSec: 60, config: { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver, timeoutMs: 300 } })
+        .send({
+          clientId,
+          name,
+          deviceType: 'modbus',
+          pollIntervalSec: 60,
+          config: { transport: 'tcp', host: '127.0.0.1', port, unitId: 1, driver, timeoutMs: 300 },
+        })
         .expect(201)
     ).body.id as number;
 

@@ -150,7 +150,8 @@ export class PlantMetrics {
   /** Gauges whose value is read when Prometheus scrapes: the state lives in the database, not in this process. */
   private scrapeTimeGauges(): void {
     const { db, logger } = this;
-    const failed = (what: string) => (err: unknown) => logger.warn(`Could not read ${what} for the metrics: ${err instanceof Error ? err.message : String(err)}`);
+    const failed = (what: string) => (err: unknown) =>
+      logger.warn(`Could not read ${what} for the metrics: ${err instanceof Error ? err.message : String(err)}`);
     new Gauge({
       name: 'pieng_database_up',
       help: '1 when the database answered the scrape, else 0',
@@ -245,9 +246,12 @@ export async function databaseSizeBytes(db: Database): Promise<number> {
 
 /** How many devices have each status, by the rule of devices/device-status.ts. */
 export async function devicesByStatus(db: Database, now = Date.now()): Promise<Map<string, number>> {
-  const rows = await db.query<{ active: boolean | number; last_seen_at: string | number | null; consecutive_failures: string | number; poll_interval_sec: string | number }>(
-    'SELECT active, last_seen_at, consecutive_failures, poll_interval_sec FROM devices',
-  );
+  const rows = await db.query<{
+    active: boolean | number;
+    last_seen_at: string | number | null;
+    consecutive_failures: string | number;
+    poll_interval_sec: string | number;
+  }>('SELECT active, last_seen_at, consecutive_failures, poll_interval_sec FROM devices');
   const counts = new Map<string, number>();
   for (const r of rows) {
     const status = deviceStatus(

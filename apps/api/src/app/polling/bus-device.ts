@@ -14,5 +14,7 @@ export function toBusDevice(d: Device, secrets: DeviceSecrets): { device: BusDev
   }
   const result = validateDeviceConfig(d.deviceType, config);
   if (!result.config) return { error: `device ${d.id} has an invalid config: ${(result.errors ?? []).map((e) => e.message).join('; ')}` };
-  return { device: { id: String(d.id), deviceType: d.deviceType, config: result.config, clientId: d.clientId, heldToPolicy: d.connectionSetByClient } as BusDevice };
+  return {
+    device: { id: String(d.id), deviceType: d.deviceType, config: result.config, clientId: d.clientId, heldToPolicy: d.connectionSetByClient } as BusDevice,
+  };
 }

@@ -120,19 +120,36 @@ describe('several API instances on one PostgreSQL database', () => {
     sim.receiveLog.filter((e) => e.direction === 'request' && e.slaveId === slaveId && e.at >= from && e.at < to).length;
 
   beforeAll(async () => {
-    sim = await startSimulator({ tcpPort: 0, deterministic: true, meters: Array.from({ length: METERS }, (_, i) => ({ model: 'pzem004t' as const, slaveId: i + 1 })) });
+    sim = await startSimulator({
+      tcpPort: 0,
+      deterministic: true,
+      meters: Array.from({ length: METERS }, (_, i) => ({ model: 'pzem004t' as const, slaveId: i + 1 })),
+    });
     receiver = await startReceiver();
     pgDb = await createPgDatabase();
     pg = new PgClient({ connectionString: pgDb.url });
     await pg.connect();
-    const env = { DATABASE_URL: pgDb.url, SECRETS_KEY: TEST_SECRETS_KEY, FORWARDER_URL: receiver.url, FORWARDER_API_KEY: 'not-checked-by-the-receiver', FORWARDER_BACKOFF_MIN_MS: '100', FORWARDER_BACKOFF_MAX_MS: '1000' };
+    const env = {
+      DATABASE_URL: pgDb.url,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      FORWARDER_URL: receiver.url,
+      FORWARDER_API_KEY: 'not-checked-by-the-receiver',
+      FORWARDER_BACKOFF_MIN_MS: '100',
+      FORWARDER_BACKOFF_MAX_MS: '1000',
+    };
     // The first one migrates the fresh database; the others join it.
     instances.push(await launch('node-1', env));
     instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => launch(`node-${i + 2}`, env)))));
     const client = await apiCall<{ id: number }>(instances[0], 'POST', '/api/clients', { name: 'Scale-out plant' });
     for (let slaveId = 1; slaveId <= METERS; slaveId++) {
       const config = { transport: 'tcp', host: '127.0.0.1', port: sim.tcpPort, unitId: slaveId, driver: 'pzem004t', timeoutMs: 1000 };
-      const d = await apiCall<{ id: number; uid: string }>(instances[0], 'POST', '/api/devices', { clientId: client.id, name: `Meter ${slaveId}`, deviceType: 'modbus', pollIntervalSec: INTERVAL_MS / 1000, config });
+      const d = await apiCall<{ id: number; uid: string }>(instances[0], 'POST', '/api/devices', {
+        clientId: client.id,
+        name: `Meter ${slaveId}`,
+        deviceType: 'modbus',
+        pollIntervalSec: INTERVAL_MS / 1000,
+        config,
+      });
       devices.push({ id: d.id, uid: d.uid, slaveId });
     }
   });
@@ -148,14 +165,18 @@ describe('several API instances on one PostgreSQL database', () => {
     await sim?.close();
   });
 
-  it('reads each meter from exactly one instance, spreads them, and hands a killed instance\'s meters and forwarder over within two poll intervals', async () => {
+  it("reads each meter from exactly one instance, spreads them, and hands a killed instance's meters and forwarder over within two poll intervals", async () => {
     // Settled: every meter leased, two per instance.
-    await waitFor('every meter leased, two per instance', async () => {
-      const leases = await heldDeviceLeases();
-      const perOwner = new Map<string, number>();
-      for (const l of leases) perOwner.set(l.owner, (perOwner.get(l.owner) ?? 0) + 1);
-      return leases.length === METERS && perOwner.size === INSTANCES && [...perOwner.values()].every((n) => n === METERS / INSTANCES);
-    }, 30_000);
+    await waitFor(
+      'every meter leased, two per instance',
+      async () => {
+        const leases = await heldDeviceLeases();
+        const perOwner = new Map<string, number>();
+        for (const l of leases) perOwner.set(l.owner, (perOwner.get(l.owner) ?? 0) + 1);
+        return leases.length === METERS && perOwner.size === INSTANCES && [...perOwner.values()].every((n) => n === METERS / INSTANCES);
+      },
+      30_000,
+    );
     await sleep(INTERVAL_MS);
 
     // Window A: all three alive.
@@ -171,16 +192,23 @@ describe('several API instances on one PostgreSQL database', () => {
     const table: string[] = [];
     for (const d of devices) {
       const perInstance = audits.map((a) => within(a.get(d.id) ?? [], a0, a1));
-      table.push(`device ${d.id} (meter ${d.slaveId}): ${perInstance.map((n, i) => `${instances[i].name}=${n}`).join(' ')}, stored ${within(stored.get(d.id) ?? [], a0, a1)}, meter requests ${requestsAt(d.slaveId, a0perf, a1perf)}`);
+      table.push(
+        `device ${d.id} (meter ${d.slaveId}): ${perInstance.map((n, i) => `${instances[i].name}=${n}`).join(' ')}, stored ${within(stored.get(d.id) ?? [], a0, a1)}, meter requests ${requestsAt(d.slaveId, a0perf, a1perf)}`,
+      );
       // (a) one instance reads it, about once per interval; two or three would double or triple the count.
       expect(perInstance.filter((n) => n > 0)).toHaveLength(1);
       const count = within(stored.get(d.id) ?? [], a0, a1);
       expect(count).toBeGreaterThanOrEqual(expected - 1);
       expect(count).toBeLessThanOrEqual(expected + 1);
       expect(requestsAt(d.slaveId, a0perf, a1perf)).toBeLessThanOrEqual(expected + 1);
-      ownerOf.set(d.id, perInstance.findIndex((n) => n > 0));
+      ownerOf.set(
+        d.id,
+        perInstance.findIndex((n) => n > 0),
+      );
     }
-    console.log(`Readings per device per instance in ${WINDOW_MS / 1000} s at one poll every ${INTERVAL_MS / 1000} s (expected ${expected}):\n  ${table.join('\n  ')}`);
+    console.log(
+      `Readings per device per instance in ${WINDOW_MS / 1000} s at one poll every ${INTERVAL_MS / 1000} s (expected ${expected}):\n  ${table.join('\n  ')}`,
+    );
     // Every instance tells who polls each device, and it is the one whose audit trail has the readings.
     for (const inst of instances) {
       const listed = await apiCall<Array<{ id: number; polledBy: string | null }>>(inst, 'GET', '/api/devices');
@@ -191,7 +219,9 @@ describe('several API instances on one PostgreSQL database', () => {
     expect(perInstance).toEqual(instances.map(() => METERS / INSTANCES));
 
     // Exactly one instance sends the outbox, and all agree which.
-    const statuses = await Promise.all(instances.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
+    const statuses = await Promise.all(
+      instances.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')),
+    );
     expect(statuses.filter((s) => s.sendingHere)).toHaveLength(1);
     const senderIndex = statuses.findIndex((s) => s.sendingHere);
     for (const s of statuses) expect(s.leaseOwner).toContain(`${instances[senderIndex].name} @ `);
@@ -219,7 +249,7 @@ describe('several API instances on one PostgreSQL database', () => {
       const lastBefore = Math.max(...times.filter((t) => t <= killedAt));
       const firstAfter = Math.min(...times.filter((t) => t > killedAt));
       gaps.push(
-        `device ${d.id}${orphan ? ' (killed instance\'s)' : ''}: largest gap ${largest} ms, smallest ${smallest} ms; around the kill: last read ${killedAt - lastBefore} ms before, next ${firstAfter - killedAt} ms after`,
+        `device ${d.id}${orphan ? " (killed instance's)" : ''}: largest gap ${largest} ms, smallest ${smallest} ms; around the kill: last read ${killedAt - lastBefore} ms before, next ${firstAfter - killedAt} ms after`,
       );
       // Read again within two poll intervals (1 s of slack for a machine shared by other suites); the others never paused.
       expect(largest).toBeLessThanOrEqual(orphan ? 2 * INTERVAL_MS + 1000 : INTERVAL_MS + 1000);
@@ -237,10 +267,14 @@ describe('several API instances on one PostgreSQL database', () => {
       expect(count).toBeGreaterThanOrEqual(Math.floor((b1 - b0) / INTERVAL_MS) - 1);
       expect(count).toBeLessThanOrEqual(Math.ceil((b1 - b0) / INTERVAL_MS) + 1);
     }
-    console.log(`${victim.name} killed (SIGKILL) ${orphaned.length} meters and the forwarder with it; lease TTL ${LEASE_TTL_SEC} s, poll interval ${INTERVAL_MS / 1000} s:\n  ${gaps.join('\n  ')}\nReadings per device per surviving instance in the ${((b1 - b0) / 1000).toFixed(1)} s after the takeover:\n  ${after.join('\n  ')}`);
+    console.log(
+      `${victim.name} killed (SIGKILL) ${orphaned.length} meters and the forwarder with it; lease TTL ${LEASE_TTL_SEC} s, poll interval ${INTERVAL_MS / 1000} s:\n  ${gaps.join('\n  ')}\nReadings per device per surviving instance in the ${((b1 - b0) / 1000).toFixed(1)} s after the takeover:\n  ${after.join('\n  ')}`,
+    );
 
     // The forwarder moved to a survivor.
-    const newStatuses = await Promise.all(survivors.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')));
+    const newStatuses = await Promise.all(
+      survivors.map((inst) => apiCall<{ leaseOwner: string | null; sendingHere: boolean }>(inst, 'GET', '/api/forwarding/status')),
+    );
     expect(newStatuses.filter((s) => s.sendingHere)).toHaveLength(1);
 
     // A graceful stop (SIGTERM) of the new sender: its leases are given back before it exits, so the last
@@ -254,12 +288,17 @@ describe('several API instances on one PostgreSQL database', () => {
       [`${stopping.name} @ %`],
     );
     expect(stillHeld).toEqual([]);
-    const handedOverMs = await waitFor('the last instance to poll every meter and send the outbox', async () => {
-      const listed = await apiCall<Array<{ id: number; polledBy: string | null }>>(last, 'GET', '/api/devices');
-      const st = await apiCall<{ sendingHere: boolean }>(last, 'GET', '/api/forwarding/status');
-      const all = devices.every((d) => listed.find((x) => x.id === d.id)?.polledBy?.includes(`${last.name} @ `));
-      return st.sendingHere && all ? Date.now() - stoppedAt : undefined;
-    }, 10_000, 100);
+    const handedOverMs = await waitFor(
+      'the last instance to poll every meter and send the outbox',
+      async () => {
+        const listed = await apiCall<Array<{ id: number; polledBy: string | null }>>(last, 'GET', '/api/devices');
+        const st = await apiCall<{ sendingHere: boolean }>(last, 'GET', '/api/forwarding/status');
+        const all = devices.every((d) => listed.find((x) => x.id === d.id)?.polledBy?.includes(`${last.name} @ `));
+        return st.sendingHere && all ? Date.now() - stoppedAt : undefined;
+      },
+      10_000,
+      100,
+    );
     await sleep(2 * INTERVAL_MS);
     stored = await storedReads();
     const calm: string[] = [];
@@ -269,7 +308,9 @@ describe('several API instances on one PostgreSQL database', () => {
       calm.push(`device ${d.id}: ${largest} ms`);
       expect(largest).toBeLessThanOrEqual(INTERVAL_MS + 1000);
     }
-    console.log(`${stopping.name} stopped (SIGTERM): ${last.name} polled every meter and sent the outbox ${handedOverMs} ms after the signal; largest gaps since: ${calm.join(', ')}`);
+    console.log(
+      `${stopping.name} stopped (SIGTERM): ${last.name} polled every meter and sent the outbox ${handedOverMs} ms after the signal; largest gaps since: ${calm.join(', ')}`,
+    );
 
     // Once polling stops and the outbox drains, the receiver has every reading.
     for (const d of devices) await apiCall(last, 'PATCH', `/api/devices/${d.id}`, { active: false });
@@ -316,10 +357,16 @@ describe('live readings across two API instances on one PostgreSQL database', ()
     });
   /** What a stream should show for those readings: device@ts -> metrics. */
   const expected = (deviceId: number, first: number, count: number, metrics = 2) =>
-    Array.from({ length: count }, (_, i) => `${deviceId}@${new Date(T0 + (first + i) * 1000).toISOString()}=${JSON.stringify(Object.fromEntries(Array.from({ length: metrics }, (_, k) => [`m${k}`, (first + i) * 1000 + k + 0.25])))}`);
+    Array.from(
+      { length: count },
+      (_, i) =>
+        `${deviceId}@${new Date(T0 + (first + i) * 1000).toISOString()}=${JSON.stringify(Object.fromEntries(Array.from({ length: metrics }, (_, k) => [`m${k}`, (first + i) * 1000 + k + 0.25])))}`,
+    );
   const seen = (s: Stream) => s.readings.map((r) => `${r.deviceId}@${r.ts}=${JSON.stringify(r.metrics)}`);
   const relayBackends = async () =>
-    (await listener.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pieng live relay%'")).rows.map((r) => r.pid);
+    (
+      await listener.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pieng live relay%'")
+    ).rows.map((r) => r.pid);
 
   beforeAll(async () => {
     pgDb = await createPgDatabase();
@@ -335,7 +382,11 @@ describe('live readings across two API instances on one PostgreSQL database', ()
       const device = await apiCall<{ id: number }>(a, 'POST', '/api/devices', { clientId: client.id, name: `Meter of ${name}`, deviceType: 'api' });
       const email = `viewer-${name}@live.test`;
       await apiCall(a, 'POST', '/api/users', { email, password: 'viewer-password-1', role: 'viewer', clientId: client.id });
-      const login = await fetch(`${a.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'viewer-password-1' }) });
+      const login = await fetch(`${a.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'viewer-password-1' }),
+      });
       clients[name] = { id: client.id, deviceId: device.id, token: ((await login.json()) as { accessToken: string }).accessToken };
     }
     // Each instance listens on a connection of its own.
@@ -371,7 +422,14 @@ describe('live readings across two API instances on one PostgreSQL database', ()
       expect((await ingest(b, one.deviceId, 100, 300, 10)).stored).toBe(3000);
       const oneWants = [...expected(one.deviceId, 0, 3), ...expected(one.deviceId, 100, 300, 10)];
       const twoWants = expected(two.deviceId, 0, 2);
-      await waitFor("B's readings on A's streams", async () => streams.oneOnA.readings.length >= oneWants.length && streams.staffOnA.readings.length >= oneWants.length + twoWants.length && streams.twoOnA.readings.length >= 2, 20_000);
+      await waitFor(
+        "B's readings on A's streams",
+        async () =>
+          streams.oneOnA.readings.length >= oneWants.length &&
+          streams.staffOnA.readings.length >= oneWants.length + twoWants.length &&
+          streams.twoOnA.readings.length >= 2,
+        20_000,
+      );
       expect(seen(streams.oneOnA)).toEqual(oneWants);
       expect(seen(streams.twoOnA)).toEqual(twoWants);
       expect(seen(streams.staffOnA).sort()).toEqual([...oneWants, ...twoWants].sort());
@@ -397,10 +455,14 @@ describe('live readings across two API instances on one PostgreSQL database', ()
       // Both listening connections cut (as by a database restart or a network drop): each instance opens another.
       const cut = await relayBackends();
       await listener.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [cut]);
-      await waitFor('both instances to listen again', async () => {
-        const now = await relayBackends();
-        return now.length === 2 && now.every((pid) => !cut.includes(pid));
-      }, 20_000);
+      await waitFor(
+        'both instances to listen again',
+        async () => {
+          const now = await relayBackends();
+          return now.length === 2 && now.every((pid) => !cut.includes(pid));
+        },
+        20_000,
+      );
       expect((await ingest(b, two.deviceId, 2000, 2)).stored).toBe(4);
       await waitFor("B's readings after the reconnect on A", async () => streams.twoOnA.readings.length === twoWants.length + 2, 20_000);
       expect(seen(streams.twoOnA)).toEqual([...twoWants, ...expected(two.deviceId, 2000, 2)]);

@@ -46,7 +46,13 @@ describe('Tuya accounts are never shared between clients (issue 11, item 1)', ()
   let clientA: number;
   let clientB: number;
   const url = (cloud: RunningTuyaCloud) => `http://127.0.0.1:${cloud.port}`;
-  const plug = (cloud: RunningTuyaCloud, accessId: string, accessSecret: string) => ({ region: 'eu', endpoint: url(cloud), accessId, accessSecret, tuyaDeviceId: 'plugA' });
+  const plug = (cloud: RunningTuyaCloud, accessId: string, accessSecret: string) => ({
+    region: 'eu',
+    endpoint: url(cloud),
+    accessId,
+    accessSecret,
+    tuyaDeviceId: 'plugA',
+  });
   const measurementsOf = (deviceId: number) => count(t, `SELECT COUNT(*) AS n FROM measurements WHERE device_id = ${Number(deviceId)}`);
 
   beforeAll(async () => {
@@ -65,13 +71,26 @@ describe('Tuya accounts are never shared between clients (issue 11, item 1)', ()
 
   it("B's operator with A's access id and a wrong secret gets 502 and stores nothing, after A logged in", async () => {
     const [operatorA, operatorB] = [await t.userAgent('operator', clientA), await t.userAgent('operator', clientB)];
-    const deviceA = (await operatorA.post('/api/devices').send({ clientId: clientA, name: 'A plug', deviceType: 'tuya', config: plug(first, 'shared-access-1', 'a-right-secret-1') }).expect(201)).body.id;
+    const deviceA = (
+      await operatorA
+        .post('/api/devices')
+        .send({ clientId: clientA, name: 'A plug', deviceType: 'tuya', config: plug(first, 'shared-access-1', 'a-right-secret-1') })
+        .expect(201)
+    ).body.id;
     const readA = await operatorA.post(`/api/devices/${deviceA}/poll`).expect(200);
     expect(readA.body.source).toBe('tuya');
     expect(readA.body.metrics.voltage).toBeGreaterThan(225);
 
-    await operatorB.post('/api/devices/test-read').send({ deviceType: 'tuya', config: plug(first, 'shared-access-1', 'any-guess') }).expect(502);
-    const deviceB = (await operatorB.post('/api/devices').send({ clientId: clientB, name: 'B plug', deviceType: 'tuya', config: plug(first, 'shared-access-1', 'any-guess') }).expect(201)).body.id;
+    await operatorB
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'tuya', config: plug(first, 'shared-access-1', 'any-guess') })
+      .expect(502);
+    const deviceB = (
+      await operatorB
+        .post('/api/devices')
+        .send({ clientId: clientB, name: 'B plug', deviceType: 'tuya', config: plug(first, 'shared-access-1', 'any-guess') })
+        .expect(201)
+    ).body.id;
     await operatorB.post(`/api/devices/${deviceB}/poll`).expect(502);
     expect(await measurementsOf(deviceB)).toBe(0);
 
@@ -81,13 +100,29 @@ describe('Tuya accounts are never shared between clients (issue 11, item 1)', ()
 
   it("a wrong secret tried first does not lock A's right one out", async () => {
     const [operatorA, operatorB] = [await t.userAgent('operator', clientA), await t.userAgent('operator', clientB)];
-    await operatorB.post('/api/devices/test-read').send({ deviceType: 'tuya', config: plug(second, 'shared-access-2', 'any-guess') }).expect(502);
-    const deviceB = (await operatorB.post('/api/devices').send({ clientId: clientB, name: 'B plug 2', deviceType: 'tuya', config: plug(second, 'shared-access-2', 'any-guess') }).expect(201)).body.id;
+    await operatorB
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'tuya', config: plug(second, 'shared-access-2', 'any-guess') })
+      .expect(502);
+    const deviceB = (
+      await operatorB
+        .post('/api/devices')
+        .send({ clientId: clientB, name: 'B plug 2', deviceType: 'tuya', config: plug(second, 'shared-access-2', 'any-guess') })
+        .expect(201)
+    ).body.id;
     await operatorB.post(`/api/devices/${deviceB}/poll`).expect(502);
 
-    const deviceA = (await operatorA.post('/api/devices').send({ clientId: clientA, name: 'A plug 2', deviceType: 'tuya', config: plug(second, 'shared-access-2', 'a-right-secret-2') }).expect(201)).body.id;
+    const deviceA = (
+      await operatorA
+        .post('/api/devices')
+        .send({ clientId: clientA, name: 'A plug 2', deviceType: 'tuya', config: plug(second, 'shared-access-2', 'a-right-secret-2') })
+        .expect(201)
+    ).body.id;
     expect((await operatorA.post(`/api/devices/${deviceA}/poll`).expect(200)).body.source).toBe('tuya');
-    await operatorA.post('/api/devices/test-read').send({ deviceType: 'tuya', config: plug(second, 'shared-access-2', 'a-right-secret-2') }).expect(200);
+    await operatorA
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'tuya', config: plug(second, 'shared-access-2', 'a-right-secret-2') })
+      .expect(200);
     await operatorB.post(`/api/devices/${deviceB}/poll`).expect(502);
     expect(await measurementsOf(deviceB)).toBe(0);
   });
@@ -142,7 +177,14 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
       const poll = await operator.post(`/api/devices/${device}/poll`);
       const seen = (await operator.get(`/api/devices/${device}`).expect(200)).body;
       const staffSeen = (await t.http.get(`/api/devices/${device}`).expect(200)).body;
-      return { read: { status: read.status, body: read.body }, poll: { status: poll.status, body: poll.body }, lastError: seen.lastError, status: seen.status, elapsedMs, staffError: staffSeen.lastError as string };
+      return {
+        read: { status: read.status, body: read.body },
+        poll: { status: poll.status, body: poll.body },
+        lastError: seen.lastError,
+        status: seen.status,
+        elapsedMs,
+        staffError: staffSeen.lastError as string,
+      };
     };
 
     const whileSilent = await look();
@@ -171,15 +213,29 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
     const operator = await t.userAgent('operator', clientId);
     const before = loopback.connections();
     for (const host of ['127.0.0.1', 'localhost', '::ffff:127.0.0.1']) {
-      const read = await operator.post('/api/devices/test-read').send({ deviceType: 'modbus', config: modbusTcp(host, loopback.port) }).expect(400);
+      const read = await operator
+        .post('/api/devices/test-read')
+        .send({ deviceType: 'modbus', config: modbusTcp(host, loopback.port) })
+        .expect(400);
       expect(read.body.errors).toEqual([{ field: 'config.host', message: expect.stringContaining('outside the networks users of a client may reach') }]);
-      await operator.post('/api/devices').send({ clientId, name: 'Probe', deviceType: 'modbus', config: modbusTcp(host, loopback.port) }).expect(400);
+      await operator
+        .post('/api/devices')
+        .send({ clientId, name: 'Probe', deviceType: 'modbus', config: modbusTcp(host, loopback.port) })
+        .expect(400);
     }
     const rtuTcp = { ...modbusTcp('127.0.0.1', loopback.port), transport: 'rtu-tcp', slaveId: 1, unitId: undefined };
     expect((await operator.post('/api/devices/test-read').send({ deviceType: 'modbus', config: rtuTcp }).expect(400)).body.errors[0].field).toBe('config.host');
     // A plant address is fine to save (it is not read here).
-    const own = (await operator.post('/api/devices').send({ clientId, name: 'Panel', deviceType: 'modbus', config: modbusTcp('10.1.2.3', 502) }).expect(201)).body;
-    const moved = await operator.patch(`/api/devices/${own.id}`).send({ config: modbusTcp('127.0.0.1', loopback.port) }).expect(400);
+    const own = (
+      await operator
+        .post('/api/devices')
+        .send({ clientId, name: 'Panel', deviceType: 'modbus', config: modbusTcp('10.1.2.3', 502) })
+        .expect(201)
+    ).body;
+    const moved = await operator
+      .patch(`/api/devices/${own.id}`)
+      .send({ config: modbusTcp('127.0.0.1', loopback.port) })
+      .expect(400);
     expect(moved.body.errors[0].field).toBe('config.host');
     expect(loopback.connections()).toBe(before);
   });
@@ -192,7 +248,10 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
     const id = (await t.http.post('/api/devices').send({ clientId, name: 'Simulator', deviceType: 'modbus', config }).expect(201)).body.id;
     // The console's form sends the whole config back with a new name or interval: unchanged connection settings stay staff's.
     await operator.patch(`/api/devices/${id}`).send({ name: 'Simulator (renamed)' }).expect(200);
-    const updated = await operator.patch(`/api/devices/${id}`).send({ pollIntervalSec: 60, config: { ...config, timeoutMs: TIMEOUT_MS + 100 } }).expect(200);
+    const updated = await operator
+      .patch(`/api/devices/${id}`)
+      .send({ pollIntervalSec: 60, config: { ...config, timeoutMs: TIMEOUT_MS + 100 } })
+      .expect(200);
     expect(updated.body).toMatchObject({ name: 'Simulator (renamed)', pollIntervalSec: 60, config: { host: '127.0.0.1', timeoutMs: TIMEOUT_MS + 100 } });
     // Reading it reaches it (the silent server counts the connection), for the device and for a test read of its settings.
     await operator.post(`/api/devices/${id}/poll`).expect(504);
@@ -224,22 +283,42 @@ describe('the server is no probe into the plant network (issue 11, item 5)', () 
     const operator = await t.userAgent('operator', clientId);
     const tuya = (endpoint?: string) => ({ region: 'eu', accessId: 'id', accessSecret: 'secret', tuyaDeviceId: 'plug', ...(endpoint && { endpoint }) });
     for (const endpoint of [peerUrl, 'http://169.254.169.254/latest/meta-data', 'https://openapi.tuyaeu.com.example.net']) {
-      const read = await operator.post('/api/devices/test-read').send({ deviceType: 'tuya', config: tuya(endpoint) }).expect(400);
+      const read = await operator
+        .post('/api/devices/test-read')
+        .send({ deviceType: 'tuya', config: tuya(endpoint) })
+        .expect(400);
       expect(read.body.errors).toEqual([{ field: 'config.endpoint', message: expect.stringContaining("must be one of Tuya's data centres") }]);
-      await operator.post('/api/devices').send({ clientId, name: 'Plug', deviceType: 'tuya', config: tuya(endpoint) }).expect(400);
+      await operator
+        .post('/api/devices')
+        .send({ clientId, name: 'Plug', deviceType: 'tuya', config: tuya(endpoint) })
+        .expect(400);
     }
     // Tuya's own data centres can be saved (not read here: there is no internet).
     await operator.post('/api/devices').send({ clientId, name: 'Plug EU', deviceType: 'tuya', config: tuya() }).expect(201);
-    await operator.post('/api/devices').send({ clientId, name: 'Plug US', deviceType: 'tuya', config: tuya('https://openapi.tuyaus.com') }).expect(201);
+    await operator
+      .post('/api/devices')
+      .send({ clientId, name: 'Plug US', deviceType: 'tuya', config: tuya('https://openapi.tuyaus.com') })
+      .expect(201);
 
     // Staff may point a device at a local endpoint; its words reach staff only.
-    const id = (await t.http.post('/api/devices').send({ clientId, name: 'Local plug', deviceType: 'tuya', config: tuya(peerUrl) }).expect(201)).body.id;
-    const staffTest = await t.http.post('/api/devices/test-read').send({ deviceType: 'tuya', config: tuya(peerUrl) }).expect(502);
+    const id = (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, name: 'Local plug', deviceType: 'tuya', config: tuya(peerUrl) })
+        .expect(201)
+    ).body.id;
+    const staffTest = await t.http
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'tuya', config: tuya(peerUrl) })
+      .expect(502);
     expect(staffTest.body.message).toContain(PEER_TEXT);
     const polled = await operator.post(`/api/devices/${id}/poll`).expect(502);
     expect(polled.body.message).toContain('code 1106');
     expect(JSON.stringify(polled.body)).not.toContain(PEER_TEXT);
-    const tested = await operator.post('/api/devices/test-read').send({ deviceType: 'tuya', config: tuya(peerUrl), deviceId: id }).expect(502);
+    const tested = await operator
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'tuya', config: tuya(peerUrl), deviceId: id })
+      .expect(502);
     expect(JSON.stringify(tested.body)).not.toContain(PEER_TEXT);
     const seen = (await operator.get(`/api/devices/${id}`).expect(200)).body;
     expect(seen.lastError).toContain('code 1106');

@@ -21,7 +21,15 @@ export class PollingController {
   @ApiOperation({ summary: 'Read a meter once with settings not saved yet (validated as on creation); stores nothing' })
   @ApiOkResponse({ type: TestReadResponse, description: 'The decoded values and how long the read took' })
   @ApiErrors(400, 404, 422, 502, 504)
-  @ApiBody({ type: TestReadDto, examples: { tcp: { summary: 'Try an SDM630 before saving it', value: { deviceType: 'modbus', config: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'sdm630' } } } } })
+  @ApiBody({
+    type: TestReadDto,
+    examples: {
+      tcp: {
+        summary: 'Try an SDM630 before saving it',
+        value: { deviceType: 'modbus', config: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'sdm630' } },
+      },
+    },
+  })
   testReadDevice(@CallerScope() scope: ClientScope, @Body() dto: TestReadDto): Promise<TestReadResponse> {
     return this.polling.testRead(scope, dto);
   }
@@ -41,7 +49,11 @@ export class PollingController {
   @ApiOperation({ summary: 'Reset the energy counter of a PZEM-004T or PZEM-017 meter to 0 (recorded in the audit trail with who did it)' })
   @ApiErrors(400, 404, 422, 502, 504, 507)
   @ApiOkResponse({ type: ResetEnergyResponse })
-  async resetDeviceEnergy(@CallerScope() scope: ClientScope, @CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number): Promise<ResetEnergyResponse> {
+  async resetDeviceEnergy(
+    @CallerScope() scope: ClientScope,
+    @CurrentPrincipal() p: Principal,
+    @Param('id', IdParam()) id: number,
+  ): Promise<ResetEnergyResponse> {
     await this.polling.resetEnergy(scope, id, describeActor(p));
     return { deviceId: id, reset: true };
   }

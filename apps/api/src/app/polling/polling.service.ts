@@ -1,6 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { FieldBus, FieldBusError, errorForClientUser, firstPollAt, nextPollDelayMs, nextSlotAfterRead, readingSource, slotAtOrAfter, type BusDevice, type ReadResult } from '@pieng/connectors';
+import {
+  FieldBus,
+  FieldBusError,
+  errorForClientUser,
+  firstPollAt,
+  nextPollDelayMs,
+  nextSlotAfterRead,
+  readingSource,
+  slotAtOrAfter,
+  type BusDevice,
+  type ReadResult,
+} from '@pieng/connectors';
 import { AuditTrailService } from '../audit/audit-trail.service';
 import { ALL_CLIENTS, ClientScope } from '../common/client-scope';
 import { DomainError, InsufficientStorageError, MeterTimeoutError, MeterUnreachableError, UnprocessableError } from '../common/domain-errors';
@@ -55,7 +66,13 @@ export interface PollOutcome extends ReadResult {
 
 const label = (d: Device) => `Meter "${d.name}" (device ${d.id})`;
 const seconds = (ms: number) =>
-  ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
+  ms < 10_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms < 120_000
+      ? `${Math.round(ms / 1000)} s`
+      : ms < 7_200_000
+        ? `${Math.round(ms / 60_000)} min`
+        : `${Math.round(ms / 3_600_000)} h`;
 
 /** A FieldBus failure as the HTTP answer of a manual read: 504 for a timeout, 502 otherwise. */
 export function meterError(err: unknown): Error {
@@ -134,7 +151,10 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       return;
     }
     this.stopReachable = this.bus.onLinkReachable((lineKey) => this.readLinkNow(lineKey));
-    this.scheduler.addInterval(POLLING_JOB, setInterval(() => void this.tick(), DEVICE_RELOAD_MS));
+    this.scheduler.addInterval(
+      POLLING_JOB,
+      setInterval(() => void this.tick(), DEVICE_RELOAD_MS),
+    );
     void this.tick();
   }
 
@@ -147,7 +167,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     await this.reloading?.catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     // Gives the devices back at once, so that another instance on the same database takes over without waiting for expiry.
-    if (this.config.enablePolling) await this.leases.releaseAll().catch((err) => this.logger.warn(`Could not release the polling leases: ${(err as Error).message}`));
+    if (this.config.enablePolling)
+      await this.leases.releaseAll().catch((err) => this.logger.warn(`Could not release the polling leases: ${(err as Error).message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -227,7 +248,14 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
       const state = this.states.get(d.id);
       if (!state) {
         // At once when its current slot has no reading yet, else the first slot after its last reading (another instance's, when taken over).
-        this.states.set(d.id, { ...entry, nextDueAt: firstPollAt(d.lastSeenAt, intervalMs, now), intervalMs, lastStartedAt: null, running: false, failures: d.consecutiveFailures });
+        this.states.set(d.id, {
+          ...entry,
+          nextDueAt: firstPollAt(d.lastSeenAt, intervalMs, now),
+          intervalMs,
+          lastStartedAt: null,
+          running: false,
+          failures: d.consecutiveFailures,
+        });
         continue;
       }
       // A new interval takes effect on its own grid now rather than after the old interval.
@@ -345,7 +373,11 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
    */
   private tuyaIntervalMs(d: Device, bus: BusDevice, intervalMs: number): number {
     const budget = this.bus.tuyaBudget(bus, intervalMs);
-    const note = budget.warning ?? (budget.stretched ? `Polled every ${seconds(budget.effectivePollIntervalMs)} instead of ${seconds(intervalMs)} so that the Tuya project's monthly calls last` : undefined);
+    const note =
+      budget.warning ??
+      (budget.stretched
+        ? `Polled every ${seconds(budget.effectivePollIntervalMs)} instead of ${seconds(intervalMs)} so that the Tuya project's monthly calls last`
+        : undefined);
     if (note && this.quotaNotes.get(d.id) !== note) this.logger.warn(`${label(d)}: ${note}`);
     if (note) this.quotaNotes.set(d.id, note);
     else this.quotaNotes.delete(d.id);
@@ -358,7 +390,8 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
    * next regular poll.
    */
   private storageRefused(state: PollState, err: InsufficientStorageError, nextDueAt: number): void {
-    if (!state.storageRefused) this.logger.warn(`${label(state.d)}: reading not stored: ${err.message}. Polling goes on; readings are stored again once space is freed`);
+    if (!state.storageRefused)
+      this.logger.warn(`${label(state.d)}: reading not stored: ${err.message}. Polling goes on; readings are stored again once space is freed`);
     state.storageRefused = true;
     state.nextDueAt = nextDueAt;
   }
@@ -432,7 +465,9 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     } catch (err) {
       throw await this.answerFor(scope, err, converted.device, startedAt);
     }
-    await this.audit.record([{ ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor }]);
+    await this.audit.record([
+      { ts: new Date().toISOString(), deviceId: d.id, deviceUid: d.uid, source: readingSource(converted.device), metrics: {}, event: 'energy-reset', actor },
+    ]);
     this.logger.log(`${label(d)}: energy counter reset by ${actor}`);
   }
 

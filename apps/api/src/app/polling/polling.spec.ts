@@ -48,9 +48,19 @@ describe('Polling Modbus TCP meters', () => {
     ...extra,
   });
   const createDevice = async (name: string, body: Record<string, unknown>) =>
-    (await t.http.post('/api/devices').send({ clientId, name, ...body }).expect(201)).body.id as number;
+    (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, name, ...body })
+        .expect(201)
+    ).body.id as number;
   const readings = async (deviceId: number) =>
-    (await t.http.get('/api/metrics').query({ deviceId, limit: 10000 }).expect(200)).body.items as Array<{ metric: string; ts: string; value: number; source: string }>;
+    (await t.http.get('/api/metrics').query({ deviceId, limit: 10000 }).expect(200)).body.items as Array<{
+      metric: string;
+      ts: string;
+      value: number;
+      source: string;
+    }>;
   const device = async (id: number) => (await t.http.get(`/api/devices/${id}`).expect(200)).body;
 
   beforeAll(async () => {
@@ -74,19 +84,27 @@ describe('Polling Modbus TCP meters', () => {
     await sim?.close();
   });
 
-  it('stores the healthy meter\'s readings (source modbus-tcp) while the silent one backs off, then sees it recover', async () => {
-    const failing = await waitFor('the silent meter records a failure', async () => {
-      const d = await device(silent);
-      return d.consecutiveFailures > 0 ? d : undefined;
-    }, 4000);
+  it("stores the healthy meter's readings (source modbus-tcp) while the silent one backs off, then sees it recover", async () => {
+    const failing = await waitFor(
+      'the silent meter records a failure',
+      async () => {
+        const d = await device(silent);
+        return d.consecutiveFailures > 0 ? d : undefined;
+      },
+      4000,
+    );
     expect(['backoff', 'offline']).toContain(failing.status);
     expect(failing.lastError).toBe(`meter 2 on ${line} did not answer within ${TIMEOUT_MS} ms`);
 
     // The dead neighbour on the same gateway does not stop the healthy meter: two readings at least.
-    const rows = await waitFor('two readings of the healthy meter', async () => {
-      const items = await readings(healthy);
-      return new Set(items.map((i) => i.ts)).size >= 2 ? items : undefined;
-    }, 5000);
+    const rows = await waitFor(
+      'two readings of the healthy meter',
+      async () => {
+        const items = await readings(healthy);
+        return new Set(items.map((i) => i.ts)).size >= 2 ? items : undefined;
+      },
+      5000,
+    );
     expect(rows.every((r) => r.source === 'modbus-tcp')).toBe(true);
     const first = rows.filter((r) => r.ts === rows[0].ts);
     expectDecoded(Object.fromEntries(first.map((r) => [r.metric, r.value])));
@@ -94,15 +112,21 @@ describe('Polling Modbus TCP meters', () => {
     expect(healthyNow).toMatchObject({ status: 'online', consecutiveFailures: 0, lastError: null, lineWarning: null });
     // Alone on its database, this instance (the test process) holds every device's lease.
     expect(healthyNow.polledBy).toContain(` pid ${process.pid} (`);
-    expect((await t.http.get('/api/devices').query({ clientId }).expect(200)).body.every((d: { polledBy: string | null }) => d.polledBy === healthyNow.polledBy)).toBe(true);
+    expect(
+      (await t.http.get('/api/devices').query({ clientId }).expect(200)).body.every((d: { polledBy: string | null }) => d.polledBy === healthyNow.polledBy),
+    ).toBe(true);
     expect(await readings(silent)).toEqual([]);
 
     // Answering again: back online within its backoff (2 s after one failure, 4 s after two).
     sim.setSilent(2, false);
-    const recovered = await waitFor('the silent meter coming back online', async () => {
-      const d = await device(silent);
-      return d.status === 'online' ? d : undefined;
-    }, 6000);
+    const recovered = await waitFor(
+      'the silent meter coming back online',
+      async () => {
+        const d = await device(silent);
+        return d.status === 'online' ? d : undefined;
+      },
+      6000,
+    );
     expect(recovered).toMatchObject({ consecutiveFailures: 0, lastError: null });
     expect((await readings(silent)).length).toBeGreaterThan(0);
   }, 15000);
@@ -154,10 +178,14 @@ describe('Polling Modbus TCP meters', () => {
     // SDM630 over an RTU gateway at 1200 baud: 2 requests (76 + 2 registers), about 1.5 s of wire time, polled every second.
     const config = { transport: 'rtu-tcp', host: '127.0.0.1', port: 1, slaveId: 5, driver: 'sdm630', baudRate: 1200, timeoutMs: 100 };
     const id = await createDevice('Slow line SDM630', { deviceType: 'modbus', pollIntervalSec: 1, config });
-    const warned = await waitFor('a line warning', async () => {
-      const d = await device(id);
-      return d.lineWarning ? d : undefined;
-    }, 3000);
+    const warned = await waitFor(
+      'a line warning',
+      async () => {
+        const d = await device(id);
+        return d.lineWarning ? d : undefined;
+      },
+      3000,
+    );
     expect(typeof warned.lineWarning).toBe('string');
     const listed = (await t.http.get('/api/devices').query({ clientId }).expect(200)).body as Array<{ id: number; lineWarning: string | null }>;
     expect(listed.find((d) => d.id === id)?.lineWarning).toBe(warned.lineWarning);
@@ -174,9 +202,19 @@ describe('Polling Modbus TCP meters', () => {
     expect(after.body.metrics.energy).toBe(0);
     // The drop to 0 is explained in the audit trail: who reset which meter, and the chain still holds.
     const auditPath = join(t.dataDir, 'audit.log');
-    const events = readFileSync(auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event);
+    const events = readFileSync(auditPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.event);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ event: 'energy-reset', deviceId: healthy, source: 'modbus-tcp', metrics: {}, actor: expect.stringContaining('(admin@test.local)') });
+    expect(events[0]).toMatchObject({
+      event: 'energy-reset',
+      deviceId: healthy,
+      source: 'modbus-tcp',
+      metrics: {},
+      actor: expect.stringContaining('(admin@test.local)'),
+    });
     expect(await verifyAuditChain(auditPath)).toMatchObject({ ok: true });
   });
 
@@ -238,11 +276,23 @@ describe('Polling beside many devices that push their own readings', () => {
         .send({ readings: uids.map((uid) => ({ deviceUid: uid, metrics: { power: 1 } })), devices: uids.map((uid) => ({ uid, name: uid })) })
         .expect(200);
       // One polled meter, on a port nobody listens on (it fails and backs off: failures change no device settings).
-      const meter = (await t.http.post('/api/devices').send({
-        clientId, name: 'Polled meter', deviceType: 'modbus', pollIntervalSec: 1,
-        config: { transport: 'tcp', host: '127.0.0.1', port: 1, unitId: 1, driver: 'pzem004t', timeoutMs: 100 },
-      }).expect(201)).body.id;
-      await waitFor('the polled meter tried', async () => ((await t.http.get(`/api/devices/${meter}`).expect(200)).body.consecutiveFailures > 0 ? true : undefined), 5000);
+      const meter = (
+        await t.http
+          .post('/api/devices')
+          .send({
+            clientId,
+            name: 'Polled meter',
+            deviceType: 'modbus',
+            pollIntervalSec: 1,
+            config: { transport: 'tcp', host: '127.0.0.1', port: 1, unitId: 1, driver: 'pzem004t', timeoutMs: 100 },
+          })
+          .expect(201)
+      ).body.id;
+      await waitFor(
+        'the polled meter tried',
+        async () => ((await t.http.get(`/api/devices/${meter}`).expect(200)).body.consecutiveFailures > 0 ? true : undefined),
+        5000,
+      );
 
       const devices = t.app.get(DevicesService);
       const loaded: number[] = [];
@@ -282,7 +332,13 @@ describe('Polling switched off', () => {
     const id = (
       await t.http
         .post('/api/devices')
-        .send({ clientId, name: 'Idle meter', deviceType: 'modbus', pollIntervalSec: 1, config: { transport: 'tcp', host: '127.0.0.1', port: 1, driver: 'pzem004t', timeoutMs: 100 } })
+        .send({
+          clientId,
+          name: 'Idle meter',
+          deviceType: 'modbus',
+          pollIntervalSec: 1,
+          config: { transport: 'tcp', host: '127.0.0.1', port: 1, driver: 'pzem004t', timeoutMs: 100 },
+        })
         .expect(201)
     ).body.id;
     await new Promise((r) => setTimeout(r, 1500));
@@ -298,15 +354,25 @@ describe('Polling a Tuya plug within the monthly call quota', () => {
     try {
       const clientId = (await t.http.post('/api/clients').send({ name: 'Plug owner' }).expect(201)).body.id;
       const config = {
-        region: 'eu', endpoint: `http://127.0.0.1:${cloud.port}`, accessId: 'sim-id', accessSecret: 'sim-secret', tuyaDeviceId: 'plugA', simulated: true,
+        region: 'eu',
+        endpoint: `http://127.0.0.1:${cloud.port}`,
+        accessId: 'sim-id',
+        accessSecret: 'sim-secret',
+        tuyaDeviceId: 'plugA',
+        simulated: true,
         // 400 calls are kept back for tokens: 100 left for the rest of the month cannot pay for one poll a second.
         monthlyCallQuota: 500,
       };
-      const id = (await t.http.post('/api/devices').send({ clientId, name: 'Freezer plug', deviceType: 'tuya', pollIntervalSec: 1, config }).expect(201)).body.id;
-      const status = await waitFor('a quota warning on the Tuya device', async () => {
-        const d = (await t.http.get(`/api/devices/${id}`).expect(200)).body;
-        return d.lineWarning ? d : undefined;
-      }, 8000);
+      const id = (await t.http.post('/api/devices').send({ clientId, name: 'Freezer plug', deviceType: 'tuya', pollIntervalSec: 1, config }).expect(201)).body
+        .id;
+      const status = await waitFor(
+        'a quota warning on the Tuya device',
+        async () => {
+          const d = (await t.http.get(`/api/devices/${id}`).expect(200)).body;
+          return d.lineWarning ? d : undefined;
+        },
+        8000,
+      );
       expect(status.status).toBe('online');
       expect(status.lineWarning).toMatch(/Tuya|quota|calls/i);
       const first = (await t.http.get('/api/metrics').query({ deviceId: id, metric: 'voltage' }).expect(200)).body.items;

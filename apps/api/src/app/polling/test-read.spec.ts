@@ -23,11 +23,26 @@ describe('POST /api/devices/test-read', () => {
   let sim: RunningSimulator;
   let t: TestApp;
   let clientId: number;
-  const config = (extra: Record<string, unknown> = {}) => ({ transport: 'tcp', host: '127.0.0.1', port: sim.tcpPort, unitId: 1, driver: 'pzem004t', timeoutMs: TIMEOUT_MS, ...extra });
+  const config = (extra: Record<string, unknown> = {}) => ({
+    transport: 'tcp',
+    host: '127.0.0.1',
+    port: sim.tcpPort,
+    unitId: 1,
+    driver: 'pzem004t',
+    timeoutMs: TIMEOUT_MS,
+    ...extra,
+  });
   const count = async (table: string) => Number((await t.app.get(DataSource).query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
 
   beforeAll(async () => {
-    sim = await startSimulator({ tcpPort: 0, deterministic: true, meters: [{ model: 'pzem004t', slaveId: 1 }, { model: 'pzem004t', slaveId: 2 }] });
+    sim = await startSimulator({
+      tcpPort: 0,
+      deterministic: true,
+      meters: [
+        { model: 'pzem004t', slaveId: 1 },
+        { model: 'pzem004t', slaveId: 2 },
+      ],
+    });
     sim.setSilent(2, true);
     // The simulator is on loopback, which users of a client may reach only when staff list it (see plant-network.spec.ts).
     t = await startTestApp({ MODBUS_ALLOWED_NETWORKS: '127.0.0.0/8' });
@@ -57,7 +72,10 @@ describe('POST /api/devices/test-read', () => {
   it('answers 400 naming the field when the config is invalid, exactly as device creation does', async () => {
     const bad = { deviceType: 'modbus', config: config({ unitId: 300, driver: 'nope' }) };
     const res = await t.http.post('/api/devices/test-read').send(bad).expect(400);
-    const created = await t.http.post('/api/devices').send({ clientId, name: 'Bad', ...bad }).expect(400);
+    const created = await t.http
+      .post('/api/devices')
+      .send({ clientId, name: 'Bad', ...bad })
+      .expect(400);
     expect(res.body.errors).toEqual(created.body.errors);
     const fields = (res.body.errors as Array<{ field: string }>).map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['config.driver']));
@@ -67,12 +85,18 @@ describe('POST /api/devices/test-read', () => {
   });
 
   it('answers 502 naming the host and port when nothing listens there', async () => {
-    const res = await t.http.post('/api/devices/test-read').send({ deviceType: 'modbus', config: config({ port: 1 }) }).expect(502);
+    const res = await t.http
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'modbus', config: config({ port: 1 }) })
+      .expect(502);
     expect(res.body.message).toContain('127.0.0.1:1');
   });
 
   it('answers 504 naming the link when the meter stays silent', async () => {
-    const res = await t.http.post('/api/devices/test-read').send({ deviceType: 'modbus', config: config({ unitId: 2 }) }).expect(504);
+    const res = await t.http
+      .post('/api/devices/test-read')
+      .send({ deviceType: 'modbus', config: config({ unitId: 2 }) })
+      .expect(504);
     expect(res.body.message).toContain(`127.0.0.1:${sim.tcpPort}`);
     expect(res.body.message).toContain(`${TIMEOUT_MS} ms`);
   });

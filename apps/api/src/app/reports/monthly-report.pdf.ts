@@ -67,7 +67,11 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
 
   // Header
   doc.font('bold').fontSize(18).fillColor(BLUE).text(`${t.title}`, { continued: false });
-  doc.fontSize(11).fillColor('black').text(`${data.client.name}${data.site ? ` · ${data.site.name}` : ''} · ${data.month}`).moveDown(0.4);
+  doc
+    .fontSize(11)
+    .fillColor('black')
+    .text(`${data.client.name}${data.site ? ` · ${data.site.name}` : ''} · ${data.month}`)
+    .moveDown(0.4);
   doc.font('body').fontSize(9);
   const periodKind = data.period.kind === 'billingCycle' ? t.billingCycle.replace('{day}', String(data.site?.readingDay)) : t.calendarMonth;
   const contracted = data.demand.contractedKW;
@@ -79,7 +83,17 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
       [t.period, `${localDay(data.period.from)} – ${localDay(data.period.until - 1)} (${periodKind})`],
       [t.timezone, data.timezone],
       [t.tariff, data.tariff ? `${data.tariff.name} (${data.tariff.modality}), ${t.validFrom} ${data.tariff.validFrom}` : t.noTariff],
-      [t.contracted, contracted ? [contracted.foraPonta !== null ? `${t.foraPonta}: ${num(contracted.foraPonta, 0)} kW` : '', contracted.ponta !== null ? `${t.ponta}: ${num(contracted.ponta, 0)} kW` : ''].filter(Boolean).join(' · ') || '–' : '–'],
+      [
+        t.contracted,
+        contracted
+          ? [
+              contracted.foraPonta !== null ? `${t.foraPonta}: ${num(contracted.foraPonta, 0)} kW` : '',
+              contracted.ponta !== null ? `${t.ponta}: ${num(contracted.ponta, 0)} kW` : '',
+            ]
+              .filter(Boolean)
+              .join(' · ') || '–'
+          : '–',
+      ],
     ].map((r) => r.map(String)),
     false,
   );
@@ -93,24 +107,44 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
     [
       ['', 'kWh', ''],
       [t.totalEnergy, num(total.kWh), ''],
-      ...(total.byPosto ? (['foraPonta', 'intermediario', 'ponta'] as const).filter((p) => total.byPosto![p].kWh > 0 || p !== 'intermediario').map((p) => [`  ${t[p]}`, num(total.byPosto![p].kWh), total.kWh > 0 ? pct(total.byPosto![p].kWh / total.kWh) : '']) : []),
+      ...(total.byPosto
+        ? (['foraPonta', 'intermediario', 'ponta'] as const)
+            .filter((p) => total.byPosto![p].kWh > 0 || p !== 'intermediario')
+            .map((p) => [`  ${t[p]}`, num(total.byPosto![p].kWh), total.kWh > 0 ? pct(total.byPosto![p].kWh / total.kWh) : ''])
+        : []),
       [t.previousMonth, num(data.previousMonthKWh), change(data.previousMonthKWh)],
       [t.lastYear, num(data.lastYearKWh), change(data.lastYearKWh)],
     ],
   );
   doc.moveDown(0.5).font('bold').text(t.perDay, MARGIN).font('body');
   const barsTop = doc.y + 8;
-  barChart(doc, data.energy.intervals.map((i) => ({ label: String(Number(localDay(Date.parse(i.start)).slice(8))), value: i.kWh })), MARGIN, barsTop, WIDTH, 100, num);
+  barChart(
+    doc,
+    data.energy.intervals.map((i) => ({ label: String(Number(localDay(Date.parse(i.start)).slice(8))), value: i.kWh })),
+    MARGIN,
+    barsTop,
+    WIDTH,
+    100,
+    num,
+  );
   // The chart's labels moved the text cursor: the next block starts under the chart.
   doc.y = barsTop + 100 + 14;
 
   // Load curve and peaks
   heading(t.loadCurve);
   const curveTop = doc.y + 10;
-  lineChart(doc, [
-    { name: t.weekday, color: BLUE, values: data.typicalDay.weekday },
-    { name: t.weekend, color: ORANGE, values: data.typicalDay.weekend },
-  ], MARGIN, curveTop, WIDTH, 100, num);
+  lineChart(
+    doc,
+    [
+      { name: t.weekday, color: BLUE, values: data.typicalDay.weekday },
+      { name: t.weekend, color: ORANGE, values: data.typicalDay.weekend },
+    ],
+    MARGIN,
+    curveTop,
+    WIDTH,
+    100,
+    num,
+  );
   doc.y = curveTop + 100 + 14;
   heading(t.demand);
   const peaks = data.demand.peakByPosto;
@@ -132,13 +166,22 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
   // Cost
   heading(t.cost);
   const costRows: string[][] = [['', 'kWh', 'BRL']];
-  if (total.byPosto) for (const p of ['foraPonta', 'intermediario', 'ponta'] as const) if (total.byPosto[p].kWh > 0 || p !== 'intermediario') costRows.push([`${t.energyCost} · ${t[p]}`, num(total.byPosto[p].kWh), money(total.byPosto[p].cost)]);
-  for (const l of data.demand.charge?.lines ?? []) costRows.push([`${t.demandCharge} · ${t[l.posto]} (${num(l.billedKW)} kW)`, '', money(l.cost + l.overrunCost)]);
+  if (total.byPosto)
+    for (const p of ['foraPonta', 'intermediario', 'ponta'] as const)
+      if (total.byPosto[p].kWh > 0 || p !== 'intermediario')
+        costRows.push([`${t.energyCost} · ${t[p]}`, num(total.byPosto[p].kWh), money(total.byPosto[p].cost)]);
+  for (const l of data.demand.charge?.lines ?? [])
+    costRows.push([`${t.demandCharge} · ${t[l.posto]} (${num(l.billedKW)} kW)`, '', money(l.cost + l.overrunCost)]);
   if (total.reactiveExcessCost) costRows.push([t.reactive, num(total.reactiveExcessKWh ?? 0), money(total.reactiveExcessCost)]);
   const totalCost = (total.cost ?? 0) + (data.demand.charge?.cost ?? 0) + (total.reactiveExcessCost ?? 0);
   costRows.push([t.totalCost, '', money(totalCost)]);
   table([300, 90, WIDTH - 390], costRows);
-  doc.fillColor(GREY).fontSize(8).text(t.costNote, MARGIN, doc.y + 2, { width: WIDTH }).fillColor('black').fontSize(9);
+  doc
+    .fillColor(GREY)
+    .fontSize(8)
+    .text(t.costNote, MARGIN, doc.y + 2, { width: WIDTH })
+    .fillColor('black')
+    .fontSize(9);
 
   // Devices
   heading(t.devices);
@@ -161,17 +204,27 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
   if (data.alarms.length === 0) doc.text(t.noAlarms, MARGIN);
   else {
     const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')} min`;
-    table([190, 90, 60, WIDTH - 340], [[t.rule, t.metric, t.count, t.duration], ...data.alarms.map((a) => [a.rule, a.metric, String(a.count), `${hours(a.activeMs)}${a.stillActive ? ` (${a.stillActive} ${t.stillActive})` : ''}`])]);
+    table(
+      [190, 90, 60, WIDTH - 340],
+      [
+        [t.rule, t.metric, t.count, t.duration],
+        ...data.alarms.map((a) => [a.rule, a.metric, String(a.count), `${hours(a.activeMs)}${a.stillActive ? ` (${a.stillActive} ${t.stillActive})` : ''}`]),
+      ],
+    );
   }
   heading(t.quality);
   const q = data.energy.quality;
-  table([220, 100], [
-    [t.resets, String(q.resets)],
-    [t.rollovers, String(q.rollovers)],
-    [t.spikes, String(q.spikes)],
-    [t.interpolated, `${num(q.interpolatedKWh)} kWh`],
-    [t.daysWithoutData, String(data.daysWithoutData)],
-  ], false);
+  table(
+    [220, 100],
+    [
+      [t.resets, String(q.resets)],
+      [t.rollovers, String(q.rollovers)],
+      [t.spikes, String(q.spikes)],
+      [t.interpolated, `${num(q.interpolatedKWh)} kWh`],
+      [t.daysWithoutData, String(data.daysWithoutData)],
+    ],
+    false,
+  );
   doc.moveDown(0.8).fillColor(GREY).fontSize(8).text(t.voltageNote, MARGIN, doc.y, { width: WIDTH });
   doc.text(t.generated.replace('{date}', new Date(generatedAt).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'), MARGIN, doc.y, { width: WIDTH });
   doc.end();
@@ -179,29 +232,68 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
 }
 
 /** Vertical bars (a gap where the value is null), the largest value written above the axis. */
-function barChart(doc: PDFKit.PDFDocument, bars: Array<{ label: string; value: number | null }>, x: number, y: number, w: number, h: number, num: (v: number, d?: number) => string): void {
+function barChart(
+  doc: PDFKit.PDFDocument,
+  bars: Array<{ label: string; value: number | null }>,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  num: (v: number, d?: number) => string,
+): void {
   const max = Math.max(0, ...bars.map((b) => b.value ?? 0)) || 1;
   const slot = w / Math.max(1, bars.length);
-  doc.save().lineWidth(0.5).strokeColor(GREY).moveTo(x, y + h).lineTo(x + w, y + h).stroke();
-  doc.fontSize(6).fillColor(GREY).text(num(max, 1), x, y - 2, { lineBreak: false });
+  doc
+    .save()
+    .lineWidth(0.5)
+    .strokeColor(GREY)
+    .moveTo(x, y + h)
+    .lineTo(x + w, y + h)
+    .stroke();
+  doc
+    .fontSize(6)
+    .fillColor(GREY)
+    .text(num(max, 1), x, y - 2, { lineBreak: false });
   bars.forEach((b, i) => {
     const bx = x + i * slot + slot * 0.15;
     if (b.value !== null && b.value > 0) {
       const bh = (b.value / max) * (h - 10);
       doc.rect(bx, y + h - bh, slot * 0.7, bh).fill(BLUE);
     }
-    if (bars.length <= 31) doc.fontSize(5.5).fillColor(GREY).text(b.label, x + i * slot, y + h + 2, { width: slot, align: 'center', lineBreak: false });
+    if (bars.length <= 31)
+      doc
+        .fontSize(5.5)
+        .fillColor(GREY)
+        .text(b.label, x + i * slot, y + h + 2, { width: slot, align: 'center', lineBreak: false });
   });
   doc.restore().fillColor('black').fontSize(9);
 }
 
 /** Lines over the 96 quarters of a day (a break where a value is null), hours marked every 3 h, a legend. */
-function lineChart(doc: PDFKit.PDFDocument, series: Array<{ name: string; color: string; values: Array<number | null> }>, x: number, y: number, w: number, h: number, num: (v: number, d?: number) => string): void {
+function lineChart(
+  doc: PDFKit.PDFDocument,
+  series: Array<{ name: string; color: string; values: Array<number | null> }>,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  num: (v: number, d?: number) => string,
+): void {
   const max = Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))) || 1;
   const step = w / 95;
-  doc.save().lineWidth(0.5).strokeColor(GREY).moveTo(x, y + h).lineTo(x + w, y + h).stroke();
-  doc.fontSize(6).fillColor(GREY).text(`${num(max, 1)} kW`, x, y - 2, { lineBreak: false });
-  for (let hour = 0; hour <= 24; hour += 3) doc.text(`${String(hour).padStart(2, '0')}h`, x + Math.min(hour * 4, 95) * step - 8, y + h + 2, { width: 16, align: 'center', lineBreak: false });
+  doc
+    .save()
+    .lineWidth(0.5)
+    .strokeColor(GREY)
+    .moveTo(x, y + h)
+    .lineTo(x + w, y + h)
+    .stroke();
+  doc
+    .fontSize(6)
+    .fillColor(GREY)
+    .text(`${num(max, 1)} kW`, x, y - 2, { lineBreak: false });
+  for (let hour = 0; hour <= 24; hour += 3)
+    doc.text(`${String(hour).padStart(2, '0')}h`, x + Math.min(hour * 4, 95) * step - 8, y + h + 2, { width: 16, align: 'center', lineBreak: false });
   series.forEach((s, k) => {
     doc.lineWidth(1.2).strokeColor(s.color);
     let drawing = false;
@@ -215,7 +307,10 @@ function lineChart(doc: PDFKit.PDFDocument, series: Array<{ name: string; color:
     });
     doc.stroke();
     doc.rect(x + w - 150 + k * 75, y - 4, 8, 3).fill(s.color);
-    doc.fillColor(GREY).fontSize(7).text(s.name, x + w - 138 + k * 75, y - 7, { lineBreak: false });
+    doc
+      .fillColor(GREY)
+      .fontSize(7)
+      .text(s.name, x + w - 138 + k * 75, y - 7, { lineBreak: false });
   });
   doc.restore().fillColor('black').fontSize(9);
 }

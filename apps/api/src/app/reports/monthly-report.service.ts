@@ -72,7 +72,8 @@ export class MonthlyReportService {
     );
     const readingDay = siteRow?.reading_day === null || siteRow?.reading_day === undefined ? null : Number(siteRow.reading_day);
     const period = reportPeriod(q.month, timezone, readingDay);
-    if (period.from > now) throw InvalidInputError.forFields([{ field: 'month', message: `${q.month} has not begun yet: ask for this month or one before it` }]);
+    if (period.from > now)
+      throw InvalidInputError.forFields([{ field: 'month', message: `${q.month} has not begun yet: ask for this month or one before it` }]);
     const to = period.until - 1;
     const scopeOf = { clientId: client.id };
     const energy = await this.energy.energy(scope, { ...scopeOf, from: period.from, to, interval: 'day' });

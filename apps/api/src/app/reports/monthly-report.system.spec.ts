@@ -45,18 +45,41 @@ describe('monthly report (PDF)', () => {
     clientId = (await t.http.post('/api/clients').send({ name: 'Padaria São João' }).expect(201)).body.id;
     await t.http.patch(`/api/clients/${clientId}`).send({ timezone: 'America/Sao_Paulo' }).expect(200);
     const [site] = (await t.http.get('/api/sites').query({ clientId }).expect(200)).body;
-    await t.http.patch(`/api/sites/${site.id}`).send({ name: 'Loja Centro', address: 'Rua da Conceição, 10', contractedKW: { foraPonta: 30 } }).expect(200);
+    await t.http
+      .patch(`/api/sites/${site.id}`)
+      .send({ name: 'Loja Centro', address: 'Rua da Conceição, 10', contractedKW: { foraPonta: 30 } })
+      .expect(200);
     await t.http
       .post('/api/tariffs')
-      .send({ siteId: site.id, name: 'Verde Cemig 2026', modality: 'verde', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.5, ponta: 2 }, demand: { foraPonta: 30 }, windows: [{ posto: 'ponta', days: 'weekdays', start: '18:00', end: '21:00' }] })
+      .send({
+        siteId: site.id,
+        name: 'Verde Cemig 2026',
+        modality: 'verde',
+        currency: 'BRL',
+        validFrom: '2026-01-01',
+        energy: { foraPonta: 0.5, ponta: 2 },
+        demand: { foraPonta: 30 },
+        windows: [{ posto: 'ponta', days: 'weekdays', start: '18:00', end: '21:00' }],
+      })
       .expect(201);
-    mainId = (await t.http.post('/api/devices').send({ clientId, siteId: site.id, name: 'Quadro geral', deviceType: 'api', pollIntervalSec: 300 }).expect(201)).body.id;
-    subId = (await t.http.post('/api/devices').send({ clientId, siteId: site.id, name: 'Forno elétrico', deviceType: 'api', submeter: true, pollIntervalSec: 300 }).expect(201)).body.id;
+    mainId = (await t.http.post('/api/devices').send({ clientId, siteId: site.id, name: 'Quadro geral', deviceType: 'api', pollIntervalSec: 300 }).expect(201))
+      .body.id;
+    subId = (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, siteId: site.id, name: 'Forno elétrico', deviceType: 'api', submeter: true, pollIntervalSec: 300 })
+        .expect(201)
+    ).body.id;
     await t.http.patch(`/api/sites/${site.id}`).send({ mainDeviceId: mainId }).expect(200);
     // A virtual meter of the rest: counted already (main − oven), so it is no line of the Pareto of the sub-meters.
     await t.http
       .post('/api/devices')
-      .send({ clientId, name: 'Resto da loja', deviceType: 'virtual', config: { inputs: { main: mainId, oven: subId }, metrics: { energy: 'main.energy - oven.energy' } } })
+      .send({
+        clientId,
+        name: 'Resto da loja',
+        deviceType: 'virtual',
+        config: { inputs: { main: mainId, oven: subId }, metrics: { energy: 'main.energy - oven.energy' } },
+      })
       .expect(201);
     await t.http.post('/api/alarms/rules').send({ clientId, name: 'Sobretensão', metric: 'voltage', operator: '>', threshold: 240 }).expect(201);
     // A reading every 15 minutes over October: the main meter counts 100 Wh a quarter (400 W) at night and 2,500 Wh
@@ -74,7 +97,11 @@ describe('monthly report (PDF)', () => {
       readings.push({ deviceId: mainId, timestamp: q, metrics: { energy: main, powerFactor: 0.95, voltage: hot ? 250 : 225 } });
       readings.push({ deviceId: subId, timestamp: q, metrics: { energy: oven, powerFactor: 0.85 } });
     }
-    for (let i = 0; i < readings.length; i += 2000) await t.http.post('/api/ingest').send({ readings: readings.slice(i, i + 2000) }).expect(200);
+    for (let i = 0; i < readings.length; i += 2000)
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: readings.slice(i, i + 2000) })
+        .expect(200);
   }, 120_000);
   afterAll(async () => {
     await t?.close();
@@ -107,19 +134,36 @@ describe('monthly report (PDF)', () => {
     expect(words).toContain('Verde Cemig 2026 (verde), vigente desde 2026-01-01');
     expect(words).toContain('2026-10-01 – 2026-10-31 (mês civil)');
 
-    const energy = (await t.http.get('/api/energy').query({ clientId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'day' }).expect(200)).body;
+    const energy = (
+      await t.http
+        .get('/api/energy')
+        .query({ clientId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'day' })
+        .expect(200)
+    ).body;
     // By hand: 22 weekdays × 40 busy quarters × 2.5 kWh + the other quarters (31 × 96 − 880) × 0.1 kWh = 2,200 + 209.6 = 2,409.6 kWh.
     expect(energy.total.kWh).toBeCloseTo(2409.6, 6);
     const line = (label: string) => words.split('\n').find((l) => l.trimStart().startsWith(label)) ?? '';
     expect(line('Energia total')).toContain(fmt('pt-BR', energy.total.kWh));
     expect(line('Energia total')).toContain('2.409,60');
     expect(line('Ponta')).toContain(fmt('pt-BR', energy.total.byPosto.ponta.kWh));
-    const demand = (await t.http.get('/api/energy/demand').query({ clientId, from: iso(FROM), to: iso(UNTIL - 1) }).expect(200)).body;
+    const demand = (
+      await t.http
+        .get('/api/energy/demand')
+        .query({ clientId, from: iso(FROM), to: iso(UNTIL - 1) })
+        .expect(200)
+    ).body;
     // 2.5 kWh in 15 minutes = 10 kW, under the 30 kW contract.
     expect(demand.peakByPosto.foraPonta.kW).toBeCloseTo(10, 9);
-    expect(words.split('\n').filter((l) => l.includes('Fora ponta'))).toContainEqual(expect.stringMatching(/^\s*Fora ponta\s+10,00\s+2026-10-\d\d \d\d:\d\d\s+30\s+não/));
+    expect(words.split('\n').filter((l) => l.includes('Fora ponta'))).toContainEqual(
+      expect.stringMatching(/^\s*Fora ponta\s+10,00\s+2026-10-\d\d \d\d:\d\d\s+30\s+não/),
+    );
     // The oven: 40 % of the main meter's kWh, a mean power factor of 0.85 (below 0.92).
-    const oven = (await t.http.get('/api/energy').query({ deviceId: subId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'month' }).expect(200)).body;
+    const oven = (
+      await t.http
+        .get('/api/energy')
+        .query({ deviceId: subId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'month' })
+        .expect(200)
+    ).body;
     expect(line('Forno elétrico')).toContain(fmt('pt-BR', oven.total.kWh));
     expect(line('Forno elétrico')).toContain('0,85 (abaixo de 0,92)');
     // The sub-meters only: the oven is the whole of the Pareto; the main meter and the virtual meter are no line of it.
@@ -128,12 +172,16 @@ describe('monthly report (PDF)', () => {
     expect(line('Resto da loja')).toBe('');
     expect(line('Sobretensão')).toMatch(/voltage\s+1\s+1 h 00 min/);
     expect(words).toContain('A conformidade de tensão (PRODIST módulo 8) ainda não faz parte deste relatório.');
-
   });
 
   it('writes the same figures in English', async () => {
     const words = text((await report({ lang: 'en' }).buffer(true).parse(binary).expect(200)).body, 'en');
-    const energy = (await t.http.get('/api/energy').query({ clientId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'month' }).expect(200)).body;
+    const energy = (
+      await t.http
+        .get('/api/energy')
+        .query({ clientId, from: iso(FROM), to: iso(UNTIL - 1), interval: 'month' })
+        .expect(200)
+    ).body;
     expect(words).toContain('Monthly energy report');
     expect(words.split('\n').find((l) => l.trimStart().startsWith('Total energy'))).toContain(fmt('en', energy.total.kWh));
     expect(words).toContain('2,409.60');

@@ -15,7 +15,8 @@ export class ReportsController {
   @Get('monthly')
   @ApiOperation({
     summary: "A client's monthly energy report as a PDF",
-    description: 'Energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality. Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client\'s time zone, or the billing cycle ending on the site\'s reading day.',
+    description:
+      "Energy per posto and per day, typical load curve, peak demand against the contract, cost, devices, alarms, data quality. Every figure is the one GET /api/energy and GET /api/energy/demand give for the same period. The period is the calendar month in the client's time zone, or the billing cycle ending on the site's reading day.",
   })
   @ApiProduces('application/pdf')
   @ApiResponse({ status: 200, description: 'The report (application/pdf)', schema: { type: 'string', format: 'binary' } })
@@ -23,6 +24,10 @@ export class ReportsController {
   async getMonthlyReport(@CallerScope() scope: ClientScope, @Query() q: MonthlyReportQuery): Promise<StreamableFile> {
     const data = await this.reports.gather(scope, q);
     const pdf = await renderMonthlyReport(data);
-    return new StreamableFile(pdf, { type: 'application/pdf', disposition: `attachment; filename="report_client-${data.client.id}_${q.month}_${data.lang}.pdf"`, length: pdf.length });
+    return new StreamableFile(pdf, {
+      type: 'application/pdf',
+      disposition: `attachment; filename="report_client-${data.client.id}_${q.month}_${data.lang}.pdf"`,
+      length: pdf.length,
+    });
   }
 }

@@ -17,7 +17,8 @@ const PARTITION_LOCK = 0x5049_4550; // "PIEP"
 export const monthStart = (year: number, month: number) => Date.UTC(year, month, 1);
 export const monthOf = (ms: number) => monthStart(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth());
 export const nextMonth = (start: number) => monthStart(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1);
-export const partitionName = (start: number) => `measurements_p${new Date(start).getUTCFullYear()}${String(new Date(start).getUTCMonth() + 1).padStart(2, '0')}`;
+export const partitionName = (start: number) =>
+  `measurements_p${new Date(start).getUTCFullYear()}${String(new Date(start).getUTCMonth() + 1).padStart(2, '0')}`;
 
 /**
  * The monthly partitions of `measurements` (PostgreSQL only; see migration 1764260000001): which

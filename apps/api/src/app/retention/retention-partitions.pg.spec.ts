@@ -30,7 +30,8 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
       await ds.runMigrations();
       // Three readings in June 2025, two in August 2025, as an older server stored them.
       const rows = [utc(2025, 6, 1), utc(2025, 6, 30, 23), utc(2025, 6, 15), utc(2025, 8, 2), utc(2025, 8, 31, 23)];
-      for (const [i, ts] of rows.entries()) await ds.query(`INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (7, 'voltage', $1, $2, 'api')`, [ts, 230 + i]);
+      for (const [i, ts] of rows.entries())
+        await ds.query(`INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (7, 'voltage', $1, $2, 'api')`, [ts, 230 + i]);
       await ds.destroy();
 
       ds = new DataSource({ ...dataSourceOptions(config), migrationsRun: false } as never);
@@ -44,9 +45,9 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
         { part: 'measurements_p202508', n: 2 },
       ]);
       // July 2025 held no rows: no partition for it; the months from now on are ready; a default partition takes the rest.
-      const parts: string[] = (await ds.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurements'::regclass ORDER BY 1`)).map(
-        (r: { relname: string }) => r.relname,
-      );
+      const parts: string[] = (
+        await ds.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurements'::regclass ORDER BY 1`)
+      ).map((r: { relname: string }) => r.relname);
       const now = new Date();
       const month = (k: number) => {
         const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + k, 1));
@@ -57,7 +58,13 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
 
       const db = new Database(ds);
       const insert = (ts: number, value: number) =>
-        db.transaction((m) => db.execute(`INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (7, 'voltage', ?, ?, 'api') ON CONFLICT (device_id, metric, ts) DO NOTHING`, [ts, value], m));
+        db.transaction((m) =>
+          db.execute(
+            `INSERT INTO measurements (device_id, metric, ts, value, source) VALUES (7, 'voltage', ?, ?, 'api') ON CONFLICT (device_id, metric, ts) DO NOTHING`,
+            [ts, value],
+            m,
+          ),
+        );
       expect(await insert(utc(2025, 6, 15), 999)).toBe(0);
       expect(await insert(utc(2025, 7, 4), 231)).toBe(1);
       const [july] = await ds.query(`SELECT tableoid::regclass::text AS part, value FROM measurements WHERE ts = $1`, [utc(2025, 7, 4)]);
@@ -76,8 +83,13 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
     let a: { clientId: number; deviceId: number; uid: string };
     let b: { clientId: number; deviceId: number; uid: string };
     const partitions = async () =>
-      (await db.query<{ relname: string }>(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurements'::regclass ORDER BY 1`)).map((r) => r.relname);
-    const instantsOf = async (deviceId: number) => (await db.query<{ ts: string }>('SELECT ts FROM measurements WHERE device_id = ? ORDER BY ts', [deviceId])).map((r) => Number(r.ts));
+      (
+        await db.query<{ relname: string }>(
+          `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurements'::regclass ORDER BY 1`,
+        )
+      ).map((r) => r.relname);
+    const instantsOf = async (deviceId: number) =>
+      (await db.query<{ ts: string }>('SELECT ts FROM measurements WHERE device_id = ? ORDER BY ts', [deviceId])).map((r) => Number(r.ts));
     const sql = (text: string, params: unknown[] = []) => db.transaction((m) => m.query(db.sql(text), params));
     /** The 5th and 25th of August to November 2026: 8 readings per device. */
     const days = [8, 9, 10, 11].flatMap((m) => [utc(2026, m, 5), utc(2026, m, 25)]);
@@ -102,8 +114,12 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
     });
 
     it('a reading of a month with no partition lands in the default one, and moves into its partition when that is created', async () => {
-      await t.http.post('/api/ingest').send({ readings: [{ deviceId: a.deviceId, timestamp: utc(2001, 1, 15), metrics: { voltage: 220 } }] }).expect(200);
-      const where = async () => (await db.query<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM measurements WHERE ts = ?`, [utc(2001, 1, 15)]))[0]?.part;
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: [{ deviceId: a.deviceId, timestamp: utc(2001, 1, 15), metrics: { voltage: 220 } }] })
+        .expect(200);
+      const where = async () =>
+        (await db.query<{ part: string }>(`SELECT tableoid::regclass::text AS part FROM measurements WHERE ts = ?`, [utc(2001, 1, 15)]))[0]?.part;
       expect(await where()).toBe('measurements_default');
       expect(await new MeasurementPartitions(db).create(utc(2001, 1, 1))).toBe(true);
       expect(await where()).toBe('measurements_p200101');
@@ -118,7 +134,10 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
           .expect(200);
       }
       // Client B keeps 120 days: on Nov 20 its cut is Jul 23, so August must stay for B.
-      await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: 120 } }).expect(200);
+      await t.http
+        .patch(`/api/clients/${b.clientId}`)
+        .send({ retention: { rawDays: 120 } })
+        .expect(200);
       const NOW = utc(2026, 11, 20, 2);
       // A: cut Oct 21 (30 days before Nov 20): Aug 5, Aug 25, Sep 5, Sep 25, Oct 5 go by range. Everyone's cut is B's (Jul 23):
       // no month of 2026 goes whole, but January 2001 (A's one reading) does.
@@ -129,8 +148,16 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
       expect(await instantsOf(b.deviceId)).toEqual(days);
 
       // B back to the platform's 30 days, but the slave has not confirmed B's readings from Sep 25 on (an overflow range).
-      await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: null } }).expect(200);
-      await sql('INSERT INTO forward_overflow (device_id, ts_min, ts_max, since) VALUES (?, ?, ?, ?)', [b.deviceId, utc(2026, 9, 25, 12), utc(2026, 11, 25), Date.now()]);
+      await t.http
+        .patch(`/api/clients/${b.clientId}`)
+        .send({ retention: { rawDays: null } })
+        .expect(200);
+      await sql('INSERT INTO forward_overflow (device_id, ts_min, ts_max, since) VALUES (?, ?, ?, ?)', [
+        b.deviceId,
+        utc(2026, 9, 25, 12),
+        utc(2026, 11, 25),
+        Date.now(),
+      ]);
       const second = await retention.run(NOW);
       // Everyone's cut is now Sep 25 00:00 (B's hold): August goes whole (B's Aug 5 and 25), September not; B's Sep 5 by range.
       expect(second.partitionsDropped).toEqual(['measurements_p202608']);
@@ -165,7 +192,11 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
 
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runServer(['audit-verify'], { DATA_DIR: t.dataDir, DATABASE_URL: t.config.database.type === 'postgres' ? t.config.database.url : '' }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      const code = await runServer(
+        ['audit-verify'],
+        { DATA_DIR: t.dataDir, DATABASE_URL: t.config.database.type === 'postgres' ? t.config.database.url : '' },
+        { out: (l) => out.push(l), err: (l) => err.push(l) },
+      );
       expect(err).toEqual([]);
       expect(out[1]).toContain('6 value(s) of 2 device(s)');
       expect(out[1]).toContain('11 value(s) deleted by retention');
@@ -195,7 +226,11 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
         [iso(2880), iso(4319), 1440, ['energy']],
         [iso(4320), iso(4499), 180, ['energy']],
       ]);
-      const code = await runServer(['audit-verify'], { DATA_DIR: t.dataDir, DATABASE_URL: t.config.database.type === 'postgres' ? t.config.database.url : '' }, { out: () => undefined, err: () => undefined });
+      const code = await runServer(
+        ['audit-verify'],
+        { DATA_DIR: t.dataDir, DATABASE_URL: t.config.database.type === 'postgres' ? t.config.database.url : '' },
+        { out: () => undefined, err: () => undefined },
+      );
       expect(code).toBe(0);
     });
 
@@ -207,7 +242,13 @@ describe('measurements partitioned by month (PostgreSQL)', () => {
       expect(far.partitionsDropped).toEqual(expect.arrayContaining(['measurements_p202610', 'measurements_p202611']));
       expect(far.partitionsDropped.every((p) => p < 'measurements_p203105')).toBe(true);
       expect(far.deleted.raw).toBe(6);
-      expect(await partitions()).toEqual(['measurements_default', 'measurements_p203105', 'measurements_p203106', 'measurements_p203107', 'measurements_p203108']);
+      expect(await partitions()).toEqual([
+        'measurements_default',
+        'measurements_p203105',
+        'measurements_p203106',
+        'measurements_p203107',
+        'measurements_p203108',
+      ]);
     });
   });
 });

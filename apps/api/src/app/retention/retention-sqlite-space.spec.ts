@@ -19,7 +19,11 @@ describe('retention on SQLite gives the space back', () => {
   const pragma = async (name: string) => Number(Object.values((await db.query<Record<string, number>>(`PRAGMA ${name}`))[0])[0]);
   // A checkpoint on the one connection fails (SQLITE_LOCKED) while a background job (alarm timer, notification
   // sending, a lease renewal) has a write transaction open on it: tried again until it runs between two of them.
-  const checkpoint = () => waitFor('a WAL checkpoint between background writes', async () => Number((await db.query<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)'))[0].busy) === 0);
+  const checkpoint = () =>
+    waitFor(
+      'a WAL checkpoint between background writes',
+      async () => Number((await db.query<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)'))[0].busy) === 0,
+    );
 
   beforeAll(async () => {
     t = await startTestApp({ DATABASE_URL: `sqlite:${file}`, RETENTION_RAW_DAYS: '30' });
@@ -41,7 +45,11 @@ describe('retention on SQLite gives the space back', () => {
     // Oct 1, 2026: 10,000 readings of 4 metrics, one a second (2 h 46 min), all past 30 days on Nov 15.
     const start = Date.UTC(2026, 9, 1);
     for (let batch = 0; batch < 10; batch++) {
-      const readings = Array.from({ length: 1000 }, (_, i) => ({ deviceId, timestamp: start + (batch * 1000 + i) * 1000, metrics: { voltage: 230 + i / 1000, current: i, power: i * 2, energy: batch } }));
+      const readings = Array.from({ length: 1000 }, (_, i) => ({
+        deviceId,
+        timestamp: start + (batch * 1000 + i) * 1000,
+        metrics: { voltage: 230 + i / 1000, current: i, power: i * 2, energy: batch },
+      }));
       await t.http.post('/api/ingest').send({ readings }).expect(200);
     }
     // The rollups' once-a-second merge would hold a write transaction on the one connection now and then,

@@ -45,7 +45,11 @@ export class RetentionStatusService {
         };
       }),
       lastRun: raw
-        ? { startedAt: new Date(Number(raw.run_started_at)).toISOString(), finishedAt: new Date(Number(raw.run_finished_at)).toISOString(), partitionsDropped: Number(raw.partitions_dropped) }
+        ? {
+            startedAt: new Date(Number(raw.run_started_at)).toISOString(),
+            finishedAt: new Date(Number(raw.run_finished_at)).toISOString(),
+            partitionsDropped: Number(raw.partitions_dropped),
+          }
         : null,
     };
   }

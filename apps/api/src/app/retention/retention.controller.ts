@@ -43,7 +43,7 @@ export class RetentionController {
   @HttpCode(200)
   @ApiErrors(403, 507)
   @ApiOkResponse({ type: RetentionRunReportResponse, description: 'What the run deleted' })
-  @ApiOperation({ summary: 'Run the retention job now (deletes what each client\'s retention allows)' })
+  @ApiOperation({ summary: "Run the retention job now (deletes what each client's retention allows)" })
   async runRetention(@CurrentPrincipal() p: Principal): Promise<RetentionRunReportResponse> {
     assertPlatformStaff(p);
     const report = await this.job.run();

@@ -10,15 +10,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DAY_MS } from '../common/time-zones';
 import { Database } from '../database/database.service';
 import { MeasurementPartitions, MonthPartition, monthOf } from './measurement-partitions';
-import {
-  ClientRetentionRow,
-  holdBackForForwarding,
-  RESOLUTIONS,
-  Resolution,
-  retentionCut,
-  retentionDaysFor,
-  startOfUtcDay,
-} from './retention-policy';
+import { ClientRetentionRow, holdBackForForwarding, RESOLUTIONS, Resolution, retentionCut, retentionDaysFor, startOfUtcDay } from './retention-policy';
 import { measureStorage, StorageFigures } from './storage-figures';
 
 /** Rows per deletion transaction: small enough that ingest (SQLite's single writer) waits only milliseconds behind one. */
@@ -93,7 +85,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     // The months ahead are ready before the first reading of a new month, even after a long stop.
     if (this.db.kind === 'postgres') {
-      await this.partitions.ensureAhead(this.clock.now()).catch((err) => this.logger.error(`Monthly partitions of measurements could not be created: ${(err as Error).message}`));
+      await this.partitions
+        .ensureAhead(this.clock.now())
+        .catch((err) => this.logger.error(`Monthly partitions of measurements could not be created: ${(err as Error).message}`));
     }
     this.job = CronJob.from({
       cronTime: `0 0 ${this.config.retention.hour} * * *`,
@@ -124,7 +118,16 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       const [{ ok }] = await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [RUN_LOCK]);
       if (!ok) {
         const deleted = { raw: 0, '1m': 0, '15m': 0, '1h': 0 };
-        return { startedAt: now, finishedAt: now, deleted, partitionsCreated: [], partitionsDropped: [], heldBackDevices: [], storage: [], skipped: 'another instance is running the retention job' };
+        return {
+          startedAt: now,
+          finishedAt: now,
+          deleted,
+          partitionsCreated: [],
+          partitionsDropped: [],
+          heldBackDevices: [],
+          storage: [],
+          skipped: 'another instance is running the retention job',
+        };
       }
       try {
         return await this.runOnce(now);
@@ -139,11 +142,13 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private async runOnce(now: number): Promise<RetentionRunReport> {
     const started = Date.now();
     const clients = new Map(
-      (await this.db.query<ClientRetentionRow>('SELECT id, retention_raw_days, retention_1m_days, retention_15m_days, retention_1h_days FROM clients')).map((c) => [Number(c.id), c]),
+      (await this.db.query<ClientRetentionRow>('SELECT id, retention_raw_days, retention_1m_days, retention_15m_days, retention_1h_days FROM clients')).map(
+        (c) => [Number(c.id), c],
+      ),
     );
-    const devices = (await this.db.query<{ id: number | string; uid: string; client_id: number | string }>('SELECT id, uid, client_id FROM devices ORDER BY id')).map(
-      (d): DeviceRow => ({ id: Number(d.id), uid: d.uid, clientId: Number(d.client_id) }),
-    );
+    const devices = (
+      await this.db.query<{ id: number | string; uid: string; client_id: number | string }>('SELECT id, uid, client_id FROM devices ORDER BY id')
+    ).map((d): DeviceRow => ({ id: Number(d.id), uid: d.uid, clientId: Number(d.client_id) }));
     const report: RetentionRunReport = {
       startedAt: now,
       finishedAt: now,
@@ -223,7 +228,11 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private async oldestReading(deviceId: number, metrics: string[], from: number): Promise<number | null> {
     let oldest: number | null = null;
     for (const metric of metrics) {
-      const [row] = await this.db.query<{ t: number | string | null }>('SELECT MIN(ts) AS t FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ?', [deviceId, metric, from]);
+      const [row] = await this.db.query<{ t: number | string | null }>('SELECT MIN(ts) AS t FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ?', [
+        deviceId,
+        metric,
+        from,
+      ]);
       if (row?.t !== null && row?.t !== undefined && (oldest === null || Number(row.t) < oldest)) oldest = Number(row.t);
     }
     return oldest;
@@ -243,13 +252,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       // The batch ends at the next midnight, the cut, or where any metric has perMetric rows behind it.
       let to = Math.min(cut, startOfUtcDay(from) + DAY_MS);
       for (const metric of metrics) {
-        const [row] = await this.db.query<{ ts: number | string }>('SELECT ts FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?', [
-          device.id,
-          metric,
-          from,
-          to,
-          perMetric,
-        ]);
+        const [row] = await this.db.query<{ ts: number | string }>(
+          'SELECT ts FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
+          [device.id, metric, from, to, perMetric],
+        );
         if (row) to = Math.min(to, Number(row.ts));
       }
       deleted += await this.deleteRawBatch(device, metrics, from, to, now);
@@ -307,14 +313,20 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Reads a partition's rows in key order and stages one audit line per device and UTC day of them. */
-  private async accountForPartition(m: EntityManager, partition: MonthPartition, uids: Map<number, string>, now: number): Promise<{ batch: AuditBatch | undefined; count: number }> {
+  private async accountForPartition(
+    m: EntityManager,
+    partition: MonthPartition,
+    uids: Map<number, string>,
+    now: number,
+  ): Promise<{ batch: AuditBatch | undefined; count: number }> {
     const entries: AuditEntry[] = [];
     let count = 0;
     // Key order visits a device's days once per metric: its days are tallied together, then written oldest first.
     let device: number | undefined;
     let days = new Map<number, DeletionTally>();
     const closeDevice = () => {
-      for (const day of [...days.keys()].sort((a, b) => a - b)) entries.push((days.get(day) as DeletionTally).entry({ id: device as number, uid: uids.get(device as number) ?? '' }, 'partition-dropped', now));
+      for (const day of [...days.keys()].sort((a, b) => a - b))
+        entries.push((days.get(day) as DeletionTally).entry({ id: device as number, uid: uids.get(device as number) ?? '' }, 'partition-dropped', now));
       days = new Map();
     };
     for (let after: [number, string, number] | undefined; ; ) {
@@ -348,18 +360,20 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     let deleted = 0;
     for (const metric of await this.metricsOf('rollups', deviceId)) {
       const oldest = async (from: number) => {
-        const [row] = await this.db.query<{ b: number | string | null }>('SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket >= ?', [
-          deviceId,
-          metric,
-          bucketMs,
-          from,
-        ]);
+        const [row] = await this.db.query<{ b: number | string | null }>(
+          'SELECT MIN(bucket) AS b FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket >= ?',
+          [deviceId, metric, bucketMs, from],
+        );
         return row?.b === null || row?.b === undefined ? null : Number(row.b);
       };
       for (let from = await oldest(Number.MIN_SAFE_INTEGER); from !== null && from < cut; ) {
         const to = Math.min(cut, from + RETENTION_BATCH_ROWS * bucketMs);
         deleted += await this.db.transaction((m) =>
-          this.db.execute('DELETE FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket >= ? AND bucket < ?', [deviceId, metric, bucketMs, from, to], m),
+          this.db.execute(
+            'DELETE FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket >= ? AND bucket < ?',
+            [deviceId, metric, bucketMs, from, to],
+            m,
+          ),
         );
         from = await oldest(to);
       }
@@ -376,7 +390,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     const [{ auto_vacuum: mode }] = await this.db.query<{ auto_vacuum: number }>('PRAGMA auto_vacuum');
     if (Number(mode) !== 2) {
       if (!this.warnedNotIncremental) {
-        this.logger.warn('The SQLite database was created without incremental auto-vacuum: space freed by retention is reused but the file does not shrink (a one-off VACUUM converts it; see "Resolutions and retention" in the README)');
+        this.logger.warn(
+          'The SQLite database was created without incremental auto-vacuum: space freed by retention is reused but the file does not shrink (a one-off VACUUM converts it; see "Resolutions and retention" in the README)',
+        );
         this.warnedNotIncremental = true;
       }
       return;
@@ -393,7 +409,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     await this.db.transaction(async (m) => {
       for (const figures of report.storage) {
         await m.query(
-          this.db.sql(`INSERT INTO retention_status (resolution, stored_rows, stored_bytes, bytes_measured_by, deleted_rows, partitions_dropped, run_started_at, run_finished_at)
+          this.db
+            .sql(`INSERT INTO retention_status (resolution, stored_rows, stored_bytes, bytes_measured_by, deleted_rows, partitions_dropped, run_started_at, run_finished_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (resolution) DO UPDATE SET stored_rows = excluded.stored_rows, stored_bytes = excluded.stored_bytes, bytes_measured_by = excluded.bytes_measured_by,
               deleted_rows = excluded.deleted_rows, partitions_dropped = excluded.partitions_dropped, run_started_at = excluded.run_started_at, run_finished_at = excluded.run_finished_at`),
@@ -444,7 +461,14 @@ class DeletionTally {
       metrics: {},
       event: 'retention-deleted',
       actor: 'retention job',
-      deleted: { reason, metrics: [...this.metrics].sort(), from: new Date(this.first).toISOString(), to: new Date(this.last).toISOString(), count: tally.count, checksum: tally.checksum },
+      deleted: {
+        reason,
+        metrics: [...this.metrics].sort(),
+        from: new Date(this.first).toISOString(),
+        to: new Date(this.last).toISOString(),
+        count: tally.count,
+        checksum: tally.checksum,
+      },
     };
   }
 }

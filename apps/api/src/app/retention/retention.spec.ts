@@ -35,7 +35,8 @@ describe('retention job', () => {
       return { deviceId, timestamp: day(dayOfMonth, slot * 6), metrics: { voltage: 230 + dayOfMonth + slot / 10, current: dayOfMonth * 10 + slot } };
     });
   const count = async (sql: string, params: unknown[]) => Number((await db.query<{ n: number | string }>(sql, params))[0].n);
-  const rowsOf = (deviceId: number, from: number, to: number) => count('SELECT COUNT(*) AS n FROM measurements WHERE device_id = ? AND ts >= ? AND ts < ?', [deviceId, from, to]);
+  const rowsOf = (deviceId: number, from: number, to: number) =>
+    count('SELECT COUNT(*) AS n FROM measurements WHERE device_id = ? AND ts >= ? AND ts < ?', [deviceId, from, to]);
   const sql = (text: string, params: unknown[] = []) => db.transaction((m) => m.query(db.sql(text), params));
   const auditLines = () =>
     readFileSync(t.config.auditLogPath, 'utf8')
@@ -52,13 +53,20 @@ describe('retention job', () => {
   /** audit-verify's checksum, worked out here on its own: the sum mod 2^64 of the first 64 bits of SHA-256(metric|ts|value). */
   const checksumOf = (values: Array<[string, number, number]>) => {
     let sum = 0n;
-    for (const [metric, ts, value] of values) sum = (sum + BigInt('0x' + createHash('sha256').update(`${metric}|${ts}|${value}`).digest('hex').slice(0, 16))) % 2n ** 64n;
+    for (const [metric, ts, value] of values)
+      sum = (sum + BigInt('0x' + createHash('sha256').update(`${metric}|${ts}|${value}`).digest('hex').slice(0, 16))) % 2n ** 64n;
     return sum.toString(16).padStart(16, '0');
   };
 
   beforeAll(async () => {
     // Forwarding on, towards a port nobody listens on: every stored reading waits in the outbox, unconfirmed.
-    t = await startTestApp({ RETENTION_RAW_DAYS: '10', RETENTION_1M_DAYS: '12', FORWARDER_URL: 'http://127.0.0.1:9', FORWARDER_BACKOFF_MIN_MS: '60000', FORWARDER_BACKOFF_MAX_MS: '60000' });
+    t = await startTestApp({
+      RETENTION_RAW_DAYS: '10',
+      RETENTION_1M_DAYS: '12',
+      FORWARDER_URL: 'http://127.0.0.1:9',
+      FORWARDER_BACKOFF_MIN_MS: '60000',
+      FORWARDER_BACKOFF_MAX_MS: '60000',
+    });
     db = t.app.get(Database);
     a = await seedDevice(t.http, 'Meter A', 'Client A');
     b = await seedDevice(t.http, 'Meter B', 'Client B');
@@ -66,11 +74,17 @@ describe('retention job', () => {
     c = { deviceId: more.body.id, uid: more.body.uid };
     const big = await t.http.post('/api/devices').send({ clientId: a.clientId, name: 'Meter D', deviceType: 'api' }).expect(201);
     d = { deviceId: big.body.id, uid: big.body.uid };
-    for (const device of [a, b, c]) await t.http.post('/api/ingest').send({ readings: sixDays(device.deviceId) }).expect(200);
+    for (const device of [a, b, c])
+      await t.http
+        .post('/api/ingest')
+        .send({ readings: sixDays(device.deviceId) })
+        .expect(200);
     // Meter D: Nov 3, a reading every 20 s of two metrics: 4,320 instants, 8,640 values.
     await t.http
       .post('/api/ingest')
-      .send({ readings: Array.from({ length: 4320 }, (_, i) => ({ deviceId: d.deviceId, timestamp: day(3) + i * 20_000, metrics: { power: i, energy: i / 2 } })) })
+      .send({
+        readings: Array.from({ length: 4320 }, (_, i) => ({ deviceId: d.deviceId, timestamp: day(3) + i * 20_000, metrics: { power: i, energy: i / 2 } })),
+      })
       .expect(200);
 
     // What the slave has confirmed (as Forwarder.delivered deletes them): all of A, C and D; B up to Nov 2 06:00.
@@ -79,7 +93,10 @@ describe('retention job', () => {
     // C overflowed the outbox from Nov 4 06:00 on: the catch-up will re-queue that range from the measurements.
     await sql('INSERT INTO forward_overflow (device_id, ts_min, ts_max, since) VALUES (?, ?, ?, ?)', [c.deviceId, day(4, 6), day(6, 18), Date.now()]);
     // Client B keeps raw readings 12 days (cut Nov 3): platform staff set it.
-    const patched = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: 12 } }).expect(200);
+    const patched = await t.http
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { rawDays: 12 } })
+      .expect(200);
     expect(patched.body.retention).toEqual({ rawDays: 12, oneMinuteDays: null, fifteenMinuteDays: null, oneHourDays: null });
 
     // The rollups ingest made of these readings go: the counts below are of the hand-made ones.
@@ -136,10 +153,12 @@ describe('retention job', () => {
         checksum: checksumOf(
           sixDays(a.deviceId)
             .filter((r) => new Date(r.timestamp).getUTCDate() === dayOfMonth)
-            .flatMap((r): Array<[string, number, number]> => [
-              ['voltage', r.timestamp, r.metrics.voltage],
-              ['current', r.timestamp, r.metrics.current],
-            ]),
+            .flatMap(
+              (r): Array<[string, number, number]> => [
+                ['voltage', r.timestamp, r.metrics.voltage],
+                ['current', r.timestamp, r.metrics.current],
+              ],
+            ),
         ),
       })),
     );
@@ -190,7 +209,17 @@ describe('retention job', () => {
   it('tells platform staff per resolution what it holds, the retention in force and the last run; nobody else', async () => {
     const status = (await t.http.get('/api/retention/status').expect(200)).body;
     // After the second run (Nov 16): A 8, B 40 − 1 − 15 = 24, C 24; rollups: one of each resolution left.
-    expect(status.resolutions.map((r: { resolution: string; rows: number; retentionDays: number | null; clientsWithOwnRetention: number; deletedLastRun: number }) => [r.resolution, r.rows, r.retentionDays, r.clientsWithOwnRetention, r.deletedLastRun])).toEqual([
+    expect(
+      status.resolutions.map(
+        (r: { resolution: string; rows: number; retentionDays: number | null; clientsWithOwnRetention: number; deletedLastRun: number }) => [
+          r.resolution,
+          r.rows,
+          r.retentionDays,
+          r.clientsWithOwnRetention,
+          r.deletedLastRun,
+        ],
+      ),
+    ).toEqual([
       ['raw', 56, 10, 1, 23],
       ['1m', 0, 12, 0, 1],
       ['15m', 1, null, 0, 0],
@@ -210,28 +239,49 @@ describe('retention job', () => {
 
   it('lets platform staff set a client’s own retention (null: the default again), refuses its users, and names a bad field', async () => {
     const clientAdmin = await t.userAgent('admin', a.clientId);
-    const refused = await clientAdmin.patch(`/api/clients/${a.clientId}`).send({ retention: { rawDays: 3650 } }).expect(403);
+    const refused = await clientAdmin
+      .patch(`/api/clients/${a.clientId}`)
+      .send({ retention: { rawDays: 3650 } })
+      .expect(403);
     expect(refused.body.message).toMatch(/platform staff/);
     // Its own name it may still change; another client's retention is not even found.
     await clientAdmin.patch(`/api/clients/${a.clientId}`).send({ name: 'Client A Ltda' }).expect(200);
-    await clientAdmin.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: 1 } }).expect(404);
+    await clientAdmin
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { rawDays: 1 } })
+      .expect(404);
 
     for (const [bad, message] of [
       [0, 'rawDays must not be less than 1'],
       [1.5, 'must be a whole number of days'],
     ] as const) {
-      const res = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: bad } }).expect(400);
+      const res = await t.http
+        .patch(`/api/clients/${b.clientId}`)
+        .send({ retention: { rawDays: bad } })
+        .expect(400);
       expect(res.body.errors).toEqual([{ field: 'retention.rawDays', message }]);
     }
-    const text = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: '30' } }).expect(400);
+    const text = await t.http
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { rawDays: '30' } })
+      .expect(400);
     expect(text.body.errors).toContainEqual({ field: 'retention.rawDays', message: 'must be a whole number of days' });
     expect(text.body.errors.every((e: { field: string }) => e.field === 'retention.rawDays')).toBe(true);
-    const unknown = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawdays: 5 } }).expect(400);
+    const unknown = await t.http
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { rawdays: 5 } })
+      .expect(400);
     expect(unknown.body.errors).toEqual([{ field: 'retention.rawdays', message: 'is not a known field' }]);
 
-    const set = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { oneMinuteDays: 400, oneHourDays: 3650 } }).expect(200);
+    const set = await t.http
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { oneMinuteDays: 400, oneHourDays: 3650 } })
+      .expect(200);
     expect(set.body.retention).toEqual({ rawDays: 12, oneMinuteDays: 400, fifteenMinuteDays: null, oneHourDays: 3650 });
-    const back = await t.http.patch(`/api/clients/${b.clientId}`).send({ retention: { rawDays: null } }).expect(200);
+    const back = await t.http
+      .patch(`/api/clients/${b.clientId}`)
+      .send({ retention: { rawDays: null } })
+      .expect(200);
     expect(back.body.retention).toEqual({ rawDays: null, oneMinuteDays: 400, fifteenMinuteDays: null, oneHourDays: 3650 });
     expect((await t.http.get(`/api/clients/${b.clientId}`).expect(200)).body.retention.rawDays).toBeNull();
   });
@@ -243,10 +293,12 @@ describe('retention job', () => {
     // A's Nov 6: 8 values, deleted and staged as the job does, the line not yet appended (a stop between commit and append).
     const values = sixDays(a.deviceId)
       .filter((r) => new Date(r.timestamp).getUTCDate() === 6)
-      .flatMap((r): Array<[string, number, number]> => [
-        ['voltage', r.timestamp, r.metrics.voltage],
-        ['current', r.timestamp, r.metrics.current],
-      ]);
+      .flatMap(
+        (r): Array<[string, number, number]> => [
+          ['voltage', r.timestamp, r.metrics.voltage],
+          ['current', r.timestamp, r.metrics.current],
+        ],
+      );
     const audit = t.app.get(AuditTrailService);
     const batch = await db.transaction(async (m) => {
       await m.query(db.sql('DELETE FROM measurements WHERE device_id = ? AND ts >= ? AND ts < ?'), [a.deviceId, day(6), day(7)]);
@@ -268,7 +320,9 @@ describe('retention job', () => {
     expect(waiting.out[1]).toContain(`${(8704 + 23 + 8).toLocaleString('en')} value(s) deleted by retention`);
     // Appended: the line is in the file, and its outbox row is still there too (for about a second; kept here
     // whatever the clean-up timer does meanwhile: the row is put back as it was).
-    const [row] = await db.query<{ trail: string; entries: string; created_at: number }>('SELECT trail, entries, created_at FROM audit_outbox WHERE id = ?', [batch?.id]);
+    const [row] = await db.query<{ trail: string; entries: string; created_at: number }>('SELECT trail, entries, created_at FROM audit_outbox WHERE id = ?', [
+      batch?.id,
+    ]);
     await audit.append(batch);
     await sql('DELETE FROM audit_outbox WHERE id = ?', [batch?.id]);
     await sql('INSERT INTO audit_outbox (trail, entries, created_at) VALUES (?, ?, ?)', [row.trail, row.entries, row.created_at]);
@@ -279,7 +333,10 @@ describe('retention job', () => {
   });
 
   it('deletes 15-minute and hourly rollups too when a retention is set for them (kept forever by default)', async () => {
-    await t.http.patch(`/api/clients/${a.clientId}`).send({ retention: { fifteenMinuteDays: 3, oneHourDays: 1 } }).expect(200);
+    await t.http
+      .patch(`/api/clients/${a.clientId}`)
+      .send({ retention: { fifteenMinuteDays: 3, oneHourDays: 1 } })
+      .expect(200);
     // Nov 17: A's 15-minute cut Nov 14, hourly cut Nov 16: its buckets of Nov 1 go. B (back to the platform's 10 days: cut Nov 7)
     // loses its Nov 2 value put back above and Nov 4-6 (24); C is still held at Nov 4.
     const report = await t.app.get(RetentionService).run(NOW + 2 * 86_400_000);

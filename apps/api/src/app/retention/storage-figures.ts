@@ -27,7 +27,10 @@ export async function measureStorage(db: Database): Promise<StorageFigures[]> {
   try {
     const [{ n: raw }] = await reader.rows<{ n: number | string }>('SELECT COUNT(*) AS n FROM measurements');
     const rollupRows = new Map(
-      (await reader.rows<{ bucket_ms: number | string; n: number | string }>('SELECT bucket_ms, COUNT(*) AS n FROM rollups GROUP BY bucket_ms')).map((r) => [Number(r.bucket_ms), Number(r.n)]),
+      (await reader.rows<{ bucket_ms: number | string; n: number | string }>('SELECT bucket_ms, COUNT(*) AS n FROM rollups GROUP BY bucket_ms')).map((r) => [
+        Number(r.bucket_ms),
+        Number(r.n),
+      ]),
     );
     const rows = (r: (typeof RESOLUTIONS)[number]) => (r.bucketMs === null ? Number(raw) : (rollupRows.get(r.bucketMs) ?? 0));
     const allRollups = [...rollupRows.values()].reduce((a, b) => a + b, 0);
@@ -43,7 +46,12 @@ export async function measureStorage(db: Database): Promise<StorageFigures[]> {
   }
 }
 
-async function tableBytes(db: Database, reader: Reader, rawRows: number, rollupRows: number): Promise<{ measurements: number; rollups: number; measuredBy: string }> {
+async function tableBytes(
+  db: Database,
+  reader: Reader,
+  rawRows: number,
+  rollupRows: number,
+): Promise<{ measurements: number; rollups: number; measuredBy: string }> {
   if (db.kind === 'postgres') {
     // A partitioned table has no storage of its own: its partitions (and their indexes) have it.
     const [m] = await reader.rows<{ b: string | number }>(`SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) AS b FROM pg_partition_tree('measurements')`);
@@ -53,7 +61,9 @@ async function tableBytes(db: Database, reader: Reader, rawRows: number, rollupR
   try {
     // dbstat is compiled into the sqlite3 build npm installs (checked in the retention spec); a build without it falls back below.
     const sizes = new Map(
-      (await reader.rows<{ name: string; b: number }>(`SELECT name, SUM(pgsize) AS b FROM dbstat WHERE name IN ('measurements', 'rollups') GROUP BY name`)).map((r) => [r.name, Number(r.b)]),
+      (await reader.rows<{ name: string; b: number }>(`SELECT name, SUM(pgsize) AS b FROM dbstat WHERE name IN ('measurements', 'rollups') GROUP BY name`)).map(
+        (r) => [r.name, Number(r.b)],
+      ),
     );
     return { measurements: sizes.get('measurements') ?? 0, rollups: sizes.get('rollups') ?? 0, measuredBy: 'dbstat' };
   } catch {

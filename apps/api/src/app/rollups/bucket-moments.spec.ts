@@ -40,7 +40,8 @@ describe('BucketMoments', () => {
     // Alternating 229.99 and 230.01: the mean is 230 and the sample σ is 0.01 × sqrt(n / (n − 1)).
     const n = 1_000_000;
     const halves = [momentsOf(0, 229.99), momentsOf(1, 230.01)];
-    let sum = 229.99 + 230.01, sumSquares = 229.99 ** 2 + 230.01 ** 2;
+    let sum = 229.99 + 230.01,
+      sumSquares = 229.99 ** 2 + 230.01 ** 2;
     for (let i = 2; i < n; i++) {
       const v = i % 2 ? 230.01 : 229.99;
       addValue(halves[i < n / 2 ? 0 : 1], i, v);

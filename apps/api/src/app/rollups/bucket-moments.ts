@@ -26,7 +26,21 @@ export interface BucketMoments {
 }
 
 export function momentsOf(ts: number, value: number): BucketMoments {
-  return { count: 1, sum: value, min: value, max: value, mean: value, m2: 0, tsMean: ts, tsM2: 0, tsValueC: 0, firstTs: ts, firstValue: value, lastTs: ts, lastValue: value };
+  return {
+    count: 1,
+    sum: value,
+    min: value,
+    max: value,
+    mean: value,
+    m2: 0,
+    tsMean: ts,
+    tsM2: 0,
+    tsValueC: 0,
+    firstTs: ts,
+    firstValue: value,
+    lastTs: ts,
+    lastValue: value,
+  };
 }
 
 /** Adds one value (Welford). Values may come in any time order. */

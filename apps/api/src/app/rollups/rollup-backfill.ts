@@ -24,20 +24,30 @@ export class RollupBackfill implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const devices = (await this.db.query<{ device_id: number }>('SELECT device_id FROM rollup_backfill ORDER BY device_id')).map((r) => Number(r.device_id));
     if (!devices.length) {
-      this.running = this.backfillEnergy().catch((err: unknown) => this.log.error(`Computing energy per quarter stopped: ${err instanceof Error ? err.message : String(err)}; it goes on at the next start`));
+      this.running = this.backfillEnergy().catch((err: unknown) =>
+        this.log.error(`Computing energy per quarter stopped: ${err instanceof Error ? err.message : String(err)}; it goes on at the next start`),
+      );
       return;
     }
-    this.log.warn(`Readings of ${devices.length} device(s) were stored before rollups existed: rolling them up in the background; their charts fill in as it goes`);
+    this.log.warn(
+      `Readings of ${devices.length} device(s) were stored before rollups existed: rolling them up in the background; their charts fill in as it goes`,
+    );
     const rebuild = (this.rebuild = new RollupRebuild(this.db, this.store, (line) => this.log.log(line)));
     this.running = (async () => {
       for (const deviceId of devices) {
-        const report = await rebuild.run(deviceId).catch((err: unknown) => (err instanceof Error && /not found/.test(err.message) ? null : Promise.reject(err)));
+        const report = await rebuild
+          .run(deviceId)
+          .catch((err: unknown) => (err instanceof Error && /not found/.test(err.message) ? null : Promise.reject(err)));
         if (report?.stopped) return;
         await this.db.transaction((m) => this.db.execute('DELETE FROM rollup_backfill WHERE device_id = ?', [deviceId], m));
       }
       this.log.log('Stored readings are rolled up');
       await this.backfillEnergy();
-    })().catch((err: unknown) => this.log.error(`Rolling up stored readings stopped: ${err instanceof Error ? err.message : String(err)}; it goes on at the next start (or run rollups-rebuild)`));
+    })().catch((err: unknown) =>
+      this.log.error(
+        `Rolling up stored readings stopped: ${err instanceof Error ? err.message : String(err)}; it goes on at the next start (or run rollups-rebuild)`,
+      ),
+    );
   }
 
   /**

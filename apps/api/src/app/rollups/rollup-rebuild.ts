@@ -74,7 +74,9 @@ export class RollupRebuild {
           else if (values > TARGET_VALUES_PER_CHUNK * 2) days = Math.max(1, Math.floor(days / 2));
           if (Date.now() - lastProgress >= 1000) {
             lastProgress = Date.now();
-            this.progress(`rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length}: ${m.metric} up to ${new Date(day).toISOString().slice(0, 10)}, ${done.toLocaleString('en')} of ${total.toLocaleString('en')} values`);
+            this.progress(
+              `rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length}: ${m.metric} up to ${new Date(day).toISOString().slice(0, 10)}, ${done.toLocaleString('en')} of ${total.toLocaleString('en')} values`,
+            );
           }
         }
       }
@@ -82,7 +84,9 @@ export class RollupRebuild {
       // Energy per quarter is computed from the 1-minute rollups just rebuilt (quarters older than them are kept).
       await this.store.energy.rebuildDevice(device.id);
       report.devices++;
-      this.progress(`rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length} done: ${total.toLocaleString('en')} values in ${metrics.length} metric(s)`);
+      this.progress(
+        `rollups-rebuild: device ${device.id} (${device.name}) ${i + 1}/${devices.length} done: ${total.toLocaleString('en')} values in ${metrics.length} metric(s)`,
+      );
     }
     return report;
   }
@@ -100,7 +104,11 @@ export class RollupRebuild {
       if (this.db.kind === 'postgres') await m.query('LOCK TABLE measurements IN SHARE MODE');
       // The raw rows hold what is pending for the range: counted once, from them.
       await this.store.dropPending(m, deviceId, metric, from, until);
-      await this.db.execute('DELETE FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms IN (60000, 900000, 3600000) AND bucket >= ? AND bucket < ?', [deviceId, metric, from, until], m);
+      await this.db.execute(
+        'DELETE FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms IN (60000, 900000, 3600000) AND bucket >= ? AND bucket < ?',
+        [deviceId, metric, from, until],
+        m,
+      );
       const rows = await this.db.query<{ ts: number | string; value: number }>(
         'SELECT ts, value FROM measurements WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ?',
         [deviceId, metric, from, until],

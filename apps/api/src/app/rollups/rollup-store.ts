@@ -34,7 +34,8 @@ const ROWS_PER_STATEMENT = 500;
 const PENDING_PER_FLUSH = 20_000;
 const FLUSH_EVERY_MS = 1_000;
 
-const MOMENT_COLUMNS = 'value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value';
+const MOMENT_COLUMNS =
+  'value_count, value_sum, value_min, value_max, value_mean, value_m2, ts_mean, ts_m2, ts_value_c, first_ts, first_value, last_ts, last_value';
 
 /**
  * Keeps the rollups of every stored value. The transaction that stores readings also stores their
@@ -147,7 +148,11 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
     const where = deviceId === undefined ? '' : `WHERE device_id = ${Math.trunc(deviceId)}`;
     const lock = this.db.kind === 'postgres' ? (wait ? ' FOR UPDATE' : ' FOR UPDATE SKIP LOCKED') : '';
     const pick = `SELECT seq FROM rollup_pending ${where} ORDER BY seq LIMIT ${PENDING_PER_FLUSH}${lock}`;
-    const rows = await this.db.deleteReturning<Record<string, number | string>>(`DELETE FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`, [], m);
+    const rows = await this.db.deleteReturning<Record<string, number | string>>(
+      `DELETE FROM rollup_pending WHERE seq IN (${pick}) RETURNING device_id, metric, bucket, ${MOMENT_COLUMNS}`,
+      [],
+      m,
+    );
     const byBucket = new Map<string, RollupRow>();
     for (const r of rows) {
       const row = pendingRow(r);
@@ -163,9 +168,23 @@ export class RollupStore implements OnApplicationBootstrap, OnApplicationShutdow
 function pendingRow(r: Record<string, number | string>): RollupRow {
   const n = (k: string) => Number(r[k]);
   return {
-    deviceId: n('device_id'), metric: String(r['metric']), bucketMs: 60_000, bucket: n('bucket'),
-    count: n('value_count'), sum: n('value_sum'), min: n('value_min'), max: n('value_max'), mean: n('value_mean'), m2: n('value_m2'),
-    tsMean: n('ts_mean'), tsM2: n('ts_m2'), tsValueC: n('ts_value_c'), firstTs: n('first_ts'), firstValue: n('first_value'), lastTs: n('last_ts'), lastValue: n('last_value'),
+    deviceId: n('device_id'),
+    metric: String(r['metric']),
+    bucketMs: 60_000,
+    bucket: n('bucket'),
+    count: n('value_count'),
+    sum: n('value_sum'),
+    min: n('value_min'),
+    max: n('value_max'),
+    mean: n('value_mean'),
+    m2: n('value_m2'),
+    tsMean: n('ts_mean'),
+    tsM2: n('ts_m2'),
+    tsValueC: n('ts_value_c'),
+    firstTs: n('first_ts'),
+    firstValue: n('first_value'),
+    lastTs: n('last_ts'),
+    lastValue: n('last_value'),
   };
 }
 
@@ -225,7 +244,8 @@ function valueRows(rows: RollupRow[], withBucketMs: boolean): { values: string; 
   const values: string[] = [];
   for (const r of rows) {
     if (!METRIC_NAME_PATTERN.test(r.metric)) throw new Error(`metric name ${JSON.stringify(r.metric)} is not valid`);
-    for (const n of [r.deviceId, r.bucketMs, r.bucket, r.count, r.firstTs, r.lastTs]) if (!Number.isSafeInteger(n)) throw new Error(`rollup bucket of device ${r.deviceId} has a non-integer key ${n}`);
+    for (const n of [r.deviceId, r.bucketMs, r.bucket, r.count, r.firstTs, r.lastTs])
+      if (!Number.isSafeInteger(n)) throw new Error(`rollup bucket of device ${r.deviceId} has a non-integer key ${n}`);
     values.push(`(${r.deviceId},'${r.metric}',${withBucketMs ? `${r.bucketMs},` : ''}${r.bucket},${r.count},?,?,?,?,?,?,?,?,${r.firstTs},?,${r.lastTs},?)`);
     params.push(r.sum, r.min, r.max, r.mean, r.m2, r.tsMean, r.tsM2, r.tsValueC, r.firstValue, r.lastValue);
   }

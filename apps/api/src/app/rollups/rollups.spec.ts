@@ -52,8 +52,17 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     const hour = idx.filter((i) => ts(i) >= T0 + 3_600_000 && ts(i) < T0 + 7_200_000);
     expect([hour[0], hour[hour.length - 1]]).toEqual([360, 719]);
     // Without any read: the once-a-second merge empties rollup_pending.
-    await waitFor('pending sums merged', async () => (Number((await db.query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) === 0 ? true : undefined), 10_000);
-    const [row] = await db.query('SELECT * FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket = ?', [deviceId, 'power', 3_600_000, T0 + 3_600_000]);
+    await waitFor(
+      'pending sums merged',
+      async () => (Number((await db.query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) === 0 ? true : undefined),
+      10_000,
+    );
+    const [row] = await db.query('SELECT * FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket = ?', [
+      deviceId,
+      'power',
+      3_600_000,
+      T0 + 3_600_000,
+    ]);
     const ref = twoPass(hour.map(power));
     expect(Number(row.value_count)).toBe(360);
     expect(Number(row.first_ts)).toBe(ts(360));
@@ -125,7 +134,9 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     const ys = pts.map(power);
     const mx = xs.reduce((a, b) => a + b) / xs.length;
     const my = ys.reduce((a, b) => a + b) / ys.length;
-    let sxy = 0, sxx = 0, syy = 0;
+    let sxy = 0,
+      sxx = 0,
+      syy = 0;
     xs.forEach((x, k) => {
       sxy += (x - mx) * (ys[k] - my);
       sxx += (x - mx) ** 2;
@@ -139,11 +150,20 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
 
   it('shows a late reading (a backlog from last week) at once, in its own bucket', async () => {
     const lastWeek = T0 - 7 * 86_400_000 + 42_000;
-    await t.http.post('/api/ingest').send({ readings: [{ deviceId, timestamp: lastWeek, metrics: { power: 321.5 } }] }).expect(200);
-    const res = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'power', from: T0 - 8 * 86_400_000, to: T0 - 86_400_000, points: 10 }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: [{ deviceId, timestamp: lastWeek, metrics: { power: 321.5 } }] })
+      .expect(200);
+    const res = await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId, metrics: 'power', from: T0 - 8 * 86_400_000, to: T0 - 86_400_000, points: 10 })
+      .expect(200);
     expect(res.body.resolution).toBe('1h');
     expect(res.body.series[0].points).toEqual([{ t: new Date(T0 - 7 * 86_400_000).toISOString(), avg: 321.5, min: 321.5, max: 321.5, count: 1 }]);
-    const summary = await t.http.get('/api/metrics/summary').query({ deviceId, metric: 'power', to: T0 - 1 }).expect(200);
+    const summary = await t.http
+      .get('/api/metrics/summary')
+      .query({ deviceId, metric: 'power', to: T0 - 1 })
+      .expect(200);
     expect(summary.body).toMatchObject({ count: 1, mean: 321.5, std: null });
   });
 
@@ -156,7 +176,10 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     try {
       // Two local days (31 May and 1 June) in 2 points: day buckets, which in São Paulo start at 03:00 UTC.
       // The 3 hours of readings (00:00:07-02:59:57 UTC on 1 June) are still 31 May there.
-      const res = await t.http.get('/api/metrics/series').query({ deviceId, metrics: 'voltage', from: '2026-05-31T03:00:00Z', to: '2026-06-02T02:59:59.999Z', points: 2 }).expect(200);
+      const res = await t.http
+        .get('/api/metrics/series')
+        .query({ deviceId, metrics: 'voltage', from: '2026-05-31T03:00:00Z', to: '2026-06-02T02:59:59.999Z', points: 2 })
+        .expect(200);
       expect(res.body).toMatchObject({ bucketMs: 86_400_000, resolution: '1h', timezone: 'America/Sao_Paulo' });
       expect(res.body.series[0].points.map((p: { t: string; count: number }) => [p.t, p.count])).toEqual([['2026-05-31T03:00:00.000Z', N]]);
     } finally {
@@ -171,7 +194,10 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     const start = Date.parse('2026-03-27T23:00:00Z');
     const readings = Array.from({ length: 95 }, (_, h) => ({ deviceId: meter.body.id, timestamp: start + h * 3_600_000, metrics: { power: h } }));
     await t.http.post('/api/ingest').send({ readings }).expect(200);
-    const res = await t.http.get('/api/metrics/series').query({ deviceId: meter.body.id, metrics: 'power', from: '2026-03-27T23:00:00Z', to: '2026-03-31T21:59:59.999Z', points: 4 }).expect(200);
+    const res = await t.http
+      .get('/api/metrics/series')
+      .query({ deviceId: meter.body.id, metrics: 'power', from: '2026-03-27T23:00:00Z', to: '2026-03-31T21:59:59.999Z', points: 4 })
+      .expect(200);
     expect(res.body).toMatchObject({ bucketMs: 86_400_000, resolution: '1h', timezone: 'Europe/Berlin' });
     expect(res.body.series[0].points.map((p: { t: string; count: number; min: number; max: number }) => [p.t, p.count, p.min, p.max])).toEqual([
       ['2026-03-27T23:00:00.000Z', 24, 0, 23],
@@ -183,17 +209,27 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
 
   it('draws a chart whose start is past a retention in the finest resolution still kept', async () => {
     const short = await t.http.post('/api/clients').send({ name: 'Short memory' }).expect(201);
-    await t.http.patch(`/api/clients/${short.body.id}`).send({ retention: { rawDays: 1, oneMinuteDays: 2 } }).expect(200);
+    await t.http
+      .patch(`/api/clients/${short.body.id}`)
+      .send({ retention: { rawDays: 1, oneMinuteDays: 2 } })
+      .expect(200);
     const meter = await t.http.post('/api/devices').send({ clientId: short.body.id, name: 'Short meter', deviceType: 'api' }).expect(201);
     const midnight = Date.now() - (Date.now() % 86_400_000);
-    const series = (from: number) => t.http.get('/api/metrics/series').query({ deviceId: meter.body.id, metrics: 'power', from, to: from + 3_600_000 - 1, points: 500 }).expect(200);
+    const series = (from: number) =>
+      t.http
+        .get('/api/metrics/series')
+        .query({ deviceId: meter.body.id, metrics: 'power', from, to: from + 3_600_000 - 1, points: 500 })
+        .expect(200);
     // An hour within the raw retention: 10 s buckets of the raw readings.
     expect((await series(midnight)).body).toMatchObject({ bucketMs: 10_000, resolution: 'raw' });
     // 36 hours before midnight: raw readings are gone (1 day), 1-minute rollups kept (2 days).
     expect((await series(midnight - 36 * 3_600_000)).body).toMatchObject({ bucketMs: 60_000, resolution: '1m' });
     // Five days back: only the 15-minute and hourly rollups are left; the hour is 4 quarter-hour points, not 360 empty ones.
     const old = midnight - 5 * 86_400_000;
-    await t.http.post('/api/ingest').send({ readings: Array.from({ length: 360 }, (_, i) => ({ deviceId: meter.body.id, timestamp: old + i * 10_000, metrics: { power: i } })) }).expect(200);
+    await t.http
+      .post('/api/ingest')
+      .send({ readings: Array.from({ length: 360 }, (_, i) => ({ deviceId: meter.body.id, timestamp: old + i * 10_000, metrics: { power: i } })) })
+      .expect(200);
     const past = (await series(old)).body;
     expect(past).toMatchObject({ bucketMs: 900_000, resolution: '15m' });
     expect(past.series[0].points.map((p: { count: number }) => p.count)).toEqual([90, 90, 90, 90]);
@@ -208,7 +244,9 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     }
     const store = t.app.get(RollupStore);
     await Promise.all([store.flush(), store.flush(), store.flush(meter.body.id), store.flush()]);
-    const [{ n, total }] = await db.query('SELECT COUNT(*) AS n, SUM(value_count) AS total FROM rollups WHERE device_id = ? AND bucket_ms = 3600000', [meter.body.id]);
+    const [{ n, total }] = await db.query('SELECT COUNT(*) AS n, SUM(value_count) AS total FROM rollups WHERE device_id = ? AND bucket_ms = 3600000', [
+      meter.body.id,
+    ]);
     // 1,000 readings every 5 s from 00:00: 720 in the first hour, 280 in the second.
     expect([Number(n), Number(total)]).toEqual([2, 1000]);
   });
@@ -217,7 +255,9 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     const before = await t.http.get('/api/metrics/summary').query({ deviceId, metric: 'power', from, to }).expect(200);
     // Rollups damaged behind the server's back: one hour gone, one minute wrong.
     await db.transaction((m) => db.execute('DELETE FROM rollups WHERE device_id = ? AND bucket_ms = 3600000 AND bucket = ?', [deviceId, T0 + 3_600_000], m));
-    await db.transaction((m) => db.execute('UPDATE rollups SET value_count = 99 WHERE device_id = ? AND bucket_ms = 60000 AND bucket = ?', [deviceId, T0 + 10 * 60_000], m));
+    await db.transaction((m) =>
+      db.execute('UPDATE rollups SET value_count = 99 WHERE device_id = ? AND bucket_ms = 60000 AND bucket = ?', [deviceId, T0 + 10 * 60_000], m),
+    );
     const damaged = await t.http.get('/api/metrics/summary').query({ deviceId, metric: 'power', from, to }).expect(200);
     expect(damaged.body.count).not.toBe(before.body.count);
 

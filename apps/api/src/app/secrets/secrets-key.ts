@@ -17,6 +17,9 @@ export function resolveSecretsKey(config: Pick<AppConfig, 'dataDir' | 'secretsKe
   if (config.database.type === 'postgres') throw new ConfigurationError('Invalid configuration:\n  SECRETS_KEY is required with PostgreSQL');
   const file = join(config.dataDir, SECRETS_KEY_FILE);
   const key = parseSecretsKey(readOrCreatePrivateFile(file, () => randomBytes(32).toString('base64')));
-  if (!key) throw new ConfigurationError(`Invalid configuration:\n  ${file} does not hold a secrets key: it must be ${SECRETS_KEY_FORMAT}; restore it from your backup, or set SECRETS_KEY`);
+  if (!key)
+    throw new ConfigurationError(
+      `Invalid configuration:\n  ${file} does not hold a secrets key: it must be ${SECRETS_KEY_FORMAT}; restore it from your backup, or set SECRETS_KEY`,
+    );
   return key;
 }

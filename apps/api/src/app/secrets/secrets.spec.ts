@@ -191,7 +191,17 @@ describe('Data files (SQLite)', () => {
       // Worked out from what the server writes: the database and its WAL files, the audit trail and its
       // trail id, two generated secrets, one scheduled backup and the db-backup copy.
       expect(Object.keys(modes).sort()).toEqual(
-        ['app.db', 'app.db-shm', 'app.db-wal', 'audit.log', 'audit.log.id', 'backups/pieng-20260101-030000.db', 'jwt-secret', 'manual/copy.db', 'secrets-key'].sort(),
+        [
+          'app.db',
+          'app.db-shm',
+          'app.db-wal',
+          'audit.log',
+          'audit.log.id',
+          'backups/pieng-20260101-030000.db',
+          'jwt-secret',
+          'manual/copy.db',
+          'secrets-key',
+        ].sort(),
       );
       expect(Object.entries(modes).filter(([, mode]) => mode !== 0o600)).toEqual([]);
       expect(statSync(join(dataDir, 'backups')).mode & 0o777).toBe(0o700);

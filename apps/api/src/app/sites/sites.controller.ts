@@ -29,7 +29,15 @@ export class SitesController {
   @ApiErrors(400, 404)
   @ApiCreatedResponse({ type: SiteResponse })
   @ApiOperation({ summary: 'Create a site with its time zone, contracted demand, reading day and main meter' })
-  @ApiBody({ type: CreateSiteDto, examples: { groupA: { summary: 'A group A factory read on the 12th', value: { clientId: 1, name: 'Fábrica Jundiaí', timezone: 'America/Sao_Paulo', contractedKW: { foraPonta: 300 }, readingDay: 12 } } } })
+  @ApiBody({
+    type: CreateSiteDto,
+    examples: {
+      groupA: {
+        summary: 'A group A factory read on the 12th',
+        value: { clientId: 1, name: 'Fábrica Jundiaí', timezone: 'America/Sao_Paulo', contractedKW: { foraPonta: 300 }, readingDay: 12 },
+      },
+    },
+  })
   async createSite(@CallerScope() scope: ClientScope, @Body() dto: CreateSiteDto): Promise<SiteResponse> {
     return SiteResponse.from(await this.sites.create(scope, dto));
   }
@@ -46,8 +54,11 @@ export class SitesController {
   @MinRole('admin')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: SiteResponse })
-  @ApiOperation({ summary: 'Change a site\'s settings' })
-  @ApiBody({ type: UpdateSiteDto, examples: { contract: { summary: 'Azul contract and main meter', value: { contractedKW: { foraPonta: 300, ponta: 120 }, mainDeviceId: 7 } } } })
+  @ApiOperation({ summary: "Change a site's settings" })
+  @ApiBody({
+    type: UpdateSiteDto,
+    examples: { contract: { summary: 'Azul contract and main meter', value: { contractedKW: { foraPonta: 300, ponta: 120 }, mainDeviceId: 7 } } },
+  })
   async updateSite(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number, @Body() dto: UpdateSiteDto): Promise<SiteResponse> {
     return SiteResponse.from(await this.sites.update(scope, id, dto));
   }

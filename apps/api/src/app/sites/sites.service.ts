@@ -59,7 +59,12 @@ export class SitesService {
         const device = await m.getRepository(Device).findOneBy({ id: dto.mainDeviceId });
         // Another client's device is "not of this site" too: its existence is not told.
         if (!device || device.siteId !== id) {
-          throw InvalidInputError.forFields([{ field: 'mainDeviceId', message: `device ${dto.mainDeviceId} is not a device of site ${id}; move it to the site first (PATCH /api/devices/${dto.mainDeviceId} {siteId: ${id}})` }]);
+          throw InvalidInputError.forFields([
+            {
+              field: 'mainDeviceId',
+              message: `device ${dto.mainDeviceId} is not a device of site ${id}; move it to the site first (PATCH /api/devices/${dto.mainDeviceId} {siteId: ${id}})`,
+            },
+          ]);
         }
       }
       const c = dto.contractedKW;
@@ -82,7 +87,10 @@ export class SitesService {
     await this.get(scope, id);
     await this.db.transaction(async (m) => {
       const devices = await m.getRepository(Device).countBy({ siteId: id });
-      if (devices > 0) throw new ConflictError(`Site ${id} still holds ${devices} device(s); move them to another site (PATCH /api/devices/:id {siteId}) or delete them first`);
+      if (devices > 0)
+        throw new ConflictError(
+          `Site ${id} still holds ${devices} device(s); move them to another site (PATCH /api/devices/:id {siteId}) or delete them first`,
+        );
       await m.query(this.db.sql('DELETE FROM tariffs WHERE site_id = ?'), [id]);
       await m.getRepository(Site).delete({ id });
     });
@@ -123,7 +131,9 @@ export class SitesService {
 
   /** A device that leaves a site stops being that site's main meter. */
   async releaseMainDevice(deviceId: number, keepSiteId: number | null, m: EntityManager): Promise<void> {
-    await m.getRepository(Site).update(keepSiteId === null ? { mainDeviceId: deviceId } : { mainDeviceId: deviceId, id: Not(keepSiteId) }, { mainDeviceId: null });
+    await m
+      .getRepository(Site)
+      .update(keepSiteId === null ? { mainDeviceId: deviceId } : { mainDeviceId: deviceId, id: Not(keepSiteId) }, { mainDeviceId: null });
   }
 }
 

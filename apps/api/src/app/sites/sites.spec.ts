@@ -18,7 +18,12 @@ describe('sites', () => {
 
   const newClient = async (name: string) => (await t.http.post('/api/clients').send({ name }).expect(201)).body.id as number;
   const newDevice = async (clientId: number, extra: Record<string, unknown> = {}) =>
-    (await t.http.post('/api/devices').send({ clientId, name: 'Meter', deviceType: 'api', ...extra }).expect(201)).body as { id: number; siteId: number | null; submeter: boolean };
+    (
+      await t.http
+        .post('/api/devices')
+        .send({ clientId, name: 'Meter', deviceType: 'api', ...extra })
+        .expect(201)
+    ).body as { id: number; siteId: number | null; submeter: boolean };
 
   it('gives a new client a first site named after it, where its new devices go', async () => {
     const clientId = await newClient('Fazenda Boa Vista');
@@ -48,7 +53,15 @@ describe('sites', () => {
       .post('/api/sites')
       .send({ clientId, name: 'Galpão 2', address: 'Rua A, 10', timezone: 'America/Manaus', contractedKW: { foraPonta: 300, ponta: 120 }, readingDay: 12 })
       .expect(201);
-    expect(created.body).toMatchObject({ clientId, name: 'Galpão 2', address: 'Rua A, 10', timezone: 'America/Manaus', contractedKW: { foraPonta: 300, ponta: 120 }, readingDay: 12, mainDeviceId: null });
+    expect(created.body).toMatchObject({
+      clientId,
+      name: 'Galpão 2',
+      address: 'Rua A, 10',
+      timezone: 'America/Manaus',
+      contractedKW: { foraPonta: 300, ponta: 120 },
+      readingDay: 12,
+      mainDeviceId: null,
+    });
     const siteId = created.body.id as number;
     expect((await t.http.get(`/api/sites/${siteId}`).expect(200)).body).toEqual(created.body);
 
@@ -59,11 +72,17 @@ describe('sites', () => {
     expect(refused.body.errors).toEqual([{ field: 'siteId', message: `site ${otherSite.id} is not a site of client ${clientId}` }]);
 
     // Moved between the client's sites, and to another client (to its first site, unless a siteId says otherwise).
-    expect((await t.http.patch(`/api/devices/${sub.id}`).send({ siteId: first.id, submeter: false }).expect(200)).body).toMatchObject({ siteId: first.id, submeter: false });
+    expect((await t.http.patch(`/api/devices/${sub.id}`).send({ siteId: first.id, submeter: false }).expect(200)).body).toMatchObject({
+      siteId: first.id,
+      submeter: false,
+    });
     expect((await t.http.patch(`/api/devices/${sub.id}`).send({ siteId: otherSite.id }).expect(400)).body.errors[0].field).toBe('siteId');
     expect((await t.http.patch(`/api/devices/${sub.id}`).send({ clientId: other }).expect(200)).body).toMatchObject({ clientId: other, siteId: otherSite.id });
 
-    const edited = await t.http.patch(`/api/sites/${siteId}`).send({ name: 'Galpão 2 (novo)', timezone: null, contractedKW: { ponta: null }, readingDay: null }).expect(200);
+    const edited = await t.http
+      .patch(`/api/sites/${siteId}`)
+      .send({ name: 'Galpão 2 (novo)', timezone: null, contractedKW: { ponta: null }, readingDay: null })
+      .expect(200);
     // contractedKW.foraPonta was left out: it stays.
     expect(edited.body).toMatchObject({ name: 'Galpão 2 (novo)', timezone: null, contractedKW: { foraPonta: 300, ponta: null }, readingDay: null });
   });
@@ -72,7 +91,15 @@ describe('sites', () => {
     const clientId = await newClient('Validação');
     // The fields named (a field may break several rules).
     const fieldsOf = (errors: { field: string }[]) => [...new Set(errors.map((e) => e.field))];
-    const field = async (body: Record<string, unknown>) => fieldsOf((await t.http.post('/api/sites').send({ clientId, name: 'S', ...body }).expect(400)).body.errors);
+    const field = async (body: Record<string, unknown>) =>
+      fieldsOf(
+        (
+          await t.http
+            .post('/api/sites')
+            .send({ clientId, name: 'S', ...body })
+            .expect(400)
+        ).body.errors,
+      );
     expect(await field({ readingDay: 32 })).toEqual(['readingDay']);
     expect(await field({ readingDay: 0 })).toEqual(['readingDay']);
     expect(await field({ timezone: 'Mars/Olympus' })).toEqual(['timezone']);
@@ -81,7 +108,10 @@ describe('sites', () => {
     expect(fieldsOf((await t.http.post('/api/sites').send({ name: 'S' }).expect(400)).body.errors)).toEqual(['clientId']);
     const [site] = (await t.http.get('/api/sites').query({ clientId }).expect(200)).body;
     expect((await t.http.patch(`/api/sites/${site.id}`).send({ name: null }).expect(400)).body.errors[0].field).toBe('name');
-    expect((await t.http.patch(`/api/sites/${site.id}`).send({ clientId: 1 }).expect(400)).body.errors[0]).toEqual({ field: 'clientId', message: 'is not a known field' });
+    expect((await t.http.patch(`/api/sites/${site.id}`).send({ clientId: 1 }).expect(400)).body.errors[0]).toEqual({
+      field: 'clientId',
+      message: 'is not a known field',
+    });
   });
 
   it("sets a main meter only among the site's own devices, and clears it when the device leaves", async () => {
@@ -133,7 +163,10 @@ describe('sites', () => {
   it('deletes a client without devices together with its sites', async () => {
     const clientId = await newClient('Temporário');
     await t.http.post('/api/sites').send({ clientId, name: 'Another' }).expect(201);
-    await t.http.post('/api/tariffs').send({ clientId, name: 'B1', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } }).expect(201);
+    await t.http
+      .post('/api/tariffs')
+      .send({ clientId, name: 'B1', modality: 'convencional', currency: 'BRL', validFrom: '2026-01-01', energy: { foraPonta: 0.7 } })
+      .expect(201);
     await t.http.delete(`/api/clients/${clientId}`).expect(204);
     expect((await t.http.get('/api/sites').query({ clientId }).expect(200)).body).toEqual([]);
   });
@@ -184,10 +217,17 @@ describe('upgrading a database made before sites', () => {
       for (const name of ['Old A', 'Old B', 'Old C']) await old.query(sql('INSERT INTO clients (name, created_at) VALUES (?, ?)'), [name, Date.now()]);
       const clients = (await old.query('SELECT id, name FROM clients ORDER BY id')) as { id: number; name: string }[];
       const [a, b] = clients.map((c) => Number(c.id));
-      for (const [uid, clientId] of [['u-1', a], ['u-2', a], ['u-3', b]] as const) {
-        await old.query(sql(`INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES (?, ?, ?, 'api', ?, 30, '{}', 0, ?)`), [
-          uid, clientId, uid, pg ? true : 1, Date.now(),
-        ]);
+      for (const [uid, clientId] of [
+        ['u-1', a],
+        ['u-2', a],
+        ['u-3', b],
+      ] as const) {
+        await old.query(
+          sql(
+            `INSERT INTO devices (uid, client_id, name, device_type, active, poll_interval_sec, config, consecutive_failures, created_at) VALUES (?, ?, ?, 'api', ?, 30, '{}', 0, ?)`,
+          ),
+          [uid, clientId, uid, pg ? true : 1, Date.now()],
+        );
       }
       await old.destroy();
 

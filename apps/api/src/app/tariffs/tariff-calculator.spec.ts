@@ -115,7 +115,11 @@ describe('TariffCalculator: energy', () => {
   });
 
   it('charges taxes por dentro, on the bandeira adder as on the energy', () => {
-    const taxed = new TariffCalculator([{ ...branca, taxes: { icms: 0.17, pis: 0.01, cofins: 0.02 } }], [{ month: '2026-11', flag: 'amarela', adderPer100kWh: 1.885 }], SP);
+    const taxed = new TariffCalculator(
+      [{ ...branca, taxes: { icms: 0.17, pis: 0.01, cofins: 0.02 } }],
+      [{ month: '2026-11', flag: 'amarela', adderPer100kWh: 1.885 }],
+      SP,
+    );
     // Taxes add up to 0.20: price = tariff / 0.80. Saturday: (24 × 0.50 + 24 × 0.01885) / 0.80 = (12 + 0.4524) / 0.80 = 15.5655
     expect(taxed.price(steadyDay(SATURDAY)).cost).toBeCloseTo(15.5655, 10);
     // Wednesday: 15.1524 / 0.80 = 18.9405
@@ -154,7 +158,10 @@ describe('TariffCalculator: demand (group A)', () => {
   };
 
   it('bills max(measured, contracted) per posto and charges an overrun past 5 % at twice the rate, over the contracted demand', () => {
-    const charge = new TariffCalculator([azul], [], SP).demandCharge({ peakByPosto: { foraPonta: 104, ponta: 60 }, contractedKW: { foraPonta: 100, ponta: 50 } });
+    const charge = new TariffCalculator([azul], [], SP).demandCharge({
+      peakByPosto: { foraPonta: 104, ponta: 60 },
+      contractedKW: { foraPonta: 100, ponta: 50 },
+    });
     // Fora de ponta: 104 kW ≤ 1.05 × 100 = 105: billed 104 × 20 = 2,080, no overrun.
     expect(charge?.lines[0]).toEqual({ posto: 'foraPonta', measuredKW: 104, contractedKW: 100, billedKW: 104, cost: 2080, overrunKW: 0, overrunCost: 0 });
     // Ponta: 60 kW > 1.05 × 50 = 52.5: billed 60 × 50 = 3,000, and (60 − 50) × 2 × 50 = 1,000 of ultrapassagem.
@@ -164,14 +171,20 @@ describe('TariffCalculator: demand (group A)', () => {
   });
 
   it('bills the contracted demand when less was measured', () => {
-    const charge = new TariffCalculator([azul], [], SP).demandCharge({ peakByPosto: { foraPonta: 80, ponta: 30 }, contractedKW: { foraPonta: 100, ponta: 50 } });
+    const charge = new TariffCalculator([azul], [], SP).demandCharge({
+      peakByPosto: { foraPonta: 80, ponta: 30 },
+      contractedKW: { foraPonta: 100, ponta: 50 },
+    });
     // 100 × 20 + 50 × 50 = 2,000 + 2,500 = 4,500
     expect(charge?.cost).toBe(4500);
   });
 
   it('bills verde one demand, the highest of the period, at the fora de ponta rate against the fora de ponta contract', () => {
     const verde: TariffTerms = { ...azul, modality: 'verde', demand: { foraPonta: 20 } };
-    const charge = new TariffCalculator([verde], [], SP).demandCharge({ peakByPosto: { foraPonta: 90, ponta: 110 }, contractedKW: { foraPonta: 100, ponta: null } });
+    const charge = new TariffCalculator([verde], [], SP).demandCharge({
+      peakByPosto: { foraPonta: 90, ponta: 110 },
+      contractedKW: { foraPonta: 100, ponta: null },
+    });
     // Peak 110 kW > 105: billed 110 × 20 = 2,200, overrun (110 − 100) × 2 × 20 = 400; 2,600 in all.
     expect(charge?.lines).toHaveLength(1);
     expect(charge?.lines[0]).toMatchObject({ posto: 'foraPonta', billedKW: 110, overrunKW: 10 });
@@ -182,8 +195,12 @@ describe('TariffCalculator: demand (group A)', () => {
     const taxed = new TariffCalculator([{ ...azul, taxes: { icms: 0.17, pis: 0.01, cofins: 0.02 } }], [], SP);
     // 4,500 / 0.80 = 5,625
     expect(taxed.demandCharge({ peakByPosto: { foraPonta: 80, ponta: 30 }, contractedKW: { foraPonta: 100, ponta: 50 } })?.cost).toBeCloseTo(5625, 9);
-    expect(new TariffCalculator([branca], [], SP).demandCharge({ peakByPosto: { foraPonta: 5, ponta: 5 }, contractedKW: { foraPonta: null, ponta: null } })).toEqual({ lines: [], cost: 0 });
-    expect(new TariffCalculator([], [], SP).demandCharge({ peakByPosto: { foraPonta: 5, ponta: 5 }, contractedKW: { foraPonta: null, ponta: null } })).toBeNull();
+    expect(
+      new TariffCalculator([branca], [], SP).demandCharge({ peakByPosto: { foraPonta: 5, ponta: 5 }, contractedKW: { foraPonta: null, ponta: null } }),
+    ).toEqual({ lines: [], cost: 0 });
+    expect(
+      new TariffCalculator([], [], SP).demandCharge({ peakByPosto: { foraPonta: 5, ponta: 5 }, contractedKW: { foraPonta: null, ponta: null } }),
+    ).toBeNull();
   });
 });
 

@@ -169,7 +169,10 @@ export class TariffCalculator {
       date,
       terms,
       // Weekends and holidays have no windows: fora de ponta all day.
-      windows: working && terms ? terms.windows.filter((w) => postos.includes(w.posto)).map((w) => ({ posto: w.posto, from: minutesOf(w.start), to: minutesOf(w.end) })) : [],
+      windows:
+        working && terms
+          ? terms.windows.filter((w) => postos.includes(w.posto)).map((w) => ({ posto: w.posto, from: minutesOf(w.start), to: minutesOf(w.end) }))
+          : [],
       adderPerKWh: (this.adders.get(date.slice(0, 7)) ?? 0) / 100,
       divisor: terms ? taxDivisor(terms) : 1,
     };

@@ -94,8 +94,10 @@ export function problemsOf(t: TariffTerms): FieldProblem[] {
     if (!postos.includes(w.posto)) {
       problems.push({ field: `windows[${i}].posto`, message: `the modality ${t.modality} has no ${w.posto} (it has ${postos.join(', ')})` });
     }
-    if (Number.isNaN(start) || start % 15 !== 0) problems.push({ field: `windows[${i}].start`, message: 'must be a time HH:MM on a quarter hour from 00:00 to 24:00' });
-    if (Number.isNaN(end) || end % 15 !== 0) problems.push({ field: `windows[${i}].end`, message: 'must be a time HH:MM on a quarter hour from 00:00 to 24:00' });
+    if (Number.isNaN(start) || start % 15 !== 0)
+      problems.push({ field: `windows[${i}].start`, message: 'must be a time HH:MM on a quarter hour from 00:00 to 24:00' });
+    if (Number.isNaN(end) || end % 15 !== 0)
+      problems.push({ field: `windows[${i}].end`, message: 'must be a time HH:MM on a quarter hour from 00:00 to 24:00' });
     if (!Number.isNaN(start) && !Number.isNaN(end)) {
       if (start >= end) problems.push({ field: `windows[${i}].end`, message: `must be after start (${w.start}); a window does not cross midnight` });
       else spans.push({ from: start, to: end, i });
@@ -107,7 +109,8 @@ export function problemsOf(t: TariffTerms): FieldProblem[] {
     if (b.from < a.to) problems.push({ field: `windows[${b.i}]`, message: `overlaps windows[${a.i}] (${t.windows[a.i].start}-${t.windows[a.i].end})` });
   }
   const taxSum = t.taxes.icms + t.taxes.pis + t.taxes.cofins;
-  if (!(taxSum < 1)) problems.push({ field: 'taxes', message: `icms + pis + cofins must be less than 1 (they are fractions of the price); they add up to ${taxSum}` });
+  if (!(taxSum < 1))
+    problems.push({ field: 'taxes', message: `icms + pis + cofins must be less than 1 (they are fractions of the price); they add up to ${taxSum}` });
   return problems;
 }
 

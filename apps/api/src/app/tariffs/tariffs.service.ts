@@ -22,7 +22,15 @@ export type TariffOwner = { clientId: number } | { siteId: number };
 /** The local calendar date 'YYYY-MM-DD' of an instant in a time zone. */
 const localDate = (ms: number, timeZone: string) => new Date(ms + offsetAt(ms, timeZone)).toISOString().slice(0, 10);
 
-const termsOf = (t: Tariff): TariffTerms => ({ modality: t.modality, validFrom: t.validFrom, energy: t.energy, demand: t.demand, windows: t.windows, holidays: t.holidays, taxes: t.taxes });
+const termsOf = (t: Tariff): TariffTerms => ({
+  modality: t.modality,
+  validFrom: t.validFrom,
+  energy: t.energy,
+  demand: t.demand,
+  windows: t.windows,
+  holidays: t.holidays,
+  taxes: t.taxes,
+});
 
 /**
  * The versions in force, day by day, for a site whose own versions override its client's: from each
@@ -30,7 +38,8 @@ const termsOf = (t: Tariff): TariffTerms => ({ modality: t.modality, validFrom: 
  * client's. Each entry carries the date it takes over from.
  */
 export function versionsInForce(siteVersions: readonly TariffTerms[], clientVersions: readonly TariffTerms[]): TariffTerms[] {
-  const latest = (list: readonly TariffTerms[], date: string) => list.filter((v) => v.validFrom <= date).sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0];
+  const latest = (list: readonly TariffTerms[], date: string) =>
+    list.filter((v) => v.validFrom <= date).sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0];
   const dates = [...new Set([...siteVersions, ...clientVersions].map((v) => v.validFrom))].sort();
   const out: TariffTerms[] = [];
   let previous: TariffTerms | undefined;
@@ -117,7 +126,9 @@ export class TariffsService {
   async update(scope: ClientScope, id: number, dto: UpdateTariffDto): Promise<Tariff> {
     const tariff = await this.get(scope, id);
     // Absent leaves a field as it is; null would empty one that every tariff has.
-    const nulls = Object.entries(dto).filter(([, v]) => v === null).map(([field]) => ({ field, message: 'must not be null (leave it out to keep it)' }));
+    const nulls = Object.entries(dto)
+      .filter(([, v]) => v === null)
+      .map(([field]) => ({ field, message: 'must not be null (leave it out to keep it)' }));
     if (nulls.length) throw InvalidInputError.forFields(nulls);
     const terms: TariffTerms = {
       modality: dto.modality ?? tariff.modality,
@@ -131,7 +142,9 @@ export class TariffsService {
     this.assertPriceable(terms);
     return this.db.transaction(async (m) => {
       if (terms.validFrom !== tariff.validFrom) await this.assertValidFromFree(m, tariff, terms.validFrom);
-      await m.getRepository(Tariff).update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.currency !== undefined && { currency: dto.currency }), ...plain(terms) });
+      await m
+        .getRepository(Tariff)
+        .update({ id }, { ...(dto.name !== undefined && { name: dto.name }), ...(dto.currency !== undefined && { currency: dto.currency }), ...plain(terms) });
       return m.getRepository(Tariff).findOneByOrFail({ id });
     });
   }
@@ -187,5 +200,15 @@ export class TariffsService {
 
 /** The terms as stored: only their own fields (the DTO classes carry nothing more, but are classes). */
 function plain(t: TariffTerms): Omit<TariffTerms, never> {
-  return JSON.parse(JSON.stringify({ modality: t.modality, validFrom: t.validFrom, energy: t.energy, demand: t.demand, windows: t.windows, holidays: t.holidays, taxes: t.taxes }));
+  return JSON.parse(
+    JSON.stringify({
+      modality: t.modality,
+      validFrom: t.validFrom,
+      energy: t.energy,
+      demand: t.demand,
+      windows: t.windows,
+      holidays: t.holidays,
+      taxes: t.taxes,
+    }),
+  );
 }

@@ -22,7 +22,7 @@ export class UsersController {
 
   @Get()
   @ApiOkResponse({ type: [UserResponse], description: 'The users the caller may see' })
-  @ApiOperation({ summary: 'List the users you may manage (platform staff: all; a client admin: the client\'s)' })
+  @ApiOperation({ summary: "List the users you may manage (platform staff: all; a client admin: the client's)" })
   async listUsers(@CurrentPrincipal() p: Principal): Promise<UserResponse[]> {
     return (await this.users.list(asUser(p))).map(UserResponse.from);
   }
@@ -31,7 +31,16 @@ export class UsersController {
   @ApiErrors(400, 404, 409)
   @ApiCreatedResponse({ type: UserResponse, description: 'The new user' })
   @ApiOperation({ summary: 'Create a user with a role, in a client or as platform staff' })
-  @ApiBody({ type: CreateUserDto, examples: { viewer: { summary: 'A viewer of client 1', value: { email: 'maria@example.com', password: 'a long passphrase here', role: 'viewer', clientId: 1 } }, staff: { summary: 'An operator on the platform staff (sees every client)', value: { email: 'ops@example.com', password: 'another long passphrase', role: 'operator', clientId: null } } } })
+  @ApiBody({
+    type: CreateUserDto,
+    examples: {
+      viewer: { summary: 'A viewer of client 1', value: { email: 'maria@example.com', password: 'a long passphrase here', role: 'viewer', clientId: 1 } },
+      staff: {
+        summary: 'An operator on the platform staff (sees every client)',
+        value: { email: 'ops@example.com', password: 'another long passphrase', role: 'operator', clientId: null },
+      },
+    },
+  })
   async createUser(@CurrentPrincipal() p: Principal, @Body() dto: CreateUserDto): Promise<UserResponse> {
     return UserResponse.from(await this.users.create(asUser(p), dto));
   }
@@ -47,8 +56,14 @@ export class UsersController {
   @Patch(':id')
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: UserResponse, description: 'The user after the change' })
-  @ApiOperation({ summary: 'Change a user\'s role, client or password, or disable the account' })
-  @ApiBody({ type: UpdateUserDto, examples: { promote: { summary: 'Make a viewer an operator', value: { role: 'operator' } }, disable: { summary: 'Disable an account (its sessions end at once)', value: { active: false } } } })
+  @ApiOperation({ summary: "Change a user's role, client or password, or disable the account" })
+  @ApiBody({
+    type: UpdateUserDto,
+    examples: {
+      promote: { summary: 'Make a viewer an operator', value: { role: 'operator' } },
+      disable: { summary: 'Disable an account (its sessions end at once)', value: { active: false } },
+    },
+  })
   async updateUser(@CurrentPrincipal() p: Principal, @Param('id', IdParam()) id: number, @Body() dto: UpdateUserDto): Promise<UserResponse> {
     return UserResponse.from(await this.users.update(asUser(p), id, dto));
   }

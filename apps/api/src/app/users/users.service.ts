@@ -48,7 +48,9 @@ export class UsersService {
     if (await this.users.findOneBy({ email })) throw new ConflictError(`A user with the email ${email} already exists`);
     const passwordHash = await this.hasher.hash(dto.password);
     return this.db.transaction((m) =>
-      m.getRepository(User).save({ email, passwordHash, role: dto.role, clientId, active: true, mustChangePassword: false, createdAt: Date.now(), lastLoginAt: null }),
+      m
+        .getRepository(User)
+        .save({ email, passwordHash, role: dto.role, clientId, active: true, mustChangePassword: false, createdAt: Date.now(), lastLoginAt: null }),
     );
   }
 
@@ -60,7 +62,9 @@ export class UsersService {
     if (clientId !== null && clientId !== user.clientId) await this.clients.get({ clientId: actor.clientId }, clientId);
     const passwordHash = dto.password ? await this.hasher.hash(dto.password) : user.passwordHash;
     const updated = await this.db.transaction(async (m) => {
-      const saved = await m.getRepository(User).save({ ...user, role: dto.role ?? user.role, clientId: clientId ?? null, active: dto.active ?? user.active, passwordHash });
+      const saved = await m
+        .getRepository(User)
+        .save({ ...user, role: dto.role ?? user.role, clientId: clientId ?? null, active: dto.active ?? user.active, passwordHash });
       // A disabled account or a password reset ends the user's sessions at once (their access tokens too).
       if (dto.active === false || dto.password) await this.sessions.endAllOf(id, m, { passwordChanged: Boolean(dto.password) });
       return saved;
@@ -85,7 +89,9 @@ export class UsersService {
     if (roleRank(role) > roleRank(actor.role)) throw new ForbiddenError(`You cannot grant the role ${role}, which is above your own (${actor.role})`);
     if (actor.clientId !== null && requestedClientId !== undefined && requestedClientId !== actor.clientId) {
       // A client's user naming another client (or none) gets the same answer as for a row it cannot see.
-      throw requestedClientId === null ? new ForbiddenError('Only platform staff can create platform staff') : new NotFoundError(`Client ${requestedClientId} not found`);
+      throw requestedClientId === null
+        ? new ForbiddenError('Only platform staff can create platform staff')
+        : new NotFoundError(`Client ${requestedClientId} not found`);
     }
     if (clientId === null && actor.role !== 'admin') throw new ForbiddenError('Only a platform admin can create platform staff');
   }

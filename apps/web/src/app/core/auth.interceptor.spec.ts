@@ -97,7 +97,9 @@ describe('authInterceptor and AuthService', () => {
   it("leaves a meter's 502/504 to the page that asked for the read; a proxy's 502 without the API's body is a banner", () => {
     let error: unknown;
     api.pollDevice({ path: { id: 7 } }).subscribe({ error: (e: unknown) => (error = e) });
-    http.expectOne('/api/devices/7/poll').flush({ statusCode: 504, message: 'meter 1 on 10.0.0.5:502 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
+    http
+      .expectOne('/api/devices/7/poll')
+      .flush({ statusCode: 504, message: 'meter 1 on 10.0.0.5:502 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
     expect(TestBed.inject(NoticeService).message()).toBeNull();
     expect((error as HttpErrorResponse).error.message).toContain('10.0.0.5:502');
 
@@ -109,7 +111,9 @@ describe('authInterceptor and AuthService', () => {
   it('leaves a refused login (429) to the login page, which says how long to wait', () => {
     let error: unknown;
     auth.login('ops@plant.test', 'wrong').subscribe({ error: (e: unknown) => (error = e) });
-    http.expectOne('/api/auth/login').flush({ statusCode: 429, message: 'Too many failed logins' }, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '60' } });
+    http
+      .expectOne('/api/auth/login')
+      .flush({ statusCode: 429, message: 'Too many failed logins' }, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '60' } });
     expect(TestBed.inject(NoticeService).message()).toBeNull();
     expect((error as HttpErrorResponse).headers.get('Retry-After')).toBe('60');
   });

@@ -89,7 +89,11 @@ export class AuthService {
   logout(): void {
     const refreshToken = this.storage?.getItem(REFRESH_KEY);
     this.forget();
-    if (refreshToken) this.api.logout({ body: { refreshToken } }).pipe(catchError(() => of(null))).subscribe();
+    if (refreshToken)
+      this.api
+        .logout({ body: { refreshToken } })
+        .pipe(catchError(() => of(null)))
+        .subscribe();
     void this.router.navigate(['/login']);
   }
 

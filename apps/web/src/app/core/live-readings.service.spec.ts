@@ -2,7 +2,9 @@ import { parseEventStream } from './live-readings.service';
 
 describe('parseEventStream', () => {
   it('splits events, joins multi-line data, skips comments and keeps an unfinished tail', () => {
-    const { events, rest } = parseEventStream(': keep-alive\n\nevent: reading\ndata: {"deviceId":1,\ndata: "v":2}\n\nevent: reading\r\ndata: {"x":1}\r\n\r\nevent: read');
+    const { events, rest } = parseEventStream(
+      ': keep-alive\n\nevent: reading\ndata: {"deviceId":1,\ndata: "v":2}\n\nevent: reading\r\ndata: {"x":1}\r\n\r\nevent: read',
+    );
     expect(events).toEqual([
       { event: 'reading', data: '{"deviceId":1,\n"v":2}' },
       { event: 'reading', data: '{"x":1}' },

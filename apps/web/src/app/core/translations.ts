@@ -94,7 +94,8 @@ export const EN = {
   'devices.add': 'Add device',
   'devices.delete': 'Delete',
   'devices.deleteTitle': 'Delete the device "{name}"?',
-  'devices.deleteKeeps': 'Polling stops and the device leaves every list. Its stored readings are kept (and stay in the audit trail) unless you tick the box below.',
+  'devices.deleteKeeps':
+    'Polling stops and the device leaves every list. Its stored readings are kept (and stay in the audit trail) unless you tick the box below.',
   'devices.deletePurge': 'Also delete its stored readings and rollups (cannot be undone; recorded in the audit trail)',
   'devices.deleteWithReadings': 'Delete with its readings',
   'devices.status': 'Status',
@@ -168,7 +169,8 @@ export const EN = {
   'form.api.hint': 'This device pushes its own readings to the ingest endpoint; nothing to poll.',
   'form.mqtt.format': 'Format',
   'form.mqtt.topic': 'Topic',
-  'form.mqtt.topicHint': 'The meter’s own MQTT name: Tasmota’s Topic, the Shelly Gen1 device id, the Shelly Gen2 topic prefix, the Zigbee2MQTT friendly name, or the full topic for json.',
+  'form.mqtt.topicHint':
+    'The meter’s own MQTT name: Tasmota’s Topic, the Shelly Gen1 device id, the Shelly Gen2 topic prefix, the Zigbee2MQTT friendly name, or the full topic for json.',
   'form.mqtt.energyScale': 'Energy scale',
   'form.mqtt.timestampPath': 'Time path (optional)',
   'form.mqtt.mapping': 'Values in the payload',
@@ -274,7 +276,8 @@ export const EN = {
   'analytics.run': 'Compute',
   'analytics.slopePerHour': 'trend {slope} per hour',
   'analytics.pickDevice': 'Choose a device to analyse.',
-  'form.virtual.hint': 'A virtual meter computes its values from other meters of the same client on each query (for example the unmetered rest: main minus its sub-meters). It stores nothing.',
+  'form.virtual.hint':
+    'A virtual meter computes its values from other meters of the same client on each query (for example the unmetered rest: main minus its sub-meters). It stores nothing.',
   'overview.monthForecast': 'Month forecast',
   'overview.forecastError': 'past error {pct} % over {days} days',
   'form.virtual.inputs': 'Inputs (name=device id)',
@@ -316,7 +319,8 @@ export const EN = {
   'analytics.anomalies.expected': 'Expected (kWh)',
   'analytics.anomalies.band': 'Expected band',
   'analytics.anomalies.count': '{n} anomalies in {hours} scored hours',
-  'analytics.anomalies.hint': 'Each hour is compared with the median of the same hour on the last 4 days of the same type (weekday, Saturday, Sunday/holiday); |z| > 3.5 is an anomaly.',
+  'analytics.anomalies.hint':
+    'Each hour is compared with the median of the same hour on the last 4 days of the same type (weekday, Saturday, Sunday/holiday); |z| > 3.5 is an anomaly.',
   'analytics.voltage.nominal': 'Nominal voltage',
   'analytics.voltage.week': 'Week from {start}',
   'analytics.voltage.readings': '{n} of 1,008 readings',
@@ -463,7 +467,8 @@ export const EN = {
   'bandeira.vermelha2': 'Vermelha, level 2',
   'bandeira.escassez': 'Escassez hídrica',
   'bandeiras.title': 'Bandeiras tarifárias',
-  'bandeiras.hint': 'One flag a month for every client, as ANEEL announces it; its adder goes on every kWh of that month, taxes included. A month not set counts as verde.',
+  'bandeiras.hint':
+    'One flag a month for every client, as ANEEL announces it; its adder goes on every kWh of that month, taxes included. A month not set counts as verde.',
   'bandeiras.year': 'Year',
   'bandeiras.previousYear': 'Previous year',
   'bandeiras.nextYear': 'Next year',
@@ -515,7 +520,8 @@ export const EN = {
   'notifications.addresses': 'E-mail addresses (comma-separated)',
   'notifications.numbers': 'Phone numbers, +country code (comma-separated)',
   'notifications.secretTitle': 'Webhook signing secret',
-  'notifications.secretOnce': 'Copy this secret now into the receiver: it is shown this once. Requests carry webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).',
+  'notifications.secretOnce':
+    'Copy this secret now into the receiver: it is shown this once. Requests carry webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks).',
   'notifications.deliveries': 'Recent deliveries',
   'notifications.onlyFailed': 'Failed only',
   'notifications.alarm': 'Alarm',
@@ -532,7 +538,8 @@ export const EN = {
   'scan.timeoutMs': 'Wait per id (ms)',
   'scan.start': 'Scan',
   'scan.cancel': 'Stop scan',
-  'scan.hint': 'Asks every slave id of this line for one register, one at a time, between the readings of the meters already polled. A meter that answers with an error is there too.',
+  'scan.hint':
+    'Asks every slave id of this line for one register, one at a time, between the readings of the meters already polled. A meter that answers with an error is there too.',
   'scan.progress': '{scanned} of {total} ids scanned, {found} found',
   'scan.left': 'about {s} s left',
   'scan.status.done': 'finished',
@@ -662,7 +669,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'devices.add': 'Adicionar dispositivo',
   'devices.delete': 'Excluir',
   'devices.deleteTitle': 'Excluir o dispositivo "{name}"?',
-  'devices.deleteKeeps': 'A leitura para e o dispositivo sai de todas as listas. As leituras armazenadas são mantidas (e continuam na trilha de auditoria), a menos que você marque a caixa abaixo.',
+  'devices.deleteKeeps':
+    'A leitura para e o dispositivo sai de todas as listas. As leituras armazenadas são mantidas (e continuam na trilha de auditoria), a menos que você marque a caixa abaixo.',
   'devices.deletePurge': 'Excluir também as leituras armazenadas e os agregados (não pode ser desfeito; registrado na trilha de auditoria)',
   'devices.deleteWithReadings': 'Excluir com as leituras',
   'devices.status': 'Estado',
@@ -736,7 +744,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'form.api.hint': 'Este dispositivo envia suas próprias leituras ao endpoint de ingestão; nada a consultar.',
   'form.mqtt.format': 'Formato',
   'form.mqtt.topic': 'Tópico',
-  'form.mqtt.topicHint': 'O nome MQTT do próprio medidor: o Topic do Tasmota, o id do Shelly Gen1, o prefixo de tópico do Shelly Gen2, o friendly name do Zigbee2MQTT, ou o tópico completo para json.',
+  'form.mqtt.topicHint':
+    'O nome MQTT do próprio medidor: o Topic do Tasmota, o id do Shelly Gen1, o prefixo de tópico do Shelly Gen2, o friendly name do Zigbee2MQTT, ou o tópico completo para json.',
   'form.mqtt.energyScale': 'Escala de energia',
   'form.mqtt.timestampPath': 'Caminho do horário (opcional)',
   'form.mqtt.mapping': 'Valores na mensagem',
@@ -842,7 +851,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'analytics.run': 'Calcular',
   'analytics.slopePerHour': 'tendência {slope} por hora',
   'analytics.pickDevice': 'Escolha um dispositivo para analisar.',
-  'form.virtual.hint': 'Um medidor virtual calcula seus valores a partir de outros medidores do mesmo cliente a cada consulta (por exemplo o resto não medido: o geral menos os submedidores). Não armazena nada.',
+  'form.virtual.hint':
+    'Um medidor virtual calcula seus valores a partir de outros medidores do mesmo cliente a cada consulta (por exemplo o resto não medido: o geral menos os submedidores). Não armazena nada.',
   'overview.monthForecast': 'Previsão do mês',
   'overview.forecastError': 'erro passado {pct} % em {days} dias',
   'form.virtual.inputs': 'Entradas (nome=id do dispositivo)',
@@ -884,7 +894,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'analytics.anomalies.expected': 'Esperado (kWh)',
   'analytics.anomalies.band': 'Faixa esperada',
   'analytics.anomalies.count': '{n} anomalias em {hours} horas avaliadas',
-  'analytics.anomalies.hint': 'Cada hora é comparada com a mediana da mesma hora nos últimos 4 dias do mesmo tipo (dia útil, sábado, domingo/feriado); |z| > 3,5 é uma anomalia.',
+  'analytics.anomalies.hint':
+    'Cada hora é comparada com a mediana da mesma hora nos últimos 4 dias do mesmo tipo (dia útil, sábado, domingo/feriado); |z| > 3,5 é uma anomalia.',
   'analytics.voltage.nominal': 'Tensão nominal',
   'analytics.voltage.week': 'Semana a partir de {start}',
   'analytics.voltage.readings': '{n} de 1.008 leituras',
@@ -1031,7 +1042,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'bandeira.vermelha2': 'Vermelha, patamar 2',
   'bandeira.escassez': 'Escassez hídrica',
   'bandeiras.title': 'Bandeiras tarifárias',
-  'bandeiras.hint': 'Uma bandeira por mês para todos os clientes, como a ANEEL anuncia; o adicional vale para cada kWh do mês, com tributos. Mês sem bandeira conta como verde.',
+  'bandeiras.hint':
+    'Uma bandeira por mês para todos os clientes, como a ANEEL anuncia; o adicional vale para cada kWh do mês, com tributos. Mês sem bandeira conta como verde.',
   'bandeiras.year': 'Ano',
   'bandeiras.previousYear': 'Ano anterior',
   'bandeiras.nextYear': 'Próximo ano',
@@ -1083,7 +1095,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'notifications.addresses': 'Endereços de e-mail (separados por vírgula)',
   'notifications.numbers': 'Telefones com +código do país (separados por vírgula)',
   'notifications.secretTitle': 'Segredo de assinatura do webhook',
-  'notifications.secretOnce': 'Copie este segredo agora para o receptor: ele é mostrado só desta vez. As requisições levam webhook-id, webhook-timestamp e webhook-signature (Standard Webhooks).',
+  'notifications.secretOnce':
+    'Copie este segredo agora para o receptor: ele é mostrado só desta vez. As requisições levam webhook-id, webhook-timestamp e webhook-signature (Standard Webhooks).',
   'notifications.deliveries': 'Entregas recentes',
   'notifications.onlyFailed': 'Só as que falharam',
   'notifications.alarm': 'Alarme',
@@ -1100,7 +1113,8 @@ export const PT_BR: Record<MessageKey, string> = {
   'scan.timeoutMs': 'Espera por id (ms)',
   'scan.start': 'Varrer',
   'scan.cancel': 'Parar a varredura',
-  'scan.hint': 'Pede um registrador a cada id escravo desta linha, um de cada vez, entre as leituras dos medidores já consultados. Um medidor que responde com erro também está lá.',
+  'scan.hint':
+    'Pede um registrador a cada id escravo desta linha, um de cada vez, entre as leituras dos medidores já consultados. Um medidor que responde com erro também está lá.',
   'scan.progress': '{scanned} de {total} ids varridos, {found} encontrados',
   'scan.left': 'faltam cerca de {s} s',
   'scan.status.done': 'concluída',

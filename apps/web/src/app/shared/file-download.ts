@@ -11,7 +11,9 @@ export type FileOperation = Extract<OperationId, 'exportReadings' | 'exportEnerg
 export type FileQuery<K extends FileOperation> = ApiRequest<K> extends { query?: infer Q } ? NonNullable<Q> : never;
 
 /** What a download menu offers for what is on screen: the operation and its query, the format left to the menu. */
-export type DownloadTarget = { [K in 'exportReadings' | 'exportEnergy']: { operation: K; query: Omit<FileQuery<K>, 'format' | 'locale'> } }['exportReadings' | 'exportEnergy'];
+export type DownloadTarget = { [K in 'exportReadings' | 'exportEnergy']: { operation: K; query: Omit<FileQuery<K>, 'format' | 'locale'> } }[
+  | 'exportReadings'
+  | 'exportEnergy'];
 
 /** The file name the server gave in Content-Disposition, else a fallback. */
 export function fileNameOf(header: string | null, fallback: string): string {
@@ -85,10 +87,33 @@ function blobText(blob: Blob): Promise<string> {
     }
   `,
   styles: `
-    :host { display: inline-block; position: relative; }
-    summary { cursor: pointer; list-style: none; padding: 0.4rem 0.75rem; border: 1px solid var(--border, #ccc); border-radius: 6px; }
-    .items { position: absolute; right: 0; z-index: 10; display: flex; flex-direction: column; gap: 0.25rem; padding: 0.5rem; background: var(--surface, #fff); border: 1px solid var(--border, #ccc); border-radius: 6px; min-width: 10rem; }
-    .error-text { max-width: 20rem; }
+    :host {
+      display: inline-block;
+      position: relative;
+    }
+    summary {
+      cursor: pointer;
+      list-style: none;
+      padding: 0.4rem 0.75rem;
+      border: 1px solid var(--border, #ccc);
+      border-radius: 6px;
+    }
+    .items {
+      position: absolute;
+      right: 0;
+      z-index: 10;
+      display: flex;
+      flex-direction: column;
+      gap: 0.25rem;
+      padding: 0.5rem;
+      background: var(--surface, #fff);
+      border: 1px solid var(--border, #ccc);
+      border-radius: 6px;
+      min-width: 10rem;
+    }
+    .error-text {
+      max-width: 20rem;
+    }
   `,
 })
 export class DownloadMenu {

@@ -29,11 +29,22 @@ describe('layout detection', () => {
    * Layout votes: float32/CDAB fits voltage and frequency (2); int16/BADC, uint16/BADC fit voltage (1);
    * int32/BADC, uint32/BADC, int32/ABCD, uint32/ABCD fit energy (1).
    */
-  const ranges = [[80, 300], [45, 65], [100000, 200000]] as const;
+  const ranges = [
+    [80, 300],
+    [45, 65],
+    [100000, 200000],
+  ] as const;
   const brief = (r: ReturnType<typeof rankLayouts>[number]) => r.candidates.map((c) => `${c.type} ${c.order} x${c.scale} = ${c.value}`);
 
   it('ranks by range, then layout votes, then smallest scaling, then type order', () => {
-    const [voltage, frequency, energy] = rankLayouts([{ metric: 'voltage', words: VOLTAGE }, { metric: 'frequency', words: FREQUENCY }, { metric: 'energy', words: ENERGY }], ranges);
+    const [voltage, frequency, energy] = rankLayouts(
+      [
+        { metric: 'voltage', words: VOLTAGE },
+        { metric: 'frequency', words: FREQUENCY },
+        { metric: 'energy', words: ENERGY },
+      ],
+      ranges,
+    );
     expect(brief(voltage)).toEqual(['float32 CDAB x1 = 230.5', 'int16 BADC x1 = 128', 'uint16 BADC x1 = 128']);
     expect(voltage.candidates[0].layoutVotes).toBe(2);
     expect(brief(frequency)).toEqual(['float32 CDAB x1 = 50']);
@@ -78,7 +89,9 @@ describe('line scan', () => {
     // 8 x 1.0417 ms + 3.5 x 1.0417 ms = 11.98 ms per id on top of the timeout: 247 x 1011.98 = 249,959 ms.
     const serial = { baudRate: 9600, parity: 'none', dataBits: 8, stopBits: 1 } as const;
     expect(scanWorstCaseMs(247, 1000, serial)).toBeCloseTo(247 * (1000 + (11.5 * 10) / 9.6), 6);
-    expect(describeScanEstimate(247, 1000, serial)).toBe('247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers');
+    expect(describeScanEstimate(247, 1000, serial)).toBe(
+      '247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers',
+    );
     expect(scanWorstCaseMs(10, 200, null)).toBe(2000);
   });
 

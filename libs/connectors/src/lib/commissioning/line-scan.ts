@@ -52,7 +52,9 @@ export function scanWorstCaseMs(ids: number, timeoutMs: number, serial: SerialLi
 /** "247 ids × 1000 ms timeout at 9600 8N1: at most 4 min 10 s", for the scan's answer and the console. */
 export function describeScanEstimate(ids: number, timeoutMs: number, serial: SerialLineSettings | null): string {
   const total = scanWorstCaseMs(ids, timeoutMs, serial);
-  const where = serial ? ` at ${serial.baudRate} ${serial.dataBits}${serial.parity === 'none' ? 'N' : serial.parity === 'even' ? 'E' : 'O'}${serial.stopBits}` : '';
+  const where = serial
+    ? ` at ${serial.baudRate} ${serial.dataBits}${serial.parity === 'none' ? 'N' : serial.parity === 'even' ? 'E' : 'O'}${serial.stopBits}`
+    : '';
   const perId = serial ? ` plus ${(PROBE_REQUEST_BYTES * characterTimeMs(serial) + interFrameSilenceMs(serial)).toFixed(1)} ms on the wire` : '';
   return `${ids} ids × ${timeoutMs} ms timeout${perId}${where}: at most ${formatDuration(total)} when none answers`;
 }

@@ -167,8 +167,12 @@ describe('validateDeviceConfig: tuya and api', () => {
 describe('validateDeviceConfig: mqtt', () => {
   it('accepts each format with its own settings', () => {
     expect(validateDeviceConfig('mqtt', { format: 'tasmota', topic: ' tasmota_plug1 ' })).toEqual({ config: { format: 'tasmota', topic: 'tasmota_plug1' } });
-    expect(validateDeviceConfig('mqtt', { format: 'zigbee2mqtt', topic: 'kitchen plug', energyScale: 10 })).toEqual({ config: { format: 'zigbee2mqtt', topic: 'kitchen plug', energyScale: 10 } });
-    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 'site/meter', mapping: [{ metric: 'power', path: 'a.b[0].c' }], timestampPath: 'ts' })).toEqual({
+    expect(validateDeviceConfig('mqtt', { format: 'zigbee2mqtt', topic: 'kitchen plug', energyScale: 10 })).toEqual({
+      config: { format: 'zigbee2mqtt', topic: 'kitchen plug', energyScale: 10 },
+    });
+    expect(
+      validateDeviceConfig('mqtt', { format: 'json', topic: 'site/meter', mapping: [{ metric: 'power', path: 'a.b[0].c' }], timestampPath: 'ts' }),
+    ).toEqual({
       config: { format: 'json', topic: 'site/meter', mapping: [{ metric: 'power', path: 'a.b[0].c', scale: 1, offset: 0 }], timestampPath: 'ts' },
     });
   });
@@ -178,12 +182,16 @@ describe('validateDeviceConfig: mqtt', () => {
       { field: 'config.format', message: 'config.format must be one of tasmota, shelly-gen1, shelly-gen2, zigbee2mqtt, json' },
     ]);
     expect(validateDeviceConfig('mqtt', { format: 'tasmota', topic: 'plugs/+' }).errors?.map((e) => e.field)).toEqual(['config.topic']);
-    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 'a/#', mapping: [{ metric: 'p', path: 'x' }] }).errors?.map((e) => e.field)).toEqual(['config.topic']);
-    expect(validateDeviceConfig('mqtt', { format: 'tasmota' }).errors?.map((e) => e.field)).toEqual(['config.topic']);
-    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 't', mapping: [{ metric: 'power', path: 'a..b' }] }).errors?.map((e) => e.field)).toEqual(['config.mapping[0].path']);
-    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 't', mapping: [{ metric: 'power', path: 'a' }], timestampPath: 'x[' }).errors?.map((e) => e.field)).toEqual([
-      'config.timestampPath',
+    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 'a/#', mapping: [{ metric: 'p', path: 'x' }] }).errors?.map((e) => e.field)).toEqual([
+      'config.topic',
     ]);
+    expect(validateDeviceConfig('mqtt', { format: 'tasmota' }).errors?.map((e) => e.field)).toEqual(['config.topic']);
+    expect(validateDeviceConfig('mqtt', { format: 'json', topic: 't', mapping: [{ metric: 'power', path: 'a..b' }] }).errors?.map((e) => e.field)).toEqual([
+      'config.mapping[0].path',
+    ]);
+    expect(
+      validateDeviceConfig('mqtt', { format: 'json', topic: 't', mapping: [{ metric: 'power', path: 'a' }], timestampPath: 'x[' }).errors?.map((e) => e.field),
+    ).toEqual(['config.timestampPath']);
     expect(validateDeviceConfig('mqtt', { format: 'json', topic: 't' }).errors?.map((e) => e.field)).toEqual(['config.mapping']);
     expect(validateDeviceConfig('mqtt', { format: 'tasmota', topic: 't', mapping: [] }).errors?.map((e) => e.field)).toEqual(['config.mapping']);
     expect(validateDeviceConfig('mqtt', { format: 'zigbee2mqtt', topic: 't', energyScale: 0 }).errors?.map((e) => e.field)).toEqual(['config.energyScale']);

@@ -88,7 +88,11 @@ class ConfigReader {
     return trimmed;
   }
 
-  integer(obj: Record<string, unknown>, field: string, opts: { min: number; max: number; def?: number; required?: boolean; label?: string }): number | undefined {
+  integer(
+    obj: Record<string, unknown>,
+    field: string,
+    opts: { min: number; max: number; def?: number; required?: boolean; label?: string },
+  ): number | undefined {
     const value = obj[field];
     if (value === undefined || value === null) {
       if (opts.required) return this.fail(field, 'is required');
@@ -172,7 +176,29 @@ export function validateDeviceConfig(deviceType: DeviceType, config: unknown): C
 
 /** An input's name: an identifier that is none of the expression language's words or functions. */
 const VIRTUAL_INPUT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
-const RESERVED_INPUT_NAMES = new Set(['min', 'max', 'abs', 'sqrt', 'round', 'and', 'or', 'not', 'xor', 'mod', 'to', 'in', 'end', 'true', 'false', 'null', 'undefined', 'Infinity', 'NaN', 'pi', 'e']);
+const RESERVED_INPUT_NAMES = new Set([
+  'min',
+  'max',
+  'abs',
+  'sqrt',
+  'round',
+  'and',
+  'or',
+  'not',
+  'xor',
+  'mod',
+  'to',
+  'in',
+  'end',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  'Infinity',
+  'NaN',
+  'pi',
+  'e',
+]);
 export const MAX_VIRTUAL_INPUTS = 20;
 export const MAX_VIRTUAL_EXPRESSION_LENGTH = 500;
 
@@ -185,12 +211,14 @@ function readVirtualConfig(reader: ConfigReader, obj: Record<string, unknown>): 
   else if (Object.keys(rawInputs).length > MAX_VIRTUAL_INPUTS) reader.fail('inputs', `must name at most ${MAX_VIRTUAL_INPUTS} inputs`);
   else
     for (const [name, id] of Object.entries(rawInputs)) {
-      if (!VIRTUAL_INPUT_NAME.test(name) || RESERVED_INPUT_NAMES.has(name)) reader.fail(`inputs.${name}`, 'must be named by a letter and letters, digits or _ (at most 32), and not a function or word of the expression language');
+      if (!VIRTUAL_INPUT_NAME.test(name) || RESERVED_INPUT_NAMES.has(name))
+        reader.fail(`inputs.${name}`, 'must be named by a letter and letters, digits or _ (at most 32), and not a function or word of the expression language');
       else if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 2_147_483_647) reader.fail(`inputs.${name}`, 'must be a device id');
       else inputs[name] = id;
     }
   const rawMetrics = obj['metrics'];
-  if (!isPlainObject(rawMetrics) || Object.keys(rawMetrics).length === 0) reader.fail('metrics', 'must give at least one metric expression, e.g. {"power": "main.power - a.power"}');
+  if (!isPlainObject(rawMetrics) || Object.keys(rawMetrics).length === 0)
+    reader.fail('metrics', 'must give at least one metric expression, e.g. {"power": "main.power - a.power"}');
   else
     for (const [metric, text] of Object.entries(rawMetrics)) {
       if (!METRIC_NAME_PATTERN.test(metric)) reader.fail(`metrics.${metric}`, 'is not a metric name');
@@ -394,7 +422,8 @@ function readMqttConfig(reader: ConfigReader, obj: Record<string, unknown>): Mqt
   const config: MqttDeviceConfig = { format, topic: topic ?? '' };
   if (format === 'zigbee2mqtt' && obj['energyScale'] !== undefined && obj['energyScale'] !== null) {
     const energyScale = reader.finite(obj, 'energyScale', 1);
-    if (energyScale !== undefined && energyScale <= 0) reader.fail('energyScale', 'must be a positive number (10 for plugs that report energy 10 times too small)');
+    if (energyScale !== undefined && energyScale <= 0)
+      reader.fail('energyScale', 'must be a positive number (10 for plugs that report energy 10 times too small)');
     else if (energyScale !== undefined) config.energyScale = energyScale;
   }
   if (format === 'json') {

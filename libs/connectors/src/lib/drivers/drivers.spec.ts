@@ -16,9 +16,12 @@ describe('Pzem004tDriver.decode (datasheet words)', () => {
   it('decodes the ten input registers, 32-bit values low word first', () => {
     const words = [
       0x08fe, // 2302 x 0.1 V = 230.2 V
-      0x03e8, 0x0000, // current 03E8 0000 -> 0x000003E8 = 1000 x 0.001 A = 1.000 A (datasheet example)
-      0x0898, 0x0000, // power 0x0898 = 2200 x 0.1 W = 220.0 W
-      0x0000, 0x0001, // energy high 0x0001 -> 65536 Wh
+      0x03e8,
+      0x0000, // current 03E8 0000 -> 0x000003E8 = 1000 x 0.001 A = 1.000 A (datasheet example)
+      0x0898,
+      0x0000, // power 0x0898 = 2200 x 0.1 W = 220.0 W
+      0x0000,
+      0x0001, // energy high 0x0001 -> 65536 Wh
       0x01f4, // 500 x 0.1 Hz = 50.0 Hz
       0x005f, // 95 x 0.01 = 0.95
       0xffff, // alarm
@@ -97,9 +100,15 @@ describe('drivers against the simulator (Modbus TCP on loopback)', () => {
 
   it('sdm630: per-phase values and totals in two requests', async () => {
     sim.setValues(4, {
-      voltageL1: 230.5, voltageL2: 231.25, voltageL3: 229.75, // exact binary fractions
-      currentL1: 1.5, currentL2: 2.5, currentL3: 3.5,
-      powerL1: 320, powerL2: 540, powerL3: 760,
+      voltageL1: 230.5,
+      voltageL2: 231.25,
+      voltageL3: 229.75, // exact binary fractions
+      currentL1: 1.5,
+      currentL2: 2.5,
+      currentL3: 3.5,
+      powerL1: 320,
+      powerL2: 540,
+      powerL3: 760,
       power: 1620, // total at 0x0034
       powerFactor: 0.9375, // total at 0x003E
       frequency: 49.75,
@@ -110,13 +119,26 @@ describe('drivers against the simulator (Modbus TCP on loopback)', () => {
     const before = sim.receiveLog.length;
     const result = await bus.read(at('sdm630', 4));
     expect(result.metrics).toEqual({
-      voltageL1: 230.5, voltageL2: 231.25, voltageL3: 229.75,
-      currentL1: 1.5, currentL2: 2.5, currentL3: 3.5,
-      powerL1: 320, powerL2: 540, powerL3: 760,
-      power: 1620, powerFactor: 0.9375, frequency: 49.75,
-      importEnergy: 98765500, exportEnergy: 12500, energy: 98778000,
+      voltageL1: 230.5,
+      voltageL2: 231.25,
+      voltageL3: 229.75,
+      currentL1: 1.5,
+      currentL2: 2.5,
+      currentL3: 3.5,
+      powerL1: 320,
+      powerL2: 540,
+      powerL3: 760,
+      power: 1620,
+      powerFactor: 0.9375,
+      frequency: 49.75,
+      importEnergy: 98765500,
+      exportEnergy: 12500,
+      energy: 98778000,
     });
-    const requests = sim.receiveLog.slice(before).filter((e) => e.direction === 'request').map((e) => e.hex.slice(14));
+    const requests = sim.receiveLog
+      .slice(before)
+      .filter((e) => e.direction === 'request')
+      .map((e) => e.hex.slice(14));
     // 04 0000 004C (76 registers) and 04 0156 0002
     expect(requests).toEqual(['040000004c', '0401560002']);
   });
@@ -137,7 +159,10 @@ describe('drivers against the simulator (Modbus TCP on loopback)', () => {
     const result = await bus.read(device);
     // power 230005 x 0.0001 = 23.0005 kW; threshold holding 0x0001 = 2300 W default - 300 = 2000
     expect(result.metrics).toEqual({ voltage: 230.2, current: 70, powerKw: 23.0005, alarmBit: 1, threshold: 2000 });
-    const requests = sim.receiveLog.slice(before).filter((e) => e.direction === 'request').map((e) => e.hex.slice(14));
+    const requests = sim.receiveLog
+      .slice(before)
+      .filter((e) => e.direction === 'request')
+      .map((e) => e.hex.slice(14));
     // FC3: 0001 x1; FC4: 0..4 contiguous (gap 0), then 9 separately (gap 4 > maxGap 0)
     expect(requests).toEqual(['0300010001', '0400000005', '0400090001']);
   });

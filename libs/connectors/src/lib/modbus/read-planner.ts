@@ -41,11 +41,7 @@ export class ReadPlanner {
   constructor(options: ReadPlanOptions = {}) {
     this.maxRegistersPerRequest = options.maxRegistersPerRequest ?? MODBUS_MAX_READ_REGISTERS;
     this.maxGap = options.maxGap ?? DEFAULT_MAX_GAP;
-    if (
-      !Number.isInteger(this.maxRegistersPerRequest) ||
-      this.maxRegistersPerRequest < 1 ||
-      this.maxRegistersPerRequest > MODBUS_MAX_READ_REGISTERS
-    ) {
+    if (!Number.isInteger(this.maxRegistersPerRequest) || this.maxRegistersPerRequest < 1 || this.maxRegistersPerRequest > MODBUS_MAX_READ_REGISTERS) {
       throw new Error(`maxRegistersPerRequest must be an integer from 1 to ${MODBUS_MAX_READ_REGISTERS}`);
     }
     if (!Number.isInteger(this.maxGap) || this.maxGap < 0) {
@@ -56,15 +52,11 @@ export class ReadPlanner {
   plan(spans: readonly RegisterSpan[]): ReadRequest[] {
     const requests: ReadRequest[] = [];
     for (const fc of [3, 4] as const) {
-      const sorted = spans
-        .filter((span) => span.function === fc)
-        .sort((a, b) => a.address - b.address || b.quantity - a.quantity);
+      const sorted = spans.filter((span) => span.function === fc).sort((a, b) => a.address - b.address || b.quantity - a.quantity);
       let current: { start: number; end: number } | undefined; // end is exclusive
       for (const span of sorted) {
         if (span.quantity > this.maxRegistersPerRequest) {
-          throw new Error(
-            `a value of ${span.quantity} registers at ${span.address} does not fit in requests of ${this.maxRegistersPerRequest}`,
-          );
+          throw new Error(`a value of ${span.quantity} registers at ${span.address} does not fit in requests of ${this.maxRegistersPerRequest}`);
         }
         const spanEnd = span.address + span.quantity;
         if (current) {
@@ -96,9 +88,7 @@ export class RegisterImage {
     requests.forEach((request, index) => {
       const data = responses[index];
       if (!data || data.length < request.quantity) {
-        throw new Error(
-          `short reply: asked for ${request.quantity} registers at ${request.address}, got ${data?.length ?? 0}`,
-        );
+        throw new Error(`short reply: asked for ${request.quantity} registers at ${request.address}, got ${data?.length ?? 0}`);
       }
       for (let offset = 0; offset < request.quantity; offset++) {
         image.set(request.function, request.address + offset, data[offset]);

@@ -12,7 +12,15 @@ const PZEM_REPLY = hex('01 04 14 08FA 01F4 0000 040A 0000 1170 0001 01F5 005A 00
 
 describe('RtuReplyAssembler', () => {
   it('the frames below carry their real CRCs', () => {
-    for (const frame of [PZEM_READ, PZEM_REPLY, hex('01 84 02 C2C1'), hex('01 42 8011'), hex('01 06 0001 08FC DF8B'), hex('F8 06 0002 0005 FC60'), hex('01 06 0002 0005 E809')]) {
+    for (const frame of [
+      PZEM_READ,
+      PZEM_REPLY,
+      hex('01 84 02 C2C1'),
+      hex('01 42 8011'),
+      hex('01 06 0001 08FC DF8B'),
+      hex('F8 06 0002 0005 FC60'),
+      hex('01 06 0002 0005 E809'),
+    ]) {
       expect(crc16Modbus(frame.subarray(0, -2))).toBe(frame.readUInt16LE(frame.length - 2));
     }
   });
@@ -60,7 +68,7 @@ describe('RtuReplyAssembler', () => {
     expect(new RtuReplyAssembler(write).push(write)).toEqual(write);
   });
 
-  it('accepts a reply from the meter\'s own address to a request at the general address 0xF8', () => {
+  it("accepts a reply from the meter's own address to a request at the general address 0xF8", () => {
     // Write the slave address register (0x0002) = 5 at 0xF8; this PZEM answers as 01.
     const request = hex('F8 06 0002 0005 FC60');
     const reply = hex('01 06 0002 0005 E809');

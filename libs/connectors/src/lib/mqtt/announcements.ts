@@ -33,7 +33,8 @@ function json(payload: Buffer): unknown {
  */
 export function parseMqttAnnouncement(topic: string, payload: Buffer): MqttAnnouncement[] {
   // Every message comes here: the others are told apart without splitting their topic.
-  if (!topic.startsWith('tasmota/discovery/') && topic !== 'shellies/announce' && !topic.endsWith('/online') && topic !== 'zigbee2mqtt/bridge/devices') return [];
+  if (!topic.startsWith('tasmota/discovery/') && topic !== 'shellies/announce' && !topic.endsWith('/online') && topic !== 'zigbee2mqtt/bridge/devices')
+    return [];
   const levels = topic.split('/');
   if (levels.length === 4 && levels[0] === 'tasmota' && levels[1] === 'discovery' && levels[3] === 'config') {
     // Tasmota (SetOption19 0): {"dn": device name, "fn": friendly names, "md": module, "t": topic, ...}
@@ -60,7 +61,11 @@ export function parseMqttAnnouncement(topic: string, payload: Buffer): MqttAnnou
     const list = json(payload);
     if (!Array.isArray(list)) return [];
     const out: MqttAnnouncement[] = [];
-    for (const d of list as Array<{ friendly_name?: unknown; type?: unknown; definition?: { model?: unknown; vendor?: unknown; description?: unknown } | null }>) {
+    for (const d of list as Array<{
+      friendly_name?: unknown;
+      type?: unknown;
+      definition?: { model?: unknown; vendor?: unknown; description?: unknown } | null;
+    }>) {
       const name = text(d?.friendly_name);
       if (!name || d.type === 'Coordinator') continue;
       const vendor = text(d.definition?.vendor);

@@ -10,7 +10,12 @@ const SECONDS_LIMIT = 1e11;
  * The optional timestamp path holds epoch seconds, epoch milliseconds, or ISO 8601 (without an
  * offset it is read in the device's time zone).
  */
-export function jsonDecoder(topic: string, mapping: readonly MqttMappingEntry[], timestampPath: string | undefined, options: MqttDecodeOptions): MqttPayloadDecoder {
+export function jsonDecoder(
+  topic: string,
+  mapping: readonly MqttMappingEntry[],
+  timestampPath: string | undefined,
+  options: MqttDecodeOptions,
+): MqttPayloadDecoder {
   const entries = mapping.map((entry) => ({ ...entry, steps: parseJsonPath(entry.path) as JsonPathStep[] }));
   const timeSteps = timestampPath === undefined ? undefined : parseJsonPath(timestampPath);
   if (entries.some((e) => !e.steps) || (timestampPath !== undefined && !timeSteps)) throw new Error('json decoder needs validated paths');

@@ -101,7 +101,10 @@ describe('MQTT payload decoders', () => {
       expect(decoder.topics).toContain('shellies/shellyplug-s-7AD2AB/relay/+/energy');
       expect(decoder.topics.some((t) => topicMatches(t, 'shellies/shellyplug-s-7AD2AB/emeter/1/total_returned'))).toBe(true);
       expect(decoder.decode('shellies/shellyplug-s-7AD2AB/online', 'false')).toEqual({ kind: 'status', online: false });
-      expect(decoder.decode('shellies/shellyplug-s-7AD2AB/relay/0/power', 'on')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('not a number') });
+      expect(decoder.decode('shellies/shellyplug-s-7AD2AB/relay/0/power', 'on')).toMatchObject({
+        kind: 'rejected',
+        reason: expect.stringContaining('not a number'),
+      });
     });
   });
 
@@ -116,7 +119,8 @@ describe('MQTT payload decoders', () => {
         timestamp: 1654511972510, // 1654511972.51 s × 1000
         metrics: { power: 8.9, voltage: 237.5, current: 0.068, powerFactor: 0.65, frequency: 50, energy: 6.532 },
       });
-      const partial = '{"src":"shellyplus1pm-441793d69718","dst":"shellyplus1pm-441793d69718/events","method":"NotifyStatus","params":{"ts":1654512032.04,"switch:0":{"id":0,"apower":12.1,"aenergy":{"total":6.75}}}}';
+      const partial =
+        '{"src":"shellyplus1pm-441793d69718","dst":"shellyplus1pm-441793d69718/events","method":"NotifyStatus","params":{"ts":1654512032.04,"switch:0":{"id":0,"apower":12.1,"aenergy":{"total":6.75}}}}';
       expect(decoder.decode('shellyplus1pm-441793d69718/events/rpc', partial)).toEqual({
         kind: 'reading',
         timestamp: 1654512032040,
@@ -135,27 +139,72 @@ describe('MQTT payload decoders', () => {
           ts: 1757060280.21,
           'em:0': {
             id: 0,
-            a_current: 4.029, a_voltage: 236.1, a_act_power: 951.2, a_aprt_power: 951.9, a_pf: 1, a_freq: 50,
-            b_current: 4.027, b_voltage: 236.201, b_act_power: -951.1, b_aprt_power: 951.8, b_pf: 1, b_freq: 50,
-            c_current: 3.03, c_voltage: 236.402, c_act_power: 715.4, c_aprt_power: 716.2, c_pf: 1, c_freq: 50,
-            total_current: 11.086, total_act_power: 715.535, total_aprt_power: 2619.837,
+            a_current: 4.029,
+            a_voltage: 236.1,
+            a_act_power: 951.2,
+            a_aprt_power: 951.9,
+            a_pf: 1,
+            a_freq: 50,
+            b_current: 4.027,
+            b_voltage: 236.201,
+            b_act_power: -951.1,
+            b_aprt_power: 951.8,
+            b_pf: 1,
+            b_freq: 50,
+            c_current: 3.03,
+            c_voltage: 236.402,
+            c_act_power: 715.4,
+            c_aprt_power: 716.2,
+            c_pf: 1,
+            c_freq: 50,
+            total_current: 11.086,
+            total_act_power: 715.535,
+            total_aprt_power: 2619.837,
           },
-          'emdata:0': { id: 0, a_total_act_energy: 3087.07, a_total_act_ret_energy: 129.63, b_total_act_energy: 3111.28, b_total_act_ret_energy: 130.07, c_total_act_energy: 3055.94, c_total_act_ret_energy: 129.39, total_act: 9254.29, total_act_ret: 389.09 },
+          'emdata:0': {
+            id: 0,
+            a_total_act_energy: 3087.07,
+            a_total_act_ret_energy: 129.63,
+            b_total_act_energy: 3111.28,
+            b_total_act_ret_energy: 130.07,
+            c_total_act_energy: 3055.94,
+            c_total_act_ret_energy: 129.39,
+            total_act: 9254.29,
+            total_act_ret: 389.09,
+          },
         },
       });
       const result = decoder.decode('pro3em/events/rpc', frame);
       expect(result).toMatchObject({
         kind: 'reading',
         timestamp: 1757060280210,
-        metrics: { power: 715.535, current: 11.086, apparentPower: 2619.837, powerL2: -951.1, voltageL3: 236.402, frequencyL1: 50, energy: 9254.29, exportEnergy: 389.09, energyL1: 3087.07, exportEnergyL3: 129.39 },
+        metrics: {
+          power: 715.535,
+          current: 11.086,
+          apparentPower: 2619.837,
+          powerL2: -951.1,
+          voltageL3: 236.402,
+          frequencyL1: 50,
+          energy: 9254.29,
+          exportEnergy: 389.09,
+          energyL1: 3087.07,
+          exportEnergyL3: 129.39,
+        },
       });
     });
 
     it('ignores event frames, rejects a status without values', () => {
       const decoder = createMqttDecoder({ format: 'shelly-gen2', topic: 'p' }, SAO_PAULO);
-      expect(decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyEvent","params":{"ts":1,"events":[{"component":"input:0","event":"single_push"}]}}').kind).toBe('ignored');
-      expect(decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyStatus","params":{"ts":1654512032.04,"wifi":{"rssi":-60}}}')).toMatchObject({ kind: 'rejected' });
-      expect(decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyStatus","params":{"switch:0":{"apower":1}}}')).toEqual({ kind: 'rejected', reason: 'NotifyStatus frame has no params.ts' });
+      expect(
+        decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyEvent","params":{"ts":1,"events":[{"component":"input:0","event":"single_push"}]}}').kind,
+      ).toBe('ignored');
+      expect(decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyStatus","params":{"ts":1654512032.04,"wifi":{"rssi":-60}}}')).toMatchObject({
+        kind: 'rejected',
+      });
+      expect(decoder.decode('p/events/rpc', '{"src":"x","method":"NotifyStatus","params":{"switch:0":{"apower":1}}}')).toEqual({
+        kind: 'rejected',
+        reason: 'NotifyStatus frame has no params.ts',
+      });
     });
   });
 
@@ -195,7 +244,10 @@ describe('MQTT payload decoders', () => {
       const result = decoder.decode('site/main/meter', '{"sensors":[{"id":"main","data":{"p":1500,"e":12345}}],"v":"230.5","time":1700000000}');
       // e 12,345 × 0.1 = 1,234.5 Wh; v 230.5 - 0.5 = 230 V; time 1,700,000,000 s = 1,700,000,000,000 ms
       expect(result).toEqual({ kind: 'reading', timestamp: 1_700_000_000_000, metrics: { power: 1500, energy: 1234.5, voltage: 230 } });
-      expect(decoder.decode('site/main/meter', '{"time":1700000000}')).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('none of the mapped paths') });
+      expect(decoder.decode('site/main/meter', '{"time":1700000000}')).toMatchObject({
+        kind: 'rejected',
+        reason: expect.stringContaining('none of the mapped paths'),
+      });
       expect(decoder.decode('site/main/meter', '{"sensors":[{"data":{"p":1}}],"time":"soon"}')).toMatchObject({ kind: 'rejected' });
     });
 

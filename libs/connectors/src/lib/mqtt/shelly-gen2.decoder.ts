@@ -72,7 +72,11 @@ function componentMetrics(name: string, component: Component, into: Record<strin
       break;
     case 'em':
       for (const [key, metric] of EM_TOTAL_KEYS) put(metric, at(component, [key]));
-      for (const [phase, suffix] of [['a', 'L1'], ['b', 'L2'], ['c', 'L3']] as const) {
+      for (const [phase, suffix] of [
+        ['a', 'L1'],
+        ['b', 'L2'],
+        ['c', 'L3'],
+      ] as const) {
         for (const [key, metric] of EM_PHASE_KEYS) put(`${metric}${suffix}`, at(component, [`${phase}_${key}`]));
       }
       break;

@@ -1,5 +1,16 @@
 import { wallTimeToEpoch } from './local-time';
-import { MqttDecodeOptions, MqttDecodeResult, MqttPayloadDecoder, clean, isObject, onlineWord, parseJsonPayload, readingOrRejection, rejected, toNumber } from './mqtt-message';
+import {
+  MqttDecodeOptions,
+  MqttDecodeResult,
+  MqttPayloadDecoder,
+  clean,
+  isObject,
+  onlineWord,
+  parseJsonPayload,
+  readingOrRejection,
+  rejected,
+  toNumber,
+} from './mqtt-message';
 
 /** Tasmota ENERGY keys → metric and factor to the system's unit (Total, ExportActive kWh → Wh). */
 const ENERGY_KEYS: ReadonlyArray<[key: string, metric: string, factor: number]> = [

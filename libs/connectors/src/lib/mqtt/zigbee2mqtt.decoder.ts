@@ -16,7 +16,9 @@ export function zigbee2mqttDecoder(friendlyName: string, energyScale = 1): MqttP
         const parsed = parseJsonPayload(text);
         const word = 'value' in parsed && isObject(parsed.value) && typeof parsed.value['state'] === 'string' ? parsed.value['state'] : text;
         const online = onlineWord(word);
-        return online === undefined ? rejected(`availability payload ${JSON.stringify(text.slice(0, 40))} is neither online nor offline`) : { kind: 'status', online };
+        return online === undefined
+          ? rejected(`availability payload ${JSON.stringify(text.slice(0, 40))} is neither online nor offline`)
+          : { kind: 'status', online };
       }
       if (topic !== state) return { kind: 'ignored', reason: `not this device's state topic: ${topic}` };
       const parsed = parseJsonPayload(text);

@@ -63,7 +63,21 @@ describe('NetworkList', () => {
 
   it('tells public addresses from loopback, private, link-local and mapped ones', () => {
     for (const address of ['203.0.113.7', '8.8.8.8', '2001:4860:4860::8888']) expect(isPublicAddress(address)).toBe(true);
-    for (const address of ['127.0.0.1', '10.1.1.1', '172.16.0.1', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.1.1',
+      '172.16.0.1',
+      '192.168.0.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '224.0.0.1',
+    ]) {
       expect(isPublicAddress(address)).toBe(false);
     }
   });
@@ -94,7 +108,9 @@ describe('PlantNetwork: what a device of a client user may reach', () => {
     expect((await policy.check('modbus', modbus({ transport: 'tcp', host: 'rebind.example' }), client))[0].message).toContain('resolves to 127.0.0.1');
     expect((await policy.check('modbus', modbus({ transport: 'tcp', host: '203.0.113.7' }), client))[0].field).toBe('config.host');
     expect((await policy.check('modbus', modbus({ transport: 'tcp', host: '::ffff:127.0.0.1' }), client))[0].field).toBe('config.host');
-    expect((await policy.check('modbus', modbus({ transport: 'tcp', host: 'nowhere.invalid' }), client))[0].message).toBe('config.host does not resolve to any address');
+    expect((await policy.check('modbus', modbus({ transport: 'tcp', host: 'nowhere.invalid' }), client))[0].message).toBe(
+      'config.host does not resolve to any address',
+    );
     // Platform staff keep their freedom.
     expect(await policy.check('modbus', modbus({ transport: 'tcp', host: '127.0.0.1' }), staff)).toEqual([]);
   });
@@ -102,7 +118,11 @@ describe('PlantNetwork: what a device of a client user may reach', () => {
   it('refuses a missing path, a regular file and a link to one alike, for everyone', async () => {
     const wide = new PlantNetwork({ ...DEFAULT_PLANT_NETWORK_POLICY, serialPortAllow: [...DEFAULT_PLANT_NETWORK_POLICY.serialPortAllow, `${dir}/*`] }, lookup);
     const answers = async (caller: { staff: boolean }) =>
-      Promise.all(['/etc/shadow', shadowLike, join(dir, 'link-to-file'), join(dir, 'missing'), '/dev/ttyUSB-not-plugged'].map((port) => wide.check('modbus', modbus({ transport: 'rtu', port }), caller)));
+      Promise.all(
+        ['/etc/shadow', shadowLike, join(dir, 'link-to-file'), join(dir, 'missing'), '/dev/ttyUSB-not-plugged'].map((port) =>
+          wide.check('modbus', modbus({ transport: 'rtu', port }), caller),
+        ),
+      );
     for (const caller of [client, staff]) {
       const results = await answers(caller);
       for (const result of results) expect(result).toEqual(results[0]);
@@ -129,7 +149,12 @@ describe('PlantNetwork: what a device of a client user may reach', () => {
   it("lets a client user name only Tuya's data centres, or what staff list", async () => {
     expect(await policy.check('tuya', tuya(), client)).toEqual([]);
     expect(await policy.check('tuya', tuya('https://openapi.tuyaus.com/'), client)).toEqual([]);
-    for (const endpoint of ['http://127.0.0.1:8080', 'http://169.254.169.254/latest', 'https://openapi.tuyaeu.com.evil.example', 'https://user:pw@openapi.tuyaeu.com']) {
+    for (const endpoint of [
+      'http://127.0.0.1:8080',
+      'http://169.254.169.254/latest',
+      'https://openapi.tuyaeu.com.evil.example',
+      'https://user:pw@openapi.tuyaeu.com',
+    ]) {
       const errors = await policy.check('tuya', tuya(endpoint), client);
       expect(errors).toEqual([{ field: 'config.endpoint', message: expect.stringContaining("config.endpoint must be one of Tuya's data centres") }]);
     }
@@ -175,8 +200,18 @@ describe('FieldBus at connect time', () => {
 
   it('connects a held device to the address it checked, and refuses a name that now points outside', async () => {
     const names: Record<string, string[]> = { 'meter.plant': ['127.0.0.1'] };
-    const bus = new FieldBus({ plantNetwork: { ...DEFAULT_PLANT_NETWORK_POLICY, modbusAllowedNetworks: ['127.0.0.0/8'] }, lookup: fakeLookup(names), reconnectBaseMs: 10 });
-    const device = { id: 'held', deviceType: 'modbus' as const, config: modbus({ transport: 'tcp', host: 'meter.plant', port: sim.tcpPort }), clientId: 1, heldToPolicy: true };
+    const bus = new FieldBus({
+      plantNetwork: { ...DEFAULT_PLANT_NETWORK_POLICY, modbusAllowedNetworks: ['127.0.0.0/8'] },
+      lookup: fakeLookup(names),
+      reconnectBaseMs: 10,
+    });
+    const device = {
+      id: 'held',
+      deviceType: 'modbus' as const,
+      config: modbus({ transport: 'tcp', host: 'meter.plant', port: sim.tcpPort }),
+      clientId: 1,
+      heldToPolicy: true,
+    };
     try {
       // 'meter.plant' exists only in the test's resolver: reading it proves the socket went to the address checked.
       expect((await bus.read(device)).metrics['voltage']).toBeCloseTo(230.2, 9);
@@ -199,7 +234,9 @@ describe('FieldBus at connect time', () => {
     const config = modbus({ transport: 'tcp', host: '127.0.0.1', port: sim.tcpPort });
     try {
       expect((await bus.read({ id: 'staff', deviceType: 'modbus', config, clientId: 1 })).metrics['voltage']).toBeCloseTo(230.2, 9);
-      await expect(bus.read({ id: 'client', deviceType: 'modbus', config, clientId: 1, heldToPolicy: true })).rejects.toThrow(/127\.0\.0\.1 is outside the networks/);
+      await expect(bus.read({ id: 'client', deviceType: 'modbus', config, clientId: 1, heldToPolicy: true })).rejects.toThrow(
+        /127\.0\.0\.1 is outside the networks/,
+      );
     } finally {
       await bus.close();
     }
@@ -207,7 +244,15 @@ describe('FieldBus at connect time', () => {
 });
 
 describe('OutboundTargets: where notifications may go', () => {
-  const targets = new OutboundTargets(['10.20.0.0/16'], fakeLookup({ 'hooks.example': ['203.0.113.7'], 'internal.example': ['10.1.2.3'], 'split.example': ['203.0.113.7', '127.0.0.1'], 'relay.plant': ['10.20.3.4'] }));
+  const targets = new OutboundTargets(
+    ['10.20.0.0/16'],
+    fakeLookup({
+      'hooks.example': ['203.0.113.7'],
+      'internal.example': ['10.1.2.3'],
+      'split.example': ['203.0.113.7', '127.0.0.1'],
+      'relay.plant': ['10.20.3.4'],
+    }),
+  );
 
   it('lets everyone send to public addresses, and answers the address checked', async () => {
     await expect(targets.resolve('https://hooks.example/alarm', client)).resolves.toMatchObject({ address: '203.0.113.7' });
@@ -215,7 +260,14 @@ describe('OutboundTargets: where notifications may go', () => {
   });
 
   it('keeps private and loopback targets for platform staff, or for networks listed in OUTBOUND_ALLOWED_NETWORKS', async () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'http://internal.example/x', 'http://split.example/x', 'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://169.254.169.254/latest/meta-data']) {
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'http://internal.example/x',
+      'http://split.example/x',
+      'http://[::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://169.254.169.254/latest/meta-data',
+    ]) {
       await expect(targets.resolve(url, client)).rejects.toThrow(/is not a public address; only platform staff may send there/);
       await expect(targets.resolve(url, staff)).resolves.toMatchObject({ url: new URL(url) });
     }

@@ -39,7 +39,10 @@ const NOT_A_SERIAL_PORT = 'is not a serial port on this server';
 
 /** A glob of SERIAL_PORT_ALLOW as a regular expression: `*` any run of characters but `/`, `?` one. */
 function globPattern(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -121,7 +124,9 @@ export class PlantNetwork {
       const modbus = config as ModbusDeviceConfig;
       if (modbus.transport === 'rtu') {
         // For a client user, a path outside the allow-list and one that is no serial port read alike.
-        const refusal = caller.staff ? NOT_A_SERIAL_PORT : `${NOT_A_SERIAL_PORT} that users of a client may use (SERIAL_PORT_ALLOW: ${this.policy.serialPortAllow.join(', ')})`;
+        const refusal = caller.staff
+          ? NOT_A_SERIAL_PORT
+          : `${NOT_A_SERIAL_PORT} that users of a client may use (SERIAL_PORT_ALLOW: ${this.policy.serialPortAllow.join(', ')})`;
         if (!caller.staff && !this.serialPortAllowed(modbus.port)) fail('port', refusal);
         else if (!(await isCharacterDevice(modbus.port))) fail('port', refusal);
       } else if (!caller.staff) {

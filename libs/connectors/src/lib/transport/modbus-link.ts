@@ -214,18 +214,20 @@ export class ModbusLink {
       }
       // A link held to the plant-network policy is probed at the checked address only, as it is opened.
       const address = this.held && this.options.resolveHeldHost ? this.options.resolveHeldHost(host) : Promise.resolve(host);
-      address.then((target) => connectSocket(target, port, Math.max(every, 1000))).then(
-        (socket) => {
-          socket.destroy();
-          this.probing = false;
-          if (!stillDown()) return;
-          this.failedOpens = 0;
-          this.nextOpenAt = 0;
-          this.options.logger?.warn(`${this.label} is reachable again`);
-          this.options.onReachable?.(this.key);
-        },
-        () => schedule(),
-      );
+      address
+        .then((target) => connectSocket(target, port, Math.max(every, 1000)))
+        .then(
+          (socket) => {
+            socket.destroy();
+            this.probing = false;
+            if (!stillDown()) return;
+            this.failedOpens = 0;
+            this.nextOpenAt = 0;
+            this.options.logger?.warn(`${this.label} is reachable again`);
+            this.options.onReachable?.(this.key);
+          },
+          () => schedule(),
+        );
     };
     const schedule = () => {
       this.probeTimer = setTimeout(attempt, every);

@@ -122,7 +122,13 @@ export class TuyaClient {
     return result.access_token;
   }
 
-  private async send<T>(method: string, path: string, query: Record<string, string | number>, body: string, accessToken: string | undefined): Promise<TuyaEnvelope<T>> {
+  private async send<T>(
+    method: string,
+    path: string,
+    query: Record<string, string | number>,
+    body: string,
+    accessToken: string | undefined,
+  ): Promise<TuyaEnvelope<T>> {
     const t = String(this.now());
     const nonce = this.nonce();
     const { sign } = signTuyaRequest({

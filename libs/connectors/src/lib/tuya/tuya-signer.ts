@@ -28,7 +28,9 @@ export function tuyaSignedUrl(path: string, query: Record<string, string | numbe
 
 /** METHOD \n SHA256hex(body) \n headers \n url */
 export function tuyaStringToSign(input: Pick<TuyaSignInput, 'method' | 'path' | 'query' | 'body' | 'signedHeaders'>): string {
-  const bodyHash = createHash('sha256').update(input.body ?? '', 'utf8').digest('hex');
+  const bodyHash = createHash('sha256')
+    .update(input.body ?? '', 'utf8')
+    .digest('hex');
   const headers = (input.signedHeaders ?? []).map(([key, value]) => `${key}:${value}\n`).join('');
   return `${input.method.toUpperCase()}\n${bodyHash}\n${headers}\n${tuyaSignedUrl(input.path, input.query)}`;
 }

@@ -23,7 +23,15 @@ describe('Tuya signature (current HMAC-SHA256 algorithm)', () => {
       .update(CLIENT_ID + t + nonce + expectedStringToSign)
       .digest('hex')
       .toUpperCase();
-    const { sign, stringToSign } = signTuyaRequest({ clientId: CLIENT_ID, secret: SECRET, t, nonce, method: 'GET', path: '/v1.0/token', query: { grant_type: 1 } });
+    const { sign, stringToSign } = signTuyaRequest({
+      clientId: CLIENT_ID,
+      secret: SECRET,
+      t,
+      nonce,
+      method: 'GET',
+      path: '/v1.0/token',
+      query: { grant_type: 1 },
+    });
     expect(stringToSign).toBe(expectedStringToSign);
     expect(sign).toBe(expectedSign);
     expect(sign).toMatch(/^[0-9A-F]{64}$/);
@@ -197,7 +205,9 @@ describe('TuyaClient against a verifying local cloud', () => {
 
   it('reports a refused signature in plain words', async () => {
     const client = new TuyaClient({ baseUrl: cloud.baseUrl, accessId: CLIENT_ID, accessSecret: 'wrong' });
-    await expect(client.devicesStatus(['plug1'])).rejects.toThrow('Tuya cloud refused login (code 1004, sign invalid): the signature was refused, check the access ID and secret');
+    await expect(client.devicesStatus(['plug1'])).rejects.toThrow(
+      'Tuya cloud refused login (code 1004, sign invalid): the signature was refused, check the access ID and secret',
+    );
   });
 
   it('FieldBus batches concurrent Tuya reads into one status call and maps the data points', async () => {
@@ -236,7 +246,7 @@ describe('FieldBus Tuya accounts: one per client and secret', () => {
     return { id, deviceType: 'tuya' as const, config: result.config, clientId };
   };
 
-  it("a wrong secret under the same access id gets nothing, even after the right one logged in", async () => {
+  it('a wrong secret under the same access id gets nothing, even after the right one logged in', async () => {
     const bus = new FieldBus();
     try {
       expect((await bus.read(plug('a', 1, SECRET))).metrics).toEqual({ power: 123.4 });
@@ -318,7 +328,15 @@ describe('Tuya data point mapping and call budget', () => {
   it('applies configurable scales', () => {
     const scales = { cur_voltage: 0.1, cur_current: 0.001, cur_power: 0.1, add_ele: 10 };
     // add_ele 345 with a 0.01 kWh plug: 345 x 10 = 3450 Wh
-    expect(mapTuyaStatus([{ code: 'add_ele', value: 345 }, { code: 'cur_voltage', value: 'x' }], scales)).toEqual({ energy: 3450 });
+    expect(
+      mapTuyaStatus(
+        [
+          { code: 'add_ele', value: 345 },
+          { code: 'cur_voltage', value: 'x' },
+        ],
+        scales,
+      ),
+    ).toEqual({ energy: 3450 });
   });
 
   it('keeps the configured interval while the quota lasts', () => {
@@ -342,19 +360,27 @@ describe('Tuya data point mapping and call budget', () => {
     expect(budget.stretched).toBe(true);
     expect(budget.warning).toBe('Tuya API quota low: 4000 of 26000 calls left this month (15 %); polling slowed to every 228 s.');
     // two devices polling separately cost two calls per round: twice the interval
-    expect(tuyaPollBudget({ monthlyQuota: 26_000, callsUsed: 22_000, now: Date.UTC(2024, 5, 21, 12), pollIntervalMs: 60_000, callsPerPoll: 2 }).effectivePollIntervalMs).toBe(456_000);
+    expect(
+      tuyaPollBudget({ monthlyQuota: 26_000, callsUsed: 22_000, now: Date.UTC(2024, 5, 21, 12), pollIntervalMs: 60_000, callsPerPoll: 2 })
+        .effectivePollIntervalMs,
+    ).toBe(456_000);
     const spent = tuyaPollBudget({ monthlyQuota: 26_000, callsUsed: 25_800, now: Date.UTC(2024, 5, 21, 12), pollIntervalMs: 60_000 });
     expect(spent.effectivePollIntervalMs).toBe(820_800_000);
     expect(spent.warning).toContain('used up');
   });
 });
 
-describe('FieldBus against the simulator\'s Tuya-compatible cloud', () => {
+describe("FieldBus against the simulator's Tuya-compatible cloud", () => {
   it('reads a simulated plug through the signed batch endpoint and survives token expiry', async () => {
     const cloud = await startTuyaCloud({ port: 0, accessId: 'sim-id', accessSecret: 'sim-secret', deviceIds: ['plugA'] });
     const bus = new FieldBus();
     const result = validateDeviceConfig('tuya', {
-      region: 'eu', endpoint: `http://127.0.0.1:${cloud.port}`, accessId: 'sim-id', accessSecret: 'sim-secret', tuyaDeviceId: 'plugA', simulated: true,
+      region: 'eu',
+      endpoint: `http://127.0.0.1:${cloud.port}`,
+      accessId: 'sim-id',
+      accessSecret: 'sim-secret',
+      tuyaDeviceId: 'plugA',
+      simulated: true,
     });
     const device = { id: 'p', deviceType: 'tuya' as const, config: result.config as NonNullable<typeof result.config>, clientId: 1 };
     try {

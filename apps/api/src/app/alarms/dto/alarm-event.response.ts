@@ -13,20 +13,32 @@ export class AlarmEventResponse {
   @ApiProperty({ description: 'What its rule watches', enum: ALARM_RULE_TYPES, example: 'threshold' }) ruleType!: AlarmRuleType;
   @ApiProperty({ description: 'Device whose reading raised it; null for a platform alarm', nullable: true, type: Number, example: 1 }) deviceId!: number | null;
   @ApiProperty({ description: 'Metric (empty for offline and platform alarms)', example: 'voltage' }) metric!: string;
-  @ApiProperty({ description: 'The value that raised it (offline: seconds since the last reading; diskSpace: MB free; forwardingStuck: minutes; backupFailed: 1)', example: 245.5 }) value!: number;
-  @ApiProperty({ description: 'The unit of the value (known metrics; s for offline, MB for diskSpace, min for forwardingStuck)', nullable: true, type: String, example: 'V' }) unit!: string | null;
+  @ApiProperty({
+    description: 'The value that raised it (offline: seconds since the last reading; diskSpace: MB free; forwardingStuck: minutes; backupFailed: 1)',
+    example: 245.5,
+  })
+  value!: number;
+  @ApiProperty({
+    description: 'The unit of the value (known metrics; s for offline, MB for diskSpace, min for forwardingStuck)',
+    nullable: true,
+    type: String,
+    example: 'V',
+  })
+  unit!: string | null;
   @ApiProperty({ description: 'Severity of its rule when it was raised', enum: ALARM_SEVERITIES, example: 'major' }) severity!: AlarmSeverity;
   @ApiProperty({ description: 'Time of the reading that raised it (ISO-8601 UTC)', example: '2026-11-30T08:00:01.000Z' }) raisedAt!: string;
   @ApiProperty({ description: 'Time it cleared', nullable: true, type: String, example: null }) clearedAt!: string | null;
   @ApiProperty({ description: 'Whether it is still active (not cleared)', example: true }) active!: boolean;
-  @ApiProperty({ description: 'Active only because its rule latches: the condition has cleared, an acknowledgement clears it', example: false }) latched!: boolean;
+  @ApiProperty({ description: 'Active only because its rule latches: the condition has cleared, an acknowledgement clears it', example: false })
+  latched!: boolean;
   @ApiProperty({ description: 'Whether someone acknowledged it', example: false }) acknowledged!: boolean;
   @ApiProperty({ description: 'When it was acknowledged', nullable: true, type: String, example: null }) acknowledgedAt!: string | null;
   @ApiProperty({ description: 'Who acknowledged it', nullable: true, type: String, example: 'ops@plant.local' }) acknowledgedBy!: string | null;
   @ApiProperty({ description: 'The comment given on acknowledging', nullable: true, type: String, example: 'Tap changer checked' }) comment!: string | null;
   @ApiProperty({ description: 'Hidden and muted until then', nullable: true, type: String, example: null }) shelvedUntil!: string | null;
   @ApiProperty({ description: 'Why it was shelved', nullable: true, type: String, example: null }) shelveReason!: string | null;
-  @ApiProperty({ description: 'Raised while its rule chattered on the device (3 raises in 60 s): notifications muted until 5 quiet minutes', example: false }) chattering!: boolean;
+  @ApiProperty({ description: 'Raised while its rule chattered on the device (3 raises in 60 s): notifications muted until 5 quiet minutes', example: false })
+  chattering!: boolean;
   @ApiProperty({ description: 'What happened, in words', nullable: true, type: String, example: 'Overvoltage: voltage 245.5 > 242' }) details!: string | null;
 
   static fromRow(r: Record<string, unknown>, now = Date.now()): AlarmEventResponse {

@@ -8,7 +8,8 @@ export class AlarmHistoryEntryResponse {
   @ApiProperty({ description: 'History row id (in order of recording)', example: 12 }) id!: number;
   @ApiProperty({ description: 'The event', example: 7 }) eventId!: number;
   @ApiProperty({ description: 'What happened', enum: KINDS, example: 'raised' }) kind!: AlarmTransitionKind;
-  @ApiProperty({ description: 'When (ISO-8601 UTC): the reading’s time, or the clock’s for timers and operators', example: '2026-11-30T08:00:01.000Z' }) at!: string;
+  @ApiProperty({ description: 'When (ISO-8601 UTC): the reading’s time, or the clock’s for timers and operators', example: '2026-11-30T08:00:01.000Z' })
+  at!: string;
   @ApiProperty({ description: 'The value at a raise or clear', nullable: true, type: Number, example: 245.5 }) value!: number | null;
   @ApiProperty({ description: 'Who did it (acknowledge, shelve, unshelve)', nullable: true, type: String, example: 'ops@plant.local' }) actor!: string | null;
   @ApiProperty({ description: 'Acknowledgement comment or shelving reason', nullable: true, type: String, example: null }) comment!: string | null;

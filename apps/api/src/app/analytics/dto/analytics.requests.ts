@@ -21,7 +21,11 @@ export class BaselineDriverDto {
   @Matches(METRIC_NAME_PATTERN, { message: 'metric must be a metric name such as temperature' })
   metric!: string;
 
-  @ApiProperty({ description: 'sum or mean of the metric over each interval, or cooling/heating degree-days from its daily mean (CDD = Σ max(0, Tmean − base))', enum: DRIVER_TRANSFORMS, example: 'cdd' })
+  @ApiProperty({
+    description: 'sum or mean of the metric over each interval, or cooling/heating degree-days from its daily mean (CDD = Σ max(0, Tmean − base))',
+    enum: DRIVER_TRANSFORMS,
+    example: 'cdd',
+  })
   @IsIn(DRIVER_TRANSFORMS, { message: `transform must be one of ${DRIVER_TRANSFORMS.join(', ')}` })
   transform!: DriverTransform;
 
@@ -38,7 +42,11 @@ export class FitBaselineDto extends TimeRangeQuery {
   @IsRowId()
   deviceId!: number;
 
-  @ApiProperty({ description: "Width of a point: a day, a week (from Monday) or a calendar month in the device's time zone", enum: BASELINE_INTERVALS, example: 'day' })
+  @ApiProperty({
+    description: "Width of a point: a day, a week (from Monday) or a calendar month in the device's time zone",
+    enum: BASELINE_INTERVALS,
+    example: 'day',
+  })
   @IsIn(BASELINE_INTERVALS, { message: `interval must be one of ${BASELINE_INTERVALS.join(', ')}` })
   interval!: BaselineInterval;
 
@@ -104,7 +112,11 @@ export class ForecastQuery {
   @IsRowId()
   clientId?: number;
 
-  @ApiPropertyOptional({ description: 'The instant the forecast is made at (ISO-8601 or epoch ms); default now', example: '2026-11-20T15:00:00Z', type: String })
+  @ApiPropertyOptional({
+    description: 'The instant the forecast is made at (ISO-8601 or epoch ms); default now',
+    example: '2026-11-20T15:00:00Z',
+    type: String,
+  })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : typeof value === 'string' ? Date.parse(value) : value))
   @IsNumber({ allowNaN: false }, { message: 'at must be an ISO-8601 date-time or epoch milliseconds' })
@@ -127,7 +139,10 @@ export class VoltageQualityQuery extends TimeRangeQuery {
 }
 
 export class BalanceQuery extends TimeRangeQuery {
-  @ApiPropertyOptional({ description: "A site: its main meter against its devices marked submeter (give siteId, or mainDeviceId and subDeviceIds)", example: 2 })
+  @ApiPropertyOptional({
+    description: 'A site: its main meter against its devices marked submeter (give siteId, or mainDeviceId and subDeviceIds)',
+    example: 2,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsRowId()
@@ -159,7 +174,12 @@ export class BalanceQuery extends TimeRangeQuery {
 }
 
 export class CheckExpressionDto {
-  @ApiProperty({ description: 'Input names and the device each stands for (devices of one client)', type: 'object', additionalProperties: { type: 'integer' }, example: { main: 12, a: 13, b: 14 } })
+  @ApiProperty({
+    description: 'Input names and the device each stands for (devices of one client)',
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { main: 12, a: 13, b: 14 },
+  })
   @IsObject()
   inputs!: Record<string, number>;
 

@@ -7,7 +7,11 @@ export class BaselineCoefficient {
 }
 
 export class G14Verdict {
-  @ApiProperty({ description: 'Which ASHRAE Guideline 14 limits apply: monthly for month points, hourly (the finer-than-monthly limits) for day and week points', enum: ['monthly', 'hourly'] }) criteria!: 'monthly' | 'hourly';
+  @ApiProperty({
+    description: 'Which ASHRAE Guideline 14 limits apply: monthly for month points, hourly (the finer-than-monthly limits) for day and week points',
+    enum: ['monthly', 'hourly'],
+  })
+  criteria!: 'monthly' | 'hourly';
   @ApiProperty({ description: 'CV(RMSE) limit (%)', example: 15 }) cvRmseLimit!: number;
   @ApiProperty({ description: 'NMBE limit (± %)', example: 5 }) nmbeLimit!: number;
   @ApiProperty({ description: 'Whether both figures are within their limits', example: true }) passes!: boolean;
@@ -37,7 +41,12 @@ export class SavedBaseline extends BaselineFitResponse {
   @ApiProperty({ description: 'Name', example: 'Plant 2025' }) name!: string;
   @ApiProperty({ description: 'Start of the fitted period (ISO-8601)', example: '2026-11-02T00:00:00.000Z' }) from!: string;
   @ApiProperty({ description: 'End of the fitted period (ISO-8601)', example: '2026-11-06T00:00:00.000Z' }) to!: string;
-  @ApiProperty({ description: 'The drivers as given', example: [{ deviceId: 7, metric: 'production', transform: 'sum' }] }) drivers!: Array<{ deviceId: number; metric: string; transform: string; base?: number }>;
+  @ApiProperty({ description: 'The drivers as given', example: [{ deviceId: 7, metric: 'production', transform: 'sum' }] }) drivers!: Array<{
+    deviceId: number;
+    metric: string;
+    transform: string;
+    base?: number;
+  }>;
   @ApiProperty({ description: 'When it was saved (ISO-8601)', example: '2026-11-30T12:00:00.000Z' }) createdAt!: string;
 }
 
@@ -71,7 +80,8 @@ export class AnomalyHour {
 
 export class AnomaliesResponse {
   @ApiProperty({ description: 'The time zone of the day types and hours', example: 'America/Sao_Paulo' }) timezone!: string;
-  @ApiProperty({ type: [AnomalyHour], description: 'Scored hours in time order (hours with fewer than 4 earlier days of their type are not scored)' }) hours!: AnomalyHour[];
+  @ApiProperty({ type: [AnomalyHour], description: 'Scored hours in time order (hours with fewer than 4 earlier days of their type are not scored)' })
+  hours!: AnomalyHour[];
   @ApiProperty({ description: 'How many of them are anomalies', example: 1 }) anomalies!: number;
 }
 
@@ -79,7 +89,13 @@ export class ForecastPart {
   @ApiProperty({ description: 'Energy measured so far (kWh)', example: 120 }) actualKWh!: number;
   @ApiProperty({ description: 'Energy expected for the rest, adjusted by (1 + s) (kWh)', example: 200 }) remainingKWh!: number;
   @ApiProperty({ description: 'actual + remaining (kWh)', example: 320 }) forecastKWh!: number;
-  @ApiProperty({ description: 'Cost of the forecast at the average price paid so far (R$), when a tariff prices the energy', nullable: true, type: Number, example: 250.5 }) forecastCost!: number | null;
+  @ApiProperty({
+    description: 'Cost of the forecast at the average price paid so far (R$), when a tariff prices the energy',
+    nullable: true,
+    type: Number,
+    example: 250.5,
+  })
+  forecastCost!: number | null;
 }
 
 export class ForecastResponse {
@@ -89,7 +105,13 @@ export class ForecastResponse {
   @ApiProperty({ description: 's: the exponentially weighted mean (α = 0.3) of the daily residuals actual / expected − 1', example: 0.033 }) s!: number;
   @ApiProperty({ type: ForecastPart, description: "Today's expected energy and cost" }) today!: ForecastPart;
   @ApiProperty({ type: ForecastPart, description: "This month's expected energy and cost" }) month!: ForecastPart;
-  @ApiProperty({ description: "The forecast's own mean absolute percentage error over the past days it could be made for (%)", nullable: true, type: Number, example: 4.2 }) pastErrorPct!: number | null;
+  @ApiProperty({
+    description: "The forecast's own mean absolute percentage error over the past days it could be made for (%)",
+    nullable: true,
+    type: Number,
+    example: 4.2,
+  })
+  pastErrorPct!: number | null;
   @ApiProperty({ description: 'How many past days that error is over', example: 12 }) pastErrorDays!: number;
 }
 
@@ -104,7 +126,8 @@ export class VoltageWeek {
   @ApiProperty({ description: 'End (exclusive)', example: '2026-11-09T00:00:00.000Z' }) end!: string;
   @ApiProperty({ description: 'Ten-minute windows with a voltage', example: 1008 }) readings!: number;
   @ApiProperty({ description: 'Whether the week holds the 1,008 readings the indices are defined on', example: true }) complete!: boolean;
-  @ApiProperty({ description: 'Counts per phase (voltage, or voltageL1..L3)', example: { voltage: { adequate: 1000, precarious: 8, critical: 0 } } }) byPhase!: Record<string, BandCounts>;
+  @ApiProperty({ description: 'Counts per phase (voltage, or voltageL1..L3)', example: { voltage: { adequate: 1000, precarious: 8, critical: 0 } } })
+  byPhase!: Record<string, BandCounts>;
   @ApiProperty({ description: 'Precarious readings of the worst phase', example: 8 }) nlp!: number;
   @ApiProperty({ description: 'Critical readings of the worst phase', example: 0 }) nlc!: number;
   @ApiProperty({ description: 'DRP = nlp / 1008 × 100 (%)', example: 0.79 }) drp!: number;

@@ -10,7 +10,11 @@ export class CreateApiKeyDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: '`ingest`: may POST /api/ingest for the client’s existing devices; `forward`: may also create the devices its readings name by uid (a master instance forwarding here); `read`: may call the read (GET) routes', enum: API_KEY_SCOPES })
+  @ApiProperty({
+    description:
+      '`ingest`: may POST /api/ingest for the client’s existing devices; `forward`: may also create the devices its readings name by uid (a master instance forwarding here); `read`: may call the read (GET) routes',
+    enum: API_KEY_SCOPES,
+  })
   @IsIn(API_KEY_SCOPES)
   scope!: ApiKeyScope;
 
@@ -32,7 +36,16 @@ export class ApiKeyResponse {
 
   static from(k: ApiKey): ApiKeyResponse {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return { id: k.id, clientId: k.clientId, name: k.name, scope: k.scope, prefix: k.prefix, createdAt: new Date(k.createdAt).toISOString(), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt) };
+    return {
+      id: k.id,
+      clientId: k.clientId,
+      name: k.name,
+      scope: k.scope,
+      prefix: k.prefix,
+      createdAt: new Date(k.createdAt).toISOString(),
+      lastUsedAt: iso(k.lastUsedAt),
+      revokedAt: iso(k.revokedAt),
+    };
   }
 }
 

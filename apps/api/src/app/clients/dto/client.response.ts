@@ -3,13 +3,33 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { Client } from '../entities/client.entity';
 
 export class ClientRetentionResponse {
-  @ApiProperty({ description: "Days the client's raw readings are kept; null: the platform's default (RETENTION_RAW_DAYS)", nullable: true, type: Number, example: null })
+  @ApiProperty({
+    description: "Days the client's raw readings are kept; null: the platform's default (RETENTION_RAW_DAYS)",
+    nullable: true,
+    type: Number,
+    example: null,
+  })
   rawDays!: number | null;
-  @ApiProperty({ description: "Days the client's 1-minute rollups are kept; null: the platform's default (RETENTION_1M_DAYS)", nullable: true, type: Number, example: null })
+  @ApiProperty({
+    description: "Days the client's 1-minute rollups are kept; null: the platform's default (RETENTION_1M_DAYS)",
+    nullable: true,
+    type: Number,
+    example: null,
+  })
   oneMinuteDays!: number | null;
-  @ApiProperty({ description: "Days the client's 15-minute rollups are kept; null: the platform's default (RETENTION_15M_DAYS)", nullable: true, type: Number, example: null })
+  @ApiProperty({
+    description: "Days the client's 15-minute rollups are kept; null: the platform's default (RETENTION_15M_DAYS)",
+    nullable: true,
+    type: Number,
+    example: null,
+  })
   fifteenMinuteDays!: number | null;
-  @ApiProperty({ description: "Days the client's 1-hour rollups are kept; null: the platform's default (RETENTION_1H_DAYS)", nullable: true, type: Number, example: null })
+  @ApiProperty({
+    description: "Days the client's 1-hour rollups are kept; null: the platform's default (RETENTION_1H_DAYS)",
+    nullable: true,
+    type: Number,
+    example: null,
+  })
   oneHourDays!: number | null;
 }
 
@@ -28,7 +48,12 @@ export class ClientResponse {
   createdAt!: string;
   @ApiProperty({ description: "The client's own retention per resolution, where platform staff set one", type: ClientRetentionResponse })
   retention!: ClientRetentionResponse;
-  @ApiProperty({ description: "The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic", nullable: true, type: String, example: null })
+  @ApiProperty({
+    description: "The client's mqtt devices must have topics under this prefix (set by platform staff); null: any topic",
+    nullable: true,
+    type: String,
+    example: null,
+  })
   mqttTopicPrefix!: string | null;
 
   static from(c: Client, plantTimezone: string): ClientResponse {
@@ -39,7 +64,12 @@ export class ClientResponse {
       timezone: c.timezone ?? plantTimezone,
       language: c.language ?? 'en',
       createdAt: new Date(c.createdAt).toISOString(),
-      retention: { rawDays: c.retentionRawDays, oneMinuteDays: c.retentionOneMinuteDays, fifteenMinuteDays: c.retentionFifteenMinuteDays, oneHourDays: c.retentionOneHourDays },
+      retention: {
+        rawDays: c.retentionRawDays,
+        oneMinuteDays: c.retentionOneMinuteDays,
+        fifteenMinuteDays: c.retentionFifteenMinuteDays,
+        oneHourDays: c.retentionOneHourDays,
+      },
       mqttTopicPrefix: c.mqttTopicPrefix ?? null,
     };
   }

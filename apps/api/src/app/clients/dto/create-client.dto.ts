@@ -19,19 +19,32 @@ export class CreateClientDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiPropertyOptional({ description: "The client's identifier in other systems; unique; used to match clients across master and slave instances", example: 'CRM-0042' })
+  @ApiPropertyOptional({
+    description: "The client's identifier in other systems; unique; used to match clients across master and slave instances",
+    example: 'CRM-0042',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   externalId?: string;
 
-  @ApiPropertyOptional({ description: "IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.", example: 'America/Sao_Paulo', nullable: true, type: String })
+  @ApiPropertyOptional({
+    description:
+      "IANA time zone of the client's days, weeks and months (charts by day, energy periods); null or absent follows PLANT_TIMEZONE. Set by platform staff.",
+    example: 'America/Sao_Paulo',
+    nullable: true,
+    type: String,
+  })
   @IsOptional()
   @IsTimeZone()
   timezone?: string | null;
 
-  @ApiPropertyOptional({ description: "Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en", example: 'pt-BR', enum: ['en', 'pt-BR'] })
+  @ApiPropertyOptional({
+    description: "Language of the client's notifications (e-mail, Telegram, SMS): en or pt-BR; absent: en",
+    example: 'pt-BR',
+    enum: ['en', 'pt-BR'],
+  })
   @IsOptional()
   @IsIn(['en', 'pt-BR'], { message: 'language must be en or pt-BR' })
   language?: Language;

@@ -9,14 +9,16 @@ const IsMqttTopicPrefix = () =>
   ValidateBy({
     name: 'isMqttTopicPrefix',
     validator: {
-      validate: (value: unknown) => value === null || (typeof value === 'string' && value.length > 0 && value.length <= 200 && mqttTopicProblem(value.replace(/\/+$/, '')) === undefined),
+      validate: (value: unknown) =>
+        value === null || (typeof value === 'string' && value.length > 0 && value.length <= 200 && mqttTopicProblem(value.replace(/\/+$/, '')) === undefined),
       defaultMessage: () => 'mqttTopicPrefix must be an MQTT topic without wildcards (+ or #), such as acme or sites/acme (or null for any topic)',
     },
   });
 
 export class UpdateClientDto extends PartialType(CreateClientDto) {
   @ApiPropertyOptional({
-    description: "The client's own retention per resolution (platform staff only: a client's user gets 403). Fields left out are kept; null is the platform's default",
+    description:
+      "The client's own retention per resolution (platform staff only: a client's user gets 403). Fields left out are kept; null is the platform's default",
     type: ClientRetentionDto,
   })
   @IsOptional()
@@ -26,7 +28,8 @@ export class UpdateClientDto extends PartialType(CreateClientDto) {
   retention?: ClientRetentionDto;
 
   @ApiPropertyOptional({
-    description: "Platform staff only: the client's mqtt devices must have topics under this prefix (acme: acme/plug1, not other/plug1), so that one client cannot bind another's meter; null lifts it",
+    description:
+      "Platform staff only: the client's mqtt devices must have topics under this prefix (acme: acme/plug1, not other/plug1), so that one client cannot bind another's meter; null lifts it",
     nullable: true,
     type: String,
     example: 'acme',

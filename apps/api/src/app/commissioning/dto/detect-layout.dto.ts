@@ -58,7 +58,8 @@ export class DetectLayoutDto {
   registers!: DetectRegisterDto[];
 
   @ApiPropertyOptional({
-    description: 'Expected ranges per metric, [min, max] in its canonical unit, over the defaults (voltage 80-300 V, frequency 45-65 Hz, power factor -1..1, ...)',
+    description:
+      'Expected ranges per metric, [min, max] in its canonical unit, over the defaults (voltage 80-300 V, frequency 45-65 Hz, power factor -1..1, ...)',
     type: 'object',
     additionalProperties: { type: 'array', items: { type: 'number' } },
     example: { voltage: [200, 250], energy: [100000, 200000] },

@@ -19,7 +19,8 @@ export class PzemAddressResponse {
   @ApiProperty({ description: 'The address the meter confirmed and the device config now holds', example: 2 })
   to!: number;
   @ApiProperty({
-    description: "How the meter confirmed it: `echo` (its reply to the write) or `probe` (the reply was lost or garbled, and the meter answered a read at the new address)",
+    description:
+      'How the meter confirmed it: `echo` (its reply to the write) or `probe` (the reply was lost or garbled, and the meter answered a read at the new address)',
     enum: ['echo', 'probe'],
     example: 'echo',
   })

@@ -62,14 +62,20 @@ export class ScanLineDto {
 export class ScanStartedResponse {
   @ApiProperty({ description: 'The scan job, for GET /api/lines/scan/{jobId} and its event stream', example: '0d9f6a3e-2f57-4a8e-9c1e-4c1c1d0e8b55' })
   jobId!: string;
-  @ApiProperty({ description: 'The worst case on the wire (every id silent), e.g. "247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers"' })
+  @ApiProperty({
+    description:
+      'The worst case on the wire (every id silent), e.g. "247 ids × 1000 ms timeout plus 12.0 ms on the wire at 9600 8N1: at most 4 min 10 s when none answers"',
+  })
   estimate!: string;
 }
 
 export class ScanFoundResponse {
   @ApiProperty({ description: 'Slave id / unit id that answered', example: 3 })
   id!: number;
-  @ApiProperty({ description: 'registers: it sent the registers asked for; exception: it answered with a Modbus exception (a device is there all the same)', enum: ['registers', 'exception'] })
+  @ApiProperty({
+    description: 'registers: it sent the registers asked for; exception: it answered with a Modbus exception (a device is there all the same)',
+    enum: ['registers', 'exception'],
+  })
   answered!: 'registers' | 'exception';
   @ApiPropertyOptional({ description: 'The Modbus exception code, when it answered with one', example: 2 })
   exceptionCode?: number;

@@ -19,7 +19,9 @@ export class AlarmRulesVersion1764230000000 implements MigrationInterface {
       await q.query(`CREATE FUNCTION bump_alarm_rules_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${bump}; RETURN NULL; END $$`);
       // Once per statement, after it has locked the rows it changes: the counter is always the last
       // lock a rule change takes, so two changes (a device deleted with its rules, a rule edited) never wait on each other in a cycle.
-      await q.query(`CREATE TRIGGER alarm_rules_version AFTER INSERT OR UPDATE OR DELETE ON alarm_rules FOR EACH STATEMENT EXECUTE FUNCTION bump_alarm_rules_version()`);
+      await q.query(
+        `CREATE TRIGGER alarm_rules_version AFTER INSERT OR UPDATE OR DELETE ON alarm_rules FOR EACH STATEMENT EXECUTE FUNCTION bump_alarm_rules_version()`,
+      );
       return;
     }
     for (const event of ['INSERT', 'UPDATE', 'DELETE']) {

@@ -51,7 +51,9 @@ export class MeasurementsByMonth1764260000001 implements MigrationInterface {
       const end = monthStart(d.getUTCFullYear(), d.getUTCMonth() + 1);
       await q.query(`CREATE TABLE ${partitionName(start)} PARTITION OF measurements FOR VALUES FROM (${start}) TO (${end})`);
     }
-    await q.query(`INSERT INTO measurements (device_id, metric, ts, value, source) SELECT device_id, metric, ts, value, source FROM measurements_unpartitioned`);
+    await q.query(
+      `INSERT INTO measurements (device_id, metric, ts, value, source) SELECT device_id, metric, ts, value, source FROM measurements_unpartitioned`,
+    );
     await q.query(`DROP TABLE measurements_unpartitioned`);
   }
 

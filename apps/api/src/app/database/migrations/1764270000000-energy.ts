@@ -36,7 +36,9 @@ export class Energy1764270000000 implements MigrationInterface {
     await q.query(`ALTER TABLE devices ADD COLUMN max_power_w ${real} NULL`);
     // Devices with readings already: their quarters are computed from their rollups in the background.
     await q.query(`CREATE TABLE energy_backfill (device_id INTEGER PRIMARY KEY)`);
-    await q.query(`INSERT INTO energy_backfill (device_id) SELECT DISTINCT device_id FROM rollups WHERE bucket_ms = 60000 AND metric IN ('energy', 'exportEnergy', 'power')`);
+    await q.query(
+      `INSERT INTO energy_backfill (device_id) SELECT DISTINCT device_id FROM rollups WHERE bucket_ms = 60000 AND metric IN ('energy', 'exportEnergy', 'power')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -55,10 +55,16 @@ export class AlarmModel1764300000000 implements MigrationInterface {
       muted ${bool} NOT NULL DEFAULT ${no})`);
     await q.query(`CREATE INDEX ix_alarm_event_history_event ON alarm_event_history (event_id, id)`);
     if (pg) {
-      await q.query(`CREATE FUNCTION refuse_alarm_history_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'alarm_event_history is append-only'; END $$`);
-      await q.query(`CREATE TRIGGER alarm_event_history_append_only BEFORE UPDATE ON alarm_event_history FOR EACH ROW EXECUTE FUNCTION refuse_alarm_history_update()`);
+      await q.query(
+        `CREATE FUNCTION refuse_alarm_history_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'alarm_event_history is append-only'; END $$`,
+      );
+      await q.query(
+        `CREATE TRIGGER alarm_event_history_append_only BEFORE UPDATE ON alarm_event_history FOR EACH ROW EXECUTE FUNCTION refuse_alarm_history_update()`,
+      );
     } else {
-      await q.query(`CREATE TRIGGER alarm_event_history_append_only BEFORE UPDATE ON alarm_event_history BEGIN SELECT RAISE(ABORT, 'alarm_event_history is append-only'); END`);
+      await q.query(
+        `CREATE TRIGGER alarm_event_history_append_only BEFORE UPDATE ON alarm_event_history BEGIN SELECT RAISE(ABORT, 'alarm_event_history is append-only'); END`,
+      );
     }
 
     await q.query(`CREATE TABLE alarm_states (
@@ -101,7 +107,19 @@ export class AlarmModel1764300000000 implements MigrationInterface {
     for (const column of ['latched', 'chattering', 'shelve_reason', 'shelved_until', 'ack_comment', 'acknowledged_by', 'severity']) {
       await q.query(`ALTER TABLE alarm_events DROP COLUMN ${column}`);
     }
-    for (const column of ['escalate_after_min', 'escalation_channel_id', 'channel_ids', 'stale_after_sec', 're_alarm_sec', 'latch', 'off_delay_sec', 'on_delay_sec', 'deadband', 'severity', 'type']) {
+    for (const column of [
+      'escalate_after_min',
+      'escalation_channel_id',
+      'channel_ids',
+      'stale_after_sec',
+      're_alarm_sec',
+      'latch',
+      'off_delay_sec',
+      'on_delay_sec',
+      'deadband',
+      'severity',
+      'type',
+    ]) {
       await q.query(`ALTER TABLE alarm_rules DROP COLUMN ${column}`);
     }
   }

@@ -28,7 +28,10 @@ export class PlatformAlarms1764350000000 implements MigrationInterface {
     } else {
       await rebuild(q, 'alarm_rules', ALARM_RULES(`client_id INTEGER NULL REFERENCES clients(id)`), [
         `CREATE INDEX ix_alarm_rules_client ON alarm_rules (client_id)`,
-        ...['insert', 'update', 'delete'].map((e) => `CREATE TRIGGER alarm_rules_version_${e} AFTER ${e.toUpperCase()} ON alarm_rules BEGIN UPDATE revisions SET value = value + 1 WHERE name = 'alarm-rules'; END`),
+        ...['insert', 'update', 'delete'].map(
+          (e) =>
+            `CREATE TRIGGER alarm_rules_version_${e} AFTER ${e.toUpperCase()} ON alarm_rules BEGIN UPDATE revisions SET value = value + 1 WHERE name = 'alarm-rules'; END`,
+        ),
       ]);
       await rebuild(q, 'alarm_events', ALARM_EVENTS(`device_id INTEGER NULL REFERENCES devices(id)`), [
         `CREATE UNIQUE INDEX ux_alarm_events_active ON alarm_events (rule_id, device_id) WHERE cleared_at IS NULL`,
@@ -75,10 +78,12 @@ export class PlatformAlarms1764350000000 implements MigrationInterface {
     await q.query(`DELETE FROM alarm_event_history WHERE event_id IN (SELECT id FROM alarm_events WHERE device_id IS NULL)`);
     await q.query(`DELETE FROM alarm_states WHERE device_id IS NULL`);
     await q.query(`DELETE FROM alarm_events WHERE device_id IS NULL`);
-    await rebuild(q, 'alarm_states', ALARM_STATES(`device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE`, ',\n      PRIMARY KEY (rule_id, device_id)'), [
-      `CREATE INDEX ix_alarm_states_device ON alarm_states (device_id)`,
-      `CREATE INDEX ix_alarm_states_due ON alarm_states (due_at) WHERE due_at IS NOT NULL`,
-    ]);
+    await rebuild(
+      q,
+      'alarm_states',
+      ALARM_STATES(`device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE`, ',\n      PRIMARY KEY (rule_id, device_id)'),
+      [`CREATE INDEX ix_alarm_states_device ON alarm_states (device_id)`, `CREATE INDEX ix_alarm_states_due ON alarm_states (due_at) WHERE due_at IS NOT NULL`],
+    );
     await rebuild(q, 'alarm_events', ALARM_EVENTS(`device_id INTEGER NOT NULL REFERENCES devices(id)`), [
       `CREATE UNIQUE INDEX ux_alarm_events_active ON alarm_events (rule_id, device_id) WHERE cleared_at IS NULL`,
       `CREATE INDEX ix_alarm_events_device ON alarm_events (device_id, raised_at)`,
@@ -86,7 +91,10 @@ export class PlatformAlarms1764350000000 implements MigrationInterface {
     ]);
     await rebuild(q, 'alarm_rules', ALARM_RULES(`client_id INTEGER NOT NULL REFERENCES clients(id)`), [
       `CREATE INDEX ix_alarm_rules_client ON alarm_rules (client_id)`,
-      ...['insert', 'update', 'delete'].map((e) => `CREATE TRIGGER alarm_rules_version_${e} AFTER ${e.toUpperCase()} ON alarm_rules BEGIN UPDATE revisions SET value = value + 1 WHERE name = 'alarm-rules'; END`),
+      ...['insert', 'update', 'delete'].map(
+        (e) =>
+          `CREATE TRIGGER alarm_rules_version_${e} AFTER ${e.toUpperCase()} ON alarm_rules BEGIN UPDATE revisions SET value = value + 1 WHERE name = 'alarm-rules'; END`,
+      ),
     ]);
   }
 }
@@ -154,7 +162,11 @@ async function rebuild(q: QueryRunner, table: string, columns: string, after: st
   await q.query(`ALTER TABLE ${table}_rebuilt RENAME TO ${table}`);
   if (seq) {
     await q.query(`UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?`, [seq.seq, table]);
-    await q.query(`INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)`, [table, seq.seq, table]);
+    await q.query(`INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)`, [
+      table,
+      seq.seq,
+      table,
+    ]);
   }
   for (const sql of after) await q.query(sql);
 }

@@ -14,7 +14,10 @@ export class CreateDeviceDto {
   @IsRowId()
   siteId?: number;
 
-  @ApiPropertyOptional({ description: "A submeter measures part of what another meter of its site measures: its energy is left out of the site's total", default: false })
+  @ApiPropertyOptional({
+    description: "A submeter measures part of what another meter of its site measures: its energy is left out of the site's total",
+    default: false,
+  })
   @IsOptional()
   @IsBoolean()
   submeter?: boolean;
@@ -25,7 +28,12 @@ export class CreateDeviceDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored', enum: DEVICE_TYPES, example: 'modbus' })
+  @ApiProperty({
+    description:
+      '`modbus`: polled over RS485 or Ethernet; `tuya`: polled from Tuya cloud; `api`: pushes its own readings to /api/ingest; `mqtt`: publishes to the MQTT broker the server subscribes to (MQTT_URL); `virtual`: computed on each query from other devices of the same client by expressions (config {inputs: {main: 12, a: 13}, metrics: {power: "main.power - a.power"}}), never stored',
+    enum: DEVICE_TYPES,
+    example: 'modbus',
+  })
   @IsIn(DEVICE_TYPES)
   deviceType!: DeviceType;
 
@@ -59,7 +67,7 @@ export class CreateDeviceDto {
       'Modbus TCP: {transport:"tcp", host, port, unitId, driver}; RTU over TCP: {transport:"rtu-tcp", host, port, slaveId, driver}; ' +
       'generic register maps add registers:[{metric, function, address, type, order, scale, offset, unit}]; ' +
       'Tuya: {region, accessId, accessSecret, tuyaDeviceId, endpoint?}; ' +
-      'MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter\'s own MQTT name; for json the full topic, no wildcards), ' +
+      "MQTT: {format: tasmota|shelly-gen1|shelly-gen2|zigbee2mqtt|json, topic (the meter's own MQTT name; for json the full topic, no wildcards), " +
       'energyScale? (zigbee2mqtt), mapping?: [{metric, path: "a.b[0].c", scale?, offset?}] and timestampPath? (json)}. Secrets are write-only.',
     type: 'object',
     additionalProperties: true,

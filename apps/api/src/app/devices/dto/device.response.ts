@@ -43,14 +43,15 @@ export class DeviceResponse {
   @ApiProperty({ description: 'When the device was created (ISO-8601 UTC)' })
   createdAt!: string;
   @ApiPropertyOptional({
-    description: 'Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen',
+    description:
+      'Set when the poll intervals configured on the serial line (or RTU gateway) this device shares need more wire time than the line has; says which intervals to lengthen',
     nullable: true,
     type: String,
   })
   lineWarning?: string | null;
   @ApiPropertyOptional({
     description:
-      'The instance that polls this device now (holder of its lease; with several instances on one database each device is read by one of them); null when no instance polls it (inactive, pushed by api, polling off, or between an instance\'s death and the takeover)',
+      "The instance that polls this device now (holder of its lease; with several instances on one database each device is read by one of them); null when no instance polls it (inactive, pushed by api, polling off, or between an instance's death and the takeover)",
     nullable: true,
     type: String,
     example: 'Pieng Medidor Master @ plant-1 pid 4242 (3f1c9a4e-6d0b-4c1e-9a52-2b8e7f0c1d2a)',
@@ -58,14 +59,29 @@ export class DeviceResponse {
   polledBy?: string | null;
   @ApiPropertyOptional({ description: 'mqtt devices: payloads of the device that could not be read (never stored)', example: 0 })
   mqttRejected?: number;
-  @ApiPropertyOptional({ description: 'mqtt devices: the last payload that could not be read, as received (its first 2,000 characters)', nullable: true, type: String, example: '{"Time":"2022-01-11T21:57:38"}' })
+  @ApiPropertyOptional({
+    description: 'mqtt devices: the last payload that could not be read, as received (its first 2,000 characters)',
+    nullable: true,
+    type: String,
+    example: '{"Time":"2022-01-11T21:57:38"}',
+  })
   lastRejectedPayload?: string | null;
-  @ApiPropertyOptional({ description: 'mqtt devices: why the last bad payload could not be read', nullable: true, type: String, example: 'SENSOR payload has no ENERGY object' })
+  @ApiPropertyOptional({
+    description: 'mqtt devices: why the last bad payload could not be read',
+    nullable: true,
+    type: String,
+    example: 'SENSOR payload has no ENERGY object',
+  })
   lastRejectedReason?: string | null;
   @ApiPropertyOptional({ description: 'mqtt devices: when the last message of the device came, readings or not (ISO-8601 UTC)', nullable: true, type: String })
   mqttLastMessageAt?: string | null;
 
-  static from(d: Device, redact: (config: Record<string, unknown>) => Record<string, unknown>, lineWarning: string | null = null, polledBy: string | null = null): DeviceResponse {
+  static from(
+    d: Device,
+    redact: (config: Record<string, unknown>) => Record<string, unknown>,
+    lineWarning: string | null = null,
+    polledBy: string | null = null,
+  ): DeviceResponse {
     return {
       id: d.id,
       uid: d.uid,

@@ -17,7 +17,11 @@ export class EnergyScopeQuery extends TimeRangeQuery {
   @IsRowId()
   deviceId?: number;
 
-  @ApiPropertyOptional({ description: "A site's total: its main meter when one is set, else its active devices not marked submeter, simulated ones left out (give one of deviceId, siteId, clientId)", example: 1 })
+  @ApiPropertyOptional({
+    description:
+      "A site's total: its main meter when one is set, else its active devices not marked submeter, simulated ones left out (give one of deviceId, siteId, clientId)",
+    example: 1,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsRowId()
@@ -32,7 +36,8 @@ export class EnergyScopeQuery extends TimeRangeQuery {
 
 export class EnergyQuery extends EnergyScopeQuery {
   @ApiPropertyOptional({
-    description: "Width of an interval: 15 minutes, an hour, or a day, a week (from Monday) or a calendar month in the client's time zone. Default period: the last 24 hours",
+    description:
+      "Width of an interval: 15 minutes, an hour, or a day, a week (from Monday) or a calendar month in the client's time zone. Default period: the last 24 hours",
     enum: ENERGY_INTERVALS,
     default: 'hour',
   })
@@ -42,4 +47,3 @@ export class EnergyQuery extends EnergyScopeQuery {
 }
 
 export class DemandQuery extends EnergyScopeQuery {}
-

@@ -23,7 +23,8 @@ class ExportFileQuery extends TimeRangeQuery {
   format?: ExportFormat;
 
   @ApiPropertyOptional({
-    description: 'How numbers are written in a CSV: en (comma separator, decimal point) or pt-BR (semicolon separator, decimal comma, UTF-8 byte-order mark so that Excel in Brazil opens it right)',
+    description:
+      'How numbers are written in a CSV: en (comma separator, decimal point) or pt-BR (semicolon separator, decimal comma, UTF-8 byte-order mark so that Excel in Brazil opens it right)',
     enum: EXPORT_LOCALES,
     default: 'en',
     example: 'pt-BR',
@@ -40,7 +41,14 @@ export class ReadingsExportQuery extends ExportFileQuery {
   deviceId!: number;
 
   @ApiProperty({ description: 'Comma-separated metric names, one column each', example: 'voltage,power', type: String })
-  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
+  @Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value,
+  )
   @ArrayMinSize(1, { message: 'metrics must name at least one metric' })
   @ArrayMaxSize(20, { message: 'metrics may name at most 20 metrics' })
   @Matches(METRIC_NAME_PATTERN, { each: true, message: 'metrics must be metric names such as voltage,power' })

@@ -9,13 +9,25 @@ export class ReadingDto {
   @ApiPropertyOptional({ description: "The device the reading belongs to, by this instance's id (give deviceId or deviceUid)", example: 1 })
   deviceId?: number;
 
-  @ApiPropertyOptional({ description: 'The device by its uid, the same on every instance (give deviceId or deviceUid); a uid unknown here must be described in `devices`', example: '7f0c6a9e-2f5b-4d0e-9a55-3c1d2b4e5f60' })
+  @ApiPropertyOptional({
+    description: 'The device by its uid, the same on every instance (give deviceId or deviceUid); a uid unknown here must be described in `devices`',
+    example: '7f0c6a9e-2f5b-4d0e-9a55-3c1d2b4e5f60',
+  })
   deviceUid?: string;
 
-  @ApiPropertyOptional({ description: 'When the meter was read: ISO-8601 (UTC or with offset) or epoch milliseconds. Default: the time of receipt. At most 5 minutes in the future.', example: '2026-11-26T12:00:00Z', oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }] })
+  @ApiPropertyOptional({
+    description: 'When the meter was read: ISO-8601 (UTC or with offset) or epoch milliseconds. Default: the time of receipt. At most 5 minutes in the future.',
+    example: '2026-11-26T12:00:00Z',
+    oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }],
+  })
   timestamp?: string | number;
 
-  @ApiProperty({ description: 'Metric name -> finite number, in canonical units (voltage V, current A, power W, energy Wh, frequency Hz, powerFactor)', type: 'object', additionalProperties: { type: 'number' }, example: { voltage: 229.8, current: 1.52, power: 342.1 } })
+  @ApiProperty({
+    description: 'Metric name -> finite number, in canonical units (voltage V, current A, power W, energy Wh, frequency Hz, powerFactor)',
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { voltage: 229.8, current: 1.52, power: 342.1 },
+  })
   metrics!: Record<string, number>;
 
   @ApiPropertyOptional({ description: 'Free-form context kept in the audit trail (at most 2 KB as JSON)', type: 'object', additionalProperties: true })
@@ -30,13 +42,19 @@ export class ForwardedDeviceDto {
   @ApiProperty({ description: 'Device name at the sender (used when the device is created here)', example: 'Feeder 3' })
   name!: string;
 
-  @ApiPropertyOptional({ description: "Device type at the sender (modbus, tuya, api); kept as the device's origin here, where it is created as type api and never polled", example: 'modbus' })
+  @ApiPropertyOptional({
+    description: "Device type at the sender (modbus, tuya, api); kept as the device's origin here, where it is created as type api and never polled",
+    example: 'modbus',
+  })
   deviceType?: string;
 
   @ApiPropertyOptional({ description: 'Meter driver at the sender (e.g. sdm630)', example: 'sdm630' })
   driver?: string;
 
-  @ApiPropertyOptional({ description: "External id of the device's client at the sender; when the API key's client has an external id, they must match", example: 'ACME-01' })
+  @ApiPropertyOptional({
+    description: "External id of the device's client at the sender; when the API key's client has an external id, they must match",
+    example: 'ACME-01',
+  })
   clientExternalId?: string;
 }
 
@@ -44,10 +62,18 @@ export class IngestRequestDto {
   @ApiProperty({ description: 'Readings to store, all or nothing (at most 10,000)', type: [ReadingDto] })
   readings!: ReadingDto[];
 
-  @ApiPropertyOptional({ description: "Devices named by uid in `readings`, described so that unknown ones are created under the caller's client (an API key of the client, or its user); a uid of another client is refused with 409", type: [ForwardedDeviceDto] })
+  @ApiPropertyOptional({
+    description:
+      "Devices named by uid in `readings`, described so that unknown ones are created under the caller's client (an API key of the client, or its user); a uid of another client is refused with 409",
+    type: [ForwardedDeviceDto],
+  })
   devices?: ForwardedDeviceDto[];
 
-  @ApiPropertyOptional({ description: 'api (default), or forward when another instance forwards its stored readings', enum: ['api', 'forward'], default: 'api' })
+  @ApiPropertyOptional({
+    description: 'api (default), or forward when another instance forwards its stored readings',
+    enum: ['api', 'forward'],
+    default: 'api',
+  })
   source?: 'api' | 'forward';
 }
 

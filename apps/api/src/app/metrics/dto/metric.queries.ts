@@ -40,13 +40,23 @@ export class SeriesQuery extends TimeRangeQuery {
   deviceId!: number;
 
   @ApiProperty({ description: 'Comma-separated metric names', example: 'voltage,power', type: String })
-  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
+  @Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value,
+  )
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
   @Matches(METRIC_NAME_PATTERN, { each: true, message: 'metrics must be metric names such as voltage,power' })
   metrics!: string[];
 
-  @ApiPropertyOptional({ description: `The most buckets wanted over the period (at most ${MAX_SERIES_POINTS}): the bucket width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 min, 5 min, 15 min, 30 min, 1 h, 3 h, 6 h, 12 h or whole days (in the client's time zone) that gives at most this many. Each point is the average, min, max and count of its bucket. Default period: the last 24 hours.`, default: 500 })
+  @ApiPropertyOptional({
+    description: `The most buckets wanted over the period (at most ${MAX_SERIES_POINTS}): the bucket width is the smallest of 1 s, 5 s, 10 s, 30 s, 1 min, 5 min, 15 min, 30 min, 1 h, 3 h, 6 h, 12 h or whole days (in the client's time zone) that gives at most this many. Each point is the average, min, max and count of its bucket. Default period: the last 24 hours.`,
+    default: 500,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -65,7 +75,10 @@ export class SummaryQuery extends TimeRangeQuery {
   @Matches(METRIC_NAME_PATTERN, { message: 'metric must be a metric name such as voltage' })
   metric!: string;
 
-  @ApiPropertyOptional({ description: 'Lower specification limit for Cp/Cpk, e.g. 198 for 220 V − 10 %. Without lsl and usl, mean ± 3σ is used, which yields Cp = Cpk = 1 by construction: pass real limits.' })
+  @ApiPropertyOptional({
+    description:
+      'Lower specification limit for Cp/Cpk, e.g. 198 for 220 V − 10 %. Without lsl and usl, mean ± 3σ is used, which yields Cp = Cpk = 1 by construction: pass real limits.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber({ allowNaN: false, allowInfinity: false })

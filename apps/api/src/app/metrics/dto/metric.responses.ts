@@ -30,11 +30,17 @@ export class MetricSeries {
 export class SeriesResponse {
   @ApiProperty({ description: 'Start of the period' }) from!: string;
   @ApiProperty({ description: 'End of the period' }) to!: string;
-  @ApiProperty({ description: 'Width of a bucket in milliseconds (a day bucket is nominally 86400000; it follows the local clock of the time zone)' }) bucketMs!: number;
-  @ApiProperty({ description: 'Where the values came from: raw readings, or the 1-minute, 15-minute or hourly rollups', enum: ['raw', '1m', '15m', '1h'] }) resolution!: 'raw' | '1m' | '15m' | '1h';
+  @ApiProperty({ description: 'Width of a bucket in milliseconds (a day bucket is nominally 86400000; it follows the local clock of the time zone)' })
+  bucketMs!: number;
+  @ApiProperty({ description: 'Where the values came from: raw readings, or the 1-minute, 15-minute or hourly rollups', enum: ['raw', '1m', '15m', '1h'] })
+  resolution!: 'raw' | '1m' | '15m' | '1h';
   @ApiProperty({ description: "The client's time zone, in which day buckets start at midnight", example: 'America/Sao_Paulo' }) timezone!: string;
   @ApiProperty({ type: [MetricSeries], description: 'One series per metric asked for' }) series!: MetricSeries[];
-  @ApiPropertyOptional({ description: "`virtual` for a virtual meter: each bucket is its expression over its inputs' bucket means, computed on each query and never stored", enum: ['virtual'] }) source?: 'virtual';
+  @ApiPropertyOptional({
+    description: "`virtual` for a virtual meter: each bucket is its expression over its inputs' bucket means, computed on each query and never stored",
+    enum: ['virtual'],
+  })
+  source?: 'virtual';
 }
 
 export class SixSigmaResponse {
@@ -54,7 +60,11 @@ export class SummaryResponse {
   @ApiProperty({ description: 'Minimum', nullable: true, type: Number }) min!: number | null;
   @ApiProperty({ description: 'Maximum', nullable: true, type: Number }) max!: number | null;
   @ApiProperty({ type: SixSigmaResponse, description: 'Process capability against the limits given (or mean ± 3σ)' }) sixSigma!: SixSigmaResponse;
-  @ApiPropertyOptional({ description: "`virtual` for a virtual meter: the statistics of its expression over its inputs' 1-minute buckets (count = buckets)", enum: ['virtual'] }) source?: 'virtual';
+  @ApiPropertyOptional({
+    description: "`virtual` for a virtual meter: the statistics of its expression over its inputs' 1-minute buckets (count = buckets)",
+    enum: ['virtual'],
+  })
+  source?: 'virtual';
 }
 
 export class LinregResponse {

@@ -34,7 +34,8 @@ const IsTime = () =>
     name: 'isTime',
     validator: {
       validate: (value: unknown) => typeof value === 'number',
-      defaultMessage: (args) => `${args?.property} ${args?.value instanceof NotATime ? args.value.reason : 'must be an ISO-8601 date-time or epoch milliseconds'}`,
+      defaultMessage: (args) =>
+        `${args?.property} ${args?.value instanceof NotATime ? args.value.reason : 'must be an ISO-8601 date-time or epoch milliseconds'}`,
     },
   });
 

@@ -1,11 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import type { AlarmSeverity } from '@pieng/shared';
 import { CHANNEL_TYPES, NOTIFY_ON, SEVERITIES, type ChannelType, type NotifyOn } from '../entities/notification-channel.row';
 
 export class CreateNotificationChannelDto {
   @ApiPropertyOptional({
-    description: "The client whose alarms the channel receives; a client's user may leave it out (their own client). null: a platform-wide channel for platform alarms (platform staff only)",
+    description:
+      "The client whose alarms the channel receives; a client's user may leave it out (their own client). null: a platform-wide channel for platform alarms (platform staff only)",
     example: 1,
     nullable: true,
     type: Number,

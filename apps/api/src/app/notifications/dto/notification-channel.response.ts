@@ -34,7 +34,10 @@ export class NotificationChannelResponse {
   pending!: number;
   @ApiProperty({ description: 'The last error of a delivery attempt on this channel, if any', nullable: true, type: String, example: null })
   lastError!: string | null;
-  @ApiPropertyOptional({ description: 'Webhook only, on creation only: the signing secret (whsec_ + base64). Store it now: it is never shown again', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  @ApiPropertyOptional({
+    description: 'Webhook only, on creation only: the signing secret (whsec_ + base64). Store it now: it is never shown again',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
   secret?: string;
 }
 

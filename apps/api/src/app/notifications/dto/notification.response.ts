@@ -19,7 +19,8 @@ export class NotificationResponse {
   @ApiProperty({ description: 'The device, null for a platform alarm', nullable: true, type: String, example: 'Meter A' })
   deviceName!: string | null;
   @ApiProperty({
-    description: 'pending (waiting or retrying), delivered, failed (refused, or 24 hours of retries over), muted (maintenance, shelved or chattering: recorded, not sent), cancelled (an escalation whose event was acknowledged in time)',
+    description:
+      'pending (waiting or retrying), delivered, failed (refused, or 24 hours of retries over), muted (maintenance, shelved or chattering: recorded, not sent), cancelled (an escalation whose event was acknowledged in time)',
     enum: DELIVERY_STATUSES,
     example: 'delivered',
   })

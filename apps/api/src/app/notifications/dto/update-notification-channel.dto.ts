@@ -4,7 +4,8 @@ import { CreateNotificationChannelDto } from './create-notification-channel.dto'
 
 export class UpdateNotificationChannelDto extends PartialType(OmitType(CreateNotificationChannelDto, ['clientId', 'type', 'config'] as const)) {
   @ApiPropertyOptional({
-    description: "Fields to change in the type's configuration; those left out are kept (a Telegram botToken need not be sent again). A webhook keeps its secret",
+    description:
+      "Fields to change in the type's configuration; those left out are kept (a Telegram botToken need not be sent again). A webhook keeps its secret",
     example: { url: 'https://hooks.example.com/pieng' },
     type: 'object',
     additionalProperties: true,

@@ -20,7 +20,10 @@ export class TestReadDto {
   @IsObject()
   config!: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'When testing the new settings of an existing device: its id, so that secrets left out (write-only) are taken from the stored config', example: 1 })
+  @ApiPropertyOptional({
+    description: 'When testing the new settings of an existing device: its id, so that secrets left out (write-only) are taken from the stored config',
+    example: 1,
+  })
   @IsOptional()
   @IsRowId()
   deviceId?: number;

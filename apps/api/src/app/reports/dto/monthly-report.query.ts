@@ -12,7 +12,10 @@ export class MonthlyReportQuery {
   @IsRowId()
   clientId!: number;
 
-  @ApiProperty({ description: "The month (YYYY-MM), in the client's time zone; the billing cycle ending in it when the site has a reading day. Not a month to come", example: '2026-11' })
+  @ApiProperty({
+    description: "The month (YYYY-MM), in the client's time zone; the billing cycle ending in it when the site has a reading day. Not a month to come",
+    example: '2026-11',
+  })
   @Matches(/^(20\d\d|2100)-(0[1-9]|1[0-2])$/, { message: 'month must be a month such as 2026-11' })
   month!: string;
 

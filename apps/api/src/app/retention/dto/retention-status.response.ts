@@ -11,19 +11,39 @@ export class ResolutionStatusResponse {
   @ApiProperty({ description: 'Rows it held when the retention job last ran; null before its first run', type: Number, nullable: true, example: 7776000 })
   rows!: number | null;
 
-  @ApiProperty({ description: 'Bytes on disk it held then (table and index pages); null before the first run', type: Number, nullable: true, example: 398458880 })
+  @ApiProperty({
+    description: 'Bytes on disk it held then (table and index pages); null before the first run',
+    type: Number,
+    nullable: true,
+    example: 398458880,
+  })
   bytes!: number | null;
 
-  @ApiProperty({ description: 'How the bytes were measured: dbstat (SQLite, page by page), pg_total_relation_size (PostgreSQL) or estimate (rows × average row size)', type: String, nullable: true, example: 'dbstat' })
+  @ApiProperty({
+    description: 'How the bytes were measured: dbstat (SQLite, page by page), pg_total_relation_size (PostgreSQL) or estimate (rows × average row size)',
+    type: String,
+    nullable: true,
+    example: 'dbstat',
+  })
   bytesMeasuredBy!: string | null;
 
-  @ApiProperty({ description: "Days kept by the platform's default (RETENTION_RAW_DAYS and the like); null: forever", type: Number, nullable: true, example: 90 })
+  @ApiProperty({
+    description: "Days kept by the platform's default (RETENTION_RAW_DAYS and the like); null: forever",
+    type: Number,
+    nullable: true,
+    example: 90,
+  })
   retentionDays!: number | null;
 
   @ApiProperty({ description: 'Clients that have a retention of their own for this resolution (PATCH /api/clients/:id {retention})', example: 0 })
   clientsWithOwnRetention!: number;
 
-  @ApiProperty({ description: 'Rows the last run deleted (raw: including the rows of partitions dropped); null before the first run', type: Number, nullable: true, example: 86400 })
+  @ApiProperty({
+    description: 'Rows the last run deleted (raw: including the rows of partitions dropped); null before the first run',
+    type: Number,
+    nullable: true,
+    example: 86400,
+  })
   deletedLastRun!: number | null;
 }
 

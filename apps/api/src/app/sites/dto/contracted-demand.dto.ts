@@ -3,7 +3,13 @@ import { IsNumber, IsOptional, Max, Min } from 'class-validator';
 
 /** A site's contracted demand (group A), kW per posto; verde contracts fora de ponta only. */
 export class ContractedDemandDto {
-  @ApiPropertyOptional({ description: 'Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none', nullable: true, type: Number, minimum: 0, example: 300 })
+  @ApiPropertyOptional({
+    description: 'Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none',
+    nullable: true,
+    type: Number,
+    minimum: 0,
+    example: 300,
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)

@@ -22,7 +22,12 @@ export class CreateSiteDto {
   @MaxLength(500)
   address?: string | null;
 
-  @ApiPropertyOptional({ description: "IANA time zone of the site's days, tariff windows and months; null or absent follows the client's", nullable: true, type: String, example: 'America/Sao_Paulo' })
+  @ApiPropertyOptional({
+    description: "IANA time zone of the site's days, tariff windows and months; null or absent follows the client's",
+    nullable: true,
+    type: String,
+    example: 'America/Sao_Paulo',
+  })
   @IsOptional()
   @IsSiteTimeZone()
   timezone?: string | null;
@@ -34,7 +39,14 @@ export class CreateSiteDto {
   @Type(() => ContractedDemandDto)
   contractedKW?: ContractedDemandDto;
 
-  @ApiPropertyOptional({ description: "Day of the month the distributor reads the meter (the billing cycle's end), 1-31; null: unknown", nullable: true, type: Number, minimum: 1, maximum: 31, example: 12 })
+  @ApiPropertyOptional({
+    description: "Day of the month the distributor reads the meter (the billing cycle's end), 1-31; null: unknown",
+    nullable: true,
+    type: Number,
+    minimum: 1,
+    maximum: 31,
+    example: 12,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

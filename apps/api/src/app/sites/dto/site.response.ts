@@ -2,7 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { Site } from '../entities/site.entity';
 
 export class ContractedDemandResponse {
-  @ApiProperty({ description: 'Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none', nullable: true, type: Number, example: 300 })
+  @ApiProperty({
+    description: 'Contracted demand fora de ponta, kW (verde: the one contracted demand); null: none',
+    nullable: true,
+    type: Number,
+    example: 300,
+  })
   foraPonta!: number | null;
   @ApiProperty({ description: 'Contracted demand in ponta, kW (azul); null: none', nullable: true, type: Number, example: 120 })
   ponta!: number | null;
@@ -23,7 +28,12 @@ export class SiteResponse {
   contractedKW!: ContractedDemandResponse;
   @ApiProperty({ description: 'Day of the month the distributor reads the meter; null: unknown', nullable: true, type: Number, example: 12 })
   readingDay!: number | null;
-  @ApiProperty({ description: "The device that measures the site's total; null: the sum of its devices that are not submeters", nullable: true, type: Number, example: null })
+  @ApiProperty({
+    description: "The device that measures the site's total; null: the sum of its devices that are not submeters",
+    nullable: true,
+    type: Number,
+    example: null,
+  })
   mainDeviceId!: number | null;
   @ApiProperty({ description: 'When the site was created (ISO-8601 UTC)', example: '2026-11-30T12:00:00.000Z' })
   createdAt!: string;

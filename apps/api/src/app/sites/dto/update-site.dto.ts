@@ -33,7 +33,13 @@ export class UpdateSiteDto {
   @Type(() => ContractedDemandDto)
   contractedKW?: ContractedDemandDto;
 
-  @ApiPropertyOptional({ description: 'Day of the month the distributor reads the meter, 1-31; null: unknown', nullable: true, type: Number, minimum: 1, maximum: 31 })
+  @ApiPropertyOptional({
+    description: 'Day of the month the distributor reads the meter, 1-31; null: unknown',
+    nullable: true,
+    type: Number,
+    minimum: 1,
+    maximum: 31,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -41,7 +47,8 @@ export class UpdateSiteDto {
   readingDay?: number | null;
 
   @ApiPropertyOptional({
-    description: "The device that measures the site's total (the distributor's meter or one at the incomer); it must belong to this site. null: the total is the sum of the site's devices that are not submeters",
+    description:
+      "The device that measures the site's total (the distributor's meter or one at the incomer); it must belong to this site. null: the total is the sum of the site's devices that are not submeters",
     nullable: true,
     type: Number,
     example: 7,

@@ -6,7 +6,10 @@ import { HOLIDAY_CALENDARS, MODALITIES, type Modality } from '../tariff-terms';
 import { IsCalendarDate, IsHolidays, TariffDemandDto, TariffEnergyDto, TariffTaxesDto, TariffWindowDto } from './tariff-parts.dto';
 
 export class CreateTariffDto {
-  @ApiPropertyOptional({ description: 'The client whose sites all follow this tariff (unless a site has its own); give clientId or siteId, not both', example: 1 })
+  @ApiPropertyOptional({
+    description: 'The client whose sites all follow this tariff (unless a site has its own); give clientId or siteId, not both',
+    example: 1,
+  })
   @IsOptional()
   @IsRowId()
   clientId?: number;
@@ -16,13 +19,17 @@ export class CreateTariffDto {
   @IsRowId()
   siteId?: number;
 
-  @ApiProperty({ description: "A name the client recognises (distributor, subgroup, resolution)", example: 'Enel SP B3 branca 2026' })
+  @ApiProperty({ description: 'A name the client recognises (distributor, subgroup, resolution)', example: 'Enel SP B3 branca 2026' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ description: 'convencional (one rate), branca (group B time of use: ponta, intermediário), verde (group A, one demand), azul (group A, demand per posto)', enum: MODALITIES, example: 'branca' })
+  @ApiProperty({
+    description: 'convencional (one rate), branca (group B time of use: ponta, intermediário), verde (group A, one demand), azul (group A, demand per posto)',
+    enum: MODALITIES,
+    example: 'branca',
+  })
   @IsIn(MODALITIES)
   modality!: Modality;
 
@@ -52,7 +59,8 @@ export class CreateTariffDto {
   demand?: TariffDemandDto;
 
   @ApiPropertyOptional({
-    description: 'The ponta and intermediário windows, on quarter hours, not overlapping; the rest of the day is fora de ponta. convencional has none; verde and azul only ponta',
+    description:
+      'The ponta and intermediário windows, on quarter hours, not overlapping; the rest of the day is fora de ponta. convencional has none; verde and azul only ponta',
     type: [TariffWindowDto],
     default: [],
   })
@@ -65,7 +73,10 @@ export class CreateTariffDto {
 
   @ApiPropertyOptional({
     description: 'Days fora de ponta besides weekends: "BR" (national public holidays, from the date-holidays package) or a list of local dates YYYY-MM-DD',
-    oneOf: [{ type: 'string', enum: [...HOLIDAY_CALENDARS] }, { type: 'array', items: { type: 'string', format: 'date' } }],
+    oneOf: [
+      { type: 'string', enum: [...HOLIDAY_CALENDARS] },
+      { type: 'array', items: { type: 'string', format: 'date' } },
+    ],
     default: 'BR',
     example: 'BR',
   })

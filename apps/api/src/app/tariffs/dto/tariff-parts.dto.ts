@@ -63,7 +63,11 @@ export class TariffWindowDto {
   @IsIn(WINDOW_POSTOS)
   posto!: WindowPosto;
 
-  @ApiProperty({ description: 'Which days the window holds on: working days (weekends and holidays are fora de ponta all day)', enum: WINDOW_DAYS, example: 'weekdays' })
+  @ApiProperty({
+    description: 'Which days the window holds on: working days (weekends and holidays are fora de ponta all day)',
+    enum: WINDOW_DAYS,
+    example: 'weekdays',
+  })
   @IsIn(WINDOW_DAYS)
   days!: (typeof WINDOW_DAYS)[number];
 
@@ -105,7 +109,8 @@ export const IsHolidays = () =>
     name: 'isHolidays',
     validator: {
       validate: (value: unknown) =>
-        (typeof value === 'string' && (HOLIDAY_CALENDARS as readonly string[]).includes(value)) || (Array.isArray(value) && value.length <= 1000 && value.every(isCalendarDate)),
+        (typeof value === 'string' && (HOLIDAY_CALENDARS as readonly string[]).includes(value)) ||
+        (Array.isArray(value) && value.length <= 1000 && value.every(isCalendarDate)),
       defaultMessage: () => `holidays must be ${HOLIDAY_CALENDARS.map((c) => `"${c}"`).join(' or ')} (national holidays) or a list of dates YYYY-MM-DD`,
     },
   });

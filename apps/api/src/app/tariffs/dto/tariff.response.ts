@@ -6,9 +6,9 @@ import { TariffDemandDto, TariffEnergyDto, TariffTaxesDto, TariffWindowDto } fro
 export class TariffResponse {
   @ApiProperty({ description: 'Tariff version id', example: 1 })
   id!: number;
-  @ApiProperty({ description: 'The client it is for; null when it is a site\'s', nullable: true, type: Number, example: 1 })
+  @ApiProperty({ description: "The client it is for; null when it is a site's", nullable: true, type: Number, example: 1 })
   clientId!: number | null;
-  @ApiProperty({ description: 'The site it is for; null when it is a client\'s', nullable: true, type: Number, example: null })
+  @ApiProperty({ description: "The site it is for; null when it is a client's", nullable: true, type: Number, example: null })
   siteId!: number | null;
   @ApiProperty({ description: 'Name', example: 'Enel SP B3 branca 2026' })
   name!: string;
@@ -24,7 +24,14 @@ export class TariffResponse {
   demand!: TariffDemandDto;
   @ApiProperty({ description: 'Ponta and intermediário windows', type: [TariffWindowDto] })
   windows!: TariffWindowDto[];
-  @ApiProperty({ description: '"BR" (national holidays) or a list of local dates', oneOf: [{ type: 'string', enum: ['BR'] }, { type: 'array', items: { type: 'string', format: 'date' } }], example: 'BR' })
+  @ApiProperty({
+    description: '"BR" (national holidays) or a list of local dates',
+    oneOf: [
+      { type: 'string', enum: ['BR'] },
+      { type: 'array', items: { type: 'string', format: 'date' } },
+    ],
+    example: 'BR',
+  })
   holidays!: 'BR' | string[];
   @ApiProperty({ description: 'Taxes por dentro (fractions)', type: TariffTaxesDto })
   taxes!: TariffTaxesDto;

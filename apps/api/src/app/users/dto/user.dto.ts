@@ -17,11 +17,18 @@ export class CreateUserDto {
   @MaxLength(200)
   password!: string;
 
-  @ApiProperty({ description: 'viewer reads; operator also writes devices, rules, acknowledgements and API keys; admin everything. Nobody grants a role above their own.', enum: ROLES })
+  @ApiProperty({
+    description: 'viewer reads; operator also writes devices, rules, acknowledgements and API keys; admin everything. Nobody grants a role above their own.',
+    enum: ROLES,
+  })
   @IsIn(ROLES)
   role!: Role;
 
-  @ApiPropertyOptional({ description: "The client the user belongs to; omit (null) for platform staff. A client's operator creates users of its own client only.", nullable: true, type: Number })
+  @ApiPropertyOptional({
+    description: "The client the user belongs to; omit (null) for platform staff. A client's operator creates users of its own client only.",
+    nullable: true,
+    type: Number,
+  })
   @IsOptional()
   @IsRowId()
   clientId?: number | null;
@@ -44,6 +51,14 @@ export class UserResponse {
   @ApiProperty({ description: 'Last successful login', nullable: true, type: String }) lastLoginAt!: string | null;
 
   static from(u: User): UserResponse {
-    return { id: u.id, email: u.email, role: u.role, clientId: u.clientId, active: u.active, createdAt: new Date(u.createdAt).toISOString(), lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString() };
+    return {
+      id: u.id,
+      email: u.email,
+      role: u.role,
+      clientId: u.clientId,
+      active: u.active,
+      createdAt: new Date(u.createdAt).toISOString(),
+      lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString(),
+    };
   }
 }

@@ -26,8 +26,12 @@ function sameNewPassword(group: AbstractControl): ValidationErrors | null {
     <form class="card" [formGroup]="form" (ngSubmit)="submit()" aria-labelledby="password-title">
       <h2 id="password-title">{{ t('account.changePassword') }}</h2>
       <div class="row">
-        <label class="field">{{ t('account.current') }}<input type="password" formControlName="currentPassword" autocomplete="current-password" required /></label>
-        <label class="field">{{ t('account.new') }}<input type="password" formControlName="newPassword" autocomplete="new-password" required [attr.minlength]="minLength" /></label>
+        <label class="field"
+          >{{ t('account.current') }}<input type="password" formControlName="currentPassword" autocomplete="current-password" required
+        /></label>
+        <label class="field"
+          >{{ t('account.new') }}<input type="password" formControlName="newPassword" autocomplete="new-password" required [attr.minlength]="minLength"
+        /></label>
         <label class="field">{{ t('account.repeat') }}<input type="password" formControlName="repeat" autocomplete="new-password" required /></label>
         <button class="primary" type="submit" [disabled]="busy()">{{ t('common.save') }}</button>
       </div>
@@ -44,7 +48,9 @@ function sameNewPassword(group: AbstractControl): ValidationErrors | null {
     </form>
   `,
   styles: `
-    .ok { color: var(--ok); }
+    .ok {
+      color: var(--ok);
+    }
   `,
 })
 export class AccountPage {

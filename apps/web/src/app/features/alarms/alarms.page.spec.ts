@@ -100,7 +100,9 @@ describe('AlarmsPage', () => {
     const ack = http.expectOne('/api/alarms/events/3/ack');
     expect(ack.request.body).toEqual({ comment: 'Tap changer checked' });
     ack.flush({ ...event, acknowledged: true });
-    http.expectOne('/api/alarms/events?limit=200').flush([{ ...event, acknowledged: true, acknowledgedAt: '2026-01-01T10:05:00Z', acknowledgedBy: 'ops@plant.test', comment: 'Tap changer checked' }]);
+    http
+      .expectOne('/api/alarms/events?limit=200')
+      .flush([{ ...event, acknowledged: true, acknowledgedAt: '2026-01-01T10:05:00Z', acknowledgedBy: 'ops@plant.test', comment: 'Tap changer checked' }]);
     http.expectOne('/api/alarms/events/counts').flush({ activeUnacknowledged: 0, activeAcknowledged: 1, shelved: 0 });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="acknowledge"]')).toBeNull();
@@ -126,7 +128,9 @@ describe('AlarmsPage', () => {
 
   it('filters events by state', async () => {
     const { fixture, el } = await render();
-    const onlyActive = Array.from(el.querySelectorAll('label.check')).find((l) => l.textContent?.includes('Only active'))?.querySelector('input');
+    const onlyActive = Array.from(el.querySelectorAll('label.check'))
+      .find((l) => l.textContent?.includes('Only active'))
+      ?.querySelector('input');
     onlyActive?.click();
     await fixture.whenStable();
     expect(http.expectOne((r) => r.url.startsWith('/api/alarms/events')).request.url).toBe('/api/alarms/events?active=true&limit=200');
@@ -135,7 +139,10 @@ describe('AlarmsPage', () => {
   it('deleting a rule asks first', async () => {
     const { el } = await render();
     const confirm = jest.spyOn(window, 'confirm').mockReturnValue(false);
-    const del = () => Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="alarm-rule"] button')).find((b) => b.textContent?.trim() === 'Delete')?.click();
+    const del = () =>
+      Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="alarm-rule"] button'))
+        .find((b) => b.textContent?.trim() === 'Delete')
+        ?.click();
     del();
     expect(confirm).toHaveBeenCalledWith('Delete the rule "Overvoltage" and its events?');
     http.expectNone((r) => r.method === 'DELETE');
@@ -211,7 +218,9 @@ describe('AlarmsPage', () => {
     http.expectOne('/api/clients').flush([]);
     http.expectOne('/api/devices').flush([]);
     http.expectOne('/api/alarms/rules').flush([{ ...rule, clientId: null, type: 'forwardingStuck', metric: null, operator: '>=', threshold: 15 }]);
-    http.expectOne((r) => r.url.startsWith('/api/alarms/events')).flush([{ ...event, ruleType: 'forwardingStuck', deviceId: null, metric: '', value: 17.5, unit: 'min' }]);
+    http
+      .expectOne((r) => r.url.startsWith('/api/alarms/events'))
+      .flush([{ ...event, ruleType: 'forwardingStuck', deviceId: null, metric: '', value: 17.5, unit: 'min' }]);
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
     const row = el.querySelector('[data-testid="alarm-event"]') as HTMLElement;

@@ -30,20 +30,60 @@ const parseIds = (text: string): number[] =>
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './alarms.page.html',
   styles: `
-    .rule-form { display: flex; flex-direction: column; gap: 0.75rem; }
-    td.actions { white-space: nowrap; }
-    td.actions button { margin-right: 0.3rem; }
-    .severity { display: inline-block; padding: 0.05rem 0.55rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; }
-    .severity.critical { background: var(--danger); color: #fff; }
-    .severity.major { background: var(--danger-soft); color: var(--danger); }
-    .severity.minor { background: var(--warn-soft); color: var(--warn); }
-    .severity.warning { background: var(--accent-soft); color: var(--accent); }
-    .inline-form { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: flex-end; margin-top: 0.3rem; }
-    .inline-form input { max-width: 12rem; }
-    .counts { margin: 0 0 0.5rem; }
+    .rule-form {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    td.actions {
+      white-space: nowrap;
+    }
+    td.actions button {
+      margin-right: 0.3rem;
+    }
+    .severity {
+      display: inline-block;
+      padding: 0.05rem 0.55rem;
+      border-radius: 999px;
+      font-size: 0.8rem;
+      font-weight: 600;
+    }
+    .severity.critical {
+      background: var(--danger);
+      color: #fff;
+    }
+    .severity.major {
+      background: var(--danger-soft);
+      color: var(--danger);
+    }
+    .severity.minor {
+      background: var(--warn-soft);
+      color: var(--warn);
+    }
+    .severity.warning {
+      background: var(--accent-soft);
+      color: var(--accent);
+    }
+    .inline-form {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.4rem;
+      align-items: flex-end;
+      margin-top: 0.3rem;
+    }
+    .inline-form input {
+      max-width: 12rem;
+    }
+    .counts {
+      margin: 0 0 0.5rem;
+    }
     @media (max-width: 480px) {
-      td.actions { white-space: normal; }
-      .inline-form input { max-width: 100%; }
+      td.actions {
+        white-space: normal;
+      }
+      .inline-form input {
+        max-width: 100%;
+      }
     }
   `,
 })
@@ -229,7 +269,9 @@ export class AlarmsPage {
       enabled: v.enabled,
     };
     const editing = this.editing();
-    const request = editing ? this.api.updateAlarmRule({ path: { id: editing.id }, body }) : this.api.createAlarmRule({ body: platform ? body : { clientId: v.clientId, ...body } });
+    const request = editing
+      ? this.api.updateAlarmRule({ path: { id: editing.id }, body })
+      : this.api.createAlarmRule({ body: platform ? body : { clientId: v.clientId, ...body } });
     request.subscribe({
       next: () => {
         this.ruleError.set(null);
@@ -321,7 +363,9 @@ export class AlarmsPage {
 
   private loadMetrics(clientId: number, deviceId: number | null): void {
     if (!clientId) return;
-    this.api.listAlarmMetrics({ query: deviceId ? { deviceId } : { clientId } }).subscribe({ next: (metrics) => this.metrics.set(metrics), error: () => undefined });
+    this.api
+      .listAlarmMetrics({ query: deviceId ? { deviceId } : { clientId } })
+      .subscribe({ next: (metrics) => this.metrics.set(metrics), error: () => undefined });
   }
 
   private loadEvents(): void {

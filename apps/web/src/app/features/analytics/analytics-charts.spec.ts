@@ -17,14 +17,29 @@ describe('histogram', () => {
     // limits 200..240, padded by 5 % of the 40 V span on each side
     expect(x.min).toBeCloseTo(198);
     expect(x.max).toBeCloseTo(242);
-    expect(config.data.datasets[0].data).toEqual([{ x: 225.5, y: 1 }, { x: 226.5, y: 2 }, { x: 227.5, y: 1 }]);
+    expect(config.data.datasets[0].data).toEqual([
+      { x: 225.5, y: 1 },
+      { x: 226.5, y: 2 },
+      { x: 227.5, y: 1 },
+    ]);
   });
 });
 
 describe('pairByTimestamp', () => {
   it('pairs values of the same reading and drops unmatched ones', () => {
-    const xs = [{ ts: 'a', value: 1 }, { ts: 'b', value: 2 }, { ts: 'c', value: 3 }];
-    const ys = [{ ts: 'b', value: 20 }, { ts: 'c', value: 30 }, { ts: 'd', value: 40 }];
-    expect(pairByTimestamp(xs, ys)).toEqual([{ x: 2, y: 20 }, { x: 3, y: 30 }]);
+    const xs = [
+      { ts: 'a', value: 1 },
+      { ts: 'b', value: 2 },
+      { ts: 'c', value: 3 },
+    ];
+    const ys = [
+      { ts: 'b', value: 20 },
+      { ts: 'c', value: 30 },
+      { ts: 'd', value: 40 },
+    ];
+    expect(pairByTimestamp(xs, ys)).toEqual([
+      { x: 2, y: 20 },
+      { x: 3, y: 30 },
+    ]);
   });
 });

@@ -61,7 +61,14 @@ export type HistogramData = { x: number; y: number }[];
  * Bars at bin centres on a linear x axis wide enough to show the limits too: a capable process is a narrow heap
  * well inside LSL and USL, and the picture should say so rather than stretch the heap to the chart's width.
  */
-export function histogramChart(h: Histogram, limits: number[], format: (n: number) => string, gridColor: string, textColor: string, countLabel: string): ChartConfiguration<'bar', HistogramData> {
+export function histogramChart(
+  h: Histogram,
+  limits: number[],
+  format: (n: number) => string,
+  gridColor: string,
+  textColor: string,
+  countLabel: string,
+): ChartConfiguration<'bar', HistogramData> {
   const lo = Math.min(h.start, ...limits);
   const hi = Math.max(h.start + h.binWidth * h.counts.length, ...limits);
   const pad = (hi - lo) * 0.05 || 1;
@@ -87,7 +94,14 @@ export function histogramChart(h: Histogram, limits: number[], format: (n: numbe
       plugins: { legend: { display: false } },
       layout: { padding: { top: 18 } },
       scales: {
-        x: { type: 'linear', min: lo - pad, max: hi + pad, offset: false, ticks: { color: textColor, maxTicksLimit: 8, callback: (v) => format(Number(v)) }, grid: { color: gridColor } },
+        x: {
+          type: 'linear',
+          min: lo - pad,
+          max: hi + pad,
+          offset: false,
+          ticks: { color: textColor, maxTicksLimit: 8, callback: (v) => format(Number(v)) },
+          grid: { color: gridColor },
+        },
         y: { beginAtZero: true, ticks: { color: textColor, precision: 0 }, grid: { color: gridColor } },
       },
     },
@@ -106,7 +120,14 @@ export function pairByTimestamp(xs: { ts: string; value: number }[], ys: { ts: s
 }
 
 /** Scatter of the readings and the fitted line y = intercept + slope·x over their x range. */
-export function regressionChart(points: { x: number; y: number }[], fit: { slope: number; intercept: number }, labels: { points: string; line: string; x: string; y: string }, gridColor: string, textColor: string, formatX?: (x: number) => string): ChartConfiguration<'scatter'> {
+export function regressionChart(
+  points: { x: number; y: number }[],
+  fit: { slope: number; intercept: number },
+  labels: { points: string; line: string; x: string; y: string },
+  gridColor: string,
+  textColor: string,
+  formatX?: (x: number) => string,
+): ChartConfiguration<'scatter'> {
   const xs = points.map((p) => p.x);
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
@@ -115,7 +136,17 @@ export function regressionChart(points: { x: number; y: number }[], fit: { slope
     data: {
       datasets: [
         { label: labels.points, data: points, backgroundColor: SERIES_COLORS[0] + '99', pointRadius: 3 },
-        { type: 'line', label: labels.line, data: [{ x: lo, y: fit.intercept + fit.slope * lo }, { x: hi, y: fit.intercept + fit.slope * hi }], borderColor: SERIES_COLORS[1], borderWidth: 2, pointRadius: 0 } as never,
+        {
+          type: 'line',
+          label: labels.line,
+          data: [
+            { x: lo, y: fit.intercept + fit.slope * lo },
+            { x: hi, y: fit.intercept + fit.slope * hi },
+          ],
+          borderColor: SERIES_COLORS[1],
+          borderWidth: 2,
+          pointRadius: 0,
+        } as never,
       ],
     },
     options: {
@@ -124,7 +155,12 @@ export function regressionChart(points: { x: number; y: number }[], fit: { slope
       animation: false,
       plugins: { legend: { labels: { color: textColor } } },
       scales: {
-        x: { type: 'linear', title: { display: true, text: labels.x, color: textColor }, ticks: { color: textColor, maxTicksLimit: 6, ...(formatX ? { callback: (v) => formatX(Number(v)) } : {}) }, grid: { color: gridColor } },
+        x: {
+          type: 'linear',
+          title: { display: true, text: labels.x, color: textColor },
+          ticks: { color: textColor, maxTicksLimit: 6, ...(formatX ? { callback: (v) => formatX(Number(v)) } : {}) },
+          grid: { color: gridColor },
+        },
         y: { type: 'linear', title: { display: true, text: labels.y, color: textColor }, ticks: { color: textColor }, grid: { color: gridColor } },
       },
     },

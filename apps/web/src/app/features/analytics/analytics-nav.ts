@@ -11,14 +11,31 @@ import type { MessageKey } from '../../core/translations';
   template: `
     <nav class="tabs" [attr.aria-label]="t('analytics.title')">
       @for (s of sections; track s.path) {
-        <a [routerLink]="['/analytics', s.path]" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" [attr.data-testid]="'analytics-tab-' + (s.path || 'statistics')">{{ t(s.label) }}</a>
+        <a
+          [routerLink]="['/analytics', s.path]"
+          routerLinkActive="active"
+          [routerLinkActiveOptions]="{ exact: true }"
+          [attr.data-testid]="'analytics-tab-' + (s.path || 'statistics')"
+          >{{ t(s.label) }}</a
+        >
       }
     </nav>
   `,
   styles: `
-    .tabs { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; margin-bottom: 1rem; }
-    .tabs a { padding: 0.25rem 0; border-bottom: 2px solid transparent; }
-    .tabs a.active { border-bottom-color: currentColor; font-weight: 600; }
+    .tabs {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.4rem 1rem;
+      margin-bottom: 1rem;
+    }
+    .tabs a {
+      padding: 0.25rem 0;
+      border-bottom: 2px solid transparent;
+    }
+    .tabs a.active {
+      border-bottom-color: currentColor;
+      font-weight: 600;
+    }
   `,
 })
 export class AnalyticsNav {

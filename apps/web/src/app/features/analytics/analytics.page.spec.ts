@@ -5,8 +5,27 @@ import { provideRouter } from '@angular/router';
 import { AuthService } from '../../core/auth.service';
 import { AnalyticsPage } from './analytics.page';
 
-const device = { id: 3, uid: 'u3', clientId: 4, siteId: 1, name: 'Main panel', deviceType: 'api', config: {}, status: 'online', lastSeenAt: null, lastError: null, active: true };
-const summary = { count: 10, mean: 230, std: 1, min: 228, max: 232, sixSigma: { mean: 230, std: 1, lsl: 225, usl: 235, cp: 1.67, cpk: 1.67, defaultLimits: false } };
+const device = {
+  id: 3,
+  uid: 'u3',
+  clientId: 4,
+  siteId: 1,
+  name: 'Main panel',
+  deviceType: 'api',
+  config: {},
+  status: 'online',
+  lastSeenAt: null,
+  lastError: null,
+  active: true,
+};
+const summary = {
+  count: 10,
+  mean: 230,
+  std: 1,
+  min: 228,
+  max: 232,
+  sixSigma: { mean: 230, std: 1, lsl: 225, usl: 235, cp: 1.67, cpk: 1.67, defaultLimits: false },
+};
 
 describe('AnalyticsPage', () => {
   let http: HttpTestingController;
@@ -22,7 +41,8 @@ describe('AnalyticsPage', () => {
     const summaries = http.match((r) => r.url.startsWith('/api/metrics/summary'));
     expect(summaries.length).toBeGreaterThan(0);
     for (const r of summaries) r.flush(summaryBody, status === 200 ? undefined : { status, statusText: 'Refused' });
-    for (const r of http.match((r) => r.url.startsWith('/api/metrics/linreg'))) r.flush({ statusCode: 422, message: 'Cannot fit power against time: fewer than 3 values' }, { status: 422, statusText: 'Unprocessable Entity' });
+    for (const r of http.match((r) => r.url.startsWith('/api/metrics/linreg')))
+      r.flush({ statusCode: 422, message: 'Cannot fit power against time: fewer than 3 values' }, { status: 422, statusText: 'Unprocessable Entity' });
     // forkJoin cancels the other reads of a query that failed.
     for (const r of http.match((r) => r.url.startsWith('/api/metrics?'))) if (!r.cancelled) r.flush({ items: [], nextCursor: null });
   };
@@ -52,7 +72,9 @@ describe('AnalyticsPage', () => {
     answer(summary);
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="summary"]')).not.toBeNull();
-    expect(Array.from(el.querySelectorAll('[data-testid="analytics-error"]')).map((e) => e.textContent)).toEqual(['Cannot fit power against time: fewer than 3 values']);
+    expect(Array.from(el.querySelectorAll('[data-testid="analytics-error"]')).map((e) => e.textContent)).toEqual([
+      'Cannot fit power against time: fewer than 3 values',
+    ]);
 
     await compute();
     answer({ statusCode: 400, message: 'lsl: must be below usl', errors: [{ field: 'lsl', message: 'must be below usl' }] }, 400);

@@ -23,9 +23,17 @@ import { HistogramData, histogram, histogramChart, limitLinesPlugin, pairByTimes
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './analytics.page.html',
   styles: `
-    .two { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
-    input[type='number'] { width: 8em; }
-    .capability { margin-top: 1.25rem; }
+    .two {
+      display: grid;
+      gap: 1rem;
+      grid-template-columns: repeat(auto-fit, minmax(320px, 1fr));
+    }
+    input[type='number'] {
+      width: 8em;
+    }
+    .capability {
+      margin-top: 1.25rem;
+    }
   `,
 })
 export class AnalyticsPage {
@@ -56,7 +64,12 @@ export class AnalyticsPage {
 
   private readonly colors = computed(() => {
     this.theme.theme();
-    return { grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'), text: themeColor('--muted', '#666'), danger: themeColor('--danger', '#c62828'), ok: themeColor('--ok', '#1a7f37') };
+    return {
+      grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'),
+      text: themeColor('--muted', '#666'),
+      danger: themeColor('--danger', '#c62828'),
+      ok: themeColor('--ok', '#1a7f37'),
+    };
   });
 
   protected readonly histogramConfig = computed<{ config: ChartConfiguration<'bar', HistogramData>; plugins: Plugin<'bar'>[] } | null>(() => {
@@ -71,7 +84,10 @@ export class AnalyticsPage {
       ...(s.mean !== null ? [{ value: s.mean, label: 'μ', color: c.ok }] : []),
     ];
     const limits = [s.lsl, s.usl].filter((v): v is number => v !== null);
-    return { config: histogramChart(h, limits, (n) => this.i18n.number(n, 2), c.grid, c.text, this.t('analytics.count')), plugins: [limitLinesPlugin(() => lines)] };
+    return {
+      config: histogramChart(h, limits, (n) => this.i18n.number(n, 2), c.grid, c.text, this.t('analytics.count')),
+      plugins: [limitLinesPlugin(() => lines)],
+    };
   });
 
   protected readonly regressionConfig = computed<ChartConfiguration<'scatter'> | null>(() => {
@@ -85,7 +101,12 @@ export class AnalyticsPage {
     return regressionChart(
       pairs,
       fit,
-      { points: this.t('analytics.readings'), line: this.t('analytics.fitted'), x: isTime ? this.t('analytics.time') : this.labelWithUnit(this.x()), y: this.labelWithUnit(this.y()) },
+      {
+        points: this.t('analytics.readings'),
+        line: this.t('analytics.fitted'),
+        x: isTime ? this.t('analytics.time') : this.labelWithUnit(this.x()),
+        y: this.labelWithUnit(this.y()),
+      },
       c.grid,
       c.text,
       // x is in seconds when it is time (the API's slope is per second)
@@ -196,7 +217,10 @@ export class AnalyticsPage {
     forkJoin({
       fit: this.api.getLinearRegression({ query: { deviceId, x, y, from, to } }),
       ys: this.api.listMeasurements({ query: { deviceId, metric: y, from, to, limit: 10000 } }),
-      xs: x === 'time' ? this.api.listMeasurements({ query: { deviceId, metric: y, from, to, limit: 1 } }) : this.api.listMeasurements({ query: { deviceId, metric: x, from, to, limit: 10000 } }),
+      xs:
+        x === 'time'
+          ? this.api.listMeasurements({ query: { deviceId, metric: y, from, to, limit: 1 } })
+          : this.api.listMeasurements({ query: { deviceId, metric: x, from, to, limit: 10000 } }),
     }).subscribe({
       next: ({ fit, xs, ys }) => {
         this.regression.set(fit);

@@ -25,16 +25,24 @@ interface DriverRow {
     <h1>{{ t('analytics.title') }}</h1>
     <pm-analytics-nav />
     <form class="card row" (submit)="$event.preventDefault(); fit()">
-      <label class="field">{{ t('common.device') }}
+      <label class="field"
+        >{{ t('common.device') }}
         <select (change)="deviceId.set(+$any($event.target).value)" data-testid="baseline-device">
-          @for (d of devices(); track d.id) { <option [value]="d.id" [selected]="d.id === deviceId()">{{ d.name }}</option> }
+          @for (d of devices(); track d.id) {
+            <option [value]="d.id" [selected]="d.id === deviceId()">{{ d.name }}</option>
+          }
         </select>
       </label>
       <label class="field">{{ t('analytics.from') }}<input type="date" [value]="from()" (change)="from.set($any($event.target).value)" /></label>
       <label class="field">{{ t('analytics.to') }}<input type="date" [value]="to()" (change)="to.set($any($event.target).value)" /></label>
-      <label class="field">{{ t('analytics.interval') }}
+      <label class="field"
+        >{{ t('analytics.interval') }}
         <select (change)="interval.set($any($event.target).value)">
-          @for (i of intervals; track i) { <option [value]="i" [selected]="i === interval()">{{ t(i === 'day' ? 'analytics.interval.day' : i === 'week' ? 'analytics.interval.week' : 'analytics.interval.month') }}</option> }
+          @for (i of intervals; track i) {
+            <option [value]="i" [selected]="i === interval()">
+              {{ t(i === 'day' ? 'analytics.interval.day' : i === 'week' ? 'analytics.interval.week' : 'analytics.interval.month') }}
+            </option>
+          }
         </select>
       </label>
       <button class="primary" type="submit" data-testid="baseline-fit">{{ t('analytics.baseline.fit') }}</button>
@@ -45,16 +53,29 @@ interface DriverRow {
       @for (d of drivers(); track $index; let i = $index) {
         <div class="row">
           <select (change)="setDriver(i, { deviceId: +$any($event.target).value })" [attr.aria-label]="t('common.device')">
-            @for (dev of devices(); track dev.id) { <option [value]="dev.id" [selected]="dev.id === d.deviceId">{{ dev.name }}</option> }
+            @for (dev of devices(); track dev.id) {
+              <option [value]="dev.id" [selected]="dev.id === d.deviceId">{{ dev.name }}</option>
+            }
           </select>
           <select (change)="setDriver(i, { metric: $any($event.target).value })" [attr.aria-label]="t('common.metric')">
-            @for (m of metricNames; track m) { <option [value]="m" [selected]="m === d.metric">{{ m }}</option> }
+            @for (m of metricNames; track m) {
+              <option [value]="m" [selected]="m === d.metric">{{ m }}</option>
+            }
           </select>
           <select (change)="setDriver(i, { transform: $any($event.target).value })" [attr.aria-label]="t('analytics.baseline.transform')">
-            @for (tr of transforms; track tr) { <option [value]="tr" [selected]="tr === d.transform">{{ tr }}</option> }
+            @for (tr of transforms; track tr) {
+              <option [value]="tr" [selected]="tr === d.transform">{{ tr }}</option>
+            }
           </select>
           @if (d.transform === 'cdd' || d.transform === 'hdd') {
-            <input type="number" step="any" [value]="d.base ?? ''" (change)="setDriver(i, { base: +$any($event.target).value })" [attr.aria-label]="t('analytics.baseline.base')" [placeholder]="t('analytics.baseline.base')" />
+            <input
+              type="number"
+              step="any"
+              [value]="d.base ?? ''"
+              (change)="setDriver(i, { base: +$any($event.target).value })"
+              [attr.aria-label]="t('analytics.baseline.base')"
+              [placeholder]="t('analytics.baseline.base')"
+            />
           }
           <button type="button" (click)="removeDriver(i)">{{ t('analytics.baseline.remove') }}</button>
         </div>
@@ -62,20 +83,42 @@ interface DriverRow {
       <button type="button" (click)="addDriver()" data-testid="baseline-add-driver">{{ t('analytics.baseline.addDriver') }}</button>
     </section>
 
-    @if (error(); as e) { <p class="error-text" role="alert" data-testid="baseline-error">{{ e }}</p> }
+    @if (error(); as e) {
+      <p class="error-text" role="alert" data-testid="baseline-error">{{ e }}</p>
+    }
 
     @if (result(); as r) {
       <section class="card" data-testid="baseline-result">
         <p>n = {{ r.n }} · R² = {{ i18n.number(r.r2, 4) }} · CV(RMSE) = {{ i18n.number(r.cvRmse, 2) }} % · NMBE = {{ i18n.number(r.nmbe, 2) }} %</p>
         <p [class]="r.g14.passes ? 'ok-text' : 'error-text'" data-testid="baseline-g14">
-          {{ t(r.g14.passes ? 'analytics.baseline.g14Pass' : 'analytics.baseline.g14Fail', { criteria: r.g14.criteria, cv: r.g14.cvRmseLimit, nmbe: r.g14.nmbeLimit }) }}
+          {{
+            t(r.g14.passes ? 'analytics.baseline.g14Pass' : 'analytics.baseline.g14Fail', {
+              criteria: r.g14.criteria,
+              cv: r.g14.cvRmseLimit,
+              nmbe: r.g14.nmbeLimit,
+            })
+          }}
         </p>
-        <div class="table-wrap"><table>
-          <thead><tr><th>{{ t('analytics.baseline.coefficient') }}</th><th>{{ t('analytics.baseline.value') }}</th><th>{{ t('analytics.baseline.stdError') }}</th></tr></thead>
-          <tbody>
-            @for (c of r.coefficients; track c.name) { <tr><td>{{ c.name }}</td><td>{{ i18n.number(c.value, 4) }}</td><td>{{ i18n.number(c.standardError, 4) }}</td></tr> }
-          </tbody>
-        </table></div>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>{{ t('analytics.baseline.coefficient') }}</th>
+                <th>{{ t('analytics.baseline.value') }}</th>
+                <th>{{ t('analytics.baseline.stdError') }}</th>
+              </tr>
+            </thead>
+            <tbody>
+              @for (c of r.coefficients; track c.name) {
+                <tr>
+                  <td>{{ c.name }}</td>
+                  <td>{{ i18n.number(c.value, 4) }}</td>
+                  <td>{{ i18n.number(c.standardError, 4) }}</td>
+                </tr>
+              }
+            </tbody>
+          </table>
+        </div>
         <form class="row" (submit)="$event.preventDefault(); save()">
           <label class="field">{{ t('analytics.baseline.name') }}<input [value]="name()" (input)="name.set($any($event.target).value)" required /></label>
           <button type="submit" [disabled]="!name().trim()">{{ t('analytics.baseline.save') }}</button>
@@ -94,18 +137,47 @@ interface DriverRow {
       @if (savings(); as s) {
         <h3>{{ t('analytics.baseline.savings') }}: {{ i18n.number(s.savingsKWh, 2) }} kWh</h3>
         <div class="chart-box">
-          @if (savingsChart(); as c) { <canvas baseChart [type]="'line'" [data]="c.data" [options]="c.options" role="img" [attr.aria-label]="t('analytics.baseline.savings')"></canvas> }
+          @if (savingsChart(); as c) {
+            <canvas baseChart [type]="'line'" [data]="c.data" [options]="c.options" role="img" [attr.aria-label]="t('analytics.baseline.savings')"></canvas>
+          }
         </div>
-        <div class="table-wrap"><table>
-          <thead><tr><th>{{ t('analytics.balance.day') }}</th><th>{{ t('analytics.baseline.expected') }}</th><th>{{ t('analytics.baseline.actual') }}</th><th>{{ t('analytics.baseline.cumulative') }}</th></tr></thead>
-          <tbody>
-            @for (p of s.points; track p.start) { <tr><td>{{ i18n.dateTime(p.start) }}</td><td>{{ i18n.number(p.expectedKWh, 2) }}</td><td>{{ i18n.number(p.actualKWh, 2) }}</td><td>{{ i18n.number(p.cumulativeKWh, 2) }}</td></tr> }
-          </tbody>
-        </table></div>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>{{ t('analytics.balance.day') }}</th>
+                <th>{{ t('analytics.baseline.expected') }}</th>
+                <th>{{ t('analytics.baseline.actual') }}</th>
+                <th>{{ t('analytics.baseline.cumulative') }}</th>
+              </tr>
+            </thead>
+            <tbody>
+              @for (p of s.points; track p.start) {
+                <tr>
+                  <td>{{ i18n.dateTime(p.start) }}</td>
+                  <td>{{ i18n.number(p.expectedKWh, 2) }}</td>
+                  <td>{{ i18n.number(p.actualKWh, 2) }}</td>
+                  <td>{{ i18n.number(p.cumulativeKWh, 2) }}</td>
+                </tr>
+              }
+            </tbody>
+          </table>
+        </div>
       }
     </section>
   `,
-  styles: `.row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; margin-bottom: 0.5rem; } .table-wrap { overflow-x: auto; }`,
+  styles: `
+    .row {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: end;
+      margin-bottom: 0.5rem;
+    }
+    .table-wrap {
+      overflow-x: auto;
+    }
+  `,
 })
 export class BaselinePage {
   private readonly api = inject(PiengApi);
@@ -173,7 +245,12 @@ export class BaselinePage {
       from: dayStartIso(this.from()),
       to: dayEndIso(this.to()),
       interval: this.interval(),
-      drivers: this.drivers().map((d) => ({ deviceId: d.deviceId, metric: d.metric, transform: d.transform, ...(d.base !== null && (d.transform === 'cdd' || d.transform === 'hdd') ? { base: d.base } : {}) })),
+      drivers: this.drivers().map((d) => ({
+        deviceId: d.deviceId,
+        metric: d.metric,
+        transform: d.transform,
+        ...(d.base !== null && (d.transform === 'cdd' || d.transform === 'hdd') ? { base: d.base } : {}),
+      })),
     };
   }
 

@@ -19,11 +19,31 @@ const SCOPES: readonly Scope[] = ['ingest', 'forward', 'read'];
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './api-keys.page.html',
   styles: `
-    form { display: flex; flex-direction: column; gap: 0.75rem; }
-    .new-key { border-color: var(--warn); background: var(--warn-soft); }
-    .new-key code { display: block; padding: 0.5rem; margin: 0.5rem 0; background: var(--surface); border: 1px solid var(--border); border-radius: 6px; word-break: break-all; font-size: 0.95rem; }
-    .new-key .row { align-items: center; }
-    tr.revoked td { color: var(--muted); }
+    form {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    .new-key {
+      border-color: var(--warn);
+      background: var(--warn-soft);
+    }
+    .new-key code {
+      display: block;
+      padding: 0.5rem;
+      margin: 0.5rem 0;
+      background: var(--surface);
+      border: 1px solid var(--border);
+      border-radius: 6px;
+      word-break: break-all;
+      font-size: 0.95rem;
+    }
+    .new-key .row {
+      align-items: center;
+    }
+    tr.revoked td {
+      color: var(--muted);
+    }
   `,
 })
 export class ApiKeysPage {

@@ -78,12 +78,14 @@ describe('BandeirasPage', () => {
 
     set(el, `adder-${december}`, '-1');
     (row(el, december).querySelector('[data-testid="bandeira-save"]') as HTMLButtonElement).click();
-    http
-      .expectOne(`/api/bandeiras/${december}`)
-      .flush(
-        { statusCode: 400, message: 'adderPer100kWh must not be less than 0', errors: [{ field: 'adderPer100kWh', message: 'adderPer100kWh must not be less than 0' }] },
-        { status: 400, statusText: 'Bad Request' },
-      );
+    http.expectOne(`/api/bandeiras/${december}`).flush(
+      {
+        statusCode: 400,
+        message: 'adderPer100kWh must not be less than 0',
+        errors: [{ field: 'adderPer100kWh', message: 'adderPer100kWh must not be less than 0' }],
+      },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     expect(row(el, december).querySelector('[data-testid="field-error-adderPer100kWh"]')?.textContent).toBe('adderPer100kWh must not be less than 0');
     expect(row(el, `${YEAR}-11`).querySelector('[data-testid="field-error-adderPer100kWh"]')).toBeNull();

@@ -22,17 +22,48 @@ type MonthForm = FormGroup<{ flag: FormControl<Flag>; adderPer100kWh: FormContro
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './bandeiras.page.html',
   styles: `
-    td.actions { white-space: nowrap; }
-    td.actions button { margin: 0 0.3rem 0.3rem 0; }
-    input[type='number'] { width: 7rem; }
-    .year { display: flex; gap: 0.4rem; align-items: flex-end; }
-    .year input { width: 6rem; }
-    .flag { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 50%; vertical-align: -0.1rem; margin-right: 0.35rem; border: 1px solid var(--border); }
-    .flag.verde { background: var(--ok); }
-    .flag.amarela { background: var(--warn); }
-    .flag.vermelha1 { background: var(--danger); opacity: 0.6; }
-    .flag.vermelha2 { background: var(--danger); }
-    .flag.escassez { background: var(--text); }
+    td.actions {
+      white-space: nowrap;
+    }
+    td.actions button {
+      margin: 0 0.3rem 0.3rem 0;
+    }
+    input[type='number'] {
+      width: 7rem;
+    }
+    .year {
+      display: flex;
+      gap: 0.4rem;
+      align-items: flex-end;
+    }
+    .year input {
+      width: 6rem;
+    }
+    .flag {
+      display: inline-block;
+      width: 0.8rem;
+      height: 0.8rem;
+      border-radius: 50%;
+      vertical-align: -0.1rem;
+      margin-right: 0.35rem;
+      border: 1px solid var(--border);
+    }
+    .flag.verde {
+      background: var(--ok);
+    }
+    .flag.amarela {
+      background: var(--warn);
+    }
+    .flag.vermelha1 {
+      background: var(--danger);
+      opacity: 0.6;
+    }
+    .flag.vermelha2 {
+      background: var(--danger);
+    }
+    .flag.escassez {
+      background: var(--text);
+    }
   `,
 })
 export class BandeirasPage {

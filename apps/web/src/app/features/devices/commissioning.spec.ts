@@ -50,7 +50,9 @@ describe('commissioning in the console', () => {
       ],
     });
     await fixture.whenStable();
-    const rows = Array.from(el.querySelectorAll('[data-testid="scan-results"] tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim()));
+    const rows = Array.from(el.querySelectorAll('[data-testid="scan-results"] tbody tr')).map((tr) =>
+      Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim()),
+    );
     expect(rows).toEqual([
       ['1', 'registers', '40', 'Add as 1'],
       ['3', 'Modbus exception 2', '30', 'Add as 3'],
@@ -83,7 +85,10 @@ describe('commissioning in the console', () => {
     click(el, 'pzem-set-threshold');
     const threshold = http.expectOne('/api/devices/12/pzem/alarm-threshold');
     expect(threshold.request.body).toEqual({ watts: 2300 });
-    threshold.flush({ message: 'watts: must not be greater than 65535', errors: [{ field: 'watts', message: 'must not be greater than 65535' }] }, { status: 400, statusText: 'Bad Request' });
+    threshold.flush(
+      { message: 'watts: must not be greater than 65535', errors: [{ field: 'watts', message: 'must not be greater than 65535' }] },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="pzem-error"]')?.textContent).toContain('watts');
     http.verify();

@@ -2,7 +2,13 @@ import { EMPTY_FORM, buildConfig, formFromConfig, parseVirtualInputs } from './d
 
 describe('device config', () => {
   it('builds a virtual meter config from the inputs text and the expressions, and reads it back', () => {
-    const v = { ...EMPTY_FORM, deviceType: 'virtual' as const, virtualInputs: 'main=12, a = 13,b=14', virtualPower: ' main.power - (a.power + b.power) ', virtualEnergy: '' };
+    const v = {
+      ...EMPTY_FORM,
+      deviceType: 'virtual' as const,
+      virtualInputs: 'main=12, a = 13,b=14',
+      virtualPower: ' main.power - (a.power + b.power) ',
+      virtualEnergy: '',
+    };
     const config = buildConfig(v);
     // An empty expression is left out: the meter then has no energy.
     expect(config).toEqual({ inputs: { main: 12, a: 13, b: 14 }, metrics: { power: 'main.power - (a.power + b.power)' } });
@@ -25,7 +31,9 @@ describe('device config', () => {
   });
 
   it('builds a serial RTU config with the line settings', () => {
-    expect(buildConfig({ ...EMPTY_FORM, transport: 'rtu', serialPort: '/dev/ttyUSB1', baudRate: 2400, parity: 'even', stopBits: 1, slaveId: 7, driver: 'sdm120' })).toEqual({
+    expect(
+      buildConfig({ ...EMPTY_FORM, transport: 'rtu', serialPort: '/dev/ttyUSB1', baudRate: 2400, parity: 'even', stopBits: 1, slaveId: 7, driver: 'sdm120' }),
+    ).toEqual({
       transport: 'rtu',
       port: '/dev/ttyUSB1',
       baudRate: 2400,
@@ -52,7 +60,11 @@ describe('device config', () => {
   });
 
   it('leaves an empty Tuya secret out so the saved one is kept, and sends nothing for api devices', () => {
-    expect(buildConfig({ ...EMPTY_FORM, deviceType: 'tuya', region: 'eu', accessId: 'id', accessSecret: '', tuyaDeviceId: 'dev' })).toEqual({ region: 'eu', accessId: 'id', tuyaDeviceId: 'dev' });
+    expect(buildConfig({ ...EMPTY_FORM, deviceType: 'tuya', region: 'eu', accessId: 'id', accessSecret: '', tuyaDeviceId: 'dev' })).toEqual({
+      region: 'eu',
+      accessId: 'id',
+      tuyaDeviceId: 'dev',
+    });
     expect(buildConfig({ ...EMPTY_FORM, deviceType: 'api' })).toEqual({});
   });
 

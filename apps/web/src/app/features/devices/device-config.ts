@@ -108,7 +108,10 @@ export const EMPTY_FORM: DeviceFormValue = {
 /** `main=12, a=13` as {main: 12, a: 13}; entries that are not name=number are kept as NaN for the server to name. */
 export function parseVirtualInputs(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, id] = part.split('=').map((x) => x.trim());
     out[name] = /^\d+$/.test(id ?? '') ? Number(id) : NaN;
   }
@@ -134,7 +137,12 @@ export function buildConfig(v: DeviceFormValue): Record<string, unknown> {
       ...(v.mqttFormat === 'zigbee2mqtt' && v.energyScale !== 1 ? { energyScale: v.energyScale } : {}),
       ...(v.mqttFormat === 'json'
         ? {
-            mapping: v.mqttMapping.map((m) => ({ metric: m.metric, path: m.path, ...(m.scale !== 1 ? { scale: m.scale } : {}), ...(m.offset !== 0 ? { offset: m.offset } : {}) })),
+            mapping: v.mqttMapping.map((m) => ({
+              metric: m.metric,
+              path: m.path,
+              ...(m.scale !== 1 ? { scale: m.scale } : {}),
+              ...(m.offset !== 0 ? { offset: m.offset } : {}),
+            })),
             ...(v.timestampPath ? { timestampPath: v.timestampPath } : {}),
           }
         : {}),
@@ -152,11 +160,32 @@ export function buildConfig(v: DeviceFormValue): Record<string, unknown> {
   const common = { driver: v.driver, timeoutMs: v.timeoutMs, ...(v.simulated ? { simulated: true } : {}) };
   const registers =
     v.driver === 'generic'
-      ? { registers: v.registers.map((r) => ({ metric: r.metric, function: Number(r.function), address: r.address, type: r.type, order: r.order, scale: r.scale, offset: r.offset, ...(r.unit ? { unit: r.unit } : {}) })) }
+      ? {
+          registers: v.registers.map((r) => ({
+            metric: r.metric,
+            function: Number(r.function),
+            address: r.address,
+            type: r.type,
+            order: r.order,
+            scale: r.scale,
+            offset: r.offset,
+            ...(r.unit ? { unit: r.unit } : {}),
+          })),
+        }
       : {};
   switch (v.transport) {
     case 'rtu':
-      return { transport: 'rtu', port: v.serialPort, baudRate: v.baudRate, parity: v.parity, dataBits: v.dataBits, stopBits: v.stopBits, slaveId: v.slaveId, ...common, ...registers };
+      return {
+        transport: 'rtu',
+        port: v.serialPort,
+        baudRate: v.baudRate,
+        parity: v.parity,
+        dataBits: v.dataBits,
+        stopBits: v.stopBits,
+        slaveId: v.slaveId,
+        ...common,
+        ...registers,
+      };
     case 'tcp':
       return { transport: 'tcp', host: v.host, port: v.port, unitId: v.slaveId, ...common, ...registers };
     case 'rtu-tcp':
@@ -191,7 +220,9 @@ export function formFromConfig(deviceType: DeviceFormValue['deviceType'], config
     return {
       ...EMPTY_FORM,
       deviceType,
-      virtualInputs: Object.entries(inputs).map(([name, id]) => `${name}=${id}`).join(', '),
+      virtualInputs: Object.entries(inputs)
+        .map(([name, id]) => `${name}=${id}`)
+        .join(', '),
       virtualPower: metrics['power'] ?? '',
       virtualEnergy: metrics['energy'] ?? '',
     };

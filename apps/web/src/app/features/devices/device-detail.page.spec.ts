@@ -7,7 +7,19 @@ import { AuthService } from '../../core/auth.service';
 import { LiveReadingsService } from '../../core/live-readings.service';
 import { DeviceDetailPage } from './device-detail.page';
 
-const device = { id: 7, uid: 'u7', clientId: 4, siteId: 1, name: 'Kitchen PZEM', deviceType: 'modbus', config: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'pzem004t' }, status: 'online', lastSeenAt: null, lastError: null, active: true };
+const device = {
+  id: 7,
+  uid: 'u7',
+  clientId: 4,
+  siteId: 1,
+  name: 'Kitchen PZEM',
+  deviceType: 'modbus',
+  config: { transport: 'tcp', host: '192.168.1.50', port: 502, unitId: 1, driver: 'pzem004t' },
+  status: 'online',
+  lastSeenAt: null,
+  lastError: null,
+  active: true,
+};
 
 describe('DeviceDetailPage', () => {
   let http: HttpTestingController;

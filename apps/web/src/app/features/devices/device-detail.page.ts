@@ -33,10 +33,14 @@ import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
   template: `
     @if (device(); as d) {
       <div class="page-head">
-        <h1>{{ d.name }} <span class="status" [class]="d.status">{{ t(statusKey(d.status)) }}</span></h1>
+        <h1>
+          {{ d.name }} <span class="status" [class]="d.status">{{ t(statusKey(d.status)) }}</span>
+        </h1>
         <div class="row">
           @if (auth.canEdit()) {
-            <button type="button" (click)="testRead()" [disabled]="reading()" [title]="t('device.testReadHint')" data-testid="test-read">{{ t('device.testRead') }}</button>
+            <button type="button" (click)="testRead()" [disabled]="reading()" [title]="t('device.testReadHint')" data-testid="test-read">
+              {{ t('device.testRead') }}
+            </button>
             <a class="button" [routerLink]="['/devices', d.id, 'edit']">{{ t('common.edit') }}</a>
           }
         </div>
@@ -55,12 +59,17 @@ import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
       <section class="card" aria-labelledby="live-title">
         <div class="page-head">
           <h2 id="live-title">{{ t('device.live') }}</h2>
-          <span class="status" [class.online]="liveStatus() === 'open'" aria-live="polite">{{ liveStatus() === 'open' ? t('device.liveConnected') : liveStatus() === 'connecting' ? t('device.liveConnecting') : t('device.liveDisconnected') }}</span>
+          <span class="status" [class.online]="liveStatus() === 'open'" aria-live="polite">{{
+            liveStatus() === 'open' ? t('device.liveConnected') : liveStatus() === 'connecting' ? t('device.liveConnecting') : t('device.liveDisconnected')
+          }}</span>
         </div>
         @if (live(); as reading) {
           <div class="kpis" data-testid="live-values">
             @for (m of liveMetrics(); track m.metric) {
-              <div [attr.data-metric]="m.metric"><span>{{ label(m.metric) }}</span><b class="kpi">{{ i18n.number(m.value, 3) }}</b> <small class="muted">{{ m.unit }}</small></div>
+              <div [attr.data-metric]="m.metric">
+                <span>{{ label(m.metric) }}</span
+                ><b class="kpi">{{ i18n.number(m.value, 3) }}</b> <small class="muted">{{ m.unit }}</small>
+              </div>
             }
           </div>
           <p class="muted">{{ i18n.dateTime(reading.ts) }} · {{ reading.source }}</p>
@@ -77,11 +86,14 @@ import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
         <fieldset class="row metrics">
           <legend>{{ t('device.metrics') }}</legend>
           @for (m of availableMetrics(); track m) {
-            <label class="check"><input type="checkbox" [checked]="selected().includes(m)" (change)="toggleMetric(m)" [attr.data-metric]="m" />{{ label(m) }}</label>
+            <label class="check"
+              ><input type="checkbox" [checked]="selected().includes(m)" (change)="toggleMetric(m)" [attr.data-metric]="m" />{{ label(m) }}</label
+            >
           }
         </fieldset>
         <div class="row">
-          <label class="field">{{ t('device.period') }}
+          <label class="field"
+            >{{ t('device.period') }}
             <select [value]="period()" (change)="period.set($any($event.target).value)" data-testid="period">
               @for (p of periods; track p) {
                 <option [value]="p" [selected]="p === period()">{{ t(periodKey(p)) }}</option>
@@ -89,8 +101,12 @@ import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
             </select>
           </label>
           @if (period() === 'custom') {
-            <label class="field">{{ t('common.from') }}<input type="datetime-local" [value]="customFrom()" (change)="customFrom.set($any($event.target).value)" /></label>
-            <label class="field">{{ t('common.to') }}<input type="datetime-local" [value]="customTo()" (change)="customTo.set($any($event.target).value)" /></label>
+            <label class="field"
+              >{{ t('common.from') }}<input type="datetime-local" [value]="customFrom()" (change)="customFrom.set($any($event.target).value)"
+            /></label>
+            <label class="field"
+              >{{ t('common.to') }}<input type="datetime-local" [value]="customTo()" (change)="customTo.set($any($event.target).value)"
+            /></label>
           }
         </div>
         <div class="chart-box" data-testid="series-chart">
@@ -109,11 +125,26 @@ import { DownloadMenu, DownloadTarget } from '../../shared/file-download';
     }
   `,
   styles: `
-    h1 .status { vertical-align: middle; font-size: 0.8rem; }
-    .warn-text { color: var(--warn); }
-    fieldset { border: 0; padding: 0; margin: 0 0 0.75rem; }
-    legend { color: var(--muted); font-size: 0.85rem; margin-bottom: 0.3rem; }
-    .chart-box { margin-top: 0.75rem; }
+    h1 .status {
+      vertical-align: middle;
+      font-size: 0.8rem;
+    }
+    .warn-text {
+      color: var(--warn);
+    }
+    fieldset {
+      border: 0;
+      padding: 0;
+      margin: 0 0 0.75rem;
+    }
+    legend {
+      color: var(--muted);
+      font-size: 0.85rem;
+      margin-bottom: 0.3rem;
+    }
+    .chart-box {
+      margin-top: 0.75rem;
+    }
   `,
 })
 export class DeviceDetailPage {
@@ -143,7 +174,10 @@ export class DeviceDetailPage {
     const s = this.series();
     const device = this.device();
     if (!s || !device) return null;
-    return { operation: 'exportReadings', query: { deviceId: device.id, metrics: s.series.map((x) => x.metric).join(','), from: s.from, to: s.to, resolution: s.resolution } };
+    return {
+      operation: 'exportReadings',
+      query: { deviceId: device.id, metrics: s.series.map((x) => x.metric).join(','), from: s.from, to: s.to, resolution: s.resolution },
+    };
   });
   protected readonly reading = signal(false);
   protected readonly testResult = signal<ApiResponse<'pollDevice'> | null>(null);
@@ -155,7 +189,11 @@ export class DeviceDetailPage {
     return [...names];
   });
   protected readonly liveMetrics = computed(() =>
-    Object.entries(this.live()?.metrics ?? {}).map(([metric, value]) => ({ metric, value, unit: (METRICS as Record<string, { unit: string } | undefined>)[metric]?.unit ?? '' })),
+    Object.entries(this.live()?.metrics ?? {}).map(([metric, value]) => ({
+      metric,
+      value,
+      unit: (METRICS as Record<string, { unit: string } | undefined>)[metric]?.unit ?? '',
+    })),
   );
   protected readonly chart = computed<ChartConfiguration<'line'> | null>(() => {
     const series = this.series();

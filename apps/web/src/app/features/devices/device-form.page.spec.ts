@@ -20,7 +20,10 @@ function set(el: HTMLElement, name: string, value: string | boolean): void {
 describe('DeviceFormPage', () => {
   beforeEach(() => {
     localStorage.setItem('pieng.language', 'en');
-    TestBed.configureTestingModule({ imports: [DeviceFormPage], providers: [provideRouter([{ path: '**', children: [] }]), provideHttpClient(), provideHttpClientTesting()] });
+    TestBed.configureTestingModule({
+      imports: [DeviceFormPage],
+      providers: [provideRouter([{ path: '**', children: [] }]), provideHttpClient(), provideHttpClientTesting()],
+    });
   });
 
   async function render() {
@@ -59,7 +62,14 @@ describe('DeviceFormPage', () => {
     const test = http.expectOne('/api/devices/test-read');
     expect(test.request.method).toBe('POST');
     expect(test.request.body).toEqual({ deviceType: 'modbus', config: tcpConfig });
-    test.flush({ source: 'simulator', durationMs: 12.3, metrics: [{ metric: 'voltage', value: 229.8, unit: 'V' }, { metric: 'powerFactor', value: 0.9, unit: null }] });
+    test.flush({
+      source: 'simulator',
+      durationMs: 12.3,
+      metrics: [
+        { metric: 'voltage', value: 229.8, unit: 'V' },
+        { metric: 'powerFactor', value: 0.9, unit: null },
+      ],
+    });
     http.expectNone('/api/devices'); // nothing saved by a test read
     await fixture.whenStable();
     const values = Array.from(el.querySelectorAll('[data-testid="test-read-value"]')).map((v) => v.textContent?.replace(/\s+/g, ' ').trim());
@@ -74,12 +84,17 @@ describe('DeviceFormPage', () => {
     const { fixture, http, el } = await render();
     fillTcpMeter(el);
     (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
-    http
-      .expectOne('/api/devices/test-read')
-      .flush(
-        { statusCode: 400, message: 'config.host must be a host name or IP address; config.registers[0].metric is required', errors: [{ field: 'config.host', message: 'config.host must be a host name or IP address' }, { field: 'config.registers[0].metric', message: 'config.registers[0].metric is required' }] },
-        { status: 400, statusText: 'Bad Request' },
-      );
+    http.expectOne('/api/devices/test-read').flush(
+      {
+        statusCode: 400,
+        message: 'config.host must be a host name or IP address; config.registers[0].metric is required',
+        errors: [
+          { field: 'config.host', message: 'config.host must be a host name or IP address' },
+          { field: 'config.registers[0].metric', message: 'config.registers[0].metric is required' },
+        ],
+      },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="field-error-host"]')?.textContent).toBe('config.host must be a host name or IP address');
     expect(el.querySelector('[data-testid="form-error"]')?.textContent).toContain('config.registers[0].metric: config.registers[0].metric is required');
@@ -87,7 +102,9 @@ describe('DeviceFormPage', () => {
     expect(el.querySelector('[data-testid="test-read-error"]')?.textContent).toContain('config.host must be a host name or IP address');
 
     (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
-    http.expectOne('/api/devices/test-read').flush({ statusCode: 504, message: 'meter 1 on 127.0.0.1:5020 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
+    http
+      .expectOne('/api/devices/test-read')
+      .flush({ statusCode: 504, message: 'meter 1 on 127.0.0.1:5020 did not answer within 1000 ms' }, { status: 504, statusText: 'Gateway Timeout' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="test-read-error"]')?.textContent).toBe('meter 1 on 127.0.0.1:5020 did not answer within 1000 ms');
     expect(el.querySelector('[role="alert"].test-read-failed')?.textContent).toContain('The meter could not be read.');
@@ -103,7 +120,16 @@ describe('DeviceFormPage', () => {
     await fixture.whenStable();
     const http = TestBed.inject(HttpTestingController);
     http.expectOne('/api/clients').flush([{ id: 4, name: 'Plant', externalId: null, createdAt: '' }]);
-    http.expectOne('/api/devices/9').flush({ id: 9, clientId: 4, name: 'Plug', deviceType: 'tuya', active: true, pollIntervalSec: 60, config: { region: 'eu', accessId: 'abc', tuyaDeviceId: 'dev1' }, status: 'online' });
+    http.expectOne('/api/devices/9').flush({
+      id: 9,
+      clientId: 4,
+      name: 'Plug',
+      deviceType: 'tuya',
+      active: true,
+      pollIntervalSec: 60,
+      config: { region: 'eu', accessId: 'abc', tuyaDeviceId: 'dev1' },
+      status: 'online',
+    });
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
     (el.querySelector('[data-testid="test-read"]') as HTMLButtonElement).click();
@@ -137,8 +163,24 @@ describe('DeviceFormPage', () => {
     await fixture.whenStable();
     // The announced meters not read by a device yet.
     http.expectOne('/api/mqtt/discovered').flush([
-      { format: 'tasmota', topic: 'tasmota_C2E9A6', announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config', model: 'Sonoff Pow R2', name: 'Boiler', lastSeenAt: '2026-11-30T12:00:00.000Z', deviceId: null },
-      { format: 'zigbee2mqtt', topic: 'office plug', announcedOn: 'zigbee2mqtt/bridge/devices', model: 'TS011F_plug_1', name: null, lastSeenAt: '2026-11-30T12:00:00.000Z', deviceId: 7 },
+      {
+        format: 'tasmota',
+        topic: 'tasmota_C2E9A6',
+        announcedOn: 'tasmota/discovery/A4CF12C2E9A6/config',
+        model: 'Sonoff Pow R2',
+        name: 'Boiler',
+        lastSeenAt: '2026-11-30T12:00:00.000Z',
+        deviceId: null,
+      },
+      {
+        format: 'zigbee2mqtt',
+        topic: 'office plug',
+        announcedOn: 'zigbee2mqtt/bridge/devices',
+        model: 'TS011F_plug_1',
+        name: null,
+        lastSeenAt: '2026-11-30T12:00:00.000Z',
+        deviceId: 7,
+      },
     ]);
     await fixture.whenStable();
     expect(el.querySelectorAll('[data-testid="mqtt-discovered"] tbody tr')).toHaveLength(1);
@@ -147,8 +189,23 @@ describe('DeviceFormPage', () => {
     await fixture.whenStable();
     (el.querySelector('[data-testid="save-device"]') as HTMLButtonElement).click();
     const create = http.expectOne('/api/devices');
-    expect(create.request.body).toEqual({ clientId: 4, name: 'Boiler', deviceType: 'mqtt', active: true, pollIntervalSec: 30, config: { format: 'tasmota', topic: 'tasmota_C2E9A6' } });
-    create.flush({ error: 'Bad Request', message: 'config.topic must lie under this client\'s MQTT topic prefix "acme"', statusCode: 400, errors: [{ field: 'config.topic', message: 'must lie under "acme"' }] }, { status: 400, statusText: 'Bad Request' });
+    expect(create.request.body).toEqual({
+      clientId: 4,
+      name: 'Boiler',
+      deviceType: 'mqtt',
+      active: true,
+      pollIntervalSec: 30,
+      config: { format: 'tasmota', topic: 'tasmota_C2E9A6' },
+    });
+    create.flush(
+      {
+        error: 'Bad Request',
+        message: 'config.topic must lie under this client\'s MQTT topic prefix "acme"',
+        statusCode: 400,
+        errors: [{ field: 'config.topic', message: 'must lie under "acme"' }],
+      },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     // The server's field error shows at the topic.
     expect(el.querySelector('[data-testid="field-error-mqttTopic"]')?.textContent).toContain('must lie under');

@@ -9,7 +9,22 @@ import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { errorMessage, formError } from '../../shared/api-error';
-import { BAUD_RATES, DRIVER_SERIAL_DEFAULTS, DeviceFormValue, EMPTY_FORM, MQTT_FORMATS, MqttFormat, MqttMappingRow, PARITIES, TRANSPORTS, TUYA_REGIONS, buildConfig, formFromConfig, lineConnection, parseVirtualInputs } from './device-config';
+import {
+  BAUD_RATES,
+  DRIVER_SERIAL_DEFAULTS,
+  DeviceFormValue,
+  EMPTY_FORM,
+  MQTT_FORMATS,
+  MqttFormat,
+  MqttMappingRow,
+  PARITIES,
+  TRANSPORTS,
+  TUYA_REGIONS,
+  buildConfig,
+  formFromConfig,
+  lineConnection,
+  parseVirtualInputs,
+} from './device-config';
 import { LineScan } from './line-scan';
 import { DetectTarget, RegisterGroup, RegisterMapEditor, registerGroup } from './register-map-editor';
 import { ReadToShow, TestReadResult } from './test-read-result';
@@ -24,8 +39,17 @@ type Discovered = ApiResponse<'listDiscovered'>[number];
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './device-form.page.html',
   styles: `
-    form { display: flex; flex-direction: column; gap: 1rem; }
-    .actions { display: flex; gap: 0.6rem; flex-wrap: wrap; align-items: center; }
+    form {
+      display: flex;
+      flex-direction: column;
+      gap: 1rem;
+    }
+    .actions {
+      display: flex;
+      gap: 0.6rem;
+      flex-wrap: wrap;
+      align-items: center;
+    }
   `,
 })
 export class DeviceFormPage {
@@ -126,7 +150,9 @@ export class DeviceFormPage {
     });
     effect(() => {
       if (this.deviceType() === 'mqtt' && !this.editing() && this.auth.isStaff()) {
-        this.api.listDiscovered().subscribe({ next: (list) => this.discovered.set(list.filter((d) => d.deviceId === null)), error: () => this.discovered.set([]) });
+        this.api
+          .listDiscovered()
+          .subscribe({ next: (list) => this.discovered.set(list.filter((d) => d.deviceId === null)), error: () => this.discovered.set([]) });
       }
     });
     // A virtual meter's expressions are checked by the server as they are typed (after a pause), with the inputs as they are.
@@ -162,7 +188,12 @@ export class DeviceFormPage {
   }
 
   protected mappingGroup(row: MqttMappingRow) {
-    return this.fb.nonNullable.group({ metric: [row.metric, Validators.required], path: [row.path, Validators.required], scale: [row.scale], offset: [row.offset] });
+    return this.fb.nonNullable.group({
+      metric: [row.metric, Validators.required],
+      path: [row.path, Validators.required],
+      scale: [row.scale],
+      offset: [row.offset],
+    });
   }
 
   protected addMapping(): void {
@@ -175,7 +206,12 @@ export class DeviceFormPage {
 
   /** Fills the form with an announced meter: its format and topic, and its name as announced. */
   protected addDiscovered(d: Discovered): void {
-    this.form.patchValue({ deviceType: 'mqtt', mqttFormat: d.format as MqttFormat, mqttTopic: d.topic, name: this.form.controls.name.value || d.name || d.model || d.topic });
+    this.form.patchValue({
+      deviceType: 'mqtt',
+      mqttFormat: d.format as MqttFormat,
+      mqttTopic: d.topic,
+      name: this.form.controls.name.value || d.name || d.model || d.topic,
+    });
   }
 
   /** "Add as ..." in the scan results: the form takes the id as the meter's slave id / unit id. */
@@ -275,11 +311,49 @@ export class DeviceFormPage {
     const mapping = this.form.controls.mqttMapping;
     mapping.clear();
     for (const row of v.mqttMapping) mapping.push(this.mappingGroup(row));
-    this.form.patchValue({ ...v, registers: undefined, mqttMapping: undefined, clientId: device.clientId, name: device.name, active: device.active, pollIntervalSec: device.pollIntervalSec }, { emitEvent: true });
+    this.form.patchValue(
+      {
+        ...v,
+        registers: undefined,
+        mqttMapping: undefined,
+        clientId: device.clientId,
+        name: device.name,
+        active: device.active,
+        pollIntervalSec: device.pollIntervalSec,
+      },
+      { emitEvent: true },
+    );
   }
 }
 
-const CONTROLS = new Set(['clientId', 'name', 'deviceType', 'active', 'pollIntervalSec', 'transport', 'driver', 'slaveId', 'timeoutMs', 'baudRate', 'parity', 'dataBits', 'stopBits', 'host', 'port', 'simulated', 'region', 'accessId', 'accessSecret', 'tuyaDeviceId', 'endpoint', 'energyScale', 'timestampPath', 'virtualInputs', 'virtualPower', 'virtualEnergy']);
+const CONTROLS = new Set([
+  'clientId',
+  'name',
+  'deviceType',
+  'active',
+  'pollIntervalSec',
+  'transport',
+  'driver',
+  'slaveId',
+  'timeoutMs',
+  'baudRate',
+  'parity',
+  'dataBits',
+  'stopBits',
+  'host',
+  'port',
+  'simulated',
+  'region',
+  'accessId',
+  'accessSecret',
+  'tuyaDeviceId',
+  'endpoint',
+  'energyScale',
+  'timestampPath',
+  'virtualInputs',
+  'virtualPower',
+  'virtualEnergy',
+]);
 
 /** The form control an API field error belongs to, or null when none shows it. */
 export function controlOf(field: string, transport: string | undefined): string | null {

@@ -5,7 +5,19 @@ import { provideRouter } from '@angular/router';
 import { AuthService } from '../../core/auth.service';
 import { DeviceListPage } from './device-list.page';
 
-const device = (id: number, name: string) => ({ id, uid: `u${id}`, clientId: 4, siteId: 1, name, deviceType: 'api', config: {}, status: 'online', lastSeenAt: null, lastError: null, active: true });
+const device = (id: number, name: string) => ({
+  id,
+  uid: `u${id}`,
+  clientId: 4,
+  siteId: 1,
+  name,
+  deviceType: 'api',
+  config: {},
+  status: 'online',
+  lastSeenAt: null,
+  lastError: null,
+  active: true,
+});
 
 describe('DeviceListPage', () => {
   let http: HttpTestingController;
@@ -31,7 +43,11 @@ describe('DeviceListPage', () => {
     buttons[0].click();
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="delete-confirm"]')?.textContent).toContain('Delete the device "Main panel"?');
-    (Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="delete-confirm"] button')).find((b) => b.textContent?.trim() === 'Cancel') as HTMLButtonElement).click();
+    (
+      Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="delete-confirm"] button')).find(
+        (b) => b.textContent?.trim() === 'Cancel',
+      ) as HTMLButtonElement
+    ).click();
     await fixture.whenStable();
     http.expectNone((r) => r.method === 'DELETE');
     expect(el.querySelector('[data-testid="delete-confirm"]')).toBeNull();
@@ -57,7 +73,9 @@ describe('DeviceListPage', () => {
     el.querySelector<HTMLButtonElement>('[data-testid="delete-device"]')?.click();
     await fixture.whenStable();
     el.querySelector<HTMLButtonElement>('[data-testid="delete-confirm-button"]')?.click();
-    http.expectOne('/api/devices/1?purge=false').flush({ statusCode: 409, message: 'Device 1 is the main meter of site 1' }, { status: 409, statusText: 'Conflict' });
+    http
+      .expectOne('/api/devices/1?purge=false')
+      .flush({ statusCode: 409, message: 'Device 1 is the main meter of site 1' }, { status: 409, statusText: 'Conflict' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="delete-confirm"] [role="alert"]')?.textContent).toBe('Device 1 is the main meter of site 1');
   });

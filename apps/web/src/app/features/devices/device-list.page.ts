@@ -17,7 +17,8 @@ type Client = ApiResponse<'listClients'>[number];
     <div class="page-head">
       <h1>{{ t('devices.title') }}</h1>
       <div class="row">
-        <label class="field">{{ t('common.client') }}
+        <label class="field"
+          >{{ t('common.client') }}
           <select [value]="clientFilter()" (change)="filterByClient($any($event.target).value)" data-testid="client-filter">
             <option value="">{{ t('common.all') }}</option>
             @for (c of clients(); track c.id) {
@@ -41,22 +42,36 @@ type Client = ApiResponse<'listClients'>[number];
             <th scope="col">{{ t('devices.lastSeen') }}</th>
             <th scope="col">{{ t('devices.lastError') }}</th>
             @if (auth.canEdit()) {
-              <th scope="col"><span class="sr-only">{{ t('common.actions') }}</span></th>
+              <th scope="col">
+                <span class="sr-only">{{ t('common.actions') }}</span>
+              </th>
             }
           </tr>
         </thead>
         <tbody>
           @for (d of visible(); track d.id) {
             <tr data-testid="device-row">
-              <td><a [routerLink]="['/devices', d.id]">{{ d.name }}</a></td>
+              <td>
+                <a [routerLink]="['/devices', d.id]">{{ d.name }}</a>
+              </td>
               <td>{{ clientName(d.clientId) }}</td>
               <td>{{ d.deviceType }}{{ driverOf(d) }}</td>
-              <td><span class="status" [class]="d.status">{{ t(statusKey(d.status)) }}</span></td>
+              <td>
+                <span class="status" [class]="d.status">{{ t(statusKey(d.status)) }}</span>
+              </td>
               <td>{{ i18n.dateTime(d.lastSeenAt) }}</td>
               <td class="error-text">{{ d.lastError ?? '' }}</td>
               @if (auth.canEdit()) {
                 <td>
-                  <button type="button" class="danger" (click)="askDelete(d)" data-testid="delete-device" [attr.aria-label]="t('devices.delete') + ' ' + d.name">{{ t('devices.delete') }}</button>
+                  <button
+                    type="button"
+                    class="danger"
+                    (click)="askDelete(d)"
+                    data-testid="delete-device"
+                    [attr.aria-label]="t('devices.delete') + ' ' + d.name"
+                  >
+                    {{ t('devices.delete') }}
+                  </button>
                 </td>
               }
             </tr>
@@ -66,12 +81,17 @@ type Client = ApiResponse<'listClients'>[number];
                   <div class="confirm" role="alertdialog" [attr.aria-label]="t('devices.deleteTitle', { name: d.name })" data-testid="delete-confirm">
                     <strong>{{ t('devices.deleteTitle', { name: d.name }) }}</strong>
                     <p class="muted">{{ t('devices.deleteKeeps') }}</p>
-                    <label><input type="checkbox" [checked]="purge()" (change)="purge.set($any($event.target).checked)" data-testid="delete-purge" /> {{ t('devices.deletePurge') }}</label>
+                    <label
+                      ><input type="checkbox" [checked]="purge()" (change)="purge.set($any($event.target).checked)" data-testid="delete-purge" />
+                      {{ t('devices.deletePurge') }}</label
+                    >
                     @if (deleteError(); as e) {
                       <p class="error-text" role="alert">{{ e }}</p>
                     }
                     <div class="row">
-                      <button type="button" class="danger" (click)="confirmDelete(d)" data-testid="delete-confirm-button">{{ purge() ? t('devices.deleteWithReadings') : t('devices.delete') }}</button>
+                      <button type="button" class="danger" (click)="confirmDelete(d)" data-testid="delete-confirm-button">
+                        {{ purge() ? t('devices.deleteWithReadings') : t('devices.delete') }}
+                      </button>
                       <button type="button" (click)="deleting.set(null)">{{ t('common.cancel') }}</button>
                     </div>
                   </div>
@@ -79,14 +99,22 @@ type Client = ApiResponse<'listClients'>[number];
               </tr>
             }
           } @empty {
-            <tr><td colspan="7" class="muted">{{ loading() ? t('common.loading') : t('common.none') }}</td></tr>
+            <tr>
+              <td colspan="7" class="muted">{{ loading() ? t('common.loading') : t('common.none') }}</td>
+            </tr>
           }
         </tbody>
       </table>
     </div>
   `,
   styles: `
-    .confirm { display: flex; flex-direction: column; gap: 0.5rem; border-left: 3px solid var(--danger); padding-left: 0.75rem; }
+    .confirm {
+      display: flex;
+      flex-direction: column;
+      gap: 0.5rem;
+      border-left: 3px solid var(--danger);
+      padding-left: 0.75rem;
+    }
   `,
 })
 export class DeviceListPage {

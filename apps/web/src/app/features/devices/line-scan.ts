@@ -17,9 +17,15 @@ type ScanJob = ApiResponse<'getLineScan'>;
     <fieldset data-testid="line-scan">
       <legend>{{ t('scan.title') }}</legend>
       <div class="row">
-        <label class="field">{{ t('scan.from') }}<input type="number" min="1" max="247" [value]="from()" (change)="from.set(+$any($event.target).value)" data-testid="scan-from" /></label>
-        <label class="field">{{ t('scan.to') }}<input type="number" min="1" max="247" [value]="to()" (change)="to.set(+$any($event.target).value)" data-testid="scan-to" /></label>
-        <label class="field">{{ t('scan.timeoutMs') }}<input type="number" min="50" max="10000" [value]="timeoutMs()" (change)="timeoutMs.set(+$any($event.target).value)" /></label>
+        <label class="field"
+          >{{ t('scan.from') }}<input type="number" min="1" max="247" [value]="from()" (change)="from.set(+$any($event.target).value)" data-testid="scan-from"
+        /></label>
+        <label class="field"
+          >{{ t('scan.to') }}<input type="number" min="1" max="247" [value]="to()" (change)="to.set(+$any($event.target).value)" data-testid="scan-to"
+        /></label>
+        <label class="field"
+          >{{ t('scan.timeoutMs') }}<input type="number" min="50" max="10000" [value]="timeoutMs()" (change)="timeoutMs.set(+$any($event.target).value)"
+        /></label>
         @if (job()?.status === 'running') {
           <button type="button" (click)="cancel()" data-testid="scan-cancel">{{ t('scan.cancel') }}</button>
         } @else {
@@ -33,8 +39,12 @@ type ScanJob = ApiResponse<'getLineScan'>;
       @if (job(); as j) {
         <p class="muted" role="status" data-testid="scan-progress">
           {{ t('scan.progress', { scanned: j.scanned, total: j.total, found: j.found.length }) }}
-          @if (j.status === 'running') { · {{ t('scan.left', { s: seconds(j.estimatedMsLeft) }) }} }
-          @if (j.status !== 'running') { · {{ t(statusKey(j.status)) }} }
+          @if (j.status === 'running') {
+            · {{ t('scan.left', { s: seconds(j.estimatedMsLeft) }) }}
+          }
+          @if (j.status !== 'running') {
+            · {{ t(statusKey(j.status)) }}
+          }
         </p>
         <p class="muted small">{{ j.estimate }}</p>
         @if (j.error) {
@@ -43,14 +53,23 @@ type ScanJob = ApiResponse<'getLineScan'>;
         @if (j.found.length > 0) {
           <div class="table-wrap">
             <table data-testid="scan-results">
-              <thead><tr><th scope="col">{{ t('scan.id') }}</th><th scope="col">{{ t('scan.answer') }}</th><th scope="col">ms</th><th scope="col"></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">{{ t('scan.id') }}</th>
+                  <th scope="col">{{ t('scan.answer') }}</th>
+                  <th scope="col">ms</th>
+                  <th scope="col"></th>
+                </tr>
+              </thead>
               <tbody>
                 @for (f of j.found; track f.id) {
                   <tr>
                     <td>{{ f.id }}</td>
                     <td>{{ f.answered === 'registers' ? t('scan.registers') : t('scan.exception', { code: f.exceptionCode ?? '?' }) }}</td>
                     <td>{{ i18n.number(f.ms, 1) }}</td>
-                    <td><button type="button" (click)="add.emit(f.id)" [attr.data-testid]="'scan-add-' + f.id">{{ t('scan.addAs', { id: f.id }) }}</button></td>
+                    <td>
+                      <button type="button" (click)="add.emit(f.id)" [attr.data-testid]="'scan-add-' + f.id">{{ t('scan.addAs', { id: f.id }) }}</button>
+                    </td>
                   </tr>
                 }
               </tbody>
@@ -61,9 +80,17 @@ type ScanJob = ApiResponse<'getLineScan'>;
     </fieldset>
   `,
   styles: `
-    fieldset { border: 1px solid var(--border); border-radius: 8px; padding: 0.75rem; }
-    .row { align-items: flex-end; }
-    input[type='number'] { width: 6em; }
+    fieldset {
+      border: 1px solid var(--border);
+      border-radius: 8px;
+      padding: 0.75rem;
+    }
+    .row {
+      align-items: flex-end;
+    }
+    input[type='number'] {
+      width: 6em;
+    }
   `,
 })
 export class LineScan {

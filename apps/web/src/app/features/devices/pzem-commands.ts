@@ -23,18 +23,30 @@ type Device = ApiResponse<'getDevice'>;
       </ol>
       <p class="muted">{{ t('pzem.current', { address: currentAddress() }) }}</p>
       <div class="row">
-        <label class="field">{{ t('pzem.newAddress') }}<input type="number" min="1" max="247" [value]="newAddress()" (change)="newAddress.set(+$any($event.target).value)" data-testid="pzem-new-address" /></label>
+        <label class="field"
+          >{{ t('pzem.newAddress')
+          }}<input type="number" min="1" max="247" [value]="newAddress()" (change)="newAddress.set(+$any($event.target).value)" data-testid="pzem-new-address"
+        /></label>
         <button type="button" (click)="setAddress()" [disabled]="busy()" data-testid="pzem-set-address">{{ t('pzem.setAddress') }}</button>
       </div>
       @if (device().config['driver'] === 'pzem004t') {
         <div class="row">
-          <label class="field">{{ t('pzem.watts') }}<input type="number" min="0" max="65535" [value]="watts()" (change)="watts.set(+$any($event.target).value)" data-testid="pzem-watts" /></label>
+          <label class="field"
+            >{{ t('pzem.watts')
+            }}<input type="number" min="0" max="65535" [value]="watts()" (change)="watts.set(+$any($event.target).value)" data-testid="pzem-watts"
+          /></label>
           <button type="button" (click)="setThreshold()" [disabled]="busy()" data-testid="pzem-set-threshold">{{ t('pzem.setThreshold') }}</button>
         </div>
       } @else {
         <div class="row">
-          <label class="field">{{ t('pzem.highVolts') }}<input type="number" min="0" max="655.35" step="0.01" [value]="highVolts()" (change)="highVolts.set(+$any($event.target).value)" /></label>
-          <label class="field">{{ t('pzem.lowVolts') }}<input type="number" min="0" max="655.35" step="0.01" [value]="lowVolts()" (change)="lowVolts.set(+$any($event.target).value)" /></label>
+          <label class="field"
+            >{{ t('pzem.highVolts')
+            }}<input type="number" min="0" max="655.35" step="0.01" [value]="highVolts()" (change)="highVolts.set(+$any($event.target).value)"
+          /></label>
+          <label class="field"
+            >{{ t('pzem.lowVolts')
+            }}<input type="number" min="0" max="655.35" step="0.01" [value]="lowVolts()" (change)="lowVolts.set(+$any($event.target).value)"
+          /></label>
           <button type="button" (click)="setThreshold()" [disabled]="busy()" data-testid="pzem-set-threshold">{{ t('pzem.setThreshold') }}</button>
         </div>
       }
@@ -47,9 +59,16 @@ type Device = ApiResponse<'getDevice'>;
     </section>
   `,
   styles: `
-    .guide { margin: 0 0 0.75rem; padding-left: 1.2rem; }
-    .row { align-items: flex-end; }
-    input[type='number'] { width: 7em; }
+    .guide {
+      margin: 0 0 0.75rem;
+      padding-left: 1.2rem;
+    }
+    .row {
+      align-items: flex-end;
+    }
+    input[type='number'] {
+      width: 7em;
+    }
   `,
 })
 export class PzemCommands {

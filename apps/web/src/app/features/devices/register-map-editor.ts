@@ -50,8 +50,12 @@ export function registerGroup(fb: FormBuilder, row?: Partial<RegisterRow>): Regi
               <th scope="col">{{ i18n.t('form.reg.scale') }}</th>
               <th scope="col">{{ i18n.t('form.reg.offset') }}</th>
               <th scope="col">{{ i18n.t('form.reg.unit') }}</th>
-              <th scope="col"><span class="sr-only">{{ i18n.t('detect.button') }}</span></th>
-              <th scope="col"><span class="sr-only">{{ i18n.t('form.removeRegister') }}</span></th>
+              <th scope="col">
+                <span class="sr-only">{{ i18n.t('detect.button') }}</span>
+              </th>
+              <th scope="col">
+                <span class="sr-only">{{ i18n.t('form.removeRegister') }}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -65,7 +69,16 @@ export function registerGroup(fb: FormBuilder, row?: Partial<RegisterRow>): Regi
                     }
                   </select>
                 </td>
-                <td><input type="number" formControlName="address" [attr.aria-label]="i18n.t('form.reg.address') + ' ' + (i + 1)" min="0" max="65535" class="num" /></td>
+                <td>
+                  <input
+                    type="number"
+                    formControlName="address"
+                    [attr.aria-label]="i18n.t('form.reg.address') + ' ' + (i + 1)"
+                    min="0"
+                    max="65535"
+                    class="num"
+                  />
+                </td>
                 <td>
                   <select formControlName="type" [attr.aria-label]="i18n.t('form.reg.type') + ' ' + (i + 1)">
                     @for (ty of types; track ty) {
@@ -85,10 +98,14 @@ export function registerGroup(fb: FormBuilder, row?: Partial<RegisterRow>): Regi
                 <td><input formControlName="unit" [attr.aria-label]="i18n.t('form.reg.unit') + ' ' + (i + 1)" size="4" /></td>
                 <td>
                   @if (target()) {
-                    <button type="button" (click)="detect(i)" [disabled]="detecting() === i" [title]="i18n.t('detect.hint')" [attr.data-testid]="'detect-' + i">{{ i18n.t('detect.button') }}</button>
+                    <button type="button" (click)="detect(i)" [disabled]="detecting() === i" [title]="i18n.t('detect.hint')" [attr.data-testid]="'detect-' + i">
+                      {{ i18n.t('detect.button') }}
+                    </button>
                   }
                 </td>
-                <td><button type="button" class="icon danger" (click)="remove(i)" [attr.aria-label]="i18n.t('form.removeRegister') + ' ' + (i + 1)">✕</button></td>
+                <td>
+                  <button type="button" class="icon danger" (click)="remove(i)" [attr.aria-label]="i18n.t('form.removeRegister') + ' ' + (i + 1)">✕</button>
+                </td>
               </tr>
             }
           </tbody>
@@ -117,10 +134,21 @@ export function registerGroup(fb: FormBuilder, row?: Partial<RegisterRow>): Regi
     </fieldset>
   `,
   styles: `
-    fieldset { border: 1px solid var(--border); border-radius: 8px; padding: 0.75rem; }
-    .num { width: 6.5em; }
-    td { padding: 0.25rem; }
-    .detected ul { margin: 0.25rem 0; padding-left: 1.2rem; }
+    fieldset {
+      border: 1px solid var(--border);
+      border-radius: 8px;
+      padding: 0.75rem;
+    }
+    .num {
+      width: 6.5em;
+    }
+    td {
+      padding: 0.25rem;
+    }
+    .detected ul {
+      margin: 0.25rem 0;
+      padding-left: 1.2rem;
+    }
   `,
 })
 export class RegisterMapEditor {

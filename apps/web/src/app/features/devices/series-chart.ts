@@ -8,7 +8,13 @@ type Series = ApiResponse<'getSeries'>;
  * A line chart of several metrics: one y axis per unit (volts and watts differ by orders of magnitude), time on a
  * linear axis in epoch milliseconds (no date adapter to bundle), labels formatted in the user's locale.
  */
-export function seriesChart(series: Series, labelOf: (metric: string) => string, locale: string, gridColor: string, textColor: string): ChartConfiguration<'line'> {
+export function seriesChart(
+  series: Series,
+  labelOf: (metric: string) => string,
+  locale: string,
+  gridColor: string,
+  textColor: string,
+): ChartConfiguration<'line'> {
   const units = [...new Set(series.series.map((s) => s.unit || '—'))];
   const spanMs = new Date(series.to).getTime() - new Date(series.from).getTime();
   const timeFormat = new Intl.DateTimeFormat(locale, tickFormat(spanMs));
@@ -50,8 +56,28 @@ export function seriesChart(series: Series, labelOf: (metric: string) => string,
             spanGaps: false,
           },
           // The bucket's min and max as a light band behind the average, so that a peak inside a bucket stays visible.
-          { label: `${label} max`, data: withGaps(s.points, series.bucketMs, (p) => p.max), yAxisID, borderWidth: 0, pointRadius: 0, backgroundColor: `${color}33`, fill: '+1', spanGaps: false, band: true },
-          { label: `${label} min`, data: withGaps(s.points, series.bucketMs, (p) => p.min), yAxisID, borderWidth: 0, pointRadius: 0, backgroundColor: `${color}33`, fill: false, spanGaps: false, band: true },
+          {
+            label: `${label} max`,
+            data: withGaps(s.points, series.bucketMs, (p) => p.max),
+            yAxisID,
+            borderWidth: 0,
+            pointRadius: 0,
+            backgroundColor: `${color}33`,
+            fill: '+1',
+            spanGaps: false,
+            band: true,
+          },
+          {
+            label: `${label} min`,
+            data: withGaps(s.points, series.bucketMs, (p) => p.min),
+            yAxisID,
+            borderWidth: 0,
+            pointRadius: 0,
+            backgroundColor: `${color}33`,
+            fill: false,
+            spanGaps: false,
+            band: true,
+          },
         ];
       }),
     },
@@ -62,7 +88,12 @@ export function seriesChart(series: Series, labelOf: (metric: string) => string,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       plugins: {
         legend: { labels: { color: textColor, filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as { band?: boolean }).band } },
-        tooltip: { callbacks: { title: (items) => (items[0] ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(items[0].parsed.x ?? 0)) : '') } },
+        tooltip: {
+          callbacks: {
+            title: (items) =>
+              items[0] ? new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(items[0].parsed.x ?? 0)) : '',
+          },
+        },
       },
       scales,
     },

@@ -20,7 +20,9 @@ interface Row {
   template: `
     @if (error(); as e) {
       <div class="card test-read-failed" role="alert">
-        <p><b>{{ i18n.t('device.testReadFailed') }}</b></p>
+        <p>
+          <b>{{ i18n.t('device.testReadFailed') }}</b>
+        </p>
         <p class="error-text" data-testid="test-read-error">{{ e }}</p>
       </div>
     }
@@ -29,7 +31,12 @@ interface Row {
         <p class="muted">{{ i18n.t('device.testReadOk', { ms: i18n.number(r.durationMs, 0) }) }} · {{ r.source }}</p>
         <div class="kpis">
           @for (row of rows(); track row.metric) {
-            <div data-testid="test-read-value" [attr.data-metric]="row.metric"><span>{{ row.label }}</span><b>{{ i18n.number(row.value, 3) }} <small class="muted">{{ row.unit }}</small></b></div>
+            <div data-testid="test-read-value" [attr.data-metric]="row.metric">
+              <span>{{ row.label }}</span
+              ><b
+                >{{ i18n.number(row.value, 3) }} <small class="muted">{{ row.unit }}</small></b
+              >
+            </div>
           }
         </div>
       </div>
@@ -45,7 +52,9 @@ export class TestReadResult {
     const r = this.result();
     if (!r) return [];
     const known = METRICS as Record<string, { label: string; unit: string } | undefined>;
-    const entries = Array.isArray(r.metrics) ? r.metrics : Object.entries(r.metrics).map(([metric, value]) => ({ metric, value, unit: known[metric]?.unit ?? null }));
+    const entries = Array.isArray(r.metrics)
+      ? r.metrics
+      : Object.entries(r.metrics).map(([metric, value]) => ({ metric, value, unit: known[metric]?.unit ?? null }));
     return entries.map((m) => ({ metric: m.metric, label: known[m.metric]?.label ?? m.metric, value: m.value, unit: m.unit ?? '' }));
   });
 }

@@ -13,9 +13,18 @@ describe('calendarPeriods', () => {
     expect(iso(today.previous.from)).toBe('2026-11-23T03:00:00.000Z');
     const week = calendarPeriods('week', now, 'America/Sao_Paulo');
     // Tuesday the 24th → Monday the 23rd; the week before starts Monday the 16th.
-    expect([iso(week.current.from), iso(week.current.to), iso(week.previous.from)]).toEqual(['2026-11-23T03:00:00.000Z', '2026-11-30T03:00:00.000Z', '2026-11-16T03:00:00.000Z']);
+    expect([iso(week.current.from), iso(week.current.to), iso(week.previous.from)]).toEqual([
+      '2026-11-23T03:00:00.000Z',
+      '2026-11-30T03:00:00.000Z',
+      '2026-11-16T03:00:00.000Z',
+    ]);
     const month = calendarPeriods('month', now, 'America/Sao_Paulo');
-    expect([iso(month.current.from), iso(month.current.to), iso(month.previous.from), month.current.interval]).toEqual(['2026-11-01T03:00:00.000Z', '2026-12-01T03:00:00.000Z', '2026-10-01T03:00:00.000Z', 'day']);
+    expect([iso(month.current.from), iso(month.current.to), iso(month.previous.from), month.current.interval]).toEqual([
+      '2026-11-01T03:00:00.000Z',
+      '2026-12-01T03:00:00.000Z',
+      '2026-10-01T03:00:00.000Z',
+      'day',
+    ]);
     const year = calendarPeriods('year', now, 'America/Sao_Paulo');
     expect([iso(year.current.from), iso(year.previous.from), year.current.interval]).toEqual(['2026-01-01T03:00:00.000Z', '2025-01-01T03:00:00.000Z', 'month']);
   });
@@ -64,12 +73,28 @@ describe('demandChart', () => {
       // 03:30 is missing
       { start: '2026-11-24T03:45:00Z', kW: 0.4 },
     ];
-    const chart = demandChart(points, { kW: 1, at: '2026-11-24T03:00:00Z' }, [{ label: 'Contracted', kW: 0.8 }], { line: 'b', peak: 'r', contracted: 'k', grid: '#ccc', text: '#333' }, { demand: 'Demand', peak: 'Peak' }, 'en-GB', 'UTC');
+    const chart = demandChart(
+      points,
+      { kW: 1, at: '2026-11-24T03:00:00Z' },
+      [{ label: 'Contracted', kW: 0.8 }],
+      { line: 'b', peak: 'r', contracted: 'k', grid: '#ccc', text: '#333' },
+      { demand: 'Demand', peak: 'Peak' },
+      'en-GB',
+      'UTC',
+    );
     const t0 = Date.parse('2026-11-24T03:00:00Z');
     const q = 900_000;
-    expect(chart.data.datasets[0].data).toEqual([{ x: t0, y: 1 }, { x: t0 + q, y: 1 }, { x: t0 + 2 * q, y: null }, { x: t0 + 3 * q, y: 0.4 }]);
+    expect(chart.data.datasets[0].data).toEqual([
+      { x: t0, y: 1 },
+      { x: t0 + q, y: 1 },
+      { x: t0 + 2 * q, y: null },
+      { x: t0 + 3 * q, y: 0.4 },
+    ]);
     expect(chart.data.datasets[1].label).toBe('Peak 1.00 kW');
-    expect(chart.data.datasets[2].data).toEqual([{ x: t0, y: 0.8 }, { x: t0 + 4 * q, y: 0.8 }]);
+    expect(chart.data.datasets[2].data).toEqual([
+      { x: t0, y: 0.8 },
+      { x: t0 + 4 * q, y: 0.8 },
+    ]);
   });
 });
 

@@ -24,7 +24,16 @@ export interface CalendarPeriod {
 
 /** The UTC offset (ms) of a time zone at an instant, from the browser's own time-zone data. */
 export function zoneOffset(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(ms));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(ms / 1000) * 1000;
@@ -54,15 +63,27 @@ export function calendarPeriods(view: EnergyView, now: Date, timeZone: string): 
   const at = (y: number, m: number, day: number) => new Date(zonedMidnight(y, m, day, timeZone));
   switch (view) {
     case 'today':
-      return { current: { from: at(d.year, d.month, d.day), to: at(d.year, d.month, d.day + 1), interval: 'hour' }, previous: { from: at(d.year, d.month, d.day - 1), to: at(d.year, d.month, d.day), interval: 'hour' } };
+      return {
+        current: { from: at(d.year, d.month, d.day), to: at(d.year, d.month, d.day + 1), interval: 'hour' },
+        previous: { from: at(d.year, d.month, d.day - 1), to: at(d.year, d.month, d.day), interval: 'hour' },
+      };
     case 'week': {
       const monday = d.day - ((d.weekday + 6) % 7);
-      return { current: { from: at(d.year, d.month, monday), to: at(d.year, d.month, monday + 7), interval: 'day' }, previous: { from: at(d.year, d.month, monday - 7), to: at(d.year, d.month, monday), interval: 'day' } };
+      return {
+        current: { from: at(d.year, d.month, monday), to: at(d.year, d.month, monday + 7), interval: 'day' },
+        previous: { from: at(d.year, d.month, monday - 7), to: at(d.year, d.month, monday), interval: 'day' },
+      };
     }
     case 'month':
-      return { current: { from: at(d.year, d.month, 1), to: at(d.year, d.month + 1, 1), interval: 'day' }, previous: { from: at(d.year, d.month - 1, 1), to: at(d.year, d.month, 1), interval: 'day' } };
+      return {
+        current: { from: at(d.year, d.month, 1), to: at(d.year, d.month + 1, 1), interval: 'day' },
+        previous: { from: at(d.year, d.month - 1, 1), to: at(d.year, d.month, 1), interval: 'day' },
+      };
     case 'year':
-      return { current: { from: at(d.year, 0, 1), to: at(d.year + 1, 0, 1), interval: 'month' }, previous: { from: at(d.year - 1, 0, 1), to: at(d.year, 0, 1), interval: 'month' } };
+      return {
+        current: { from: at(d.year, 0, 1), to: at(d.year + 1, 0, 1), interval: 'month' },
+        previous: { from: at(d.year - 1, 0, 1), to: at(d.year, 0, 1), interval: 'month' },
+      };
   }
 }
 
@@ -104,7 +125,12 @@ export function energyBarsChart(current: EnergyBar[], previous: EnergyBar[], lab
       }))
     : [{ label: words.total, data: current.map((b) => b.kWh) as number[], backgroundColor: colors.total, stack: 'current' }];
   if (previous.length) {
-    datasets.push({ label: words.previous, data: labels.map((_, i) => previous[i]?.kWh ?? null) as number[], backgroundColor: colors.previous, stack: 'previous' });
+    datasets.push({
+      label: words.previous,
+      data: labels.map((_, i) => previous[i]?.kWh ?? null) as number[],
+      backgroundColor: colors.previous,
+      stack: 'previous',
+    });
   }
   return {
     type: 'bar',
@@ -116,7 +142,13 @@ export function energyBarsChart(current: EnergyBar[], previous: EnergyBar[], lab
       plugins: { legend: { labels: { color: colors.text } } },
       scales: {
         x: { stacked: true, ticks: { color: colors.text, autoSkip: true, maxRotation: 0 }, grid: { display: false } },
-        y: { stacked: true, beginAtZero: true, title: { display: true, text: words.kWh, color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid } },
+        y: {
+          stacked: true,
+          beginAtZero: true,
+          title: { display: true, text: words.kWh, color: colors.text },
+          ticks: { color: colors.text },
+          grid: { color: colors.grid },
+        },
       },
     },
   };
@@ -153,13 +185,34 @@ export function demandChart(
   const min = xs.length ? Math.min(...xs) : 0;
   const max = xs.length ? Math.max(...xs) + quarter : 1;
   const spanMs = max - min;
-  const tick = new Intl.DateTimeFormat(locale, spanMs > 36 * 3600_000 ? { day: 'numeric', month: 'short', timeZone } : { hour: '2-digit', minute: '2-digit', timeZone });
+  const tick = new Intl.DateTimeFormat(
+    locale,
+    spanMs > 36 * 3600_000 ? { day: 'numeric', month: 'short', timeZone } : { hour: '2-digit', minute: '2-digit', timeZone },
+  );
   const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
     { label: words.demand, data, borderColor: colors.line, backgroundColor: colors.line, pointRadius: 0, borderWidth: 1.5, spanGaps: false },
   ];
-  if (peak) datasets.push({ label: `${words.peak} ${peak.kW.toFixed(2)} kW`, data: [{ x: new Date(peak.at).getTime(), y: peak.kW }], borderColor: colors.peak, backgroundColor: colors.peak, pointRadius: 5, showLine: false });
+  if (peak)
+    datasets.push({
+      label: `${words.peak} ${peak.kW.toFixed(2)} kW`,
+      data: [{ x: new Date(peak.at).getTime(), y: peak.kW }],
+      borderColor: colors.peak,
+      backgroundColor: colors.peak,
+      pointRadius: 5,
+      showLine: false,
+    });
   for (const c of contracted) {
-    datasets.push({ label: `${c.label} ${c.kW} kW`, data: [{ x: min, y: c.kW }, { x: max, y: c.kW }], borderColor: colors.contracted, borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 });
+    datasets.push({
+      label: `${c.label} ${c.kW} kW`,
+      data: [
+        { x: min, y: c.kW },
+        { x: max, y: c.kW },
+      ],
+      borderColor: colors.contracted,
+      borderDash: [6, 4],
+      pointRadius: 0,
+      borderWidth: 1.5,
+    });
   }
   return {
     type: 'line',
@@ -170,7 +223,13 @@ export function demandChart(
       animation: false,
       plugins: { legend: { labels: { color: colors.text } } },
       scales: {
-        x: { type: 'linear', min, max, ticks: { color: colors.text, maxTicksLimit: 8, callback: (v) => tick.format(new Date(Number(v))) }, grid: { color: colors.grid } },
+        x: {
+          type: 'linear',
+          min,
+          max,
+          ticks: { color: colors.text, maxTicksLimit: 8, callback: (v) => tick.format(new Date(Number(v))) },
+          grid: { color: colors.grid },
+        },
         y: { beginAtZero: true, title: { display: true, text: 'kW', color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid } },
       },
     },

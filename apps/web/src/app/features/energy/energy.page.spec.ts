@@ -7,12 +7,19 @@ import { AuthService } from '../../core/auth.service';
 import { EnergyPage } from './energy.page';
 
 const quality = { resets: 0, rollovers: 0, spikes: 0, interpolatedKWh: 0 };
-const split = (fp: number, i: number, p: number) => ({ foraPonta: { kWh: fp, cost: fp * 0.5 }, intermediario: { kWh: i, cost: i * 0.8 }, ponta: { kWh: p, cost: p * 1.2 } });
+const split = (fp: number, i: number, p: number) => ({
+  foraPonta: { kWh: fp, cost: fp * 0.5 },
+  intermediario: { kWh: i, cost: i * 0.8 },
+  ponta: { kWh: p, cost: p * 1.2 },
+});
 
 describe('EnergyPage', () => {
   beforeEach(() => {
     localStorage.setItem('pieng.language', 'en');
-    TestBed.configureTestingModule({ imports: [EnergyPage], providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting(), provideCharts(withDefaultRegisterables())] });
+    TestBed.configureTestingModule({
+      imports: [EnergyPage],
+      providers: [provideRouter([]), provideHttpClient(), provideHttpClientTesting(), provideCharts(withDefaultRegisterables())],
+    });
     TestBed.inject(AuthService).open.set(true);
   });
 
@@ -41,21 +48,30 @@ describe('EnergyPage', () => {
       interval: 'day',
       intervals: [
         { start: '2026-11-01T03:00:00.000Z', end: '2026-11-02T03:00:00.000Z', kWh: 24, cost: 12, byPosto: split(24, 0, 0) },
-        { start: '2026-11-02T03:00:00.000Z', end: '2026-11-03T03:00:00.000Z', kWh: 24, cost: 14.7, byPosto: split(19, 2, 3), quality: { resets: 1, rollovers: 0, spikes: 0, interpolatedKWh: 0.25 } },
+        {
+          start: '2026-11-02T03:00:00.000Z',
+          end: '2026-11-03T03:00:00.000Z',
+          kWh: 24,
+          cost: 14.7,
+          byPosto: split(19, 2, 3),
+          quality: { resets: 1, rollovers: 0, spikes: 0, interpolatedKWh: 0.25 },
+        },
         { start: '2026-11-03T03:00:00.000Z', end: '2026-11-04T03:00:00.000Z', kWh: null, cost: null, byPosto: split(0, 0, 0) },
       ],
       total: { kWh: 48, cost: 26.7, byPosto: split(43, 2, 3), unpricedKWh: 0 },
       quality: { resets: 1, rollovers: 0, spikes: 0, interpolatedKWh: 0.25 },
     });
     previous.flush({ unit: 'kWh', timezone: 'America/Sao_Paulo', interval: 'day', intervals: [], total: { kWh: 40 }, quality });
-    http.expectOne((r) => r.url.startsWith('/api/energy/demand?clientId=1&')).flush({
-      intervalMinutes: 15,
-      points: [{ start: '2026-11-02T20:00:00.000Z', kW: 6 }],
-      peak: { kW: 6, at: '2026-11-02T20:00:00.000Z' },
-      peakByPosto: { foraPonta: null, ponta: { kW: 6, at: '2026-11-02T20:00:00.000Z' } },
-      contractedKW: { foraPonta: null, ponta: 5 },
-      overrun: true,
-    });
+    http
+      .expectOne((r) => r.url.startsWith('/api/energy/demand?clientId=1&'))
+      .flush({
+        intervalMinutes: 15,
+        points: [{ start: '2026-11-02T20:00:00.000Z', kW: 6 }],
+        peak: { kW: 6, at: '2026-11-02T20:00:00.000Z' },
+        peakByPosto: { foraPonta: null, ponta: { kW: 6, at: '2026-11-02T20:00:00.000Z' } },
+        contractedKW: { foraPonta: null, ponta: 5 },
+        overrun: true,
+      });
     await fixture.whenStable();
     const page = text();
     // 48 kWh against 40 last month: +20 %.
@@ -80,9 +96,19 @@ describe('EnergyPage', () => {
     const { fixture, http, text } = await open('today');
     const [current, previous] = http.match((r) => r.url.startsWith('/api/energy?'));
     expect(current.request.url).toMatch(/interval=hour$/);
-    current.flush({ unit: 'kWh', timezone: 'America/Sao_Paulo', interval: 'hour', intervals: [], total: { kWh: 0 }, quality, reason: 'No device of client 1 counted in its total reports an energy counter or power' });
+    current.flush({
+      unit: 'kWh',
+      timezone: 'America/Sao_Paulo',
+      interval: 'hour',
+      intervals: [],
+      total: { kWh: 0 },
+      quality,
+      reason: 'No device of client 1 counted in its total reports an energy counter or power',
+    });
     previous.flush({ unit: 'kWh', timezone: 'America/Sao_Paulo', interval: 'hour', intervals: [], total: { kWh: 0 }, quality });
-    http.expectOne((r) => r.url.startsWith('/api/energy/demand')).flush({ intervalMinutes: 15, points: [], peak: null, peakByPosto: { foraPonta: null, ponta: null }, contractedKW: null, overrun: false });
+    http
+      .expectOne((r) => r.url.startsWith('/api/energy/demand'))
+      .flush({ intervalMinutes: 15, points: [], peak: null, peakByPosto: { foraPonta: null, ponta: null }, contractedKW: null, overrun: false });
     await fixture.whenStable();
     expect(text()).toContain('reports an energy counter or power');
 
@@ -115,7 +141,9 @@ describe('EnergyPage', () => {
     // Manaus is UTC−4: its day starts at 04:00 UTC.
     expect(current.request.url).toMatch(/^\/api\/energy\?siteId=5&from=\d{4}-\d\d-\d\dT04%3A00%3A00\.000Z&.*interval=hour$/);
     // Only the site's devices are offered.
-    const options = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="energy-device"] option')).map((o) => o.textContent?.trim());
+    const options = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('[data-testid="energy-device"] option')).map((o) =>
+      o.textContent?.trim(),
+    );
     expect(options).toEqual(['Whole site (main meter)', 'Loja Manaus']);
   });
 });

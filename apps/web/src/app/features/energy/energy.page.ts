@@ -33,8 +33,17 @@ type Demand = ApiResponse<'getDemand'>;
         <pm-download-menu [target]="downloadTarget()" />
         <span class="report">
           <label class="sr-only" for="report-month">{{ t('report.month') }}</label>
-          <input id="report-month" type="month" [value]="reportMonth()" [max]="thisMonth()" (change)="chosenMonth.set($any($event.target).value || null)" data-testid="report-month" />
-          <button type="button" [disabled]="!client() || !reportMonth() || reportBusy()" (click)="monthlyReport()" data-testid="report-pdf">{{ t('report.pdf') }}</button>
+          <input
+            id="report-month"
+            type="month"
+            [value]="reportMonth()"
+            [max]="thisMonth()"
+            (change)="chosenMonth.set($any($event.target).value || null)"
+            data-testid="report-month"
+          />
+          <button type="button" [disabled]="!client() || !reportMonth() || reportBusy()" (click)="monthlyReport()" data-testid="report-pdf">
+            {{ t('report.pdf') }}
+          </button>
         </span>
       </div>
     </div>
@@ -42,14 +51,16 @@ type Demand = ApiResponse<'getDemand'>;
       <p class="error-text" role="alert" data-testid="report-error">{{ e }}</p>
     }
     <form class="card row" (submit)="$event.preventDefault()" [attr.aria-label]="t('energy.title')">
-      <label class="field">{{ t('common.client') }}
+      <label class="field"
+        >{{ t('common.client') }}
         <select data-testid="energy-client" (change)="pick({ clientId: +$any($event.target).value, siteId: null, deviceId: null })">
           @for (c of clients(); track c.id) {
             <option [value]="c.id" [selected]="c.id === client()?.id">{{ c.name }}</option>
           }
         </select>
       </label>
-      <label class="field">{{ t('energy.site') }}
+      <label class="field"
+        >{{ t('energy.site') }}
         <select data-testid="energy-site" (change)="pick({ siteId: $any($event.target).value === '' ? null : +$any($event.target).value, deviceId: null })">
           <option value="" [selected]="siteId() === null">{{ t('energy.allSites') }}</option>
           @for (s of sites(); track s.id) {
@@ -57,7 +68,8 @@ type Demand = ApiResponse<'getDemand'>;
           }
         </select>
       </label>
-      <label class="field">{{ t('common.device') }}
+      <label class="field"
+        >{{ t('common.device') }}
         <select data-testid="energy-device" (change)="pick({ deviceId: $any($event.target).value === '' ? null : +$any($event.target).value })">
           <option value="" [selected]="deviceId() === null">{{ t(siteId() === null ? 'energy.wholeClient' : 'energy.wholeSite') }}</option>
           @for (d of clientDevices(); track d.id) {
@@ -67,7 +79,15 @@ type Demand = ApiResponse<'getDemand'>;
       </label>
       <div class="views" role="group" [attr.aria-label]="t('device.period')">
         @for (v of views; track v) {
-          <button type="button" [class.primary]="v === view()" [attr.aria-pressed]="v === view()" (click)="pick({ view: v })" [attr.data-testid]="'energy-view-' + v">{{ t(viewKey(v)) }}</button>
+          <button
+            type="button"
+            [class.primary]="v === view()"
+            [attr.aria-pressed]="v === view()"
+            (click)="pick({ view: v })"
+            [attr.data-testid]="'energy-view-' + v"
+          >
+            {{ t(viewKey(v)) }}
+          </button>
         }
       </div>
     </form>
@@ -81,9 +101,15 @@ type Demand = ApiResponse<'getDemand'>;
       }
       <section class="card" data-testid="energy-totals">
         <div class="kpis">
-          <div><span>{{ t('energy.total') }}</span><b class="kpi" data-testid="energy-total">{{ i18n.number(e.total.kWh, 3) }} <small>kWh</small></b></div>
+          <div>
+            <span>{{ t('energy.total') }}</span
+            ><b class="kpi" data-testid="energy-total">{{ i18n.number(e.total.kWh, 3) }} <small>kWh</small></b>
+          </div>
           @if (e.total.cost !== undefined && e.total.cost !== null) {
-            <div><span>{{ t('energy.cost') }}</span><b class="kpi" data-testid="energy-cost">{{ money(e.total.cost) }}</b></div>
+            <div>
+              <span>{{ t('energy.cost') }}</span
+              ><b class="kpi" data-testid="energy-cost">{{ money(e.total.cost) }}</b>
+            </div>
           }
           <div>
             <span>{{ t(previousKey()) }}</span>
@@ -93,7 +119,10 @@ type Demand = ApiResponse<'getDemand'>;
             }
           </div>
           @if (e.total.exportKWh) {
-            <div><span>{{ t('energy.exported') }}</span><b class="kpi">{{ i18n.number(e.total.exportKWh, 3) }} <small>kWh</small></b></div>
+            <div>
+              <span>{{ t('energy.exported') }}</span
+              ><b class="kpi">{{ i18n.number(e.total.exportKWh, 3) }} <small>kWh</small></b>
+            </div>
           }
           @if (e.total.reactiveExcessKWh !== undefined) {
             <div>
@@ -105,7 +134,10 @@ type Demand = ApiResponse<'getDemand'>;
             </div>
           }
           @for (p of postosUsed(); track p) {
-            <div><span>{{ t(postoKey(p)) }}</span><b class="kpi">{{ i18n.number(e.total.byPosto?.[p]?.kWh, 3) }} <small>kWh</small></b></div>
+            <div>
+              <span>{{ t(postoKey(p)) }}</span
+              ><b class="kpi">{{ i18n.number(e.total.byPosto?.[p]?.kWh, 3) }} <small>kWh</small></b>
+            </div>
           }
         </div>
       </section>
@@ -120,7 +152,9 @@ type Demand = ApiResponse<'getDemand'>;
         @if (demand(); as d) {
           <p>
             {{ t('energy.peak') }}: <b data-testid="energy-peak">{{ i18n.number(d.peak?.kW, 2) }} kW</b>
-            @if (d.peak) { · {{ zoned(d.peak.at) }} }
+            @if (d.peak) {
+              · {{ zoned(d.peak.at) }}
+            }
           </p>
           @if (d.overrun) {
             <p class="warn-text" role="alert" data-testid="energy-overrun">{{ t('energy.overrun') }}</p>
@@ -169,20 +203,68 @@ type Demand = ApiResponse<'getDemand'>;
   `,
   styles: `
     /* Money and kWh figures run to 9 characters: wider columns than the Overview's counts. */
-    .kpis { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
-    .kpi { white-space: nowrap; }
-    .page-head { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; justify-content: space-between; }
-    .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
-    .report { display: inline-flex; gap: 0.25rem; align-items: center; }
-    .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-    .views { display: flex; gap: 0.25rem; flex-wrap: wrap; align-self: end; }
-    .chart .canvas { position: relative; height: 280px; }
-    .card + .card { margin-top: 1rem; }
-    small { font-size: 0.75em; color: var(--muted); margin-left: 0.25rem; }
-    small.up { color: var(--danger); }
-    small.down { color: var(--ok); }
-    .warn-text { color: var(--danger); font-weight: 600; }
-    .flags { color: var(--muted); }
+    .kpis {
+      grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
+    }
+    .kpi {
+      white-space: nowrap;
+    }
+    .page-head {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: center;
+      justify-content: space-between;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: center;
+    }
+    .report {
+      display: inline-flex;
+      gap: 0.25rem;
+      align-items: center;
+    }
+    .sr-only {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    .views {
+      display: flex;
+      gap: 0.25rem;
+      flex-wrap: wrap;
+      align-self: end;
+    }
+    .chart .canvas {
+      position: relative;
+      height: 280px;
+    }
+    .card + .card {
+      margin-top: 1rem;
+    }
+    small {
+      font-size: 0.75em;
+      color: var(--muted);
+      margin-left: 0.25rem;
+    }
+    small.up {
+      color: var(--danger);
+    }
+    small.down {
+      color: var(--ok);
+    }
+    .warn-text {
+      color: var(--danger);
+      font-weight: 600;
+    }
+    .flags {
+      color: var(--muted);
+    }
   `,
 })
 export class EnergyPage {
@@ -197,7 +279,9 @@ export class EnergyPage {
   readonly clientId = input<string | undefined>();
   readonly siteId = input<number | null, string | undefined>(null, { transform: (v: string | undefined) => (v ? Number(v) : null) });
   readonly deviceId = input<number | null, string | undefined>(null, { transform: (v: string | undefined) => (v ? Number(v) : null) });
-  readonly view = input<EnergyView, string | undefined>('month', { transform: (v: string | undefined) => ((ENERGY_VIEWS as readonly string[]).includes(v ?? '') ? (v as EnergyView) : 'month') });
+  readonly view = input<EnergyView, string | undefined>('month', {
+    transform: (v: string | undefined) => ((ENERGY_VIEWS as readonly string[]).includes(v ?? '') ? (v as EnergyView) : 'month'),
+  });
 
   protected readonly clients = toSignal(this.api.listClients(), { initialValue: [] });
   private readonly devices = toSignal(this.api.listDevices(), { initialValue: [] });
@@ -206,7 +290,9 @@ export class EnergyPage {
     const device = this.devices().find((d) => d.id === this.deviceId());
     return this.clients().find((c) => c.id === (device?.clientId ?? wanted)) ?? this.clients()[0] ?? null;
   });
-  protected readonly clientDevices = computed(() => this.devices().filter((d) => d.clientId === this.client()?.id && (this.siteId() === null || d.siteId === this.siteId())));
+  protected readonly clientDevices = computed(() =>
+    this.devices().filter((d) => d.clientId === this.client()?.id && (this.siteId() === null || d.siteId === this.siteId())),
+  );
   private readonly allSites = toSignal(this.api.listSites(), { initialValue: [] });
   protected readonly sites = computed(() => this.allSites().filter((s) => s.clientId === this.client()?.id));
   /** A site's days run in its own time zone when it has one. */
@@ -233,7 +319,12 @@ export class EnergyPage {
 
   private readonly colors = computed(() => {
     this.theme.theme();
-    return { grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'), text: themeColor('--muted', '#666'), danger: themeColor('--danger', '#c62828'), muted: themeColor('--muted', '#888') };
+    return {
+      grid: themeColor('--chart-grid', 'rgba(0,0,0,.1)'),
+      text: themeColor('--muted', '#666'),
+      danger: themeColor('--danger', '#c62828'),
+      muted: themeColor('--muted', '#888'),
+    };
   });
 
   protected readonly rows = computed(() => {
@@ -257,8 +348,19 @@ export class EnergyPage {
       e.intervals,
       this.previous()?.intervals ?? [],
       this.rows().map((r) => r.label),
-      { posto: { foraPonta: SERIES_COLORS[2], intermediario: SERIES_COLORS[6], ponta: SERIES_COLORS[1] }, total: SERIES_COLORS[0], previous: `${c.muted}66`, grid: c.grid, text: c.text },
-      { posto: { foraPonta: this.t('posto.foraPonta'), intermediario: this.t('posto.intermediario'), ponta: this.t('posto.ponta') }, total: 'kWh', previous: this.t(this.previousKey()), kWh: 'kWh' },
+      {
+        posto: { foraPonta: SERIES_COLORS[2], intermediario: SERIES_COLORS[6], ponta: SERIES_COLORS[1] },
+        total: SERIES_COLORS[0],
+        previous: `${c.muted}66`,
+        grid: c.grid,
+        text: c.text,
+      },
+      {
+        posto: { foraPonta: this.t('posto.foraPonta'), intermediario: this.t('posto.intermediario'), ponta: this.t('posto.ponta') },
+        total: 'kWh',
+        previous: this.t(this.previousKey()),
+        kWh: 'kWh',
+      },
     );
   });
 
@@ -270,7 +372,15 @@ export class EnergyPage {
       ...(d.contractedKW?.ponta ? [{ label: this.t('energy.contracted.ponta'), kW: d.contractedKW.ponta }] : []),
       ...(d.contractedKW?.foraPonta ? [{ label: this.t('energy.contracted.foraPonta'), kW: d.contractedKW.foraPonta }] : []),
     ];
-    return demandChart(d.points, d.peak ?? null, contracted, { line: SERIES_COLORS[0], peak: c.danger, contracted: c.danger, grid: c.grid, text: c.text }, { demand: this.t('energy.demand'), peak: this.t('energy.peak') }, this.i18n.locale(), this.timeZone());
+    return demandChart(
+      d.points,
+      d.peak ?? null,
+      contracted,
+      { line: SERIES_COLORS[0], peak: c.danger, contracted: c.danger, grid: c.grid, text: c.text },
+      { demand: this.t('energy.demand'), peak: this.t('energy.peak') },
+      this.i18n.locale(),
+      this.timeZone(),
+    );
   });
 
   constructor() {
@@ -283,8 +393,15 @@ export class EnergyPage {
 
   protected pick(change: { clientId?: number; siteId?: number | null; deviceId?: number | null; view?: EnergyView }): void {
     const keep = <T>(changed: T | undefined, current: T) => (changed === undefined ? current : changed);
-    const next = { clientId: change.clientId ?? this.client()?.id, siteId: keep(change.siteId, this.siteId()), deviceId: keep(change.deviceId, this.deviceId()), view: change.view ?? this.view() };
-    void this.router.navigate([], { queryParams: { clientId: next.clientId, siteId: next.siteId ?? undefined, deviceId: next.deviceId ?? undefined, view: next.view } });
+    const next = {
+      clientId: change.clientId ?? this.client()?.id,
+      siteId: keep(change.siteId, this.siteId()),
+      deviceId: keep(change.deviceId, this.deviceId()),
+      view: change.view ?? this.view(),
+    };
+    void this.router.navigate([], {
+      queryParams: { clientId: next.clientId, siteId: next.siteId ?? undefined, deviceId: next.deviceId ?? undefined, view: next.view },
+    });
   }
 
   /** The client's monthly report (PDF) of the chosen month, in the console's language. */
@@ -294,7 +411,11 @@ export class EnergyPage {
     this.reportBusy.set(true);
     this.reportError.set(null);
     try {
-      await this.downloads.save('getMonthlyReport', { clientId: client.id, month: this.reportMonth(), lang: this.i18n.language() === 'pt-BR' ? 'pt-BR' : 'en' });
+      await this.downloads.save('getMonthlyReport', {
+        clientId: client.id,
+        month: this.reportMonth(),
+        lang: this.i18n.language() === 'pt-BR' ? 'pt-BR' : 'en',
+      });
     } catch (e) {
       this.reportError.set(errorMessage(e) ?? this.t('error.server'));
     } finally {
@@ -337,7 +458,10 @@ export class EnergyPage {
     const until = (p: typeof current) => new Date(p.to.getTime() - 1).toISOString();
     const energy = (p: typeof current) => this.api.getEnergy({ query: { ...scope, from: p.from.toISOString(), to: until(p), interval: p.interval } });
     this.error.set(null);
-    this.downloadTarget.set({ operation: 'exportEnergy', query: { ...scope, from: current.from.toISOString(), to: until(current), interval: current.interval } });
+    this.downloadTarget.set({
+      operation: 'exportEnergy',
+      query: { ...scope, from: current.from.toISOString(), to: until(current), interval: current.interval },
+    });
     forkJoin({
       current: energy(current),
       previous: energy(previous).pipe(catchError(() => of(null))),

@@ -13,11 +13,30 @@ type Status = ApiResponse<'getForwardingStatus'>;
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './forwarding.page.html',
   styles: `
-    dl { display: grid; grid-template-columns: minmax(9rem, max-content) 1fr; gap: 0.4rem 1rem; margin: 0; }
-    dt { color: var(--muted); }
-    dd { margin: 0; overflow-wrap: anywhere; }
-    @media (max-width: 480px) { dl { grid-template-columns: 1fr; } dd { margin-bottom: 0.4rem; } }
-    .kpis { margin-bottom: 1rem; }
+    dl {
+      display: grid;
+      grid-template-columns: minmax(9rem, max-content) 1fr;
+      gap: 0.4rem 1rem;
+      margin: 0;
+    }
+    dt {
+      color: var(--muted);
+    }
+    dd {
+      margin: 0;
+      overflow-wrap: anywhere;
+    }
+    @media (max-width: 480px) {
+      dl {
+        grid-template-columns: 1fr;
+      }
+      dd {
+        margin-bottom: 0.4rem;
+      }
+    }
+    .kpis {
+      margin-bottom: 1rem;
+    }
   `,
 })
 export class ForwardingPage {

@@ -32,13 +32,20 @@ describe('LoginPage', () => {
     expect(Array.from(el.querySelectorAll('label')).map((l) => l.textContent?.trim().split('\n')[0])).toEqual(expect.arrayContaining(['E-mail', 'Password']));
     TestBed.inject(HttpTestingController)
       .expectOne('/api/auth/login')
-      .flush({ accessToken: 'a', refreshToken: 'r', expiresIn: 900, user: { id: 1, email: 'ops@plant.test', role: 'admin', clientId: null, mustChangePassword: false } });
+      .flush({
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresIn: 900,
+        user: { id: 1, email: 'ops@plant.test', role: 'admin', clientId: null, mustChangePassword: false },
+      });
     expect(navigate).toHaveBeenCalledWith('/alarms');
   });
 
   it('says so when the password is wrong', async () => {
     const { fixture, el } = await fillAndSubmit('wrong');
-    TestBed.inject(HttpTestingController).expectOne('/api/auth/login').flush({ statusCode: 401, message: 'Invalid credentials' }, { status: 401, statusText: 'Unauthorized' });
+    TestBed.inject(HttpTestingController)
+      .expectOne('/api/auth/login')
+      .flush({ statusCode: 401, message: 'Invalid credentials' }, { status: 401, statusText: 'Unauthorized' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="login-error"]')?.textContent).toContain('E-mail or password is wrong.');
   });
@@ -47,7 +54,10 @@ describe('LoginPage', () => {
     const { fixture, el } = await fillAndSubmit('wrong');
     TestBed.inject(HttpTestingController)
       .expectOne('/api/auth/login')
-      .flush({ statusCode: 429, message: 'Too many failed logins; try again in 15 minute(s)' }, { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '842' } });
+      .flush(
+        { statusCode: 429, message: 'Too many failed logins; try again in 15 minute(s)' },
+        { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '842' } },
+      );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="login-error"]')?.textContent?.trim()).toBe('Too many failed sign-ins. Try again in 15 min.');
   });

@@ -19,10 +19,12 @@ import type { MessageKey } from '../../core/translations';
         @if (expired()) {
           <p class="muted">{{ t('login.expired') }}</p>
         }
-        <label class="field">{{ t('login.email') }}
+        <label class="field"
+          >{{ t('login.email') }}
           <input type="email" formControlName="email" autocomplete="username" required name="email" />
         </label>
-        <label class="field">{{ t('login.password') }}
+        <label class="field"
+          >{{ t('login.password') }}
           <input type="password" formControlName="password" autocomplete="current-password" required name="password" />
         </label>
         @if (error(); as e) {
@@ -30,7 +32,8 @@ import type { MessageKey } from '../../core/translations';
         }
         <button class="primary" type="submit" [disabled]="busy()">{{ t('login.submit') }}</button>
         <div class="row prefs">
-          <label class="field">{{ t('shell.language') }}
+          <label class="field"
+            >{{ t('shell.language') }}
             <select [value]="i18n.language()" (change)="setLanguage($any($event.target).value)">
               @for (l of languages; track l) {
                 <option [value]="l" [selected]="l === i18n.language()">{{ l === 'en' ? 'English' : 'Português (BR)' }}</option>
@@ -43,11 +46,27 @@ import type { MessageKey } from '../../core/translations';
     </div>
   `,
   styles: `
-    .login { display: grid; place-items: center; min-height: 80vh; }
-    form { width: min(380px, 100%); display: flex; flex-direction: column; gap: 0.8rem; }
-    h1 { color: var(--accent); margin: 0; }
-    h2 { margin: 0; }
-    .prefs { justify-content: space-between; }
+    .login {
+      display: grid;
+      place-items: center;
+      min-height: 80vh;
+    }
+    form {
+      width: min(380px, 100%);
+      display: flex;
+      flex-direction: column;
+      gap: 0.8rem;
+    }
+    h1 {
+      color: var(--accent);
+      margin: 0;
+    }
+    h2 {
+      margin: 0;
+    }
+    .prefs {
+      justify-content: space-between;
+    }
   `,
 })
 export class LoginPage {

@@ -20,7 +20,22 @@ const channel = {
   pending: 1,
   lastError: 'SMTP: 451 try later',
 };
-const delivery = { id: 7, channelId: 3, channelName: 'Ops mail', eventId: 40, kind: 'raised', severity: 'critical', ruleName: 'Overvoltage', deviceName: 'Meter A', status: 'failed', attempts: 5, lastError: 'SMTP: 550 no such user', createdAt: '2026-11-30T12:00:00.000Z', nextAttemptAt: null, deliveredAt: null };
+const delivery = {
+  id: 7,
+  channelId: 3,
+  channelName: 'Ops mail',
+  eventId: 40,
+  kind: 'raised',
+  severity: 'critical',
+  ruleName: 'Overvoltage',
+  deviceName: 'Meter A',
+  status: 'failed',
+  attempts: 5,
+  lastError: 'SMTP: 550 no such user',
+  createdAt: '2026-11-30T12:00:00.000Z',
+  nextAttemptAt: null,
+  deliveredAt: null,
+};
 
 describe('NotificationsPage', () => {
   let http: HttpTestingController;
@@ -71,8 +86,23 @@ describe('NotificationsPage', () => {
     set('[name="url"]', 'https://hooks.example.com/pieng');
     (el.querySelector('[data-testid="save-channel"]') as HTMLButtonElement).click();
     const create = http.expectOne((r) => r.url === '/api/notification-channels' && r.method === 'POST');
-    expect(create.request.body).toEqual({ name: 'SCADA', type: 'webhook', config: { url: 'https://hooks.example.com/pieng' }, minSeverity: 'warning', on: ['raised', 'cleared'], enabled: true, clientId: 4 });
-    create.flush({ ...channel, id: 9, name: 'SCADA', type: 'webhook', config: { url: 'https://hooks.example.com/pieng' }, secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlYw==' });
+    expect(create.request.body).toEqual({
+      name: 'SCADA',
+      type: 'webhook',
+      config: { url: 'https://hooks.example.com/pieng' },
+      minSeverity: 'warning',
+      on: ['raised', 'cleared'],
+      enabled: true,
+      clientId: 4,
+    });
+    create.flush({
+      ...channel,
+      id: 9,
+      name: 'SCADA',
+      type: 'webhook',
+      config: { url: 'https://hooks.example.com/pieng' },
+      secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlYw==',
+    });
     http.expectOne('/api/notification-channels').flush([channel]);
     http.expectOne((r) => r.url.startsWith('/api/notifications?')).flush([]);
     await fixture.whenStable();
@@ -91,7 +121,14 @@ describe('NotificationsPage', () => {
     (el.querySelector('[data-testid="save-channel"]') as HTMLButtonElement).click();
     const create = http.expectOne((r) => r.url === '/api/notification-channels' && r.method === 'POST');
     expect(create.request.body.config).toEqual({ to: ['ok@plant.example', 'nope'] });
-    create.flush({ statusCode: 400, message: 'config.to[1] is not a valid e-mail address: "nope"', errors: [{ field: 'config.to[1]', message: 'config.to[1] is not a valid e-mail address: "nope"' }] }, { status: 400, statusText: 'Bad Request' });
+    create.flush(
+      {
+        statusCode: 400,
+        message: 'config.to[1] is not a valid e-mail address: "nope"',
+        errors: [{ field: 'config.to[1]', message: 'config.to[1] is not a valid e-mail address: "nope"' }],
+      },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="field-error-to"]')?.textContent).toContain('"nope"');
   });

@@ -37,15 +37,52 @@ const list = (text: string) =>
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './notifications.page.html',
   styles: `
-    form { display: flex; flex-direction: column; gap: 0.75rem; }
-    fieldset { border: 1px solid var(--border); border-radius: 6px; display: flex; flex-wrap: wrap; gap: 0.75rem; }
-    .secret { border-color: var(--warn); background: var(--warn-soft); }
-    .secret code { display: block; padding: 0.5rem; margin: 0.5rem 0; background: var(--surface); border: 1px solid var(--border); border-radius: 6px; word-break: break-all; }
-    .actions { display: flex; flex-wrap: wrap; gap: 0.25rem; }
-    .target { min-width: 11rem; max-width: 16rem; overflow-wrap: anywhere; }
-    .failed { color: var(--danger); }
-    .ok { color: var(--ok, inherit); }
-    td small { display: block; color: var(--muted); word-break: break-word; }
+    form {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    fieldset {
+      border: 1px solid var(--border);
+      border-radius: 6px;
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.75rem;
+    }
+    .secret {
+      border-color: var(--warn);
+      background: var(--warn-soft);
+    }
+    .secret code {
+      display: block;
+      padding: 0.5rem;
+      margin: 0.5rem 0;
+      background: var(--surface);
+      border: 1px solid var(--border);
+      border-radius: 6px;
+      word-break: break-all;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.25rem;
+    }
+    .target {
+      min-width: 11rem;
+      max-width: 16rem;
+      overflow-wrap: anywhere;
+    }
+    .failed {
+      color: var(--danger);
+    }
+    .ok {
+      color: var(--ok, inherit);
+    }
+    td small {
+      display: block;
+      color: var(--muted);
+      word-break: break-word;
+    }
   `,
 })
 export class NotificationsPage {
@@ -132,7 +169,15 @@ export class NotificationsPage {
   protected startCreate(): void {
     this.editing.set(null);
     this.error.set(null);
-    this.form.reset({ clientId: this.clients()[0]?.id ?? 0, type: 'email', minSeverity: 'warning', raised: true, cleared: true, acknowledged: false, enabled: true });
+    this.form.reset({
+      clientId: this.clients()[0]?.id ?? 0,
+      type: 'email',
+      minSeverity: 'warning',
+      raised: true,
+      cleared: true,
+      acknowledged: false,
+      enabled: true,
+    });
   }
 
   protected edit(c: Channel): void {
@@ -240,6 +285,8 @@ export class NotificationsPage {
   }
 
   private loadDeliveries(): void {
-    this.api.listNotifications({ query: { limit: 50, ...(this.onlyFailed() ? { status: 'failed' as const } : {}) } }).subscribe((rows) => this.deliveries.set(rows));
+    this.api
+      .listNotifications({ query: { limit: 50, ...(this.onlyFailed() ? { status: 'failed' as const } : {}) } })
+      .subscribe((rows) => this.deliveries.set(rows));
   }
 }

@@ -42,18 +42,31 @@ export interface ClientEnergy {
     <div class="grid">
       @for (card of cards(); track card.client.id) {
         <section class="card client" [attr.aria-labelledby]="'client-' + card.client.id" data-testid="client-card">
-          <h2 [id]="'client-' + card.client.id"><a [routerLink]="['/devices']" [queryParams]="{ clientId: card.client.id }">{{ card.client.name }}</a></h2>
+          <h2 [id]="'client-' + card.client.id">
+            <a [routerLink]="['/devices']" [queryParams]="{ clientId: card.client.id }">{{ card.client.name }}</a>
+          </h2>
           <div class="kpis">
-            <div><span>{{ t('overview.devices') }}</span><b class="kpi">{{ card.total }}</b></div>
-            <div><span>{{ t('overview.online') }}</span><b class="kpi ok">{{ card.online }}</b></div>
-            <div><span>{{ t('overview.offline') }}</span><b class="kpi" [class.bad]="card.offline > 0">{{ card.offline }}</b></div>
+            <div>
+              <span>{{ t('overview.devices') }}</span
+              ><b class="kpi">{{ card.total }}</b>
+            </div>
+            <div>
+              <span>{{ t('overview.online') }}</span
+              ><b class="kpi ok">{{ card.online }}</b>
+            </div>
+            <div>
+              <span>{{ t('overview.offline') }}</span
+              ><b class="kpi" [class.bad]="card.offline > 0">{{ card.offline }}</b>
+            </div>
             <div>
               <span>{{ t('overview.activeAlarms') }}</span>
               <a class="kpi" [class.bad]="card.activeAlarms > 0" routerLink="/alarms" [queryParams]="{ clientId: card.client.id }">{{ card.activeAlarms }}</a>
             </div>
             <div>
               <span>{{ t('overview.energyToday') }}</span>
-              <a class="kpi" routerLink="/energy" [queryParams]="{ clientId: card.client.id, view: 'today' }" data-testid="energy-today">{{ i18n.number(card.energy?.todayKWh, 3) }} <small>kWh</small></a>
+              <a class="kpi" routerLink="/energy" [queryParams]="{ clientId: card.client.id, view: 'today' }" data-testid="energy-today"
+                >{{ i18n.number(card.energy?.todayKWh, 3) }} <small>kWh</small></a
+              >
             </div>
             <div>
               <span>{{ t('overview.energyMonth') }}</span>
@@ -69,9 +82,13 @@ export interface ClientEnergy {
                 <span>{{ t('overview.monthForecast') }}</span>
                 <a class="kpi" routerLink="/analytics/anomalies">
                   {{ i18n.number(f.month.forecastKWh, 1) }} <small>kWh</small>
-                  @if (f.month.forecastCost !== null) { <small>&nbsp;· {{ money(f.month.forecastCost) }}</small> }
+                  @if (f.month.forecastCost !== null) {
+                    <small>&nbsp;· {{ money(f.month.forecastCost) }}</small>
+                  }
                 </a>
-                @if (f.pastErrorPct !== null) { <small class="muted">{{ t('overview.forecastError', { pct: i18n.number(f.pastErrorPct, 1), days: f.pastErrorDays }) }}</small> }
+                @if (f.pastErrorPct !== null) {
+                  <small class="muted">{{ t('overview.forecastError', { pct: i18n.number(f.pastErrorPct, 1), days: f.pastErrorDays }) }}</small>
+                }
               </div>
             }
           </div>
@@ -97,13 +114,31 @@ export interface ClientEnergy {
     }
   `,
   styles: `
-    .client h2 a { color: inherit; text-decoration: none; }
-    .ok { color: var(--ok); }
-    .bad { color: var(--danger); }
-    a.kpi { text-decoration: none; color: inherit; display: block; }
-    a.kpi.bad { color: var(--danger); }
-    small { font-size: 0.7em; color: var(--muted); }
-    .add { margin-top: 1rem; }
+    .client h2 a {
+      color: inherit;
+      text-decoration: none;
+    }
+    .ok {
+      color: var(--ok);
+    }
+    .bad {
+      color: var(--danger);
+    }
+    a.kpi {
+      text-decoration: none;
+      color: inherit;
+      display: block;
+    }
+    a.kpi.bad {
+      color: var(--danger);
+    }
+    small {
+      font-size: 0.7em;
+      color: var(--muted);
+    }
+    .add {
+      margin-top: 1rem;
+    }
   `,
 })
 export class OverviewPage implements OnInit {
@@ -179,14 +214,21 @@ export class OverviewPage implements OnInit {
           const now = new Date();
           const today = calendarPeriods('today', now, c.timezone).current;
           const month = calendarPeriods('month', now, c.timezone).current;
-          const query = (p: typeof today, interval: 'day' | 'month') => ({ query: { clientId: c.id, from: p.from.toISOString(), to: new Date(p.to.getTime() - 1).toISOString(), interval } });
+          const query = (p: typeof today, interval: 'day' | 'month') => ({
+            query: { clientId: c.id, from: p.from.toISOString(), to: new Date(p.to.getTime() - 1).toISOString(), interval },
+          });
           return forkJoin({ today: this.api.getEnergy(query(today, 'day')), month: this.api.getEnergy(query(month, 'month')) }).pipe(
             map(({ today, month }) => [c.id, { todayKWh: today.total.kWh, monthKWh: month.total.kWh, monthCost: month.total.cost ?? null }] as const),
             catchError(() => of(null)),
           );
         });
         if (requests.length) forkJoin(requests).subscribe((pairs) => this.energyByClient.set(new Map(pairs.filter((p) => p !== null))));
-        const forecasts = clients.map((c) => this.api.getForecast({ query: { clientId: c.id } }).pipe(map((f) => [c.id, f] as const), catchError(() => of(null))));
+        const forecasts = clients.map((c) =>
+          this.api.getForecast({ query: { clientId: c.id } }).pipe(
+            map((f) => [c.id, f] as const),
+            catchError(() => of(null)),
+          ),
+        );
         if (forecasts.length) forkJoin(forecasts).subscribe((pairs) => this.forecastByClient.set(new Map(pairs.filter((p) => p !== null))));
       },
       error: () => this.loading.set(false),

@@ -28,7 +28,12 @@ describe('daySegments', () => {
       { posto: 'ponta', start: 1050, end: 1230 },
       { posto: 'foraPonta', start: 1230, end: 1440 },
     ]);
-    expect(daySegments([{ posto: 'intermediario', start: '00:00', end: '06:00' }, { posto: 'ponta', start: '21:45', end: '24:00' }])).toEqual([
+    expect(
+      daySegments([
+        { posto: 'intermediario', start: '00:00', end: '06:00' },
+        { posto: 'ponta', start: '21:45', end: '24:00' },
+      ]),
+    ).toEqual([
       { posto: 'intermediario', start: 0, end: 360 },
       { posto: 'foraPonta', start: 360, end: 1305 },
       { posto: 'ponta', start: 1305, end: 1440 },

@@ -29,7 +29,10 @@ export function demandPostos(modality: Modality): readonly ('foraPonta' | 'ponta
 }
 
 /** Quarter hours from 00:00 to 24:00, the only times a window may start or end on. */
-export const QUARTER_HOURS: readonly string[] = Array.from({ length: 97 }, (_, q) => `${String(Math.floor(q / 4)).padStart(2, '0')}:${String((q % 4) * 15).padStart(2, '0')}`);
+export const QUARTER_HOURS: readonly string[] = Array.from(
+  { length: 97 },
+  (_, q) => `${String(Math.floor(q / 4)).padStart(2, '0')}:${String((q % 4) * 15).padStart(2, '0')}`,
+);
 
 /**
  * Taxes are typed as percentages and stored as fractions. Rounded at 1e-6 of a fraction (1e-4 of a percent point),

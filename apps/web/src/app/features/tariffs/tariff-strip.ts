@@ -16,31 +16,82 @@ const HOURS = Array.from({ length: 25 }, (_, h) => h);
     <div class="strip" role="img" [attr.aria-label]="label()" data-testid="tariff-strip">
       <div class="bar">
         @for (s of segments(); track s.start) {
-          <span [class]="'segment ' + s.posto" [style.left.%]="(s.start / day) * 100" [style.width.%]="((s.end - s.start) / day) * 100" [title]="postoName(s.posto) + ' ' + hhmm(s.start) + '–' + hhmm(s.end)" [attr.data-posto]="s.posto"></span>
+          <span
+            [class]="'segment ' + s.posto"
+            [style.left.%]="(s.start / day) * 100"
+            [style.width.%]="((s.end - s.start) / day) * 100"
+            [title]="postoName(s.posto) + ' ' + hhmm(s.start) + '–' + hhmm(s.end)"
+            [attr.data-posto]="s.posto"
+          ></span>
         }
       </div>
       <div class="ticks" aria-hidden="true">
         @for (h of hours; track h) {
           <span class="tick" [class.major]="h % 6 === 0" [style.left.%]="(h / 24) * 100">
-            @if (h % 6 === 0) {<small>{{ h }}h</small>}
+            @if (h % 6 === 0) {
+              <small>{{ h }}h</small>
+            }
           </span>
         }
       </div>
     </div>
   `,
   styles: `
-    :host { display: block; min-width: 10rem; }
-    .bar { position: relative; height: 1rem; border-radius: 4px; overflow: hidden; background: var(--muted-bg); }
-    .segment { position: absolute; top: 0; bottom: 0; }
-    .foraPonta { background: var(--ok); opacity: 0.55; }
-    .intermediario { background: var(--warn); }
-    .ponta { background: var(--danger); }
-    .ticks { position: relative; height: 1.1rem; }
-    .tick { position: absolute; top: 0; width: 1px; height: 0.25rem; background: var(--border); }
-    .tick.major { height: 0.4rem; background: var(--muted); }
-    .tick small { position: absolute; top: 0.35rem; transform: translateX(-50%); font-size: 0.65rem; color: var(--muted); white-space: nowrap; }
-    .tick:first-child small { transform: none; }
-    .tick:last-child small { transform: translateX(-100%); }
+    :host {
+      display: block;
+      min-width: 10rem;
+    }
+    .bar {
+      position: relative;
+      height: 1rem;
+      border-radius: 4px;
+      overflow: hidden;
+      background: var(--muted-bg);
+    }
+    .segment {
+      position: absolute;
+      top: 0;
+      bottom: 0;
+    }
+    .foraPonta {
+      background: var(--ok);
+      opacity: 0.55;
+    }
+    .intermediario {
+      background: var(--warn);
+    }
+    .ponta {
+      background: var(--danger);
+    }
+    .ticks {
+      position: relative;
+      height: 1.1rem;
+    }
+    .tick {
+      position: absolute;
+      top: 0;
+      width: 1px;
+      height: 0.25rem;
+      background: var(--border);
+    }
+    .tick.major {
+      height: 0.4rem;
+      background: var(--muted);
+    }
+    .tick small {
+      position: absolute;
+      top: 0.35rem;
+      transform: translateX(-50%);
+      font-size: 0.65rem;
+      color: var(--muted);
+      white-space: nowrap;
+    }
+    .tick:first-child small {
+      transform: none;
+    }
+    .tick:last-child small {
+      transform: translateX(-100%);
+    }
   `,
 })
 export class TariffStrip {

@@ -16,7 +16,16 @@ const fabrica = {
   mainDeviceId: 21,
   createdAt: '2026-11-01T00:00:00.000Z',
 };
-const escritorio = { ...fabrica, id: 8, name: 'Escritório', address: null, timezone: 'America/Manaus', contractedKW: { foraPonta: null, ponta: null }, readingDay: null, mainDeviceId: null };
+const escritorio = {
+  ...fabrica,
+  id: 8,
+  name: 'Escritório',
+  address: null,
+  timezone: 'America/Manaus',
+  contractedKW: { foraPonta: null, ponta: null },
+  readingDay: null,
+  mainDeviceId: null,
+};
 const devices = [
   { id: 21, name: 'Entrada SDM630', clientId: 4, siteId: 7 },
   { id: 22, name: 'Compressor', clientId: 4, siteId: 7 },
@@ -63,10 +72,11 @@ function click(el: HTMLElement, testId: string, index = 0): void {
 }
 
 const text = (el: HTMLElement, testId: string) => el.querySelector(`[data-testid="${testId}"]`)?.textContent?.trim();
-const badRequest = (errors: { field: string; message: string }[]) => [
-  { statusCode: 400, message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors },
-  { status: 400, statusText: 'Bad Request' },
-] as const;
+const badRequest = (errors: { field: string; message: string }[]) =>
+  [
+    { statusCode: 400, message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors },
+    { status: 400, statusText: 'Bad Request' },
+  ] as const;
 
 describe('TariffsPage', () => {
   let http: HttpTestingController;
@@ -93,7 +103,9 @@ describe('TariffsPage', () => {
 
   it("lists a client's sites and its tariff versions, each with its day drawn on a strip", async () => {
     const { el } = await render();
-    const sites = Array.from(el.querySelectorAll('[data-testid="site-row"]')).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent?.trim()));
+    const sites = Array.from(el.querySelectorAll('[data-testid="site-row"]')).map((r) =>
+      Array.from(r.querySelectorAll('td')).map((td) => td.textContent?.trim()),
+    );
     expect(sites[0].slice(0, 7)).toEqual(['Fábrica Jundiaí', 'Rod. Anhanguera km 58', "The client's", '300 kW', '120 kW', '12', 'Entrada SDM630']);
     expect(sites[1].slice(0, 7)).toEqual(['Escritório', '—', 'America/Manaus', '—', '—', '—', 'None (sum of its devices)']);
 
@@ -102,7 +114,11 @@ describe('TariffsPage', () => {
     expect(tariffs[0].textContent).toContain('Branca 2026');
     expect(tariffs[0].textContent).toContain('in force');
     expect(tariffs[1].textContent).not.toContain('in force');
-    expect(Array.from(tariffs[0].querySelectorAll('[data-testid="tariff-energy"]')).map((d) => d.textContent?.trim())).toEqual(['R$ 0.5/kWh', 'R$ 0.8/kWh', 'R$ 1.2/kWh']);
+    expect(Array.from(tariffs[0].querySelectorAll('[data-testid="tariff-energy"]')).map((d) => d.textContent?.trim())).toEqual([
+      'R$ 0.5/kWh',
+      'R$ 0.8/kWh',
+      'R$ 1.2/kWh',
+    ]);
     // fractions back to percent: 0.18 → 18 %, 0.0165 → 1.65 %, 0.076 → 7.6 %
     expect(tariffs[0].textContent).toContain('18 % · 1.65 % · 7.6 %');
     const segments = Array.from(tariffs[0].querySelectorAll<HTMLElement>('[data-posto]'));
@@ -138,7 +154,9 @@ describe('TariffsPage', () => {
     set(el, 'taxes.cofins', '7.6');
     await fixture.whenStable();
     // the form's strip follows the window being typed: 17:30-20:30
-    expect(el.querySelector('[data-testid="tariff-form"] [data-testid="tariff-strip"]')?.getAttribute('aria-label')).toBe('Fora de ponta 00:00–17:30, Ponta 17:30–20:30, Fora de ponta 20:30–24:00');
+    expect(el.querySelector('[data-testid="tariff-form"] [data-testid="tariff-strip"]')?.getAttribute('aria-label')).toBe(
+      'Fora de ponta 00:00–17:30, Ponta 17:30–20:30, Fora de ponta 20:30–24:00',
+    );
     click(el, 'tariff-save');
     const create = http.expectOne((r) => r.url === '/api/tariffs' && r.method === 'POST');
     expect(create.request.body).toEqual({
@@ -252,7 +270,14 @@ describe('TariffsPage', () => {
     set(el, 'contractedForaPonta', '75');
     click(el, 'site-save');
     const create = http.expectOne((r) => r.url === '/api/sites' && r.method === 'POST');
-    expect(create.request.body).toEqual({ clientId: 4, name: 'Galpão 2', address: null, timezone: 'America/Sao_Paul', contractedKW: { foraPonta: 75, ponta: null }, readingDay: null });
+    expect(create.request.body).toEqual({
+      clientId: 4,
+      name: 'Galpão 2',
+      address: null,
+      timezone: 'America/Sao_Paul',
+      contractedKW: { foraPonta: 75, ponta: null },
+      readingDay: null,
+    });
     create.flush(...badRequest([{ field: 'timezone', message: 'timezone must be an IANA time zone such as America/Sao_Paulo' }]));
     await fixture.whenStable();
     expect(text(el, 'site-field-error-timezone')).toBe('timezone must be an IANA time zone such as America/Sao_Paulo');
@@ -292,6 +317,7 @@ describe('TariffsPage', () => {
     http = TestBed.inject(HttpTestingController);
     const viewer = await render({ role: 'viewer', clientId: 4 });
     expect(viewer.el.querySelectorAll('[data-testid="site-row"]')).toHaveLength(2);
-    for (const id of ['site-add', 'site-edit', 'site-delete', 'tariff-add', 'tariff-edit', 'tariff-delete']) expect(viewer.el.querySelector(`[data-testid="${id}"]`)).toBeNull();
+    for (const id of ['site-add', 'site-edit', 'site-delete', 'tariff-add', 'tariff-edit', 'tariff-delete'])
+      expect(viewer.el.querySelector(`[data-testid="${id}"]`)).toBeNull();
   });
 });

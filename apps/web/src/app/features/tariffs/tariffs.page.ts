@@ -49,27 +49,106 @@ function localToday(now = new Date()): string {
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './tariffs.page.html',
   styles: `
-    form { display: flex; flex-direction: column; gap: 0.75rem; }
-    fieldset { border: 1px solid var(--border); border-radius: 8px; padding: 0.5rem 0.75rem 0.75rem; margin: 0; min-width: 0; }
-    legend { color: var(--muted); font-size: 0.85rem; padding: 0 0.3rem; }
-    td.actions, .actions { white-space: nowrap; }
-    .actions button { margin: 0 0.3rem 0.3rem 0; }
-    tr.chosen td { background: var(--accent-soft); }
-    input[type='number'] { width: 8rem; }
-    textarea { min-height: 4rem; }
-    .tariffs { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.75rem; }
-    .tariff { border: 1px solid var(--border); border-radius: 8px; padding: 0.75rem; }
-    .tariff.current { border-color: var(--accent); }
-    .tariff header { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: baseline; justify-content: space-between; margin-bottom: 0.5rem; }
-    .tariff dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 0.25rem 0.75rem; margin: 0 0 0.5rem; }
-    .tariff dt { color: var(--muted); font-size: 0.8rem; }
-    .tariff dd { margin: 0; }
-    .legend { display: flex; flex-wrap: wrap; gap: 0.75rem; font-size: 0.8rem; color: var(--muted); margin: 0.25rem 0 0.75rem; }
-    .legend i { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; vertical-align: -0.1rem; margin-right: 0.25rem; }
-    .legend .foraPonta { background: var(--ok); opacity: 0.55; }
-    .legend .intermediario { background: var(--warn); }
-    .legend .ponta { background: var(--danger); }
-    .window { align-items: flex-end; margin-bottom: 0.5rem; }
+    form {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    fieldset {
+      border: 1px solid var(--border);
+      border-radius: 8px;
+      padding: 0.5rem 0.75rem 0.75rem;
+      margin: 0;
+      min-width: 0;
+    }
+    legend {
+      color: var(--muted);
+      font-size: 0.85rem;
+      padding: 0 0.3rem;
+    }
+    td.actions,
+    .actions {
+      white-space: nowrap;
+    }
+    .actions button {
+      margin: 0 0.3rem 0.3rem 0;
+    }
+    tr.chosen td {
+      background: var(--accent-soft);
+    }
+    input[type='number'] {
+      width: 8rem;
+    }
+    textarea {
+      min-height: 4rem;
+    }
+    .tariffs {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    .tariff {
+      border: 1px solid var(--border);
+      border-radius: 8px;
+      padding: 0.75rem;
+    }
+    .tariff.current {
+      border-color: var(--accent);
+    }
+    .tariff header {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: baseline;
+      justify-content: space-between;
+      margin-bottom: 0.5rem;
+    }
+    .tariff dl {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
+      gap: 0.25rem 0.75rem;
+      margin: 0 0 0.5rem;
+    }
+    .tariff dt {
+      color: var(--muted);
+      font-size: 0.8rem;
+    }
+    .tariff dd {
+      margin: 0;
+    }
+    .legend {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.75rem;
+      font-size: 0.8rem;
+      color: var(--muted);
+      margin: 0.25rem 0 0.75rem;
+    }
+    .legend i {
+      display: inline-block;
+      width: 0.8rem;
+      height: 0.8rem;
+      border-radius: 2px;
+      vertical-align: -0.1rem;
+      margin-right: 0.25rem;
+    }
+    .legend .foraPonta {
+      background: var(--ok);
+      opacity: 0.55;
+    }
+    .legend .intermediario {
+      background: var(--warn);
+    }
+    .legend .ponta {
+      background: var(--danger);
+    }
+    .window {
+      align-items: flex-end;
+      margin-bottom: 0.5rem;
+    }
   `,
 })
 export class TariffsPage {
@@ -140,7 +219,9 @@ export class TariffsPage {
     cofinsPercent: [null as number | null, [Validators.min(0), Validators.max(100)]],
   });
   protected readonly formModality = toSignal(this.tariffForm.controls.modality.valueChanges, { initialValue: this.tariffForm.controls.modality.value });
-  protected readonly formHolidaysMode = toSignal(this.tariffForm.controls.holidaysMode.valueChanges, { initialValue: this.tariffForm.controls.holidaysMode.value });
+  protected readonly formHolidaysMode = toSignal(this.tariffForm.controls.holidaysMode.valueChanges, {
+    initialValue: this.tariffForm.controls.holidaysMode.value,
+  });
   /** The windows being typed, drawn on the strip as they change. */
   protected readonly formWindows = toSignal(
     this.tariffForm.controls.windows.valueChanges.pipe(
@@ -289,7 +370,9 @@ export class TariffsPage {
 
   /** A form opens below its list; on a phone it would open out of sight. */
   private reveal(testId: string): void {
-    afterNextRender(() => this.host.nativeElement.querySelector(`[data-testid="${testId}"]`)?.scrollIntoView?.({ block: 'start', behavior: 'smooth' }), { injector: this.injector });
+    afterNextRender(() => this.host.nativeElement.querySelector(`[data-testid="${testId}"]`)?.scrollIntoView?.({ block: 'start', behavior: 'smooth' }), {
+      injector: this.injector,
+    });
   }
 
   protected percentOutOfRange(control: 'icmsPercent' | 'pisPercent' | 'cofinsPercent'): boolean {

@@ -5,7 +5,15 @@ import { provideRouter } from '@angular/router';
 import { AuthService } from '../../core/auth.service';
 import { UsersPage } from './users.page';
 
-const admin = { id: 1, email: 'admin@plant.test', role: 'admin', clientId: null, active: true, createdAt: '2026-01-01T00:00:00Z', lastLoginAt: '2026-01-02T00:00:00Z' };
+const admin = {
+  id: 1,
+  email: 'admin@plant.test',
+  role: 'admin',
+  clientId: null,
+  active: true,
+  createdAt: '2026-01-01T00:00:00Z',
+  lastLoginAt: '2026-01-02T00:00:00Z',
+};
 const maria = { id: 2, email: 'maria@plant.test', role: 'viewer', clientId: 4, active: true, createdAt: '2026-01-01T00:00:00Z', lastLoginAt: null };
 
 function set(el: HTMLElement, name: string, value: string): void {
@@ -34,7 +42,7 @@ describe('UsersPage', () => {
     return { fixture, el: fixture.nativeElement as HTMLElement };
   }
 
-  it('lists users with role, client and state; no disable button on one\'s own account', async () => {
+  it("lists users with role, client and state; no disable button on one's own account", async () => {
     const { el } = await render();
     const rows = Array.from(el.querySelectorAll('[data-testid="user-row"]'));
     expect(rows.map((r) => r.textContent?.includes('Plant'))).toEqual([false, true]);
@@ -57,7 +65,10 @@ describe('UsersPage', () => {
     (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
     const create = http.expectOne((r) => r.url === '/api/users' && r.method === 'POST');
     expect(create.request.body).toEqual({ email: 'joao@plant.test', password: 'long-enough-1', role: 'operator', clientId: 4 });
-    create.flush({ statusCode: 400, message: 'email must be an email address', errors: [{ field: 'email', message: 'email must be an email address' }] }, { status: 400, statusText: 'Bad Request' });
+    create.flush(
+      { statusCode: 400, message: 'email must be an email address', errors: [{ field: 'email', message: 'email must be an email address' }] },
+      { status: 400, statusText: 'Bad Request' },
+    );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="field-error-email"]')?.textContent).toBe('email must be an email address');
     // Once, beside its field: not again above the button.
@@ -96,7 +107,14 @@ describe('UsersPage', () => {
     (el.querySelector('[data-testid="create-user"]') as HTMLButtonElement).click();
     http
       .expectOne((r) => r.url === '/api/users' && r.method === 'POST')
-      .flush({ statusCode: 400, message: 'clientId: the client has reached its user limit', errors: [{ field: 'clientId', message: 'clientId: the client has reached its user limit' }] }, { status: 400, statusText: 'Bad Request' });
+      .flush(
+        {
+          statusCode: 400,
+          message: 'clientId: the client has reached its user limit',
+          errors: [{ field: 'clientId', message: 'clientId: the client has reached its user limit' }],
+        },
+        { status: 400, statusText: 'Bad Request' },
+      );
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="user-error"]')?.textContent).toBe('clientId: the client has reached its user limit');
   });

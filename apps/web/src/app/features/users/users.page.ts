@@ -20,10 +20,23 @@ const MIN_PASSWORD = 10;
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './users.page.html',
   styles: `
-    form { display: flex; flex-direction: column; gap: 0.75rem; }
-    td.actions { white-space: nowrap; }
-    td.actions button { margin: 0 0.3rem 0.3rem 0; }
-    .reset { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; }
+    form {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    td.actions {
+      white-space: nowrap;
+    }
+    td.actions button {
+      margin: 0 0.3rem 0.3rem 0;
+    }
+    .reset {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: flex-end;
+    }
   `,
 })
 export class UsersPage {
@@ -102,7 +115,12 @@ export class UsersPage {
     }
     // The last attempt's errors go: this one answers for itself.
     this.error.set(null);
-    const body: ApiBody<'createUser'> = { email: v.email.trim(), password: v.password, role: v.role, clientId: ownClient ?? (v.clientId === '' ? null : v.clientId) };
+    const body: ApiBody<'createUser'> = {
+      email: v.email.trim(),
+      password: v.password,
+      role: v.role,
+      clientId: ownClient ?? (v.clientId === '' ? null : v.clientId),
+    };
     this.api.createUser({ body }).subscribe({
       next: (user) => {
         this.error.set(null);
@@ -116,7 +134,9 @@ export class UsersPage {
   }
 
   protected setActive(user: User, active: boolean): void {
-    this.api.updateUser({ path: { id: user.id }, body: { active } }).subscribe({ next: () => this.load(), error: (e: unknown) => this.error.set(formError(e)) });
+    this.api
+      .updateUser({ path: { id: user.id }, body: { active } })
+      .subscribe({ next: () => this.load(), error: (e: unknown) => this.error.set(formError(e)) });
   }
 
   protected startReset(user: User): void {
