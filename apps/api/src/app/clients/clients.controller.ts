@@ -64,7 +64,7 @@ export class ClientsController {
   @HttpCode(204)
   @ApiErrors(400, 404, 409)
   @ApiNoContentResponse({ description: 'The client was deleted' })
-  @ApiOperation({ summary: 'Delete a client that has no devices left' })
+  @ApiOperation({ summary: 'Delete a client with its sites, tariffs, rules and revoked keys; refused (409) while it has devices, users or keys in use' })
   async deleteClient(@CallerScope() scope: ClientScope, @Param('id', IdParam()) id: number): Promise<void> {
     await this.clients.remove(scope, id);
   }

@@ -116,6 +116,13 @@ export class ClientsService {
     await this.db.transaction(async (m) => {
       const devices = await m.getRepository(Device).countBy({ clientId: id });
       if (devices > 0) throw new ConflictError(`Client ${id} still has ${devices} device(s); delete or move them first`);
+      // Accounts and keys in use are refused rather than taken along: someone still signs in or sends with them.
+      const [{ n: users }] = await m.query(this.db.sql('SELECT COUNT(*) AS n FROM users WHERE client_id = ?'), [id]);
+      if (Number(users) > 0) throw new ConflictError(`Client ${id} still has ${users} user(s); delete them first`);
+      const [{ n: keys }] = await m.query(this.db.sql('SELECT COUNT(*) AS n FROM api_keys WHERE client_id = ? AND revoked_at IS NULL'), [id]);
+      if (Number(keys) > 0) throw new ConflictError(`Client ${id} still has ${keys} API key(s) not revoked; revoke them first`);
+      // Revoked keys no longer open anything: they go with the client.
+      await m.query(this.db.sql('DELETE FROM api_keys WHERE client_id = ?'), [id]);
       await m.query(this.db.sql('DELETE FROM alarm_rules WHERE client_id = ?'), [id]);
       await m.query(this.db.sql('DELETE FROM tariffs WHERE client_id = ? OR site_id IN (SELECT id FROM sites WHERE client_id = ?)'), [id, id]);
       await m.query(this.db.sql('DELETE FROM sites WHERE client_id = ?'), [id]);

@@ -24,6 +24,19 @@ describe('clients and devices', () => {
     expect(res.body.message).toMatch(/device/);
   });
 
+  it('refuses to delete a client that still has users or API keys in use (409), and deletes its revoked keys with it', async () => {
+    const client = await t.http.post('/api/clients').send({ name: 'Padaria Lua' }).expect(201);
+    const id = client.body.id;
+    const user = await t.http.post('/api/users').send({ email: 'lua@padaria.test', password: 'long-enough-1', role: 'viewer', clientId: id }).expect(201);
+    expect((await t.http.delete(`/api/clients/${id}`).expect(409)).body.message).toBe(`Client ${id} still has 1 user(s); delete them first`);
+    await t.http.delete(`/api/users/${user.body.id}`).expect(204);
+    const key = await t.http.post('/api/api-keys').send({ name: 'Gateway', scope: 'ingest', clientId: id }).expect(201);
+    expect((await t.http.delete(`/api/clients/${id}`).expect(409)).body.message).toBe(`Client ${id} still has 1 API key(s) not revoked; revoke them first`);
+    await t.http.delete(`/api/api-keys/${key.body.id}`).expect(204);
+    await t.http.delete(`/api/clients/${id}`).expect(204);
+    await t.http.get(`/api/clients/${id}`).expect(404);
+  });
+
   it('validates a device config per driver and names the field', async () => {
     const { clientId } = await seedDevice(t.http);
     const res = await t.http

@@ -91,7 +91,7 @@ export class PiengApi {
     return this.http.request<ApiResponse<'deleteBaseline'>>('DELETE', apiUrl(this.baseUrl, 'deleteBaseline', request));
   }
 
-  /** Delete a client that has no devices left (DELETE /api/clients/{id}) */
+  /** Delete a client with its sites, tariffs, rules and revoked keys; refused (409) while it has devices, users or keys in use (DELETE /api/clients/{id}) */
   deleteClient(request: ApiRequest<'deleteClient'>): Observable<ApiResponse<'deleteClient'>> {
     return this.http.request<ApiResponse<'deleteClient'>>('DELETE', apiUrl(this.baseUrl, 'deleteClient', request));
   }

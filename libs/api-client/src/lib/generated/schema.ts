@@ -521,7 +521,7 @@ export interface paths {
         get: operations["getClient"];
         put?: never;
         post?: never;
-        /** Delete a client that has no devices left */
+        /** Delete a client with its sites, tariffs, rules and revoked keys; refused (409) while it has devices, users or keys in use */
         delete: operations["deleteClient"];
         options?: never;
         head?: never;
