@@ -5,13 +5,14 @@ import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { formError } from '../../shared/api-error';
+import { ConfirmPanel } from '../../shared/confirm-panel';
 
 type Device = ApiResponse<'listDevices'>[number];
 type Client = ApiResponse<'listClients'>[number];
 
 @Component({
   selector: 'pm-device-list-page',
-  imports: [RouterLink],
+  imports: [RouterLink, ConfirmPanel],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="page-head">
@@ -78,23 +79,19 @@ type Client = ApiResponse<'listClients'>[number];
             @if (deleting()?.id === d.id) {
               <tr>
                 <td colspan="7">
-                  <div class="confirm" role="alertdialog" [attr.aria-label]="t('devices.deleteTitle', { name: d.name })" data-testid="delete-confirm">
-                    <strong>{{ t('devices.deleteTitle', { name: d.name }) }}</strong>
+                  <pm-confirm-panel
+                    [title]="t('devices.deleteTitle', { name: d.name })"
+                    [confirmLabel]="purge() ? t('devices.deleteWithReadings') : t('devices.delete')"
+                    [error]="deleteError()"
+                    (confirmed)="confirmDelete(d)"
+                    (cancelled)="deleting.set(null)"
+                  >
                     <p class="muted">{{ t('devices.deleteKeeps') }}</p>
                     <label
                       ><input type="checkbox" [checked]="purge()" (change)="purge.set($any($event.target).checked)" data-testid="delete-purge" />
                       {{ t('devices.deletePurge') }}</label
                     >
-                    @if (deleteError(); as e) {
-                      <p class="error-text" role="alert">{{ e }}</p>
-                    }
-                    <div class="row">
-                      <button type="button" class="danger" (click)="confirmDelete(d)" data-testid="delete-confirm-button">
-                        {{ purge() ? t('devices.deleteWithReadings') : t('devices.delete') }}
-                      </button>
-                      <button type="button" (click)="deleting.set(null)">{{ t('common.cancel') }}</button>
-                    </div>
-                  </div>
+                  </pm-confirm-panel>
                 </td>
               </tr>
             }
@@ -106,15 +103,6 @@ type Client = ApiResponse<'listClients'>[number];
         </tbody>
       </table>
     </div>
-  `,
-  styles: `
-    .confirm {
-      display: flex;
-      flex-direction: column;
-      gap: 0.5rem;
-      border-left: 3px solid var(--danger);
-      padding-left: 0.75rem;
-    }
   `,
 })
 export class DeviceListPage {
@@ -162,7 +150,8 @@ export class DeviceListPage {
         this.deleting.set(null);
         this.devices.update((all) => all.filter((d) => d.id !== device.id));
       },
-      error: (e: unknown) => this.deleteError.set(formError(e)?.message ?? this.t('error.server')),
+      // A 403 or 5xx is in the banner already: shown once.
+      error: (e: unknown) => this.deleteError.set(formError(e)?.message ?? null),
     });
   }
 

@@ -1,15 +1,19 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { RouterLink } from '@angular/router';
-import { ApiResponse, PiengApi } from '@pieng/api-client';
+import { ApiBody, ApiResponse, PiengApi } from '@pieng/api-client';
 import { catchError, forkJoin, map, of } from 'rxjs';
 import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import { formError } from '../../shared/api-error';
+import { ConfirmPanel } from '../../shared/confirm-panel';
 import { calendarPeriods } from '../energy/energy-charts';
 
 type Client = ApiResponse<'listClients'>[number];
 type Device = ApiResponse<'listDevices'>[number];
+type Language = Client['language'];
+const LANGUAGES: readonly Language[] = ['en', 'pt-BR'];
+const TIME_ZONES: readonly string[] = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
 export interface ClientCard {
   client: Client;
@@ -30,7 +34,7 @@ export interface ClientEnergy {
 /** One card per client the user may see (the API scopes the lists: staff get all clients, a client's user its own). */
 @Component({
   selector: 'pm-overview-page',
-  imports: [RouterLink, ReactiveFormsModule],
+  imports: [RouterLink, ReactiveFormsModule, ConfirmPanel],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="page-head">
@@ -92,6 +96,72 @@ export interface ClientEnergy {
               </div>
             }
           </div>
+          @if (mayManage()) {
+            @if (editing()?.id === card.client.id) {
+              <form class="edit" [formGroup]="editForm" (ngSubmit)="saveClient(card.client)" novalidate data-testid="client-edit">
+                <strong>{{ t('overview.editClientTitle', { name: card.client.name }) }}</strong>
+                <label class="field"
+                  >{{ t('overview.clientName') }}<input formControlName="name" name="editName" required />
+                  @if (editFieldError('name'); as fe) {
+                    <small class="error-text">{{ fe }}</small>
+                  }
+                </label>
+                <label class="field"
+                  >{{ t('overview.clientTimezone') }}<input formControlName="timezone" name="editTimezone" list="client-time-zones" />
+                  @if (editFieldError('timezone'); as fe) {
+                    <small class="error-text">{{ fe }}</small>
+                  } @else {
+                    <small class="muted">{{ t('overview.clientTimezoneHint') }}</small>
+                  }
+                </label>
+                <label class="field"
+                  >{{ t('overview.clientLanguage') }}
+                  <select formControlName="language" name="editLanguage">
+                    @for (l of languages; track l) {
+                      <option [value]="l">{{ l === 'en' ? 'English' : 'Português (BR)' }}</option>
+                    }
+                  </select>
+                </label>
+                @if (editMessage(); as m) {
+                  <p class="error-text" role="alert" data-testid="client-edit-error">{{ m }}</p>
+                }
+                <div class="row">
+                  <button class="primary" type="submit" data-testid="save-client">{{ t('common.save') }}</button>
+                  <button type="button" (click)="editing.set(null)">{{ t('common.cancel') }}</button>
+                </div>
+              </form>
+            } @else if (deleting()?.id === card.client.id) {
+              <pm-confirm-panel
+                [title]="t('overview.deleteClientTitle', { name: card.client.name })"
+                [confirmLabel]="t('overview.deleteClient')"
+                [error]="deleteError()"
+                (confirmed)="confirmDelete(card.client)"
+                (cancelled)="deleting.set(null)"
+              >
+                <p class="muted">{{ t('overview.deleteClientGoes') }}</p>
+              </pm-confirm-panel>
+            } @else {
+              <div class="row manage">
+                <button
+                  type="button"
+                  (click)="startEdit(card.client)"
+                  data-testid="edit-client"
+                  [attr.aria-label]="t('overview.editClient') + ' ' + card.client.name"
+                >
+                  {{ t('overview.editClient') }}
+                </button>
+                <button
+                  type="button"
+                  class="danger"
+                  (click)="askDelete(card.client)"
+                  data-testid="delete-client"
+                  [attr.aria-label]="t('overview.deleteClient') + ' ' + card.client.name"
+                >
+                  {{ t('overview.deleteClient') }}
+                </button>
+              </div>
+            }
+          }
         </section>
       } @empty {
         @if (!loading()) {
@@ -99,6 +169,11 @@ export interface ClientEnergy {
         }
       }
     </div>
+    <datalist id="client-time-zones">
+      @for (z of timeZones; track z) {
+        <option [value]="z"></option>
+      }
+    </datalist>
     @if (auth.isStaff() && auth.canEdit()) {
       <form class="card add" [formGroup]="clientForm" (ngSubmit)="addClient()">
         <h2>{{ t('overview.addClient') }}</h2>
@@ -139,6 +214,15 @@ export interface ClientEnergy {
     .add {
       margin-top: 1rem;
     }
+    .manage,
+    .edit {
+      margin-top: 0.75rem;
+    }
+    .edit {
+      display: flex;
+      flex-direction: column;
+      gap: 0.5rem;
+    }
   `,
 })
 export class OverviewPage implements OnInit {
@@ -155,6 +239,30 @@ export class OverviewPage implements OnInit {
   protected readonly forecastByClient = signal<Map<number, ApiResponse<'getForecast'>>>(new Map());
   protected readonly clientError = signal<string | null>(null);
   protected readonly clientForm = inject(FormBuilder).nonNullable.group({ name: ['', Validators.required], externalId: [''] });
+  /** Editing and deleting a client is the platform admins' (the API answers 403 to anyone else). */
+  protected readonly mayManage = computed(() => this.auth.open() || (this.auth.isStaff() && this.auth.user()?.role === 'admin'));
+  protected readonly languages = LANGUAGES;
+  protected readonly timeZones = TIME_ZONES;
+  /** The client being edited, and the server's answer to the last save. */
+  protected readonly editing = signal<Client | null>(null);
+  protected readonly editError = signal<{ message: string; fields: Record<string, string> } | null>(null);
+  protected readonly editForm = inject(FormBuilder).nonNullable.group({
+    name: ['', Validators.required],
+    timezone: [''],
+    language: ['en' as Language],
+  });
+  /** The client whose deletion waits for confirmation, and why the last try failed (a 409 names what is still in the way). */
+  protected readonly deleting = signal<Client | null>(null);
+  protected readonly deleteError = signal<string | null>(null);
+  /** The save's error above the buttons when no field shows it beside itself: once. */
+  protected readonly editMessage = computed(() => {
+    const e = this.editError();
+    if (!e) return null;
+    const shown = new Set(['name', 'timezone']);
+    const elsewhere = Object.entries(e.fields).filter(([field]) => !shown.has(field));
+    if (Object.keys(e.fields).length === 0) return e.message || null;
+    return elsewhere.length ? elsewhere.map(([, message]) => message).join(' ') : null;
+  });
 
   protected readonly cards = computed<ClientCard[]>(() =>
     this.clients().map((client) => {
@@ -188,6 +296,62 @@ export class OverviewPage implements OnInit {
         this.load();
       },
       error: (e: unknown) => this.clientError.set(formError(e)?.message ?? null),
+    });
+  }
+
+  protected startEdit(client: Client): void {
+    this.deleting.set(null);
+    this.editError.set(null);
+    this.editForm.reset({ name: client.name, timezone: client.timezone, language: client.language });
+    this.editing.set(client);
+  }
+
+  protected editFieldError(field: string): string | null {
+    return this.editError()?.fields[field] ?? null;
+  }
+
+  /** Sends only what changed; an emptied time zone goes back to the platform's (PLANT_TIMEZONE). */
+  protected saveClient(client: Client): void {
+    if (this.editForm.invalid) {
+      this.editForm.markAllAsTouched();
+      return;
+    }
+    const v = this.editForm.getRawValue();
+    const name = v.name.trim();
+    const timezone = v.timezone.trim();
+    const body: ApiBody<'updateClient'> = {
+      ...(name !== client.name && { name }),
+      ...(timezone !== client.timezone && { timezone: timezone || null }),
+      ...(v.language !== client.language && { language: v.language }),
+    };
+    this.editError.set(null);
+    if (Object.keys(body).length === 0) {
+      this.editing.set(null);
+      return;
+    }
+    this.api.updateClient({ path: { id: client.id }, body }).subscribe({
+      next: (updated) => {
+        this.editing.set(null);
+        this.clients.update((all) => all.map((c) => (c.id === updated.id ? updated : c)));
+      },
+      error: (e: unknown) => this.editError.set(formError(e)),
+    });
+  }
+
+  protected askDelete(client: Client): void {
+    this.editing.set(null);
+    this.deleteError.set(null);
+    this.deleting.set(client);
+  }
+
+  protected confirmDelete(client: Client): void {
+    this.api.deleteClient({ path: { id: client.id } }).subscribe({
+      next: () => {
+        this.deleting.set(null);
+        this.clients.update((all) => all.filter((c) => c.id !== client.id));
+      },
+      // A 403 or 5xx is in the banner already: shown once.
+      error: (e: unknown) => this.deleteError.set(formError(e)?.message ?? null),
     });
   }
 

@@ -147,4 +147,37 @@ describe('UsersPage', () => {
     expect(roles).toEqual(['viewer', 'operator']);
     expect(el.querySelector('[name="clientId"]')).toBeNull();
   });
+
+  it('deletes a user only after a confirmation naming the e-mail; none for the signed-in user', async () => {
+    const { fixture, el } = await render();
+    const rows = Array.from(el.querySelectorAll('[data-testid="user-row"]'));
+    expect(rows[0].querySelector('[data-testid="delete-user"]')).toBeNull();
+    (rows[1].querySelector('[data-testid="delete-user"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="delete-confirm"]')?.textContent).toContain('Delete the user maria@plant.test?');
+    (el.querySelector('[data-testid="delete-cancel"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    http.expectNone((r) => r.method === 'DELETE');
+    expect(el.querySelector('[data-testid="delete-confirm"]')).toBeNull();
+
+    (el.querySelector('[data-testid="delete-user"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    (el.querySelector('[data-testid="delete-confirm-button"]') as HTMLButtonElement).click();
+    const del = http.expectOne('/api/users/2');
+    expect(del.request.method).toBe('DELETE');
+    del.flush(null, { status: 204, statusText: 'No Content' });
+    await fixture.whenStable();
+    expect(Array.from(el.querySelectorAll('[data-testid="user-row"]')).map((r) => r.textContent?.includes('maria@plant.test'))).toEqual([false]);
+  });
+
+  it("shows the server's refusal in the confirmation", async () => {
+    const { fixture, el } = await render();
+    (el.querySelector('[data-testid="delete-user"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    (el.querySelector('[data-testid="delete-confirm-button"]') as HTMLButtonElement).click();
+    http.expectOne('/api/users/2').flush({ statusCode: 409, message: 'You cannot delete your own account' }, { status: 409, statusText: 'Conflict' });
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="delete-confirm"] [role="alert"]')?.textContent).toBe('You cannot delete your own account');
+    expect(el.querySelectorAll('[data-testid="user-row"]')).toHaveLength(2);
+  });
 });

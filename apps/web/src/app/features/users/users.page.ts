@@ -6,6 +6,7 @@ import { AuthService } from '../../core/auth.service';
 import { I18n } from '../../core/i18n.service';
 import type { MessageKey } from '../../core/translations';
 import { formError } from '../../shared/api-error';
+import { ConfirmPanel } from '../../shared/confirm-panel';
 
 type User = ApiResponse<'listUsers'>[number];
 type Role = User['role'];
@@ -13,10 +14,10 @@ const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 /** The server's minimum; it checks again and answers with its own words. */
 const MIN_PASSWORD = 10;
 
-/** Accounts: list, create with a role and a client, disable or enable, reset a password. Operators see their client's users. */
+/** Accounts: list, create with a role and a client, disable or enable, reset a password, delete. Operators see their client's users. */
 @Component({
   selector: 'pm-users-page',
-  imports: [ReactiveFormsModule],
+  imports: [ReactiveFormsModule, ConfirmPanel],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './users.page.html',
   styles: `
@@ -53,6 +54,9 @@ export class UsersPage {
   /** The user whose password is being reset, and the error of that attempt. */
   protected readonly resetting = signal<User | null>(null);
   protected readonly resetError = signal<string | null>(null);
+  /** The user whose deletion waits for confirmation, and why the last try failed. */
+  protected readonly deleting = signal<User | null>(null);
+  protected readonly deleteError = signal<string | null>(null);
 
   /** Nobody grants a role above their own. */
   protected readonly roles = computed(() => {
@@ -139,7 +143,25 @@ export class UsersPage {
       .subscribe({ next: () => this.load(), error: (e: unknown) => this.error.set(formError(e)) });
   }
 
+  protected askDelete(user: User): void {
+    this.resetting.set(null);
+    this.deleteError.set(null);
+    this.deleting.set(user);
+  }
+
+  protected confirmDelete(user: User): void {
+    this.api.deleteUser({ path: { id: user.id } }).subscribe({
+      next: () => {
+        this.deleting.set(null);
+        this.users.update((all) => all.filter((u) => u.id !== user.id));
+      },
+      // A 403 (a role above yours) or 5xx is in the banner already: shown once.
+      error: (e: unknown) => this.deleteError.set(formError(e)?.message ?? null),
+    });
+  }
+
   protected startReset(user: User): void {
+    this.deleting.set(null);
     this.resetting.set(user);
     this.resetError.set(null);
     this.resetForm.reset({ password: '' });
