@@ -91,7 +91,7 @@ describe('FieldBus over RTU-over-TCP (one shared line)', () => {
     expect(replies).toEqual([157, 9, 25]);
     // The PZEM's 4-byte reset echo one byte at a time.
     sim.setLineChunking({ bytes: 1, gapMs: 5 });
-    await bus.resetEnergy(pzem());
+    await bus.pzem.resetEnergy(pzem());
     expect((await bus.read(pzem())).metrics['energy']).toBe(0);
   });
 
@@ -107,21 +107,21 @@ describe('FieldBus over RTU-over-TCP (one shared line)', () => {
   it('resets PZEM energy with a raw 4-byte 0x42 frame on the gateway socket', async () => {
     sim.setValues(1, { energy: 123456 });
     expect((await bus.read(pzem())).metrics['energy']).toBe(123456);
-    await bus.resetEnergy(pzem());
+    await bus.pzem.resetEnergy(pzem());
     // 01 42 + CRC 80 11 (low byte first)
     expect(sim.receiveLog.filter((e) => e.functionCode === 0x42).map((e) => e.hex)).toEqual(['01428011', '01428011']);
     expect((await bus.read(pzem())).metrics['energy']).toBe(0);
     // the link still works for normal requests afterwards
     expect((await bus.read(sdm())).metrics['power']).toBe(1620);
-    await expect(bus.resetEnergy(sdm())).rejects.toThrow('cannot reset energy on a sdm630 meter: only pzem004t and pzem017 meters support it');
+    await expect(bus.pzem.resetEnergy(sdm())).rejects.toThrow('cannot reset energy on a sdm630 meter: only pzem004t and pzem017 meters support it');
   });
 
   it('reads and writes the PZEM alarm threshold and address', async () => {
-    expect(await bus.readAlarmThreshold(pzem())).toBe(2300);
-    await bus.writeAlarmThreshold(pzem(), 1500);
-    expect(await bus.readAlarmThreshold(pzem())).toBe(1500);
-    await expect(bus.writeAlarmThreshold(pzem(), 70000)).rejects.toThrow('from 0 to 65535');
-    await bus.writeSlaveAddress(pzem(), 7);
+    expect(await bus.pzem.readAlarmThreshold(pzem())).toBe(2300);
+    await bus.pzem.writeAlarmThreshold(pzem(), 1500);
+    expect(await bus.pzem.readAlarmThreshold(pzem())).toBe(1500);
+    await expect(bus.pzem.writeAlarmThreshold(pzem(), 70000)).rejects.toThrow('from 0 to 65535');
+    await bus.pzem.writeSlaveAddress(pzem(), 7);
     const moved = modbusDevice('pzem', { transport: 'rtu-tcp', host: '127.0.0.1', port: sim.rtuTcpPort, slaveId: 7, driver: 'pzem004t', timeoutMs: TIMEOUT });
     expect((await bus.read(moved)).metrics['voltage']).toBe(230.2);
     await expect(bus.read(pzem())).rejects.toThrow(`meter 1 on ${line} did not answer within ${TIMEOUT} ms`);
@@ -226,7 +226,7 @@ describe('FieldBus over Modbus TCP: lost connection', () => {
     const device = modbusDevice('m1', { transport: 'tcp', host: '127.0.0.1', port: sim.tcpPort, driver: 'pzem004t' });
     try {
       expect((await bus.read(device)).metrics['energy']).toBe(12345);
-      await bus.resetEnergy(device);
+      await bus.pzem.resetEnergy(device);
       expect((await bus.read(device)).metrics['energy']).toBe(0);
     } finally {
       await bus.close();

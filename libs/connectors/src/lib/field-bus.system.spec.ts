@@ -78,7 +78,7 @@ describe('FieldBus over a serial line (socat pty pair)', () => {
     expect(reading.metrics).toEqual({ voltage: 229.8, current: 0.5, power: 103.4, energy: 70000, frequency: 50.1, powerFactor: 0.9, alarm: 0 });
     expect(reading.source).toBe('modbus-rtu');
     expect(bus.lineKey(device)).toBe(`rtu:${join(dir, 'B')}`);
-    await bus.resetEnergy(device);
+    await bus.pzem.resetEnergy(device);
     expect(sim.receiveLog.filter((e) => e.functionCode === 0x42).map((e) => e.hex)).toEqual(['01428011', '01428011']);
     expect((await bus.read(device)).metrics['energy']).toBe(0);
   });
@@ -93,7 +93,7 @@ describe('FieldBus over a serial line (socat pty pair)', () => {
       expect(reading.metrics).toMatchObject({ voltage: 228.4, current: 0.5, power: 103.4, energy: 70000, frequency: 50.1, powerFactor: 0.9 });
       // The 4-byte reset echo in pieces too (1 + 3 bytes).
       sim.setLineChunking({ bytes: 1, gapMs: 15 });
-      await bus.resetEnergy(device);
+      await bus.pzem.resetEnergy(device);
       expect((await bus.read(device)).metrics['energy']).toBe(0);
       sim.setFault(1, { kind: 'bad-crc' });
       await expect(bus.read(device)).rejects.toThrow('sent a corrupt reply (CRC error)');

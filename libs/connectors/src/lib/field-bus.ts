@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ReadingSource } from '@pieng/shared';
-import { tuyaBaseUrl, type FieldDevice, type ModbusDeviceConfig, type TuyaDeviceConfig } from './config/device-config';
+import { tuyaBaseUrl, type FieldDevice, type ModbusDeviceConfig } from './config/device-config';
 import { createMeterDriver } from './drivers/create-driver';
 import type { MeterDriver, MetricValues } from './drivers/meter-driver';
-import { PZEM004T_HOLDING, PZEM017_HOLDING, PZEM_RESET_ENERGY_FC } from './drivers/pzem.driver';
+import { PzemCommands } from './drivers/pzem-commands';
 import type { ProbeOutcome, ScanProbe } from './commissioning/line-scan';
-import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from './errors';
+import { FieldBusError } from './errors';
 import { planLineSchedule, type LineScheduleReport, type ScheduledLineDevice } from './scheduling/line-schedule';
-import { crc16Modbus, withCrc } from './modbus/crc16';
 import { RegisterImage } from './modbus/read-planner';
-import { ModbusLink, linkKeyOf, type FieldBusLogger, type LinkEndpoint, type TransactionContext } from './transport/modbus-link';
-import { TuyaClient, TUYA_BATCH_LIMIT, type TuyaDataPointValue } from './tuya/tuya-client';
+import { ModbusLink, linkKeyOf, transactionContext, type FieldBusLogger, type LinkEndpoint } from './transport/modbus-link';
+import { TuyaAccount } from './tuya/tuya-account';
 import { tuyaPollBudget, type TuyaBudget } from './tuya/tuya-budget';
 import { mapTuyaStatus } from './tuya/tuya-metrics';
 import { PlantNetwork, isDocumentedTuyaEndpoint, type PlantNetworkPolicy } from './network/plant-network';
@@ -48,75 +47,6 @@ export interface ReadResult {
 export type BusDevice = FieldDevice;
 type ModbusDevice = Extract<FieldDevice, { deviceType: 'modbus' }>;
 
-interface PendingTuyaRead {
-  deviceId: string;
-  resolve: (status: TuyaDataPointValue[]) => void;
-  reject: (error: Error) => void;
-}
-
-/**
- * One Tuya cloud project as one client uses it (base URL, access id, secret) with its API client
- * and the reads waiting to be batched. Two clients naming the same access id never share one: a
- * token obtained with the right secret must not serve another client, nor a wrong secret lock
- * out the right one.
- */
-class TuyaAccount {
-  readonly client: TuyaClient;
-  readonly devices = new Set<string>();
-  /** FieldBus device ids that read through this account (a test read's account goes with it). */
-  readonly users = new Set<string>();
-  private pending: PendingTuyaRead[] = [];
-  private timer?: NodeJS.Timeout;
-
-  constructor(
-    config: TuyaDeviceConfig,
-    options: FieldBusOptions,
-    private readonly windowMs: number,
-  ) {
-    this.client = new TuyaClient({
-      baseUrl: tuyaBaseUrl(config),
-      accessId: config.accessId,
-      accessSecret: config.accessSecret,
-      fetch: options.fetch,
-      now: options.now,
-    });
-  }
-
-  status(deviceId: string): Promise<TuyaDataPointValue[]> {
-    this.devices.add(deviceId);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ deviceId, resolve, reject });
-      if (this.pending.length >= TUYA_BATCH_LIMIT) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.windowMs);
-    });
-  }
-
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending.splice(0, TUYA_BATCH_LIMIT);
-    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), 0);
-    if (batch.length === 0) return;
-    const ids = [...new Set(batch.map((read) => read.deviceId))];
-    this.client.devicesStatus(ids).then(
-      (statuses) => {
-        for (const read of batch) {
-          const status = statuses.get(read.deviceId);
-          if (status) read.resolve(status);
-          else read.reject(new FieldBusError('cloud', `Tuya device ${read.deviceId} is not in this cloud project or sent no status`));
-        }
-      },
-      (error: Error) => batch.forEach((read) => read.reject(error)),
-    );
-  }
-
-  close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.splice(0).forEach((read) => read.reject(new FieldBusError('cloud', 'the field bus is shutting down')));
-  }
-}
-
 /** What a device's readings are tagged with: the simulator's never pass for a meter's. */
 export function readingSource(device: BusDevice): ReadResult['source'] {
   if (device.config.simulated) return 'simulator';
@@ -136,6 +66,8 @@ export class FieldBus {
   private readonly plantNetwork: PlantNetwork;
   private readonly reachableListeners = new Set<(lineKey: string) => void>();
   private closed = false;
+  /** PZEM energy reset, alarm thresholds and address change, on the meter's line. */
+  readonly pzem = new PzemCommands((device) => this.linkFor(device));
 
   constructor(private readonly options: FieldBusOptions = {}) {
     this.plantNetwork = new PlantNetwork(options.plantNetwork, options.lookup);
@@ -195,75 +127,6 @@ export class FieldBus {
       });
     }
     return { metrics, source: readingSource(device), durationMs: performance.now() - started };
-  }
-
-  /**
-   * PZEM energy counter reset (function 0x42, a 4-byte frame). Over a serial port it goes
-   * through modbus-serial; over an RTU gateway it is written as a raw frame on the socket,
-   * because modbus-serial's telnet port silently drops frames under 6 bytes.
-   */
-  async resetEnergy(device: BusDevice): Promise<void> {
-    const modbus = this.requirePzem(device, 'reset energy');
-    const link = this.linkFor(modbus);
-    const ctx = transactionContext(modbus.config);
-    if (modbus.config.transport === 'rtu-tcp') {
-      const frame = withCrc(Uint8Array.of(ctx.unitId, PZEM_RESET_ENERGY_FC));
-      const reply = await link.rawRtuTransaction(ctx, frame);
-      checkRawReply(reply, frame, ctx, link.label);
-      return;
-    }
-    await link.transaction(ctx, (client) => client.customFunction(PZEM_RESET_ENERGY_FC, []));
-  }
-
-  /** PZEM-004T power alarm threshold (holding 0x0001), in W. */
-  async readAlarmThreshold(device: BusDevice): Promise<number> {
-    const modbus = this.requirePzem(device, 'read the alarm threshold', ['pzem004t']);
-    const reply = await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) =>
-      client.readHoldingRegisters(PZEM004T_HOLDING.alarmThreshold, 1),
-    );
-    return reply.data[0];
-  }
-
-  /** Sets the PZEM-004T power alarm threshold (1 W per unit). */
-  async writeAlarmThreshold(device: BusDevice, watts: number): Promise<void> {
-    const modbus = this.requirePzem(device, 'write the alarm threshold', ['pzem004t']);
-    if (!Number.isInteger(watts) || watts < 0 || watts > 0xffff) {
-      throw new FieldBusError('config', `the alarm threshold must be a whole number of watts from 0 to 65535, got ${watts}`);
-    }
-    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) => client.writeRegister(PZEM004T_HOLDING.alarmThreshold, watts));
-  }
-
-  /**
-   * Changes a PZEM's Modbus address (holding 0x0002, both models). The caller must then
-   * update the device's config to the new address.
-   */
-  async writeSlaveAddress(device: BusDevice, address: number): Promise<void> {
-    const modbus = this.requirePzem(device, 'change the address');
-    if (!Number.isInteger(address) || address < 1 || address > 0xf7) {
-      throw new FieldBusError('config', `a PZEM address must be from 1 to 247, got ${address}`);
-    }
-    await this.linkFor(modbus).transaction(transactionContext(modbus.config), (client) => client.writeRegister(PZEM004T_HOLDING.slaveAddress, address));
-  }
-
-  /**
-   * PZEM-017 voltage alarm thresholds (holding 0x0000 high, 0x0001 low; 0.01 V per unit), two
-   * writes, each confirmed by the meter's echo.
-   */
-  async writeVoltageThresholds(device: BusDevice, highVolts: number, lowVolts: number): Promise<void> {
-    const modbus = this.requirePzem(device, 'write the voltage thresholds', ['pzem017']);
-    const high = Math.round(highVolts * 100);
-    const low = Math.round(lowVolts * 100);
-    for (const [name, value] of [
-      ['high', high],
-      ['low', low],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > 0xffff)
-        throw new FieldBusError('config', `the ${name}-voltage threshold must be from 0 to 655.35 V`);
-    }
-    const ctx = transactionContext(modbus.config);
-    const link = this.linkFor(modbus);
-    await link.transaction(ctx, (client) => client.writeRegister(PZEM017_HOLDING.highVoltageThreshold, high));
-    await link.transaction(ctx, (client) => client.writeRegister(PZEM017_HOLDING.lowVoltageThreshold, low));
   }
 
   /**
@@ -386,14 +249,6 @@ export class FieldBus {
     await Promise.all(links.map((link) => link.close()));
   }
 
-  private requirePzem(device: BusDevice, action: string, drivers: readonly string[] = ['pzem004t', 'pzem017']): ModbusDevice {
-    if (device.deviceType !== 'modbus' || !drivers.includes(device.config.driver)) {
-      const what = device.deviceType === 'modbus' ? `a ${device.config.driver} meter` : `a ${device.deviceType} device`;
-      throw new FieldBusError('unsupported', `cannot ${action} on ${what}: only ${drivers.join(' and ')} meters support it`);
-    }
-    return device;
-  }
-
   private linkFor(device: ModbusDevice): ModbusLink {
     if (this.closed) throw new FieldBusError('link-down', 'the field bus is closed');
     const endpoint = endpointOf(device.config);
@@ -514,26 +369,4 @@ export function endpointOf(config: ModbusDeviceConfig): LinkEndpoint {
 
 function pickSerial(config: Extract<ModbusDeviceConfig, { baudRate: unknown }>) {
   return { baudRate: config.baudRate, parity: config.parity, dataBits: config.dataBits, stopBits: config.stopBits };
-}
-
-function transactionContext(config: ModbusDeviceConfig): TransactionContext {
-  return {
-    unitId: config.transport === 'tcp' ? config.unitId : config.slaveId,
-    timeoutMs: config.timeoutMs,
-    pauseMs: config.interFramePauseMs,
-  };
-}
-
-function checkRawReply(reply: Buffer, request: Buffer, ctx: TransactionContext, label: string): void {
-  const meter = `meter ${ctx.unitId} on ${label}`;
-  if (crc16Modbus(reply.subarray(0, reply.length - 2)) !== reply.readUInt16LE(reply.length - 2)) {
-    throw new FieldBusError('corrupt', `${meter} sent a corrupt reply (CRC error)`);
-  }
-  if (reply[1] & 0x80) {
-    const code = reply[2];
-    throw new FieldBusError('exception', `Modbus exception ${hex2(code)} (${MODBUS_EXCEPTION_NAMES[code] ?? 'unknown exception'}) from ${meter}`, {
-      modbusCode: code,
-    });
-  }
-  if (!reply.equals(request)) throw new FieldBusError('corrupt', `${meter} answered the energy reset with an unexpected frame`);
 }

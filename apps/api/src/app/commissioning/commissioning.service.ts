@@ -134,7 +134,7 @@ export class CommissioningService {
       this.audit.assertAccepting();
       let confirmedBy: PzemAddressResponse['confirmedBy'] = 'echo';
       try {
-        await this.bus.writeSlaveAddress(device, newAddress);
+        await this.bus.pzem.writeSlaveAddress(device, newAddress);
       } catch (err) {
         const lostEcho = err instanceof FieldBusError && (err.kind === 'timeout' || err.kind === 'corrupt');
         if (!lostEcho || (await this.answersAt(scope, device, newAddress)) !== 'registers') throw failure(scope, err, device);
@@ -193,8 +193,8 @@ export class CommissioningService {
     if (errors.length > 0) throw InvalidInputError.forFields(errors);
     this.audit.assertAccepting();
     try {
-      if (driver === 'pzem004t') await this.bus.writeAlarmThreshold(device, dto.watts as number);
-      else await this.bus.writeVoltageThresholds(device, dto.highVolts as number, dto.lowVolts as number);
+      if (driver === 'pzem004t') await this.bus.pzem.writeAlarmThreshold(device, dto.watts as number);
+      else await this.bus.pzem.writeVoltageThresholds(device, dto.highVolts as number, dto.lowVolts as number);
     } catch (err) {
       throw failure(scope, err, device);
     }

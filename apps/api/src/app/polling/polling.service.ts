@@ -461,7 +461,7 @@ export class PollingService implements OnApplicationBootstrap, OnModuleDestroy, 
     this.audit.assertAccepting();
     const startedAt = Date.now();
     try {
-      await this.bus.resetEnergy(converted.device);
+      await this.bus.pzem.resetEnergy(converted.device);
     } catch (err) {
       throw await this.answerFor(scope, err, converted.device, startedAt);
     }

@@ -1,3 +1,4 @@
+import type { ModbusDeviceConfig } from '../config/device-config';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import ModbusRTU from 'modbus-serial';
@@ -393,4 +394,13 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<S
     };
     socket.once('error', onError);
   });
+}
+
+/** A Modbus device's unit id, timeout and pause, as one transaction on its line needs them. */
+export function transactionContext(config: ModbusDeviceConfig): TransactionContext {
+  return {
+    unitId: config.transport === 'tcp' ? config.unitId : config.slaveId,
+    timeoutMs: config.timeoutMs,
+    pauseMs: config.interFramePauseMs,
+  };
 }
