@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AlarmsModule } from '../alarms/alarms.module';
 import { DevicesModule } from '../devices/devices.module';
 import { ForwardingModule } from '../forwarding/forwarding.module';
@@ -10,7 +10,7 @@ import { LiveController } from './live.controller';
 import { LiveReadings } from './live-readings';
 import { LiveRelay } from './live-relay';
 
-@Global()
+/** The one write path of readings (see docs/ARCHITECTURE.md); modules that push readings import it. */
 @Module({
   imports: [DevicesModule, AlarmsModule, ForwardingModule, RollupsModule, LeasesModule],
   controllers: [IngestController, LiveController],
