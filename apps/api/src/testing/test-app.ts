@@ -66,6 +66,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     LOG_LEVEL: 'error',
     LOG_FORMAT: 'json',
     ENABLE_POLLING: 'false',
+    // Scheduled reports go out when a spec ticks the sender with its own clock, never on the wall clock's day.
+    REPORT_SCHEDULE_CHECK_MS: '0',
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,
     ...(pg && { DATABASE_URL: pg.url }),

@@ -77,6 +77,9 @@ describe('authorization matrix (from /docs-json)', () => {
         .send({ clientId: b['clients'], name: 'B mail', type: 'email', config: { to: ['b@client.example'] } })
         .expect(201)
     ).body.id;
+    b['reports/schedules'] = (
+      await t.http.post('/api/reports/schedules').send({ clientId: b['clients'], channelId: b['notification-channels'], lang: 'en', dayOfMonth: 3 }).expect(201)
+    ).body.id;
     // A line scan by platform staff (nothing listens on port 1: it fails at once): no client's user may see or cancel it.
     b['lines/scan'] = (
       await t.http
@@ -118,6 +121,7 @@ describe('authorization matrix (from /docs-json)', () => {
         (await t.http.get(`/api/tariffs/${b['tariffs']}`)).body,
         (await t.http.get('/api/bandeiras').query({ from: '2026-11', to: '2026-11' })).body,
         (await t.http.get(`/api/notification-channels/${b['notification-channels']}`)).body,
+        (await t.http.get('/api/reports/schedules').query({ clientId: b['clients'] })).body,
       ]);
   });
   afterAll(() => t.close());

@@ -192,6 +192,7 @@ class EnvironmentVariables {
   SMS_GATEWAY_FORMAT?: string;
   @IsOptional() @IsString() @Transform(emptyToUndefined) SMS_FROM?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) NOTIFICATION_RETRY_MIN_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3600000) REPORT_SCHEDULE_CHECK_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86400000) NOTIFICATION_RETRY_MAX_MS?: number;
 }
 
@@ -295,6 +296,8 @@ export interface NotificationSettings {
   /** Retry delays of a failed delivery: doubling from min up to max, with jitter, for 24 hours. */
   retryMinMs: number;
   retryMaxMs: number;
+  /** REPORT_SCHEDULE_CHECK_MS: how often the lease holder looks for scheduled monthly reports due (default a minute; 0: never, the specs tick by hand). */
+  reportScheduleCheckMs: number;
 }
 
 /** The validated, typed configuration every module receives. */
@@ -465,6 +468,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       smsFrom: vars.SMS_FROM,
       retryMinMs: vars.NOTIFICATION_RETRY_MIN_MS ?? 5_000,
       retryMaxMs: Math.max(vars.NOTIFICATION_RETRY_MAX_MS ?? 900_000, vars.NOTIFICATION_RETRY_MIN_MS ?? 5_000),
+      reportScheduleCheckMs: vars.REPORT_SCHEDULE_CHECK_MS ?? 60_000,
     },
   };
 }

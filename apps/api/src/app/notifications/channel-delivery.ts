@@ -90,12 +90,22 @@ export class ChannelDelivery implements OnModuleDestroy {
     }
   }
 
-  private async email(config: EmailConfig, message: RenderedMessage): Promise<void> {
+  private email(config: EmailConfig, message: RenderedMessage): Promise<void> {
+    return this.sendEmail(config.to, message.subject, message.text);
+  }
+
+  /** One e-mail through SMTP_URL, with files attached (the scheduled monthly report's PDF). */
+  async sendEmail(
+    to: string[],
+    subject: string,
+    text: string,
+    attachments: Array<{ filename: string; content: Buffer; contentType: string }> = [],
+  ): Promise<void> {
     const { smtpUrl, smtpFrom } = this.config.notifications;
     if (!smtpUrl) throw new DeliveryError('SMTP_URL is not set: e-mail cannot be sent');
     this.mailer ??= createTransport({ url: smtpUrl, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
     try {
-      await this.mailer.sendMail({ from: smtpFrom, to: config.to, subject: message.subject, text: message.text });
+      await this.mailer.sendMail({ from: smtpFrom, to, subject, text, ...(attachments.length && { attachments }) });
     } catch (err) {
       const code = (err as { responseCode?: number }).responseCode;
       // 5xx: the server refused for good (unknown mailbox, relaying denied); 4xx and network errors pass.

@@ -33,11 +33,16 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   user?: string;
+  attachments: Array<{ filename?: string; contentType: string; content: Buffer }>;
 }
 
-/** An SMTP server (smtp-server) that takes one login and records every message, parsed (mailparser). */
+/**
+ * An SMTP server (smtp-server) that takes one login and records every message, parsed (mailparser).
+ * While `refusing` is set it answers every sender 451 (try again later), as a server out of space would.
+ */
 export async function startSmtpRecorder(credentials = { user: 'alarms', pass: 'smtp-pass-123' }) {
   const messages: ReceivedMail[] = [];
+  const control = { refusing: false };
   const server = new SMTPServer({
     // Plain SMTP on loopback: nodemailer would try STARTTLS against a certificate it cannot trust.
     disabledCommands: ['STARTTLS'],
@@ -45,6 +50,10 @@ export async function startSmtpRecorder(credentials = { user: 'alarms', pass: 's
     onAuth(auth, _session, done) {
       if (auth.username === credentials.user && auth.password === credentials.pass) return done(null, { user: auth.username });
       return done(new Error('Invalid username or password'));
+    },
+    onMailFrom(_address, _session, done) {
+      if (control.refusing) return done(Object.assign(new Error('Insufficient system storage, try again later'), { responseCode: 451 }));
+      return done();
     },
     onData(stream, session, done) {
       simpleParser(stream)
@@ -56,6 +65,7 @@ export async function startSmtpRecorder(credentials = { user: 'alarms', pass: 's
             subject: mail.subject ?? '',
             text: mail.text ?? '',
             user: session.user as string | undefined,
+            attachments: mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
           });
           done();
         })
@@ -64,7 +74,12 @@ export async function startSmtpRecorder(credentials = { user: 'alarms', pass: 's
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.server.address() as AddressInfo).port;
-  return { messages, url: `smtp://${credentials.user}:${credentials.pass}@127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    messages,
+    control,
+    url: `smtp://${credentials.user}:${credentials.pass}@127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 export interface ReceivedHook {

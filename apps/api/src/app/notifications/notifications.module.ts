@@ -25,6 +25,6 @@ import { NotificationsService } from './notifications.service';
     NotificationsService,
     { provide: AlarmTransitionSink, useExisting: NotificationOutbox },
   ],
-  exports: [NotificationOutbox, AlarmTransitionSink, NotificationChannelsService],
+  exports: [NotificationOutbox, AlarmTransitionSink, NotificationChannelsService, ChannelDelivery],
 })
 export class NotificationsModule {}

@@ -19,7 +19,11 @@ const BLUE = '#1f5fa8';
 const ORANGE = '#d9822b';
 const GREY = '#6b7280';
 
+/** The file name of a report, the same for the download and the e-mailed attachment. */
+export const reportFileName = (clientId: number, month: string, lang: string) => `report_client-${clientId}_${month}_${lang}.pdf`;
+
 /** The monthly report as a PDF, built in Node (pdfkit): text with an embedded font, charts drawn as vector paths. */
+
 export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.now()): Promise<Buffer> {
   const t = REPORT_TEXTS[data.lang];
   const num = (v: number, digits = 2) => new Intl.NumberFormat(data.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);

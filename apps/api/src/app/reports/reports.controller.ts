@@ -4,7 +4,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { CallerScope } from '../common/caller-scope.decorator';
 import type { ClientScope } from '../common/client-scope';
 import { MonthlyReportQuery } from './dto/monthly-report.query';
-import { renderMonthlyReport } from './monthly-report.pdf';
+import { renderMonthlyReport, reportFileName } from './monthly-report.pdf';
 import { MonthlyReportService } from './monthly-report.service';
 
 @ApiTags('reports')
@@ -26,7 +26,7 @@ export class ReportsController {
     const pdf = await renderMonthlyReport(data);
     return new StreamableFile(pdf, {
       type: 'application/pdf',
-      disposition: `attachment; filename="report_client-${data.client.id}_${q.month}_${data.lang}.pdf"`,
+      disposition: `attachment; filename="${reportFileName(data.client.id, q.month, data.lang)}"`,
       length: pdf.length,
     });
   }

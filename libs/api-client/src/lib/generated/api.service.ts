@@ -61,6 +61,11 @@ export class PiengApi {
     return this.http.request<ApiResponse<'createNotificationChannel'>>('POST', apiUrl(this.baseUrl, 'createNotificationChannel', request), { body: request.body });
   }
 
+  /** E-mails the previous month's report through an e-mail channel on a day of each month (client's time zone) (POST /api/reports/schedules) */
+  createReportSchedule(request: ApiRequest<'createReportSchedule'>): Observable<ApiResponse<'createReportSchedule'>> {
+    return this.http.request<ApiResponse<'createReportSchedule'>>('POST', apiUrl(this.baseUrl, 'createReportSchedule', request), { body: request.body });
+  }
+
   /** Create a site with its time zone, contracted demand, reading day and main meter (POST /api/sites) */
   createSite(request: ApiRequest<'createSite'>): Observable<ApiResponse<'createSite'>> {
     return this.http.request<ApiResponse<'createSite'>>('POST', apiUrl(this.baseUrl, 'createSite', request), { body: request.body });
@@ -109,6 +114,11 @@ export class PiengApi {
   /** Deletes a channel and its delivery log (DELETE /api/notification-channels/{id}) */
   deleteNotificationChannel(request: ApiRequest<'deleteNotificationChannel'>): Observable<ApiResponse<'deleteNotificationChannel'>> {
     return this.http.request<ApiResponse<'deleteNotificationChannel'>>('DELETE', apiUrl(this.baseUrl, 'deleteNotificationChannel', request));
+  }
+
+  /** Deletes a report schedule (reports already sent stay sent) (DELETE /api/reports/schedules/{id}) */
+  deleteReportSchedule(request: ApiRequest<'deleteReportSchedule'>): Observable<ApiResponse<'deleteReportSchedule'>> {
+    return this.http.request<ApiResponse<'deleteReportSchedule'>>('DELETE', apiUrl(this.baseUrl, 'deleteReportSchedule', request));
   }
 
   /** Delete a site that holds no devices (DELETE /api/sites/{id}) */
@@ -354,6 +364,11 @@ export class PiengApi {
   /** The delivery log: each notification with its status, attempts and last error, newest first (GET /api/notifications) */
   listNotifications(request?: ApiRequest<'listNotifications'>): Observable<ApiResponse<'listNotifications'>> {
     return this.http.request<ApiResponse<'listNotifications'>>('GET', apiUrl(this.baseUrl, 'listNotifications', request));
+  }
+
+  /** Monthly report schedules the caller may see, each with its last sent month, next run, attempts and last error (GET /api/reports/schedules) */
+  listReportSchedules(request?: ApiRequest<'listReportSchedules'>): Observable<ApiResponse<'listReportSchedules'>> {
+    return this.http.request<ApiResponse<'listReportSchedules'>>('GET', apiUrl(this.baseUrl, 'listReportSchedules', request));
   }
 
   /** List the sites (plants or buildings) of the clients you may see (GET /api/sites) */

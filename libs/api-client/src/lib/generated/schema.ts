@@ -1148,6 +1148,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Monthly report schedules the caller may see, each with its last sent month, next run, attempts and last error */
+        get: operations["listReportSchedules"];
+        put?: never;
+        /** E-mails the previous month's report through an e-mail channel on a day of each month (client's time zone) */
+        post: operations["createReportSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a report schedule (reports already sent stay sent) */
+        delete: operations["deleteReportSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retention/run": {
         parameters: {
             query?: never;
@@ -2364,6 +2399,29 @@ export interface components {
              * @enum {string}
              */
             type: "email" | "webhook" | "telegram" | "sms";
+        };
+        CreateReportScheduleDto: {
+            /**
+             * @description An e-mail notification channel of that client: its addresses receive the report
+             * @example 3
+             */
+            channelId: number;
+            /**
+             * @description The client whose monthly report is sent
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description Day of the month (1-28, in the client's time zone) on which the previous month's report is sent
+             * @example 3
+             */
+            dayOfMonth: number;
+            /**
+             * @description Language of the report and of the e-mail
+             * @example pt-BR
+             * @enum {string}
+             */
+            lang: "en" | "pt-BR";
         };
         CreateSiteDto: {
             /**
@@ -3676,6 +3734,69 @@ export interface components {
         RefreshDto: {
             /** @description The refresh token of the last login or refresh (each is good for one use) */
             refreshToken: string;
+        };
+        ReportScheduleResponse: {
+            /**
+             * @description Failed attempts at sending the report now due (0 once it is sent)
+             * @example 0
+             */
+            attempts: number;
+            /**
+             * @description The e-mail channel the report goes through
+             * @example 3
+             */
+            channelId: number;
+            /**
+             * @description The client whose report is sent
+             * @example 1
+             */
+            clientId: number;
+            /**
+             * @description When the schedule was made
+             * @example 2026-11-30T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Who made the schedule (e-mail, or the API key)
+             * @example ops@client.example
+             */
+            createdBy: string | null;
+            /**
+             * @description Day of the month (client's time zone) the previous month's report is sent
+             * @example 3
+             */
+            dayOfMonth: number;
+            /**
+             * @description The schedule
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description Language of the report and the e-mail
+             * @example pt-BR
+             * @enum {string}
+             */
+            lang: "en" | "pt-BR";
+            /**
+             * @description Why the last attempt failed; null once the report is sent
+             * @example null
+             */
+            lastError: string | null;
+            /**
+             * @description When that report was sent
+             * @example 2026-11-03T03:00:12.000Z
+             */
+            lastSentAt: string | null;
+            /**
+             * @description The last month (YYYY-MM) whose report was sent; null before the first
+             * @example 2026-10
+             */
+            lastSentMonth: string | null;
+            /**
+             * @description When the next report (or the retry of a failed one) is due; a time already past: it goes out at the next check (every minute)
+             * @example 2026-12-03T03:00:00.000Z
+             */
+            nextRunAt: string;
         };
         ResetEnergyResponse: {
             /**
@@ -9878,6 +9999,170 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listReportSchedules: {
+        parameters: {
+            query?: {
+                /** @description Only this client's schedules */
+                clientId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportScheduleResponse"][];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReportScheduleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportScheduleResponse"];
+                };
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteReportSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the message and `errors` name the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token or API key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your role or API key scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -19,6 +19,7 @@ import { Notifications1764310000000 } from './1764310000000-notifications';
 import { NotificationRecipientsDone1764310000001 } from './1764310000001-notification-recipients-done';
 import { Baselines1764340000000 } from './1764340000000-baselines';
 import { PlatformAlarms1764350000000 } from './1764350000000-platform-alarms';
+import { ReportSchedules1764360000000 } from './1764360000000-report-schedules';
 
 /** Every migration, in order. Listed explicitly because the server is bundled into one file. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   NotificationRecipientsDone1764310000001,
   Baselines1764340000000,
   PlatformAlarms1764350000000,
+  ReportSchedules1764360000000,
 ];
