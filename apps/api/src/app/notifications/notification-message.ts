@@ -115,6 +115,9 @@ function pad(n: number): string {
 }
 
 /** 2026-11-26 05:00:00 (en) or 26/11/2026 05:00:00 (pt-BR), in the time zone; the zone's name follows. */
+/** A severity in the language of a message or a report. */
+export const severityWord = (severity: AlarmSeverity, language: Language): string => WORDS[language].severity[severity];
+
 export function formatTime(at: number, timeZone: string, language: Language): string {
   const p = localParts(at, timeZone);
   const [mo, d, h, mi, s] = [p.month, p.day, p.hour, p.minute, p.second].map(pad);

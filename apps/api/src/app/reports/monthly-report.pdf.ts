@@ -1,5 +1,6 @@
 import { pdfDocument } from '../common/lazy-libraries';
 import { localDayIndex, offsetAt } from '../common/time-zones';
+import { severityWord } from '../notifications/notification-message';
 import type { MonthlyReportData } from './monthly-report.service';
 import { REPORT_TEXTS } from './report-texts';
 
@@ -209,10 +210,16 @@ export function renderMonthlyReport(data: MonthlyReportData, generatedAt = Date.
   else {
     const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')} min`;
     table(
-      [190, 90, 60, WIDTH - 340],
+      [160, 70, 80, 50, WIDTH - 360],
       [
-        [t.rule, t.metric, t.count, t.duration],
-        ...data.alarms.map((a) => [a.rule, a.metric, String(a.count), `${hours(a.activeMs)}${a.stillActive ? ` (${a.stillActive} ${t.stillActive})` : ''}`]),
+        [t.rule, t.severity, t.metric, t.count, t.duration],
+        ...data.alarms.map((a) => [
+          a.rule,
+          severityWord(a.severity, data.lang),
+          a.metric,
+          String(a.count),
+          `${hours(a.activeMs)}${a.stillActive ? ` (${a.stillActive} ${t.stillActive})` : ''}`,
+        ]),
       ],
     );
   }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ALARM_SEVERITIES, type AlarmSeverity } from '@pieng/shared';
 import { ClientsService } from '../clients/clients.service';
 import type { ClientScope } from '../common/client-scope';
 import { InvalidInputError } from '../common/domain-errors';
@@ -23,6 +24,7 @@ export interface DeviceShare {
 
 export interface AlarmLine {
   rule: string;
+  severity: AlarmSeverity;
   metric: string;
   count: number;
   /** Time the alarms of the rule were active within the period (ms; an alarm still active counts to the period's end). */
@@ -144,14 +146,14 @@ export class MonthlyReportService {
 
   /** The alarm events of the period (alarm_events), per rule: how many, how long active in the period. */
   private async alarms(clientId: number, period: ReportPeriod): Promise<AlarmLine[]> {
-    const rows = await this.db.scan<{ rule: string; metric: string; raised_at: number | string; cleared_at: number | string | null }>(
-      `SELECT r.name AS rule, e.metric, e.raised_at, e.cleared_at FROM alarm_events e JOIN alarm_rules r ON r.id = e.rule_id JOIN devices d ON d.id = e.device_id
+    const rows = await this.db.scan<{ rule: string; severity: AlarmSeverity; metric: string; raised_at: number | string; cleared_at: number | string | null }>(
+      `SELECT r.name AS rule, r.severity, e.metric, e.raised_at, e.cleared_at FROM alarm_events e JOIN alarm_rules r ON r.id = e.rule_id JOIN devices d ON d.id = e.device_id
        WHERE d.client_id = ? AND e.raised_at < ? AND (e.cleared_at IS NULL OR e.cleared_at >= ?) ORDER BY r.name, e.raised_at`,
       [clientId, period.until, period.from],
     );
     const byRule = new Map<string, AlarmLine>();
     for (const r of rows) {
-      const line = byRule.get(r.rule) ?? { rule: r.rule, metric: r.metric, count: 0, activeMs: 0, stillActive: 0 };
+      const line = byRule.get(r.rule) ?? { rule: r.rule, severity: r.severity, metric: r.metric, count: 0, activeMs: 0, stillActive: 0 };
       const raised = Math.max(Number(r.raised_at), period.from);
       const cleared = r.cleared_at === null ? period.until : Math.min(Number(r.cleared_at), period.until);
       line.count++;
@@ -159,7 +161,8 @@ export class MonthlyReportService {
       if (r.cleared_at === null) line.stillActive++;
       byRule.set(r.rule, line);
     }
-    return [...byRule.values()].sort((a, b) => b.activeMs - a.activeMs);
+    // By severity, most urgent first (ISA-18.2 order), then the longest active.
+    return [...byRule.values()].sort((a, b) => ALARM_SEVERITIES.indexOf(a.severity) - ALARM_SEVERITIES.indexOf(b.severity) || b.activeMs - a.activeMs);
   }
 }
 

@@ -170,7 +170,8 @@ describe('monthly report (PDF)', () => {
     expect(line('Forno elétrico')).toMatch(/100,0\s*%.*100,0\s*%/);
     expect(line('Quadro geral')).toBe('');
     expect(line('Resto da loja')).toBe('');
-    expect(line('Sobretensão')).toMatch(/voltage\s+1\s+1 h 00 min/);
+    // The rule's severity (major, the default), in Portuguese.
+    expect(line('Sobretensão')).toMatch(/maior\s+voltage\s+1\s+1 h 00 min/);
     expect(words).toContain('A conformidade de tensão (PRODIST módulo 8) ainda não faz parte deste relatório.');
   });
 

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, Matches } from 'class-validator';
+import { LANGUAGES, type Language } from '@pieng/shared';
 import { IsRowId } from '../../common/id-param';
 
-export const REPORT_LANGUAGES = ['en', 'pt-BR'] as const;
-export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+/** A report is written in the console's languages. */
+export const REPORT_LANGUAGES = LANGUAGES;
+export type ReportLanguage = Language;
 
 export class MonthlyReportQuery {
   @ApiProperty({ description: 'The client the report is about', example: 1 })
