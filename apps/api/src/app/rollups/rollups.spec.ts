@@ -51,18 +51,23 @@ describe('rollups: maintained at ingest, read by series, summary and regression'
     // The hour 01:00-02:00 holds readings 360 (01:00:07) to 719 (01:59:57).
     const hour = idx.filter((i) => ts(i) >= T0 + 3_600_000 && ts(i) < T0 + 7_200_000);
     expect([hour[0], hour[hour.length - 1]]).toEqual([360, 719]);
-    // Without any read: the once-a-second merge empties rollup_pending.
-    await waitFor(
-      'pending sums merged',
-      async () => (Number((await db.query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) === 0 ? true : undefined),
+    // Without any read: the once-a-second merge empties rollup_pending and writes the hour. Both are waited
+    // for: this read shares the one SQLite connection with the merge, so between the merge's statements
+    // it can see pending emptied before the hour is written.
+    const row = await waitFor(
+      'pending sums merged into the hour',
+      async () => {
+        if (Number((await db.query('SELECT COUNT(*) AS n FROM rollup_pending'))[0].n) !== 0) return undefined;
+        const [hourRow] = await db.query('SELECT * FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket = ?', [
+          deviceId,
+          'power',
+          3_600_000,
+          T0 + 3_600_000,
+        ]);
+        return hourRow && Number(hourRow.value_count) === 360 ? hourRow : undefined;
+      },
       10_000,
     );
-    const [row] = await db.query('SELECT * FROM rollups WHERE device_id = ? AND metric = ? AND bucket_ms = ? AND bucket = ?', [
-      deviceId,
-      'power',
-      3_600_000,
-      T0 + 3_600_000,
-    ]);
     const ref = twoPass(hour.map(power));
     expect(Number(row.value_count)).toBe(360);
     expect(Number(row.first_ts)).toBe(ts(360));
