@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { isPlatformAlarmType, METRICS, type PlatformAlarmType } from '@pieng/shared';
 import { EntityManager, Repository } from 'typeorm';
 import { ClientsService } from '../clients/clients.service';
-import { ClientScope } from '../common/client-scope';
+import { ClientScope, ScopedWhere } from '../common/client-scope';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
 import { DevicesService } from '../devices/devices.service';
@@ -226,27 +226,20 @@ export class AlarmsService {
 
   async listEvents(scope: ClientScope, query: AlarmEventQuery): Promise<AlarmEventResponse[]> {
     const now = Date.now();
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const filter = (sql: string, ...values: unknown[]) => {
-      where.push(sql);
-      params.push(...values);
-    };
-    if (scope.clientId !== null) filter('d.client_id = ?', scope.clientId);
-    if (query.clientId !== undefined) filter('d.client_id = ?', query.clientId);
-    if (query.deviceId !== undefined) filter('e.device_id = ?', query.deviceId);
-    if (query.active !== undefined) filter(query.active ? 'e.cleared_at IS NULL' : 'e.cleared_at IS NOT NULL');
-    if (query.acknowledged !== undefined) filter('e.acknowledged = ?', query.acknowledged);
+    const where = new ScopedWhere(scope, 'd.client_id');
+    if (query.clientId !== undefined) where.and('d.client_id = ?', query.clientId);
+    if (query.deviceId !== undefined) where.and('e.device_id = ?', query.deviceId);
+    if (query.active !== undefined) where.and(query.active ? 'e.cleared_at IS NULL' : 'e.cleared_at IS NOT NULL');
+    if (query.acknowledged !== undefined) where.and('e.acknowledged = ?', query.acknowledged);
     // Shelved events are hidden unless asked for.
-    if (query.shelved === true) filter('e.shelved_until > ?', now);
-    else if (query.shelved !== undefined || query.includeShelved !== true) filter('(e.shelved_until IS NULL OR e.shelved_until <= ?)', now);
-    params.push(query.limit ?? 100);
+    if (query.shelved === true) where.and('e.shelved_until > ?', now);
+    else if (query.shelved !== undefined || query.includeShelved !== true) where.and('(e.shelved_until IS NULL OR e.shelved_until <= ?)', now);
     // May sort a long history of events: on the read connections, beside the writes.
     const rows = await this.db.scan(
       `SELECT e.*, r.name AS rule_name, r.type AS rule_type FROM alarm_events e
        LEFT JOIN devices d ON d.id = e.device_id JOIN alarm_rules r ON r.id = e.rule_id
-       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.raised_at DESC, e.id DESC LIMIT ?`,
-      params,
+      ${where.sql} ORDER BY e.raised_at DESC, e.id DESC LIMIT ?`,
+      [...where.params, query.limit ?? 100],
     );
     return rows.map((r) => AlarmEventResponse.fromRow(r, now));
   }
@@ -254,23 +247,16 @@ export class AlarmsService {
   /** Active events, unacknowledged and acknowledged apart (shelved ones counted on their own). */
   async counts(scope: ClientScope, clientId?: number): Promise<AlarmCounts> {
     const now = Date.now();
-    const where = ['e.cleared_at IS NULL'];
-    const params: unknown[] = [now, true, now, false, now];
-    if (scope.clientId !== null) {
-      where.push('d.client_id = ?');
-      params.push(scope.clientId);
-    }
-    if (clientId !== undefined) {
-      where.push('d.client_id = ?');
-      params.push(clientId);
-    }
+    // Platform events (no device) count for staff only: a client's condition on d.client_id leaves them out.
+    const where = new ScopedWhere(scope, 'd.client_id').and('e.cleared_at IS NULL');
+    if (clientId !== undefined) where.and('d.client_id = ?', clientId);
     const [row] = await this.db.scan<Record<string, unknown>>(
       `SELECT
          SUM(CASE WHEN e.shelved_until > ? THEN 1 ELSE 0 END) AS shelved,
          SUM(CASE WHEN e.acknowledged = ? AND (e.shelved_until IS NULL OR e.shelved_until <= ?) THEN 1 ELSE 0 END) AS acked,
          SUM(CASE WHEN e.acknowledged = ? AND (e.shelved_until IS NULL OR e.shelved_until <= ?) THEN 1 ELSE 0 END) AS unacked
-       FROM alarm_events e LEFT JOIN devices d ON d.id = e.device_id WHERE ${where.join(' AND ')}`,
-      params,
+       FROM alarm_events e LEFT JOIN devices d ON d.id = e.device_id${where.sql}`,
+      [now, true, now, false, now, ...where.params],
     );
     return { activeUnacknowledged: Number(row?.['unacked'] ?? 0), activeAcknowledged: Number(row?.['acked'] ?? 0), shelved: Number(row?.['shelved'] ?? 0) };
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ClientScope } from '../common/client-scope';
+import { ClientScope, ScopedWhere } from '../common/client-scope';
 import { brazilianHolidays } from '../tariffs/tariff-calculator';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/domain-errors';
 import { DAY_MS, localDayIndex, localDayStarts, offsetAt } from '../common/time-zones';
@@ -235,20 +235,9 @@ export class AnalyticsService {
   }
 
   async listBaselines(scope: ClientScope, q: BaselineListQuery): Promise<SavedBaseline[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (scope.clientId !== null) {
-      where.push('client_id = ?');
-      params.push(scope.clientId);
-    }
-    if (q.deviceId !== undefined) {
-      where.push('device_id = ?');
-      params.push(q.deviceId);
-    }
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT * FROM energy_baselines ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
-      params,
-    );
+    const where = new ScopedWhere(scope, 'client_id');
+    if (q.deviceId !== undefined) where.and('device_id = ?', q.deviceId);
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM energy_baselines${where.sql} ORDER BY id`, where.params);
     return rows.map(toSaved);
   }
 

@@ -4,7 +4,7 @@ import { isEmail, isURL } from 'class-validator';
 import type { EntityManager } from 'typeorm';
 import type { AlarmSeverity } from '@pieng/shared';
 import { ClientsService } from '../clients/clients.service';
-import type { ClientScope } from '../common/client-scope';
+import { ScopedWhere, type ClientScope } from '../common/client-scope';
 import { FieldError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-errors';
 import { Database } from '../database/database.service';
 import { SecretBox } from '../secrets/secret-box';
@@ -111,20 +111,9 @@ export class NotificationChannelsService {
   }
 
   async list(scope: ClientScope, clientId?: number): Promise<NotificationChannelResponse[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (scope.clientId !== null) {
-      where.push('client_id = ?');
-      params.push(scope.clientId);
-    }
-    if (clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(clientId);
-    }
-    const rows = await this.db.query<ChannelRow>(
-      `SELECT ${COLUMNS} FROM notification_channels${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
-      params,
-    );
+    const where = new ScopedWhere(scope, 'client_id');
+    if (clientId !== undefined) where.and('client_id = ?', clientId);
+    const rows = await this.db.query<ChannelRow>(`SELECT ${COLUMNS} FROM notification_channels${where.sql} ORDER BY id`, where.params);
     const channels = rows.map((r) => this.open(r));
     return Promise.all(channels.map((c) => this.respond(c)));
   }

@@ -1,3 +1,4 @@
+import { doublingDelayMs } from '@pieng/connectors';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
@@ -234,7 +235,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Capped exponential back-off with jitter: between half and all of min * 2^(n-1), at most max. */
   backoff(attempts: number): number {
     const { retryMinMs, retryMaxMs } = this.config.notifications;
-    const ceiling = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(attempts - 1, 30));
+    const ceiling = doublingDelayMs(attempts, retryMinMs, retryMaxMs);
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 }

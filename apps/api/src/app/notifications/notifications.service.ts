@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientScope } from '../common/client-scope';
+import { ScopedWhere, type ClientScope } from '../common/client-scope';
 import { Database } from '../database/database.service';
 import type { NotificationPayload } from './entities/notification-channel.row';
 import type { NotificationQuery } from './dto/notification.query';
@@ -13,26 +13,15 @@ export class NotificationsService {
   constructor(private readonly db: Database) {}
 
   async list(scope: ClientScope, query: NotificationQuery): Promise<NotificationResponse[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
     // Scoped by the channel's client: a client's user sees its own channels' deliveries only.
-    if (scope.clientId !== null) {
-      where.push('c.client_id = ?');
-      params.push(scope.clientId);
-    }
-    if (query.channelId !== undefined) {
-      where.push('n.channel_id = ?');
-      params.push(query.channelId);
-    }
-    if (query.status !== undefined) {
-      where.push('n.status = ?');
-      params.push(query.status);
-    }
+    const where = new ScopedWhere(scope, 'c.client_id');
+    if (query.channelId !== undefined) where.and('n.channel_id = ?', query.channelId);
+    if (query.status !== undefined) where.and('n.status = ?', query.status);
     const rows = await this.db.query<Record<string, string | number | null>>(
       `SELECT n.id, n.channel_id, c.name AS channel_name, n.event_id, n.kind, n.severity, n.payload, n.status, n.attempts, n.last_error, n.created_at, n.next_attempt_at, n.delivered_at
          FROM notifications n JOIN notification_channels c ON c.id = n.channel_id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.id DESC LIMIT ${query.limit ?? 100}`,
-      params,
+       ${where.sql} ORDER BY n.id DESC LIMIT ${query.limit ?? 100}`,
+      where.params,
     );
     return rows.map((r) => {
       const payload = JSON.parse(String(r['payload'])) as NotificationPayload;

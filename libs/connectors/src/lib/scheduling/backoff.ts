@@ -32,8 +32,11 @@ export function nextPollDelayMs(pollIntervalMs: number, consecutiveFailures: num
   return Math.min(delay, ceiling);
 }
 
-/** Reconnect delay for a lost port or socket: base x 2^(attempt-1), capped. */
-export function reconnectDelayMs(failedAttempts: number, baseMs: number, capMs: number): number {
+/**
+ * A delay that doubles with each failed attempt: base x 2^(attempt-1), capped (reopening a lost port
+ * or socket, retrying a notification or a report e-mail).
+ */
+export function doublingDelayMs(failedAttempts: number, baseMs: number, capMs: number): number {
   if (failedAttempts <= 0) return 0;
   return Math.min(capMs, baseMs * Math.pow(2, Math.min(failedAttempts - 1, 30)));
 }

@@ -1,7 +1,7 @@
 import { Pzem004tDriver } from '../drivers/pzem.driver';
 import type { SerialLineSettings } from '../config/device-config';
 import { characterTimeMs, interFrameSilenceMs, transactionWireTimeMs } from '../transport/line-timing';
-import { nextPollDelayMs, pollBackoffCapMs, reconnectDelayMs } from './backoff';
+import { nextPollDelayMs, pollBackoffCapMs, doublingDelayMs } from './backoff';
 import { firstPollAt, gridSlot, nextSlotAfterRead, slotAtOrAfter } from './poll-grid';
 import { planLineSchedule } from './line-schedule';
 
@@ -72,7 +72,7 @@ describe('backoff', () => {
     expect(nextPollDelayMs(10_000, 2, { capMs: 5000 })).toBe(10_000); // a cap never shortens the interval itself
   });
   it('doubles reconnect delays up to the cap', () => {
-    expect([1, 2, 3, 10].map((n) => reconnectDelayMs(n, 500, 30_000))).toEqual([500, 1000, 2000, 30_000]);
+    expect([1, 2, 3, 10].map((n) => doublingDelayMs(n, 500, 30_000))).toEqual([500, 1000, 2000, 30_000]);
   });
 });
 

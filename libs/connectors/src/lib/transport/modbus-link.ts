@@ -6,7 +6,7 @@ import type { SerialLineSettings } from '../config/device-config';
 import { FieldBusError, MODBUS_EXCEPTION_NAMES, hex2 } from '../errors';
 import { isCharacterDevice } from '../network/plant-network';
 import { RtuReplyAssembler } from '../modbus/rtu-reply';
-import { reconnectDelayMs } from '../scheduling/backoff';
+import { doublingDelayMs } from '../scheduling/backoff';
 import { interFrameSilenceMs } from './line-timing';
 import { RtuSerialPort } from './rtu-serial-port';
 
@@ -286,7 +286,7 @@ export class ModbusLink {
     } catch (error) {
       this.failedOpens += 1;
       this.lastOpenError = describeOpenError(error);
-      this.nextOpenAt = Date.now() + reconnectDelayMs(this.failedOpens, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
+      this.nextOpenAt = Date.now() + doublingDelayMs(this.failedOpens, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
       this.options.logger?.warn(`cannot open ${this.label}: ${this.lastOpenError} (attempt ${this.failedOpens})`);
       this.probeUntilReachable();
       throw new FieldBusError('link-down', `cannot open ${this.label}: ${this.lastOpenError}`, { lineKey: this.key });

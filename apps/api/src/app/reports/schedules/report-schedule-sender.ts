@@ -1,3 +1,4 @@
+import { doublingDelayMs } from '@pieng/connectors';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ClientsService } from '../../clients/clients.service';
 import { ALL_CLIENTS } from '../../common/client-scope';
@@ -17,8 +18,6 @@ import { SCHEDULE_COLUMNS, scheduleState, type ScheduleRow } from './report-sche
 const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3_600_000;
 const SHUTDOWN_WAIT_MS = 5_000;
-
-export const retryDelay = (attempts: number) => Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempts - 1, 30));
 
 const MAIL = {
   en: {
@@ -115,7 +114,7 @@ export class ReportScheduleSender implements OnApplicationBootstrap, OnModuleDes
       await this.db.transaction((m) =>
         this.db.execute(
           'UPDATE report_schedules SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?',
-          [attempts, error, now + retryDelay(attempts), id],
+          [attempts, error, now + doublingDelayMs(attempts, RETRY_MIN_MS, RETRY_MAX_MS), id],
           m,
         ),
       );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClientsService } from '../../clients/clients.service';
-import type { ClientScope } from '../../common/client-scope';
+import { ScopedWhere, type ClientScope } from '../../common/client-scope';
 import { InvalidInputError, NotFoundError } from '../../common/domain-errors';
 import { Database } from '../../database/database.service';
 import type { ReportLanguage } from '../dto/monthly-report.query';
@@ -41,20 +41,9 @@ export class ReportSchedulesService {
   }
 
   async list(scope: ClientScope, clientId?: number): Promise<ReportScheduleResponse[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (scope.clientId !== null) {
-      where.push('client_id = ?');
-      params.push(scope.clientId);
-    }
-    if (clientId !== undefined) {
-      where.push('client_id = ?');
-      params.push(clientId);
-    }
-    const rows = await this.db.query<ScheduleRow>(
-      `SELECT ${SCHEDULE_COLUMNS} FROM report_schedules${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
-      params,
-    );
+    const where = new ScopedWhere(scope, 'client_id');
+    if (clientId !== undefined) where.and('client_id = ?', clientId);
+    const rows = await this.db.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM report_schedules${where.sql} ORDER BY id`, where.params);
     return Promise.all(rows.map((r) => this.respond(r)));
   }
 

@@ -82,4 +82,24 @@ describe('AnalyticsPage', () => {
     expect(el.querySelector('[data-testid="field-error-lsl"]')?.textContent).toBe('must be below usl');
     expect(el.querySelector('[data-testid="summary"]')).toBeNull();
   });
+  it("keeps the metrics of the device chosen last when an earlier device's list answers late", async () => {
+    const fixture = TestBed.createComponent(AnalyticsPage);
+    await fixture.whenStable();
+    http.expectOne('/api/devices').flush([device, { ...device, id: 4, uid: 'u4', name: 'Three-phase SDM' }]);
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    const first = http.expectOne('/api/alarms/metrics?deviceId=3');
+    const select = el.querySelector<HTMLSelectElement>('[data-testid="analytics-device"]') as HTMLSelectElement;
+    select.value = '4';
+    select.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    http.expectOne('/api/alarms/metrics?deviceId=4').flush([
+      { metric: 'voltageL1', unit: 'V', label: 'Voltage L1-N', reported: true },
+      { metric: 'voltageL2', unit: 'V', label: 'Voltage L2-N', reported: true },
+    ]);
+    first.flush([{ metric: 'voltage', unit: 'V', label: 'Voltage', reported: true }]);
+    await fixture.whenStable();
+    const options = Array.from(el.querySelectorAll('form select')[1].querySelectorAll('option')).map((o) => o.value);
+    expect(options).toEqual(['voltageL1', 'voltageL2']);
+  });
 });

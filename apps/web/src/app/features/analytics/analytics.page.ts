@@ -124,6 +124,8 @@ export class AnalyticsPage {
       const deviceId = this.deviceId();
       if (deviceId === null) return;
       this.api.listAlarmMetrics({ query: { deviceId } }).subscribe((list) => {
+        // An answer for a device the user has already left is not this device's list.
+        if (this.deviceId() !== deviceId) return;
         const catalogue = Object.keys(METRICS);
         const rank = (m: string) => (catalogue.includes(m) ? catalogue.indexOf(m) : catalogue.length);
         const names = list
